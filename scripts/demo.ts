@@ -7,9 +7,10 @@
  * Exits 0 when every `mustBan` address was banned and no `neverBan` address was.
  * @module
  */
-import { fromFileUrl, join } from "node:path";
+import { join } from "node:path";
+import { fileURLToPath } from "node:url";
 
-const ROOT = fromFileUrl(new URL("..", import.meta.url));
+const ROOT = fileURLToPath(new URL("..", import.meta.url));
 const FEED_SECONDS = 4;
 const QUIET_MS = 1500;
 
