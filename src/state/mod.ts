@@ -1,0 +1,2 @@
+/** Durable state: versioned binary format with CRC32, atomic group-committed store. @module */
+export type * from "./types.ts";

@@ -1,0 +1,67 @@
+/**
+ * Records held by the state file. The tracker produces and consumes the ban, history and failure
+ * records; the sources own the opaque position records.
+ * @module
+ */
+
+/** An active ban. */
+export interface StateBan {
+  /** Jail name (jails are matched by name on load, so a reordered config keeps its bans). */
+  readonly jail: string;
+  /** Canonical address text; the network address when `prefix` is shorter than the family. */
+  readonly ip: string;
+  /** 32 for IPv4 (always), 0..128 for IPv6. */
+  readonly prefix: number;
+  /** ms since the epoch. */
+  readonly bannedAt: number;
+  /** ms since the epoch; `null` for a permanent ban. */
+  readonly expiresAt: number | null;
+  /** Bans of this address in this jail, this one included (≥ 1). */
+  readonly banCount: number;
+}
+
+/** Ban history of an address that is not banned now (feeds `bantime_increment`). */
+export interface StateHistory {
+  readonly jail: string;
+  readonly ip: string;
+  readonly prefix: number;
+  /** Previous bans (≥ 1). */
+  readonly banCount: number;
+  /** When the last ban began, ms since the epoch. */
+  readonly lastBanAt: number;
+}
+
+/** Recent failure times of a tracked address (best effort; see docs/state.md). */
+export interface StateFailures {
+  readonly jail: string;
+  readonly ip: string;
+  readonly prefix: number;
+  /** ms since the epoch, ascending; at most `MAX_FAILURE_TIMES`. */
+  readonly times: readonly number[];
+}
+
+/** An opaque read position owned by a source (file offset and fingerprint, journal cursor…). */
+export interface StatePosition {
+  /** Unique key chosen by the source, e.g. `file:/var/log/auth.log` (≤ 4096 UTF-8 bytes). */
+  readonly key: string;
+  /** Source-defined bytes (≤ 64 KiB). */
+  readonly data: Uint8Array;
+}
+
+/** What is written: iterables so that large tables stream without being copied into arrays. */
+export interface StateInput {
+  /** ms since the epoch at which the snapshot was taken. */
+  readonly savedAt: number;
+  readonly bans: Iterable<StateBan>;
+  readonly history: Iterable<StateHistory>;
+  readonly failures: Iterable<StateFailures>;
+  readonly positions: Iterable<StatePosition>;
+}
+
+/** What is read back. */
+export interface StateData extends StateInput {
+  readonly bans: StateBan[];
+  readonly history: StateHistory[];
+  readonly failures: StateFailures[];
+  readonly positions: StatePosition[];
+}

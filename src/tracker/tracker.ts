@@ -1,0 +1,1265 @@
+/**
+ * The tracker: a fixed-capacity table of per-(jail, address) state, allocated once as typed
+ * arrays, that counts failures and decides bans.
+ *
+ * Stages of `record()`, in the order the code follows:
+ * 1. jail enabled? → parse the address into scratch words (no allocation)
+ * 2. never-bannable (loopback, unspecified) or `ignoreip` → ignored
+ * 3. time rule: null → now, future → now, older than `findtime` → ignored
+ * 4. group IPv6 by the jail's `ipv6_prefix`; look the key up (open addressing, keyed hash)
+ * 5. new key: take a free slot, or apply the eviction policy when the table is full
+ * 6. add the failure time; `maxretry` failures within `findtime` → ban (duration from
+ *    `bantime`/`bantime_increment`), then feed the ban to every `source = "bans"` jail (recidive)
+ *
+ * Memory: every array is allocated in the constructor; the hot path allocates only the outcome
+ * of a ban. `TRACKER_BYTES_PER_ENTRY` and `trackerCapacityFor()` size the table from a budget.
+ * @module
+ */
+import type { EvictionPolicy, JailConfig } from "../config/types.ts";
+import type { StateBan, StateFailures, StateHistory } from "../state/mod.ts";
+import type { Clock } from "./clock.ts";
+import { SystemClock } from "./clock.ts";
+import {
+  formatWords,
+  isNeverBannableWords,
+  isV4Words,
+  maskWords,
+  parseIpWords,
+  WordCidrList,
+} from "./_ip.ts";
+import { banDurationMs, type RandomSource } from "./policy.ts";
+
+// ---- limits (each names what happens when it is reached) ----
+
+/**
+ * Failure times kept per entry. A jail with `maxretry` ≤ this counts exactly; above it the slots
+ * become `FAILURE_BUCKETS` time buckets and counting is conservative (a ban may come later, never
+ * earlier than `maxretry` failures within `findtime`).
+ */
+export const FAILURE_SLOTS = 8;
+/** Buckets per entry for jails with `maxretry` > `FAILURE_SLOTS` (each spans `findtime / 4`). */
+export const FAILURE_BUCKETS = FAILURE_SLOTS / 2;
+/** Largest ban count stored per entry; further bans keep it there. */
+export const MAX_BAN_COUNT = 0xffff;
+/** Least interval between two `onDropBurst` calls (`log-and-drop`). */
+export const DROP_LOG_INTERVAL_MS = 10_000;
+/** Entries examined per `expire()` call by the background sweeper that frees stale entries. */
+export const SWEEP_PER_EXPIRE = 4096;
+/** Smallest table the tracker builds. */
+export const MIN_CAPACITY = 16;
+/** Largest table (index slots are int32). */
+export const MAX_CAPACITY = 1 << 28;
+/** Longest `findtime` the config allows (1 week); failure times older than this are never read. */
+const MAX_FINDTIME_MS = 7 * 86_400_000;
+/** Failure times are u32 ms offsets from an epoch that moves forward after this long. */
+const REBASE_AFTER_MS = 2 ** 31;
+/** Most failure records `snapshot()` yields (entries with the most failures first). */
+export const MAX_SNAPSHOT_FAILURE_ENTRIES = 65_536;
+
+/**
+ * Bytes per table entry, all arrays included except the hash index (4 bytes per index slot;
+ * `trackerBytesFor()` adds it): key 16, failure times 32, ban times 16, expiry heap 8,
+ * list links 8, last seen 4, jail 2, ban count 2, prefix/list/count 3.
+ */
+export const TRACKER_BYTES_PER_ENTRY = 16 + FAILURE_SLOTS * 4 + 16 + 8 + 8 + 4 + 2 + 2 + 3;
+const MAX_LOAD = 0.75;
+
+/** Index slots the table uses for `capacity` entries (a power of two, load ≤ 0.75). */
+function slotsFor(capacity: number): number {
+  let s = 16;
+  while (s * MAX_LOAD < capacity) s *= 2;
+  return s;
+}
+
+/** Bytes the tracker allocates for a table of `capacity` entries. */
+export function trackerBytesFor(capacity: number): number {
+  return capacity * TRACKER_BYTES_PER_ENTRY + slotsFor(capacity) * 4;
+}
+
+/**
+ * The largest capacity whose table fits in `budgetBytes` (at least `MIN_CAPACITY`).
+ * The daemon computes the budget as `memory_ceiling_mb` minus the runtime's measured baseline
+ * and working headroom (see docs/state.md, "Sizing").
+ */
+export function trackerCapacityFor(budgetBytes: number): number {
+  let best = MIN_CAPACITY;
+  for (let s = 16; s * 4 <= budgetBytes && s <= MAX_CAPACITY * 2; s *= 2) {
+    const byLoad = Math.floor(s * MAX_LOAD);
+    const byBytes = Math.floor((budgetBytes - s * 4) / TRACKER_BYTES_PER_ENTRY);
+    const cap = Math.min(byLoad, byBytes, MAX_CAPACITY);
+    if (cap > best) best = cap;
+  }
+  return best;
+}
+
+// ---- public records ----
+
+/** Why a ban happened. */
+export type BanCause = "failures" | "recidive" | "manual" | "restored";
+
+/** A ban to apply (or, from `expire`/`unban`, one that was lifted). */
+export interface BanDecision {
+  /** Canonical text; the network address when `prefix` is shorter than the family. */
+  readonly ip: string;
+  /** 32 for IPv4; the jail's `ipv6_prefix` (or 128) for IPv6. */
+  readonly prefix: number;
+  /** Jail name. */
+  readonly jail: string;
+  /** Index into the jails given to the tracker. */
+  readonly jailIndex: number;
+  /** Ban length in ms; `null` for permanent. */
+  readonly durationMs: number | null;
+  /** Bans of this address in this jail, this one included. */
+  readonly banCount: number;
+  /** ms since the epoch. */
+  readonly bannedAt: number;
+  /** ms since the epoch; `null` for permanent. */
+  readonly expiresAt: number | null;
+  readonly cause: BanCause;
+}
+
+/** Why a failure was not counted. */
+export type IgnoreReason = "invalid" | "disabled" | "never-bannable" | "ignoreip" | "too-old";
+
+/** The result of `record()` or `ban()`. Non-ban outcomes are shared frozen objects. */
+export type RecordOutcome =
+  | { readonly kind: "ignored"; readonly reason: IgnoreReason }
+  | { readonly kind: "counted" }
+  | { readonly kind: "already-banned" }
+  | { readonly kind: "dropped" }
+  | { readonly kind: "ban"; readonly bans: readonly BanDecision[] };
+
+function ignored(reason: IgnoreReason): RecordOutcome {
+  return Object.freeze({ kind: "ignored", reason });
+}
+const IGNORED = {
+  invalid: ignored("invalid"),
+  disabled: ignored("disabled"),
+  "never-bannable": ignored("never-bannable"),
+  ignoreip: ignored("ignoreip"),
+  "too-old": ignored("too-old"),
+} as const;
+const COUNTED: RecordOutcome = Object.freeze({ kind: "counted" });
+const ALREADY_BANNED: RecordOutcome = Object.freeze({ kind: "already-banned" });
+const DROPPED: RecordOutcome = Object.freeze({ kind: "dropped" });
+
+/** Per-jail figures for `status JAIL` and metrics. */
+export interface JailStats {
+  readonly jail: string;
+  /** Tracked, not banned, with at least one failure kept. */
+  readonly currentlyFailed: number;
+  readonly activeBans: number;
+  /** Failures counted since start (ignored and dropped ones excluded). */
+  readonly failuresTotal: number;
+  /** Bans since start (restored ones excluded). */
+  readonly bansTotal: number;
+}
+
+/** Table-wide figures. */
+export interface TrackerStats {
+  readonly capacity: number;
+  /** Entries in use (failing, banned, or holding ban history). */
+  readonly tracked: number;
+  readonly activeBans: number;
+  /** Entries removed by `evict-oldest` to make room. */
+  readonly evictions: number;
+  /** New addresses not tracked because the table was full. */
+  readonly drops: number;
+  /** Bytes allocated by the table. */
+  readonly bytes: number;
+  readonly jails: readonly JailStats[];
+}
+
+/** Passed to `onDropBurst` (`log-and-drop`). */
+export interface DropBurst {
+  /** Drops since the previous call. */
+  readonly dropped: number;
+  /** Drops since start. */
+  readonly totalDropped: number;
+}
+
+/** Options of `new Tracker()`. */
+export interface TrackerOptions {
+  /** The jails, in config order; `record()` takes an index into this list. */
+  readonly jails: readonly JailConfig[];
+  /** Table entries (see `trackerCapacityFor`). */
+  readonly capacity: number;
+  /** What happens when the table is full. @default "evict-oldest" */
+  readonly eviction?: EvictionPolicy;
+  /** @default new SystemClock() */
+  readonly clock?: Clock;
+  /** Uniform [0, 1) source for the ban jitter. @default Math.random */
+  readonly random?: RandomSource;
+  /** Called at most once per `DROP_LOG_INTERVAL_MS` while `log-and-drop` drops. */
+  readonly onDropBurst?: (burst: DropBurst) => void;
+  /** Seed of the keyed hash (tests); random by default so attackers cannot aim collisions. */
+  readonly hashSeed?: number;
+}
+
+/** What `restore()` did. */
+export interface RestoreResult {
+  /** Bans re-established (still running); the daemon re-adds them to the firewall. */
+  readonly restored: BanDecision[];
+  /** Bans whose time had run out (kept as history). */
+  readonly expired: number;
+  /** Records whose jail no longer exists, whose address is invalid, or that found no room. */
+  readonly skipped: number;
+}
+
+// ---- internals ----
+
+/** Eviction lists: 0..7 failing with 1..8 failures, then history, banned, free. */
+const HISTORY = FAILURE_SLOTS;
+const BANNED = FAILURE_SLOTS + 1;
+const LISTS = FAILURE_SLOTS + 2;
+const FREE = 255;
+const U32_MAX = 0xffffffff;
+
+interface JailRuntime {
+  readonly config: JailConfig;
+  readonly name: string;
+  readonly enabled: boolean;
+  readonly fromBans: boolean;
+  readonly findtime: number;
+  readonly maxretry: number;
+  /** maxretry ≤ FAILURE_SLOTS: exact sorted times; otherwise buckets. */
+  readonly exact: boolean;
+  readonly bucketWidth: number;
+  readonly v6prefix: number;
+  readonly ignore: WordCidrList;
+}
+
+function compileJail(config: JailConfig): JailRuntime {
+  return {
+    config,
+    name: config.name,
+    enabled: config.enabled,
+    fromBans: config.source === "bans",
+    findtime: config.findtimeMs,
+    maxretry: config.maxretry,
+    exact: config.maxretry <= FAILURE_SLOTS,
+    bucketWidth: Math.max(1, Math.ceil(config.findtimeMs / FAILURE_BUCKETS)),
+    v6prefix: config.ipv6Prefix,
+    ignore: new WordCidrList(config.ignoreip),
+  };
+}
+
+function sameCounting(a: JailRuntime, b: JailRuntime): boolean {
+  return a.findtime === b.findtime && a.maxretry === b.maxretry;
+}
+
+/**
+ * Per-address failure counting and ban decisions in a fixed-capacity table.
+ *
+ * Keys are (jail, address or IPv6 network). One entry holds the failure times needed for
+ * `findtime`/`maxretry`, the ban state and expiry, the ban count (history for
+ * `bantime_increment`) and when it was last seen. Not thread-safe; one owner (the main thread).
+ */
+export class Tracker {
+  #jails: JailRuntime[] = [];
+  #bansJails: number[] = [];
+  readonly #capacity: number;
+  readonly #eviction: EvictionPolicy;
+  readonly #clock: Clock;
+  readonly #random: RandomSource;
+  readonly #onDropBurst: ((burst: DropBurst) => void) | undefined;
+  readonly #seed: number;
+
+  // table
+  readonly #slots: Int32Array;
+  readonly #mask: number;
+  readonly #keys: Uint32Array;
+  readonly #jail: Uint16Array;
+  readonly #prefix: Uint8Array;
+  readonly #list: Uint8Array;
+  readonly #n: Uint8Array;
+  readonly #banCount: Uint16Array;
+  readonly #times: Uint32Array;
+  readonly #lastSeen: Uint32Array;
+  readonly #prev: Int32Array;
+  readonly #next: Int32Array;
+  readonly #bannedAt: Float64Array;
+  readonly #expiresAt: Float64Array;
+  readonly #heap: Int32Array;
+  readonly #heapPos: Int32Array;
+  #heapSize = 0;
+  readonly #head = new Int32Array(LISTS).fill(-1);
+  readonly #tail = new Int32Array(LISTS).fill(-1);
+  readonly #listSize = new Int32Array(LISTS);
+  #freeHead = -1;
+  #used = 0;
+  #epoch: number;
+  #sweepCursor = 0;
+
+  // counters
+  #evictions = 0;
+  #drops = 0;
+  #pendingDrops = 0;
+  #lastDropLog = -Infinity;
+  #failing: number[] = [];
+  #banned: number[] = [];
+  #failuresTotal: number[] = [];
+  #bansTotal: number[] = [];
+
+  // scratch (never escapes)
+  readonly #w = new Uint32Array(4);
+  readonly #w2 = new Uint32Array(4);
+
+  /** @throws RangeError when the capacity is out of range, Error when an `ignoreip` is invalid */
+  constructor(options: TrackerOptions) {
+    const cap = Math.floor(options.capacity);
+    if (!(cap >= MIN_CAPACITY && cap <= MAX_CAPACITY)) {
+      throw new RangeError(
+        `expected a tracker capacity in ${MIN_CAPACITY}..${MAX_CAPACITY}, found ${options.capacity}`,
+      );
+    }
+    this.#capacity = cap;
+    this.#eviction = options.eviction ?? "evict-oldest";
+    this.#clock = options.clock ?? new SystemClock();
+    this.#random = options.random ?? Math.random;
+    this.#onDropBurst = options.onDropBurst;
+    this.#seed = options.hashSeed ?? crypto.getRandomValues(new Uint32Array(1))[0]!;
+    const slots = slotsFor(cap);
+    this.#slots = new Int32Array(slots);
+    this.#mask = slots - 1;
+    this.#keys = new Uint32Array(cap * 4);
+    this.#jail = new Uint16Array(cap);
+    this.#prefix = new Uint8Array(cap);
+    this.#list = new Uint8Array(cap).fill(FREE);
+    this.#n = new Uint8Array(cap);
+    this.#banCount = new Uint16Array(cap);
+    this.#times = new Uint32Array(cap * FAILURE_SLOTS);
+    this.#lastSeen = new Uint32Array(cap);
+    this.#prev = new Int32Array(cap);
+    this.#next = new Int32Array(cap);
+    this.#bannedAt = new Float64Array(cap);
+    this.#expiresAt = new Float64Array(cap);
+    this.#heap = new Int32Array(cap);
+    this.#heapPos = new Int32Array(cap).fill(-1);
+    for (let e = cap - 1; e >= 0; e--) {
+      this.#next[e] = this.#freeHead;
+      this.#freeHead = e;
+    }
+    this.#epoch = this.#clock.now() - MAX_FINDTIME_MS - 1;
+    this.#setJails(options.jails.map(compileJail));
+  }
+
+  /** Table entries. */
+  get capacity(): number {
+    return this.#capacity;
+  }
+
+  /** Bytes the table allocated. */
+  get bytes(): number {
+    return trackerBytesFor(this.#capacity);
+  }
+
+  /** Index of the jail with this name, or -1. */
+  jailIndex(name: string): number {
+    return this.#jails.findIndex((j) => j.name === name);
+  }
+
+  /**
+   * Counts one failure of `ip` in jail `jailIndex`.
+   * @param ip canonical address text from a filter (other valid spellings are accepted)
+   * @param timeMs the line's time in ms since the epoch, or `null` for "now"
+   * @returns `ban` with the decisions to apply (the jail's ban first, then recidive bans), or why
+   *   nothing is to be done
+   * @throws RangeError for an unknown jail index
+   */
+  record(jailIndex: number, ip: string, timeMs: number | null): RecordOutcome {
+    const jail = this.#jailAt(jailIndex);
+    if (!jail.enabled) return IGNORED.disabled;
+    const w = this.#w;
+    const fam = parseIpWords(ip, w);
+    if (fam === 0) return IGNORED.invalid;
+    if (isNeverBannableWords(w)) return IGNORED["never-bannable"];
+    if (jail.ignore.has(w)) return IGNORED.ignoreip;
+    const now = this.#clock.now();
+    let t = timeMs === null || !Number.isFinite(timeMs) || timeMs > now ? now : timeMs;
+    t = Math.floor(t);
+    if (t < now - jail.findtime) return IGNORED["too-old"];
+    const prefix = fam === 4 ? 32 : jail.v6prefix;
+    if (fam === 6) maskWords(w, 0, prefix);
+    return this.#fail(jailIndex, w, prefix, now, t, "failures");
+  }
+
+  /**
+   * Bans `ip` in a jail by hand (`client ban`). `ignoreip` and never-bannable addresses still
+   * win. An address that is banned already gets the new duration. When the table is full an
+   * unbanned entry is evicted whatever the policy; only a table full of bans drops it.
+   * @param durationMs ms, `null` for permanent; omitted: the jail's policy (with increment)
+   */
+  ban(ip: string, jailIndex: number, durationMs?: number | null): RecordOutcome {
+    const jail = this.#jailAt(jailIndex);
+    const w = this.#w;
+    const fam = parseIpWords(ip, w);
+    if (fam === 0) return IGNORED.invalid;
+    if (isNeverBannableWords(w)) return IGNORED["never-bannable"];
+    if (jail.ignore.has(w)) return IGNORED.ignoreip;
+    const prefix = fam === 4 ? 32 : jail.v6prefix;
+    if (fam === 6) maskWords(w, 0, prefix);
+    const now = this.#clock.now();
+    this.#rebaseIfNeeded(now);
+    let e = this.#find(jailIndex, w, 0);
+    if (e < 0) {
+      e = this.#allocate(now, true);
+      if (e < 0) return DROPPED;
+      this.#initEntry(e, jailIndex, w, prefix, now);
+    }
+    if (this.#list[e] === BANNED) {
+      const dur = durationMs === undefined ? this.#durationFor(e) : durationMs;
+      this.#heapRemove(e);
+      this.#bannedAt[e] = now;
+      this.#expiresAt[e] = dur === null ? Infinity : now + dur;
+      if (dur !== null) this.#heapPush(e);
+      return { kind: "ban", bans: [this.#decision(e, "manual")] };
+    }
+    const bans = [this.#banEntry(e, now, durationMs, "manual")];
+    this.#feedRecidive(e, now, jailIndex, bans);
+    return { kind: "ban", bans };
+  }
+
+  /**
+   * Lifts bans of `ip`: in one jail, or in every jail. An address inside a banned IPv6 prefix
+   * lifts that prefix. The entries keep their ban count (history).
+   * @returns the bans lifted (empty when none matched)
+   */
+  unban(ip: string, jailIndex?: number): BanDecision[] {
+    const w = this.#w2;
+    const out: BanDecision[] = [];
+    if (parseIpWords(ip, w) === 0) return out;
+    const v4 = isV4Words(w);
+    const prefixes = v4 ? [32] : [...new Set([128, ...this.#jails.map((j) => j.v6prefix)])];
+    const jails = jailIndex === undefined
+      ? this.#jails.map((_, i) => i)
+      : [this.#checkIndex(jailIndex)];
+    const k = this.#w;
+    for (const j of jails) {
+      for (const p of prefixes) {
+        k.set(w);
+        if (!v4) maskWords(k, 0, p);
+        const e = this.#find(j, k, 0);
+        if (e >= 0 && this.#list[e] === BANNED) out.push(this.#lift(e));
+      }
+    }
+    return out;
+  }
+
+  /** Lifts every ban; returns them. */
+  unbanAll(): BanDecision[] {
+    const out: BanDecision[] = [];
+    while (this.#head[BANNED]! >= 0) out.push(this.#lift(this.#head[BANNED]!));
+    return out;
+  }
+
+  /**
+   * Lifts the bans whose expiry is at or before `now` (min-heap; O(k log n) for k expiries) and
+   * frees a bounded number of stale entries. Call it periodically (e.g. every second).
+   * @returns the lifted bans, for the firewall and the audit log
+   */
+  expire(now: number = this.#clock.now()): BanDecision[] {
+    const out: BanDecision[] = [];
+    while (this.#heapSize > 0) {
+      const e = this.#heap[0]!;
+      if (this.#expiresAt[e]! > now) break;
+      out.push(this.#lift(e));
+    }
+    this.#rebaseIfNeeded(now);
+    this.#sweep(now, SWEEP_PER_EXPIRE);
+    this.#maybeReportDrops(now);
+    return out;
+  }
+
+  /** Active bans, in table order (callers sort for display). */
+  activeBans(): BanDecision[] {
+    const out: BanDecision[] = [];
+    for (let e = this.#head[BANNED]!; e >= 0; e = this.#next[e]!) {
+      out.push(this.#decision(e, "failures"));
+    }
+    return out;
+  }
+
+  /** Counters for status and metrics. */
+  stats(): TrackerStats {
+    return {
+      capacity: this.#capacity,
+      tracked: this.#used,
+      activeBans: this.#listSize[BANNED]!,
+      evictions: this.#evictions,
+      drops: this.#drops,
+      bytes: this.bytes,
+      jails: this.#jails.map((j, i) => ({
+        jail: j.name,
+        currentlyFailed: this.#failing[i]!,
+        activeBans: this.#banned[i]!,
+        failuresTotal: this.#failuresTotal[i]!,
+        bansTotal: this.#bansTotal[i]!,
+      })),
+    };
+  }
+
+  /**
+   * Applies a reloaded jail list. Jails are matched by name: their bans, history and (when
+   * `findtime` and `maxretry` are unchanged) failure times are kept. Entries of jails that no
+   * longer exist are removed; their active bans are returned so the caller lifts them.
+   * @throws Error when an `ignoreip` entry is invalid (nothing has changed then)
+   */
+  reconfigure(jails: readonly JailConfig[]): BanDecision[] {
+    const compiled = jails.map(compileJail); // throws before any change
+    const old = this.#jails;
+    const map = old.map((j) => compiled.findIndex((c) => c.name === j.name));
+    const lifted: BanDecision[] = [];
+    // Walk the lists in order so that LRU order survives the rebuild.
+    const order = new Int32Array(this.#used);
+    let count = 0;
+    for (let l = 0; l < LISTS; l++) {
+      for (let e = this.#head[l]!; e >= 0; e = this.#next[e]!) order[count++] = e;
+    }
+    for (let i = 0; i < count; i++) {
+      const e = order[i]!;
+      if (this.#list[e] === BANNED && map[this.#jail[e]!]! < 0) {
+        lifted.push(this.#decision(e, "failures"));
+      }
+    }
+    this.#head.fill(-1);
+    this.#tail.fill(-1);
+    this.#listSize.fill(0);
+    this.#slots.fill(0);
+    this.#heapSize = 0;
+    this.#heapPos.fill(-1);
+    this.#used = 0;
+    this.#setJails(compiled);
+    for (let i = 0; i < count; i++) {
+      const e = order[i]!;
+      const oldJ = this.#jail[e]!;
+      const newJ = map[oldJ]!;
+      const wasBanned = this.#list[e] === BANNED;
+      if (newJ < 0) {
+        this.#list[e] = FREE;
+        this.#next[e] = this.#freeHead;
+        this.#freeHead = e;
+        continue;
+      }
+      this.#jail[e] = newJ;
+      if (!sameCounting(old[oldJ]!, compiled[newJ]!)) this.#n[e] = 0;
+      if (!wasBanned && this.#n[e] === 0 && this.#banCount[e] === 0) {
+        this.#list[e] = FREE;
+        this.#next[e] = this.#freeHead;
+        this.#freeHead = e;
+        continue;
+      }
+      this.#used++;
+      this.#insertIndex(e);
+      if (wasBanned) {
+        this.#banned[newJ]!++;
+        this.#linkTail(e, BANNED);
+        if (this.#expiresAt[e] !== Infinity) this.#heapPush(e);
+      } else {
+        if (this.#n[e]! > 0) this.#failing[newJ]!++;
+        this.#linkTail(e, this.#classOf(e));
+      }
+    }
+    return lifted;
+  }
+
+  /**
+   * The table's durable part, as lazy iterables for `encodeState` (consume them at once, before
+   * the tracker changes): active bans, ban history, and failure times of entries with at least
+   * two failures (every entry of a `source = "bans"` jail), most failures first, at most
+   * `MAX_SNAPSHOT_FAILURE_ENTRIES`. Jails with `maxretry` > `FAILURE_SLOTS` keep no failure times.
+   */
+  snapshot(): {
+    bans: Iterable<StateBan>;
+    history: Iterable<StateHistory>;
+    failures: Iterable<StateFailures>;
+  } {
+    return {
+      bans: this.#iterBans(),
+      history: this.#iterHistory(),
+      failures: this.#iterFailures(),
+    };
+  }
+
+  /**
+   * Loads records from a state file into the table (normally empty, at start). Bans still
+   * running are re-established with their remaining time; expired ones become history. Records
+   * of unknown jails are skipped.
+   */
+  restore(state: {
+    bans?: Iterable<StateBan>;
+    history?: Iterable<StateHistory>;
+    failures?: Iterable<StateFailures>;
+  }): RestoreResult {
+    const now = this.#clock.now();
+    this.#rebaseIfNeeded(now);
+    const restored: BanDecision[] = [];
+    let expired = 0;
+    let skipped = 0;
+    for (const b of state.bans ?? []) {
+      const e = this.#restoreEntry(b.jail, b.ip, b.prefix, now, true);
+      if (e < 0) {
+        skipped++;
+        continue;
+      }
+      const count = Math.min(MAX_BAN_COUNT, Math.max(this.#banCount[e]!, b.banCount));
+      if (b.expiresAt !== null && b.expiresAt <= now) {
+        expired++;
+        this.#banCount[e] = count;
+        this.#bannedAt[e] = b.bannedAt;
+        if (this.#list[e] !== BANNED) this.#relink(e);
+        continue;
+      }
+      if (this.#list[e] === BANNED) this.#heapRemove(e);
+      else {
+        this.#setN(e, 0);
+        this.#unlink(e);
+        this.#banned[this.#jail[e]!]!++;
+        this.#linkTail(e, BANNED);
+      }
+      this.#banCount[e] = count;
+      this.#bannedAt[e] = b.bannedAt;
+      this.#expiresAt[e] = b.expiresAt === null ? Infinity : b.expiresAt;
+      if (b.expiresAt !== null) this.#heapPush(e);
+      restored.push(this.#decision(e, "restored"));
+    }
+    for (const h of state.history ?? []) {
+      const e = this.#restoreEntry(h.jail, h.ip, h.prefix, now, false);
+      if (e < 0) {
+        skipped++;
+        continue;
+      }
+      this.#banCount[e] = Math.min(MAX_BAN_COUNT, Math.max(this.#banCount[e]!, h.banCount));
+      if (this.#list[e] !== BANNED) this.#bannedAt[e] = h.lastBanAt;
+      this.#relink(e);
+    }
+    for (const f of state.failures ?? []) {
+      const j = this.jailIndex(f.jail);
+      const jail = this.#jails[j];
+      if (!jail || !jail.exact) {
+        skipped++;
+        continue;
+      }
+      const e = this.#restoreEntry(f.jail, f.ip, f.prefix, now, false);
+      if (e < 0 || this.#list[e] === BANNED) {
+        skipped++;
+        continue;
+      }
+      for (const t of f.times) {
+        if (t >= now - jail.findtime && t <= now) this.#addTime(e, jail, t, now);
+      }
+      if (this.#n[e] === 0 && this.#banCount[e] === 0) this.#free(e);
+      else this.#relink(e);
+    }
+    return { restored, expired, skipped };
+  }
+
+  // ---- record path ----
+
+  #jailAt(jailIndex: number): JailRuntime {
+    const jail = this.#jails[jailIndex];
+    if (jail === undefined) {
+      throw new RangeError(
+        `expected a jail index in 0..${this.#jails.length - 1}, found ${jailIndex}`,
+      );
+    }
+    return jail;
+  }
+
+  #checkIndex(jailIndex: number): number {
+    this.#jailAt(jailIndex);
+    return jailIndex;
+  }
+
+  #fail(
+    j: number,
+    w: Uint32Array,
+    prefix: number,
+    now: number,
+    t: number,
+    cause: BanCause,
+  ): RecordOutcome {
+    this.#rebaseIfNeeded(now);
+    const jail = this.#jails[j]!;
+    let e = this.#find(j, w, 0);
+    if (e < 0) {
+      e = this.#allocate(now, false);
+      if (e < 0) return DROPPED;
+      this.#initEntry(e, j, w, prefix, now);
+    } else if (this.#list[e] === BANNED) {
+      return ALREADY_BANNED;
+    }
+    this.#lastSeen[e] = this.#rel(now);
+    this.#failuresTotal[j]!++;
+    const reached = this.#addTime(e, jail, t, now);
+    if (!reached) {
+      this.#relink(e);
+      return COUNTED;
+    }
+    const bans = [this.#banEntry(e, now, undefined, cause)];
+    if (!jail.fromBans) this.#feedRecidive(e, now, j, bans);
+    return { kind: "ban", bans };
+  }
+
+  /** Adds failure time `t` to entry `e`; true when the jail's `maxretry` is reached. */
+  #addTime(e: number, jail: JailRuntime, t: number, now: number): boolean {
+    const base = e * FAILURE_SLOTS;
+    const times = this.#times;
+    const lo = this.#rel(now - jail.findtime);
+    const v = this.#rel(t);
+    let n = this.#n[e]!;
+    if (jail.exact) {
+      // Drop times that left the window, then keep the newest `maxretry` times, ascending.
+      let drop = 0;
+      while (drop < n && times[base + drop]! < lo) drop++;
+      if (drop > 0) {
+        times.copyWithin(base, base + drop, base + n);
+        n -= drop;
+      }
+      const m = jail.maxretry;
+      if (n >= m) {
+        if (v <= times[base]!) {
+          this.#setN(e, n);
+          return n >= m;
+        }
+        times.copyWithin(base, base + 1, base + n);
+        n--;
+      }
+      let i = base + n;
+      while (i > base && times[i - 1]! > v) {
+        times[i] = times[i - 1]!;
+        i--;
+      }
+      times[i] = v;
+      n++;
+      this.#setN(e, n);
+      return n >= m;
+    }
+    // Buckets: pairs (start, count); a bucket counts only while its start is inside the window.
+    const width = jail.bucketWidth;
+    let total = 0;
+    let hit = -1;
+    let oldest = -1;
+    for (let b = 0; b < n;) {
+      const s = times[base + 2 * b]!;
+      if (s < lo) {
+        times[base + 2 * b] = times[base + 2 * (n - 1)]!;
+        times[base + 2 * b + 1] = times[base + 2 * (n - 1) + 1]!;
+        n--;
+        continue;
+      }
+      if (v >= s && v - s < width) hit = b;
+      if (oldest < 0 || s < times[base + 2 * oldest]!) oldest = b;
+      b++;
+    }
+    if (hit >= 0) {
+      times[base + 2 * hit + 1] = Math.min(U32_MAX, times[base + 2 * hit + 1]! + 1);
+    } else if (n < FAILURE_BUCKETS) {
+      times[base + 2 * n] = v;
+      times[base + 2 * n + 1] = 1;
+      n++;
+    } else if (v > times[base + 2 * oldest]!) {
+      times[base + 2 * oldest] = v; // the oldest bucket's count is given up (under-count)
+      times[base + 2 * oldest + 1] = 1;
+    }
+    for (let b = 0; b < n; b++) total += times[base + 2 * b + 1]!;
+    this.#setN(e, n);
+    return total >= jail.maxretry;
+  }
+
+  /** Failures an entry holds (exact times, or the sum of its buckets). */
+  #failureCount(e: number): number {
+    const n = this.#n[e]!;
+    const jail = this.#jails[this.#jail[e]!]!;
+    if (jail.exact) return n;
+    let total = 0;
+    for (let b = 0; b < n; b++) total += this.#times[e * FAILURE_SLOTS + 2 * b + 1]!;
+    return total;
+  }
+
+  #classOf(e: number): number {
+    if (this.#list[e] === BANNED) return BANNED;
+    if (this.#banCount[e]! > 0) return HISTORY;
+    const c = this.#failureCount(e);
+    return Math.max(0, Math.min(FAILURE_SLOTS, c) - 1);
+  }
+
+  /** Moves `e` to the tail of the list it now belongs to (most recently seen). */
+  #relink(e: number): void {
+    this.#unlink(e);
+    this.#linkTail(e, this.#classOf(e));
+  }
+
+  #setN(e: number, n: number): void {
+    const before = this.#n[e]!;
+    this.#n[e] = n;
+    if (this.#list[e] === BANNED) return;
+    const j = this.#jail[e]!;
+    if (before === 0 && n > 0) this.#failing[j]!++;
+    else if (before > 0 && n === 0) this.#failing[j]!--;
+  }
+
+  #durationFor(e: number): number | null {
+    const j = this.#jail[e]!;
+    const jail = this.#jails[j]!;
+    let previous = this.#banCount[e]!;
+    if (jail.config.bantimeIncrement.enabled && jail.config.bantimeIncrement.overall) {
+      previous = 0;
+      const k = this.#w2;
+      const v4 = isV4Words(this.#keys, e * 4);
+      for (let o = 0; o < this.#jails.length; o++) {
+        for (let q = 0; q < 4; q++) k[q] = this.#keys[e * 4 + q]!;
+        if (!v4) maskWords(k, 0, Math.min(this.#prefix[e]!, this.#jails[o]!.v6prefix));
+        const x = o === j ? e : this.#find(o, k, 0);
+        if (x >= 0) previous += this.#banCount[x]!;
+      }
+    }
+    return banDurationMs(jail.config, previous, this.#random);
+  }
+
+  #banEntry(
+    e: number,
+    now: number,
+    durationMs: number | null | undefined,
+    cause: BanCause,
+  ): BanDecision {
+    const dur = durationMs === undefined ? this.#durationFor(e) : durationMs;
+    const j = this.#jail[e]!;
+    this.#setN(e, 0);
+    this.#unlink(e);
+    this.#banCount[e] = Math.min(MAX_BAN_COUNT, this.#banCount[e]! + 1);
+    this.#bannedAt[e] = now;
+    this.#expiresAt[e] = dur === null ? Infinity : now + dur;
+    this.#linkTail(e, BANNED);
+    if (dur !== null) this.#heapPush(e);
+    this.#banned[j]!++;
+    this.#bansTotal[j]!++;
+    return this.#decision(e, this.#jails[j]!.fromBans ? "recidive" : cause);
+  }
+
+  /** Counts a ban of entry `e` as one failure in every `source = "bans"` jail. */
+  #feedRecidive(e: number, now: number, fromJail: number, out: BanDecision[]): void {
+    if (this.#jails[fromJail]!.fromBans) return;
+    for (const r of this.#bansJails) {
+      if (r === fromJail) continue;
+      const jail = this.#jails[r]!;
+      if (!jail.enabled) continue;
+      const k = this.#w2;
+      for (let q = 0; q < 4; q++) k[q] = this.#keys[e * 4 + q]!;
+      const v4 = isV4Words(k);
+      if (jail.ignore.has(k)) continue;
+      const prefix = v4 ? 32 : Math.min(this.#prefix[e]!, jail.v6prefix);
+      if (!v4) maskWords(k, 0, prefix);
+      // #fail uses #w2 only through #durationFor after the lookup; copy the key first.
+      const key = this.#w;
+      key.set(k);
+      const outcome = this.#fail(r, key, prefix, now, now, "recidive");
+      if (outcome.kind === "ban") out.push(...outcome.bans);
+    }
+  }
+
+  #decision(e: number, cause: BanCause): BanDecision {
+    const exp = this.#expiresAt[e]!;
+    const at = this.#bannedAt[e]!;
+    const permanent = exp === Infinity;
+    return {
+      ip: formatWords(this.#keys, e * 4),
+      prefix: this.#prefix[e]!,
+      jail: this.#jails[this.#jail[e]!]!.name,
+      jailIndex: this.#jail[e]!,
+      durationMs: permanent ? null : exp - at,
+      banCount: this.#banCount[e]!,
+      bannedAt: at,
+      expiresAt: permanent ? null : exp,
+      cause,
+    };
+  }
+
+  #lift(e: number): BanDecision {
+    const d = this.#decision(e, "failures");
+    const j = this.#jail[e]!;
+    this.#heapRemove(e);
+    this.#unlink(e);
+    this.#banned[j]!--;
+    this.#n[e] = 0;
+    this.#linkTail(e, HISTORY);
+    return d;
+  }
+
+  // ---- allocation and eviction ----
+
+  #initEntry(e: number, j: number, w: Uint32Array, prefix: number, now: number): void {
+    for (let q = 0; q < 4; q++) this.#keys[e * 4 + q] = w[q]!;
+    this.#jail[e] = j;
+    this.#prefix[e] = prefix;
+    this.#n[e] = 0;
+    this.#banCount[e] = 0;
+    this.#bannedAt[e] = 0;
+    this.#expiresAt[e] = 0;
+    this.#lastSeen[e] = this.#rel(now);
+    this.#list[e] = FREE;
+    this.#used++;
+    this.#insertIndex(e);
+    this.#linkTail(e, 0);
+  }
+
+  /** A free entry, or one made free by the policy; -1 when the address must be dropped. */
+  #allocate(now: number, manual: boolean): number {
+    if (this.#freeHead >= 0) {
+      const e = this.#freeHead;
+      this.#freeHead = this.#next[e]!;
+      return e;
+    }
+    if (manual || this.#eviction === "evict-oldest") {
+      const victim = this.#victim(now);
+      if (victim >= 0) {
+        this.#free(victim);
+        this.#evictions++;
+        const e = this.#freeHead;
+        this.#freeHead = this.#next[e]!;
+        return e;
+      }
+    }
+    this.#drops++;
+    if (this.#eviction === "log-and-drop") {
+      this.#pendingDrops++;
+      this.#maybeReportDrops(now);
+    }
+    return -1;
+  }
+
+  /**
+   * `evict-oldest`: an entry whose failures all left `findtime` (checked at the head of each
+   * failure list), else the least recently seen entry of the lowest non-empty list: fewest
+   * failures first, ban history last, banned never. Bounded: at most 2 × `LISTS` heads.
+   */
+  #victim(now: number): number {
+    for (let l = 0; l < HISTORY; l++) {
+      const h = this.#head[l]!;
+      if (h >= 0 && this.#abs(this.#lastSeen[h]!) < now - this.#jails[this.#jail[h]!]!.findtime) {
+        return h;
+      }
+    }
+    for (let l = 0; l <= HISTORY; l++) if (this.#head[l]! >= 0) return this.#head[l]!;
+    return -1;
+  }
+
+  #free(e: number): void {
+    if (this.#list[e] === BANNED) {
+      this.#heapRemove(e);
+      this.#banned[this.#jail[e]!]!--;
+    } else if (this.#n[e]! > 0) {
+      this.#failing[this.#jail[e]!]!--;
+    }
+    this.#removeIndex(e);
+    this.#unlink(e);
+    this.#n[e] = 0;
+    this.#list[e] = FREE;
+    this.#next[e] = this.#freeHead;
+    this.#freeHead = e;
+    this.#used--;
+  }
+
+  #restoreEntry(
+    jailName: string,
+    ip: string,
+    prefix: number,
+    now: number,
+    forBan: boolean,
+  ): number {
+    const j = this.jailIndex(jailName);
+    if (j < 0) return -1;
+    const w = this.#w;
+    const fam = parseIpWords(ip, w);
+    if (fam === 0) return -1;
+    if (fam === 4 ? prefix !== 32 : !(prefix >= 0 && prefix <= 128)) return -1;
+    if (fam === 6) maskWords(w, 0, prefix);
+    let e = this.#find(j, w, 0);
+    if (e < 0) {
+      e = this.#allocate(now, forBan);
+      if (e < 0) return -1;
+      this.#initEntry(e, j, w, prefix, now);
+    }
+    return e;
+  }
+
+  #maybeReportDrops(now: number): void {
+    if (this.#pendingDrops === 0 || this.#onDropBurst === undefined) return;
+    if (now - this.#lastDropLog < DROP_LOG_INTERVAL_MS) return;
+    this.#lastDropLog = now;
+    const dropped = this.#pendingDrops;
+    this.#pendingDrops = 0;
+    this.#onDropBurst({ dropped, totalDropped: this.#drops });
+  }
+
+  /** Frees entries whose failures all left `findtime` and that hold no ban history. */
+  #sweep(now: number, budget: number): void {
+    const cap = this.#capacity;
+    let e = this.#sweepCursor;
+    for (let i = 0; i < budget; i++, e = e + 1 === cap ? 0 : e + 1) {
+      const l = this.#list[e]!;
+      if (l === FREE || l === BANNED || this.#n[e] === 0) continue;
+      const jail = this.#jails[this.#jail[e]!]!;
+      if (this.#abs(this.#lastSeen[e]!) >= now - jail.findtime) continue;
+      this.#setN(e, 0);
+      if (this.#banCount[e] === 0) this.#free(e);
+      else this.#relink(e);
+    }
+    this.#sweepCursor = e;
+  }
+
+  // ---- lists ----
+
+  #linkTail(e: number, l: number): void {
+    this.#list[e] = l;
+    const t = this.#tail[l]!;
+    this.#prev[e] = t;
+    this.#next[e] = -1;
+    if (t >= 0) this.#next[t] = e;
+    else this.#head[l] = e;
+    this.#tail[l] = e;
+    this.#listSize[l]!++;
+  }
+
+  #unlink(e: number): void {
+    const l = this.#list[e]!;
+    if (l === FREE) return;
+    const p = this.#prev[e]!;
+    const n = this.#next[e]!;
+    if (p >= 0) this.#next[p] = n;
+    else this.#head[l] = n;
+    if (n >= 0) this.#prev[n] = p;
+    else this.#tail[l] = p;
+    this.#listSize[l]!--;
+    this.#list[e] = FREE;
+  }
+
+  // ---- hash index (open addressing, linear probing, backward-shift deletion) ----
+
+  #hash(j: number, w: Uint32Array, off: number): number {
+    let h = this.#seed ^ Math.imul(j + 1, 0x9e3779b1);
+    for (let q = 0; q < 4; q++) {
+      let k = Math.imul(w[off + q]!, 0xcc9e2d51);
+      k = (k << 15) | (k >>> 17);
+      h ^= Math.imul(k, 0x1b873593);
+      h = (h << 13) | (h >>> 19);
+      h = (Math.imul(h, 5) + 0xe6546b64) | 0;
+    }
+    h ^= h >>> 16;
+    h = Math.imul(h, 0x85ebca6b);
+    h ^= h >>> 13;
+    h = Math.imul(h, 0xc2b2ae35);
+    h ^= h >>> 16;
+    return h & this.#mask;
+  }
+
+  #find(j: number, w: Uint32Array, off: number): number {
+    const slots = this.#slots;
+    const keys = this.#keys;
+    const w0 = w[off]!, w1 = w[off + 1]!, w2 = w[off + 2]!, w3 = w[off + 3]!;
+    for (let h = this.#hash(j, w, off);; h = (h + 1) & this.#mask) {
+      const s = slots[h]!;
+      if (s === 0) return -1;
+      const e = s - 1;
+      const k = e * 4;
+      if (
+        keys[k + 3] === w3 && keys[k + 2] === w2 && keys[k + 1] === w1 && keys[k] === w0 &&
+        this.#jail[e] === j
+      ) return e;
+    }
+  }
+
+  #insertIndex(e: number): void {
+    const slots = this.#slots;
+    let h = this.#hash(this.#jail[e]!, this.#keys, e * 4);
+    while (slots[h] !== 0) h = (h + 1) & this.#mask;
+    slots[h] = e + 1;
+  }
+
+  #removeIndex(e: number): void {
+    const slots = this.#slots;
+    const mask = this.#mask;
+    let i = this.#hash(this.#jail[e]!, this.#keys, e * 4);
+    while (slots[i] !== e + 1) i = (i + 1) & mask;
+    let j = i;
+    for (;;) {
+      j = (j + 1) & mask;
+      const s = slots[j]!;
+      if (s === 0) break;
+      const k = this.#hash(this.#jail[s - 1]!, this.#keys, (s - 1) * 4);
+      // Move slot j back to i unless its home k lies cyclically in (i, j].
+      if (i <= j ? i < k && k <= j : i < k || k <= j) continue;
+      slots[i] = s;
+      i = j;
+    }
+    slots[i] = 0;
+  }
+
+  // ---- expiry heap ----
+
+  #heapPush(e: number): void {
+    const heap = this.#heap;
+    let i = this.#heapSize++;
+    const key = this.#expiresAt[e]!;
+    while (i > 0) {
+      const p = (i - 1) >> 1;
+      const pe = heap[p]!;
+      if (this.#expiresAt[pe]! <= key) break;
+      heap[i] = pe;
+      this.#heapPos[pe] = i;
+      i = p;
+    }
+    heap[i] = e;
+    this.#heapPos[e] = i;
+  }
+
+  #heapRemove(e: number): void {
+    const i = this.#heapPos[e]!;
+    if (i < 0) return;
+    this.#heapPos[e] = -1;
+    const last = this.#heap[--this.#heapSize]!;
+    if (last === e) return;
+    this.#heap[i] = last;
+    this.#heapPos[last] = i;
+    this.#siftDown(i);
+    this.#siftUp(this.#heapPos[last]!);
+  }
+
+  #siftUp(i: number): void {
+    const heap = this.#heap;
+    const e = heap[i]!;
+    const key = this.#expiresAt[e]!;
+    while (i > 0) {
+      const p = (i - 1) >> 1;
+      const pe = heap[p]!;
+      if (this.#expiresAt[pe]! <= key) break;
+      heap[i] = pe;
+      this.#heapPos[pe] = i;
+      i = p;
+    }
+    heap[i] = e;
+    this.#heapPos[e] = i;
+  }
+
+  #siftDown(i: number): void {
+    const heap = this.#heap;
+    const size = this.#heapSize;
+    const e = heap[i]!;
+    const key = this.#expiresAt[e]!;
+    for (;;) {
+      const l = 2 * i + 1;
+      if (l >= size) break;
+      const r = l + 1;
+      const c = r < size && this.#expiresAt[heap[r]!]! < this.#expiresAt[heap[l]!]! ? r : l;
+      const ce = heap[c]!;
+      if (this.#expiresAt[ce]! >= key) break;
+      heap[i] = ce;
+      this.#heapPos[ce] = i;
+      i = c;
+    }
+    heap[i] = e;
+    this.#heapPos[e] = i;
+  }
+
+  // ---- time ----
+
+  #rel(t: number): number {
+    const v = Math.floor(t - this.#epoch);
+    return v < 0 ? 0 : v > U32_MAX ? U32_MAX : v;
+  }
+
+  #abs(v: number): number {
+    return v + this.#epoch;
+  }
+
+  /** Keeps `now` inside the u32 range of stored times (a pass over the table every ~24 days). */
+  #rebaseIfNeeded(now: number): void {
+    const d = now - this.#epoch;
+    if (d >= MAX_FINDTIME_MS && d <= REBASE_AFTER_MS) return;
+    const next = now - MAX_FINDTIME_MS - 1;
+    const shift = next - this.#epoch;
+    this.#epoch = next;
+    const move = (v: number): number => {
+      const x = v - shift;
+      return x < 0 ? 0 : x > U32_MAX ? U32_MAX : x;
+    };
+    for (let e = 0; e < this.#capacity; e++) {
+      if (this.#list[e] === FREE) continue;
+      this.#lastSeen[e] = move(this.#lastSeen[e]!);
+      const jail = this.#jails[this.#jail[e]!]!;
+      const base = e * FAILURE_SLOTS;
+      const n = this.#n[e]!;
+      if (jail.exact) {
+        for (let i = 0; i < n; i++) this.#times[base + i] = move(this.#times[base + i]!);
+      } else {for (let b = 0; b < n; b++) {
+          this.#times[base + 2 * b] = move(this.#times[base + 2 * b]!);
+        }}
+    }
+  }
+
+  // ---- snapshot ----
+
+  *#iterBans(): Generator<StateBan> {
+    for (let e = this.#head[BANNED]!; e >= 0; e = this.#next[e]!) {
+      const exp = this.#expiresAt[e]!;
+      yield {
+        jail: this.#jails[this.#jail[e]!]!.name,
+        ip: formatWords(this.#keys, e * 4),
+        prefix: this.#prefix[e]!,
+        bannedAt: this.#bannedAt[e]!,
+        expiresAt: exp === Infinity ? null : exp,
+        banCount: this.#banCount[e]!,
+      };
+    }
+  }
+
+  *#iterHistory(): Generator<StateHistory> {
+    for (let e = this.#head[HISTORY]!; e >= 0; e = this.#next[e]!) {
+      yield {
+        jail: this.#jails[this.#jail[e]!]!.name,
+        ip: formatWords(this.#keys, e * 4),
+        prefix: this.#prefix[e]!,
+        banCount: this.#banCount[e]!,
+        lastBanAt: this.#bannedAt[e]!,
+      };
+    }
+  }
+
+  *#iterFailures(): Generator<StateFailures> {
+    let emitted = 0;
+    for (let l = HISTORY; l >= 0; l--) {
+      for (let e = this.#head[l]!; e >= 0; e = this.#next[e]!) {
+        const jail = this.#jails[this.#jail[e]!]!;
+        const n = this.#n[e]!;
+        if (!jail.exact || n === 0 || (n < 2 && !jail.fromBans)) continue;
+        if (emitted++ >= MAX_SNAPSHOT_FAILURE_ENTRIES) return;
+        const times: number[] = [];
+        for (let i = 0; i < n; i++) times.push(this.#abs(this.#times[e * FAILURE_SLOTS + i]!));
+        yield {
+          jail: jail.name,
+          ip: formatWords(this.#keys, e * 4),
+          prefix: this.#prefix[e]!,
+          times,
+        };
+      }
+    }
+  }
+
+  // ---- jails ----
+
+  /** Installs compiled jails; per-jail totals follow jails by name, live counts restart at 0. */
+  #setJails(compiled: JailRuntime[]): void {
+    if (compiled.length > 0xffff) {
+      throw new RangeError(`expected at most 65535 jails, found ${compiled.length}`);
+    }
+    const totals = new Map(
+      this.#jails.map((j, i) => [j.name, [this.#failuresTotal[i] ?? 0, this.#bansTotal[i] ?? 0]]),
+    );
+    this.#jails = compiled;
+    this.#bansJails = compiled.flatMap((j, i) => (j.fromBans ? [i] : []));
+    this.#failuresTotal = compiled.map((j) => totals.get(j.name)?.[0] ?? 0);
+    this.#bansTotal = compiled.map((j) => totals.get(j.name)?.[1] ?? 0);
+    this.#failing = compiled.map(() => 0);
+    this.#banned = compiled.map(() => 0);
+  }
+}

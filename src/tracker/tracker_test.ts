@@ -1,0 +1,594 @@
+import assert from "node:assert/strict";
+import {
+  type BanDecision,
+  banDurationMs,
+  DROP_LOG_INTERVAL_MS,
+  type DropBurst,
+  ManualClock,
+  type RecordOutcome,
+  Tracker,
+  trackerBytesFor,
+  trackerCapacityFor,
+  type TrackerOptions,
+} from "./mod.ts";
+import { DAY, HOUR, jail, MIN, recidive } from "./_testing.ts";
+import type { JailConfig } from "../config/types.ts";
+
+function setup(
+  jails: JailConfig[],
+  over: Partial<TrackerOptions> = {},
+): { t: Tracker; clock: ManualClock } {
+  const clock = new ManualClock();
+  const t = new Tracker({ jails, capacity: 1024, clock, hashSeed: 7, ...over });
+  return { t, clock };
+}
+
+function bans(o: RecordOutcome): readonly BanDecision[] {
+  assert.equal(o.kind, "ban", `expected a ban, found ${JSON.stringify(o)}`);
+  return o.kind === "ban" ? o.bans : [];
+}
+
+Deno.test("Tracker.record() bans at the maxretry-th failure within findtime", () => {
+  const { t, clock } = setup([jail("sshd")]);
+  for (let i = 0; i < 4; i++) {
+    assert.equal(t.record(0, "203.0.113.5", null).kind, "counted");
+    clock.advance(1000);
+  }
+  const [b, ...rest] = bans(t.record(0, "203.0.113.5", null));
+  assert.equal(rest.length, 0);
+  assert.deepEqual(b, {
+    ip: "203.0.113.5",
+    prefix: 32,
+    jail: "sshd",
+    jailIndex: 0,
+    durationMs: 10 * MIN,
+    banCount: 1,
+    bannedAt: clock.now(),
+    expiresAt: clock.now() + 10 * MIN,
+    cause: "failures",
+  });
+  assert.equal(t.record(0, "203.0.113.5", null).kind, "already-banned");
+  assert.equal(t.stats().jails[0]!.activeBans, 1);
+  assert.equal(t.stats().jails[0]!.currentlyFailed, 0);
+});
+
+Deno.test("Tracker.record() counts failures exactly findtime apart, but not one ms more", () => {
+  const { t, clock } = setup([jail("sshd", { maxretry: 2 })]);
+  const t0 = clock.now();
+  t.record(0, "198.51.100.1", null);
+  clock.set(t0 + 10 * MIN);
+  bans(t.record(0, "198.51.100.1", null));
+
+  clock.set(t0 + HOUR);
+  t.record(0, "198.51.100.2", null);
+  clock.set(t0 + HOUR + 10 * MIN + 1);
+  assert.equal(t.record(0, "198.51.100.2", null).kind, "counted");
+  assert.equal(t.stats().jails[0]!.currentlyFailed, 1);
+});
+
+Deno.test("Tracker.record() ignores a line older than findtime and counts one exactly findtime old", () => {
+  const { t, clock } = setup([jail("sshd", { maxretry: 2 })]);
+  const now = clock.now();
+  assert.deepEqual(t.record(0, "192.0.2.1", now - 10 * MIN - 1), {
+    kind: "ignored",
+    reason: "too-old",
+  });
+  assert.equal(t.record(0, "192.0.2.1", now - 10 * MIN).kind, "counted");
+  bans(t.record(0, "192.0.2.1", now - 5 * MIN));
+});
+
+Deno.test("Tracker.record() counts a future time as now and a null time as now", () => {
+  const { t, clock } = setup([jail("sshd", { maxretry: 2 })]);
+  t.record(0, "192.0.2.7", clock.now() + HOUR);
+  clock.advance(10 * MIN);
+  // Stored as "now" 10 minutes ago: exactly findtime apart, still counted.
+  bans(t.record(0, "192.0.2.7", null));
+  t.record(0, "192.0.2.8", clock.now() + DAY);
+  clock.advance(10 * MIN + 1);
+  assert.equal(t.record(0, "192.0.2.8", null).kind, "counted");
+});
+
+Deno.test("Tracker.record() uses the line's own time for the window", () => {
+  const { t, clock } = setup([jail("sshd", { maxretry: 3 })]);
+  const now = clock.now();
+  // Three lines read now but written 9 minutes apart in total: within findtime of each other.
+  t.record(0, "192.0.2.9", now - 9 * MIN);
+  t.record(0, "192.0.2.9", now - 5 * MIN);
+  bans(t.record(0, "192.0.2.9", now));
+});
+
+Deno.test("Tracker.expire() lifts a ban exactly at its expiry, not a ms before", () => {
+  const { t, clock } = setup([jail("sshd", { maxretry: 1 })]);
+  const [b] = bans(t.record(0, "203.0.113.9", null));
+  assert.deepEqual(t.expire(b!.expiresAt! - 1), []);
+  const lifted = t.expire(b!.expiresAt!);
+  assert.equal(lifted.length, 1);
+  assert.equal(lifted[0]!.ip, "203.0.113.9");
+  assert.equal(t.stats().activeBans, 0);
+  void clock;
+});
+
+Deno.test("Tracker bantime runs from the moment of the ban, not from the failures", () => {
+  const { t, clock } = setup([jail("sshd", { maxretry: 2 })]);
+  t.record(0, "203.0.113.10", clock.now() - 9 * MIN);
+  clock.advance(30_000);
+  const [b] = bans(t.record(0, "203.0.113.10", clock.now() - 8 * MIN));
+  assert.equal(b!.bannedAt, clock.now());
+  assert.equal(b!.expiresAt, clock.now() + 10 * MIN);
+});
+
+Deno.test("Tracker permanent bantime never expires", () => {
+  const { t, clock } = setup([jail("sshd", { maxretry: 1, bantimeMs: null })]);
+  const [b] = bans(t.record(0, "203.0.113.11", null));
+  assert.equal(b!.expiresAt, null);
+  assert.equal(b!.durationMs, null);
+  assert.deepEqual(t.expire(clock.now() + 1000 * DAY), []);
+  assert.equal(t.activeBans().length, 1);
+});
+
+Deno.test("banDurationMs() follows linear and exponential formulas, caps at max, adds jitter", () => {
+  const zero = () => 0;
+  const exp = { bantimeMs: 10 * MIN, bantimeIncrement: inc({ formula: "exponential" }) };
+  assert.deepEqual([0, 1, 2, 3].map((n) => banDurationMs(exp, n, zero)), [
+    10 * MIN,
+    20 * MIN,
+    40 * MIN,
+    80 * MIN,
+  ]);
+  const lin = { bantimeMs: 10 * MIN, bantimeIncrement: inc({ formula: "linear", factor: 2 }) };
+  assert.deepEqual([0, 1, 2].map((n) => banDurationMs(lin, n, zero)), [
+    10 * MIN,
+    30 * MIN,
+    50 * MIN,
+  ]);
+  const capped = { bantimeMs: 10 * MIN, bantimeIncrement: inc({ maxMs: HOUR }) };
+  assert.equal(banDurationMs(capped, 3, zero), HOUR);
+  assert.equal(banDurationMs(capped, 5000, zero), HOUR);
+  const jit = { bantimeMs: 10 * MIN, bantimeIncrement: inc({ maxMs: HOUR, jitterMs: 60_000 }) };
+  assert.equal(banDurationMs(jit, 0, () => 0.5), 10 * MIN + 30_000);
+  assert.equal(banDurationMs(jit, 9, () => 0.999999999), HOUR + 60_000);
+  const off = { bantimeMs: 10 * MIN, bantimeIncrement: inc({ enabled: false, jitterMs: 60_000 }) };
+  assert.equal(banDurationMs(off, 4, () => 0.5), 10 * MIN);
+  const perm = { bantimeMs: null, bantimeIncrement: inc({}) };
+  assert.equal(banDurationMs(perm, 4, zero), null);
+});
+
+function inc(over: Partial<JailConfig["bantimeIncrement"]>): JailConfig["bantimeIncrement"] {
+  return {
+    enabled: true,
+    formula: "exponential",
+    factor: 2,
+    maxMs: 7 * DAY,
+    jitterMs: 0,
+    overall: false,
+    ...over,
+  };
+}
+
+Deno.test("Tracker bantime_increment doubles each repeat ban of the same address in the jail", () => {
+  const { t, clock } = setup([jail("sshd", { maxretry: 1, bantimeIncrement: { enabled: true } })]);
+  const durations: (number | null)[] = [];
+  for (let i = 0; i < 4; i++) {
+    const [b] = bans(t.record(0, "203.0.113.20", null));
+    durations.push(b!.durationMs);
+    assert.equal(b!.banCount, i + 1);
+    clock.set(b!.expiresAt!);
+    t.expire();
+  }
+  assert.deepEqual(durations, [10 * MIN, 20 * MIN, 40 * MIN, 80 * MIN]);
+  // Another address starts from the base.
+  assert.equal(bans(t.record(0, "203.0.113.21", null))[0]!.durationMs, 10 * MIN);
+});
+
+Deno.test("Tracker bantime_increment with jitter draws from the injected random source", () => {
+  const { t } = setup([
+    jail("sshd", { maxretry: 1, bantimeIncrement: { enabled: true, jitterMs: 1000 } }),
+  ], { random: () => 0.25 });
+  assert.equal(bans(t.record(0, "203.0.113.22", null))[0]!.durationMs, 10 * MIN + 250);
+});
+
+Deno.test("Tracker bantime_increment overall counts previous bans in every jail", () => {
+  const over = { maxretry: 1, bantimeIncrement: { enabled: true, overall: true } };
+  const { t, clock } = setup([
+    jail("sshd", over),
+    jail("nginx", over),
+    jail("mail", { maxretry: 1 }),
+  ]);
+  bans(t.record(0, "203.0.113.30", null));
+  bans(t.record(2, "203.0.113.30", null));
+  clock.advance(HOUR);
+  t.expire();
+  // One previous ban in sshd and one in mail: n = 2 → 40 minutes.
+  assert.equal(bans(t.record(1, "203.0.113.30", null))[0]!.durationMs, 40 * MIN);
+
+  const local = setup([
+    jail("sshd", { maxretry: 1 }),
+    jail("nginx", { maxretry: 1, bantimeIncrement: { enabled: true } }),
+  ]);
+  bans(local.t.record(0, "203.0.113.31", null));
+  assert.equal(bans(local.t.record(1, "203.0.113.31", null))[0]!.durationMs, 10 * MIN);
+});
+
+Deno.test("Tracker ignoreip always wins, IPv4 CIDRs match v4-mapped forms, for failures and manual bans", () => {
+  const { t } = setup([
+    jail("sshd", { maxretry: 1, ignoreip: ["10.0.0.0/8", "2001:db8::/32", "192.0.2.55"] }),
+  ]);
+  const ign = { kind: "ignored", reason: "ignoreip" };
+  assert.deepEqual(t.record(0, "10.1.2.3", null), ign);
+  assert.deepEqual(t.record(0, "::ffff:10.1.2.3", null), ign);
+  assert.deepEqual(t.record(0, "::FFFF:a01:203", null), ign);
+  assert.deepEqual(t.record(0, "2001:db8:ffff::1", null), ign);
+  assert.deepEqual(t.record(0, "192.0.2.55", null), ign);
+  assert.deepEqual(t.ban("10.9.9.9", 0), ign);
+  assert.equal(t.record(0, "11.0.0.1", null).kind, "ban");
+  assert.equal(t.record(0, "192.0.2.56", null).kind, "ban");
+  assert.equal(t.stats().tracked, 2);
+});
+
+Deno.test("Tracker never bans loopback or unspecified addresses, even with an empty ignoreip", () => {
+  const { t } = setup([jail("sshd", { maxretry: 1, ignoreip: [] })]);
+  for (const ip of ["127.0.0.1", "127.255.0.9", "::1", "0.0.0.0", "::", "::ffff:127.0.0.1"]) {
+    assert.deepEqual(t.record(0, ip, null), { kind: "ignored", reason: "never-bannable" }, ip);
+    assert.deepEqual(t.ban(ip, 0), { kind: "ignored", reason: "never-bannable" }, ip);
+  }
+  assert.deepEqual(t.record(0, "not-an-ip", null), { kind: "ignored", reason: "invalid" });
+  assert.deepEqual(t.record(0, "1.2.3.4.5", null), { kind: "ignored", reason: "invalid" });
+});
+
+Deno.test("Tracker ipv6_prefix 64 counts and bans the /64, IPv4 stays /32", () => {
+  const { t } = setup([jail("web", { maxretry: 3, ipv6Prefix: 64 })]);
+  t.record(0, "2001:db8:1:2::a", null);
+  t.record(0, "2001:db8:1:2:ffff:1:2:3", null);
+  assert.equal(t.record(0, "2001:db8:1:3::a", null).kind, "counted"); // another /64
+  const [b] = bans(t.record(0, "2001:db8:1:2::77", null));
+  assert.equal(b!.ip, "2001:db8:1:2::");
+  assert.equal(b!.prefix, 64);
+  assert.equal(t.record(0, "2001:db8:1:2::1234", null).kind, "already-banned");
+  t.record(0, "192.0.2.1", null);
+  t.record(0, "192.0.2.1", null);
+  const [v4] = bans(t.record(0, "192.0.2.1", null));
+  assert.equal(v4!.prefix, 32);
+  // Unbanning any address inside the prefix lifts it.
+  assert.deepEqual(t.unban("2001:db8:1:2::dead").map((d) => [d.ip, d.prefix]), [[
+    "2001:db8:1:2::",
+    64,
+  ]]);
+});
+
+Deno.test("Tracker recidive bans an address banned 5 times in a day for a week", () => {
+  const { t, clock } = setup([jail("sshd", { maxretry: 1 }), recidive()]);
+  for (let i = 0; i < 4; i++) {
+    const out = bans(t.record(0, "203.0.113.40", null));
+    assert.equal(out.length, 1);
+    clock.advance(2 * HOUR);
+    t.expire();
+  }
+  const out = bans(t.record(0, "203.0.113.40", null));
+  assert.equal(out.length, 2);
+  assert.equal(out[0]!.jail, "sshd");
+  assert.deepEqual([out[1]!.jail, out[1]!.durationMs, out[1]!.cause], [
+    "recidive",
+    7 * DAY,
+    "recidive",
+  ]);
+});
+
+Deno.test("Tracker recidive does not count bans more than a day apart", () => {
+  const { t, clock } = setup([jail("sshd", { maxretry: 1 }), recidive()]);
+  for (let i = 0; i < 6; i++) {
+    assert.equal(bans(t.record(0, "203.0.113.41", null)).length, 1, `ban ${i}`);
+    clock.advance(6 * HOUR + 1);
+    t.expire();
+  }
+});
+
+Deno.test("Tracker recidive counts manual bans and bans of every other jail", () => {
+  const { t } = setup([
+    jail("sshd", { maxretry: 1 }),
+    jail("web", { maxretry: 1 }),
+    recidive({ maxretry: 3 }),
+  ]);
+  bans(t.record(0, "203.0.113.42", null));
+  bans(t.record(1, "203.0.113.42", null));
+  const out = bans(t.ban("203.0.113.42", 0)); // already banned in sshd: re-ban, not counted
+  assert.equal(out.length, 1);
+  t.unban("203.0.113.42", 0);
+  const out2 = bans(t.ban("203.0.113.42", 0, 60_000));
+  assert.deepEqual(out2.map((b) => b.jail), ["sshd", "recidive"]);
+  assert.equal(out2[0]!.durationMs, 60_000);
+});
+
+Deno.test("Tracker.ban() applies policy, explicit and permanent durations and updates an active ban", () => {
+  const { t, clock } = setup([jail("sshd")]);
+  assert.equal(bans(t.ban("192.0.2.100", 0))[0]!.durationMs, 10 * MIN);
+  assert.equal(bans(t.ban("192.0.2.101", 0, 5000))[0]!.expiresAt, clock.now() + 5000);
+  assert.equal(bans(t.ban("192.0.2.102", 0, null))[0]!.expiresAt, null);
+  clock.advance(1000);
+  const [again] = bans(t.ban("192.0.2.101", 0, HOUR));
+  assert.equal(again!.expiresAt, clock.now() + HOUR);
+  assert.deepEqual(t.expire(clock.now() + 5000), []);
+  assert.deepEqual(t.expire(clock.now() + HOUR).map((d) => d.ip).sort(), [
+    "192.0.2.100",
+    "192.0.2.101",
+  ]);
+  assert.deepEqual(t.ban("nonsense", 0), { kind: "ignored", reason: "invalid" });
+  assert.throws(() => t.ban("192.0.2.1", 9), RangeError);
+});
+
+Deno.test("Tracker.unban() and unbanAll() return what was lifted and keep the ban count", () => {
+  const { t } = setup([
+    jail("sshd", { maxretry: 1, bantimeIncrement: { enabled: true } }),
+    jail("web", { maxretry: 1 }),
+  ]);
+  bans(t.record(0, "198.51.100.7", null));
+  bans(t.record(1, "198.51.100.7", null));
+  bans(t.record(0, "198.51.100.8", null));
+  assert.deepEqual(t.unban("198.51.100.7", 1).map((d) => d.jail), ["web"]);
+  assert.deepEqual(t.unban("198.51.100.9"), []);
+  assert.deepEqual(t.unbanAll().map((d) => d.ip).sort(), ["198.51.100.7", "198.51.100.8"]);
+  assert.equal(t.stats().activeBans, 0);
+  const [b] = bans(t.record(0, "198.51.100.7", null));
+  assert.deepEqual([b!.banCount, b!.durationMs], [2, 20 * MIN]);
+});
+
+Deno.test("Tracker.expire() returns exactly the due bans among thousands, in any order of expiry", () => {
+  let seed = 42;
+  const rnd = () => ((seed = (seed * 1103515245 + 12345) >>> 0) / 2 ** 32);
+  const { t, clock } = setup([jail("sshd", { maxretry: 1 })], { capacity: 4096 });
+  const start = clock.now();
+  const expected = new Map<string, number>();
+  for (let i = 0; i < 3000; i++) {
+    const ip = `10.${i >> 8}.${i & 255}.1`;
+    const dur = 1 + Math.floor(rnd() * HOUR);
+    const [b] = bans(t.ban(`${ip}`, 0, dur));
+    expected.set(b!.ip, b!.expiresAt!);
+    if (i % 7 === 0) {
+      t.unban(ip);
+      expected.delete(ip);
+    }
+  }
+  for (let now = start; now <= start + HOUR; now += 97_000) {
+    const due = [...expected].filter(([, e]) => e <= now).map(([ip]) => ip).sort();
+    assert.deepEqual(t.expire(now).map((d) => d.ip).sort(), due);
+    for (const ip of due) expected.delete(ip);
+  }
+  assert.equal(t.expire(start + HOUR + 1).length, expected.size);
+});
+
+// ---- eviction ----
+
+Deno.test("Tracker evict-oldest keeps repeat offenders through a flood of one-shot addresses", () => {
+  const capacity = 64;
+  const { t, clock } = setup([jail("sshd", { maxretry: 3 })], { capacity });
+  const heavy = Array.from({ length: 20 }, (_, i) => `203.0.113.${i + 1}`);
+  for (const ip of heavy) t.record(0, ip, null);
+  for (const ip of heavy) t.record(0, ip, null);
+  for (let i = 0; i < 100_000; i++) {
+    t.record(0, `10.${(i >> 16) & 255}.${(i >> 8) & 255}.${i & 255}`, null);
+  }
+  const s = t.stats();
+  assert.equal(s.tracked, capacity);
+  assert.equal(s.evictions, 100_000 - (capacity - heavy.length));
+  assert.equal(s.drops, 0);
+  clock.advance(1000);
+  for (const ip of heavy) assert.equal(t.record(0, ip, null).kind, "ban", ip);
+});
+
+Deno.test("Tracker evict-oldest evicts the least recently seen entry among those with the fewest failures", () => {
+  const { t } = setup([jail("sshd", { maxretry: 5 })], { capacity: 16 });
+  for (let i = 0; i < 16; i++) t.record(0, `192.0.2.${i}`, null);
+  for (let i = 0; i < 16; i++) if (i !== 3 && i !== 9) t.record(0, `192.0.2.${i}`, null);
+  t.record(0, "192.0.2.9", null); // 9 touched again later than 3... but still one failure? no: two
+  // Entries with one failure: only 192.0.2.3 → it is the victim.
+  t.record(0, "198.51.100.1", null);
+  assert.equal(t.stats().evictions, 1);
+  // 192.0.2.3 lost its failure: 4 more are not enough, 192.0.2.9 (2 kept) needs 3.
+  for (let k = 0; k < 3; k++) t.record(0, "192.0.2.9", null);
+  assert.equal(t.stats().jails[0]!.activeBans, 1);
+  for (let k = 0; k < 4; k++) assert.equal(t.record(0, "192.0.2.3", null).kind, "counted");
+});
+
+Deno.test("Tracker evict-oldest prefers entries whose failures all left findtime", () => {
+  const { t, clock } = setup([jail("sshd", { maxretry: 5 })], { capacity: 16 });
+  for (let i = 0; i < 8; i++) for (let k = 0; k < 3; k++) t.record(0, `192.0.2.${i}`, null);
+  clock.advance(11 * MIN);
+  for (let i = 8; i < 16; i++) t.record(0, `192.0.2.${i}`, null);
+  t.record(0, "198.51.100.1", null);
+  // The victim is a stale 3-failure entry, not a fresh one-failure entry.
+  for (let i = 8; i < 16; i++) {
+    for (let k = 0; k < 3; k++) t.record(0, `192.0.2.${i}`, null);
+    assert.equal(t.record(0, `192.0.2.${i}`, null).kind, "ban", `192.0.2.${i}`);
+  }
+});
+
+Deno.test("Tracker never evicts banned entries; a table full of bans drops new addresses", () => {
+  const { t } = setup([jail("sshd", { maxretry: 1 })], { capacity: 16 });
+  for (let i = 0; i < 16; i++) bans(t.record(0, `192.0.2.${i}`, null));
+  assert.equal(t.record(0, "198.51.100.1", null).kind, "dropped");
+  assert.equal(t.ban("198.51.100.2", 0).kind, "dropped");
+  const s = t.stats();
+  assert.deepEqual([s.activeBans, s.drops, s.evictions], [16, 2, 0]);
+});
+
+Deno.test("Tracker deny-new drops new addresses when full and still counts tracked ones", () => {
+  const { t } = setup([jail("sshd", { maxretry: 3 })], { capacity: 16, eviction: "deny-new" });
+  for (let i = 0; i < 16; i++) t.record(0, `192.0.2.${i}`, null);
+  for (let i = 0; i < 1000; i++) {
+    assert.equal(t.record(0, `10.0.${i >> 8}.${i & 255}`, null).kind, "dropped");
+  }
+  assert.equal(t.stats().drops, 1000);
+  assert.equal(t.stats().evictions, 0);
+  t.record(0, "192.0.2.5", null);
+  bans(t.record(0, "192.0.2.5", null));
+  // Manual bans still get room (an unbanned entry is evicted for them).
+  bans(t.ban("198.51.100.1", 0));
+  assert.equal(t.stats().evictions, 1);
+});
+
+Deno.test("Tracker deny-new admits new addresses again once stale entries are swept", () => {
+  const { t, clock } = setup([jail("sshd", { maxretry: 3 })], {
+    capacity: 16,
+    eviction: "deny-new",
+  });
+  for (let i = 0; i < 16; i++) t.record(0, `192.0.2.${i}`, null);
+  assert.equal(t.record(0, "10.0.0.1", null).kind, "dropped");
+  clock.advance(10 * MIN + 1);
+  t.expire();
+  assert.equal(t.stats().tracked, 0);
+  assert.equal(t.stats().jails[0]!.currentlyFailed, 0);
+  assert.equal(t.record(0, "10.0.0.1", null).kind, "counted");
+});
+
+Deno.test("Tracker log-and-drop reports each drop burst at most once per interval", () => {
+  const calls: DropBurst[] = [];
+  const { t, clock } = setup([jail("sshd")], {
+    capacity: 16,
+    eviction: "log-and-drop",
+    onDropBurst: (b) => calls.push(b),
+  });
+  for (let i = 0; i < 16; i++) t.record(0, `192.0.2.${i}`, null);
+  for (let i = 0; i < 500; i++) t.record(0, `10.0.${i >> 8}.${i & 255}`, null);
+  assert.deepEqual(calls, [{ dropped: 1, totalDropped: 1 }]);
+  clock.advance(DROP_LOG_INTERVAL_MS - 1);
+  t.record(0, "10.1.0.0", null);
+  t.expire();
+  assert.equal(calls.length, 1);
+  clock.advance(1);
+  t.expire(); // the pending burst is reported without waiting for another drop
+  assert.deepEqual(calls[1], { dropped: 500, totalDropped: 501 });
+  t.expire(clock.now() + DROP_LOG_INTERVAL_MS);
+  assert.equal(calls.length, 2);
+});
+
+Deno.test("Tracker index stays consistent through heavy eviction (backward-shift deletion)", () => {
+  const capacity = 1000;
+  const { t } = setup([jail("sshd", { maxretry: 2 })], { capacity });
+  const ip = (i: number) => `10.${(i >> 16) & 255}.${(i >> 8) & 255}.${i & 255}`;
+  const total = 50_000;
+  for (let i = 0; i < total; i++) t.record(0, ip(i), null);
+  assert.equal(t.stats().tracked, capacity);
+  // The last `capacity` addresses are exactly the tracked ones: a second failure bans them.
+  for (let i = total - capacity; i < total; i++) assert.equal(t.record(0, ip(i), null).kind, "ban");
+  assert.equal(t.record(0, ip(0), null).kind, "dropped"); // table now full of bans
+});
+
+Deno.test("trackerCapacityFor() fits the table in the budget", () => {
+  for (const mb of [1, 8, 16, 32, 48, 100]) {
+    const budget = mb * 1024 * 1024;
+    const cap = trackerCapacityFor(budget);
+    assert.ok(trackerBytesFor(cap) <= budget, `${mb} MiB`);
+    assert.ok(trackerBytesFor(cap + Math.ceil(cap / 100)) > budget || cap > budget / 200, `${mb}`);
+  }
+  const t = new Tracker({ jails: [jail("a")], capacity: trackerCapacityFor(4 << 20), hashSeed: 1 });
+  assert.ok(t.bytes <= 4 << 20);
+  assert.throws(() => new Tracker({ jails: [], capacity: 3 }), RangeError);
+});
+
+// ---- counting modes, time, reload, snapshot ----
+
+Deno.test("Tracker with maxretry above the exact slots bans at maxretry, never earlier", () => {
+  const { t, clock } = setup([jail("sshd", { maxretry: 20, findtimeMs: 10 * MIN })]);
+  for (let i = 0; i < 19; i++) {
+    assert.equal(t.record(0, "192.0.2.1", null).kind, "counted", `failure ${i + 1}`);
+    clock.advance(10_000);
+  }
+  bans(t.record(0, "192.0.2.1", null));
+  // 20 failures spread over 20 minutes never reach 20 inside any 10 minutes.
+  for (let i = 0; i < 40; i++) {
+    assert.equal(t.record(0, "192.0.2.2", null).kind, "counted");
+    clock.advance(MIN);
+  }
+});
+
+Deno.test("Tracker keeps counting across a month of clock time (u32 time rebase) and a clock step back", () => {
+  const { t, clock } = setup([jail("sshd", { maxretry: 3, findtimeMs: 7 * DAY })]);
+  t.record(0, "192.0.2.1", null);
+  for (let d = 0; d < 40; d++) {
+    clock.advance(DAY);
+    t.record(0, `10.0.0.${d}`, null);
+    t.expire();
+  }
+  t.record(0, "192.0.2.50", null);
+  clock.advance(6 * DAY);
+  t.expire();
+  t.record(0, "192.0.2.50", null);
+  bans(t.record(0, "192.0.2.50", null));
+  clock.advance(-30 * DAY);
+  t.record(0, "192.0.2.51", null);
+  t.record(0, "192.0.2.51", null);
+  bans(t.record(0, "192.0.2.51", null));
+});
+
+Deno.test("Tracker.reconfigure() keeps bans and history by jail name, lifts bans of removed jails", () => {
+  const { t } = setup([
+    jail("sshd", { maxretry: 2 }),
+    jail("web", { maxretry: 1 }),
+    jail("old", { maxretry: 1 }),
+  ]);
+  bans(t.record(1, "192.0.2.1", null));
+  bans(t.record(2, "192.0.2.2", null));
+  t.record(0, "192.0.2.3", null);
+  t.record(1, "192.0.2.4", null); // banned at once
+  t.unban("192.0.2.4");
+  const lifted = t.reconfigure([
+    jail("web", { maxretry: 1, bantimeIncrement: { enabled: true } }),
+    jail("sshd", { maxretry: 2 }),
+  ]);
+  assert.deepEqual(lifted.map((d) => [d.ip, d.jail]), [["192.0.2.2", "old"]]);
+  assert.deepEqual(t.activeBans().map((d) => [d.ip, d.jail, d.jailIndex]), [[
+    "192.0.2.1",
+    "web",
+    0,
+  ]]);
+  assert.equal(t.record(1, "192.0.2.3", null).kind, "ban"); // kept failure + this one
+  assert.equal(bans(t.record(0, "192.0.2.4", null))[0]!.durationMs, 20 * MIN); // history kept
+  const s = t.stats();
+  assert.deepEqual(s.jails.map((j) => [j.jail, j.activeBans, j.bansTotal]), [["web", 2, 3], [
+    "sshd",
+    1,
+    1,
+  ]]);
+});
+
+Deno.test("Tracker.reconfigure() drops failure times when findtime or maxretry change", () => {
+  const { t } = setup([jail("sshd", { maxretry: 3 })]);
+  t.record(0, "192.0.2.3", null);
+  t.record(0, "192.0.2.3", null);
+  t.reconfigure([jail("sshd", { maxretry: 2 })]);
+  assert.equal(t.stats().tracked, 0);
+  assert.equal(t.record(0, "192.0.2.3", null).kind, "counted");
+});
+
+Deno.test("Tracker.snapshot() and restore() carry bans, history and failure times across a restart", () => {
+  const jails = [jail("sshd", { maxretry: 3, bantimeIncrement: { enabled: true } }), recidive()];
+  const a = setup(jails);
+  bans(a.t.ban("192.0.2.1", 0)); // active, 10 min
+  bans(a.t.ban("192.0.2.2", 0, null)); // permanent
+  bans(a.t.ban("2001:db8::9", 0, 1000)); // expires before the restart
+  a.t.record(0, "192.0.2.4", null);
+  a.t.record(0, "192.0.2.4", null); // two failures
+  a.t.record(0, "192.0.2.5", null); // one failure: not persisted
+  const snap = a.t.snapshot();
+  const data = { bans: [...snap.bans], history: [...snap.history], failures: [...snap.failures] };
+  assert.equal(data.bans.length, 3);
+  assert.equal(data.failures.filter((f) => f.jail === "sshd").length, 1);
+  // Every manual ban fed recidive one failure; those are kept even when single.
+  assert.equal(data.failures.filter((f) => f.jail === "recidive").length, 3);
+
+  const b = setup(jails);
+  b.clock.set(a.clock.now() + 5 * MIN);
+  const r = b.t.restore(data);
+  assert.deepEqual(r.restored.map((d) => [d.ip, d.expiresAt]).sort(), [
+    ["192.0.2.1", a.clock.now() + 10 * MIN],
+    ["192.0.2.2", null],
+  ]);
+  assert.deepEqual([r.expired, r.skipped], [1, 0]);
+  assert.equal(b.t.expire(a.clock.now() + 10 * MIN).length, 1);
+  // History: the next ban of 2001:db8::9 is its second → doubled.
+  assert.equal(bans(b.t.ban("2001:db8::9", 0))[0]!.durationMs, 20 * MIN);
+  // Failure times: one more failure of 192.0.2.4 bans it.
+  assert.equal(b.t.record(0, "192.0.2.4", null).kind, "ban");
+  assert.equal(b.t.record(0, "192.0.2.5", null).kind, "counted");
+  // Records of an unknown jail are skipped.
+  assert.equal(b.t.restore({ bans: [{ ...data.bans[0]!, jail: "gone" }] }).skipped, 1);
+});
