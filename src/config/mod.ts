@@ -1,2 +1,14 @@
 /** Configuration: TOML schema, validation with positions, compiled frozen `Config`. @module */
 export type * from "./types.ts";
+export { ConfigError, type ConfigIssue, formatIssue } from "./errors.ts";
+export { parseConfig } from "./parse.ts";
+export { loadConfig, type LoadOptions, MAX_CONFIG_BYTES, runningAsRoot } from "./load.ts";
+export { checkConfigPermissions, type OwnerAndMode } from "./permissions.ts";
+export { formatDuration, parseDuration } from "./_duration.ts";
+export {
+  GLOBAL_DEFAULTS,
+  INCREMENT_DEFAULTS,
+  JAIL_DEFAULTS,
+  MIN_MEMORY_CEILING_MB,
+  RECIDIVE_DEFAULTS,
+} from "./_validate.ts";

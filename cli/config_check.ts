@@ -1,0 +1,30 @@
+/** `fail2zig config check [--config PATH]`. @module */
+import { DEFAULT_CONFIG, Exit, parseFlags, revokeExcept, UsageError } from "./_cli.ts";
+import { ConfigError, loadConfig } from "../src/config/mod.ts";
+
+const USAGE = `usage: fail2zig config check [--config PATH]
+
+Validates the config file (default ${DEFAULT_CONFIG}): syntax, every key, file permissions.
+Prints "OK (N jails)" (N counts every jail defined, enabled or not) and exits 0, or prints every
+problem as PATH:LINE:COL: message on stderr and exits 1.`;
+
+/** Checks a config file; returns 0 when valid, 1 when not. */
+export async function main(args: string[]): Promise<number> {
+  await revokeExcept(["read"]);
+  const flags = parseFlags(args, { config: { type: "string", short: "c" } }, USAGE);
+  if (flags === null) return Exit.OK;
+  if (flags.positionals.length > 0) {
+    throw new UsageError(`unexpected argument '${flags.positionals[0]}'`);
+  }
+  const path = flags.values["config"];
+  if (path === "") throw new UsageError("--config needs a path");
+  try {
+    const config = await loadConfig(typeof path === "string" ? path : DEFAULT_CONFIG);
+    console.log(`OK (${config.jails.length} jails)`);
+    return Exit.OK;
+  } catch (e) {
+    if (!(e instanceof ConfigError)) throw e;
+    console.error(e.toString());
+    return Exit.FAILED;
+  }
+}

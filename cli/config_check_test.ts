@@ -1,0 +1,85 @@
+import { deepEqual, equal, match } from "node:assert/strict";
+
+const ROOT = new URL("..", import.meta.url).pathname;
+
+/** Runs the real CLI as a user would (`deno run -P=daemon mod.ts config check …`). */
+async function configCheck(...args: string[]) {
+  const out = await new Deno.Command(Deno.execPath(), {
+    args: ["run", "-q", "-P=daemon", "mod.ts", "config", "check", ...args],
+    cwd: ROOT,
+    env: { NO_COLOR: "1", DENO_NO_UPDATE_CHECK: "1" },
+    stdout: "piped",
+    stderr: "piped",
+  }).output();
+  const text = (b: Uint8Array) => new TextDecoder().decode(b);
+  return { code: out.code, stdout: text(out.stdout), stderr: text(out.stderr) };
+}
+
+async function withDir(fn: (dir: string) => Promise<void>) {
+  const dir = await Deno.makeTempDir({ prefix: "fail2zig-cli-" });
+  try {
+    await fn(dir);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+}
+
+Deno.test("config check prints OK (N jails) and exits 0 for a valid config", async () => {
+  await withDir(async (dir) => {
+    const path = `${dir}/ok.toml`;
+    await Deno.writeTextFile(
+      path,
+      '[jails.sshd]\nfilter = "sshd"\nlogpath = "/var/log/auth.log"\n' +
+        '[jails.off]\nenabled = false\nsource = "bans"\n',
+    );
+    deepEqual(await configCheck("--config", path), {
+      code: 0,
+      stdout: "OK (2 jails)\n",
+      stderr: "",
+    });
+    await Deno.writeTextFile(`${dir}/empty.toml`, "");
+    equal((await configCheck("--config", `${dir}/empty.toml`)).stdout, "OK (0 jails)\n");
+  });
+});
+
+Deno.test("config check accepts the commented example config", async () => {
+  const r = await configCheck("--config", "fixtures/config/example.toml");
+  deepEqual(r, { code: 0, stdout: "OK (4 jails)\n", stderr: "" });
+});
+
+Deno.test("config check prints every error as PATH:LINE:COL: message and exits 1", async () => {
+  await withDir(async (dir) => {
+    const path = `${dir}/bad.toml`;
+    await Deno.writeTextFile(
+      path,
+      '[global]\nlog_level = "loud"\n[jails.sshd]\nfilter = "sshd"\nlogpath = "/x"\nbantme = "1h"\n',
+    );
+    deepEqual(await configCheck("--config", path), {
+      code: 1,
+      stdout: "",
+      stderr: `${path}:2:13: global.log_level: expected one of "debug", "info", "warn", "error", ` +
+        `found string "loud"\n${path}:6:1: jails.sshd.bantme: unknown key; did you mean bantime?\n`,
+    });
+  });
+});
+
+Deno.test("config check exits 1 with a clear message for a missing file", async () => {
+  const r = await configCheck("--config", "/nonexistent/fail2zig.toml");
+  deepEqual(r, {
+    code: 1,
+    stdout: "",
+    stderr: "/nonexistent/fail2zig.toml: cannot read the config file: no such file\n",
+  });
+});
+
+Deno.test("config check exits 2 on an unknown flag or an extra argument", async () => {
+  const flag = await configCheck("--bogus");
+  equal(flag.code, 2);
+  match(flag.stderr, /^fail2zig config check: .*--bogus/);
+  const extra = await configCheck("--config", "/x.toml", "extra");
+  equal(extra.code, 2);
+  match(extra.stderr, /unexpected argument 'extra'/);
+  const help = await configCheck("--help");
+  equal(help.code, 0);
+  match(help.stdout, /^usage: fail2zig config check \[--config PATH\]/);
+});

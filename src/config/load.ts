@@ -1,0 +1,105 @@
+/** `loadConfig(path)`: read, check permissions, parse, validate. @module */
+import type { Config } from "./types.ts";
+import { ConfigError, type ConfigIssue } from "./errors.ts";
+import { checkConfigPermissions } from "./permissions.ts";
+import { parseConfig } from "./parse.ts";
+
+/** Largest config file accepted (bytes). */
+export const MAX_CONFIG_BYTES = 1 << 20;
+
+/** Options of `loadConfig`. */
+export interface LoadOptions {
+  /**
+   * Refuse a config not owned by root or group-writable by a non-root group (a world-writable
+   * config is always refused). @default true when the process runs as root
+   */
+  checkOwnership?: boolean;
+}
+
+/**
+ * Reads the config at `path` (one open: the permissions checked are those of the bytes read),
+ * refuses unsafe permissions, and returns the deep-frozen compiled `Config`. Throws
+ * `ConfigError` for every problem: unreadable file, permissions, syntax, schema.
+ */
+export async function loadConfig(path: string, opts: LoadOptions = {}): Promise<Config> {
+  const whole = (message: string): ConfigError =>
+    new ConfigError([{ path, line: 0, column: 0, message }]);
+  let file: Deno.FsFile;
+  try {
+    file = await Deno.open(path, { read: true });
+  } catch (e) {
+    throw whole(`cannot read the config file: ${reason(e)}`);
+  }
+  let bytes: Uint8Array;
+  try {
+    const stat = await file.stat();
+    if (!stat.isFile) throw whole("the config path is not a regular file");
+    const asRoot = opts.checkOwnership ?? runningAsRoot();
+    const refusals: ConfigIssue[] = checkConfigPermissions(path, stat, asRoot);
+    if (refusals.length > 0) throw new ConfigError(refusals);
+    if (stat.size > MAX_CONFIG_BYTES) {
+      throw whole(`the config file is ${stat.size} bytes; at most ${MAX_CONFIG_BYTES} are allowed`);
+    }
+    bytes = await readAll(file);
+  } catch (e) {
+    if (e instanceof ConfigError) throw e;
+    throw whole(`cannot read the config file: ${reason(e)}`);
+  } finally {
+    file.close();
+  }
+  let text: string;
+  try {
+    text = new TextDecoder("utf-8", { fatal: true, ignoreBOM: false }).decode(bytes);
+  } catch {
+    throw whole("the config file is not valid UTF-8");
+  }
+  return parseConfig(text, path);
+}
+
+async function readAll(file: Deno.FsFile): Promise<Uint8Array> {
+  const chunks: Uint8Array[] = [];
+  let total = 0;
+  const buf = new Uint8Array(64 * 1024);
+  for (;;) {
+    const n = await file.read(buf);
+    if (n === null) break;
+    total += n;
+    if (total > MAX_CONFIG_BYTES) {
+      throw new Error(`the file grew past ${MAX_CONFIG_BYTES} bytes while being read`);
+    }
+    chunks.push(buf.slice(0, n));
+  }
+  const out = new Uint8Array(total);
+  let at = 0;
+  for (const c of chunks) {
+    out.set(c, at);
+    at += c.length;
+  }
+  return out;
+}
+
+function reason(e: unknown): string {
+  if (e instanceof Deno.errors.NotFound) return "no such file";
+  if (e instanceof Deno.errors.PermissionDenied) return "permission denied";
+  if (e instanceof Deno.errors.IsADirectory) return "it is a directory";
+  return e instanceof Error ? e.message : String(e);
+}
+
+/**
+ * Whether this process runs as root. Uses `Deno.uid()` when the `sys` permission is granted,
+ * else the owner of `/proc/self` (read permission only, e.g. in `config check`); when neither
+ * works it answers true, so that the stricter checks apply.
+ */
+export function runningAsRoot(): boolean {
+  try {
+    const uid = Deno.uid();
+    if (uid !== null) return uid === 0;
+  } catch {
+    // sys permission revoked: fall through.
+  }
+  try {
+    return Deno.statSync("/proc/self").uid === 0;
+  } catch {
+    return true;
+  }
+}

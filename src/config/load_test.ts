@@ -1,0 +1,109 @@
+import { deepEqual, equal, ok, rejects } from "node:assert/strict";
+import { ConfigError, loadConfig } from "./mod.ts";
+
+const isRoot = Deno.uid() === 0;
+const NOBODY = 65534;
+const VALID = '[jails.sshd]\nfilter = "sshd"\nlogpath = "/var/log/auth.log"\n';
+
+/** Runs `fn` with a fresh temp dir holding `config.toml` = `text`; always removes the dir. */
+async function withConfig(text: string | Uint8Array, fn: (path: string) => Promise<void>) {
+  const dir = await Deno.makeTempDir({ prefix: "fail2zig-config-" });
+  try {
+    const path = `${dir}/config.toml`;
+    if (typeof text === "string") await Deno.writeTextFile(path, text);
+    else await Deno.writeFile(path, text);
+    await Deno.chmod(path, 0o644);
+    await fn(path);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+}
+
+/** The messages of the ConfigError that `p` rejects with. */
+async function refusal(p: Promise<unknown>): Promise<string[]> {
+  let out: string[] = [];
+  await rejects(p, (e: unknown) => {
+    ok(e instanceof ConfigError, String(e));
+    out = e.errors.map((i) => (i.line === 0 ? i.message : `${i.line}:${i.column}: ${i.message}`));
+    return true;
+  });
+  return out;
+}
+
+Deno.test("loadConfig() reads, validates and freezes a real file", async () => {
+  await withConfig(VALID, async (path) => {
+    const config = await loadConfig(path);
+    equal(config.path, path);
+    deepEqual(config.jails.map((j) => j.name), ["sshd"]);
+    ok(Object.isFrozen(config.jails[0]));
+  });
+});
+
+Deno.test("loadConfig() reports positions from a real file", async () => {
+  await withConfig(VALID + "bantme = 5\n", async (path) => {
+    deepEqual(await refusal(loadConfig(path)), [
+      "4:1: jails.sshd.bantme: unknown key; did you mean bantime?",
+    ]);
+  });
+});
+
+Deno.test("loadConfig() refuses a missing file, a directory and invalid UTF-8", async () => {
+  deepEqual(await refusal(loadConfig("/nonexistent/fail2zig.toml")), [
+    "cannot read the config file: no such file",
+  ]);
+  const dir = await Deno.makeTempDir({ prefix: "fail2zig-config-" });
+  try {
+    deepEqual(await refusal(loadConfig(dir, { checkOwnership: false })), [
+      "the config path is not a regular file",
+    ]);
+  } finally {
+    await Deno.remove(dir);
+  }
+  await withConfig(new Uint8Array([0x61, 0x3d, 0x22, 0xff, 0x22, 0x0a]), async (path) => {
+    deepEqual(await refusal(loadConfig(path)), ["the config file is not valid UTF-8"]);
+  });
+});
+
+Deno.test("loadConfig() refuses a really world-writable config file", async () => {
+  await withConfig(VALID, async (path) => {
+    await Deno.chmod(path, 0o666);
+    deepEqual(await refusal(loadConfig(path, { checkOwnership: false })), [
+      `refusing a world-writable config (mode 0666): any local user could disable jails or unban addresses; fix: chmod o-w ${path}`,
+    ]);
+  });
+});
+
+Deno.test({
+  name: "loadConfig() as root refuses a config group-writable by a non-root group",
+  ignore: !isRoot, // chown to another group needs root
+  fn: async () => {
+    await withConfig(VALID, async (path) => {
+      await Deno.chown(path, 0, NOBODY);
+      await Deno.chmod(path, 0o664);
+      deepEqual(await refusal(loadConfig(path)), [
+        `refusing a config writable by group ${NOBODY} (mode 0664): members of that group could disable jails or unban addresses; fix: chmod g-w ${path} (or chown root:root ${path})`,
+      ]);
+      await Deno.chown(path, 0, 0); // group root may write: accepted
+      equal((await loadConfig(path)).jails.length, 1);
+    });
+  },
+});
+
+Deno.test({
+  name: "loadConfig() as root refuses a config owned by another user",
+  ignore: !isRoot, // chown to another user needs root
+  fn: async () => {
+    await withConfig(VALID, async (path) => {
+      await Deno.chown(path, NOBODY, 0);
+      deepEqual(await refusal(loadConfig(path)), [
+        `refusing a config owned by uid ${NOBODY} while running as root: that user could disable jails or unban addresses; fix: chown root:root ${path}`,
+      ]);
+      // The refusal is decided before parsing: even a broken file gets only the refusal.
+      await Deno.writeTextFile(path, "[[[");
+      equal((await refusal(loadConfig(path))).length, 1);
+      // An unprivileged daemon would not check ownership.
+      await Deno.writeTextFile(path, VALID);
+      equal((await loadConfig(path, { checkOwnership: false })).jails.length, 1);
+    });
+  },
+});

@@ -1,0 +1,54 @@
+/** `parseConfig(text, path)`: TOML text → validated, deep-frozen `Config`. @module */
+import { parse, TomlError } from "smol-toml";
+import type { Config } from "./types.ts";
+import { ConfigError, type ConfigIssue } from "./errors.ts";
+import { locate } from "./_locate.ts";
+import { validate } from "./_validate.ts";
+
+/**
+ * Parses and validates config text without touching the file system. `path` only labels the
+ * errors. Throws `ConfigError` holding every problem found (one for a TOML syntax error; all
+ * duplicate keys and tables; all schema problems otherwise).
+ */
+export function parseConfig(text: string, path: string): Config {
+  const layout = locate(text);
+  let doc: Record<string, unknown>;
+  try {
+    doc = parse(text) as Record<string, unknown>;
+  } catch (e) {
+    if (!(e instanceof TomlError)) throw e;
+    const detail = (e.message.split("\n")[0] ?? "").replace(/^Invalid TOML document: /, "");
+    if (layout.duplicates.length > 0 && /redefine|already defined/.test(detail)) {
+      throw new ConfigError(layout.duplicates.map((d): ConfigIssue => ({
+        path,
+        ...layout.position(d.offset),
+        message: d.message,
+      })));
+    }
+    throw new ConfigError([{
+      path,
+      line: e.line,
+      column: codePointColumn(text, e.line, e.column),
+      message: `invalid TOML: ${detail}`,
+    }]);
+  }
+  const { config, issues } = validate(doc, path, layout);
+  if (issues.length > 0) throw new ConfigError(issues);
+  return deepFreeze(config);
+}
+
+/** smol-toml counts columns in UTF-16 units; messages count characters. */
+function codePointColumn(text: string, line: number, column: number): number {
+  const lineText = text.split("\n")[line - 1];
+  if (lineText === undefined) return column;
+  return [...lineText.slice(0, column - 1)].length + 1;
+}
+
+/** Freezes `value` and everything reachable from it. */
+export function deepFreeze<T>(value: T): T {
+  if (typeof value === "object" && value !== null && !Object.isFrozen(value)) {
+    Object.freeze(value);
+    for (const v of Object.values(value)) deepFreeze(v);
+  }
+  return value;
+}

@@ -1,0 +1,46 @@
+/** Refuses config files that someone other than root could change. @module */
+import type { ConfigIssue } from "./errors.ts";
+
+/** The parts of a file's status the check reads (a `Deno.FileInfo` has them). */
+export interface OwnerAndMode {
+  readonly mode: number | null;
+  readonly uid: number | null;
+  readonly gid: number | null;
+}
+
+/**
+ * Returns why `path` must not be trusted as a config (empty when it may be):
+ * world-writable (always), group-writable by a group other than root, or not owned by root —
+ * the last two only when `runningAsRoot`, since an unprivileged daemon can only harm itself.
+ * Each message names the file and the command that fixes it.
+ */
+export function checkConfigPermissions(
+  path: string,
+  stat: OwnerAndMode,
+  runningAsRoot: boolean,
+): ConfigIssue[] {
+  const issues: ConfigIssue[] = [];
+  const add = (message: string) => issues.push({ path, line: 0, column: 0, message });
+  const mode = stat.mode ?? 0;
+  const octal = `0${(mode & 0o7777).toString(8).padStart(3, "0")}`;
+  if (mode & 0o002) {
+    add(
+      `refusing a world-writable config (mode ${octal}): any local user could disable jails or ` +
+        `unban addresses; fix: chmod o-w ${path}`,
+    );
+  }
+  if (!runningAsRoot) return issues;
+  if (mode & 0o020 && stat.gid !== 0) {
+    add(
+      `refusing a config writable by group ${stat.gid} (mode ${octal}): members of that group ` +
+        `could disable jails or unban addresses; fix: chmod g-w ${path} (or chown root:root ${path})`,
+    );
+  }
+  if (stat.uid !== 0) {
+    add(
+      `refusing a config owned by uid ${stat.uid} while running as root: that user could ` +
+        `disable jails or unban addresses; fix: chown root:root ${path}`,
+    );
+  }
+  return issues;
+}
