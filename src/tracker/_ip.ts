@@ -6,6 +6,7 @@
  * must not allocate an object per address.
  * @module
  */
+import { cidrError, parseCidr } from "../net/mod.ts";
 
 /** Address family of a parsed address: 4, 6, or 0 when the text was not an address. */
 export type Family = 0 | 4 | 6;
@@ -201,25 +202,33 @@ export class WordCidrList {
   #lens: Uint8Array;
   #count = 0;
 
-  /** @throws Error when an entry is neither an address nor a CIDR (names the entry) */
+  /**
+   * Compiles CIDR texts with the syntax of `src/net` (`parseCidr`; host bits must be clear).
+   * @throws TypeError naming the first invalid entry
+   */
   constructor(cidrs: readonly string[]) {
     this.#nets = new Uint32Array(cidrs.length * 4);
     this.#lens = new Uint8Array(cidrs.length);
     for (const text of cidrs) {
-      const slash = text.indexOf("/");
-      const addr = slash < 0 ? text : text.slice(0, slash);
-      const fam = parseIpWords(addr, this.#nets, this.#count * 4);
-      if (fam === 0) throw new Error(`expected an IP address or CIDR in ignoreip, found "${text}"`);
-      let len = fam === 4 ? 32 : 128;
-      if (slash >= 0) {
-        const p = text.slice(slash + 1);
-        if (!/^[0-9]{1,3}$/.test(p) || Number(p) > len) {
-          throw new Error(`expected a prefix length 0..${len} in ignoreip, found "${text}"`);
+      const err = cidrError(text);
+      const cidr = err === null ? parseCidr(text) : null;
+      if (cidr === null) throw new TypeError(`ignoreip: ${err ?? text}`);
+      const b = cidr.ip.bytes;
+      const o = this.#count * 4;
+      if (cidr.ip.family === 4) {
+        this.#nets.set(
+          [0, 0, 0xffff, ((b[0]! << 24) | (b[1]! << 16) | (b[2]! << 8) | b[3]!) >>> 0],
+          o,
+        );
+      } else {
+        for (let k = 0; k < 4; k++) {
+          this.#nets[o + k] =
+            ((b[4 * k]! << 24) | (b[4 * k + 1]! << 16) | (b[4 * k + 2]! << 8) | b[4 * k + 3]!) >>>
+            0;
         }
-        len = Number(p);
       }
-      const len128 = fam === 4 ? 96 + len : len;
-      maskWords(this.#nets, this.#count * 4, len128);
+      const len128 = cidr.ip.family === 4 ? 96 + cidr.prefixLen : cidr.prefixLen;
+      maskWords(this.#nets, o, len128);
       this.#lens[this.#count] = len128;
       this.#count++;
     }

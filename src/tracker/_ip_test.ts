@@ -1,4 +1,5 @@
 import assert from "node:assert/strict";
+import { canonicalIp } from "../net/mod.ts";
 import { formatWords, isNeverBannableWords, maskWords, parseIpWords, WordCidrList } from "./_ip.ts";
 
 const w = new Uint32Array(4);
@@ -79,4 +80,19 @@ Deno.test("WordCidrList matches addresses and prefixes and rejects bad entries",
   assert.ok(has(l2, "2001:db8:ffff::"));
   assert.throws(() => new WordCidrList(["10.0.0.0/33"]), /prefix length 0\.\.32/);
   assert.throws(() => new WordCidrList(["example.com"]), /IP address or CIDR/);
+});
+
+Deno.test("parseIpWords()/formatWords() agree with src/net canonicalIp on random addresses", () => {
+  let seed = 9;
+  const r = (n: number) => ((seed = (seed * 1103515245 + 12345) >>> 0) % n);
+  for (let i = 0; i < 5000; i++) {
+    const groups = Array.from({ length: 8 }, () => (r(3) === 0 ? 0 : r(0x10000)).toString(16));
+    const texts = [
+      groups.join(":"),
+      `${r(256)}.${r(256)}.${r(256)}.${r(256)}`,
+      `::ffff:${r(256)}.${r(256)}.${r(256)}.${r(256)}`,
+      `${groups[0]}::${groups[7]}`,
+    ];
+    for (const text of texts) assert.equal(canon(text), canonicalIp(text), text);
+  }
 });
