@@ -16,7 +16,8 @@ export class LogOnlyBackend implements FirewallBackend {
   readonly name = "log-only";
   #out: SyncWriter;
   #enc = new TextEncoder();
-  #bans = new Map<string, BanEntry>();
+  /** Entry and its expiry (ms since the epoch, null = permanent), so list() ages like a kernel set. */
+  #bans = new Map<string, { entry: BanEntry; expiresAt: number | null }>();
 
   constructor(out: SyncWriter = Deno.stdout) {
     this.#out = out;
@@ -28,7 +29,10 @@ export class LogOnlyBackend implements FirewallBackend {
 
   ban(entries: readonly BanEntry[]): Promise<void> {
     for (const e of entries) {
-      this.#bans.set(`${e.ip}/${e.prefix}`, e);
+      this.#bans.set(`${e.ip}/${e.prefix}`, {
+        entry: e,
+        expiresAt: e.timeoutMs === null ? null : Date.now() + e.timeoutMs,
+      });
       this.#record("ban", e);
     }
     return Promise.resolve();
@@ -42,7 +46,13 @@ export class LogOnlyBackend implements FirewallBackend {
   }
 
   list(): Promise<BanEntry[]> {
-    return Promise.resolve([...this.#bans.values()]);
+    const now = Date.now();
+    const out: BanEntry[] = [];
+    for (const [k, { entry, expiresAt }] of this.#bans) {
+      if (expiresAt !== null && expiresAt <= now) this.#bans.delete(k);
+      else out.push({ ...entry, timeoutMs: expiresAt === null ? null : expiresAt - now });
+    }
+    return Promise.resolve(out);
   }
 
   close(): Promise<void> {

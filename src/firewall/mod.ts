@@ -1,4 +1,21 @@
-/** Firewall backends behind one interface. @module */
+/** Firewall backends behind one interface, and the selection of one at start. @module */
 export { FirewallError } from "./backend.ts";
 export type { BanEntry, FirewallBackend } from "./backend.ts";
-export { LogOnlyBackend } from "./log_only.ts";
+export { LogOnlyBackend, type SyncWriter } from "./log_only.ts";
+export { MemoryBackend, type MemoryOptions } from "./memory.ts";
+export { MAX_BATCH_BYTES, NftablesBackend, type NftablesOptions } from "./nftables.ts";
+export { IptablesBackend, type IptablesOptions } from "./iptables.ts";
+export {
+  IPSET_MAX_ELEMENTS,
+  IPSET_MAX_TIMEOUT_S,
+  IpsetBackend,
+  type IpsetOptions,
+} from "./ipset.ts";
+export {
+  AUTO_ORDER,
+  type KernelBackendName,
+  selectBackend,
+  type Selection,
+  type SelectOptions,
+} from "./select.ts";
+export { MIN_IPV6_PREFIX } from "./_addr.ts";

@@ -1,0 +1,80 @@
+/**
+ * The one `Deno.dlopen` of libc. Every FFI user in the project (netlink here, AF_UNIX sockets for
+ * IPC) extends `LIBC_SYMBOLS` with the symbols it needs instead of opening libc again.
+ *
+ * Blocking rule: a call that can wait on the outside world (`poll`, `accept4`, a blocking `recv`)
+ * is declared `nonblocking: true` so that it runs on a helper thread and returns a Promise; the
+ * event loop never stalls on the kernel. Calls that only queue or copy data (`sendto` on netlink,
+ * `recv` with `MSG_DONTWAIT`) stay synchronous so that `errno` can be read right after them, on the
+ * same thread (errno is thread-local: it is meaningless after a `nonblocking` call).
+ * @module
+ */
+
+/** Symbols taken from libc. Add new ones here (small edits), keep them sorted by purpose. */
+export const LIBC_SYMBOLS = {
+  // sockets
+  socket: { parameters: ["i32", "i32", "i32"], result: "i32" },
+  bind: { parameters: ["i32", "buffer", "u32"], result: "i32" },
+  getsockname: { parameters: ["i32", "buffer", "buffer"], result: "i32" },
+  setsockopt: { parameters: ["i32", "i32", "i32", "buffer", "u32"], result: "i32" },
+  sendto: {
+    parameters: ["i32", "buffer", "usize", "i32", "buffer", "u32"],
+    result: "isize",
+  },
+  recv: { parameters: ["i32", "buffer", "usize", "i32"], result: "isize" },
+  close: { parameters: ["i32"], result: "i32" },
+  // waiting (runs on a helper thread)
+  poll: { parameters: ["buffer", "u64", "i32"], result: "i32", nonblocking: true },
+  // errors
+  __errno_location: { parameters: [], result: "pointer" },
+  strerror: { parameters: ["i32"], result: "pointer" },
+} as const satisfies Deno.ForeignLibraryInterface;
+
+/** The loaded library's symbols. */
+export type Libc = Deno.DynamicLibrary<typeof LIBC_SYMBOLS>["symbols"];
+
+let lib: Deno.DynamicLibrary<typeof LIBC_SYMBOLS> | null = null;
+
+/** Opens libc once (needs `--allow-ffi`) and returns its symbols. */
+export function libc(): Libc {
+  if (lib === null) lib = Deno.dlopen("libc.so.6", LIBC_SYMBOLS);
+  return lib.symbols;
+}
+
+/**
+ * The calling thread's `errno`. Valid only right after a synchronous libc call that failed
+ * (never after a `nonblocking` one).
+ */
+export function errno(): number {
+  const p = libc().__errno_location();
+  if (p === null) return 0;
+  return new Deno.UnsafePointerView(p).getInt32(0);
+}
+
+/** The C library's text for an errno, e.g. "Operation not permitted". */
+export function strerror(code: number): string {
+  const p = libc().strerror(code);
+  return p === null ? `errno ${code}` : Deno.UnsafePointerView.getCString(p);
+}
+
+/** errno values the project branches on (Linux, all architectures Deno runs on). */
+export const Errno = {
+  EPERM: 1,
+  ENOENT: 2,
+  EINTR: 4,
+  EBADF: 9,
+  EAGAIN: 11,
+  ENOMEM: 12,
+  EACCES: 13,
+  EBUSY: 16,
+  EEXIST: 17,
+  EINVAL: 22,
+  ENOSPC: 28,
+  ERANGE: 34,
+  EMSGSIZE: 90,
+  EPROTONOSUPPORT: 93,
+  EOPNOTSUPP: 95,
+  EAFNOSUPPORT: 97,
+  ENOBUFS: 105,
+  ETIMEDOUT: 110,
+} as const;

@@ -1,0 +1,256 @@
+/**
+ * The iptables backend: `iptables` / `ip6tables` (on Debian these are iptables-nft) with one chain
+ * per family, jumped to first from INPUT:
+ *
+ * ```
+ * -A INPUT -j fail2zig
+ * -A fail2zig -s 203.0.113.5/32 -m comment --comment fail2zig:sshd:1764082800000 -j DROP
+ * ```
+ *
+ * iptables has no timeouts, so the expiry time (ms since the epoch, or `permanent`) and the jail
+ * live in the rule comment: `list()` reads them back after a restart, and a timer in the backend
+ * removes each rule when it expires (`list()` never reports an expired rule, even before the
+ * timer ran). One tool run per rule: a fallback, not a fast path.
+ * @module
+ */
+import { type BanEntry, type FirewallBackend, FirewallError } from "./backend.ts";
+import { safeComment, type Target, toTarget } from "./_addr.ts";
+import { runTool, runToolOk, toolError } from "./_command.ts";
+
+/** Options of `IptablesBackend`. */
+export interface IptablesOptions {
+  /** @default "/usr/sbin/iptables" */
+  iptables?: string;
+  /** @default "/usr/sbin/ip6tables" */
+  ip6tables?: string;
+  /** Chain name (≤ 28 characters). @default "fail2zig" */
+  chain?: string;
+  /** Clock, ms since the epoch. @default Date.now */
+  now?: () => number;
+}
+
+const COMMENT_PREFIX = "fail2zig";
+const PERMANENT = "permanent";
+/** Longest single wait of the expiry timer (setTimeout's limit is 2^31-1 ms). */
+const MAX_TIMER_MS = 2 ** 31 - 1;
+
+interface Rule {
+  readonly family: 4 | 6;
+  readonly source: string;
+  readonly prefix: number;
+  readonly jail: string;
+  /** ms since the epoch; null = permanent. */
+  readonly expiresAt: number | null;
+  /** The rule's arguments after `-A CHAIN`, as `iptables -S` prints them. */
+  readonly spec: string[];
+}
+
+/** Serialises async operations. */
+class Mutex {
+  #tail: Promise<unknown> = Promise.resolve();
+  run<T>(fn: () => Promise<T>): Promise<T> {
+    const next = this.#tail.then(fn, fn);
+    this.#tail = next.catch(() => {});
+    return next;
+  }
+}
+
+/** Bans as DROP rules in a dedicated chain of iptables and ip6tables. */
+export class IptablesBackend implements FirewallBackend {
+  readonly name: string = "iptables";
+  #bin: Record<4 | 6, string>;
+  #chain: string;
+  #now: () => number;
+  #lock = new Mutex();
+  #timer: ReturnType<typeof setTimeout> | undefined;
+  #open = false;
+
+  constructor(options: IptablesOptions = {}) {
+    this.#bin = {
+      4: options.iptables ?? "/usr/sbin/iptables",
+      6: options.ip6tables ?? "/usr/sbin/ip6tables",
+    };
+    this.#chain = options.chain ?? "fail2zig";
+    this.#now = options.now ?? Date.now;
+  }
+
+  #run(op: string, family: 4 | 6, args: string[]) {
+    return runTool(this.name, op, this.#bin[family], ["-w", ...args]);
+  }
+
+  #runOk(op: string, family: 4 | 6, args: string[]) {
+    return runToolOk(this.name, op, this.#bin[family], ["-w", ...args]);
+  }
+
+  /** Creates the chains and the INPUT jumps; existing chains keep their rules (crash recovery). */
+  init(): Promise<void> {
+    return this.#lock.run(async () => {
+      for (const f of [4, 6] as const) {
+        const created = await this.#run("init", f, ["-N", this.#chain]);
+        if (created.code !== 0 && !/exists/i.test(created.stderr)) {
+          throw toolError(this.name, "init", this.#bin[f], ["-w", "-N", this.#chain], created);
+        }
+        const jump = await this.#run("init", f, ["-C", "INPUT", "-j", this.#chain]);
+        if (jump.code !== 0) await this.#runOk("init", f, ["-I", "INPUT", "1", "-j", this.#chain]);
+      }
+      this.#open = true;
+      await this.#sweep("init");
+    });
+  }
+
+  #comment(e: BanEntry): string {
+    const exp = e.timeoutMs === null ? PERMANENT : String(Math.round(this.#now() + e.timeoutMs));
+    return `${COMMENT_PREFIX}:${safeComment(e.jail)}:${exp}`;
+  }
+
+  #targets(op: string, entries: readonly BanEntry[]): [Target, BanEntry][] {
+    return entries.map((e) => {
+      if (e.timeoutMs !== null && !(e.timeoutMs > 0 && Number.isFinite(e.timeoutMs))) {
+        throw new FirewallError(
+          this.name,
+          op,
+          `expected a positive timeout for ${e.ip}, found ${e.timeoutMs}`,
+        );
+      }
+      return [toTarget(this.name, e.ip, e.prefix), e];
+    });
+  }
+
+  /** Appends one DROP rule per entry (replacing an existing rule for the same block). */
+  ban(entries: readonly BanEntry[]): Promise<void> {
+    return this.#lock.run(async () => {
+      const targets = this.#targets("ban", entries);
+      if (targets.length === 0) return;
+      const existing = await this.#rules("ban");
+      for (const [t, e] of targets) {
+        for (const r of existing) {
+          if (r.family === t.family && `${r.source}/${r.prefix}` === t.key) {
+            await this.#runOk("ban", r.family, ["-D", this.#chain, ...r.spec]);
+          }
+        }
+        await this.#runOk("ban", t.family, [
+          "-A",
+          this.#chain,
+          "-s",
+          t.key,
+          "-m",
+          "comment",
+          "--comment",
+          this.#comment(e),
+          "-j",
+          "DROP",
+        ]);
+      }
+      this.#schedule(await this.#rules("ban"));
+    });
+  }
+
+  /** Deletes the rules of the entries; absent ones are ignored. */
+  unban(entries: readonly BanEntry[]): Promise<void> {
+    return this.#lock.run(async () => {
+      const keys = new Set(this.#targets("unban", entries).map(([t]) => t.key));
+      if (keys.size === 0) return;
+      for (const r of await this.#rules("unban")) {
+        if (keys.has(`${r.source}/${r.prefix}`)) {
+          await this.#runOk("unban", r.family, ["-D", this.#chain, ...r.spec]);
+        }
+      }
+    });
+  }
+
+  /** Rules present and not expired, with remaining time from their comments. */
+  list(): Promise<BanEntry[]> {
+    return this.#lock.run(async () => {
+      const now = this.#now();
+      return (await this.#rules("list"))
+        .filter((r) => r.expiresAt === null || r.expiresAt > now)
+        .map((r) => ({
+          ip: r.source,
+          prefix: r.prefix,
+          timeoutMs: r.expiresAt === null ? null : r.expiresAt - now,
+          jail: r.jail,
+        }));
+    });
+  }
+
+  async #rules(op: string): Promise<Rule[]> {
+    const out: Rule[] = [];
+    for (const f of [4, 6] as const) {
+      const r = await this.#runOk(op, f, ["-S", this.#chain]);
+      for (const line of r.stdout.split("\n")) {
+        const rule = parseRule(f, this.#chain, line);
+        if (rule) out.push(rule);
+      }
+    }
+    return out;
+  }
+
+  async #sweep(op: string): Promise<void> {
+    const now = this.#now();
+    const rules = await this.#rules(op);
+    for (const r of rules) {
+      if (r.expiresAt !== null && r.expiresAt <= now) {
+        await this.#run(op, r.family, ["-D", this.#chain, ...r.spec]);
+      }
+    }
+    this.#schedule(rules.filter((r) => r.expiresAt === null || r.expiresAt > now));
+  }
+
+  #schedule(rules: Rule[]): void {
+    if (this.#timer !== undefined) clearTimeout(this.#timer);
+    this.#timer = undefined;
+    if (!this.#open) return;
+    let next = Infinity;
+    for (const r of rules) if (r.expiresAt !== null && r.expiresAt < next) next = r.expiresAt;
+    if (next === Infinity) return;
+    const wait = Math.min(MAX_TIMER_MS, Math.max(0, next - this.#now()));
+    this.#timer = setTimeout(() => {
+      this.#timer = undefined;
+      this.#lock.run(() => this.#sweep("expire")).catch(() => {
+        // A failed sweep is retried at the next ban/list; list() already hides expired rules.
+      });
+    }, wait);
+  }
+
+  /** Removes the INPUT jumps and the chains (clean stop; see docs/architecture.md). */
+  close(): Promise<void> {
+    return this.#lock.run(async () => {
+      this.#open = false;
+      if (this.#timer !== undefined) clearTimeout(this.#timer);
+      this.#timer = undefined;
+      for (const f of [4, 6] as const) {
+        for (let i = 0; i < 16; i++) {
+          const r = await this.#run("close", f, ["-D", "INPUT", "-j", this.#chain]);
+          if (r.code !== 0) break;
+        }
+        const flush = await this.#run("close", f, ["-F", this.#chain]);
+        if (flush.code !== 0) continue; // chain absent
+        await this.#runOk("close", f, ["-X", this.#chain]);
+      }
+    });
+  }
+}
+
+/** Parses one `iptables -S CHAIN` line written by this backend; null for anything else. */
+function parseRule(family: 4 | 6, chain: string, line: string): Rule | null {
+  const words = line.trim().split(/\s+/);
+  if (words[0] !== "-A" || words[1] !== chain) return null;
+  // iptables-nft quotes the comment; our comments hold no spaces or quotes, so unquote tokens.
+  const spec = words.slice(2).map((w) => w.replace(/^"(.*)"$/, "$1"));
+  const s = spec.indexOf("-s");
+  const c = spec.indexOf("--comment");
+  if (s === -1 || c === -1) return null;
+  const src = spec[s + 1] ?? "";
+  const comment = spec[c + 1] ?? "";
+  const m = /^fail2zig:([A-Za-z0-9_.-]*):(permanent|\d+)$/.exec(comment);
+  const slash = src.lastIndexOf("/");
+  if (!m || slash === -1) return null;
+  return {
+    family,
+    source: src.slice(0, slash),
+    prefix: Number(src.slice(slash + 1)),
+    jail: m[1]!,
+    expiresAt: m[2] === PERMANENT ? null : Number(m[2]),
+    spec,
+  };
+}

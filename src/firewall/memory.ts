@@ -1,0 +1,120 @@
+/**
+ * `MemoryBackend`: the in-memory fake of the firewall seam. It behaves like a kernel backend as the
+ * contract tests see it — validation, per-entry timeouts that expire, re-ban replacing the
+ * timeout, idempotent unban, scaffold gone after close — without touching the kernel.
+ * @module
+ */
+import { type BanEntry, type FirewallBackend, FirewallError } from "./backend.ts";
+import { toTarget } from "./_addr.ts";
+
+/** Options of `MemoryBackend`. */
+export interface MemoryOptions {
+  /** Clock, ms since the epoch. @default Date.now */
+  now?: () => number;
+  /** Accept IPv6 prefixes shorter than 128 (like an nftables interval set). @default true */
+  ipv6Prefixes?: boolean;
+}
+
+interface Held {
+  entry: BanEntry;
+  expiresAt: number | null;
+}
+
+/** A firewall that lives in a Map. */
+export class MemoryBackend implements FirewallBackend {
+  readonly name = "memory";
+  #now: () => number;
+  #prefixes: boolean;
+  #bans = new Map<string, Held>();
+  #open = false;
+
+  constructor(options: MemoryOptions = {}) {
+    this.#now = options.now ?? Date.now;
+    this.#prefixes = options.ipv6Prefixes ?? true;
+  }
+
+  /** True between `init()` and `close()` (what a test checks instead of `nft list`). */
+  get installed(): boolean {
+    return this.#open;
+  }
+
+  #check(op: string): void {
+    if (!this.#open) {
+      throw new FirewallError(this.name, op, "expected init() before use, found no scaffold", 2);
+    }
+  }
+
+  init(): Promise<void> {
+    this.#open = true;
+    return Promise.resolve();
+  }
+
+  ban(entries: readonly BanEntry[]): Promise<void> {
+    try {
+      this.#check("ban");
+      const staged: [string, Held][] = [];
+      for (const e of entries) {
+        const t = toTarget(this.name, e.ip, e.prefix);
+        if (t.family === 6 && t.prefix < 128 && !this.#prefixes) {
+          throw new FirewallError(
+            this.name,
+            "ban",
+            `expected a single address (/128), found ${t.key}`,
+          );
+        }
+        if (e.timeoutMs !== null && !(e.timeoutMs > 0 && Number.isFinite(e.timeoutMs))) {
+          throw new FirewallError(
+            this.name,
+            "ban",
+            `expected a positive timeout for ${t.key}, found ${e.timeoutMs}`,
+          );
+        }
+        const ip = t.key.slice(0, t.key.lastIndexOf("/"));
+        staged.push([t.key, {
+          entry: { ip, prefix: t.prefix, timeoutMs: e.timeoutMs, jail: e.jail },
+          expiresAt: e.timeoutMs === null ? null : this.#now() + e.timeoutMs,
+        }]);
+      }
+      // All or nothing, like one netlink transaction.
+      for (const [k, h] of staged) this.#bans.set(k, h);
+      return Promise.resolve();
+    } catch (e) {
+      return Promise.reject(e);
+    }
+  }
+
+  unban(entries: readonly BanEntry[]): Promise<void> {
+    try {
+      this.#check("unban");
+      const keys = entries.map((e) => toTarget(this.name, e.ip, e.prefix).key);
+      for (const k of keys) this.#bans.delete(k);
+      return Promise.resolve();
+    } catch (e) {
+      return Promise.reject(e);
+    }
+  }
+
+  list(): Promise<BanEntry[]> {
+    try {
+      this.#check("list");
+    } catch (e) {
+      return Promise.reject(e);
+    }
+    const now = this.#now();
+    const out: BanEntry[] = [];
+    for (const [k, h] of this.#bans) {
+      if (h.expiresAt !== null && h.expiresAt <= now) {
+        this.#bans.delete(k);
+        continue;
+      }
+      out.push({ ...h.entry, timeoutMs: h.expiresAt === null ? null : h.expiresAt - now });
+    }
+    return Promise.resolve(out);
+  }
+
+  close(): Promise<void> {
+    this.#open = false;
+    this.#bans.clear();
+    return Promise.resolve();
+  }
+}

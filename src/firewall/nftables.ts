@@ -1,0 +1,417 @@
+/**
+ * The nftables backend: pure netlink through libc (no `nft` binary at run time). What it installs,
+ * in one transaction, reads in `nft list table inet fail2zig` as:
+ *
+ * ```
+ * table inet fail2zig {
+ *   set banned_ipv4 { type ipv4_addr; flags timeout; }
+ *   set banned_ipv6 { type ipv6_addr; flags timeout; }        # flags interval,timeout with prefixes
+ *   chain input {
+ *     type filter hook input priority filter - 1; policy accept;
+ *     ip saddr @banned_ipv4 drop
+ *     ip6 saddr @banned_ipv6 drop
+ *   }
+ * }
+ * ```
+ *
+ * Bans are elements with per-element timeouts (none = permanent) and the jail as element comment;
+ * a call's entries go into one batch (split only past `MAX_BATCH_BYTES`). Unbans use
+ * DESTROYSETELEM (Linux ≥ 6.3: absent elements are not an error, so an element that expired a
+ * moment ago cannot abort the batch); older kernels get DELSETELEM of the elements a fresh listing
+ * shows. Every message carries NLM_F_ACK; any refusal aborts the whole transaction and surfaces as
+ * a `FirewallError` with the kernel's errno.
+ * @module
+ */
+import {
+  findAttr,
+  MessageWriter,
+  NETLINK_NETFILTER,
+  NetlinkError,
+  NetlinkSocket,
+  NLM_F,
+  parseAttrs,
+  readStr,
+  readU32be,
+  readU64be,
+} from "../ffi/mod.ts";
+import { type BanEntry, type FirewallBackend, FirewallError } from "./backend.ts";
+import { blockEnd, formatAddr, maskAddr, safeComment, type Target, toTarget } from "./_addr.ts";
+import {
+  addChain,
+  addDropRule,
+  addSet,
+  addTable,
+  Batch,
+  deleteTable,
+  ELEM,
+  ELEM_INTERVAL_END,
+  ELEM_LIST,
+  ELEM_MAX_BYTES,
+  type ElemSpec,
+  flushChain,
+  type Layout,
+  NFPROTO,
+  NFT_MSG,
+  nftType,
+  setElems,
+  UDATA_ELEM_COMMENT,
+} from "./_nft_messages.ts";
+
+/** A batch is split when it would grow past this (the default socket send buffer is 208 KiB). */
+export const MAX_BATCH_BYTES = 160 * 1024;
+/** Elements per set-element message: the element list is one attribute, limited to 64 KiB. */
+const MAX_ELEMS_PER_MESSAGE = Math.floor(60_000 / ELEM_MAX_BYTES);
+const ENOENT = 2;
+const EEXIST = 17;
+const EINVAL = 22;
+const EOPNOTSUPP = 95;
+
+/** Options of `NftablesBackend`. */
+export interface NftablesOptions {
+  /** Make banned_ipv6 an interval set so IPv6 prefixes shorter than 128 can be banned. @default false */
+  ipv6Interval?: boolean;
+  /** Table name (family inet). @default "fail2zig" */
+  table?: string;
+  /** Hook priority of the input chain. @default -1 */
+  priority?: number;
+  /** Receives warnings (e.g. an incompatible existing table being rebuilt). */
+  onWarning?: (message: string, fields: Record<string, unknown>) => void;
+}
+
+/** Serialises async operations on one resource. */
+class Mutex {
+  #tail: Promise<unknown> = Promise.resolve();
+  run<T>(fn: () => Promise<T>): Promise<T> {
+    const next = this.#tail.then(fn, fn);
+    this.#tail = next.catch(() => {});
+    return next;
+  }
+}
+
+function wrap(op: string, e: unknown): FirewallError {
+  if (e instanceof FirewallError) return e;
+  if (e instanceof NetlinkError) {
+    return new FirewallError("nftables", op, `${e.operation}: ${e.detail ?? e.message}`, e.errno);
+  }
+  return new FirewallError("nftables", op, e instanceof Error ? e.message : String(e));
+}
+
+/** nftables over netlink. */
+export class NftablesBackend implements FirewallBackend {
+  readonly name = "nftables";
+  readonly layout: Layout;
+  #sock: NetlinkSocket | null = null;
+  #lock = new Mutex();
+  #destroyWorks: boolean | null = null;
+  #warn: (message: string, fields: Record<string, unknown>) => void;
+
+  constructor(options: NftablesOptions = {}) {
+    this.layout = {
+      table: options.table ?? "fail2zig",
+      chain: "input",
+      set4: "banned_ipv4",
+      set6: "banned_ipv6",
+      ipv6Interval: options.ipv6Interval ?? false,
+      priority: options.priority ?? -1,
+    };
+    this.#warn = options.onWarning ?? (() => {});
+  }
+
+  #socket(op: string): NetlinkSocket {
+    if (this.#sock === null) {
+      try {
+        this.#sock = NetlinkSocket.open(NETLINK_NETFILTER);
+      } catch (e) {
+        throw wrap(op, e);
+      }
+    }
+    return this.#sock;
+  }
+
+  #batch(op: string): Batch {
+    const s = this.#socket(op);
+    return new Batch(() => s.nextSeq());
+  }
+
+  async #commit(op: string, b: Batch): Promise<void> {
+    if (b.size === 0) return;
+    const bytes = b.finish();
+    try {
+      await this.#socket(op).request(bytes, b.expected);
+    } catch (e) {
+      throw wrap(op, e);
+    }
+  }
+
+  #scaffold(b: Batch): void {
+    const l = this.layout;
+    addTable(b, l);
+    addChain(b, l);
+    flushChain(b, l);
+    addSet(b, l, 4, 1);
+    addSet(b, l, 6, 2);
+    addDropRule(b, l, 4, 1);
+    addDropRule(b, l, 6, 2);
+  }
+
+  /**
+   * Installs table, sets, chain and rules in one transaction. An existing table from a crashed
+   * run keeps its elements (the chain is flushed and its two rules re-added, so rules never
+   * duplicate); if its sets are incompatible (EEXIST, e.g. `ipv6Interval` changed) the table is
+   * rebuilt empty and a warning is given — the state file re-adds the bans.
+   */
+  init(): Promise<void> {
+    return this.#lock.run(async () => {
+      const b = this.#batch("init");
+      this.#scaffold(b);
+      try {
+        await this.#commit("init", b);
+      } catch (e) {
+        if (!(e instanceof FirewallError) || e.errno !== EEXIST) throw e;
+        this.#warn("existing nftables table is incompatible; rebuilding it empty", {
+          table: this.layout.table,
+          error: e.message,
+        });
+        const del = this.#batch("init");
+        deleteTable(del, this.layout, false);
+        await this.#commit("init", del);
+        const again = this.#batch("init");
+        this.#scaffold(again);
+        await this.#commit("init", again);
+      }
+    });
+  }
+
+  #spec(t: Target, e: BanEntry): ElemSpec {
+    return {
+      key: t.bytes,
+      end: t.family === 6 && this.layout.ipv6Interval ? blockEnd(t.bytes, t.prefix) : null,
+      timeoutMs: e.timeoutMs,
+      comment: safeComment(e.jail),
+    };
+  }
+
+  #targets(
+    op: string,
+    entries: readonly BanEntry[],
+  ): { v4: [Target, BanEntry][]; v6: [Target, BanEntry][] } {
+    const v4: [Target, BanEntry][] = [];
+    const v6: [Target, BanEntry][] = [];
+    for (const e of entries) {
+      const t = toTarget("nftables", e.ip, e.prefix);
+      if (t.family === 6 && t.prefix < 128 && !this.layout.ipv6Interval) {
+        throw new FirewallError(
+          "nftables",
+          op,
+          `expected a single address (/128) because banned_ipv6 is not an interval set, found ${t.key}` +
+            ` (construct the backend with ipv6Interval: true to ban prefixes)`,
+        );
+      }
+      if (e.timeoutMs !== null && !(e.timeoutMs > 0 && Number.isFinite(e.timeoutMs))) {
+        throw new FirewallError(
+          "nftables",
+          op,
+          `expected a positive timeout for ${t.key}, found ${e.timeoutMs}`,
+        );
+      }
+      (t.family === 4 ? v4 : v6).push([t, e]);
+    }
+    return { v4, v6 };
+  }
+
+  /** Runs set-element messages for both sets, splitting into several batches when large. */
+  async #elements(
+    op: string,
+    kind: "add" | "delete" | "destroy",
+    groups: { set: string; specs: ElemSpec[] }[],
+  ): Promise<void> {
+    let b = this.#batch(op);
+    for (const { set, specs } of groups) {
+      for (let i = 0; i < specs.length; i += MAX_ELEMS_PER_MESSAGE) {
+        if (b.w.length > MAX_BATCH_BYTES - 60_000) {
+          await this.#commit(op, b);
+          b = this.#batch(op);
+        }
+        setElems(b, this.layout, kind, set, specs.slice(i, i + MAX_ELEMS_PER_MESSAGE));
+      }
+    }
+    await this.#commit(op, b);
+  }
+
+  /** Adds the entries to banned_ipv4 / banned_ipv6 in one transaction (several past 160 KiB). */
+  ban(entries: readonly BanEntry[]): Promise<void> {
+    return this.#lock.run(async () => {
+      const { v4, v6 } = this.#targets("ban", entries);
+      await this.#elements("ban", "add", [
+        { set: this.layout.set4, specs: v4.map(([t, e]) => this.#spec(t, e)) },
+        { set: this.layout.set6, specs: v6.map(([t, e]) => this.#spec(t, e)) },
+      ]);
+    });
+  }
+
+  /** Removes the entries; absent ones are ignored. */
+  unban(entries: readonly BanEntry[]): Promise<void> {
+    return this.#lock.run(async () => {
+      const { v4, v6 } = this.#targets("unban", entries);
+      if (v4.length + v6.length === 0) return;
+      const groups = (pairs4: [Target, BanEntry][], pairs6: [Target, BanEntry][]) => [
+        { set: this.layout.set4, specs: pairs4.map(([t, e]) => this.#spec(t, e)) },
+        { set: this.layout.set6, specs: pairs6.map(([t, e]) => this.#spec(t, e)) },
+      ];
+      if (this.#destroyWorks !== false) {
+        try {
+          await this.#elements("unban", "destroy", groups(v4, v6));
+          this.#destroyWorks = true;
+          return;
+        } catch (e) {
+          const old = e instanceof FirewallError && (e.errno === EOPNOTSUPP || e.errno === EINVAL);
+          if (this.#destroyWorks === true || !old) throw e;
+          this.#destroyWorks = false;
+        }
+      }
+      // Kernels before 6.3: delete only what is present (retry once if one expired meanwhile).
+      for (let attempt = 0;; attempt++) {
+        const present = new Set((await this.#list("unban")).map((x) => `${x.ip}/${x.prefix}`));
+        const keep = (p: [Target, BanEntry]) => present.has(p[0].key);
+        try {
+          await this.#elements("unban", "delete", groups(v4.filter(keep), v6.filter(keep)));
+          return;
+        } catch (e) {
+          if (attempt > 0 || !(e instanceof FirewallError) || e.errno !== ENOENT) throw e;
+        }
+      }
+    });
+  }
+
+  /** Elements of both sets, with remaining time and the jail from the element comment. */
+  list(): Promise<BanEntry[]> {
+    return this.#lock.run(() => this.#list("list"));
+  }
+
+  async #dumpSet(op: string, set: string): Promise<ElemRecord[]> {
+    const s = this.#socket(op);
+    const w = new MessageWriter();
+    const seq = s.nextSeq();
+    w.beginMessage(nftType(NFT_MSG.GETSETELEM), NLM_F.REQUEST | NLM_F.DUMP | NLM_F.ACK, seq);
+    w.nfgenmsg(NFPROTO.INET);
+    w.str(ELEM_LIST.TABLE, this.layout.table);
+    w.str(ELEM_LIST.SET, set);
+    w.endMessage();
+    let msgs;
+    try {
+      msgs = await s.dump(w.bytes(), seq, `GETSETELEM ${set}`);
+    } catch (e) {
+      throw wrap(op, e);
+    }
+    const out: ElemRecord[] = [];
+    for (const m of msgs) {
+      const attrs = parseAttrs(m.payload, 4);
+      const list = findAttr(attrs, ELEM_LIST.ELEMENTS);
+      if (!list) continue;
+      for (const item of parseAttrs(list)) out.push(parseElem(item.data));
+    }
+    return out;
+  }
+
+  async #list(op: string): Promise<BanEntry[]> {
+    const out: BanEntry[] = [];
+    for (const r of await this.#dumpSet(op, this.layout.set4)) {
+      if (r.key.length !== 4 || r.intervalEnd) continue;
+      out.push({ ip: formatAddr(r.key), prefix: 32, timeoutMs: r.remainingMs, jail: r.comment });
+    }
+    const v6 = await this.#dumpSet(op, this.layout.set6);
+    if (!this.layout.ipv6Interval) {
+      for (const r of v6) {
+        if (r.key.length !== 16 || r.intervalEnd) continue;
+        out.push({ ip: formatAddr(r.key), prefix: 128, timeoutMs: r.remainingMs, jail: r.comment });
+      }
+    } else {
+      out.push(...intervalsToEntries(v6));
+    }
+    return out;
+  }
+
+  /** Deletes the table (clean stop; see docs/architecture.md) and closes the socket. */
+  close(): Promise<void> {
+    return this.#lock.run(async () => {
+      if (this.#sock === null) return;
+      try {
+        const b = this.#batch("close");
+        deleteTable(b, this.layout, false);
+        await this.#commit("close", b);
+      } catch (e) {
+        if (!(e instanceof FirewallError) || e.errno !== ENOENT) throw e;
+      } finally {
+        this.#sock?.close();
+        this.#sock = null;
+      }
+    });
+  }
+}
+
+interface ElemRecord {
+  key: Uint8Array;
+  intervalEnd: boolean;
+  remainingMs: number | null;
+  comment: string;
+}
+
+function parseElem(data: Uint8Array): ElemRecord {
+  const a = parseAttrs(data);
+  const keyNest = findAttr(a, ELEM.KEY);
+  const key = keyNest ? findAttr(parseAttrs(keyNest), 1 /* NFTA_DATA_VALUE */) : undefined;
+  const flags = findAttr(a, ELEM.FLAGS);
+  const exp = findAttr(a, ELEM.EXPIRATION);
+  const timeout = findAttr(a, ELEM.TIMEOUT);
+  const udata = findAttr(a, ELEM.USERDATA);
+  let comment = "";
+  if (udata) {
+    for (let off = 0; off + 2 <= udata.length;) {
+      const type = udata[off]!, len = udata[off + 1]!;
+      if (type === UDATA_ELEM_COMMENT) comment = readStr(udata.subarray(off + 2, off + 2 + len));
+      off += 2 + len;
+    }
+  }
+  let remainingMs: number | null = null;
+  if (exp) remainingMs = Number(readU64be(exp));
+  else if (timeout) remainingMs = Number(readU64be(timeout));
+  return {
+    key: key ? key.slice() : new Uint8Array(0),
+    intervalEnd: flags ? (readU32be(flags) & ELEM_INTERVAL_END) !== 0 : false,
+    remainingMs,
+    comment,
+  };
+}
+
+function compare(a: Uint8Array, b: Uint8Array): number {
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return a[i]! - b[i]!;
+  return 0;
+}
+
+/** Turns interval-set elements (start + INTERVAL_END pairs) back into address/prefix entries. */
+function intervalsToEntries(recs: ElemRecord[]): BanEntry[] {
+  const sorted = recs.filter((r) => r.key.length === 16).sort((a, b) => compare(a.key, b.key));
+  const out: BanEntry[] = [];
+  for (let i = 0; i < sorted.length; i++) {
+    const start = sorted[i]!;
+    if (start.intervalEnd) continue;
+    const next = sorted[i + 1];
+    const end = next && next.intervalEnd ? next.key : null;
+    let prefix = 128;
+    for (let p = 0; p <= 128; p++) {
+      if (compare(maskAddr(start.key, p), start.key) !== 0) continue;
+      const e = blockEnd(start.key, p);
+      if ((e === null && end === null) || (e !== null && end !== null && compare(e, end) === 0)) {
+        prefix = p;
+        break;
+      }
+    }
+    out.push({
+      ip: formatAddr(start.key),
+      prefix,
+      timeoutMs: start.remainingMs,
+      jail: start.comment,
+    });
+  }
+  return out;
+}

@@ -1,0 +1,155 @@
+/**
+ * The `FirewallBackend` contract: one suite, run against every implementation (the in-memory
+ * fake, log-only, and the kernel backends inside a network namespace).
+ * @module
+ */
+import assert from "node:assert/strict";
+import { type BanEntry, type FirewallBackend, FirewallError } from "../src/firewall/mod.ts";
+
+/** What the suite needs to know about an implementation. */
+export interface ContractSubject {
+  /** A fresh backend (not yet initialised) and how to dispose of whatever runs it. */
+  make(): Promise<{ backend: FirewallBackend; dispose(): Promise<void> }>;
+  /** Accepts IPv6 prefixes shorter than 128. */
+  ipv6Prefixes: boolean;
+  /** Timeouts are whole seconds (ipset): remaining time may read up to 1 s high. */
+  secondResolution?: boolean;
+}
+
+const SHORT_MS = 1200;
+
+function byKey(list: BanEntry[]): Map<string, BanEntry> {
+  return new Map(list.map((e) => [`${e.ip}/${e.prefix}`, e]));
+}
+
+async function rejects(p: Promise<unknown>, what: string): Promise<FirewallError> {
+  try {
+    await p;
+  } catch (e) {
+    assert.ok(e instanceof FirewallError, `${what}: expected FirewallError, got ${e}`);
+    return e;
+  }
+  assert.fail(`${what}: expected a FirewallError, the call succeeded`);
+}
+
+/** Registers the contract suite for `subject` as one Deno test with steps. */
+export function contractSuite(label: string, subject: ContractSubject, ignore = false): void {
+  Deno.test({
+    name: `${label} honours the FirewallBackend contract`,
+    ignore,
+    sanitizeResources: false,
+    sanitizeOps: false,
+    fn: async (t) => {
+      const { backend: b, dispose } = await subject.make();
+      try {
+        await t.step("init() twice installs the scaffold once and lists nothing", async () => {
+          await b.init();
+          await b.init();
+          assert.deepEqual(await b.list(), []);
+        });
+
+        await t.step(
+          "ban() records IPv4 and IPv6 entries with jail and remaining time",
+          async () => {
+            await b.ban([
+              { ip: "203.0.113.5", prefix: 32, timeoutMs: 60_000, jail: "sshd" },
+              { ip: "203.0.113.6", prefix: 32, timeoutMs: null, jail: "nginx" },
+              { ip: "2001:db8:1::5", prefix: 128, timeoutMs: 60_000, jail: "sshd" },
+            ]);
+            const got = byKey(await b.list());
+            assert.equal(got.size, 3);
+            const a = got.get("203.0.113.5/32");
+            assert.ok(a, "203.0.113.5 listed");
+            assert.equal(a.jail, "sshd");
+            assert.ok(
+              a.timeoutMs !== null && a.timeoutMs > 50_000 && a.timeoutMs <= 61_000,
+              `remaining ${a.timeoutMs}`,
+            );
+            assert.equal(
+              got.get("203.0.113.6/32")?.timeoutMs,
+              null,
+              "permanent ban has no timeout",
+            );
+            assert.equal(got.get("203.0.113.6/32")?.jail, "nginx");
+            assert.ok(got.has("2001:db8:1::5/128"));
+          },
+        );
+
+        await t.step("ban() of a banned address replaces its timeout", async () => {
+          await b.ban([{ ip: "203.0.113.5", prefix: 32, timeoutMs: 600_000, jail: "sshd" }]);
+          const a = byKey(await b.list()).get("203.0.113.5/32");
+          assert.ok(
+            a && a.timeoutMs !== null && a.timeoutMs > 500_000,
+            `remaining ${a?.timeoutMs}`,
+          );
+          assert.equal((await b.list()).length, 3, "no duplicate entry");
+        });
+
+        await t.step("unban() removes entries and ignores absent ones", async () => {
+          await b.unban([
+            { ip: "203.0.113.5", prefix: 32, timeoutMs: null, jail: "sshd" },
+            { ip: "2001:db8:1::5", prefix: 128, timeoutMs: null, jail: "sshd" },
+            { ip: "198.51.100.77", prefix: 32, timeoutMs: null, jail: "sshd" },
+          ]);
+          await b.unban([{ ip: "203.0.113.5", prefix: 32, timeoutMs: null, jail: "sshd" }]);
+          assert.deepEqual([...byKey(await b.list()).keys()], ["203.0.113.6/32"]);
+        });
+
+        await t.step(
+          "invalid entries are refused and nothing of their call is applied",
+          async () => {
+            const good = { ip: "198.51.100.9", prefix: 32, timeoutMs: 60_000, jail: "sshd" };
+            for (
+              const bad of [
+                { ip: "198.51.100.300", prefix: 32 },
+                { ip: "198.51.100.0", prefix: 24 },
+                { ip: "2001:db8::1", prefix: 64 },
+                { ip: "127.0.0.1", prefix: 32 },
+                { ip: "::1", prefix: 128 },
+                { ip: "evil; rm -rf /", prefix: 32 },
+              ]
+            ) {
+              const e = await rejects(
+                b.ban([good, { ...bad, timeoutMs: 60_000, jail: "sshd" }]),
+                `${bad.ip}/${bad.prefix}`,
+              );
+              assert.match(e.message, /expected/);
+            }
+            await rejects(b.ban([{ ...good, timeoutMs: -5 }]), "negative timeout");
+            assert.ok(
+              !byKey(await b.list()).has("198.51.100.9/32"),
+              "valid half of a refused call not applied",
+            );
+          },
+        );
+
+        if (subject.ipv6Prefixes) {
+          await t.step("an IPv6 prefix is banned and listed as a prefix", async () => {
+            await b.ban([{ ip: "2001:db8:77::", prefix: 64, timeoutMs: 60_000, jail: "sshd" }]);
+            const got = byKey(await b.list()).get("2001:db8:77::/64");
+            assert.ok(got, "prefix listed");
+            await b.unban([{ ip: "2001:db8:77::", prefix: 64, timeoutMs: null, jail: "sshd" }]);
+            assert.ok(!byKey(await b.list()).has("2001:db8:77::/64"));
+          });
+        }
+
+        await t.step("a short ban expires on time", async () => {
+          await b.ban([{ ip: "192.0.2.200", prefix: 32, timeoutMs: SHORT_MS, jail: "sshd" }]);
+          assert.ok(byKey(await b.list()).has("192.0.2.200/32"), "listed right after ban");
+          const slack = subject.secondResolution ? 1000 : 0;
+          await new Promise((r) => setTimeout(r, SHORT_MS + slack + 600));
+          assert.ok(!byKey(await b.list()).has("192.0.2.200/32"), "gone after its timeout");
+        });
+
+        await t.step("close() removes the scaffold; init() afterwards starts empty", async () => {
+          await b.close();
+          await b.init();
+          assert.deepEqual(await b.list(), []);
+          await b.close();
+        });
+      } finally {
+        await dispose();
+      }
+    },
+  });
+}
