@@ -44,7 +44,9 @@ export interface BantimeIncrement {
 export interface JailConfig {
   readonly name: string;
   readonly enabled: boolean;
+  /** Built-in or `[filters.NAME]` filter; `""` when `source = "bans"` (no filter). */
   readonly filter: string;
+  /** A mode of `filter`; `""` when `source = "bans"`. */
   readonly mode: string;
   readonly source: SourceKind;
   /** Absolute paths or globs; empty unless `source = "file"`. */
