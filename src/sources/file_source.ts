@@ -1,0 +1,755 @@
+/**
+ * File source: tails the files matched by a set of `logpath` patterns, driven by inotify
+ * (`Deno.watchFs` on each containing directory), surviving rotation, truncation and restarts.
+ *
+ * Stages, in order:
+ * 1. start: compile patterns → watch directories → open matching files at their start offset
+ *    (saved position, else `readFrom`) → queue them.
+ * 2. events: an inotify event marks its path dirty (structural for create/rename/remove) and
+ *    wakes the pump; an overflow ("rescan") or the slow safety timer queues a full re-check.
+ * 3. pump (one at a time, in order): re-check → rotated-away files → dirty paths. A structural
+ *    check compares the path's inode with the open file's: a different or missing inode means
+ *    rotation — the old file is read to its end, kept open for a grace period for late writes,
+ *    and the new file is read from its start.
+ * 4. drain: fstat → truncation/replacement check (size below the read offset, or a changed head
+ *    fingerprint) → read chunks → cut lines (cap, carry, UTF-8) → one batch per chunk, each
+ *    awaited by the sink (back-pressure: nothing more is read until it settles).
+ *
+ * Runs inside the parser Worker with read permission on {@link fileSourceReadPaths} only.
+ * @module
+ */
+import { basename, dirname, join, PathPattern, readRoots } from "./_glob.ts";
+import { type CutOutput, LineCutter } from "./_line_cutter.ts";
+import type { DropInfo, LineSink, LogSource, SourceStats } from "./log_source.ts";
+import {
+  type FilePosition,
+  fingerprint,
+  FINGERPRINT_BYTES,
+  type SourcePosition,
+} from "./position.ts";
+
+/** Default longest line kept (`line_max_bytes`); longer lines are dropped and counted. */
+export const DEFAULT_LINE_MAX_BYTES = 4096;
+/** Slow safety re-check interval: catches events lost to an inotify overflow or a missing dir. */
+export const RECHECK_MS = 2000;
+/** A rotated-away file is still read until it has not grown for this long, then closed. */
+export const ROTATE_GRACE_MS = 5000;
+/** Bytes read per `read()`; one batch holds the complete lines of one chunk. */
+export const CHUNK_BYTES = 256 * 1024;
+/** Chunks read from one file before the pump turns to the next dirty file (fairness). */
+export const TURN_CHUNKS = 16;
+/** Files open at once (active and rotated-away); further matches are skipped with a warning. */
+export const MAX_OPEN_FILES = 512;
+/** Directories watched at once; further ones are skipped with a warning. */
+export const MAX_WATCHED_DIRS = 256;
+
+/** Options of {@link FileSource}. */
+export interface FileSourceOptions {
+  /** Absolute paths or globs (`*`, `?`, `[…]` in any component). */
+  readonly patterns: readonly string[];
+  /** Where a file without a saved position is first read when it exists at start.
+   * Files that appear later are always read from their start. @default "end" */
+  readonly readFrom?: "end" | "start";
+  /** Longest line kept, in bytes without the newline. @default 4096 */
+  readonly lineMaxBytes?: number;
+  /** Positions from the state file; those of other sources are ignored. @default [] */
+  readonly saved?: readonly SourcePosition[];
+  /** Called for each dropped (over-long) line. */
+  readonly onDrop?: (drop: DropInfo) => void;
+  /** Called with a human-readable message for recoverable trouble (unreadable file, too many
+   * files). The message names the path, never line content. */
+  readonly onWarning?: (message: string) => void;
+  /** Safety re-check interval in ms. @default 2000 */
+  readonly recheckMs?: number;
+  /** How long a rotated-away file is read after its last growth, in ms. @default 5000 */
+  readonly rotateGraceMs?: number;
+  /** Read chunk size in bytes. @default 262144 */
+  readonly chunkBytes?: number;
+}
+
+/**
+ * The directories the file source must be allowed to read for `patterns` (the parser Worker's
+ * `read` permission): each pattern's deepest directory before its first wildcard. Read access to
+ * the directory is needed to see files being created, renamed and deleted.
+ */
+export function fileSourceReadPaths(patterns: readonly string[]): string[] {
+  return readRoots(patterns);
+}
+
+interface Tailer {
+  /** The configured path this file was opened under (batch `source`). */
+  readonly path: string;
+  readonly file: Deno.FsFile;
+  readonly dev: number;
+  readonly ino: number;
+  readonly cutter: LineCutter;
+  readonly matches: readonly number[];
+  fpLen: number;
+  fp: string;
+  size: number;
+  retired: boolean;
+  lastGrowth: number;
+  /** Position after the last batch the sink acknowledged (or the starting position). */
+  acked: FilePosition;
+}
+
+interface Watch {
+  readonly watcher: Deno.FsWatcher;
+  readonly ino: number;
+}
+
+/** Tails files matched by patterns; see the module documentation. */
+export class FileSource implements LogSource {
+  readonly #patterns: readonly PathPattern[];
+  readonly #readFrom: "end" | "start";
+  readonly #cap: number;
+  readonly #recheckMs: number;
+  readonly #graceMs: number;
+  readonly #onDrop: ((drop: DropInfo) => void) | undefined;
+  readonly #onWarning: (message: string) => void;
+  readonly #buf: Uint8Array;
+  readonly #head = new Uint8Array(FINGERPRINT_BYTES);
+  readonly #tailers = new Map<string, Tailer>();
+  #retired: Tailer[] = [];
+  /** Saved positions not applied yet (file missing or not yet seen), by path. */
+  readonly #pending = new Map<string, FilePosition>();
+  /** Saved positions of rotated-away files, applied at start. */
+  readonly #pendingRetired: FilePosition[] = [];
+  readonly #watches = new Map<string, Watch>();
+  /** Paths to look at; true = structural check (stat the path), false = just read. */
+  readonly #dirty = new Map<string, boolean>();
+  #retiredDirty = false;
+  #recheckDue = false;
+  #wake: (() => void) | null = null;
+  #timer: ReturnType<typeof setInterval> | undefined;
+  #sink: LineSink | null = null;
+  #started = false;
+  #stopped = false;
+  #pump: Promise<void> = Promise.resolve();
+  #warnedFull = false;
+  readonly #stats: SourceStats = { lines: 0, dropped: 0, rotations: 0, truncations: 0 };
+  readonly #done: PromiseWithResolvers<void> = Promise.withResolvers<void>();
+
+  /** Compiles the patterns (throws `SyntaxError` for an unusable one); opens nothing yet. */
+  constructor(options: FileSourceOptions) {
+    this.#patterns = options.patterns.map((p) => new PathPattern(p));
+    this.#readFrom = options.readFrom ?? "end";
+    this.#cap = options.lineMaxBytes ?? DEFAULT_LINE_MAX_BYTES;
+    this.#recheckMs = options.recheckMs ?? RECHECK_MS;
+    this.#graceMs = options.rotateGraceMs ?? ROTATE_GRACE_MS;
+    this.#onDrop = options.onDrop;
+    this.#onWarning = options.onWarning ?? (() => {});
+    this.#buf = new Uint8Array(options.chunkBytes ?? CHUNK_BYTES);
+    for (const pos of options.saved ?? []) {
+      if (pos.kind !== "file" || !this.#matchIndices(pos.path).length) continue;
+      if (pos.retired) this.#pendingRetired.push(pos);
+      else this.#pending.set(pos.path, pos);
+    }
+    this.#done.promise.catch(() => {});
+  }
+
+  /** @inheritdoc */
+  get done(): Promise<void> {
+    return this.#done.promise;
+  }
+
+  /** @inheritdoc */
+  start(sink: LineSink): Promise<void> {
+    if (this.#started) {
+      throw new Error("expected a FileSource to be started once, found a second start()");
+    }
+    this.#started = true;
+    this.#sink = sink;
+    this.#refreshWatches();
+    // Files rotated away while we were down come first: their rest precedes the new files.
+    for (const pos of this.#pendingRetired.splice(0)) this.#recoverRotated(pos, -1);
+    for (const path of this.#listMatches()) this.#open(path, true);
+    for (const [path, pos] of [...this.#pending]) {
+      if (!this.#tailers.has(path) && this.#recoverRotated(pos, -1)) this.#pending.delete(path);
+    }
+    this.#retiredDirty = this.#retired.length > 0;
+    for (const path of this.#tailers.keys()) this.#dirty.set(path, false);
+    this.#timer = setInterval(() => {
+      this.#recheckDue = true;
+      this.#poke();
+    }, this.#recheckMs);
+    this.#pump = this.#runPump();
+    return Promise.resolve();
+  }
+
+  /** @inheritdoc */
+  async stop(): Promise<void> {
+    if (this.#stopped) {
+      await this.#pump;
+      return;
+    }
+    this.#stopped = true;
+    this.#shutdown();
+    await this.#pump;
+    this.#closeAll();
+    this.#done.resolve();
+  }
+
+  /** @inheritdoc */
+  positions(): SourcePosition[] {
+    const out: SourcePosition[] = [];
+    for (const t of this.#retired) out.push({ ...t.acked, retired: true });
+    out.push(...this.#pendingRetired);
+    for (const t of this.#tailers.values()) out.push(t.acked);
+    for (const [path, pos] of this.#pending) if (!this.#tailers.has(path)) out.push(pos);
+    return out;
+  }
+
+  /** @inheritdoc */
+  stats(): SourceStats {
+    return { ...this.#stats };
+  }
+
+  /** Paths currently open (active, then rotated-away), for diagnostics and `status`. */
+  files(): { path: string; offset: number; retired: boolean }[] {
+    return [...this.#tailers.values(), ...this.#retired].map((t) => ({
+      path: t.path,
+      offset: t.acked.offset,
+      retired: t.retired,
+    }));
+  }
+
+  // ---- pump ---------------------------------------------------------------------------------
+
+  async #runPump(): Promise<void> {
+    try {
+      while (!this.#stopped) {
+        if (this.#recheckDue) {
+          this.#recheckDue = false;
+          await this.#recheck();
+        } else if (this.#retiredDirty) {
+          this.#retiredDirty = false;
+          for (const t of [...this.#retired]) await this.#guard(t, () => this.#drain(t, Infinity));
+        } else if (this.#dirty.size > 0) {
+          const [path, structural] = this.#dirty.entries().next().value!;
+          this.#dirty.delete(path);
+          const t = this.#tailers.get(path);
+          await this.#guard(
+            path,
+            () => structural || !t ? this.#sync(path) : this.#drain(t, TURN_CHUNKS),
+          );
+        } else {
+          await new Promise<void>((resolve) => this.#wake = resolve);
+          this.#wake = null;
+        }
+      }
+    } catch (e) {
+      // A sink rejection (or a bug): stop everything and report it through `done`.
+      this.#stopped = true;
+      this.#shutdown();
+      this.#closeAll();
+      this.#done.reject(e);
+    }
+  }
+
+  #poke(): void {
+    this.#wake?.();
+  }
+
+  /**
+   * Runs work on one path (or one rotated-away file); an I/O error closes that file — its
+   * acknowledged position kept, so reopening resumes — instead of stopping the source.
+   */
+  async #guard(target: string | Tailer, work: () => Promise<void>): Promise<void> {
+    try {
+      await work();
+    } catch (e) {
+      if (e instanceof SinkError) throw e.cause;
+      const path = typeof target === "string" ? target : target.path;
+      this.#onWarning(`file source: ${path}: ${e instanceof Error ? e.message : String(e)}`);
+      const t = typeof target === "string" ? this.#tailers.get(path) : target;
+      if (t === undefined) return;
+      if (t.retired) this.#retired = this.#retired.filter((r) => r !== t);
+      else {
+        this.#tailers.delete(path);
+        this.#pending.set(path, t.acked);
+      }
+      try {
+        t.file.close();
+      } catch { /* already closed */ }
+    }
+  }
+
+  // ---- events and watches --------------------------------------------------------------------
+
+  #onEvent(ev: Deno.FsEvent): void {
+    if (ev.flag === "rescan") {
+      this.#recheckDue = true;
+      this.#poke();
+      return;
+    }
+    if (ev.kind === "access") return;
+    const structural = ev.kind !== "modify";
+    for (const p of ev.paths) {
+      if (this.#tailers.has(p)) {
+        if (structural || !this.#dirty.has(p)) this.#dirty.set(p, structural);
+      } else {
+        if (this.#retired.length > 0) this.#retiredDirty = true;
+        if (this.#watches.has(p) && ev.kind === "remove") this.#recheckDue = true;
+        else if (this.#matchIndices(p).length > 0) this.#dirty.set(p, true);
+      }
+    }
+    this.#poke();
+  }
+
+  /** Watches every existing directory the patterns match; forgets vanished or replaced ones. */
+  #refreshWatches(): void {
+    const wanted = new Set<string>();
+    for (const pat of this.#patterns) {
+      for (const dir of pat.directories((d) => listNames(d, "dir"))) wanted.add(dir);
+    }
+    for (const [dir, w] of this.#watches) {
+      const st = statOrNull(dir);
+      if (!wanted.has(dir) || st === null || st.ino !== w.ino) {
+        this.#watches.delete(dir);
+        w.watcher.close();
+      }
+    }
+    for (const dir of wanted) {
+      if (this.#watches.has(dir)) continue;
+      const st = statOrNull(dir);
+      if (st === null || !st.isDirectory) continue;
+      if (this.#watches.size >= MAX_WATCHED_DIRS) {
+        this.#onWarning(
+          `file source: more than ${MAX_WATCHED_DIRS} directories; ${dir} not watched`,
+        );
+        continue;
+      }
+      let watcher: Deno.FsWatcher;
+      try {
+        watcher = Deno.watchFs(dir, { recursive: false });
+      } catch (e) {
+        this.#onWarning(`file source: cannot watch ${dir}: ${e instanceof Error ? e.message : e}`);
+        continue;
+      }
+      const w: Watch = { watcher, ino: st.ino ?? 0 };
+      this.#watches.set(dir, w);
+      this.#consume(dir, w);
+    }
+  }
+
+  async #consume(dir: string, w: Watch): Promise<void> {
+    try {
+      for await (const ev of w.watcher) this.#onEvent(ev);
+    } catch (e) {
+      if (!this.#stopped) this.#onWarning(`file source: watching ${dir} failed: ${e}`);
+    } finally {
+      if (this.#watches.get(dir) === w) {
+        this.#watches.delete(dir);
+        this.#recheckDue = true;
+        this.#poke();
+      }
+    }
+  }
+
+  /** The slow safety net: new directories and matches, identity of open files, grace expiry. */
+  async #recheck(): Promise<void> {
+    this.#refreshWatches();
+    for (const path of this.#listMatches()) this.#dirty.set(path, true);
+    for (const path of this.#tailers.keys()) this.#dirty.set(path, true);
+    const now = Date.now();
+    for (const t of [...this.#retired]) {
+      await this.#guard(t, () => this.#drain(t, Infinity));
+      if (this.#retired.includes(t) && now - t.lastGrowth >= this.#graceMs) {
+        await this.#closeRetired(t);
+      }
+    }
+  }
+
+  // ---- opening, rotation ---------------------------------------------------------------------
+
+  /** Structural check of one path: rotation, deletion, creation, then read. */
+  async #sync(path: string): Promise<void> {
+    const t = this.#tailers.get(path);
+    const st = statOrNull(path);
+    if (t) {
+      if (st !== null && st.dev === t.dev && st.ino === t.ino) {
+        await this.#drain(t, TURN_CHUNKS);
+        return;
+      }
+      // Rotated (renamed) or deleted: finish the old file, keep it for late writes, go on.
+      await this.#drain(t, Infinity);
+      this.#tailers.delete(path);
+      t.retired = true;
+      t.lastGrowth = Date.now();
+      this.#retired.push(t);
+      this.#stats.rotations++;
+    }
+    if (st !== null && st.isFile && this.#open(path, false)) {
+      const nt = this.#tailers.get(path);
+      if (nt) await this.#drain(nt, TURN_CHUNKS);
+    }
+  }
+
+  /**
+   * Opens `path` at its starting offset: the saved position when it still applies; else, for a
+   * file present at start, `readFrom`; else 0. Returns true when a tailer was added.
+   */
+  #open(path: string, initial: boolean): boolean {
+    if (this.#tailers.has(path)) return false;
+    const matches = this.#matchIndices(path);
+    if (matches.length === 0) return false;
+    if (this.#tailers.size + this.#retired.length >= MAX_OPEN_FILES) {
+      if (!this.#warnedFull) {
+        this.#onWarning(`file source: more than ${MAX_OPEN_FILES} open files; ${path} skipped`);
+        this.#warnedFull = true;
+      }
+      return false;
+    }
+    let file: Deno.FsFile;
+    try {
+      file = Deno.openSync(path, { read: true });
+    } catch (e) {
+      if (!(e instanceof Deno.errors.NotFound)) {
+        this.#onWarning(`file source: cannot open ${path}: ${e instanceof Error ? e.message : e}`);
+      }
+      return false;
+    }
+    const st = file.statSync();
+    if (!st.isFile) {
+      file.close();
+      return false;
+    }
+    const saved = this.#pending.get(path);
+    this.#pending.delete(path);
+    let offset = 0;
+    let midLine = false;
+    if (saved !== undefined) {
+      if (this.#sameFile(file, st, saved)) {
+        offset = saved.offset;
+        midLine = offset > 0 && this.#byteAt(file, offset - 1) !== 10;
+      } else {
+        // Rotated, truncated or replaced while we were down: finish the old one if it is still
+        // around (renamed, or the copy of a copytruncate), then read this one from the start.
+        this.#recoverRotated(saved, st.ino ?? -1);
+        this.#stats.truncations += st.ino === saved.ino && st.dev === saved.dev ? 1 : 0;
+      }
+    } else if (initial && this.#readFrom === "end") {
+      ({ offset, midLine } = this.#endOffset(file, st.size));
+    }
+    const t = this.#makeTailer(path, file, st, offset, midLine, matches, false);
+    this.#tailers.set(path, t);
+    return true;
+  }
+
+  #makeTailer(
+    path: string,
+    file: Deno.FsFile,
+    st: Deno.FileInfo,
+    offset: number,
+    midLine: boolean,
+    matches: readonly number[],
+    retired: boolean,
+  ): Tailer {
+    const cutter = new LineCutter(this.#cap);
+    cutter.reset(offset, midLine);
+    const head = this.#readHead(file, st.size);
+    file.seekSync(offset, Deno.SeekMode.Start);
+    const t: Tailer = {
+      path,
+      file,
+      dev: st.dev ?? 0,
+      ino: st.ino ?? 0,
+      cutter,
+      matches,
+      fpLen: head.length,
+      fp: fingerprint(head),
+      size: st.size,
+      retired,
+      lastGrowth: Date.now(),
+      acked: undefined as unknown as FilePosition,
+    };
+    t.acked = this.#position(t);
+    return t;
+  }
+
+  /**
+   * Finds, next to `saved.path`, the file a saved position was taken in after it was rotated away:
+   * same device and inode (renamed), or — for copytruncate — a sibling named after it whose head
+   * has the saved fingerprint. Opens it as a rotated-away file at the saved offset.
+   */
+  #recoverRotated(saved: FilePosition, currentIno: number): boolean {
+    const dir = dirname(saved.path);
+    const base = basename(saved.path);
+    let copy: string | null = null;
+    for (const name of listNames(dir, "file") ?? []) {
+      const candidate = join(dir, name);
+      const st = statOrNull(candidate);
+      if (st === null || !st.isFile || st.size < saved.offset) continue;
+      if (st.dev === saved.dev && st.ino === saved.ino) {
+        if (candidate !== saved.path && this.#openRotated(candidate, saved)) return true;
+        continue;
+      }
+      if (copy === null && st.ino !== currentIno && name.startsWith(base) && name !== base) {
+        if (this.#headMatchesPath(candidate, saved)) copy = candidate;
+      }
+    }
+    return copy !== null && this.#openRotated(copy, saved);
+  }
+
+  #openRotated(candidate: string, saved: FilePosition): boolean {
+    let file: Deno.FsFile;
+    try {
+      file = Deno.openSync(candidate, { read: true });
+    } catch {
+      return false;
+    }
+    const st = file.statSync();
+    const identical = st.dev === saved.dev && st.ino === saved.ino;
+    if (!st.isFile || st.size < saved.offset || !this.#headMatches(file, saved, identical)) {
+      file.close();
+      return false;
+    }
+    const midLine = saved.offset > 0 && this.#byteAt(file, saved.offset - 1) !== 10;
+    const matches = this.#matchIndices(saved.path);
+    const t = this.#makeTailer(saved.path, file, st, saved.offset, midLine, matches, true);
+    this.#retired.push(t);
+    this.#stats.rotations++;
+    return true;
+  }
+
+  async #closeRetired(t: Tailer): Promise<void> {
+    const out = newOutput();
+    if (t.cutter.flush(out)) await this.#emit(t, out);
+    this.#retired = this.#retired.filter((r) => r !== t);
+    t.file.close();
+  }
+
+  // ---- reading -------------------------------------------------------------------------------
+
+  /** Reads `t` from its offset, at most `maxChunks` chunks, one awaited batch per chunk. */
+  async #drain(t: Tailer, maxChunks: number): Promise<void> {
+    const st = t.file.statSync();
+    this.#checkInPlace(t, st.size);
+    t.size = st.size;
+    const buf = this.#buf;
+    let chunks = 0;
+    while (!this.#stopped) {
+      if (chunks >= maxChunks) {
+        if (!t.retired) this.#dirty.set(t.path, this.#dirty.get(t.path) ?? false);
+        return;
+      }
+      const n = t.file.readSync(buf);
+      if (n === null || n === 0) return;
+      chunks++;
+      if (t.cutter.next + n > t.size) t.size = t.cutter.next + n;
+      t.lastGrowth = Date.now();
+      const out = newOutput();
+      const moved = t.cutter.push(buf.subarray(0, n), out);
+      if (out.drops.length > 0) this.#reportDrops(t.path, out.drops);
+      if (out.lines.length > 0 || moved) await this.#emit(t, out);
+    }
+  }
+
+  /**
+   * Detects a file truncated (copytruncate) or rewritten in place: smaller than the read offset,
+   * or a head that no longer has the recorded fingerprint. Such a file is read again from 0.
+   */
+  #checkInPlace(t: Tailer, size: number): void {
+    let reset = size < t.cutter.next || size < t.fpLen;
+    if (!reset && (t.fpLen < FINGERPRINT_BYTES ? size > t.fpLen : true)) {
+      const head = this.#readHead(t.file, size);
+      const prefix = head.subarray(0, t.fpLen);
+      if (fingerprint(prefix) !== t.fp) reset = true;
+      else if (head.length > t.fpLen) {
+        t.fpLen = head.length;
+        t.fp = fingerprint(head);
+      }
+    }
+    if (!reset) {
+      t.file.seekSync(t.cutter.next, Deno.SeekMode.Start);
+      return;
+    }
+    this.#stats.truncations++;
+    t.cutter.reset(0);
+    const head = this.#readHead(t.file, size);
+    t.fpLen = head.length;
+    t.fp = fingerprint(head);
+    t.file.seekSync(0, Deno.SeekMode.Start);
+  }
+
+  async #emit(t: Tailer, out: CutOutput): Promise<void> {
+    const position = this.#position(t);
+    const batch = {
+      source: t.path,
+      lines: out.lines,
+      offsets: out.offsets,
+      matches: t.matches,
+      position,
+    };
+    try {
+      await this.#sink!(batch);
+    } catch (e) {
+      throw new SinkError(e);
+    }
+    this.#stats.lines += out.lines.length;
+    t.acked = position;
+  }
+
+  #position(t: Tailer): FilePosition {
+    return {
+      kind: "file",
+      path: t.path,
+      dev: t.dev,
+      ino: t.ino,
+      size: Math.max(t.size, t.cutter.next),
+      offset: t.cutter.committed,
+      fpLen: t.fpLen,
+      fp: t.fp,
+    };
+  }
+
+  #reportDrops(source: string, drops: readonly number[]): void {
+    this.#stats.dropped += drops.length;
+    if (this.#onDrop) {
+      for (const offset of drops) this.#onDrop({ source, reason: "line_too_long", offset });
+    }
+  }
+
+  // ---- helpers -------------------------------------------------------------------------------
+
+  /** Reads the first `min(size, FINGERPRINT_BYTES)` bytes; leaves the file offset undefined. */
+  #readHead(file: Deno.FsFile, size: number): Uint8Array {
+    const want = Math.min(size, FINGERPRINT_BYTES);
+    return this.#pread(file, 0, want);
+  }
+
+  #pread(file: Deno.FsFile, offset: number, length: number): Uint8Array {
+    const out = this.#head.length >= length
+      ? this.#head.subarray(0, length)
+      : new Uint8Array(length);
+    file.seekSync(offset, Deno.SeekMode.Start);
+    let got = 0;
+    while (got < length) {
+      const n = file.readSync(out.subarray(got));
+      if (n === null || n === 0) break;
+      got += n;
+    }
+    return out.subarray(0, got);
+  }
+
+  #byteAt(file: Deno.FsFile, offset: number): number {
+    return this.#pread(file, offset, 1)[0] ?? -1;
+  }
+
+  /** Same inode, not shorter than the saved offset, same head: the saved offset still applies. */
+  #sameFile(file: Deno.FsFile, st: Deno.FileInfo, saved: FilePosition): boolean {
+    return st.dev === saved.dev && st.ino === saved.ino && st.size >= saved.offset &&
+      this.#headMatches(file, saved, true);
+  }
+
+  #headMatches(file: Deno.FsFile, saved: FilePosition, identical: boolean): boolean {
+    // Without a fingerprint (the file was empty), only an identical inode is trusted.
+    if (saved.fpLen === 0) return identical;
+    const head = this.#pread(file, 0, saved.fpLen);
+    return head.length === saved.fpLen && fingerprint(head) === saved.fp;
+  }
+
+  #headMatchesPath(path: string, saved: FilePosition): boolean {
+    try {
+      const file = Deno.openSync(path, { read: true });
+      try {
+        return this.#headMatches(file, saved, false);
+      } finally {
+        file.close();
+      }
+    } catch {
+      return false;
+    }
+  }
+
+  /** Start offset for `read_from = "end"`: after the last complete line. */
+  #endOffset(file: Deno.FsFile, size: number): { offset: number; midLine: boolean } {
+    if (size === 0) return { offset: 0, midLine: false };
+    const window = Math.min(size, this.#cap + 1);
+    const tail = this.#pread(file, size - window, window).slice();
+    const nl = tail.lastIndexOf(10);
+    if (nl >= 0) return { offset: size - window + nl + 1, midLine: false };
+    // No newline in reach: the whole file is one unfinished line (deliver it once finished), or
+    // the end is inside an over-long line (skip to its end).
+    return window === size ? { offset: 0, midLine: false } : { offset: size, midLine: true };
+  }
+
+  #matchIndices(path: string): number[] {
+    const out: number[] = [];
+    for (let i = 0; i < this.#patterns.length; i++) {
+      if (this.#patterns[i]!.matches(path)) out.push(i);
+    }
+    return out;
+  }
+
+  /** Every existing file path the patterns match now. */
+  #listMatches(): string[] {
+    const out = new Set<string>();
+    for (const pat of this.#patterns) {
+      for (const dir of pat.directories((d) => listNames(d, "dir"))) {
+        for (const name of listNames(dir, "file") ?? []) {
+          if (pat.matchesName(name)) out.add(join(dir, name));
+        }
+      }
+    }
+    return [...out];
+  }
+
+  #shutdown(): void {
+    clearInterval(this.#timer);
+    for (const w of this.#watches.values()) w.watcher.close();
+    this.#watches.clear();
+    this.#poke();
+  }
+
+  #closeAll(): void {
+    for (const t of [...this.#tailers.values(), ...this.#retired]) {
+      try {
+        t.file.close();
+      } catch { /* already closed */ }
+    }
+    // Keep the tailers' acknowledged positions readable through positions() after stop.
+    for (const t of this.#tailers.values()) this.#pending.set(t.path, t.acked);
+    for (const t of this.#retired) this.#pendingRetired.push({ ...t.acked, retired: true });
+    this.#tailers.clear();
+    this.#retired = [];
+  }
+}
+
+/** Wraps a sink rejection so that per-file error handling lets it through. */
+class SinkError extends Error {
+  constructor(cause: unknown) {
+    super("sink rejected a batch", { cause });
+  }
+}
+
+function newOutput(): CutOutput {
+  return { lines: [], offsets: [], drops: [] };
+}
+
+function statOrNull(path: string): Deno.FileInfo | null {
+  try {
+    return Deno.statSync(path);
+  } catch {
+    return null;
+  }
+}
+
+/** Names of the entries of `dir` of the given type (symlinks resolved), or null if unlistable. */
+function listNames(dir: string, type: "file" | "dir"): string[] | null {
+  let entries: Deno.DirEntry[];
+  try {
+    entries = [...Deno.readDirSync(dir)];
+  } catch {
+    return null;
+  }
+  const out: string[] = [];
+  for (const e of entries) {
+    if (e.isSymlink) {
+      const st = statOrNull(join(dir, e.name));
+      if (st !== null && (type === "file" ? st.isFile : st.isDirectory)) out.push(e.name);
+    } else if (type === "file" ? e.isFile : e.isDirectory) out.push(e.name);
+  }
+  return out;
+}
