@@ -1,0 +1,56 @@
+/**
+ * `sd_notify` without libsystemd: one datagram of `KEY=value` lines to the `AF_UNIX` socket named
+ * by `$NOTIFY_SOCKET` (a path, or `@name` in the abstract namespace).
+ * @module
+ */
+import { closeFd, monotonicUsec, sendDatagram, unixSocket } from "../ffi/unix.ts";
+
+/** Options of `sdNotify`. */
+export interface SdNotifyOptions {
+  /** The notify socket. @default the `NOTIFY_SOCKET` environment variable */
+  socketPath?: string | undefined;
+}
+
+function notifySocket(options: SdNotifyOptions): string | undefined {
+  if ("socketPath" in options) return options.socketPath || undefined;
+  try {
+    return Deno.env.get("NOTIFY_SOCKET") || undefined;
+  } catch {
+    return undefined; // env permission revoked: not under systemd as far as we can tell
+  }
+}
+
+/**
+ * Sends `state` (e.g. `"READY=1"`, or several lines) to the service manager. Returns false when
+ * there is no notify socket (not started by systemd with `Type=notify`); throws `ErrnoError`
+ * when sending fails.
+ */
+export function sdNotify(state: string, options: SdNotifyOptions = {}): boolean {
+  const path = notifySocket(options);
+  if (path === undefined) return false;
+  const fd = unixSocket("dgram");
+  try {
+    sendDatagram(fd, new TextEncoder().encode(state), path);
+  } finally {
+    closeFd(fd);
+  }
+  return true;
+}
+
+/** `READY=1` (with a `STATUS=` line when given): startup finished. */
+export function notifyReady(status?: string, options: SdNotifyOptions = {}): boolean {
+  return sdNotify(`READY=1${status ? `\nSTATUS=${status}` : ""}`, options);
+}
+
+/**
+ * `RELOADING=1` with `MONOTONIC_USEC` (required by `Type=notify-reload`): a reload started;
+ * send `notifyReady()` when it is done, successful or not.
+ */
+export function notifyReloading(options: SdNotifyOptions = {}): boolean {
+  return sdNotify(`RELOADING=1\nMONOTONIC_USEC=${monotonicUsec()}`, options);
+}
+
+/** `STOPPING=1`: shutdown started. */
+export function notifyStopping(options: SdNotifyOptions = {}): boolean {
+  return sdNotify("STOPPING=1", options);
+}
