@@ -83,3 +83,21 @@ Deno.test("config check exits 2 on an unknown flag or an extra argument", async 
   equal(help.code, 0);
   match(help.stdout, /^usage: fail2zig config check \[--config PATH\]/);
 });
+
+Deno.test({
+  name: "config check as root refuses a config owned by another user, with read permission only",
+  ignore: Deno.uid() !== 0, // chown needs root; the check itself only applies to root
+  fn: async () => {
+    await withDir(async (dir) => {
+      const path = `${dir}/owned.toml`;
+      await Deno.writeTextFile(path, "");
+      await Deno.chown(path, 65534, 0);
+      deepEqual(await configCheck("--config", path), {
+        code: 1,
+        stdout: "",
+        stderr: `${path}: refusing a config owned by uid 65534 while running as root: that user ` +
+          `could disable jails or unban addresses; fix: chown root:root ${path}\n`,
+      });
+    });
+  },
+});

@@ -388,6 +388,26 @@ const MALFORMED: [string, string, string[]][] = [
       '8:11: jails.sshd.bantime: bad duration "1h30": missing unit after 30 (use s, m, h, d or w)',
     ],
   ],
+  [
+    "a typo in a file with CRLF line ends and a tab",
+    '[jails.sshd]\r\nfilter = "sshd"\r\nlogpath = "/x"\r\n\tbantme = 1\r\n',
+    ["4:2: jails.sshd.bantme: unknown key; did you mean bantime?"],
+  ],
+  [
+    "jails written as an array of tables",
+    '[[jails]]\nfilter = "sshd"\n',
+    ["1:3: jails: expected a table, found an array"],
+  ],
+  [
+    "a misspelt key inside an inline table",
+    '[jails.sshd]\nfilter = "sshd"\nlogpath = "/x"\nbantime_increment = { enabled = true, factr = 2 }\n',
+    ["4:39: jails.sshd.bantime_increment.factr: unknown key; did you mean factor?"],
+  ],
+  [
+    "an integer key written in float notation",
+    "[global]\nline_max_bytes = 4096 # ok\nmemory_ceiling_mb = 1e2\n",
+    ["3:21: global.memory_ceiling_mb: expected an integer, found float 1e2"],
+  ],
 ];
 
 for (const [what, text, expected] of MALFORMED) {
