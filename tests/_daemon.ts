@@ -1,0 +1,235 @@
+/**
+ * Test harness: starts the real daemon (`mod.ts daemon` under the `daemon` permission set, exactly
+ * as `deno task fail2zig` runs it) on a private temp config, and collects its records.
+ * @module
+ */
+import { join } from "node:path";
+import { fileURLToPath } from "node:url";
+
+/** Project root. */
+export const ROOT = fileURLToPath(new URL("..", import.meta.url));
+
+/** A JSON record printed by the daemon (stdout: ban records; stderr: operational log). */
+export type DaemonRecord = Record<string, unknown>;
+
+/** A running daemon with its collected records. */
+export interface RunningDaemon {
+  readonly dir: string;
+  readonly config: string;
+  readonly process: Deno.ChildProcess;
+  /** Ban/unban records (stdout), in order. */
+  readonly out: DaemonRecord[];
+  /** Operational records (stderr), in order. */
+  readonly err: DaemonRecord[];
+  /** Non-JSON output lines, for diagnostics. */
+  readonly raw: string[];
+  /** Resolves when a record satisfying `pred` has arrived (stdout or stderr). */
+  waitFor(pred: (r: DaemonRecord) => boolean, timeoutMs?: number): Promise<DaemonRecord>;
+  /** Sends SIGTERM (or the given signal) and waits for the exit code. */
+  stop(signal?: Deno.Signal): Promise<number>;
+}
+
+/** Writes `toml` as `config.toml` in a new temp dir (mode 0644) and returns both paths. */
+export async function makeConfig(
+  toml: (dir: string) => string,
+): Promise<{ dir: string; config: string }> {
+  const dir = await Deno.makeTempDir({ prefix: "fail2zig-test-" });
+  const config = join(dir, "config.toml");
+  await Deno.writeTextFile(config, toml(dir));
+  await Deno.chmod(config, 0o644);
+  return { dir, config };
+}
+
+/** A `[global]` section that keeps every path inside `dir` and the firewall log-only. */
+export function privateGlobal(dir: string, extra = ""): string {
+  return `[global]
+socket_path = "${join(dir, "fail2zig.sock")}"
+state_file = "${join(dir, "state.bin")}"
+audit_log = "${join(dir, "audit.log")}"
+metrics_bind = ""
+firewall = "log-only"
+${extra}
+`;
+}
+
+/** Starts the daemon on `config` and waits for its `ready` record. */
+export async function startDaemon(
+  dir: string,
+  config: string,
+  opts: { args?: string[]; env?: Record<string, string>; readyTimeoutMs?: number } = {},
+): Promise<RunningDaemon> {
+  const process = new Deno.Command(Deno.execPath(), {
+    args: [
+      "run",
+      "-q",
+      "-P=daemon",
+      join(ROOT, "mod.ts"),
+      "daemon",
+      "--config",
+      config,
+      ...(opts.args ?? []),
+    ],
+    stdout: "piped",
+    stderr: "piped",
+    env: opts.env ?? {},
+  }).spawn();
+  const out: DaemonRecord[] = [];
+  const err: DaemonRecord[] = [];
+  const raw: string[] = [];
+  const waiters = new Set<
+    { pred: (r: DaemonRecord) => boolean; resolve: (r: DaemonRecord) => void }
+  >();
+  const deliver = (into: DaemonRecord[]) => (line: string) => {
+    let rec: DaemonRecord;
+    try {
+      rec = JSON.parse(line);
+    } catch {
+      raw.push(line);
+      return;
+    }
+    into.push(rec);
+    for (const w of waiters) {
+      if (w.pred(rec)) {
+        waiters.delete(w);
+        w.resolve(rec);
+      }
+    }
+  };
+  const pumps = Promise.all([
+    pump(process.stdout, deliver(out)),
+    pump(process.stderr, deliver(err)),
+  ]);
+  let exited = false;
+  const status = process.status.then(async (s) => {
+    exited = true;
+    await pumps;
+    return s;
+  });
+  const waitFor = (
+    pred: (r: DaemonRecord) => boolean,
+    timeoutMs = 10_000,
+  ): Promise<DaemonRecord> => {
+    const seen = [...out, ...err].find(pred);
+    if (seen) return Promise.resolve(seen);
+    return new Promise((resolve, reject) => {
+      const w = { pred, resolve: (r: DaemonRecord) => (clearTimeout(timer), resolve(r)) };
+      const timer = setTimeout(() => {
+        waiters.delete(w);
+        reject(
+          new Error(
+            `timed out waiting for a daemon record; stderr: ${JSON.stringify(err.slice(-5))} raw: ${
+              raw.slice(-5).join(" | ")
+            }`,
+          ),
+        );
+      }, timeoutMs);
+      waiters.add(w);
+      status.then(() => {
+        if (waiters.delete(w)) {
+          clearTimeout(timer);
+          reject(
+            new Error(
+              `daemon exited; stderr: ${JSON.stringify(err.slice(-5))} raw: ${
+                raw.slice(-5).join(" | ")
+              }`,
+            ),
+          );
+        }
+      });
+    });
+  };
+  const daemon: RunningDaemon = {
+    dir,
+    config,
+    process,
+    out,
+    err,
+    raw,
+    waitFor,
+    async stop(signal: Deno.Signal = "SIGTERM") {
+      if (!exited) {
+        try {
+          process.kill(signal);
+        } catch { /* already gone */ }
+      }
+      return (await status).code;
+    },
+  };
+  try {
+    await waitFor((r) => r["msg"] === "ready", opts.readyTimeoutMs ?? 15_000);
+  } catch (e) {
+    await daemon.stop("SIGKILL");
+    throw e;
+  }
+  return daemon;
+}
+
+async function pump(
+  stream: ReadableStream<Uint8Array>,
+  each: (line: string) => void,
+): Promise<void> {
+  let rest = "";
+  for await (const chunk of stream.pipeThrough(new TextDecoderStream())) {
+    rest += chunk;
+    let nl;
+    while ((nl = rest.indexOf("\n")) >= 0) {
+      each(rest.slice(0, nl));
+      rest = rest.slice(nl + 1);
+    }
+  }
+  if (rest) each(rest);
+}
+
+/** Runs gen-logs.mjs (vendored copy) and returns the log text and its ground truth. */
+export async function generateLog(
+  opts: { service: string; lines: number; seed: number; dir: string; span?: number },
+): Promise<{ path: string; truth: { mustBan: string[]; neverBan: string[]; decoys: string[] } }> {
+  const path = join(opts.dir, `gen-${opts.service}-${opts.seed}.log`);
+  const truthPath = `${path}.truth.json`;
+  const r = await new Deno.Command(Deno.execPath(), {
+    args: [
+      "run",
+      "-q",
+      "-P=test",
+      join(ROOT, "fixtures", "gen-logs.mjs"),
+      "--service",
+      opts.service,
+      "--lines",
+      String(opts.lines),
+      "--seed",
+      String(opts.seed),
+      "--format",
+      "iso",
+      "--span",
+      String(opts.span ?? 300),
+      "--out",
+      path,
+      "--truth",
+      truthPath,
+    ],
+    cwd: ROOT,
+  }).output();
+  if (!r.success) throw new Error(`gen-logs failed: ${new TextDecoder().decode(r.stderr)}`);
+  return { path, truth: JSON.parse(await Deno.readTextFile(truthPath)) };
+}
+
+/** Appends text to a file in chunks of `linesPerChunk` lines with `pauseMs` between them. */
+export async function appendSlowly(
+  target: string,
+  text: string,
+  linesPerChunk = 200,
+  pauseMs = 20,
+): Promise<void> {
+  const lines = text.split("\n").filter((l) => l.length > 0);
+  const file = await Deno.open(target, { append: true, create: true });
+  try {
+    for (let i = 0; i < lines.length; i += linesPerChunk) {
+      await file.write(
+        new TextEncoder().encode(lines.slice(i, i + linesPerChunk).join("\n") + "\n"),
+      );
+      if (pauseMs > 0) await new Promise((r) => setTimeout(r, pauseMs));
+    }
+  } finally {
+    file.close();
+  }
+}
