@@ -28,6 +28,8 @@ interface Reply {
 export interface RemoteOptions {
   /** Run the driver without CAP_NET_ADMIN (`capsh --drop=cap_net_admin`). @default false */
   dropNetAdmin?: boolean;
+  /** Permission set of deno.json the driver runs under. @default "daemon" */
+  permissions?: "daemon" | "test";
 }
 
 /** A backend served by a child process inside `ns`. */
@@ -59,7 +61,7 @@ export class RemoteBackend implements FirewallBackend {
       "-q",
       "--config",
       `${ROOT}/deno.json`,
-      "-P=daemon",
+      `-P=${options.permissions ?? "daemon"}`,
       `${ROOT}/tests/_fw_driver.ts`,
       JSON.stringify(config),
     ];

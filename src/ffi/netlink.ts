@@ -74,12 +74,12 @@ export class NetlinkError extends Error {
   readonly operation: string;
   /** The kernel's extended-ack text, when it sent one. */
   readonly detail: string | undefined;
+  /** The C library's text for the errno, plus the kernel's detail when present. */
+  readonly reason: string;
   constructor(operation: string, code: number, detail?: string) {
-    super(
-      `netlink ${operation} failed: ${strerror(code)} (errno ${code})${
-        detail ? `: ${detail}` : ""
-      }`,
-    );
+    const reason = `${strerror(code)}${detail ? `: ${detail}` : ""}`;
+    super(`netlink ${operation} failed: ${reason} (errno ${code})`);
+    this.reason = reason;
     this.errno = code;
     this.operation = operation;
     this.detail = detail;
@@ -450,8 +450,14 @@ export class NetlinkSocket {
    * mapped to a label for errors) and waits until every one is acknowledged or refused. Non-ack
    * answers (e.g. NLM_F_ECHO copies) are returned. The first refusal is thrown as a
    * `NetlinkError` after the remaining answers are drained, so the socket stays in step.
+   * `optional` seqs need no answer, but a refusal of one fails the request: nfnetlink refuses a
+   * whole batch (e.g. EPERM without CAP_NET_ADMIN) by answering its BATCH_BEGIN message only.
    */
-  async request(bytes: Uint8Array, expected: ReadonlyMap<number, string>): Promise<NlMessage[]> {
+  async request(
+    bytes: Uint8Array,
+    expected: ReadonlyMap<number, string>,
+    optional: ReadonlyMap<number, string> = new Map(),
+  ): Promise<NlMessage[]> {
     const firstLabel = expected.values().next().value ?? "request";
     this.send(bytes, firstLabel);
     const pending = new Set(expected.keys());
@@ -470,9 +476,11 @@ export class NetlinkSocket {
         if (m.type === NLMSG.ERROR) {
           const e = parseError(m);
           const seq = m.seq !== 0 ? m.seq : e.ackedSeq;
-          if (!pending.delete(seq)) continue;
+          const label = expected.get(seq) ?? optional.get(seq);
+          if (label === undefined) continue;
+          pending.delete(seq);
           if (e.errno !== 0 && failure === null) {
-            failure = new NetlinkError(expected.get(seq) ?? `seq ${seq}`, e.errno, e.detail);
+            failure = new NetlinkError(label, e.errno, e.detail);
           }
         } else if (expected.has(m.seq)) {
           answers.push(m);

@@ -98,9 +98,14 @@ export class Batch {
   readonly expected = new Map<number, string>();
   #nextSeq: () => number;
 
+  /** seq of BATCH_BEGIN: answered only when the kernel refuses the whole batch. */
+  readonly optional = new Map<number, string>();
+
   constructor(nextSeq: () => number) {
     this.#nextSeq = nextSeq;
-    this.w.beginMessage(NFNL_MSG_BATCH_BEGIN, NLM_F.REQUEST, nextSeq());
+    const seq = nextSeq();
+    this.optional.set(seq, "the whole batch (BATCH_BEGIN)");
+    this.w.beginMessage(NFNL_MSG_BATCH_BEGIN, NLM_F.REQUEST, seq);
     this.w.nfgenmsg(NFPROTO.UNSPEC, NFNL_SUBSYS_NFTABLES);
     this.w.endMessage();
   }

@@ -91,7 +91,7 @@ class Mutex {
 function wrap(op: string, e: unknown): FirewallError {
   if (e instanceof FirewallError) return e;
   if (e instanceof NetlinkError) {
-    return new FirewallError("nftables", op, `${e.operation}: ${e.detail ?? e.message}`, e.errno);
+    return new FirewallError("nftables", op, `kernel refused ${e.operation}: ${e.reason}`, e.errno);
   }
   return new FirewallError("nftables", op, e instanceof Error ? e.message : String(e));
 }
@@ -137,7 +137,7 @@ export class NftablesBackend implements FirewallBackend {
     if (b.size === 0) return;
     const bytes = b.finish();
     try {
-      await this.#socket(op).request(bytes, b.expected);
+      await this.#socket(op).request(bytes, b.expected, b.optional);
     } catch (e) {
       throw wrap(op, e);
     }

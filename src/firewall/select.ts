@@ -80,7 +80,7 @@ export async function selectBackend(opts: SelectOptions): Promise<Selection> {
       return { backend, degraded: false, failures };
     } catch (e) {
       const msg = e instanceof Error ? e.message : String(e);
-      failures.push(`${name}: ${msg}`);
+      failures.push(msg.startsWith(`${name}: `) ? msg : `${name}: ${msg}`);
       if (e instanceof FirewallError && e.errno !== undefined) lastErrno = e.errno;
       opts.logger?.warn("firewall backend unavailable", {
         event: "fw_probe_failed",
