@@ -1,0 +1,517 @@
+/**
+ * The state file format (version 1), pure: bytes in, records out. Layout in docs/state.md.
+ *
+ *   header (24 bytes) · records (type u8, length u32, payload) · END record · CRC32 (u32)
+ *
+ * All integers little-endian; times are f64 ms since the epoch. The CRC32 (IEEE) trails the file
+ * and covers every byte before it, header included, so the file can be written as a stream.
+ * Decoding validates everything (checksum, structure, every value) before it yields a record:
+ * a file is used whole or not at all.
+ * @module
+ */
+import { crc32 } from "node:zlib";
+import { formatIp, isNeverBannable, maskBytes, parseIp } from "../net/mod.ts";
+import type {
+  StateBan,
+  StateData,
+  StateFailures,
+  StateHistory,
+  StateInput,
+  StatePosition,
+} from "./types.ts";
+
+/** "F2ZS". */
+export const STATE_MAGIC = 0x535a3246;
+/** Format version written and accepted. */
+export const STATE_VERSION = 1;
+/** Header bytes. */
+export const STATE_HEADER_BYTES = 24;
+/** Files larger than this are refused (decode) and never written (encode throws). */
+export const MAX_STATE_BYTES = 256 * 1024 * 1024;
+/** Most failure times per failure record. */
+export const MAX_FAILURE_TIMES = 1000;
+/** Longest position key, UTF-8 bytes. */
+export const MAX_POSITION_KEY_BYTES = 4096;
+/** Longest position payload. */
+export const MAX_POSITION_DATA_BYTES = 64 * 1024;
+/** Longest jail name, UTF-8 bytes. */
+export const MAX_JAIL_NAME_BYTES = 255;
+/** Earliest and latest time accepted (2000-01-01, 2100-01-01): anything else is impossible. */
+export const MIN_TIME_MS = 946_684_800_000;
+export const MAX_TIME_MS = 4_102_444_800_000;
+/** Size of the chunks handed to the sink while encoding. */
+const CHUNK_BYTES = 64 * 1024;
+
+const REC_JAIL = 1;
+const REC_BAN = 2;
+const REC_HISTORY = 3;
+const REC_FAILURES = 4;
+const REC_POSITION = 5;
+const REC_END = 0xff;
+const REC_HEAD = 5;
+const FLAG_PERMANENT = 1;
+
+/** Result of decoding: the records, or why the file was refused. */
+export type DecodeResult<T> = { readonly ok: true; readonly state: T } | {
+  readonly ok: false;
+  readonly reason: string;
+};
+
+// ---- encoding ----
+
+/** Accumulates bytes into fixed chunks, keeping the running CRC. */
+class ChunkWriter {
+  #buf = new Uint8Array(CHUNK_BYTES);
+  #view = new DataView(this.#buf.buffer);
+  #pos = 0;
+  #crc = 0;
+  #total = 0;
+  readonly #sink: (chunk: Uint8Array) => void;
+  constructor(sink: (chunk: Uint8Array) => void) {
+    this.#sink = sink;
+  }
+  get total(): number {
+    return this.#total + this.#pos;
+  }
+  get crc(): number {
+    return crc32(this.#buf.subarray(0, this.#pos), this.#crc);
+  }
+  #room(n: number): void {
+    if (this.#pos + n > CHUNK_BYTES) this.flush();
+  }
+  flush(): void {
+    if (this.#pos === 0) return;
+    const chunk = this.#buf.subarray(0, this.#pos);
+    this.#crc = crc32(chunk, this.#crc);
+    this.#total += this.#pos;
+    this.#sink(chunk);
+    this.#pos = 0;
+    if (this.#total > MAX_STATE_BYTES) {
+      throw new RangeError(`state exceeds ${MAX_STATE_BYTES} bytes`);
+    }
+  }
+  u8(v: number): void {
+    this.#room(1);
+    this.#view.setUint8(this.#pos, v);
+    this.#pos += 1;
+  }
+  u16(v: number): void {
+    this.#room(2);
+    this.#view.setUint16(this.#pos, v, true);
+    this.#pos += 2;
+  }
+  u32(v: number): void {
+    this.#room(4);
+    this.#view.setUint32(this.#pos, v, true);
+    this.#pos += 4;
+  }
+  f64(v: number): void {
+    this.#room(8);
+    this.#view.setFloat64(this.#pos, v, true);
+    this.#pos += 8;
+  }
+  bytes(b: Uint8Array): void {
+    let off = 0;
+    while (off < b.length) {
+      if (this.#pos === CHUNK_BYTES) this.flush();
+      const n = Math.min(b.length - off, CHUNK_BYTES - this.#pos);
+      this.#buf.set(b.subarray(off, off + n), this.#pos);
+      this.#pos += n;
+      off += n;
+    }
+  }
+}
+
+const encoder = new TextEncoder();
+
+function addrBytes(ip: string, prefix: number, what: string): Uint8Array {
+  const p = parseIp(ip);
+  if (p === null) {
+    throw new TypeError(`expected an IP address in ${what}, found ${JSON.stringify(ip)}`);
+  }
+  const width = p.family === 4 ? 32 : 128;
+  if (!Number.isInteger(prefix) || prefix < 0 || prefix > width) {
+    throw new RangeError(`expected a prefix 0..${width} in ${what}, found ${prefix}`);
+  }
+  return maskBytes(p.bytes, prefix);
+}
+
+/**
+ * Streams the encoded state to `sink` in chunks of at most 64 KiB (each chunk is only valid
+ * during the call: write or copy it). Iterables are consumed once, synchronously.
+ * @returns total bytes written
+ * @throws TypeError/RangeError for a record that cannot be represented (nothing valid is then
+ *   produced: the caller discards what it received)
+ */
+export function encodeStateTo(input: StateInput, sink: (chunk: Uint8Array) => void): number {
+  const w = new ChunkWriter(sink);
+  w.u32(STATE_MAGIC);
+  w.u16(STATE_VERSION);
+  w.u16(STATE_HEADER_BYTES);
+  w.u32(0);
+  w.f64(input.savedAt);
+  w.u32(0);
+  let records = 0;
+  const jails = new Map<string, number>();
+  const jailId = (name: string): number => {
+    let id = jails.get(name);
+    if (id !== undefined) return id;
+    const bytes = encoder.encode(name);
+    if (bytes.length === 0 || bytes.length > MAX_JAIL_NAME_BYTES || jails.size > 0xffff) {
+      throw new RangeError(
+        `expected a jail name of 1..${MAX_JAIL_NAME_BYTES} bytes, found ${JSON.stringify(name)}`,
+      );
+    }
+    id = jails.size;
+    jails.set(name, id);
+    w.u8(REC_JAIL);
+    w.u32(2 + bytes.length);
+    w.u16(id);
+    w.bytes(bytes);
+    records++;
+    return id;
+  };
+  const head = (type: number, len: number) => {
+    w.u8(type);
+    w.u32(len);
+    records++;
+  };
+  const addr = (jail: number, a: Uint8Array, prefix: number) => {
+    w.u16(jail);
+    w.u8(a.length === 4 ? 4 : 6);
+    w.u8(prefix);
+    w.bytes(a);
+  };
+  for (const b of input.bans) {
+    const a = addrBytes(b.ip, b.prefix, "a ban");
+    const id = jailId(b.jail);
+    head(REC_BAN, 4 + a.length + 1 + 8 + 8 + 4);
+    addr(id, a, b.prefix);
+    w.u8(b.expiresAt === null ? FLAG_PERMANENT : 0);
+    w.f64(b.bannedAt);
+    w.f64(b.expiresAt ?? 0);
+    w.u32(b.banCount);
+  }
+  for (const h of input.history) {
+    const a = addrBytes(h.ip, h.prefix, "a history record");
+    const id = jailId(h.jail);
+    head(REC_HISTORY, 4 + a.length + 4 + 8);
+    addr(id, a, h.prefix);
+    w.u32(h.banCount);
+    w.f64(h.lastBanAt);
+  }
+  for (const f of input.failures) {
+    if (f.times.length === 0) continue;
+    const a = addrBytes(f.ip, f.prefix, "a failure record");
+    const id = jailId(f.jail);
+    const times = f.times.slice(-MAX_FAILURE_TIMES);
+    head(REC_FAILURES, 4 + a.length + 2 + 8 * times.length);
+    addr(id, a, f.prefix);
+    w.u16(times.length);
+    for (const t of times) w.f64(t);
+  }
+  for (const p of input.positions) {
+    const key = encoder.encode(p.key);
+    if (key.length === 0 || key.length > MAX_POSITION_KEY_BYTES) {
+      throw new RangeError(
+        `expected a position key of 1..${MAX_POSITION_KEY_BYTES} bytes, found ${key.length}`,
+      );
+    }
+    if (p.data.length > MAX_POSITION_DATA_BYTES) {
+      throw new RangeError(
+        `expected position data of at most ${MAX_POSITION_DATA_BYTES} bytes, found ${p.data.length}`,
+      );
+    }
+    head(REC_POSITION, 2 + key.length + 4 + p.data.length);
+    w.u16(key.length);
+    w.bytes(key);
+    w.u32(p.data.length);
+    w.bytes(p.data);
+  }
+  w.u8(REC_END);
+  w.u32(4);
+  w.u32(records);
+  const crc = w.crc;
+  w.u32(crc);
+  w.flush();
+  return w.total;
+}
+
+/** Encodes the whole state into one buffer (small states and tests; see `encodeStateTo`). */
+export function encodeState(input: StateInput): Uint8Array {
+  const chunks: Uint8Array[] = [];
+  const total = encodeStateTo(input, (c) => chunks.push(c.slice()));
+  const out = new Uint8Array(total);
+  let off = 0;
+  for (const c of chunks) {
+    out.set(c, off);
+    off += c.length;
+  }
+  return out;
+}
+
+// ---- decoding ----
+
+class Reject extends Error {}
+
+const utf8 = new TextDecoder("utf-8", { fatal: true });
+
+function fail(message: string): never {
+  throw new Reject(message);
+}
+
+function checkTime(t: number, what: string, at: number): void {
+  if (!(t >= MIN_TIME_MS && t <= MAX_TIME_MS)) {
+    fail(`impossible ${what} ${t} in the record at byte ${at} (expected ms between 2000 and 2100)`);
+  }
+}
+
+type Item =
+  | { readonly kind: "ban"; readonly value: StateBan }
+  | { readonly kind: "history"; readonly value: StateHistory }
+  | { readonly kind: "failures"; readonly value: StateFailures }
+  | { readonly kind: "position"; readonly value: StatePosition };
+
+/** Walks the records of a framed file, validating every value; throws `Reject`. */
+function* walk(bytes: Uint8Array): Generator<Item, number> {
+  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  const savedAt = view.getFloat64(12, true);
+  checkTime(savedAt, "save time", 12);
+  const jails = new Map<number, string>();
+  const names = new Set<string>();
+  const keys = new Set<string>();
+  const end = bytes.length - 4;
+  let pos = STATE_HEADER_BYTES;
+  let records = 0;
+  for (;;) {
+    if (pos + REC_HEAD > end) fail(`truncated record header at byte ${pos}`);
+    const at = pos;
+    const type = bytes[pos]!;
+    const len = view.getUint32(pos + 1, true);
+    pos += REC_HEAD;
+    if (len > end - pos) fail(`record at byte ${at} claims ${len} bytes, only ${end - pos} remain`);
+    const stop = pos + len;
+    if (type === REC_END) {
+      if (len !== 4) fail(`end record of ${len} bytes (expected 4)`);
+      const count = view.getUint32(pos, true);
+      if (count !== records) fail(`end record counts ${count} records, found ${records}`);
+      if (stop !== end) fail(`${end - stop} bytes after the end record`);
+      return savedAt;
+    }
+    records++;
+    const jailOf = (): string => {
+      const id = view.getUint16(pos, true);
+      const name = jails.get(id);
+      if (name === undefined) fail(`record at byte ${at} refers to undeclared jail ${id}`);
+      return name;
+    };
+    const address = (): { ip: string; prefix: number } => {
+      const fam = bytes[pos + 2]!;
+      const prefix = bytes[pos + 3]!;
+      const n = fam === 4
+        ? 4
+        : fam === 6
+        ? 16
+        : fail(`impossible address family ${fam} at byte ${at}`);
+      if (fam === 4 ? prefix !== 32 : prefix < 16 || prefix > 128) {
+        fail(`impossible prefix /${prefix} for IPv${fam} at byte ${at}`);
+      }
+      if (pos + 4 + n > stop) fail(`record at byte ${at} too short for its address`);
+      const b = bytes.slice(pos + 4, pos + 4 + n);
+      if (fam === 6 && b.subarray(0, 12).every((v, k) => v === (k < 10 ? 0 : 0xff))) {
+        fail(`v4-mapped address stored as IPv6 at byte ${at}`);
+      }
+      const masked = maskBytes(b, prefix);
+      if (!masked.every((v, k) => v === b[k])) fail(`host bits set under /${prefix} at byte ${at}`);
+      const ip = { family: fam as 4 | 6, bytes: b };
+      if (isNeverBannable(ip)) fail(`never-bannable address at byte ${at}`);
+      pos += 4 + n;
+      return { ip: formatIp(ip), prefix };
+    };
+    const need = (n: number) => {
+      if (stop - pos !== n) {
+        fail(`record of type ${type} at byte ${at} has ${stop - pos} bytes left, expected ${n}`);
+      }
+    };
+    switch (type) {
+      case REC_JAIL: {
+        if (len < 3 || len > 2 + MAX_JAIL_NAME_BYTES) {
+          fail(`jail record of ${len} bytes at byte ${at}`);
+        }
+        const id = view.getUint16(pos, true);
+        let name: string;
+        try {
+          name = utf8.decode(bytes.subarray(pos + 2, stop));
+        } catch {
+          fail(`jail name is not UTF-8 at byte ${at}`);
+        }
+        if (jails.has(id) || names.has(name)) {
+          fail(`jail ${JSON.stringify(name)} declared twice at byte ${at}`);
+        }
+        jails.set(id, name);
+        names.add(name);
+        break;
+      }
+      case REC_BAN: {
+        const jail = jailOf();
+        const { ip, prefix } = address();
+        need(1 + 8 + 8 + 4);
+        const flags = bytes[pos]!;
+        const bannedAt = view.getFloat64(pos + 1, true);
+        const exp = view.getFloat64(pos + 9, true);
+        const banCount = view.getUint32(pos + 17, true);
+        if (flags > FLAG_PERMANENT) fail(`unknown ban flags ${flags} at byte ${at}`);
+        checkTime(bannedAt, "ban time", at);
+        const permanent = flags === FLAG_PERMANENT;
+        if (permanent ? exp !== 0 : !(exp > bannedAt && exp <= MAX_TIME_MS)) {
+          fail(`impossible expiry ${exp} for a ban made at ${bannedAt} (byte ${at})`);
+        }
+        if (banCount < 1) fail(`ban with a ban count of 0 at byte ${at}`);
+        yield {
+          kind: "ban",
+          value: { jail, ip, prefix, bannedAt, expiresAt: permanent ? null : exp, banCount },
+        };
+        break;
+      }
+      case REC_HISTORY: {
+        const jail = jailOf();
+        const { ip, prefix } = address();
+        need(4 + 8);
+        const banCount = view.getUint32(pos, true);
+        const lastBanAt = view.getFloat64(pos + 4, true);
+        if (banCount < 1) fail(`history with a ban count of 0 at byte ${at}`);
+        checkTime(lastBanAt, "last ban time", at);
+        yield { kind: "history", value: { jail, ip, prefix, banCount, lastBanAt } };
+        break;
+      }
+      case REC_FAILURES: {
+        const jail = jailOf();
+        const { ip, prefix } = address();
+        if (stop - pos < 2) fail(`failure record too short at byte ${at}`);
+        const n = view.getUint16(pos, true);
+        pos += 2;
+        if (n < 1 || n > MAX_FAILURE_TIMES) fail(`impossible failure count ${n} at byte ${at}`);
+        need(8 * n);
+        const times: number[] = [];
+        let prev = -Infinity;
+        for (let i = 0; i < n; i++) {
+          const t = view.getFloat64(pos + 8 * i, true);
+          checkTime(t, "failure time", at);
+          if (t < prev) fail(`failure times out of order at byte ${at}`);
+          prev = t;
+          times.push(t);
+        }
+        yield { kind: "failures", value: { jail, ip, prefix, times } };
+        break;
+      }
+      case REC_POSITION: {
+        if (len < 6) fail(`position record too short at byte ${at}`);
+        const klen = view.getUint16(pos, true);
+        if (klen < 1 || klen > MAX_POSITION_KEY_BYTES || 2 + klen + 4 > len) {
+          fail(`impossible position key length ${klen} at byte ${at}`);
+        }
+        const dlen = view.getUint32(pos + 2 + klen, true);
+        if (dlen > MAX_POSITION_DATA_BYTES || 2 + klen + 4 + dlen !== len) {
+          fail(`impossible position data length ${dlen} at byte ${at}`);
+        }
+        let key: string;
+        try {
+          key = utf8.decode(bytes.subarray(pos + 2, pos + 2 + klen));
+        } catch {
+          fail(`position key is not UTF-8 at byte ${at}`);
+        }
+        if (keys.has(key)) fail(`position key ${JSON.stringify(key)} appears twice`);
+        keys.add(key);
+        const start = pos + 2 + klen + 4;
+        yield { kind: "position", value: { key, data: bytes.slice(start, start + dlen) } };
+        break;
+      }
+      default:
+        fail(`unknown record type ${type} at byte ${at}`);
+    }
+    pos = stop;
+  }
+}
+
+/** Checks magic, version, header and checksum; throws `Reject`. */
+function checkFrame(bytes: Uint8Array): void {
+  if (bytes.length < STATE_HEADER_BYTES + REC_HEAD + 4 + 4) {
+    fail(`truncated: ${bytes.length} bytes is shorter than an empty state file`);
+  }
+  if (bytes.length > MAX_STATE_BYTES) {
+    fail(`${bytes.length} bytes is larger than ${MAX_STATE_BYTES}`);
+  }
+  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  const magic = view.getUint32(0, true);
+  if (magic !== STATE_MAGIC) fail(`not a fail2zig state file (magic 0x${magic.toString(16)})`);
+  const stored = view.getUint32(bytes.length - 4, true);
+  const actual = crc32(bytes.subarray(0, bytes.length - 4));
+  if (stored !== actual) {
+    fail(
+      `checksum mismatch (stored 0x${stored.toString(16)}, computed 0x${
+        actual.toString(16)
+      }): truncated or corrupt`,
+    );
+  }
+  const version = view.getUint16(4, true);
+  if (version !== STATE_VERSION) fail(`unsupported version ${version} (expected ${STATE_VERSION})`);
+  const headerLen = view.getUint16(6, true);
+  if (headerLen !== STATE_HEADER_BYTES) fail(`unexpected header length ${headerLen}`);
+  if (view.getUint32(8, true) !== 0 || view.getUint32(20, true) !== 0) fail("unknown header flags");
+}
+
+/**
+ * Verifies `bytes` completely, then gives lazy views of its records: each iterable walks the
+ * buffer again and yields one record at a time, so a large file is never held as objects.
+ * Keep `bytes` unchanged while iterating.
+ */
+export function openState(bytes: Uint8Array): DecodeResult<StateInput> {
+  let savedAt: number;
+  try {
+    checkFrame(bytes);
+    const it = walk(bytes);
+    let r = it.next();
+    while (!r.done) r = it.next();
+    savedAt = r.value;
+  } catch (err) {
+    if (err instanceof Reject) return { ok: false, reason: err.message };
+    throw err;
+  }
+  function lazy<T>(pick: (item: Item) => T | undefined): Iterable<T> {
+    return {
+      *[Symbol.iterator](): Generator<T, void> {
+        for (const item of walk(bytes)) {
+          const v = pick(item);
+          if (v !== undefined) yield v;
+        }
+      },
+    };
+  }
+  return {
+    ok: true,
+    state: {
+      savedAt,
+      bans: lazy((i) => (i.kind === "ban" ? i.value : undefined)),
+      history: lazy((i) => (i.kind === "history" ? i.value : undefined)),
+      failures: lazy((i) => (i.kind === "failures" ? i.value : undefined)),
+      positions: lazy((i) => (i.kind === "position" ? i.value : undefined)),
+    },
+  };
+}
+
+/** Verifies and decodes `bytes` into arrays, or says why the file must be discarded. */
+export function decodeState(bytes: Uint8Array): DecodeResult<StateData> {
+  const opened = openState(bytes);
+  if (!opened.ok) return opened;
+  const s = opened.state;
+  return {
+    ok: true,
+    state: {
+      savedAt: s.savedAt,
+      bans: [...s.bans],
+      history: [...s.history],
+      failures: [...s.failures],
+      positions: [...s.positions],
+    },
+  };
+}

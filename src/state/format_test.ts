@@ -1,0 +1,265 @@
+import assert from "node:assert/strict";
+import { crc32 } from "node:zlib";
+import {
+  decodeState,
+  encodeState,
+  encodeStateTo,
+  openState,
+  STATE_HEADER_BYTES,
+  type StateData,
+  type StateInput,
+} from "./mod.ts";
+
+const T = 1_767_225_600_000;
+
+function sample(): StateData {
+  return {
+    savedAt: T + 5000,
+    bans: [
+      {
+        jail: "sshd",
+        ip: "203.0.113.5",
+        prefix: 32,
+        bannedAt: T,
+        expiresAt: T + 600_000,
+        banCount: 1,
+      },
+      {
+        jail: "web",
+        ip: "2001:db8:1:2::",
+        prefix: 64,
+        bannedAt: T + 1,
+        expiresAt: null,
+        banCount: 3,
+      },
+    ],
+    history: [{
+      jail: "sshd",
+      ip: "198.51.100.7",
+      prefix: 32,
+      banCount: 2,
+      lastBanAt: T - 86_400_000,
+    }],
+    failures: [{ jail: "recidive", ip: "2001:db8::9", prefix: 128, times: [T - 2, T - 1, T] }],
+    positions: [
+      { key: "file:/var/log/auth.log", data: new Uint8Array([1, 2, 3, 255]) },
+      { key: "journal:sshd", data: new Uint8Array(0) },
+    ],
+  };
+}
+
+/** Recomputes the trailing CRC, as a forger who knows the format would. */
+function resign(bytes: Uint8Array): Uint8Array {
+  const out = bytes.slice();
+  new DataView(out.buffer).setUint32(out.length - 4, crc32(out.subarray(0, out.length - 4)), true);
+  return out;
+}
+
+function rejects(bytes: Uint8Array, pattern: RegExp): void {
+  const r = decodeState(bytes);
+  assert.equal(r.ok, false, "expected the file to be rejected");
+  if (!r.ok) assert.match(r.reason, pattern);
+}
+
+Deno.test("encodeState()/decodeState() round-trip bans, history, failures and positions", () => {
+  const input = sample();
+  const bytes = encodeState(input);
+  const r = decodeState(bytes);
+  assert.ok(r.ok);
+  if (r.ok) assert.deepEqual(r.state, input);
+  const empty = { savedAt: T, bans: [], history: [], failures: [], positions: [] };
+  const e = decodeState(encodeState(empty));
+  assert.ok(e.ok);
+  if (e.ok) assert.deepEqual(e.state, empty);
+});
+
+Deno.test("decodeState() rejects every single flipped byte of a small file", () => {
+  const bytes = encodeState(sample());
+  assert.ok(bytes.length > 200);
+  for (let i = 0; i < bytes.length; i++) {
+    for (const mask of [0xff, 0x01, 0x80]) {
+      const bad = bytes.slice();
+      bad[i]! ^= mask;
+      assert.equal(decodeState(bad).ok, false, `byte ${i} ^ ${mask} was accepted`);
+    }
+  }
+});
+
+Deno.test("decodeState() rejects every truncation and any trailing garbage", () => {
+  const bytes = encodeState(sample());
+  for (let n = 0; n < bytes.length; n++) {
+    assert.equal(
+      decodeState(bytes.subarray(0, n)).ok,
+      false,
+      `truncated to ${n} bytes was accepted`,
+    );
+  }
+  const longer = new Uint8Array(bytes.length + 1);
+  longer.set(bytes);
+  assert.equal(decodeState(longer).ok, false);
+  assert.equal(decodeState(resign(longer)).ok, false);
+});
+
+Deno.test("decodeState() rejects a forged file whose CRC does not match", () => {
+  const bytes = encodeState(sample());
+  const forged = bytes.slice();
+  // Push the first ban's expiry a year out, keep the old CRC.
+  const view = new DataView(forged.buffer);
+  const banAt = STATE_HEADER_BYTES + 5 + 2 + 4; // after the "sshd" jail record
+  const expOff = banAt + 5 + 4 + 4 + 1 + 8;
+  assert.equal(view.getFloat64(expOff, true), T + 600_000);
+  view.setFloat64(expOff, T + 365 * 86_400_000, true);
+  rejects(forged, /checksum mismatch/);
+  view.setUint32(forged.length - 4, 0xdeadbeef, true);
+  rejects(forged, /checksum mismatch/);
+  rejects(new Uint8Array(64), /not a fail2zig state file/);
+});
+
+Deno.test("decodeState() rejects a wrong version even with a valid CRC", () => {
+  const bytes = encodeState(sample());
+  for (const v of [0, 2, 0xffff]) {
+    const bad = bytes.slice();
+    new DataView(bad.buffer).setUint16(4, v, true);
+    rejects(resign(bad), new RegExp(`unsupported version ${v}`));
+  }
+});
+
+Deno.test("decodeState() rejects impossible values even with a valid CRC", () => {
+  const ban0 = {
+    jail: "sshd",
+    ip: "203.0.113.5",
+    prefix: 32,
+    bannedAt: T,
+    expiresAt: T + 1000,
+    banCount: 1,
+  };
+  const one: StateInput = {
+    savedAt: T,
+    bans: [ban0],
+    history: [],
+    failures: [],
+    positions: [],
+  };
+  const base = encodeState(one);
+  const ban = STATE_HEADER_BYTES + 5 + 2 + 4;
+  const p = ban + 5; // payload: jail u16, fam u8, prefix u8, addr 4, flags u8, at f64, exp f64, count u32
+  const patch = (f: (v: DataView) => void) => {
+    const b = base.slice();
+    f(new DataView(b.buffer));
+    return resign(b);
+  };
+  rejects(patch((v) => v.setFloat64(12, 0, true)), /impossible save time/);
+  rejects(patch((v) => v.setFloat64(12, NaN, true)), /impossible save time/);
+  rejects(patch((v) => v.setUint8(p + 3, 33)), /impossible prefix \/33/);
+  rejects(patch((v) => v.setUint8(p + 3, 24)), /impossible prefix \/24/);
+  rejects(patch((v) => v.setUint8(p + 2, 5)), /impossible address family 5/);
+  rejects(patch((v) => v.setUint32(p + 4, 0x7f000001)), /never-bannable/);
+  rejects(patch((v) => v.setUint8(p + 8, 2)), /unknown ban flags/);
+  rejects(patch((v) => v.setFloat64(p + 9, 1e300, true)), /impossible ban time/);
+  rejects(patch((v) => v.setFloat64(p + 17, T - 1, true)), /impossible expiry/);
+  rejects(patch((v) => v.setFloat64(p + 17, Infinity, true)), /impossible expiry/);
+  rejects(patch((v) => v.setUint32(p + 25, 0, true)), /ban count of 0/);
+  rejects(patch((v) => v.setUint16(p, 9, true)), /undeclared jail 9/);
+  rejects(patch((v) => v.setUint8(ban, 7)), /unknown record type 7/);
+  rejects(patch((v) => v.setUint32(ban + 1, 28, true)), /expected 29|claims|bytes left/);
+  rejects(patch((v) => v.setUint32(base.length - 8, 5, true)), /end record counts 5/);
+  rejects(patch((v) => v.setUint32(8, 1, true)), /unknown header flags/);
+  rejects(patch((v) => v.setUint16(6, 32, true)), /header length/);
+
+  const v6 = encodeState({
+    ...one,
+    bans: [{ ...ban0, ip: "2001:db8::", prefix: 64 }],
+  });
+  const v6p = ban + 5;
+  const patch6 = (f: (v: DataView) => void) => {
+    const b = v6.slice();
+    f(new DataView(b.buffer));
+    return resign(b);
+  };
+  assert.ok(decodeState(v6).ok);
+  rejects(patch6((v) => v.setUint8(v6p + 4 + 15, 1)), /host bits set under \/64/);
+  rejects(patch6((v) => v.setUint8(v6p + 3, 8)), /impossible prefix \/8/);
+  rejects(
+    patch6((v) => {
+      for (let k = 0; k < 16; k++) v.setUint8(v6p + 4 + k, k < 10 ? 0 : k < 12 ? 0xff : 1);
+      v.setUint8(v6p + 3, 128);
+    }),
+    /v4-mapped/,
+  );
+
+  const twoFailures = encodeState({
+    ...one,
+    bans: [],
+    failures: [{ jail: "sshd", ip: "192.0.2.1", prefix: 32, times: [T, T + 1] }],
+  });
+  const fp = STATE_HEADER_BYTES + 5 + 2 + 4 + 5 + 8 + 2;
+  const b = twoFailures.slice();
+  new DataView(b.buffer).setFloat64(fp, T + 2, true);
+  rejects(resign(b), /out of order/);
+
+  const pos = encodeState({
+    ...one,
+    bans: [],
+    positions: [{ key: "a", data: new Uint8Array(1) }, { key: "b", data: new Uint8Array(1) }],
+  });
+  const dup = pos.slice();
+  dup[pos.indexOf(0x62, STATE_HEADER_BYTES)] = 0x61; // second key "b" → "a"
+  rejects(resign(dup), /appears twice/);
+  const badUtf8 = pos.slice();
+  badUtf8[pos.indexOf(0x62, STATE_HEADER_BYTES)] = 0xff;
+  rejects(resign(badUtf8), /not UTF-8/);
+});
+
+Deno.test("encodeState() refuses records it cannot represent", () => {
+  const s = sample();
+  assert.throws(() => encodeState({ ...s, bans: [{ ...s.bans[0]!, ip: "nope" }] }), /IP address/);
+  assert.throws(
+    () => encodeState({ ...s, bans: [{ ...s.bans[0]!, prefix: 40 }] }),
+    /prefix 0\.\.32/,
+  );
+  assert.throws(
+    () => encodeState({ ...s, positions: [{ key: "", data: new Uint8Array() }] }),
+    /position key/,
+  );
+});
+
+Deno.test("encodeStateTo() streams a large state in bounded chunks and openState() reads it lazily", () => {
+  const n = 50_000;
+  function* bans() {
+    for (let i = 0; i < n; i++) {
+      yield {
+        jail: i % 2 ? "sshd" : "web",
+        ip: `10.${(i >> 16) & 255}.${(i >> 8) & 255}.${i & 255}`,
+        prefix: 32,
+        bannedAt: T + i,
+        expiresAt: T + i + 600_000,
+        banCount: 1,
+      };
+    }
+  }
+  const chunks: Uint8Array[] = [];
+  const total = encodeStateTo(
+    { savedAt: T, bans: bans(), history: [], failures: [], positions: [] },
+    (c) => {
+      assert.ok(c.length <= 64 * 1024);
+      chunks.push(c.slice());
+    },
+  );
+  assert.ok(chunks.length > 10);
+  const bytes = new Uint8Array(total);
+  let off = 0;
+  for (const c of chunks) (bytes.set(c, off), off += c.length);
+  const opened = openState(bytes);
+  assert.ok(opened.ok);
+  if (!opened.ok) return;
+  let count = 0;
+  let last = -1;
+  for (const b of opened.state.bans) {
+    assert.equal(b.bannedAt, T + count);
+    last = b.bannedAt;
+    count++;
+  }
+  assert.equal(count, n);
+  assert.equal(last, T + n - 1);
+  assert.deepEqual([...opened.state.positions], []);
+});

@@ -1,0 +1,254 @@
+import assert from "node:assert/strict";
+import { fileURLToPath as fromFileUrl } from "node:url";
+import { decodeState, encodeState, type StateInput, StateStore } from "./mod.ts";
+
+const T = 1_767_225_600_000;
+
+function existsSync(path: string): boolean {
+  try {
+    Deno.statSync(path);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+function state(n: number): StateInput {
+  return {
+    savedAt: T,
+    bans: Array.from({ length: n }, (_, i) => ({
+      jail: "sshd",
+      ip: `192.0.2.${i + 1}`,
+      prefix: 32,
+      bannedAt: T + i,
+      expiresAt: null,
+      banCount: 1,
+    })),
+    history: [],
+    failures: [],
+    positions: [{ key: "k", data: new Uint8Array([n]) }],
+  };
+}
+
+function bansIn(path: string): number {
+  const r = decodeState(Deno.readFileSync(path));
+  assert.ok(r.ok, r.ok ? "" : r.reason);
+  return r.ok ? r.state.bans.length : -1;
+}
+
+async function withDir(f: (dir: string) => Promise<void> | void): Promise<void> {
+  const dir = Deno.makeTempDirSync({ prefix: "f2z-state-" });
+  try {
+    await f(dir);
+  } finally {
+    Deno.removeSync(dir, { recursive: true });
+  }
+}
+
+Deno.test("StateStore.saveNow() writes atomically with mode 0600 and load() verifies it", async () => {
+  await withDir((dir) => {
+    const path = `${dir}/state.bin`;
+    const store = new StateStore(path, { saveIntervalMs: 10, collect: () => state(3) });
+    assert.deepEqual(store.load(), { status: "missing" });
+    store.saveNow();
+    assert.equal(Deno.statSync(path).mode! & 0o777, 0o600);
+    assert.throws(() => Deno.statSync(`${path}.tmp`), Deno.errors.NotFound);
+    const r = store.load();
+    assert.equal(r.status, "loaded");
+    if (r.status === "loaded") assert.equal([...r.state.bans].length, 3);
+  });
+});
+
+Deno.test("StateStore.load() discards a corrupt file with the reason and moves it aside", async () => {
+  await withDir((dir) => {
+    const path = `${dir}/state.bin`;
+    const bytes = encodeState(state(2));
+    bytes[40]! ^= 1;
+    Deno.writeFileSync(path, bytes);
+    const store = new StateStore(path, { saveIntervalMs: 10, collect: () => state(0) });
+    const r = store.load();
+    assert.equal(r.status, "discarded");
+    if (r.status === "discarded") {
+      assert.match(r.reason, /checksum mismatch/);
+      assert.equal(r.movedTo, `${path}.corrupt`);
+    }
+    assert.deepEqual(store.load(), { status: "missing" });
+    Deno.writeFileSync(path, bytes.subarray(0, 30));
+    const t = store.load();
+    assert.equal(t.status, "discarded");
+    if (t.status === "discarded") assert.match(t.reason, /truncated|checksum/);
+  });
+});
+
+Deno.test("StateStore.scheduleSave() group-commits a burst of changes into one write within the interval", async () => {
+  await withDir(async (dir) => {
+    const path = `${dir}/state.bin`;
+    let n = 0;
+    const saves: number[] = [];
+    const store = new StateStore(path, {
+      saveIntervalMs: 50,
+      collect: () => state(n),
+      onSaved: () => saves.push(performance.now()),
+    });
+    const start = performance.now();
+    for (let i = 0; i < 20; i++) {
+      n++;
+      store.scheduleSave();
+      await new Promise((r) => setTimeout(r, 1));
+    }
+    while (saves.length === 0) await new Promise((r) => setTimeout(r, 5));
+    // The first change was made at `start`: its write began within the interval (+ timer slack).
+    assert.ok(saves[0]! - start < 50 + 100, `saved after ${saves[0]! - start} ms`);
+    await new Promise((r) => setTimeout(r, 120));
+    assert.ok(saves.length <= 2, `${saves.length} writes for one burst`);
+    assert.equal(bansIn(path), 20);
+    assert.equal(store.dirty, false);
+    store.close();
+  });
+});
+
+Deno.test("StateStore.flush() writes a pending change at once and nothing when clean", async () => {
+  await withDir((dir) => {
+    const path = `${dir}/state.bin`;
+    let writes = 0;
+    const store = new StateStore(path, {
+      saveIntervalMs: 60_000,
+      collect: () => state(4),
+      onSaved: () => writes++,
+    });
+    store.flush();
+    assert.equal(writes, 0);
+    store.scheduleSave();
+    store.flush();
+    assert.equal(writes, 1);
+    assert.equal(bansIn(path), 4);
+    store.close();
+    store.scheduleSave();
+    assert.equal(store.dirty, false);
+  });
+});
+
+Deno.test("StateStore keeps the previous file when a save fails and retries later", async () => {
+  await withDir(async (dir) => {
+    const path = `${dir}/state.bin`;
+    let fail = false;
+    const errors: unknown[] = [];
+    const store = new StateStore(path, {
+      saveIntervalMs: 10,
+      collect: () => {
+        if (fail) throw new Error("disk on fire");
+        return state(5);
+      },
+      onError: (e) => errors.push(e),
+    });
+    store.saveNow();
+    fail = true;
+    assert.throws(() => store.saveNow(), /disk on fire/);
+    assert.equal(bansIn(path), 5);
+    assert.throws(() => Deno.statSync(`${path}.tmp`), Deno.errors.NotFound);
+    assert.equal(store.dirty, true);
+    store.scheduleSave();
+    await new Promise((r) => setTimeout(r, 40));
+    assert.ok(errors.length >= 1);
+    fail = false;
+    await new Promise((r) => setTimeout(r, 40));
+    assert.equal(store.dirty, false);
+    store.close();
+  });
+});
+
+Deno.test("StateStore survives kill -9 at random moments over 200+ save cycles: never corrupt, never older than save_interval", async () => {
+  const child = fromFileUrl(new URL("./testdata/crash_child.ts", import.meta.url));
+  const config = fromFileUrl(new URL("../../deno.json", import.meta.url));
+  const interval = 10;
+  let seed = 12345;
+  const rnd = () => ((seed = (seed * 1103515245 + 12345) >>> 0) / 2 ** 32);
+  await withDir(async (dir) => {
+    const path = `${dir}/state.bin`;
+    let cycles = 0;
+    let runs = 0;
+    let expected = 0; // bans the verified file holds
+    let worstLag = 0;
+    let midSave = 0;
+    while (cycles < 200 || runs < 30) {
+      runs++;
+      const proc = new Deno.Command(Deno.execPath(), {
+        args: ["run", "-q", "-P=test", "--config", config, child, path, String(interval), "48"],
+        stdout: "piped",
+        stderr: "piped",
+        env: { NO_COLOR: "1" },
+      }).spawn();
+      const delay = 40 + Math.floor(rnd() * 400);
+      let killedAt = 0;
+      const timer = setTimeout(() => {
+        killedAt = Date.now();
+        proc.kill("SIGKILL");
+      }, delay);
+      const out = await proc.output();
+      clearTimeout(timer);
+      const lines = new TextDecoder().decode(out.stdout).split("\n").filter((l) => l !== "");
+      const err = new TextDecoder().decode(out.stderr);
+      assert.ok(killedAt > 0, `child exited by itself: ${lines.slice(-3).join(" | ")} ${err}`);
+      const loadLine = lines.find((l) => l.startsWith("L ") || l.startsWith("X "));
+      if (loadLine !== undefined) {
+        assert.equal(loadLine, `L ${expected}`, "the child loaded a different state than verified");
+      }
+      const applied: [number, number][] = [];
+      let maxSaved = expected - 1;
+      let maxSaveMs = 0;
+      for (const l of lines) {
+        const [k, a, b, c] = l.split(" ");
+        if (k === "B") applied.push([Number(a), Number(b)]);
+        if (k === "S") {
+          cycles++;
+          maxSaved = Math.max(maxSaved, Number(a));
+          maxSaveMs = Math.max(maxSaveMs, Number(c));
+        }
+        assert.notEqual(k, "E", l);
+      }
+      let count = 0;
+      if (existsSync(`${path}.tmp`)) midSave++;
+      try {
+        const bytes = Deno.readFileSync(path);
+        const r = decodeState(bytes);
+        assert.ok(r.ok, `run ${runs}: the file after kill -9 is corrupt: ${r.ok ? "" : r.reason}`);
+        if (!r.ok) return;
+        count = r.state.bans.length;
+        // Exactly bans 0..count-1: a state the child saved, not a mix.
+        const ips = new Set(r.state.bans.map((b) => b.ip));
+        for (let i = 0; i < count; i++) {
+          assert.ok(
+            ips.has(`10.${(i >> 16) & 255}.${(i >> 8) & 255}.${i & 255}`),
+            `ban ${i} missing`,
+          );
+        }
+        const counter = new DataView(r.state.positions[0]!.data.buffer).getUint32(0, true);
+        assert.equal(counter, count);
+      } catch (e) {
+        if (!(e instanceof Deno.errors.NotFound)) throw e;
+        assert.equal(maxSaved, -1, "a save was reported but no file exists");
+      }
+      assert.ok(count - 1 >= maxSaved, `run ${runs}: saved up to ${maxSaved}, file has ${count}`);
+      assert.ok(count >= expected, `run ${runs}: the file went back from ${expected} to ${count}`);
+      const lastApplied = applied.length > 0 ? applied[applied.length - 1]![0] : expected - 1;
+      assert.ok(count - 1 <= lastApplied, "the file holds bans that were never applied");
+      // Durability: a ban applied more than save_interval (+ the write itself, + timer slack)
+      // before the kill is in the file.
+      const lost = applied.filter(([i]) => i >= count);
+      if (lost.length > 0) worstLag = Math.max(worstLag, killedAt - lost[0]![1]);
+      const bound = interval + maxSaveMs + 40;
+      for (const [i, at] of lost) {
+        assert.ok(
+          killedAt - at <= bound,
+          `run ${runs}: ban ${i} applied ${
+            killedAt - at
+          } ms before the kill was lost (bound ${bound} ms)`,
+        );
+      }
+      expected = count;
+    }
+    console.log(
+      `crash test: ${runs} kills, ${cycles} save cycles, ${expected} bans, ${midSave} kills inside a write, worst lost-ban age ${worstLag} ms`,
+    );
+  });
+});
