@@ -20,7 +20,7 @@
  */
 import { basename, dirname, join, PathPattern, readRoots } from "./_glob.ts";
 import { type CutOutput, LineCutter } from "./_line_cutter.ts";
-import type { DropInfo, LineSink, LogSource, SourceStats } from "./log_source.ts";
+import type { DropInfo, LineBatch, LineSink, LogSource, SourceStats } from "./log_source.ts";
 import {
   type FilePosition,
   fingerprint,
@@ -192,11 +192,16 @@ export class FileSource implements LogSource {
 
   /** @inheritdoc */
   positions(): SourcePosition[] {
+    return this.#snapshot(null, null);
+  }
+
+  /** Positions of every input, with `t`'s replaced by `pos` (the batch being delivered). */
+  #snapshot(t: Tailer | null, pos: FilePosition | null): SourcePosition[] {
     const out: SourcePosition[] = [];
-    for (const t of this.#retired) out.push({ ...t.acked, retired: true });
-    out.push(...this.#pendingRetired);
-    for (const t of this.#tailers.values()) out.push(t.acked);
-    for (const [path, pos] of this.#pending) if (!this.#tailers.has(path)) out.push(pos);
+    for (const r of this.#retired) out.push(r === t ? pos! : r.acked);
+    for (const p of this.#pendingRetired) out.push(p);
+    for (const a of this.#tailers.values()) out.push(a === t ? pos! : a.acked);
+    for (const [path, p] of this.#pending) if (!this.#tailers.has(path)) out.push(p);
     return out;
   }
 
@@ -376,6 +381,7 @@ export class FileSource implements LogSource {
       await this.#drain(t, Infinity);
       this.#tailers.delete(path);
       t.retired = true;
+      t.acked = { ...t.acked, retired: true };
       t.lastGrowth = Date.now();
       this.#retired.push(t);
       this.#stats.rotations++;
@@ -524,9 +530,6 @@ export class FileSource implements LogSource {
 
   /** Reads `t` from its offset, at most `maxChunks` chunks, one awaited batch per chunk. */
   async #drain(t: Tailer, maxChunks: number): Promise<void> {
-    const st = t.file.statSync();
-    this.#checkInPlace(t, st.size);
-    t.size = st.size;
     const buf = this.#buf;
     let chunks = 0;
     while (!this.#stopped) {
@@ -534,6 +537,12 @@ export class FileSource implements LogSource {
         if (!t.retired) this.#dirty.set(t.path, this.#dirty.get(t.path) ?? false);
         return;
       }
+      // Checked again before every read: the sink's await is where time passes, and a file
+      // replaced meanwhile must not be read on from the old offset.
+      const size = t.file.statSync().size;
+      this.#checkInPlace(t, size);
+      t.size = size;
+      if (size <= t.cutter.next) return;
       const n = t.file.readSync(buf);
       if (n === null || n === 0) return;
       chunks++;
@@ -575,12 +584,13 @@ export class FileSource implements LogSource {
 
   async #emit(t: Tailer, out: CutOutput): Promise<void> {
     const position = this.#position(t);
-    const batch = {
+    const batch: LineBatch = {
       source: t.path,
       lines: out.lines,
       offsets: out.offsets,
       matches: t.matches,
       position,
+      positions: this.#snapshot(t, position),
     };
     try {
       await this.#sink!(batch);
@@ -601,6 +611,7 @@ export class FileSource implements LogSource {
       offset: t.cutter.committed,
       fpLen: t.fpLen,
       fp: t.fp,
+      ...(t.retired ? { retired: true } : {}),
     };
   }
 
@@ -711,7 +722,7 @@ export class FileSource implements LogSource {
     }
     // Keep the tailers' acknowledged positions readable through positions() after stop.
     for (const t of this.#tailers.values()) this.#pending.set(t.path, t.acked);
-    for (const t of this.#retired) this.#pendingRetired.push({ ...t.acked, retired: true });
+    for (const t of this.#retired) this.#pendingRetired.push(t.acked);
     this.#tailers.clear();
     this.#retired = [];
   }

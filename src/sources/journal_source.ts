@@ -294,7 +294,7 @@ export class JournalSource implements LogSource {
     }
     if (cursor === null) return;
     const position = this.#position(cursor);
-    await this.#sink!({ source: this.key, lines, times, position });
+    await this.#sink!({ source: this.key, lines, times, position, positions: [position] });
     this.#stats.lines += lines.length;
     this.#cursor = cursor;
   }

@@ -21,8 +21,13 @@ export interface LineBatch {
   readonly times?: readonly (number | null)[];
   /** File sources: indices into the source's `patterns` that match `source` (fan-out to jails). */
   readonly matches?: readonly number[];
-  /** The read position after this batch. */
+  /** The read position of this input after this batch. */
   readonly position: SourcePosition;
+  /**
+   * Every position of the source after this batch (this input's, other files', rotated-away
+   * files'): the list to persist, whole, atomically with the counts this batch produced.
+   */
+  readonly positions: readonly SourcePosition[];
 }
 
 /**
