@@ -1,0 +1,123 @@
+/**
+ * The fail2zig metric families of docs/interfaces.md, on one registry. Pure: the daemon feeds
+ * the numbers (and a memory sampler), this module only names and shapes them.
+ * @module
+ */
+import { type Counter, type Gauge, type Histogram, MetricsRegistry } from "./registry.ts";
+
+/** Upper bounds of the ban latency histogram, in seconds (0.5 ms … 1 s). */
+export const BAN_LATENCY_BUCKETS: readonly number[] = [
+  0.0005,
+  0.001,
+  0.0025,
+  0.005,
+  0.01,
+  0.025,
+  0.05,
+  0.1,
+  0.25,
+  0.5,
+  1,
+];
+
+/** Reasons a line can be dropped (`fail2zig_lines_dropped_total{reason}`). */
+export const DROP_REASONS = [
+  "too_long",
+  "too_old",
+  "rate",
+  "invalid_utf8",
+  "backpressure",
+] as const;
+
+/** Options of `createDaemonMetrics`. */
+export interface DaemonMetricsOptions {
+  /** Sampled at each scrape for `fail2zig_memory_bytes` (the daemon passes RSS). */
+  memoryBytes?: () => number;
+  /** Sampled at each scrape for `fail2zig_tracker_entries`. */
+  trackerEntries?: () => number;
+}
+
+/** Handles on every fail2zig series. */
+export interface DaemonMetrics {
+  readonly registry: MetricsRegistry;
+  /** 1 while running. */
+  readonly up: Gauge;
+  /** 1 when running without a working firewall backend. */
+  readonly degraded: Gauge;
+  readonly linesParsed: Counter;
+  readonly linesMatched: Counter;
+  readonly linesDropped: Counter;
+  readonly bans: Counter;
+  readonly unbans: Counter;
+  readonly activeBans: Gauge;
+  readonly trackerEntries: Gauge;
+  readonly evictions: Counter;
+  readonly memoryBytes: Gauge;
+  /** Seconds from the triggering line being read to the ban being in the kernel. */
+  readonly banLatency: Histogram;
+  /** Exposes a jail's series at zero (call at start and when a reload adds a jail). */
+  addJail(jail: string): void;
+  /** Drops a jail's series (a reload removed it). */
+  removeJail(jail: string): void;
+  /** The Prometheus text. */
+  render(): string;
+}
+
+/** Creates the registry with every fail2zig family. */
+export function createDaemonMetrics(options: DaemonMetricsOptions = {}): DaemonMetrics {
+  const r = new MetricsRegistry();
+  const jail = ["jail"];
+  const m = {
+    registry: r,
+    up: r.gauge("fail2zig_up", "1 while the daemon runs."),
+    degraded: r.gauge(
+      "fail2zig_degraded",
+      "1 when running without a working firewall backend (log-only), else 0.",
+    ),
+    linesParsed: r.counter("fail2zig_lines_parsed_total", "Log lines read and parsed.", jail),
+    linesMatched: r.counter(
+      "fail2zig_lines_matched_total",
+      "Log lines that matched a failure pattern.",
+      jail,
+    ),
+    linesDropped: r.counter(
+      "fail2zig_lines_dropped_total",
+      "Log lines dropped before matching, by reason.",
+      ["reason"],
+    ),
+    bans: r.counter("fail2zig_bans_total", "Bans applied.", jail),
+    unbans: r.counter("fail2zig_unbans_total", "Bans lifted (expired or by request).", jail),
+    activeBans: r.gauge("fail2zig_active_bans", "Bans currently in force.", jail),
+    trackerEntries: r.gauge("fail2zig_tracker_entries", "Addresses in the failure tracker."),
+    evictions: r.counter(
+      "fail2zig_evictions_total",
+      "Tracker entries evicted because the table was full.",
+    ),
+    memoryBytes: r.gauge("fail2zig_memory_bytes", "Resident set size of the process in bytes."),
+    banLatency: r.histogram(
+      "fail2zig_ban_latency_seconds",
+      "Time from reading the line that triggered a ban to the ban being applied.",
+      { buckets: BAN_LATENCY_BUCKETS },
+    ),
+  };
+  for (const reason of DROP_REASONS) m.linesDropped.touch({ reason });
+  if (options.memoryBytes) {
+    const sample = options.memoryBytes;
+    r.onCollect(() => m.memoryBytes.set({}, sample()));
+  }
+  if (options.trackerEntries) {
+    const sample = options.trackerEntries;
+    r.onCollect(() => m.trackerEntries.set({}, sample()));
+  }
+  const perJail = [m.linesParsed, m.linesMatched, m.bans, m.unbans, m.activeBans];
+  return {
+    ...m,
+    addJail(name: string): void {
+      for (const f of perJail) f.touch({ jail: name });
+    },
+    removeJail(name: string): void {
+      for (const f of perJail) f.remove({ jail: name });
+    },
+    render: () => r.render(),
+  };
+}

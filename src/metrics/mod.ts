@@ -1,0 +1,12 @@
+/** Metrics: registry, Prometheus text, the fail2zig families, bounded HTTP listener. @module */
+export { Counter, formatValue, Gauge, Histogram, MetricsRegistry } from "./registry.ts";
+export type { Labels } from "./registry.ts";
+export { BAN_LATENCY_BUCKETS, createDaemonMetrics, DROP_REASONS } from "./daemon_metrics.ts";
+export type { DaemonMetrics, DaemonMetricsOptions } from "./daemon_metrics.ts";
+export { DEFAULT_METRICS_LIMITS, startMetricsServer } from "./server.ts";
+export type {
+  MetricsLimits,
+  MetricsServer,
+  MetricsServerOptions,
+  MetricsServerStats,
+} from "./server.ts";

@@ -1,0 +1,303 @@
+/**
+ * The metrics HTTP/1.1 listener, hand-rolled on `Deno.listen` so that every limit is ours:
+ *   1. accept: at most `maxConnections` open; past it the oldest connection still sending its
+ *      headers is closed to make room (a slow client cannot lock out a fast scraper);
+ *   2. headers: the whole header block must arrive within `readTimeoutMs` (one deadline, not per
+ *      read: a byte every few seconds does not keep a connection) and fit `maxHeaderBytes`
+ *      (431 past it);
+ *   3. request: `GET` only (405 with `Allow: GET`), path `/metrics` (404 otherwise);
+ *   4. response: at most `maxConcurrentRequests` responses in flight; more complete requests
+ *      wait in arrival order (their deadline still runs); each response must be taken within
+ *      `writeTimeoutMs`; every response says `Connection: close`.
+ * All I/O is asynchronous and every wait has a deadline: the event loop is never blocked.
+ * @module
+ */
+
+/** Limits of the metrics listener. */
+export interface MetricsLimits {
+  /** Time for the whole request head to arrive (ms). @default 5000 */
+  readTimeoutMs: number;
+  /** Largest request head in bytes; larger gets 431. @default 8192 */
+  maxHeaderBytes: number;
+  /** Responses in flight at once; complete requests beyond wait in order. @default 16 */
+  maxConcurrentRequests: number;
+  /** Open connections; past it the oldest one still reading its head is closed. @default 256 */
+  maxConnections: number;
+  /** Time for the client to take a response (ms). @default 5000 */
+  writeTimeoutMs: number;
+}
+
+/** The defaults of `MetricsLimits` (docs/interfaces.md). */
+export const DEFAULT_METRICS_LIMITS: Readonly<MetricsLimits> = Object.freeze({
+  readTimeoutMs: 5000,
+  maxHeaderBytes: 8192,
+  maxConcurrentRequests: 16,
+  maxConnections: 256,
+  writeTimeoutMs: 5000,
+});
+
+/** Options of `startMetricsServer`. */
+export interface MetricsServerOptions {
+  /** Address to bind, e.g. "127.0.0.1" or "::1". */
+  hostname: string;
+  /** TCP port; 0 picks a free one (see `addr`). */
+  port: number;
+  /** Produces the exposition text for each scrape. */
+  render: () => string;
+  /** Overrides of `DEFAULT_METRICS_LIMITS`. */
+  limits?: Partial<MetricsLimits>;
+}
+
+/** Counters of the listener. */
+export interface MetricsServerStats {
+  /** Connections open now. */
+  open: number;
+  /** Responses in flight now. */
+  active: number;
+  /** Most responses ever in flight at once. */
+  peakActive: number;
+  /** 200 responses sent. */
+  served: number;
+  /** Connections closed because the head did not arrive in time. */
+  timedOut: number;
+  /** 431 responses. */
+  tooLarge: number;
+  /** 400/404/405 responses. */
+  rejected: number;
+  /** Connections closed to make room under `maxConnections`. */
+  evicted: number;
+}
+
+/** A running metrics listener. */
+export interface MetricsServer {
+  /** The bound address (the real port when 0 was asked). */
+  readonly addr: { hostname: string; port: number };
+  /** A snapshot of the counters. */
+  stats(): MetricsServerStats;
+  /** Stops listening and closes every connection. */
+  close(): Promise<void>;
+}
+
+interface Conn {
+  conn: Deno.TcpConn;
+  phase: "head" | "queued" | "respond";
+  closed: boolean;
+}
+
+const CRLF2 = [13, 10, 13, 10];
+
+function findHeadEnd(buf: Uint8Array, len: number): number {
+  for (let i = 0; i + 3 < len; i++) {
+    if (buf[i] === 13 && buf[i + 1] === 10 && buf[i + 2] === 13 && buf[i + 3] === 10) {
+      return i + CRLF2.length;
+    }
+  }
+  return -1;
+}
+
+const REASONS: Record<number, string> = {
+  200: "OK",
+  400: "Bad Request",
+  404: "Not Found",
+  405: "Method Not Allowed",
+  431: "Request Header Fields Too Large",
+};
+
+function response(status: number, body: string, extra: Record<string, string> = {}): Uint8Array {
+  const bytes = new TextEncoder().encode(body);
+  const headers: Record<string, string> = {
+    "Content-Type": status === 200
+      ? "text/plain; version=0.0.4; charset=utf-8"
+      : "text/plain; charset=utf-8",
+    "Content-Length": String(bytes.length),
+    "Connection": "close",
+    ...extra,
+  };
+  const head = `HTTP/1.1 ${status} ${REASONS[status] ?? ""}\r\n` +
+    Object.entries(headers).map(([k, v]) => `${k}: ${v}\r\n`).join("") + "\r\n";
+  const h = new TextEncoder().encode(head);
+  const out = new Uint8Array(h.length + bytes.length);
+  out.set(h);
+  out.set(bytes, h.length);
+  return out;
+}
+
+/** Parses the request line; returns the response to send. */
+function route(head: string, render: () => string): { status: number; bytes: Uint8Array } {
+  const line = head.slice(0, head.indexOf("\r\n"));
+  const m = /^([A-Z]+) (\S+) HTTP\/1\.[01]$/.exec(line);
+  if (m === null) return { status: 400, bytes: response(400, "bad request line\n") };
+  const [, method, target] = m as unknown as [string, string, string];
+  if (method !== "GET") {
+    return { status: 405, bytes: response(405, "only GET\n", { "Allow": "GET" }) };
+  }
+  const path = target.split("?")[0];
+  if (path !== "/metrics") return { status: 404, bytes: response(404, "see /metrics\n") };
+  return { status: 200, bytes: response(200, render()) };
+}
+
+/**
+ * Starts the listener. Throws (synchronously) when the address cannot be bound, e.g.
+ * `Deno.errors.AddrInUse`.
+ */
+export function startMetricsServer(options: MetricsServerOptions): MetricsServer {
+  const limits: MetricsLimits = { ...DEFAULT_METRICS_LIMITS, ...options.limits };
+  const listener = Deno.listen({
+    hostname: options.hostname,
+    port: options.port,
+    transport: "tcp",
+  });
+  const la = listener.addr as Deno.NetAddr;
+  const open = new Set<Conn>(); // insertion order = age
+  const waiting: (() => void)[] = [];
+  const tasks = new Set<Promise<void>>();
+  const stats: MetricsServerStats = {
+    open: 0,
+    active: 0,
+    peakActive: 0,
+    served: 0,
+    timedOut: 0,
+    tooLarge: 0,
+    rejected: 0,
+    evicted: 0,
+  };
+  let closing = false;
+
+  function shut(c: Conn): void {
+    if (c.closed) return;
+    c.closed = true;
+    open.delete(c);
+    try {
+      c.conn.close();
+    } catch {
+      // closed already
+    }
+  }
+
+  function acquire(): Promise<void> {
+    if (stats.active < limits.maxConcurrentRequests) {
+      stats.active++;
+      stats.peakActive = Math.max(stats.peakActive, stats.active);
+      return Promise.resolve();
+    }
+    return new Promise((resolve) => waiting.push(resolve));
+  }
+
+  function release(): void {
+    const next = waiting.shift();
+    if (next) {
+      next(); // the slot passes directly to the next in line
+    } else {
+      stats.active--;
+    }
+  }
+
+  async function writeAll(c: Conn, bytes: Uint8Array): Promise<void> {
+    let off = 0;
+    while (off < bytes.length && !c.closed) off += await c.conn.write(bytes.subarray(off));
+  }
+
+  async function serve(c: Conn): Promise<void> {
+    const buf = new Uint8Array(limits.maxHeaderBytes);
+    let len = 0;
+    let headEnd = -1;
+    const readTimer = setTimeout(() => {
+      if (c.phase === "head") stats.timedOut++;
+      shut(c);
+    }, limits.readTimeoutMs);
+    try {
+      while (headEnd < 0) {
+        if (len === buf.length) {
+          clearTimeout(readTimer);
+          stats.tooLarge++;
+          c.phase = "respond";
+          const writeTimer = setTimeout(() => shut(c), limits.writeTimeoutMs);
+          try {
+            await writeAll(c, response(431, "request head too large\n"));
+          } finally {
+            clearTimeout(writeTimer);
+          }
+          return;
+        }
+        const n = await c.conn.read(buf.subarray(len));
+        if (n === null || c.closed) return;
+        len += n;
+        headEnd = findHeadEnd(buf, len);
+      }
+      c.phase = "queued";
+      await acquire();
+      clearTimeout(readTimer);
+      if (c.closed) {
+        release();
+        return;
+      }
+      c.phase = "respond";
+      const writeTimer = setTimeout(() => shut(c), limits.writeTimeoutMs);
+      try {
+        const head = new TextDecoder().decode(buf.subarray(0, headEnd));
+        const { status, bytes } = route(head, options.render);
+        if (status === 200) stats.served++;
+        else stats.rejected++;
+        await writeAll(c, bytes);
+      } finally {
+        clearTimeout(writeTimer);
+        release();
+      }
+    } catch {
+      // reset by peer, or closed by a deadline: nothing to answer
+    } finally {
+      clearTimeout(readTimer);
+      shut(c);
+    }
+  }
+
+  function evictOne(): boolean {
+    for (const c of open) {
+      if (c.phase === "head") {
+        stats.evicted++;
+        shut(c);
+        return true;
+      }
+    }
+    return false;
+  }
+
+  const acceptLoop = (async () => {
+    for (;;) {
+      let conn: Deno.TcpConn;
+      try {
+        conn = await listener.accept();
+      } catch {
+        if (closing) return;
+        await new Promise((r) => setTimeout(r, 50)); // e.g. EMFILE: back off, then go on
+        continue;
+      }
+      if (closing) {
+        conn.close();
+        return;
+      }
+      if (open.size >= limits.maxConnections && !evictOne()) {
+        stats.evicted++;
+        conn.close();
+        continue;
+      }
+      const c: Conn = { conn, phase: "head", closed: false };
+      open.add(c);
+      const t = serve(c).finally(() => tasks.delete(t));
+      tasks.add(t);
+    }
+  })();
+
+  return {
+    addr: { hostname: la.hostname, port: la.port },
+    stats: () => ({ ...stats, open: open.size }),
+    async close(): Promise<void> {
+      if (closing) return;
+      closing = true;
+      listener.close();
+      await acceptLoop;
+      for (const c of [...open]) shut(c);
+      while (tasks.size > 0) await Promise.allSettled([...tasks]);
+    },
+  };
+}
