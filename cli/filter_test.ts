@@ -1,0 +1,251 @@
+/**
+ * `fail2zig filter test FILTER FILE|- [--json] [--mode MODE] [--config PATH] [--missed]`: runs a
+ * filter over a log offline. Keeps only read permission.
+ *
+ * Stages: flags → filter (built-in, or `[filters.NAME]` from `--config`) → stream the input in
+ * chunks, split lines, drop lines over the cap → match → JSON lines or a readable report.
+ * @module
+ */
+import { Exit, parseFlags, revokeExcept, UsageError } from "./_cli.ts";
+import {
+  builtinFilterNames,
+  DEFAULT_LINE_MAX_BYTES,
+  exceedsLineCap,
+  type Filter,
+  filterModes,
+  getFilter,
+  PatternError,
+} from "../src/filters/mod.ts";
+import type { UserFilterConfig } from "../src/config/types.ts";
+
+const USAGE =
+  `usage: fail2zig filter test FILTER FILE|- [--json] [--mode MODE] [--config PATH] [--missed]
+
+Runs FILTER over the lines of FILE (or standard input for -) and reports the matches.
+  --json          one JSON object per matching line on stdout:
+                  {"line":N,"ip":"…","time":"…"|null,"filter":"…","mode":"…"}; summary on stderr
+  --mode MODE     filter mode (default: normal)
+  --config PATH   load [filters.NAME] user filters and line_max_bytes from this config
+  --missed        also list the lines that did not match (readable report only)
+
+Built-in filters: ${builtinFilterNames().join(", ")}`;
+
+/** Readable report: sample lines kept per pattern. */
+const SAMPLES_PER_PATTERN = 3;
+
+interface Stats {
+  lines: number;
+  matched: number;
+  dropped: number;
+  perPattern: number[];
+  samples: string[][];
+  ips: Map<string, number>;
+  missed: string[];
+}
+
+/** Streams `source` as lines (without the newline); `onLine(line, n)`; counts over-long lines. */
+async function eachLine(
+  source: ReadableStream<Uint8Array>,
+  maxBytes: number,
+  onLine: (line: string, n: number) => void,
+  onDropped: (n: number) => void,
+): Promise<number> {
+  const decoder = new TextDecoder();
+  let carry = "";
+  let skipping = false; // inside a line already known to be too long
+  let n = 0;
+  const reader = source.getReader();
+  const finish = (line: string) => {
+    n++;
+    if (skipping || exceedsLineCap(line, maxBytes)) onDropped(n);
+    else onLine(line, n);
+    skipping = false;
+  };
+  for (;;) {
+    const { value, done } = await reader.read();
+    const text = done ? decoder.decode() : decoder.decode(value, { stream: true });
+    let pos = 0;
+    for (;;) {
+      const nl = text.indexOf("\n", pos);
+      if (nl < 0) break;
+      let line = text.slice(pos, nl);
+      if (carry !== "") {
+        line = carry + line;
+        carry = "";
+      }
+      finish(line);
+      pos = nl + 1;
+    }
+    if (pos < text.length) {
+      carry += text.slice(pos);
+      if (carry.length > maxBytes) {
+        skipping = true; // remember only that the line is too long
+        carry = "";
+      }
+    }
+    if (done) break;
+  }
+  if (carry !== "" || skipping) finish(carry);
+  return n;
+}
+
+async function openInput(path: string): Promise<ReadableStream<Uint8Array>> {
+  if (path === "-") return Deno.stdin.readable;
+  const file = await Deno.open(path, { read: true });
+  return file.readable;
+}
+
+function chooseFilter(
+  name: string,
+  mode: string,
+  users: readonly UserFilterConfig[],
+): Filter | string {
+  const modes = filterModes(name, users);
+  if (modes === undefined) {
+    return `unknown filter "${name}"; expected one of ${
+      [...builtinFilterNames(), ...users.map((u) => u.name)].join(", ")
+    }`;
+  }
+  if (!modes.includes(mode)) {
+    return `filter "${name}" has no mode "${mode}"; expected one of ${modes.join(", ")}`;
+  }
+  try {
+    return getFilter(name, mode, users);
+  } catch (e) {
+    if (e instanceof PatternError) {
+      return `filter "${name}": ${e.list}[${e.patternIndex}] column ${e.column}: ${e.reason}`;
+    }
+    throw e;
+  }
+}
+
+/** Runs the command; returns the exit code. */
+export async function main(args: string[]): Promise<number> {
+  await revokeExcept(["read"]);
+  const flags = parseFlags(args, {
+    json: { type: "boolean" },
+    mode: { type: "string" },
+    config: { type: "string" },
+    missed: { type: "boolean" },
+  }, USAGE);
+  if (flags === null) return Exit.OK;
+  const [name, path, ...extra] = flags.positionals;
+  if (name === undefined || path === undefined) {
+    throw new UsageError("expected FILTER and FILE (or - for standard input)");
+  }
+  if (extra.length > 0) throw new UsageError(`unexpected argument '${extra[0]}'`);
+  const json = flags.values["json"] === true;
+  const missed = flags.values["missed"] === true;
+  const mode = typeof flags.values["mode"] === "string" ? flags.values["mode"] : "normal";
+  let users: readonly UserFilterConfig[] = [];
+  let maxBytes = DEFAULT_LINE_MAX_BYTES;
+  const configPath = flags.values["config"];
+  if (typeof configPath === "string") {
+    const { loadConfig } = await import("../src/config/mod.ts");
+    try {
+      const cfg = await loadConfig(configPath);
+      users = cfg.filters;
+      maxBytes = cfg.global.lineMaxBytes;
+    } catch (e) {
+      console.error(e instanceof Error ? e.message : String(e));
+      return Exit.FAILED;
+    }
+  }
+  const filter = chooseFilter(name, mode, users);
+  if (typeof filter === "string") {
+    console.error(`fail2zig filter test: ${filter}`);
+    return Exit.FAILED;
+  }
+  let input: ReadableStream<Uint8Array>;
+  try {
+    input = await openInput(path);
+  } catch (e) {
+    console.error(
+      `fail2zig filter test: cannot read ${path}: ${e instanceof Error ? e.message : e}`,
+    );
+    return Exit.FAILED;
+  }
+  const stats: Stats = {
+    lines: 0,
+    matched: 0,
+    dropped: 0,
+    perPattern: filter.patterns.map(() => 0),
+    samples: filter.patterns.map(() => []),
+    ips: new Map(),
+    missed: [],
+  };
+  const now = Date.now();
+  const encoder = new TextEncoder();
+  let out: string[] = [];
+  let outLen = 0;
+  const pending: Promise<unknown>[] = [];
+  const flush = () => {
+    if (out.length === 0) return;
+    const bytes = encoder.encode(out.join(""));
+    out = [];
+    outLen = 0;
+    pending.push(writeAll(bytes));
+  };
+  const head = `,"filter":${JSON.stringify(filter.name)},"mode":${JSON.stringify(filter.mode)}}\n`;
+  const t0 = performance.now();
+  stats.lines = await eachLine(input, maxBytes, (line, n) => {
+    const m = filter.matchDetailed(line, now);
+    if (m === null) {
+      if (missed && !json) stats.missed.push(`${n}: ${line}`);
+      return;
+    }
+    stats.matched++;
+    if (json) {
+      const time = m.time === null ? "null" : `"${new Date(m.time).toISOString()}"`;
+      const rec = `{"line":${n},"ip":"${m.ip}","time":${time}${head}`;
+      out.push(rec);
+      outLen += rec.length;
+      if (outLen > 1 << 16) flush();
+    } else {
+      stats.perPattern[m.pattern]!++;
+      const s = stats.samples[m.pattern]!;
+      if (s.length < SAMPLES_PER_PATTERN) s.push(`${n}: ${line}`);
+      stats.ips.set(m.ip, (stats.ips.get(m.ip) ?? 0) + 1);
+    }
+  }, () => stats.dropped++);
+  flush();
+  await Promise.all(pending);
+  const seconds = (performance.now() - t0) / 1000;
+  const summary = `${stats.lines} lines, ${stats.matched} matched, ${
+    stats.lines - stats.matched - stats.dropped
+  } missed, ${stats.dropped} dropped (longer than ${maxBytes} bytes); filter ${filter.name} mode ${filter.mode}; ${
+    Math.round(stats.lines / Math.max(seconds, 1e-9))
+  } lines/s`;
+  if (json) {
+    console.error(summary);
+    return Exit.OK;
+  }
+  console.log(report(filter, stats, summary));
+  return Exit.OK;
+}
+
+let writing: Promise<unknown> = Promise.resolve();
+function writeAll(bytes: Uint8Array): Promise<unknown> {
+  writing = writing.then(async () => {
+    let off = 0;
+    while (off < bytes.length) off += await Deno.stdout.write(bytes.subarray(off));
+  });
+  return writing;
+}
+
+function report(filter: Filter, st: Stats, summary: string): string {
+  const lines = [`Filter ${filter.name} (mode ${filter.mode})`, `Result: ${summary}`, ""];
+  lines.push("Failure patterns (matches, pattern):");
+  filter.patterns.forEach((p, k) => {
+    lines.push(`  ${String(st.perPattern[k]).padStart(8)}  [${k}] ${p}`);
+    for (const s of st.samples[k]!) lines.push(`            ${s}`);
+  });
+  const top = [...st.ips].sort((a, b) => b[1] - a[1]).slice(0, 20);
+  lines.push("", `Addresses: ${st.ips.size} distinct${top.length ? "; most frequent:" : ""}`);
+  for (const [ip, n] of top) lines.push(`  ${String(n).padStart(8)}  ${ip}`);
+  if (st.missed.length > 0) {
+    lines.push("", `Missed lines (${st.missed.length}):`);
+    for (const m of st.missed) lines.push(`  ${m}`);
+  }
+  return lines.join("\n");
+}

@@ -1,0 +1,576 @@
+/**
+ * The pattern language and its compiler into linear-time matchers (see docs/filters.md).
+ *
+ * Stages: parse the text into atoms (literal, token, `<*>`, `{a|b}` groups) → expand groups into
+ * plain variants → check each variant for linear matchability (else `PatternError` with a column)
+ * → split each variant at `<*>` into segments of literals and byte-class tokens.
+ *
+ * Matching a variant against the message `[b, e)`: the first segment is matched left to right at
+ * `b`, the last one right to left ending at `e`, so a pattern anchored on the trailing structure of
+ * a line (` from <HOST> port <NUM>`) finds it even when attacker text before it repeats that
+ * structure. Middle segments are placed leftmost, except the one holding `<HOST>`: every placement
+ * of it between its neighbours is tried, and two placements with different addresses make the
+ * line ambiguous — no match, rather than a guess that could ban an address an attacker planted.
+ * Each step is a bounded scan; no backtracking regular expression runs on log bytes.
+ * @module
+ */
+import { canonicalIp } from "../net/mod.ts";
+
+/** A pattern that cannot be compiled; `column` is 1-based in the pattern text. */
+export class PatternError extends SyntaxError {
+  override name = "PatternError";
+  /** 1-based column in the pattern text. */
+  readonly column: number;
+  /** Index of the pattern in its list (set by the filter compiler). */
+  patternIndex = 0;
+  /** Which list of a user filter the pattern is in. */
+  list: "patterns" | "ignore_patterns" = "patterns";
+  /** The message without position. */
+  readonly reason: string;
+  constructor(column: number, message: string) {
+    super(`column ${column}: ${message}`);
+    this.column = column;
+    this.reason = message;
+  }
+}
+
+/** Maximum variants one pattern may expand to through `{…|…}` groups. */
+export const MAX_VARIANTS = 256;
+/** Maximum length of a pattern text. */
+export const MAX_PATTERN_LENGTH = 2048;
+
+interface TokenSpec {
+  readonly cls: Uint8Array; // 1 = member, for codes 0..255
+  readonly wide: boolean; // codes >= 256 are members
+  readonly min: number;
+  readonly max: number;
+  readonly host: boolean;
+}
+
+function makeClass(pred: (c: number) => boolean): Uint8Array {
+  const a = new Uint8Array(256);
+  for (let c = 0; c < 256; c++) a[c] = pred(c) ? 1 : 0;
+  return a;
+}
+const isDigit = (c: number) => c >= 48 && c <= 57;
+const isAlpha = (c: number) => (c >= 65 && c <= 90) || (c >= 97 && c <= 122);
+const isHex = (c: number) => isDigit(c) || (c >= 65 && c <= 70) || (c >= 97 && c <= 102);
+const NAME_CHARS = (c: number) => isDigit(c) || isAlpha(c) || c === 46 || c === 95 || c === 45;
+
+/** Token names and their byte classes and length bounds. */
+const TOKENS: Record<string, TokenSpec> = {
+  HOST: {
+    cls: makeClass((c) => isHex(c) || c === 58 || c === 46),
+    wide: false,
+    min: 2,
+    max: 45,
+    host: true,
+  },
+  NUM: { cls: makeClass(isDigit), wide: false, min: 1, max: 20, host: false },
+  HEX: { cls: makeClass(isHex), wide: false, min: 1, max: 64, host: false },
+  NAME: { cls: makeClass(NAME_CHARS), wide: false, min: 1, max: 255, host: false },
+  HOSTNAME: {
+    cls: makeClass((c) => NAME_CHARS(c) || c === 58),
+    wide: false,
+    min: 1,
+    max: 255,
+    host: false,
+  },
+  WORD: {
+    cls: makeClass((c) => c > 32 && c !== 127),
+    wide: true,
+    min: 1,
+    max: 256,
+    host: false,
+  },
+};
+TOKENS["ADDR"] = TOKENS["HOST"]!;
+TOKENS["USER"] = TOKENS["WORD"]!;
+const TOKEN_NAMES = "<HOST> <ADDR> <*> <NUM> <HEX> <NAME> <HOSTNAME> <WORD> <USER>";
+
+/** Compiled element of a segment. */
+export type Op =
+  | { readonly lit: true; readonly s: string }
+  | {
+    readonly lit: false;
+    readonly name: string;
+    readonly cls: Uint8Array;
+    readonly wide: boolean;
+    readonly min: number;
+    readonly max: number;
+    readonly host: boolean;
+    /** For `<HOST>` matched left to right and followed by `:`/`.`: split at the last one. */
+    readonly split: number;
+  };
+
+/** One expanded, checked variant of a pattern. */
+export interface Variant {
+  readonly segs: readonly (readonly Op[])[];
+  /** Segment holding `<HOST>`, or -1 (ignore patterns may have none). */
+  readonly hostSeg: number;
+  /** Char code the message must start with, or -1 when the first segment starts with a token. */
+  readonly first: number;
+  /** Upper bound of scan steps per position of the line, for the step-bound test. */
+  readonly stepFactor: number;
+}
+
+type Atom =
+  | { k: "lit"; s: string; col: number }
+  | { k: "tok"; name: string; col: number }
+  | { k: "skip"; col: number };
+type Part = Atom | { k: "alt"; options: Part[][]; col: number };
+
+function parse(text: string): Part[] {
+  // stack of open groups: the options of each, and the column of its '{'
+  const root: Part[] = [];
+  const stack: { options: Part[][]; col: number }[] = [];
+  const cur = (): Part[] => {
+    const top = stack[stack.length - 1];
+    return top ? top.options[top.options.length - 1]! : root;
+  };
+  for (let i = 0; i < text.length;) {
+    const ch = text[i]!;
+    const col = i + 1;
+    if (ch === "\\") {
+      const next = text[i + 1];
+      if (next === undefined) throw new PatternError(col, "expected a character after '\\'");
+      cur().push({ k: "lit", s: next, col });
+      i += 2;
+      continue;
+    }
+    if (ch === "<") {
+      const m = /^<([A-Z]+|\*)>/.exec(text.slice(i, i + 16));
+      if (m) {
+        const name = m[1]!;
+        if (name === "*") cur().push({ k: "skip", col });
+        else if (name in TOKENS) {
+          cur().push({ k: "tok", name: name === "ADDR" ? "HOST" : name, col });
+        } else {
+          throw new PatternError(col, `expected one of ${TOKEN_NAMES}, found <${name}>`);
+        }
+        i += m[0].length;
+        continue;
+      }
+    }
+    if (ch === "{") {
+      if (stack.length >= 4) {
+        throw new PatternError(col, "expected at most 4 nested '{', found more");
+      }
+      stack.push({ options: [[]], col });
+      i++;
+      continue;
+    }
+    if (ch === "|" && stack.length > 0) {
+      stack[stack.length - 1]!.options.push([]);
+      i++;
+      continue;
+    }
+    if (ch === "}" && stack.length > 0) {
+      const g = stack.pop()!;
+      cur().push({ k: "alt", options: g.options, col: g.col });
+      i++;
+      continue;
+    }
+    cur().push({ k: "lit", s: ch, col });
+    i++;
+  }
+  const open = stack.pop();
+  if (open) throw new PatternError(open.col, "expected '}' to close this '{', found the end");
+  return root;
+}
+
+function expand(parts: Part[]): Atom[][] {
+  let out: Atom[][] = [[]];
+  for (const p of parts) {
+    if (p.k !== "alt") {
+      for (const v of out) v.push(p);
+      continue;
+    }
+    const opts: Atom[][] = [];
+    for (const o of p.options) opts.push(...expand(o));
+    const next: Atom[][] = [];
+    for (const v of out) {
+      for (const o of opts) {
+        next.push([...v, ...o]);
+        if (next.length > MAX_VARIANTS) {
+          throw new PatternError(
+            p.col,
+            `expected at most ${MAX_VARIANTS} combinations of {…|…} groups, found more`,
+          );
+        }
+      }
+    }
+    out = next;
+  }
+  return out;
+}
+
+function inClass(op: Op & { lit: false }, c: number): boolean {
+  return c < 256 ? op.cls[c] === 1 : op.wide;
+}
+
+function overlap(a: Op & { lit: false }, b: Op & { lit: false }): boolean {
+  if (a.wide && b.wide) return true;
+  for (let c = 0; c < 256; c++) if (a.cls[c] === 1 && b.cls[c] === 1) return true;
+  return false;
+}
+
+function show(c: number): string {
+  return JSON.stringify(String.fromCharCode(c));
+}
+
+/** Checks one expanded variant and splits it into segments. */
+function build(atoms: Atom[], needHost: boolean, textLen: number): Variant {
+  // merge literals, keep columns
+  type A = { op: Op | null; col: number }; // op null = <*>
+  const seq: A[] = [];
+  for (const a of atoms) {
+    const last = seq[seq.length - 1];
+    if (a.k === "lit") {
+      if (last && last.op && last.op.lit) last.op = { lit: true, s: last.op.s + a.s };
+      else seq.push({ op: { lit: true, s: a.s }, col: a.col });
+    } else if (a.k === "skip") {
+      if (last && last.op === null) {
+        throw new PatternError(a.col, "expected text or a token between two <*>, found <*><*>");
+      }
+      seq.push({ op: null, col: a.col });
+    } else {
+      const t = TOKENS[a.name]!;
+      seq.push({
+        op: { lit: false, name: a.name, ...t, split: -1 },
+        col: a.col,
+      });
+    }
+  }
+  // trailing whitespace is not significant (lines are trimmed too)
+  const tail = seq[seq.length - 1];
+  if (tail && tail.op && tail.op.lit) {
+    const s = tail.op.s.replace(/[ \t]+$/, "");
+    if (s === "") seq.pop();
+    else tail.op = { lit: true, s };
+  }
+  if (seq.length === 0) throw new PatternError(1, "expected a pattern, found nothing");
+  const hosts = seq.filter((a) => a.op && !a.op.lit && a.op.host);
+  if (needHost && hosts.length === 0) {
+    throw new PatternError(
+      Math.max(1, textLen),
+      "expected exactly one <HOST> (or <ADDR>) for the source address, found none",
+    );
+  }
+  if (hosts.length > 1) {
+    throw new PatternError(
+      hosts[1]!.col,
+      "expected exactly one <HOST> (or <ADDR>), found a second one",
+    );
+  }
+  // <*> must touch literal text (or the pattern's ends)
+  for (let k = 0; k < seq.length; k++) {
+    if (seq[k]!.op !== null) continue;
+    const prev = seq[k - 1], next = seq[k + 1];
+    if (prev && prev.op && !prev.op.lit) {
+      throw new PatternError(
+        seq[k]!.col,
+        `expected literal text between <${prev.op.name}> and <*>, found none (where one ends and the other starts would be ambiguous)`,
+      );
+    }
+    if (next && next.op && !next.op.lit) {
+      throw new PatternError(
+        next.col,
+        `expected literal text between <*> and <${next.op.name}>, found none (where one ends and the other starts would be ambiguous)`,
+      );
+    }
+  }
+  // split into segments
+  const segs: { op: Op; col: number }[][] = [[]];
+  for (const a of seq) {
+    if (a.op === null) segs.push([]);
+    else segs[segs.length - 1]!.push({ op: a.op, col: a.col });
+  }
+  const n = segs.length;
+  let hostSeg = -1;
+  segs.forEach((seg, si) => {
+    const l2r = si === 0 || si < n - 1 || n === 1; // matched left to right somewhere
+    const r2l = si > 0; // matched right to left (last, or placed rightmost in the middle)
+    for (let k = 0; k < seg.length; k++) {
+      const { op, col } = seg[k]!;
+      if (op.lit) continue;
+      if (op.host) hostSeg = si;
+      const prev = seg[k - 1]?.op, next = seg[k + 1]?.op;
+      if (prev && !prev.lit && overlap(prev, op)) {
+        throw new PatternError(
+          col,
+          `expected literal text between <${prev.name}> and <${op.name}>, found none (their characters overlap)`,
+        );
+      }
+      if (next && next.lit) {
+        const c = next.s.charCodeAt(0);
+        if (inClass(op, c)) {
+          if (op.host && (c === 58 || c === 46)) {
+            // left to right: split the run at its last ':'/'.' (an address followed by a port);
+            // right to left the literal is matched first and needs no split
+            seg[k] = { op: { ...op, split: l2r ? c : -1, max: op.max + 6 }, col };
+          } else {
+            throw new PatternError(
+              col,
+              `expected the text after <${op.name}> to start with a character it cannot contain, found ${
+                show(c)
+              }`,
+            );
+          }
+        }
+      }
+      if (prev && prev.lit && r2l) {
+        const c = prev.s.charCodeAt(prev.s.length - 1);
+        if (inClass(op, c)) {
+          throw new PatternError(
+            col,
+            `expected the text before <${op.name}> to end with a character it cannot contain, found ${
+              show(c)
+            }`,
+          );
+        }
+      }
+    }
+  });
+  const first0 = segs[0]![0]?.op;
+  const first = first0 && first0.lit ? first0.s.charCodeAt(0) : -1;
+  let stepFactor = 2;
+  for (const seg of segs) {
+    let span = 2;
+    for (const { op } of seg) span += op.lit ? op.s.length : op.max + 1;
+    stepFactor += span;
+  }
+  return { segs: segs.map((s) => s.map((x) => x.op)), hostSeg, first, stepFactor };
+}
+
+/**
+ * Compiles one pattern text into its variants; throws `PatternError` (with a 1-based column) when
+ * the text is malformed or could not be matched in linear time. `needHost`: failure patterns need
+ * exactly one `<HOST>`; ignore patterns may have none.
+ */
+export function compilePattern(text: string, needHost = true): Variant[] {
+  if (text.length > MAX_PATTERN_LENGTH) {
+    throw new PatternError(
+      MAX_PATTERN_LENGTH,
+      `expected at most ${MAX_PATTERN_LENGTH} characters, found ${text.length}`,
+    );
+  }
+  const variants = expand(parse(text)).map((atoms) => build(atoms, needHost, text.length));
+  return variants;
+}
+
+// ---- matching -------------------------------------------------------------------------------
+
+/** Scan steps taken so far (for the fuzz test's linear-bound check). */
+let steps = 0;
+/** Returns and resets the step counter. */
+export function takeSteps(): number {
+  const s = steps;
+  steps = 0;
+  return s;
+}
+
+let capS = -1, capE = -1;
+let memoAt = -1, memoLim = -1, memoEnd = -1;
+let memoCls: Uint8Array | null = null;
+
+/** Forgets the token scan memo; call before matching a new line. */
+export function newLine(): void {
+  memoAt = -1;
+}
+
+function l2r(ops: readonly Op[], s: string, p: number, e: number): number {
+  for (let k = 0; k < ops.length; k++) {
+    const op = ops[k]!;
+    if (op.lit) {
+      const L = op.s;
+      steps += L.length;
+      if (p + L.length > e || !s.startsWith(L, p)) return -1;
+      p += L.length;
+      continue;
+    }
+    const st = p;
+    const lim = Math.min(e, p + op.max);
+    if (st === memoAt && op.cls === memoCls && lim === memoLim) {
+      p = memoEnd; // the same class scanned from the same place in this line (a sibling variant)
+    } else {
+      while (p < lim) {
+        const c = s.charCodeAt(p);
+        if (c < 256 ? op.cls[c] === 0 : !op.wide) break;
+        p++;
+      }
+      steps += p - st + 1;
+      memoAt = st;
+      memoCls = op.cls;
+      memoLim = lim;
+      memoEnd = p;
+    }
+    if (p === lim && p < e) {
+      const c = s.charCodeAt(p);
+      if (c < 256 ? op.cls[c] === 1 : op.wide) return -1; // longer than the token allows
+    }
+    if (op.split >= 0) {
+      let q = p - 1;
+      while (q >= st && s.charCodeAt(q) !== op.split) q--;
+      steps += p - q;
+      if (q < st) return -1;
+      p = q;
+    }
+    if (p - st < op.min) return -1;
+    if (op.host) {
+      capS = st;
+      capE = p;
+    }
+  }
+  return p;
+}
+
+function r2l(ops: readonly Op[], s: string, q: number, b: number): number {
+  for (let k = ops.length - 1; k >= 0; k--) {
+    const op = ops[k]!;
+    if (op.lit) {
+      const L = op.s;
+      steps += L.length;
+      if (q - L.length < b || !s.startsWith(L, q - L.length)) return -1;
+      q -= L.length;
+      continue;
+    }
+    const st = q;
+    const lim = Math.max(b, q - op.max);
+    while (q > lim) {
+      const c = s.charCodeAt(q - 1);
+      if (c < 256 ? op.cls[c] === 0 : !op.wide) break;
+      q--;
+    }
+    steps += st - q + 1;
+    if (q === lim && q > b) {
+      const c = s.charCodeAt(q - 1);
+      if (c < 256 ? op.cls[c] === 1 : op.wide) return -1;
+    }
+    if (st - q < op.min) return -1;
+    if (op.host) {
+      capS = q;
+      capE = st;
+    }
+  }
+  return q;
+}
+
+/** Leftmost placement of a middle segment (starts with a literal) inside `[p, q)`: its end. */
+function leftmost(ops: readonly Op[], s: string, p: number, q: number): number {
+  const lead = (ops[0] as { s: string }).s;
+  let pos = s.indexOf(lead, p);
+  while (pos >= 0 && pos + lead.length <= q) {
+    steps += pos - p + 1;
+    const r = l2r(ops, s, pos, q);
+    if (r >= 0) return r;
+    p = pos + 1;
+    pos = s.indexOf(lead, p);
+  }
+  steps += q - p + 1;
+  return -1;
+}
+
+/** Rightmost placement of a middle segment (ends with a literal) inside `[p, q)`: its start. */
+function rightmost(ops: readonly Op[], s: string, p: number, q: number): number {
+  const lead = (ops[ops.length - 1] as { s: string }).s;
+  let pos = s.lastIndexOf(lead, q - lead.length);
+  while (pos >= p) {
+    steps += q - pos + 1;
+    const r = r2l(ops, s, pos + lead.length, p);
+    if (r >= 0) return r;
+    q = pos + lead.length - 1;
+    if (q - lead.length < p) break;
+    pos = s.lastIndexOf(lead, q - lead.length);
+  }
+  steps += q - p + 1;
+  return -1;
+}
+
+/** Result of matching: no match. */
+export const NO_MATCH = 0;
+/** Result of matching: matched; the address is in `matchedIp()` (or none for ignore patterns). */
+export const MATCHED = 1;
+/** Result of matching: the address position is ambiguous (decoy); treat the line as no match. */
+export const AMBIGUOUS = 2;
+
+let found: string | null = null;
+/** Canonical address of the last `MATCHED` result (null for a host-less ignore pattern). */
+export function matchedIp(): string | null {
+  return found;
+}
+
+function hostOf(s: string): string | null {
+  if (capS < 0) return null;
+  return canonicalIp(s.slice(capS, capE));
+}
+
+/**
+ * Matches one variant against the message `s[b, e)`. Returns `NO_MATCH`, `MATCHED` (address via
+ * `matchedIp()`) or `AMBIGUOUS`.
+ */
+export function matchVariant(v: Variant, s: string, b: number, e: number): number {
+  const segs = v.segs;
+  const n = segs.length;
+  capS = -1;
+  found = null;
+  if (n === 1) {
+    if (l2r(segs[0]!, s, b, e) !== e) return NO_MATCH;
+    if (v.hostSeg < 0) return MATCHED;
+    found = hostOf(s);
+    return found === null ? NO_MATCH : MATCHED;
+  }
+  let p = l2r(segs[0]!, s, b, e);
+  if (p < 0) return NO_MATCH;
+  let hs = capS, he = capE;
+  let q = r2l(segs[n - 1]!, s, e, p);
+  if (q < 0) return NO_MATCH;
+  if (v.hostSeg === n - 1) {
+    hs = capS;
+    he = capE;
+  }
+  const h = v.hostSeg;
+  if (h <= 0 || h === n - 1) {
+    for (let i = 1; i < n - 1; i++) {
+      p = leftmost(segs[i]!, s, p, q);
+      if (p < 0) return NO_MATCH;
+    }
+    if (h < 0) return MATCHED;
+    capS = hs;
+    capE = he;
+    found = hostOf(s);
+    return found === null ? NO_MATCH : MATCHED;
+  }
+  for (let i = 1; i < h; i++) {
+    p = leftmost(segs[i]!, s, p, q);
+    if (p < 0) return NO_MATCH;
+  }
+  for (let i = n - 2; i > h; i--) {
+    q = rightmost(segs[i]!, s, p, q);
+    if (q < 0) return NO_MATCH;
+  }
+  // every placement of the address segment between p and q
+  const seg = segs[h]!;
+  const lead = (seg[0] as { s: string }).s;
+  let result: string | null = null;
+  let from = p;
+  let pos = s.indexOf(lead, from);
+  while (pos >= 0 && pos + lead.length <= q) {
+    steps += pos - from + 1;
+    const r = l2r(seg, s, pos, q);
+    if (r >= 0) {
+      const ip = hostOf(s);
+      if (ip !== null) {
+        if (result !== null && result !== ip) {
+          found = null;
+          return AMBIGUOUS;
+        }
+        result = ip;
+      }
+    }
+    from = pos + 1;
+    pos = s.indexOf(lead, from);
+  }
+  found = result;
+  return result === null ? NO_MATCH : MATCHED;
+}

@@ -1,0 +1,411 @@
+/**
+ * Line shapes: finds where the message starts, which program wrote it, and (only for lines that
+ * matched) the line's time.
+ *
+ * Recognised leading timestamps, each optionally after a `<PRI>`:
+ * - RFC 3164 `Nov 24 12:26:41` (also `Nov  4`, fractions `12:26:41.771471`, a trailing year);
+ *   the year is inferred from `now` and never lands more than a day in the future;
+ * - RFC 3339 `2026-11-24T12:26:41.771471+00:00` (`Z`, `+0000`, no zone = local time) and the
+ *   space form `2026-11-24 12:26:41,123` (proftpd, local time);
+ * - nginx `2026/11/24 12:26:41`; ctime `Tue Nov 24 12:26:41 2026` (vsftpd);
+ *   apache `[Tue Nov 24 12:26:41.123456 2026]`.
+ * After a syslog-style timestamp comes an optional host and a tag `prog[pid]:` / `prog:`; without
+ * a timestamp only the unmistakable `host prog[pid]: ` / `prog[pid]: ` forms count as a prefix.
+ * Anything else is a bare message (a journal MESSAGE): program unknown, time null. Common log
+ * format times (`[24/Nov/2026:12:26:41 +0000]`) are found inside the line.
+ * An rsyslog `message repeated N times: [ … ]` wrapper is removed.
+ * @module
+ */
+
+/** Kinds of leading timestamp. */
+export const Ts = { NONE: 0, RFC3164: 1, ISO: 2, NGINX: 3, CTIME: 4, APACHE: 5 } as const;
+/** A value of `Ts`. */
+export type Ts = (typeof Ts)[keyof typeof Ts];
+
+/** Result of `parseShape` (one reused object; read it before the next call). */
+export interface Shape {
+  msgStart: number;
+  msgEnd: number;
+  /** Program name span, `progStart < 0` when the line has none. */
+  progStart: number;
+  progEnd: number;
+  ts: Ts;
+  tsStart: number;
+}
+
+/** Month index 0..11 of a three-letter English month name at i, else -1. */
+function monthAt(s: string, i: number): number {
+  const a = s.charCodeAt(i), b = s.charCodeAt(i + 1), c = s.charCodeAt(i + 2);
+  switch (a) {
+    case 74: // J
+      if (b === 97 && c === 110) return 0; // Jan
+      if (b === 117) return c === 110 ? 5 : c === 108 ? 6 : -1; // Jun Jul
+      return -1;
+    case 70:
+      return b === 101 && c === 98 ? 1 : -1; // Feb
+    case 77:
+      return b === 97 ? (c === 114 ? 2 : c === 121 ? 4 : -1) : -1; // Mar May
+    case 65:
+      return b === 112 && c === 114 ? 3 : b === 117 && c === 103 ? 7 : -1; // Apr Aug
+    case 83:
+      return b === 101 && c === 112 ? 8 : -1; // Sep
+    case 79:
+      return b === 99 && c === 116 ? 9 : -1; // Oct
+    case 78:
+      return b === 111 && c === 118 ? 10 : -1; // Nov
+    case 68:
+      return b === 101 && c === 99 ? 11 : -1; // Dec
+  }
+  return -1;
+}
+const DAYS = ["Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun"];
+function dayAt(s: string, i: number): boolean {
+  for (const d of DAYS) if (s.startsWith(d, i)) return true;
+  return false;
+}
+function dig(s: string, i: number): number {
+  const c = s.charCodeAt(i) - 48;
+  return c >= 0 && c <= 9 ? c : -100;
+}
+function num2(s: string, i: number): number {
+  return dig(s, i) * 10 + dig(s, i + 1);
+}
+function num4(s: string, i: number): number {
+  return num2(s, i) * 100 + num2(s, i + 2);
+}
+/** `hh:mm:ss` at i; returns true when well-formed. */
+function clockAt(s: string, i: number): boolean {
+  return num2(s, i) >= 0 && s.charCodeAt(i + 2) === 58 && num2(s, i + 3) >= 0 &&
+    s.charCodeAt(i + 5) === 58 && num2(s, i + 6) >= 0;
+}
+/** Skips `[.,]digits` at i. */
+function skipFrac(s: string, i: number): number {
+  const c = s.charCodeAt(i);
+  if (c !== 46 && c !== 44) return i;
+  let j = i + 1;
+  while (j < s.length && j < i + 10 && dig(s, j) >= 0) j++;
+  return j > i + 1 ? j : i;
+}
+
+/** Tag characters: letters, digits, `_ . / @ ( ) -`. */
+function tagChar(c: number): boolean {
+  return (c >= 97 && c <= 122) || (c >= 65 && c <= 90) || (c >= 48 && c <= 57) || c === 95 ||
+    c === 46 || c === 47 || c === 64 || c === 45 || c === 40 || c === 41;
+}
+
+/**
+ * Reads a tag at i: `name[pid]:`, `name:` (when `colonOptional` false) or `name[pid]` followed by
+ * a space. Sets the program span and returns the message start, or -1.
+ */
+function tagAt(s: string, i: number, strict: boolean, out: Shape): number {
+  const n = s.length;
+  let j = i;
+  const lim = Math.min(n, i + 64);
+  while (j < lim && tagChar(s.charCodeAt(j))) j++;
+  if (j === i || j >= n) return -1;
+  const nameEnd = j;
+  let pid = false;
+  if (s.charCodeAt(j) === 91) {
+    let k = j + 1;
+    while (k < n && k < j + 12 && dig(s, k) >= 0) k++;
+    if (k === j + 1 || s.charCodeAt(k) !== 93) return -1;
+    pid = true;
+    j = k + 1;
+  }
+  if (strict && !pid) return -1;
+  if (s.charCodeAt(j) === 58) {
+    j++;
+  } else if (!pid) return -1;
+  if (j < n && s.charCodeAt(j) !== 32) return -1;
+  out.progStart = i;
+  out.progEnd = nameEnd;
+  return j < n ? j + 1 : j;
+}
+
+/** Program span of a tag token `[a, e)` (`prog[pid]:`, `prog:`, `prog[pid]`), or false. */
+function tagToken(s: string, a: number, e: number, out: Shape): boolean {
+  if (e - a < 2 || e - a > 80) return false;
+  const last = s.charCodeAt(e - 1);
+  let pe: number;
+  if (last === 58) { // ':'
+    pe = s.charCodeAt(e - 2) === 93 ? s.lastIndexOf("[", e - 2) : e - 1;
+  } else if (last === 93) { // `prog[pid]` without colon (proftpd's own log)
+    pe = s.lastIndexOf("[", e - 1);
+  } else return false;
+  if (pe <= a) return false;
+  out.progStart = a;
+  out.progEnd = pe;
+  return true;
+}
+
+/** After a syslog timestamp at i: `host tag`, `tag`, or nothing; returns the message start. */
+function afterStamp(s: string, i: number, out: Shape): number {
+  const h = s.indexOf(" ", i);
+  if (h < 0) return i;
+  if (s.charCodeAt(h - 1) === 58 && tagToken(s, i, h, out)) return h + 1;
+  const t = s.indexOf(" ", h + 1);
+  const te = t < 0 ? s.length : t;
+  if (tagToken(s, h + 1, te, out)) return t < 0 ? te : te + 1;
+  return i;
+}
+
+/** Fills `out` for line `s`; returns `out`. */
+export function parseShape(s: string, out: Shape): Shape {
+  const n = s.length;
+  out.progStart = -1;
+  out.progEnd = -1;
+  out.ts = Ts.NONE;
+  out.tsStart = 0;
+  let i = 0;
+  if (s.charCodeAt(0) === 60) { // <PRI>
+    let k = 1;
+    while (k < 5 && dig(s, k) >= 0) k++;
+    if (k > 1 && s.charCodeAt(k) === 62) i = k + 1;
+  }
+  const c = s.charCodeAt(i);
+  let msg = -1;
+  if (
+    s.charCodeAt(i + 3) === 32 && s.charCodeAt(i + 9) === 58 && s.charCodeAt(i + 12) === 58 &&
+    s.charCodeAt(i + 15) === 32 && monthAt(s, i) >= 0
+  ) {
+    // fast path: "Nov 24 12:26:41 " (digits are checked when the time is computed)
+    out.ts = Ts.RFC3164;
+    out.tsStart = i;
+    msg = afterStamp(s, i + 16, out);
+  } else if (c >= 65 && c <= 90) {
+    if (monthAt(s, i) >= 0 && s.charCodeAt(i + 3) === 32) {
+      // Nov 24 12:26:41 / Nov  4 ...
+      let d = i + 4;
+      if (s.charCodeAt(d) === 32) d++;
+      let j = d;
+      while (j < d + 2 && dig(s, j) >= 0) j++;
+      if (j > d && s.charCodeAt(j) === 32 && clockAt(s, j + 1)) {
+        let k = skipFrac(s, j + 9);
+        if (s.charCodeAt(k) === 32 && num4(s, k + 1) >= 1970 && s.charCodeAt(k + 5) === 32) {
+          k += 5;
+        }
+        if (s.charCodeAt(k) === 32) {
+          out.ts = Ts.RFC3164;
+          out.tsStart = i;
+          msg = afterStamp(s, k + 1, out);
+        }
+      }
+    } else if (
+      dayAt(s, i) && s.charCodeAt(i + 3) === 32 && monthAt(s, i + 4) >= 0 &&
+      s.charCodeAt(i + 7) === 32
+    ) {
+      // Tue Nov 24 12:26:41 2026
+      let d = i + 8;
+      if (s.charCodeAt(d) === 32) d++;
+      let j = d;
+      while (j < d + 2 && dig(s, j) >= 0) j++;
+      if (
+        j > d && s.charCodeAt(j) === 32 && clockAt(s, j + 1) && s.charCodeAt(j + 9) === 32 &&
+        num4(s, j + 10) >= 0 && s.charCodeAt(j + 14) === 32
+      ) {
+        out.ts = Ts.CTIME;
+        out.tsStart = i;
+        msg = j + 15;
+      }
+    }
+  } else if (c >= 48 && c <= 57) {
+    const sep = s.charCodeAt(i + 4);
+    if (
+      (sep === 45 || sep === 47) && num4(s, i) >= 0 && s.charCodeAt(i + 7) === sep &&
+      num2(s, i + 5) >= 0 && num2(s, i + 8) >= 0
+    ) {
+      const t = s.charCodeAt(i + 10);
+      if ((t === 84 || t === 32) && clockAt(s, i + 11)) {
+        let k = i + 19;
+        if (sep === 47) {
+          if (s.charCodeAt(k) === 32) {
+            out.ts = Ts.NGINX;
+            out.tsStart = i;
+            msg = k + 1;
+          }
+        } else {
+          k = skipFrac(s, k);
+          const z = s.charCodeAt(k);
+          if (z === 90) k++;
+          else if (z === 43 || z === 45) {
+            if (num2(s, k + 1) >= 0) {
+              k += s.charCodeAt(k + 3) === 58 ? 6 : 5;
+            }
+          }
+          if (s.charCodeAt(k) === 32) {
+            out.ts = Ts.ISO;
+            out.tsStart = i;
+            msg = afterStamp(s, k + 1, out);
+          }
+        }
+      }
+    }
+  } else if (c === 91 && dayAt(s, i + 1)) {
+    const close = s.indexOf("] ", i);
+    if (close > 0 && close < i + 40) {
+      out.ts = Ts.APACHE;
+      out.tsStart = i + 1;
+      msg = close + 2;
+    }
+  }
+  if (msg < 0) {
+    // no timestamp: `host prog[pid]: ` or `prog[pid]: `, else a bare message
+    msg = tagAt(s, i, true, out);
+    if (msg < 0) {
+      const sp = s.indexOf(" ", i);
+      if (sp > i && sp - i <= 255) msg = tagAt(s, sp + 1, true, out);
+    }
+    if (msg < 0) msg = i;
+  }
+  let end = n;
+  while (end > msg) {
+    const t = s.charCodeAt(end - 1);
+    if (t !== 32 && t !== 9 && t !== 13 && t !== 10) break;
+    end--;
+  }
+  // rsyslog: "message repeated 3 times: [ original]"
+  if (s.startsWith("message repeated ", msg) && s.charCodeAt(end - 1) === 93) {
+    let k = msg + 17;
+    while (k < end && dig(s, k) >= 0) k++;
+    if (s.startsWith(" times: [", k)) {
+      msg = k + 9;
+      if (s.charCodeAt(msg) === 32) msg++;
+      end--;
+    }
+  }
+  out.msgStart = msg;
+  out.msgEnd = end;
+  return out;
+}
+
+/** A fresh `Shape` to reuse. */
+export function newShape(): Shape {
+  return { msgStart: 0, msgEnd: 0, progStart: -1, progEnd: -1, ts: Ts.NONE, tsStart: 0 };
+}
+
+function fracMs(s: string, i: number): number {
+  const c = s.charCodeAt(i);
+  if (c !== 46 && c !== 44) return 0;
+  let ms = 0, scale = 100;
+  for (let j = i + 1; j < i + 4; j++) {
+    const d = dig(s, j);
+    if (d < 0) break;
+    ms += d * scale;
+    scale /= 10;
+  }
+  return ms;
+}
+
+function local(y: number, mo: number, d: number, h: number, mi: number, se: number): number {
+  return new Date(y, mo, d, h, mi, se).getTime();
+}
+
+const DAY_MS = 86_400_000;
+
+/** Year-less local time: the latest year that does not put it more than a day after `now`. */
+function inferYear(
+  mo: number,
+  d: number,
+  h: number,
+  mi: number,
+  se: number,
+  nowMs: number,
+): number {
+  const y = new Date(nowMs).getFullYear();
+  const t = local(y, mo, d, h, mi, se);
+  return t > nowMs + DAY_MS ? local(y - 1, mo, d, h, mi, se) : t;
+}
+
+/**
+ * The line's time in ms since the epoch, or null when it has none or it is malformed. Not
+ * clamped (the caller clamps to now).
+ */
+export function shapeTime(s: string, sh: Shape, nowMs: number): number | null {
+  const i = sh.tsStart;
+  let t: number;
+  switch (sh.ts) {
+    case Ts.RFC3164: {
+      const mo = monthAt(s, i);
+      let d = i + 4;
+      if (s.charCodeAt(d) === 32) d++;
+      let day = dig(s, d);
+      let j = d + 1;
+      if (dig(s, j) >= 0) day = day * 10 + dig(s, j++);
+      const h = num2(s, j + 1), mi = num2(s, j + 4), se = num2(s, j + 7);
+      if (mo < 0 || day < 1 || day > 31 || !clockAt(s, j + 1)) return null;
+      const k = skipFrac(s, j + 9);
+      const ms = fracMs(s, j + 9);
+      if (s.charCodeAt(k) === 32 && num4(s, k + 1) >= 1970 && s.charCodeAt(k + 5) === 32) {
+        t = local(num4(s, k + 1), mo, day, h, mi, se);
+      } else {
+        t = inferYear(mo, day, h, mi, se, nowMs);
+      }
+      t += ms;
+      break;
+    }
+    case Ts.ISO: {
+      const y = num4(s, i), mo = num2(s, i + 5) - 1, d = num2(s, i + 8);
+      const h = num2(s, i + 11), mi = num2(s, i + 14), se = num2(s, i + 17);
+      const ms = fracMs(s, i + 19);
+      const k = skipFrac(s, i + 19);
+      const z = s.charCodeAt(k);
+      if (z === 90) t = Date.UTC(y, mo, d, h, mi, se) + ms;
+      else if (z === 43 || z === 45) {
+        const oh = num2(s, k + 1);
+        const om = s.charCodeAt(k + 3) === 58 ? num2(s, k + 4) : num2(s, k + 3);
+        const off = (oh * 60 + om) * 60_000 * (z === 43 ? 1 : -1);
+        t = Date.UTC(y, mo, d, h, mi, se) + ms - off;
+      } else t = local(y, mo, d, h, mi, se) + ms;
+      break;
+    }
+    case Ts.NGINX:
+      t = local(
+        num4(s, i),
+        num2(s, i + 5) - 1,
+        num2(s, i + 8),
+        num2(s, i + 11),
+        num2(s, i + 14),
+        num2(s, i + 17),
+      );
+      break;
+    case Ts.CTIME:
+    case Ts.APACHE: {
+      const mo = monthAt(s, i + 4);
+      let d = i + 8;
+      if (s.charCodeAt(d) === 32) d++;
+      let day = dig(s, d);
+      let j = d + 1;
+      if (dig(s, j) >= 0) day = day * 10 + dig(s, j++);
+      const h = num2(s, j + 1), mi = num2(s, j + 4), se = num2(s, j + 7);
+      const ms = fracMs(s, j + 9);
+      const k = skipFrac(s, j + 9);
+      if (mo < 0 || day < 0 || !clockAt(s, j + 1) || num4(s, k + 1) < 0) return null;
+      t = local(num4(s, k + 1), mo, day, h, mi, se) + ms;
+      break;
+    }
+    default: {
+      // common log format: `[24/Nov/2026:12:26:41 +0000]` after the first " ["
+      const o = s.indexOf(" [", 0) + 2;
+      if (o < 2 || o > 300 || s.charCodeAt(o + 2) !== 47 || s.charCodeAt(o + 6) !== 47) return null;
+      const mo = monthAt(s, o + 3), z = s.charCodeAt(o + 21);
+      if (
+        mo < 0 || s.charCodeAt(o + 11) !== 58 || !clockAt(s, o + 12) ||
+        s.charCodeAt(o + 20) !== 32 || (z !== 43 && z !== 45) || s.charCodeAt(o + 26) !== 93
+      ) return null;
+      if (num2(s, o) < 0 || num4(s, o + 7) < 0 || num2(s, o + 22) < 0 || num2(s, o + 24) < 0) {
+        return null;
+      }
+      const off = (num2(s, o + 22) * 60 + num2(s, o + 24)) * 60_000 * (z === 43 ? 1 : -1);
+      t = Date.UTC(
+        num4(s, o + 7),
+        mo,
+        num2(s, o),
+        num2(s, o + 12),
+        num2(s, o + 15),
+        num2(s, o + 18),
+      ) -
+        off;
+    }
+  }
+  return Number.isFinite(t) ? t : null;
+}

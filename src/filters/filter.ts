@@ -1,0 +1,301 @@
+/**
+ * Filters: compiled sets of patterns with a line shape, built once and matched per line.
+ *
+ * `match(line)`: shape (prefix, program, message span) → program check → strip a log level →
+ * failure variants whose first character fits → ignore patterns → time, clamped to now.
+ * @module
+ */
+import type { UserFilterConfig } from "../config/types.ts";
+import { BUILTINS, type FilterDef, type ProgramTest } from "./_builtins.ts";
+import {
+  AMBIGUOUS,
+  compilePattern,
+  MATCHED,
+  matchedIp,
+  matchVariant,
+  newLine,
+  PatternError,
+  type Variant,
+} from "./_pattern.ts";
+import { newShape, parseShape, shapeTime } from "./_shape.ts";
+
+/** One matching line: the source address (canonical text) and the line's time. */
+export interface FilterMatch {
+  /** Canonical address (RFC 5952 for IPv6, v4-mapped folded to IPv4). */
+  readonly ip: string;
+  /** Milliseconds since the epoch (UTC), clamped to `nowMs`; null when the line has no time. */
+  readonly time: number | null;
+}
+
+/**
+ * A compiled filter. `match` is pure and allocation-light; call it once per line (without the
+ * trailing newline). Lines longer than the configured cap must be dropped by the caller
+ * (see `exceedsLineCap`); `match` itself refuses lines over `HARD_LINE_LIMIT` characters.
+ */
+export interface Filter {
+  readonly name: string;
+  readonly mode: string;
+  /** Upper bound of scan steps per character of a line (for the linear-bound test). */
+  readonly stepFactor: number;
+  match(line: string, nowMs: number): FilterMatch | null;
+  /** Like `match`, plus the index of the failure pattern that matched (for reports). */
+  matchDetailed(line: string, nowMs: number): (FilterMatch & { pattern: number }) | null;
+  /** The failure pattern texts, in order. */
+  readonly patterns: readonly string[];
+}
+
+/** Longest line (in UTF-16 code units) `match` looks at; longer ones never match. */
+export const HARD_LINE_LIMIT = 65536;
+/** Default `line_max_bytes`. */
+export const DEFAULT_LINE_MAX_BYTES = 4096;
+
+/**
+ * True when `line` is longer than `maxBytes` bytes of UTF-8. Such lines are counted and dropped,
+ * never partially matched.
+ */
+export function exceedsLineCap(line: string, maxBytes: number): boolean {
+  const n = line.length;
+  if (n > maxBytes) return true;
+  if (n * 3 <= maxBytes) return false;
+  let bytes = 0;
+  for (let i = 0; i < n; i++) {
+    const c = line.charCodeAt(i);
+    if (c < 0x80) bytes += 1;
+    else if (c < 0x800) bytes += 2;
+    else if (c >= 0xd800 && c <= 0xdbff && i + 1 < n) {
+      bytes += 4;
+      i++;
+    } else bytes += 3;
+  }
+  return bytes > maxBytes;
+}
+
+/** Dispatch code of a character: ASCII as is, everything else 127. */
+function clip(c: number): number {
+  return c < 127 ? c : 127;
+}
+
+interface Compiled {
+  variants: Variant[];
+  owner: number[]; // pattern index per variant
+}
+
+function compileList(patterns: readonly string[], needHost: boolean): Compiled {
+  const variants: Variant[] = [];
+  const owner: number[] = [];
+  patterns.forEach((p, k) => {
+    let vs: Variant[];
+    try {
+      vs = compilePattern(p, needHost);
+    } catch (e) {
+      if (e instanceof PatternError) {
+        e.patternIndex = k;
+        e.list = needHost ? "patterns" : "ignore_patterns";
+      }
+      throw e;
+    }
+    for (const v of vs) {
+      variants.push(v);
+      owner.push(k);
+    }
+  });
+  return { variants, owner };
+}
+
+class CompiledFilter implements Filter {
+  readonly name: string;
+  readonly mode: string;
+  readonly patterns: readonly string[];
+  readonly stepFactor: number;
+  #program: ProgramTest | undefined;
+  #strip: readonly string[];
+  #shape = newShape();
+  #syslog: boolean;
+  #fail: { v: Variant; k: number; lead: string }[];
+  /** Variants to try per first two characters of the message (filled lazily). */
+  #byFirst: ({ v: Variant; k: number }[] | undefined)[];
+  #ignore: Variant[];
+
+  constructor(
+    name: string,
+    mode: string,
+    opts: {
+      patterns: readonly string[];
+      ignore: readonly string[];
+      program?: ProgramTest | undefined;
+      strip?: readonly string[] | undefined;
+      syslog: boolean;
+    },
+  ) {
+    this.name = name;
+    this.mode = mode;
+    this.patterns = opts.patterns;
+    this.#program = opts.program;
+    this.#strip = opts.strip ?? [];
+    this.#syslog = opts.syslog;
+    const fail = compileList(opts.patterns, true);
+    this.#ignore = compileList(opts.ignore, false).variants;
+    this.#fail = fail.variants.map((v, i) => {
+      const op = v.segs[0]![0];
+      return { v, k: fail.owner[i]!, lead: op && op.lit ? op.s : "" };
+    });
+    this.#byFirst = new Array(128 * 128);
+    let f = 4;
+    for (const v of fail.variants) f += v.stepFactor;
+    for (const v of this.#ignore) f += v.stepFactor;
+    this.stepFactor = f;
+  }
+
+  #dispatch(c0: number, c1: number): { v: Variant; k: number }[] {
+    const list = this.#fail.filter(({ lead }) =>
+      lead === "" || (clip(lead.charCodeAt(0)) === c0 &&
+        (lead.length === 1 || clip(lead.charCodeAt(1)) === c1))
+    );
+    this.#byFirst[c0 * 128 + c1] = list;
+    return list;
+  }
+
+  match(line: string, nowMs: number): FilterMatch | null {
+    return this.matchDetailed(line, nowMs);
+  }
+
+  matchDetailed(line: string, nowMs: number): (FilterMatch & { pattern: number }) | null {
+    if (line.length > HARD_LINE_LIMIT) return null;
+    const sh = this.#shape;
+    let b: number, e: number;
+    if (this.#syslog) {
+      parseShape(line, sh);
+      if (sh.progStart >= 0 && this.#program && !this.#program(line, sh.progStart, sh.progEnd)) {
+        return null;
+      }
+      b = sh.msgStart;
+      e = sh.msgEnd;
+    } else {
+      b = 0;
+      e = line.length;
+      while (e > 0) {
+        const t = line.charCodeAt(e - 1);
+        if (t !== 32 && t !== 9 && t !== 13) break;
+        e--;
+      }
+    }
+    newLine();
+    for (const p of this.#strip) {
+      if (line.startsWith(p, b)) {
+        b += p.length;
+        break;
+      }
+    }
+    const c0 = b < e ? clip(line.charCodeAt(b)) : 0;
+    const c1 = b + 1 < e ? clip(line.charCodeAt(b + 1)) : 0;
+    const list = this.#byFirst[c0 * 128 + c1] ?? this.#dispatch(c0, c1);
+    let ip: string | null = null;
+    let pattern = -1;
+    for (let i = 0; i < list.length; i++) {
+      const r = matchVariant(list[i]!.v, line, b, e);
+      if (r === MATCHED) {
+        ip = matchedIp();
+        pattern = list[i]!.k;
+        break;
+      }
+      if (r === AMBIGUOUS) return null;
+    }
+    if (ip === null) return null;
+    for (const v of this.#ignore) {
+      if (matchVariant(v, line, b, e) !== 0) return null;
+    }
+    let time: number | null = null;
+    if (this.#syslog) {
+      time = shapeTime(line, sh, nowMs);
+      if (time !== null && time > nowMs) time = nowMs;
+    }
+    return { ip, time, pattern };
+  }
+}
+
+function findUser(name: string, users?: readonly UserFilterConfig[]): UserFilterConfig | undefined {
+  return users?.find((u) => u.name === name);
+}
+function findBuiltin(name: string): FilterDef | undefined {
+  return BUILTINS.find((d) => d.name === name);
+}
+
+/**
+ * The modes of filter `name` (`["normal", …]`), or `undefined` when no such filter exists. A user
+ * filter (`[filters.NAME]`) has the single mode `normal` and takes precedence over a built-in of
+ * the same name.
+ */
+export function filterModes(
+  name: string,
+  userFilters?: readonly UserFilterConfig[],
+): readonly string[] | undefined {
+  if (findUser(name, userFilters)) return ["normal"];
+  const d = findBuiltin(name);
+  return d ? Object.keys(d.modes) : undefined;
+}
+
+/** Names of the built-in filters. */
+export function builtinFilterNames(): readonly string[] {
+  return BUILTINS.map((d) => d.name);
+}
+
+/**
+ * Compiles a `[filters.NAME]` table. Throws `PatternError` (`list`, `patternIndex`, 1-based
+ * `column`, `reason`) for the first pattern that cannot be compiled.
+ */
+export function compileUserFilter(cfg: UserFilterConfig): Filter {
+  return new CompiledFilter(cfg.name, "normal", {
+    patterns: cfg.patterns,
+    ignore: cfg.ignorePatterns,
+    syslog: cfg.prefix === "syslog",
+  });
+}
+
+const cache = new Map<string, CompiledFilter>();
+
+/**
+ * Returns the compiled filter `name` in `mode`. User filters come first (compiled on each call;
+ * a `PatternError` propagates), built-ins are compiled once and cached per mode. Throws
+ * `RangeError` for an unknown filter or mode (message names the known ones). Each returned
+ * built-in instance is shared: use it from one thread (each Worker imports its own copy).
+ */
+export function getFilter(
+  name: string,
+  mode = "normal",
+  userFilters?: readonly UserFilterConfig[],
+): Filter {
+  const user = findUser(name, userFilters);
+  if (user) {
+    if (mode !== "normal") {
+      throw new RangeError(`filter "${name}" has the mode "normal" only, found "${mode}"`);
+    }
+    return compileUserFilter(user);
+  }
+  const d = findBuiltin(name);
+  if (!d) {
+    throw new RangeError(
+      `expected a filter name (${
+        builtinFilterNames().join(", ")
+      } or a [filters.NAME]), found "${name}"`,
+    );
+  }
+  const patterns = d.modes[mode];
+  if (!patterns) {
+    throw new RangeError(
+      `filter "${name}" has the modes ${Object.keys(d.modes).join(", ")}, found "${mode}"`,
+    );
+  }
+  const key = `${name}\0${mode}`;
+  let f = cache.get(key);
+  if (!f) {
+    f = new CompiledFilter(name, mode, {
+      patterns,
+      ignore: d.ignore ?? [],
+      program: d.program,
+      strip: d.strip,
+      syslog: true,
+    });
+    cache.set(key, f);
+  }
+  return f;
+}

@@ -1,0 +1,28 @@
+/**
+ * Filters: the pattern language (docs/filters.md), its linear-time compiler, line shapes and
+ * timestamps, and the built-in filters. Pure code, no `Deno.*`.
+ *
+ * Daemon use (inside the parser Worker):
+ * ```ts
+ * const f = getFilter(jail.filter, jail.mode, config.filters); // compile once
+ * if (exceedsLineCap(line, config.global.lineMaxBytes)) dropped++; // count and drop
+ * else { const m = f.match(line, Date.now()); if (m) post({ jail, ip: m.ip, time: m.time }); }
+ * ```
+ * - `filterModes(name, userFilters?)` → modes of a filter, `undefined` for an unknown one.
+ * - `compileUserFilter(cfg)` → `Filter`, throws `PatternError` (`list`, `patternIndex`, `column`).
+ * - `getFilter(name, mode, userFilters?)` → `Filter` with `match(line, nowMs)` →
+ *   `{ ip /* canonical *\/, time /* ms UTC or null, clamped to now *\/ } | null`.
+ * @module
+ */
+export {
+  builtinFilterNames,
+  compileUserFilter,
+  DEFAULT_LINE_MAX_BYTES,
+  exceedsLineCap,
+  type Filter,
+  type FilterMatch,
+  filterModes,
+  getFilter,
+  HARD_LINE_LIMIT,
+} from "./filter.ts";
+export { compilePattern, PatternError, takeSteps } from "./_pattern.ts";
