@@ -1,10 +1,17 @@
 /**
  * The few things config validation needs from `src/net` and `src/filters`, behind one seam.
- * The filter part is a TEMPORARY stand-in (built-in names of issue 2) until `src/filters` lands.
  * @module
  */
 
 import { canonicalIp, cidrError, formatCidr, parseCidr } from "../net/mod.ts";
+import {
+  builtinFilterNames,
+  compilePattern,
+  compileUserFilter,
+  filterModes as modesOf,
+  PatternError,
+} from "../filters/mod.ts";
+import type { UserFilterConfig } from "./types.ts";
 
 export { canonicalIp, cidrError };
 
@@ -18,39 +25,15 @@ export function canonicalCidr(text: string): string | null {
   return text.includes("/") ? formatCidr(cidr) : canonicalIp(text);
 }
 
-const BUILTIN: Record<string, readonly string[]> = {
-  "sshd": ["normal", "aggressive"],
-  "nginx-http-auth": ["normal"],
-  "nginx-limit-req": ["normal"],
-  "nginx-botsearch": ["normal"],
-  "postfix": ["normal"],
-  "dovecot": ["normal"],
-  "proftpd": ["normal"],
-  "vsftpd": ["normal"],
-  "apache-auth": ["normal"],
-};
-
-/** User filter as `filterModes` sees it. */
-export interface UserFilterLike {
-  readonly name: string;
-  readonly patterns: readonly string[];
-  readonly ignorePatterns: readonly string[];
-  readonly prefix: "syslog" | "none";
-}
-
 /** Modes of a built-in or user filter, or `null` when no filter has that name. */
 export function filterModes(
   name: string,
-  userFilters: readonly UserFilterLike[] = [],
+  userFilters: readonly UserFilterConfig[] = [],
 ): readonly string[] | null {
-  if (Object.hasOwn(BUILTIN, name)) return BUILTIN[name]!;
-  return userFilters.some((f) => f.name === name) ? ["normal"] : null;
+  return modesOf(name, userFilters) ?? null;
 }
 
-/** Names of the built-in filters. */
-export function builtinFilterNames(): readonly string[] {
-  return Object.keys(BUILTIN);
-}
+export { builtinFilterNames };
 
 /** A pattern that does not compile: which one, and where in it (1-based column). */
 export interface PatternProblem {
@@ -60,7 +43,33 @@ export interface PatternProblem {
   readonly message: string;
 }
 
-/** Compiles a user filter; returns the problems (empty when it compiles). */
-export function checkUserFilter(_filter: UserFilterLike): PatternProblem[] {
-  return [];
+/**
+ * Compiles a user filter; returns every pattern that does not compile (empty when it does).
+ * Each pattern is compiled on its own so that all bad ones are reported, then the whole filter
+ * once more as the daemon will.
+ */
+export function checkUserFilter(filter: UserFilterConfig): PatternProblem[] {
+  const problems: PatternProblem[] = [];
+  const lists = [["patterns", filter.patterns], [
+    "ignore_patterns",
+    filter.ignorePatterns,
+  ]] as const;
+  for (const [list, patterns] of lists) {
+    patterns.forEach((pattern, index) => {
+      try {
+        compilePattern(pattern, list === "patterns");
+      } catch (e) {
+        if (!(e instanceof PatternError)) throw e;
+        problems.push({ list, index, column: e.column, message: e.reason });
+      }
+    });
+  }
+  if (problems.length > 0) return problems;
+  try {
+    compileUserFilter(filter);
+  } catch (e) {
+    if (!(e instanceof PatternError)) throw e;
+    problems.push({ list: e.list, index: e.patternIndex, column: e.column, message: e.reason });
+  }
+  return problems;
 }

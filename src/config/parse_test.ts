@@ -408,6 +408,37 @@ const MALFORMED: [string, string, string[]][] = [
     "[global]\nline_max_bytes = 4096 # ok\nmemory_ceiling_mb = 1e2\n",
     ["3:21: global.memory_ceiling_mb: expected an integer, found float 1e2"],
   ],
+  [
+    "user filter patterns that do not compile, at their column inside the TOML string",
+    `[filters.myapp]
+patterns = [
+  "auth failure from <HOST>",
+  "bad \\"user\\" <USR> from <HOST>",
+  'no host here',
+]
+ignore_patterns = ["from <HOST> {a|b"]
+[jails.app]
+filter = "myapp"
+logpath = "/var/log/app.log"
+`,
+    [
+      "4:17: filters.myapp.patterns[1]: expected one of <HOST> <ADDR> <*> <NUM> <HEX> <NAME> <HOSTNAME> <WORD> <USER>, found <USR>",
+      "5:15: filters.myapp.patterns[2]: expected exactly one <HOST> (or <ADDR>) for the source address, found none",
+      "7:33: filters.myapp.ignore_patterns[0]: expected '}' to close this '{', found the end",
+    ],
+  ],
+  [
+    "a bad pattern in a multi-line string",
+    '[filters.x]\npatterns = ["""\nmulti <HOST> <BAD>"""]\n',
+    [
+      "3:14: filters.x.patterns[0]: expected one of <HOST> <ADDR> <*> <NUM> <HEX> <NAME> <HOSTNAME> <WORD> <USER>, found <BAD>",
+    ],
+  ],
+  [
+    "two adjacent wildcards in a pattern",
+    '[filters.x]\npatterns = ["<HOST> <*><*> x"]\n',
+    ["2:24: filters.x.patterns[0]: expected text or a token between two <*>, found <*><*>"],
+  ],
 ];
 
 for (const [what, text, expected] of MALFORMED) {
