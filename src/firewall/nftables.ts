@@ -36,6 +36,7 @@ import {
 } from "../ffi/mod.ts";
 import { type BanEntry, type FirewallBackend, FirewallError } from "./backend.ts";
 import { blockEnd, formatAddr, maskAddr, safeComment, type Target, toTarget } from "./_addr.ts";
+import { type Block, planIntervalBans } from "./_overlap.ts";
 import {
   addChain,
   addDropRule,
@@ -223,29 +224,68 @@ export class NftablesBackend implements FirewallBackend {
   async #elements(
     op: string,
     kind: "add" | "delete" | "destroy",
-    groups: { set: string; specs: ElemSpec[] }[],
+    groups: { set: string; specs: ElemSpec[]; kind?: "add" | "delete" | "destroy" }[],
   ): Promise<void> {
     let b = this.#batch(op);
-    for (const { set, specs } of groups) {
-      for (let i = 0; i < specs.length; i += MAX_ELEMS_PER_MESSAGE) {
+    for (const g of groups) {
+      for (let i = 0; i < g.specs.length; i += MAX_ELEMS_PER_MESSAGE) {
         if (b.w.length > MAX_BATCH_BYTES - 60_000) {
           await this.#commit(op, b);
           b = this.#batch(op);
         }
-        setElems(b, this.layout, kind, set, specs.slice(i, i + MAX_ELEMS_PER_MESSAGE));
+        setElems(
+          b,
+          this.layout,
+          g.kind ?? kind,
+          g.set,
+          g.specs.slice(i, i + MAX_ELEMS_PER_MESSAGE),
+        );
       }
     }
     await this.#commit(op, b);
   }
 
-  /** Adds the entries to banned_ipv4 / banned_ipv6 in one transaction (several past 160 KiB). */
+  /**
+   * Adds the entries to banned_ipv4 / banned_ipv6 in one transaction (several past 160 KiB). In
+   * an interval banned_ipv6, overlapping blocks are folded first (see `_overlap.ts`): the set
+   * is read, narrower elements under a new wider block are deleted in the same transaction.
+   */
   ban(entries: readonly BanEntry[]): Promise<void> {
     return this.#lock.run(async () => {
       const { v4, v6 } = this.#targets("ban", entries);
-      await this.#elements("ban", "add", [
-        { set: this.layout.set4, specs: v4.map(([t, e]) => this.#spec(t, e)) },
-        { set: this.layout.set6, specs: v6.map(([t, e]) => this.#spec(t, e)) },
-      ]);
+      const set4 = { set: this.layout.set4, specs: v4.map(([t, e]) => this.#spec(t, e)) };
+      if (!this.layout.ipv6Interval || v6.length === 0) {
+        const set6 = { set: this.layout.set6, specs: v6.map(([t, e]) => this.#spec(t, e)) };
+        await this.#elements("ban", "add", [set4, set6]);
+        return;
+      }
+      const incoming: Block[] = v6.map(([t, e]) => ({
+        bytes: t.bytes,
+        prefix: t.prefix,
+        timeoutMs: e.timeoutMs,
+        jail: safeComment(e.jail),
+      }));
+      for (let attempt = 0;; attempt++) {
+        const existing = intervalsToBlocks(await this.#dumpSet("ban", this.layout.set6));
+        const plan = planIntervalBans(incoming, existing);
+        const spec = (x: Block): ElemSpec => ({
+          key: x.bytes,
+          end: blockEnd(x.bytes, x.prefix),
+          timeoutMs: x.timeoutMs,
+          comment: x.jail,
+        });
+        try {
+          await this.#elements("ban", "add", [
+            set4,
+            { set: this.layout.set6, kind: "delete", specs: plan.remove.map(spec) },
+            { set: this.layout.set6, specs: plan.add.map(spec) },
+          ]);
+          return;
+        } catch (e) {
+          // An element expired between the read and the commit: read again, once.
+          if (attempt > 0 || !(e instanceof FirewallError) || e.errno !== ENOENT) throw e;
+        }
+      }
     });
   }
 
@@ -388,10 +428,10 @@ function compare(a: Uint8Array, b: Uint8Array): number {
   return 0;
 }
 
-/** Turns interval-set elements (start + INTERVAL_END pairs) back into address/prefix entries. */
-function intervalsToEntries(recs: ElemRecord[]): BanEntry[] {
+/** Turns interval-set elements (start + INTERVAL_END pairs) back into blocks. */
+function intervalsToBlocks(recs: ElemRecord[]): Block[] {
   const sorted = recs.filter((r) => r.key.length === 16).sort((a, b) => compare(a.key, b.key));
-  const out: BanEntry[] = [];
+  const out: Block[] = [];
   for (let i = 0; i < sorted.length; i++) {
     const start = sorted[i]!;
     if (start.intervalEnd) continue;
@@ -406,12 +446,17 @@ function intervalsToEntries(recs: ElemRecord[]): BanEntry[] {
         break;
       }
     }
-    out.push({
-      ip: formatAddr(start.key),
-      prefix,
-      timeoutMs: start.remainingMs,
-      jail: start.comment,
-    });
+    out.push({ bytes: start.key, prefix, timeoutMs: start.remainingMs, jail: start.comment });
   }
   return out;
+}
+
+/** Interval-set elements as ban entries. */
+function intervalsToEntries(recs: ElemRecord[]): BanEntry[] {
+  return intervalsToBlocks(recs).map((b) => ({
+    ip: formatAddr(b.bytes),
+    prefix: b.prefix,
+    timeoutMs: b.timeoutMs,
+    jail: b.jail,
+  }));
 }

@@ -1,0 +1,42 @@
+import assert from "node:assert/strict";
+import { parseIp } from "../net/mod.ts";
+import { FirewallError } from "./backend.ts";
+import { blockEnd, formatAddr, maskAddr, safeComment, toTarget } from "./_addr.ts";
+
+const b = (t: string) => parseIp(t)!.bytes;
+
+Deno.test("blockEnd() is the first address after the block, null at the end of the space", () => {
+  assert.equal(formatAddr(blockEnd(b("2001:db8::"), 64)!), "2001:db8:0:1::");
+  assert.equal(formatAddr(blockEnd(b("2001:db8::5"), 128)!), "2001:db8::6");
+  assert.equal(formatAddr(blockEnd(b("2001:db8::ffff"), 128)!), "2001:db8::1:0");
+  assert.equal(blockEnd(b("ffff:ffff:ffff:ffff:ffff:ffff:ffff:ffff"), 128), null);
+  assert.equal(formatAddr(blockEnd(b("203.0.113.255"), 32)!), "203.0.114.0");
+});
+
+Deno.test("maskAddr() clears the bits after the prefix", () => {
+  assert.equal(formatAddr(maskAddr(b("2001:db8:1:2:3:4:5:6"), 64)), "2001:db8:1:2::");
+  assert.equal(formatAddr(maskAddr(b("2001:db8:1:2:3:4:5:6"), 60)), "2001:db8:1::");
+});
+
+Deno.test("toTarget() accepts canonical targets and refuses what would ban the wrong thing", () => {
+  assert.equal(toTarget("x", "203.0.113.5", 32).key, "203.0.113.5/32");
+  assert.equal(toTarget("x", "2001:DB8::", 64).key, "2001:db8::/64");
+  for (
+    const [ip, p] of [
+      ["203.0.113.0", 24],
+      ["2001:db8::1", 64],
+      ["2001:db8::", 16],
+      ["127.0.0.1", 32],
+      ["::", 128],
+      ["203.0.113.5 ", 32],
+      ["203.0.113.5", 32.5],
+    ] as const
+  ) {
+    assert.throws(() => toTarget("x", ip, p), FirewallError, `${ip}/${p}`);
+  }
+});
+
+Deno.test("safeComment() keeps jail names to a safe alphabet and length", () => {
+  assert.equal(safeComment('ss"hd; drop'), "ss_hd__drop");
+  assert.equal(safeComment("x".repeat(100)).length, 64);
+});
