@@ -1,0 +1,68 @@
+/**
+ * Messages between the daemon's main thread and its parser Worker. Plain records only: the
+ * Worker sends `{ jail, ip, time }` failures (struct of arrays) and never anything it was not
+ * asked for; the main thread sends configuration and acknowledgements.
+ * @module
+ */
+import type { UserFilterConfig } from "../config/types.ts";
+import type { SourcePosition } from "../sources/mod.ts";
+
+/** One jail as the Worker needs it. */
+export interface WorkerJail {
+  /** Index into `config.jails`. */
+  readonly index: number;
+  readonly filter: string;
+  readonly mode: string;
+  readonly logpath: readonly string[];
+  readonly readFrom: "end" | "start";
+}
+
+/** main → Worker: start parsing. */
+export interface StartMessage {
+  readonly type: "start";
+  readonly jails: readonly WorkerJail[];
+  readonly userFilters: readonly UserFilterConfig[];
+  readonly lineMaxBytes: number;
+  readonly saved: readonly SourcePosition[];
+}
+
+/** main → Worker: a batch was applied (back-pressure credit), or stop now. */
+export type ControlMessage = { readonly type: "ack" } | { readonly type: "stop" };
+
+/** Worker → main: the failures one source batch produced, and the position after it. */
+export interface BatchMessage {
+  readonly type: "batch";
+  /** Jail index per failure. */
+  readonly jails: number[];
+  /** Canonical address per failure. */
+  readonly ips: string[];
+  /** Failure time (ms since epoch) per failure; NaN when the line had none. */
+  readonly times: Float64Array;
+  /** `path:offset` of the triggering line per failure. */
+  readonly origins: string[];
+  /** Lines seen per jail index in this batch (`[jailIndex, count]` pairs). */
+  readonly lines: [number, number][];
+  /** Every position of the source after this batch (see `LineBatch.positions`). */
+  readonly positions: readonly SourcePosition[];
+  /** When the Worker posted the batch (ms since epoch), for the ban latency figure. */
+  readonly sentAt: number;
+}
+
+/** Worker → main: the Worker is watching its files (appends from now on are seen). */
+export interface ReadyMessage {
+  readonly type: "ready";
+  readonly readPaths: string[];
+}
+
+/** Worker → main: lines dropped over the cap, warnings, fatal errors, final positions. */
+export type NoticeMessage =
+  | { readonly type: "dropped"; readonly reason: string; readonly count: number }
+  | { readonly type: "warning"; readonly message: string }
+  | { readonly type: "fatal"; readonly message: string }
+  | { readonly type: "stopped"; readonly positions: SourcePosition[] };
+
+/** Everything the Worker sends. */
+export type WorkerMessage = BatchMessage | ReadyMessage | NoticeMessage;
+
+/** Batches in flight before the Worker waits for an acknowledgement. */
+export const MAX_UNACKED_BATCHES = 4;

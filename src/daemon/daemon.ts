@@ -1,0 +1,249 @@
+/**
+ * The daemon's lifecycle, in order: load and validate the config (nothing else happens before
+ * it is known good) → logger → state file → firewall backend (fail-closed) → tracker, restored
+ * from the state and reconciled with the backend → control socket, metrics → parser Worker →
+ * run until SIGTERM/SIGINT (SIGHUP reloads) → tear down in reverse order, saving the state last.
+ * @module
+ */
+import { type Config, ConfigError, loadConfig } from "../config/mod.ts";
+import { type FirewallBackend, selectBackend } from "../firewall/mod.ts";
+import { LineSink, Logger } from "../log/mod.ts";
+import {
+  ControlError,
+  notifyReady,
+  notifyReloading,
+  notifyStopping,
+  startIpcServer,
+} from "../ipc/mod.ts";
+import { fileSourceReadPaths, type SourcePosition } from "../sources/mod.ts";
+import { SystemClock, Tracker, trackerCapacityFor } from "../tracker/mod.ts";
+import { Engine } from "./engine.ts";
+import type { StartMessage, WorkerJail, WorkerMessage } from "./_protocol.ts";
+
+/** What the runtime itself needs (a Deno process with one Worker), measured: see DESIGN.md. */
+export const RUNTIME_BASELINE_MB = 56;
+/** Interval of the ban expiry check. */
+export const EXPIRY_TICK_MS = 250;
+/** Version reported by `status`, `version`. */
+export const VERSION = "0.1.0";
+
+/** Options of {@link runDaemon}. */
+export interface DaemonOptions {
+  readonly configPath: string;
+}
+
+/** Runs until a stop signal; returns the process exit code. */
+export async function runDaemon(opts: DaemonOptions): Promise<number> {
+  const boot = new Logger("info", [new LineSink()]);
+  let config: Config;
+  try {
+    config = await loadConfig(opts.configPath);
+  } catch (e) {
+    if (e instanceof ConfigError) {
+      console.error(e.toString());
+      boot.error("invalid configuration; nothing was started");
+      return 1;
+    }
+    throw e;
+  }
+  const logger = new Logger(config.global.logLevel, [new LineSink()]);
+  const clock = new SystemClock();
+
+  let backend: FirewallBackend;
+  let degraded = false;
+  try {
+    const sel = await selectBackend({
+      choice: config.global.firewall,
+      onNoBackend: config.global.onNoBackend,
+      ipv6Interval: config.jails.some((j) => j.ipv6Prefix < 128),
+      logger,
+    });
+    backend = sel.backend;
+    degraded = sel.degraded;
+  } catch (e) {
+    logger.error("no firewall backend works; refusing to run without one (fail-closed)", {
+      error: e instanceof Error ? e.message : String(e),
+    });
+    return 1;
+  }
+
+  const budgetMb = Math.max(1, config.global.memoryCeilingMb - RUNTIME_BASELINE_MB);
+  const tracker = new Tracker({
+    jails: config.jails,
+    capacity: trackerCapacityFor(budgetMb * 1024 * 1024),
+    eviction: config.global.eviction,
+    clock,
+    onDropBurst: (b) =>
+      logger.warn("tracker full: new addresses dropped", {
+        dropped: b.dropped,
+        total: b.totalDropped,
+      }),
+  });
+
+  let worker: Worker | null = null;
+  const engine: Engine = new Engine({
+    config,
+    tracker,
+    backend,
+    degraded,
+    clock,
+    logger,
+    version: VERSION,
+    audit: (ev) =>
+      logger.info(ev.event === "ban" ? "ban" : "unban", {
+        event: ev.event,
+        ip: ev.ip,
+        prefix: ev.prefix,
+        jail: ev.jail,
+        duration_s: ev.durationMs === null ? null : ev.durationMs / 1000,
+        reason: ev.reason,
+        origin: ev.origin,
+      }),
+    changed: () => {},
+    memoryBytes: () => Deno.memoryUsage().rss,
+    reloadConfig: async () => {
+      try {
+        return await loadConfig(opts.configPath);
+      } catch (e) {
+        throw new ControlError("invalid_config", e instanceof Error ? e.message : String(e));
+      }
+    },
+    onReloaded: async (next) => {
+      await stopWorker();
+      worker = spawnWorker(next, engine.positions());
+    },
+  });
+
+  // ---- parser Worker ----
+  let stopping = false;
+  let workerStopped: ((positions: SourcePosition[]) => void) | null = null;
+  let fatal: ((message: string) => void) | null = null;
+  const fatalSeen = new Promise<string>((r) => fatal = r);
+  let firstReady: (() => void) | null = null;
+  const workerReady = new Promise<void>((r) => firstReady = r);
+
+  function spawnWorker(cfg: Config, saved: SourcePosition[]): Worker | null {
+    const jails: WorkerJail[] = cfg.jails.flatMap((j, index) =>
+      j.enabled && j.source === "file"
+        ? [{ index, filter: j.filter, mode: j.mode, logpath: j.logpath, readFrom: j.readFrom }]
+        : []
+    );
+    if (jails.length === 0) {
+      firstReady?.();
+      return null;
+    }
+    const readPaths = fileSourceReadPaths(jails.flatMap((j) => j.logpath));
+    const w = new Worker(new URL("./parser_worker.ts", import.meta.url), {
+      type: "module",
+      deno: {
+        permissions: {
+          read: readPaths,
+          write: false,
+          net: false,
+          ffi: false,
+          run: false,
+          env: false,
+          sys: false,
+          import: false,
+        },
+      },
+    });
+    w.onmessage = (e: MessageEvent<WorkerMessage>) => {
+      const msg = e.data;
+      switch (msg.type) {
+        case "batch":
+          engine.applyBatch(msg, msg.sentAt).catch(() => {}).finally(() =>
+            w.postMessage({ type: "ack" })
+          );
+          break;
+        case "ready":
+          logger.debug("parser worker watching", { paths: msg.readPaths });
+          firstReady?.();
+          break;
+        case "dropped":
+          logger.warn("lines dropped", { reason: msg.reason, count: msg.count });
+          break;
+        case "warning":
+          logger.warn(msg.message);
+          break;
+        case "fatal":
+          fatal?.(msg.message);
+          break;
+        case "stopped":
+          engine.seedPositions(msg.positions);
+          workerStopped?.(msg.positions);
+          break;
+      }
+    };
+    w.onerror = (e) => {
+      e.preventDefault();
+      fatal?.(`parser worker failed: ${e.message}`);
+    };
+    const start: StartMessage = {
+      type: "start",
+      jails,
+      userFilters: cfg.filters,
+      lineMaxBytes: cfg.global.lineMaxBytes,
+      saved,
+    };
+    w.postMessage(start);
+    return w;
+  }
+
+  async function stopWorker(): Promise<void> {
+    const w = worker;
+    if (w === null) return;
+    worker = null;
+    const stopped = new Promise<unknown>((r) => workerStopped = r);
+    w.postMessage({ type: "stop" });
+    await Promise.race([stopped, new Promise((r) => setTimeout(r, 2000))]);
+    w.terminate();
+  }
+
+  // ---- start ----
+  const ipc = await startIpcServer({
+    path: config.global.socketPath,
+    controller: engine,
+    version: VERSION,
+    logger,
+  });
+  worker = spawnWorker(config, []);
+  await Promise.race([workerReady, fatalSeen]);
+  const expiry = setInterval(() => engine.expireDue().catch(() => {}), EXPIRY_TICK_MS);
+
+  // ---- run until a signal or a fatal error ----
+  const stop = new Promise<string>((resolve) => {
+    for (const sig of ["SIGTERM", "SIGINT"] as const) {
+      Deno.addSignalListener(sig, () => resolve(sig));
+    }
+  });
+  const onHup = () => {
+    notifyReloading();
+    engine.reload().then(
+      () => notifyReady(),
+      (e) => {
+        logger.error("reload refused; the running configuration is unchanged", {
+          error: e instanceof Error ? e.message : String(e),
+        });
+        notifyReady();
+      },
+    );
+  };
+  Deno.addSignalListener("SIGHUP", onHup);
+  logger.info("ready", { backend: backend.name, degraded, jails: config.jails.map((j) => j.name) });
+  notifyReady();
+  const why = await Promise.race([stop, fatalSeen.then((m) => `fatal: ${m}`)]);
+  stopping = true;
+
+  // ---- tear down in reverse order ----
+  notifyStopping();
+  logger.info("stopping", { reason: why });
+  Deno.removeSignalListener("SIGHUP", onHup);
+  clearInterval(expiry);
+  await stopWorker();
+  await ipc.close();
+  await engine.settle();
+  await backend.close();
+  logger.info("stopped");
+  return why.startsWith("fatal") && stopping ? 1 : 0;
+}

@@ -1,0 +1,402 @@
+/**
+ * The daemon's core, between the parser Worker and the outside world. It owns no OS resource
+ * itself: tracker, firewall backend, audit sink and clock are given, so it is tested in process
+ * with fakes.
+ *
+ * Stages, in order: a batch of failures arrives → each goes through the tracker (ignoreip,
+ * counting, eviction) → bans are applied to the backend in one call → each ban is audited and
+ * counted → the sources' position after the batch is recorded (the state file saves both
+ * together). A timer calls `expireDue()`; the control plane calls the `Controller` methods.
+ * @module
+ */
+import type { Config, JailConfig } from "../config/mod.ts";
+import type { BanEntry, FirewallBackend } from "../firewall/mod.ts";
+import type { Logger } from "../log/mod.ts";
+import { parseIp } from "../net/mod.ts";
+import type { BanDecision, Clock, Tracker } from "../tracker/mod.ts";
+import {
+  type BanInfo,
+  type BanReply,
+  ControlError,
+  type Controller,
+  type JailsReply,
+  type JailStatusReply,
+  type ListReply,
+  type ReloadReply,
+  type StatusReply,
+  type UnbanReply,
+} from "../ipc/mod.ts";
+import type { BatchMessage } from "./_protocol.ts";
+import type { SourcePosition } from "../sources/mod.ts";
+import { positionKey } from "../sources/mod.ts";
+
+/** One ban or unban for the audit trail. */
+export interface AuditEvent {
+  readonly event: "ban" | "unban";
+  readonly ip: string;
+  readonly prefix: number;
+  readonly jail: string;
+  readonly durationMs: number | null;
+  readonly reason: string;
+  /** `path:offset` of the triggering line, a journal cursor, or `client`/`expiry`. */
+  readonly origin: string;
+}
+
+/** Where ban and unban events are recorded (journald/stderr records and the audit log). */
+export type AuditSink = (event: AuditEvent) => void;
+
+/** Per-jail counters kept by the engine (the tracker keeps the rest). */
+export interface JailCounters {
+  lines: number;
+  matched: number;
+}
+
+/** Options of {@link Engine}. */
+export interface EngineOptions {
+  readonly config: Config;
+  readonly tracker: Tracker;
+  readonly backend: FirewallBackend;
+  readonly degraded: boolean;
+  readonly clock: Clock;
+  readonly logger: Logger;
+  readonly audit: AuditSink;
+  /** Called after every change the state file must carry (bans, failures, positions). */
+  readonly changed: () => void;
+  /** Validates and returns a new config for `reload` (throws ControlError invalid_config). */
+  readonly reloadConfig: () => Promise<Config>;
+  /** Applies a validated new config outside the engine (Worker respawn); called after the engine's part. */
+  readonly onReloaded?: (config: Config) => Promise<void>;
+  /** Ban latency observer (seconds), for the metrics histogram. */
+  readonly observeLatency?: (seconds: number) => void;
+  /** Process memory in bytes (status). */
+  readonly memoryBytes?: () => number;
+  readonly version: string;
+}
+
+/** The running daemon's decisions and its answers to the control plane. */
+export class Engine implements Controller {
+  #o: EngineOptions;
+  #config: Config;
+  #started: number;
+  #counters: JailCounters[];
+  #positions = new Map<string, SourcePosition>();
+  #queue: Promise<void> = Promise.resolve();
+  /** Bans and unbans the kernel refused (logged; kept in the tracker). */
+  firewallErrors = 0;
+  unbansTotal = 0;
+
+  constructor(options: EngineOptions) {
+    this.#o = options;
+    this.#config = options.config;
+    this.#started = options.clock.now();
+    this.#counters = options.config.jails.map(() => ({ lines: 0, matched: 0 }));
+  }
+
+  /** The config in force. */
+  get config(): Config {
+    return this.#config;
+  }
+
+  /** Per-jail line counters, in config order. */
+  get counters(): readonly JailCounters[] {
+    return this.#counters;
+  }
+
+  /** Positions of the batches applied so far (for the state file). */
+  positions(): SourcePosition[] {
+    return [...this.#positions.values()];
+  }
+
+  /** Seeds positions loaded from the state file (so they survive the next save). */
+  seedPositions(positions: readonly SourcePosition[]): void {
+    for (const p of positions) this.#positions.set(positionKey(p), p);
+  }
+
+  /** Applies one Worker batch; resolves when its bans reached the backend. */
+  applyBatch(batch: BatchMessage, receivedAt: number): Promise<void> {
+    for (const [j, n] of batch.lines) {
+      const c = this.#counters[j];
+      if (c) c.lines += n;
+    }
+    const bans: BanDecision[] = [];
+    const origins: string[] = [];
+    for (let i = 0; i < batch.ips.length; i++) {
+      const j = batch.jails[i]!;
+      const c = this.#counters[j];
+      if (c) c.matched++;
+      const t = batch.times[i]!;
+      const out = this.#o.tracker.record(j, batch.ips[i]!, Number.isNaN(t) ? null : t);
+      if (out.kind === "ban") {
+        for (const b of out.bans) {
+          bans.push(b);
+          origins.push(b.cause === "recidive" ? `jail:${batch.origins[i]}` : batch.origins[i]!);
+        }
+      }
+    }
+    for (const p of batch.positions) this.#positions.set(positionKey(p), p);
+    this.#o.changed();
+    if (bans.length === 0) return Promise.resolve();
+    return this.#apply(bans, origins, receivedAt);
+  }
+
+  /** Lifts bans whose time has come. */
+  expireDue(): Promise<void> {
+    const due = this.#o.tracker.expire(this.#o.clock.now());
+    if (due.length === 0) return Promise.resolve();
+    this.#o.changed();
+    return this.#lift(due, "expired", "expiry");
+  }
+
+  /** Re-adds restored bans to the backend (start-up reconciliation). */
+  restore(bans: readonly BanDecision[]): Promise<void> {
+    if (bans.length === 0) return Promise.resolve();
+    return this.#enqueue(async () => {
+      await this.#o.backend.ban(bans.map((b) => this.#entry(b)));
+      this.#o.logger.info("restored bans", { count: bans.length });
+    });
+  }
+
+  /** Waits until every queued firewall operation has finished. */
+  settle(): Promise<void> {
+    return this.#queue;
+  }
+
+  // ---- Controller ----
+
+  status(): Promise<StatusReply> {
+    const s = this.#o.tracker.stats();
+    return Promise.resolve({
+      version: this.#o.version,
+      uptime_s: Math.floor((this.#o.clock.now() - this.#started) / 1000),
+      backend: this.#o.backend.name,
+      degraded: this.#o.degraded,
+      memory_bytes: this.#o.memoryBytes?.() ?? 0,
+      tracked: s.tracked,
+      active_bans: s.activeBans,
+      jails: this.#config.jails.map((j) => j.name),
+    });
+  }
+
+  statusJail(jail: string): Promise<JailStatusReply> {
+    const index = this.#jailIndex(jail);
+    const j = this.#config.jails[index]!;
+    const s = this.#o.tracker.stats().jails[index]!;
+    const c = this.#counters[index]!;
+    return Promise.resolve({
+      jail: j.name,
+      filter: j.filter,
+      sources: j.source === "file"
+        ? [...j.logpath]
+        : j.source === "journald"
+        ? [...j.journalMatch]
+        : ["bans"],
+      lines_total: c.lines,
+      failures_total: s.failuresTotal,
+      currently_failed: s.currentlyFailed,
+      bans_total: s.bansTotal,
+      active_bans: s.activeBans,
+    });
+  }
+
+  jails(): Promise<JailsReply> {
+    const stats = this.#o.tracker.stats().jails;
+    return Promise.resolve({
+      jails: this.#config.jails.map((j, i) => ({
+        name: j.name,
+        enabled: j.enabled,
+        filter: j.filter,
+        maxretry: j.maxretry,
+        findtime_s: j.findtimeMs / 1000,
+        bantime_s: j.bantimeMs === null ? null : j.bantimeMs / 1000,
+        active_bans: stats[i]?.activeBans ?? 0,
+      })),
+    });
+  }
+
+  list(jail?: string): Promise<ListReply> {
+    const only = jail === undefined ? undefined : this.#config.jails[this.#jailIndex(jail)]!.name;
+    const now = this.#o.clock.now();
+    const bans: BanInfo[] = this.#o.tracker.activeBans()
+      .filter((b) => only === undefined || b.jail === only)
+      .sort((a, b) => a.bannedAt - b.bannedAt)
+      .map((b) => ({
+        ip: b.ip,
+        jail: b.jail,
+        banned_at: new Date(b.bannedAt).toISOString(),
+        expires_at: b.expiresAt === null ? null : new Date(b.expiresAt).toISOString(),
+        remaining_s: b.expiresAt === null
+          ? null
+          : Math.max(0, Math.ceil((b.expiresAt - now) / 1000)),
+        ban_count: b.banCount,
+        prefix: b.prefix,
+      }));
+    return Promise.resolve({ bans });
+  }
+
+  async ban(ip: string, jail: string, durationS?: number | null): Promise<BanReply> {
+    const index = this.#jailIndex(jail);
+    const parsed = parseIp(ip);
+    if (parsed === null) {
+      throw new ControlError("bad_request", `expected an IPv4 or IPv6 address, found "${ip}"`);
+    }
+    const durationMs = durationS === undefined
+      ? undefined
+      : durationS === null
+      ? null
+      : durationS * 1000;
+    const out = this.#o.tracker.ban(ip, index, durationMs);
+    if (out.kind === "ignored") {
+      throw new ControlError(
+        "bad_request",
+        `${ip} is not bannable in jail ${jail} (${out.reason})`,
+      );
+    }
+    if (out.kind === "dropped") {
+      throw new ControlError("internal", "the tracker table is full (deny-new)");
+    }
+    if (out.kind === "ban") {
+      this.#o.changed();
+      await this.#apply(out.bans, out.bans.map(() => "client"), this.#o.clock.now(), false);
+      const first = out.bans[0]!;
+      return {
+        ip: first.ip,
+        jail: first.jail,
+        duration_s: first.durationMs === null ? null : first.durationMs / 1000,
+      };
+    }
+    const active = this.#o.tracker.activeBans().find((b) =>
+      b.jail === this.#config.jails[index]!.name && b.ip === ip
+    );
+    return {
+      ip,
+      jail,
+      duration_s: active?.durationMs === null || active === undefined
+        ? null
+        : active.durationMs / 1000,
+    };
+  }
+
+  async unban(ip: string, jail?: string): Promise<UnbanReply> {
+    const index = jail === undefined ? undefined : this.#jailIndex(jail);
+    if (parseIp(ip) === null) {
+      throw new ControlError("bad_request", `expected an IPv4 or IPv6 address, found "${ip}"`);
+    }
+    const lifted = this.#o.tracker.unban(ip, index);
+    if (lifted.length === 0) {
+      throw new ControlError(
+        "not_found",
+        `${ip} is not banned${jail === undefined ? "" : ` in jail ${jail}`}`,
+      );
+    }
+    this.#o.changed();
+    await this.#lift(lifted, "unbanned by client", "client");
+    return { unbanned: lifted.map((b) => ({ ip: b.ip, jail: b.jail })) };
+  }
+
+  async unbanAll(): Promise<UnbanReply> {
+    const lifted = this.#o.tracker.unbanAll();
+    if (lifted.length > 0) this.#o.changed();
+    await this.#lift(lifted, "unbanned by client (all)", "client");
+    return { unbanned: lifted.map((b) => ({ ip: b.ip, jail: b.jail })) };
+  }
+
+  async reload(): Promise<ReloadReply> {
+    const next = await this.#o.reloadConfig();
+    const lifted = this.#o.tracker.reconfigure(next.jails);
+    const old = this.#config;
+    this.#config = next;
+    this.#counters = next.jails.map((j) =>
+      this.#counters[old.jails.findIndex((o) => o.name === j.name)] ?? { lines: 0, matched: 0 }
+    );
+    if (lifted.length > 0) await this.#lift(lifted, "jail removed by reload", "reload");
+    this.#o.changed();
+    await this.#o.onReloaded?.(next);
+    this.#o.logger.info("configuration reloaded", { jails: next.jails.map((j) => j.name) });
+    return { reloaded: true, jails: next.jails.map((j) => j.name) };
+  }
+
+  // ---- internals ----
+
+  #jailIndex(name: string): number {
+    const i = this.#config.jails.findIndex((j: JailConfig) => j.name === name);
+    if (i < 0) throw new ControlError("not_found", `no jail named "${name}"`);
+    return i;
+  }
+
+  #entry(b: BanDecision): BanEntry {
+    return {
+      ip: b.ip,
+      prefix: b.prefix,
+      jail: b.jail,
+      timeoutMs: b.expiresAt === null ? null : Math.max(1000, b.expiresAt - this.#o.clock.now()),
+    };
+  }
+
+  #apply(
+    bans: readonly BanDecision[],
+    origins: readonly string[],
+    receivedAt: number,
+    measure = true,
+  ): Promise<void> {
+    return this.#enqueue(async () => {
+      try {
+        await this.#o.backend.ban(bans.map((b) => this.#entry(b)));
+      } catch (e) {
+        this.firewallErrors++;
+        this.#o.logger.error("firewall refused bans", {
+          error: e instanceof Error ? e.message : String(e),
+          count: bans.length,
+        });
+        throw e;
+      }
+      const done = this.#o.clock.now();
+      bans.forEach((b, i) => {
+        if (measure) this.#o.observeLatency?.(Math.max(0, done - receivedAt) / 1000);
+        this.#o.audit({
+          event: "ban",
+          ip: b.ip,
+          prefix: b.prefix,
+          jail: b.jail,
+          durationMs: b.durationMs,
+          reason: b.cause === "failures"
+            ? `${this.#config.jails[b.jailIndex]?.maxretry ?? "?"} failures`
+            : b.cause,
+          origin: origins[i] ?? "",
+        });
+      });
+    });
+  }
+
+  #lift(bans: readonly BanDecision[], reason: string, origin: string): Promise<void> {
+    return this.#enqueue(async () => {
+      try {
+        await this.#o.backend.unban(bans.map((b) => this.#entry(b)));
+      } catch (e) {
+        this.firewallErrors++;
+        this.#o.logger.error("firewall refused unbans", {
+          error: e instanceof Error ? e.message : String(e),
+        });
+        throw e;
+      }
+      this.unbansTotal += bans.length;
+      for (const b of bans) {
+        this.#o.audit({
+          event: "unban",
+          ip: b.ip,
+          prefix: b.prefix,
+          jail: b.jail,
+          durationMs: null,
+          reason,
+          origin,
+        });
+      }
+    });
+  }
+
+  /** Runs firewall operations one at a time, in order; a failure does not block later ones. */
+  #enqueue(op: () => Promise<void>): Promise<void> {
+    const run = this.#queue.then(op);
+    this.#queue = run.catch(() => {});
+    return run;
+  }
+}

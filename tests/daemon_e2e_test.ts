@@ -1,0 +1,103 @@
+/**
+ * End-to-end: the real daemon (log-only backend) tails a file, and a generated attack log is
+ * appended to it. Bans must match the generator's ground truth exactly.
+ */
+import { deepEqual, equal, ok } from "node:assert/strict";
+import { join } from "node:path";
+import { appendSlowly, generateLog, makeConfig, privateGlobal, startDaemon } from "./_daemon.ts";
+
+function sshdJail(dir: string, extra = ""): string {
+  return `[jails.sshd]
+filter = "sshd"
+logpath = "${join(dir, "auth.log")}"
+maxretry = 5
+findtime = "10m"
+bantime = "10m"
+${extra}`;
+}
+
+for (const service of ["sshd", "nginx", "postfix", "dovecot"] as const) {
+  Deno.test(`daemon bans every mustBan and no neverBan address of a generated ${service} log appended to a watched file`, async () => {
+    const filter = service === "nginx" ? "nginx-http-auth" : service;
+    const { dir, config } = await makeConfig((d) =>
+      `${privateGlobal(d)}
+[jails.${service}]
+filter = "${filter}"
+logpath = "${join(d, "watched.log")}"
+maxretry = 5
+findtime = "10m"
+bantime = "10m"
+`
+    );
+    await Deno.writeTextFile(
+      join(dir, "watched.log"),
+      "old line before start from 203.0.113.9 port 1\n",
+    );
+    const daemon = await startDaemon(dir, config);
+    try {
+      const { path, truth } = await generateLog({ service, lines: 3000, seed: 11, dir });
+      ok(truth.mustBan.length > 0 && truth.neverBan.length > 0);
+      await appendSlowly(join(dir, "watched.log"), await Deno.readTextFile(path));
+      const banned = () =>
+        new Set(daemon.out.filter((r) => r["event"] === "ban").map((r) => r["ip"] as string));
+      const deadline = Date.now() + 20_000;
+      while (truth.mustBan.some((ip) => !banned().has(ip)) && Date.now() < deadline) {
+        await new Promise((r) => setTimeout(r, 100));
+      }
+      await new Promise((r) => setTimeout(r, 300));
+      deepEqual(
+        truth.mustBan.filter((ip) => !banned().has(ip)),
+        [],
+        "every mustBan address is banned",
+      );
+      deepEqual(
+        truth.neverBan.filter((ip) => banned().has(ip)),
+        [],
+        "no neverBan address is banned",
+      );
+      equal(banned().size, truth.mustBan.length, "nothing else is banned");
+    } finally {
+      equal(await daemon.stop(), 0, "SIGTERM stops the daemon cleanly");
+      await Deno.remove(dir, { recursive: true });
+    }
+  });
+}
+
+Deno.test("daemon refuses an invalid config with its position and starts nothing", async () => {
+  const { dir, config } = await makeConfig((d) =>
+    `${privateGlobal(d)}\n${sshdJail(d, "bantme = 5\n")}`
+  );
+  try {
+    const r = await new Deno.Command(Deno.execPath(), {
+      args: ["run", "-q", "-P=daemon", "mod.ts", "daemon", "--config", config],
+      cwd: join(import.meta.dirname!, ".."),
+      stdout: "piped",
+      stderr: "piped",
+    }).output();
+    equal(r.code, 1);
+    const err = new TextDecoder().decode(r.stderr);
+    ok(err.includes(`${config}:`), err);
+    ok(/bantme/.test(err), err);
+    let socketExists = true;
+    try {
+      await Deno.stat(join(dir, "fail2zig.sock"));
+    } catch {
+      socketExists = false;
+    }
+    equal(socketExists, false, "no socket was created");
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test("daemon stops cleanly on SIGINT", async () => {
+  const { dir, config } = await makeConfig((d) => `${privateGlobal(d)}\n${sshdJail(d)}`);
+  await Deno.writeTextFile(join(dir, "auth.log"), "");
+  const daemon = await startDaemon(dir, config);
+  try {
+    equal(await daemon.stop("SIGINT"), 0);
+    ok(daemon.err.some((r) => r["msg"] === "stopped"));
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
