@@ -39,6 +39,11 @@ export interface Located {
 export interface Duplicate {
   readonly offset: number;
   readonly message: string;
+  /**
+   * For a duplicate `key = value` statement: its text span `[start, end)`, which can be blanked
+   * out to check the rest of the file. Absent for duplicate tables.
+   */
+  span?: readonly [number, number];
 }
 
 /** Path segment: a key, or an array index. */
@@ -267,8 +272,12 @@ export function locate(text: string): Layout {
         return `a value defined at ${at(d.offset)}`;
     }
   }
-  function conflict(offset: number, message: string): Segment[] {
-    duplicates.push({ offset, message });
+  /**
+   * Records a duplicate; `exact`: the same key assigned twice (dropping the second loses
+   * nothing). Its span is completed (or dropped) by the statement loop.
+   */
+  function conflict(offset: number, message: string, exact = false): Segment[] {
+    duplicates.push(exact ? { offset, message, span: [offset, offset] } : { offset, message });
     conflicts++;
     return [`\u0000conflict${conflicts}`];
   }
@@ -333,7 +342,7 @@ export function locate(text: string): Layout {
         const what = d.state === "value" || d.state === "inline"
           ? `first defined at ${at(d.offset)}`
           : `already ${describe(d)}`;
-        conflict(offset, `duplicate key ${name} (${what})`);
+        conflict(offset, `duplicate key ${name} (${what})`, true);
         return null;
       } else defined.set(key, { state: "value", offset, count: 0 });
     }
@@ -443,9 +452,17 @@ export function locate(text: string): Layout {
         if (text[i] === "=") {
           i++;
           skipWs();
+          const count = duplicates.length;
           const full = define(table, parts);
           const path = full ?? [`\u0000conflict${conflicts}`];
-          value(path, parts.offsets[parts.offsets.length - 1]!, full !== null);
+          const ok = value(path, parts.offsets[parts.offsets.length - 1]!, full !== null);
+          // Blank-able only when the statement itself repeats a key and was fully understood.
+          for (let k = count; k < duplicates.length; k++) {
+            const dup = duplicates[k]!;
+            if (dup.span !== undefined && full === null && ok && duplicates.length === count + 1) {
+              dup.span = [parts.offsets[0]!, i];
+            } else delete dup.span;
+          }
         }
       }
     }

@@ -2,7 +2,7 @@
 import { parse, TomlError } from "smol-toml";
 import type { Config } from "./types.ts";
 import { ConfigError, type ConfigIssue } from "./errors.ts";
-import { locate } from "./_locate.ts";
+import { type Layout, locate } from "./_locate.ts";
 import { validate } from "./_validate.ts";
 
 /**
@@ -19,11 +19,12 @@ export function parseConfig(text: string, path: string): Config {
     if (!(e instanceof TomlError)) throw e;
     const detail = (e.message.split("\n")[0] ?? "").replace(/^Invalid TOML document: /, "");
     if (layout.duplicates.length > 0 && /redefine|already defined/.test(detail)) {
-      throw new ConfigError(layout.duplicates.map((d): ConfigIssue => ({
+      const issues = layout.duplicates.map((d): ConfigIssue => ({
         path,
         ...layout.position(d.offset),
         message: d.message,
-      })));
+      }));
+      throw new ConfigError([...issues, ...checkWithoutDuplicates(text, path, layout)]);
     }
     throw new ConfigError([{
       path,
@@ -35,6 +36,27 @@ export function parseConfig(text: string, path: string): Config {
   const { config, issues } = validate(doc, path, layout);
   if (issues.length > 0) throw new ConfigError(issues);
   return deepFreeze(config);
+}
+
+/**
+ * When every duplicate is a `key = value` statement, blanks them out (the first occurrence wins,
+ * line and column numbers are kept) and returns the schema problems of the rest, so that one
+ * duplicate does not hide the other mistakes. Returns nothing for duplicate tables.
+ */
+function checkWithoutDuplicates(text: string, path: string, layout: Layout): ConfigIssue[] {
+  if (!layout.duplicates.every((d) => d.span !== undefined)) return [];
+  let patched = text;
+  for (const d of layout.duplicates) {
+    const [start, end] = d.span!;
+    patched = patched.slice(0, start) + patched.slice(start, end).replace(/[^\n]/g, " ") +
+      patched.slice(end);
+  }
+  try {
+    return validate(parse(patched) as Record<string, unknown>, path, layout).issues;
+  } catch (e) {
+    if (e instanceof TomlError) return [];
+    throw e;
+  }
 }
 
 /** smol-toml counts columns in UTF-16 units; messages count characters. */

@@ -439,6 +439,14 @@ logpath = "/var/log/app.log"
     '[filters.x]\npatterns = ["<HOST> <*><*> x"]\n',
     ["2:24: filters.x.patterns[0]: expected text or a token between two <*>, found <*><*>"],
   ],
+  [
+    "a duplicate key together with other mistakes (all reported)",
+    '[global]\nlog_level = "info"\nlog_level = [\n  "debug",\n]\nfirewall = "nft"\n',
+    [
+      "3:1: duplicate key global.log_level (first defined at 2:1)",
+      '6:12: global.firewall: expected one of "auto", "nftables", "iptables", "ipset", "log-only", found string "nft"',
+    ],
+  ],
 ];
 
 for (const [what, text, expected] of MALFORMED) {
