@@ -300,3 +300,55 @@ export function monotonicUsec(): bigint {
   }
   return ts[0]! * 1_000_000n + ts[1]! / 1000n;
 }
+
+/** A bound `AF_UNIX` datagram socket that receives (journald and `sd_notify` stand-ins in tests). */
+export interface DatagramListener {
+  /** The bound path (`@name` for the abstract namespace). */
+  readonly path: string;
+  /** The next datagram, or null after `timeoutMs` without one. Waits on a helper thread. */
+  receive(timeoutMs: number): Promise<Uint8Array | null>;
+  /** Closes the socket and removes its file. */
+  close(): void;
+}
+
+/** Largest datagram `DatagramListener.receive` returns whole. */
+const MAX_DATAGRAM = 512 * 1024;
+
+/** Binds a datagram socket at `path` (a file path, or `@name` in the abstract namespace). */
+export function bindDatagramListener(path: string): DatagramListener {
+  const fd = unixSocket("dgram");
+  try {
+    bindUnix(fd, path);
+  } catch (e) {
+    closeFd(fd);
+    throw e;
+  }
+  const buf = new Uint8Array(MAX_DATAGRAM);
+  let closed = false;
+  return {
+    path,
+    async receive(timeoutMs: number): Promise<Uint8Array | null> {
+      const deadline = Date.now() + timeoutMs;
+      while (!closed) {
+        const n = recvSome(fd, buf);
+        if (n !== null) return buf.slice(0, n);
+        const left = deadline - Date.now();
+        if (left <= 0) return null;
+        await pollFd(fd, Poll.IN, Math.min(left, 1000));
+      }
+      return null;
+    },
+    close(): void {
+      if (closed) return;
+      closed = true;
+      closeFd(fd);
+      if (!path.startsWith("@")) {
+        try {
+          Deno.removeSync(path);
+        } catch {
+          // gone already
+        }
+      }
+    },
+  };
+}

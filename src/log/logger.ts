@@ -7,6 +7,12 @@ import type { LogLevel } from "../config/types.ts";
 
 const RANK: Record<LogLevel, number> = { debug: 0, info: 1, warn: 2, error: 3 };
 
+/**
+ * Fields that carry log content (attacker-controlled text). Below debug level their values are
+ * replaced by `[redacted: N chars]`; at debug they are shown.
+ */
+export const LOG_CONTENT_FIELDS: readonly string[] = ["line"];
+
 /** Fields of a record; values must be JSON-serialisable. */
 export type Fields = Record<string, unknown>;
 
@@ -47,7 +53,26 @@ export class Logger {
   }
   log(level: LogLevel, message: string, fields: Fields = {}): void {
     if (RANK[level] < this.#min) return;
-    for (const s of this.#sinks) s.write(level, message, fields);
+    this.#emit(level, message, fields);
+  }
+  /**
+   * Writes an audit record at info level whatever the threshold (a ban must always be
+   * traceable); log content in it is still redacted below debug.
+   */
+  audit(message: string, fields: Fields = {}): void {
+    this.#emit("info", message, fields);
+  }
+  #emit(level: LogLevel, message: string, fields: Fields): void {
+    let out = fields;
+    if (this.#min > 0) {
+      for (const key of LOG_CONTENT_FIELDS) {
+        const v = out[key];
+        if (v === undefined) continue;
+        if (out === fields) out = { ...fields };
+        out[key] = `[redacted: ${String(v).length} chars]`;
+      }
+    }
+    for (const s of this.#sinks) s.write(level, message, out);
   }
   debug(message: string, fields?: Fields): void {
     this.log("debug", message, fields);

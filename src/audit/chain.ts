@@ -1,0 +1,340 @@
+/**
+ * The hash-chained audit log: one JSON record per line,
+ *   {"seq":N,"ts":…,"event":…,…,"prev":"<hash of record N-1>","hash":"<sha256 of this record>"}
+ * where `hash` is the SHA-256 (hex) of the line's text up to `,"hash"` followed by `}`: the
+ * record exactly as written without its own hash. Record 0 has `prev` = `GENESIS_HASH` (64
+ * zeros). Editing a record breaks its own hash (or, if recomputed, the next record's `prev`);
+ * deleting, inserting or reordering records breaks `prev` or `seq`. Removing records from the end
+ * leaves a valid shorter chain: compare the last `seq`/`hash` with the copies the journal got.
+ * @module
+ */
+import { createHash } from "node:crypto";
+
+/** `prev` of the first record. */
+export const GENESIS_HASH = "0".repeat(64);
+/** Default audit log path (docs/interfaces.md). */
+export const DEFAULT_AUDIT_LOG = "/var/lib/fail2zig/audit.log";
+/** Mode of a new audit log. */
+export const AUDIT_LOG_MODE = 0o600;
+/** Longest line `verifyAuditLog` accepts; longer is reported broken (and no writer makes one). */
+export const MAX_AUDIT_LINE = 64 * 1024;
+/** Longest text field in a record (reason, origin); longer is cut. */
+export const MAX_AUDIT_FIELD = 1024;
+
+const HASH_RE = /^[0-9a-f]{64}$/;
+const HASH_SUFFIX_LEN = ',"hash":"'.length + 64 + '"}'.length;
+
+/** What one audit record says. */
+export interface AuditEvent {
+  /** "ban", "unban", … */
+  event: string;
+  ip?: string;
+  jail?: string;
+  /** Ban length in seconds; null for permanent. */
+  durationS?: number | null;
+  /** Why: "maxretry 5 within 600s", "client request (uid 0)", "expired", … */
+  reason?: string;
+  /** The triggering line: "path:offset" or a journal cursor. */
+  origin?: string;
+}
+
+/** A record as stored (without `prev`/`hash`). */
+export interface AuditBody {
+  seq: number;
+  ts: string;
+  event: string;
+  ip?: string;
+  jail?: string;
+  duration_s?: number | null;
+  reason?: string;
+  origin?: string;
+}
+
+function sha256(text: string): string {
+  return createHash("sha256").update(text, "utf8").digest("hex");
+}
+
+function clip(v: string | undefined): string | undefined {
+  return v === undefined || v.length <= MAX_AUDIT_FIELD ? v : v.slice(0, MAX_AUDIT_FIELD) + "…";
+}
+
+/** Formats record `seq` after `prev`; returns the line (without newline) and its hash. */
+export function formatAuditRecord(
+  event: AuditEvent,
+  chain: { seq: number; prev: string; ts: Date },
+): { line: string; hash: string } {
+  const body: Record<string, unknown> = {
+    seq: chain.seq,
+    ts: chain.ts.toISOString(),
+    event: event.event,
+  };
+  if (event.ip !== undefined) body.ip = event.ip;
+  if (event.jail !== undefined) body.jail = clip(event.jail);
+  if (event.durationS !== undefined) body.duration_s = event.durationS;
+  if (event.reason !== undefined) body.reason = clip(event.reason);
+  if (event.origin !== undefined) body.origin = clip(event.origin);
+  body.prev = chain.prev;
+  const text = JSON.stringify(body);
+  const hash = sha256(text);
+  return { line: `${text.slice(0, -1)},"hash":"${hash}"}`, hash };
+}
+
+/** The position of a chain: the next `seq` and the hash the next record must carry as `prev`. */
+export interface ChainHead {
+  seq: number;
+  prev: string;
+}
+
+/** Result of checking one line against the chain head; the new head when it links. */
+function checkLine(
+  line: string,
+  head: ChainHead,
+): { ok: true; head: ChainHead } | { ok: false; reason: string } {
+  if (line.length > MAX_AUDIT_LINE) {
+    return { ok: false, reason: `record longer than ${MAX_AUDIT_LINE} bytes` };
+  }
+  let rec: unknown;
+  try {
+    rec = JSON.parse(line);
+  } catch {
+    return { ok: false, reason: "not a JSON record" };
+  }
+  if (typeof rec !== "object" || rec === null || Array.isArray(rec)) {
+    return { ok: false, reason: "not a JSON object" };
+  }
+  const r = rec as Record<string, unknown>;
+  const hash = r.hash;
+  if (typeof hash !== "string" || !HASH_RE.test(hash) || !line.endsWith(`,"hash":"${hash}"}`)) {
+    return { ok: false, reason: 'expected a final "hash" field of 64 hex digits, found none' };
+  }
+  const body = line.slice(0, -HASH_SUFFIX_LEN) + "}";
+  const actual = sha256(body);
+  if (actual !== hash) {
+    return { ok: false, reason: `record altered: its hash is ${actual}, it claims ${hash}` };
+  }
+  if (r.prev !== head.prev) {
+    return {
+      ok: false,
+      reason: head.seq === 0
+        ? `expected the first record to start the chain (prev = genesis), found prev ${
+          String(r.prev)
+        } ` +
+          "(records removed from the start?)"
+        : `expected prev ${head.prev} (the hash of the record before), found ${String(r.prev)} ` +
+          "(a record was removed, inserted, reordered or rewritten)",
+    };
+  }
+  if (r.seq !== head.seq) {
+    return { ok: false, reason: `expected seq ${head.seq}, found ${String(r.seq)}` };
+  }
+  return { ok: true, head: { seq: head.seq + 1, prev: hash } };
+}
+
+/** Outcome of `verifyAuditLog`. */
+export type AuditVerifyResult =
+  | { ok: true; records: number; lastSeq: number | null; lastHash: string }
+  | { ok: false; records: number; line: number; reason: string };
+
+/**
+ * Checks the whole chain of the file at `path`, streaming. Reports the first broken link with
+ * its 1-based line number. An empty file is a valid empty chain. Throws when the file cannot be
+ * read.
+ */
+export async function verifyAuditLog(path: string): Promise<AuditVerifyResult> {
+  using file = await Deno.open(path, { read: true });
+  const dec = new TextDecoder("utf-8", { fatal: true });
+  const buf = new Uint8Array(256 * 1024);
+  let head: ChainHead = { seq: 0, prev: GENESIS_HASH };
+  let lineNo = 0;
+  let pending = new Uint8Array(0);
+  for (;;) {
+    const n = await file.read(buf);
+    if (n === null) break;
+    let data = new Uint8Array(pending.length + n);
+    data.set(pending);
+    data.set(buf.subarray(0, n), pending.length);
+    let start = 0;
+    for (let nl = data.indexOf(10, start); nl !== -1; nl = data.indexOf(10, start)) {
+      lineNo++;
+      let text: string;
+      try {
+        text = dec.decode(data.subarray(start, nl));
+      } catch {
+        return { ok: false, records: head.seq, line: lineNo, reason: "not UTF-8" };
+      }
+      const r = checkLine(text, head);
+      if (!r.ok) return { ok: false, records: head.seq, line: lineNo, reason: r.reason };
+      head = r.head;
+      start = nl + 1;
+    }
+    pending = data.slice(start);
+    data = new Uint8Array(0);
+    if (pending.length > MAX_AUDIT_LINE) {
+      return {
+        ok: false,
+        records: head.seq,
+        line: lineNo + 1,
+        reason: `record longer than ${MAX_AUDIT_LINE} bytes`,
+      };
+    }
+  }
+  if (pending.length > 0) {
+    return {
+      ok: false,
+      records: head.seq,
+      line: lineNo + 1,
+      reason: "incomplete last record (no newline)",
+    };
+  }
+  return {
+    ok: true,
+    records: head.seq,
+    lastSeq: head.seq === 0 ? null : head.seq - 1,
+    lastHash: head.prev,
+  };
+}
+
+/** Options of `AuditLog.open`. */
+export interface AuditLogOptions {
+  /** fdatasync after each record (durable, slower). @default false */
+  sync?: boolean;
+  /** Clock for record times. @default () => new Date() */
+  now?: () => Date;
+}
+
+/** What `append` wrote. */
+export interface AppendedRecord {
+  seq: number;
+  hash: string;
+  line: string;
+}
+
+/**
+ * An open audit log, appended by one process (the daemon). `open` finds the chain head from the
+ * file's last record; an incomplete last line (a crash mid-write) is cut off and the cut itself
+ * recorded as an `audit_recovered` record.
+ */
+export class AuditLog {
+  #file: Deno.FsFile;
+  #head: ChainHead;
+  #sync: boolean;
+  #now: () => Date;
+  #enc = new TextEncoder();
+  readonly path: string;
+
+  private constructor(path: string, file: Deno.FsFile, head: ChainHead, options: AuditLogOptions) {
+    this.path = path;
+    this.#file = file;
+    this.#head = head;
+    this.#sync = options.sync ?? false;
+    this.#now = options.now ?? (() => new Date());
+  }
+
+  /** Opens (creating with mode 0600) the log at `path`. */
+  static open(path: string, options: AuditLogOptions = {}): AuditLog {
+    const file = Deno.openSync(path, {
+      read: true,
+      write: true,
+      create: true,
+      mode: AUDIT_LOG_MODE,
+    });
+    try {
+      const { head, cut } = readHead(file);
+      const log = new AuditLog(path, file, head, options);
+      if (cut > 0) {
+        log.append({
+          event: "audit_recovered",
+          reason: `cut ${cut} bytes of an incomplete last record`,
+        });
+      }
+      return log;
+    } catch (e) {
+      file.close();
+      throw e;
+    }
+  }
+
+  /** The next record's seq and prev. */
+  get head(): ChainHead {
+    return { ...this.#head };
+  }
+
+  /** Appends one record (one write of one line). */
+  append(event: AuditEvent): AppendedRecord {
+    const seq = this.#head.seq;
+    const { line, hash } = formatAuditRecord(event, {
+      seq,
+      prev: this.#head.prev,
+      ts: this.#now(),
+    });
+    const bytes = this.#enc.encode(line + "\n");
+    this.#file.seekSync(0, Deno.SeekMode.End);
+    let off = 0;
+    while (off < bytes.length) off += this.#file.writeSync(bytes.subarray(off));
+    if (this.#sync) this.#file.syncDataSync();
+    this.#head = { seq: seq + 1, prev: hash };
+    return { seq, hash, line };
+  }
+
+  /** Closes the file. */
+  close(): void {
+    this.#file.close();
+  }
+}
+
+/** Reads the chain head from the end of the file; cuts an incomplete last line. */
+function readHead(file: Deno.FsFile): { head: ChainHead; cut: number } {
+  const size = file.statSync().size;
+  if (size === 0) return { head: { seq: 0, prev: GENESIS_HASH }, cut: 0 };
+  const span = Math.min(size, 2 * MAX_AUDIT_LINE + 1);
+  const tail = new Uint8Array(span);
+  file.seekSync(size - span, Deno.SeekMode.Start);
+  let got = 0;
+  while (got < span) {
+    const n = file.readSync(tail.subarray(got));
+    if (n === null) break;
+    got += n;
+  }
+  let end = got;
+  let cut = 0;
+  if (tail[end - 1] !== 10) {
+    const lastNl = tail.lastIndexOf(10, end - 1);
+    cut = end - (lastNl + 1);
+    file.truncateSync(size - cut);
+    end = lastNl + 1;
+    if (end === 0) {
+      if (size - cut === 0) return { head: { seq: 0, prev: GENESIS_HASH }, cut };
+      throw new Error(`audit log's last record is longer than ${MAX_AUDIT_LINE} bytes`);
+    }
+  }
+  const prevNl = tail.lastIndexOf(10, end - 2);
+  if (prevNl === -1 && span < size) {
+    throw new Error(`audit log's last record is longer than ${MAX_AUDIT_LINE} bytes`);
+  }
+  const last = new TextDecoder().decode(tail.subarray(prevNl + 1, end - 1));
+  try {
+    const r = JSON.parse(last) as Record<string, unknown>;
+    if (typeof r.hash === "string" && HASH_RE.test(r.hash) && Number.isSafeInteger(r.seq)) {
+      return { head: { seq: (r.seq as number) + 1, prev: r.hash }, cut };
+    }
+  } catch {
+    // fall through: continue the chain from the damaged line's own hash
+  }
+  // A damaged last record: link to its bytes so the next records still chain; verify will
+  // report the damage at that line.
+  return { head: { seq: 0, prev: sha256(last) }, cut };
+}
+
+/** Opens `path`, appends one record, closes. For tools and tests; the daemon keeps an `AuditLog`. */
+export function appendAudit(
+  path: string,
+  event: AuditEvent,
+  options: AuditLogOptions = {},
+): AppendedRecord {
+  const log = AuditLog.open(path, options);
+  try {
+    return log.append(event);
+  } finally {
+    log.close();
+  }
+}

@@ -1,0 +1,194 @@
+import { deepEqual, equal, match, ok } from "node:assert/strict";
+import { appendAudit, AuditLog, GENESIS_HASH, verifyAuditLog } from "./mod.ts";
+
+async function withLog(fn: (path: string) => Promise<void>): Promise<void> {
+  const dir = await Deno.makeTempDir({ prefix: "f2z-audit-" });
+  try {
+    await fn(`${dir}/audit.log`);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+}
+
+/** Writes five ban/unban records and returns the file's lines. */
+async function fiveRecords(path: string): Promise<string[]> {
+  let t = Date.UTC(2026, 10, 25, 12, 0, 0);
+  const log = AuditLog.open(path, { now: () => new Date(t += 1000) });
+  try {
+    for (let i = 1; i <= 4; i++) {
+      log.append({
+        event: "ban",
+        ip: `192.0.2.${i}`,
+        jail: "sshd",
+        durationS: 600,
+        reason: "maxretry 5 within 600s",
+        origin: `/var/log/auth.log:${i * 1000}`,
+      });
+    }
+    log.append({ event: "unban", ip: "192.0.2.1", jail: "sshd", reason: "expired" });
+  } finally {
+    log.close();
+  }
+  const text = await Deno.readTextFile(path);
+  return text.slice(0, -1).split("\n");
+}
+
+async function rewrite(path: string, lines: string[]): Promise<void> {
+  await Deno.writeTextFile(path, lines.map((l) => l + "\n").join(""));
+}
+
+Deno.test("AuditLog writes a chain from the genesis hash that verifyAuditLog accepts", async () => {
+  await withLog(async (path) => {
+    const lines = await fiveRecords(path);
+    equal(lines.length, 5);
+    const recs = lines.map((l) => JSON.parse(l));
+    equal(recs[0].prev, GENESIS_HASH);
+    deepEqual(recs.map((r) => r.seq), [0, 1, 2, 3, 4]);
+    for (let i = 1; i < 5; i++) equal(recs[i].prev, recs[i - 1].hash);
+    deepEqual(Object.keys(recs[0]), [
+      "seq",
+      "ts",
+      "event",
+      "ip",
+      "jail",
+      "duration_s",
+      "reason",
+      "origin",
+      "prev",
+      "hash",
+    ]);
+    equal(recs[0].origin, "/var/log/auth.log:1000");
+    equal((Deno.statSync(path).mode ?? 0) & 0o777, 0o600);
+    const v = await verifyAuditLog(path);
+    deepEqual(v, { ok: true, records: 5, lastSeq: 4, lastHash: recs[4].hash });
+  });
+});
+
+Deno.test("verifyAuditLog catches an edited record at its own line", async () => {
+  await withLog(async (path) => {
+    const lines = await fiveRecords(path);
+    lines[2] = lines[2]!.replace("192.0.2.3", "192.0.2.33");
+    await rewrite(path, lines);
+    const v = await verifyAuditLog(path);
+    equal(v.ok, false);
+    if (!v.ok) {
+      equal(v.line, 3);
+      equal(v.records, 2);
+      match(v.reason, /record altered/);
+    }
+  });
+});
+
+Deno.test("verifyAuditLog catches an edit whose own hash was recomputed, at the next line", async () => {
+  await withLog(async (path) => {
+    const lines = await fiveRecords(path);
+    const { createHash } = await import("node:crypto");
+    const rec = JSON.parse(lines[1]!);
+    delete rec.hash;
+    rec.duration_s = 1; // the forger shortens a ban and fixes this record's hash…
+    const body = JSON.stringify(rec);
+    const hash = createHash("sha256").update(body).digest("hex");
+    lines[1] = `${body.slice(0, -1)},"hash":"${hash}"}`;
+    await rewrite(path, lines);
+    const v = await verifyAuditLog(path);
+    equal(v.ok, false);
+    if (!v.ok) {
+      equal(v.line, 3); // …but the next record still points at the original
+      match(v.reason, /expected prev/);
+    }
+  });
+});
+
+Deno.test("verifyAuditLog catches deleted records: in the middle and the first", async () => {
+  await withLog(async (path) => {
+    const lines = await fiveRecords(path);
+    await rewrite(path, [lines[0]!, lines[1]!, lines[3]!, lines[4]!]);
+    const mid = await verifyAuditLog(path);
+    equal(mid.ok === false && mid.line, 3);
+    await rewrite(path, lines.slice(1));
+    const first = await verifyAuditLog(path);
+    equal(first.ok, false);
+    if (!first.ok) {
+      equal(first.line, 1);
+      match(first.reason, /genesis/);
+    }
+  });
+});
+
+Deno.test("verifyAuditLog catches reordered and duplicated records", async () => {
+  await withLog(async (path) => {
+    const lines = await fiveRecords(path);
+    await rewrite(path, [lines[0]!, lines[2]!, lines[1]!, lines[3]!, lines[4]!]);
+    const swapped = await verifyAuditLog(path);
+    equal(swapped.ok === false && swapped.line, 2);
+    await rewrite(path, [lines[0]!, lines[1]!, lines[1]!, lines[2]!]);
+    const dup = await verifyAuditLog(path);
+    equal(dup.ok === false && dup.line, 3);
+  });
+});
+
+Deno.test("verifyAuditLog reports junk lines, a missing final newline, and accepts an empty file", async () => {
+  await withLog(async (path) => {
+    const lines = await fiveRecords(path);
+    await rewrite(path, [lines[0]!, "not json", lines[1]!]);
+    const junk = await verifyAuditLog(path);
+    equal(junk.ok === false && junk.line, 2);
+    await Deno.writeTextFile(path, lines[0]! + "\n" + lines[1]!);
+    const noNl = await verifyAuditLog(path);
+    equal(noNl.ok, false);
+    if (!noNl.ok) {
+      equal(noNl.line, 2);
+      match(noNl.reason, /incomplete/);
+    }
+    await Deno.writeTextFile(path, "");
+    deepEqual(await verifyAuditLog(path), {
+      ok: true,
+      records: 0,
+      lastSeq: null,
+      lastHash: GENESIS_HASH,
+    });
+  });
+});
+
+Deno.test("reopening continues the chain; a torn last line is cut and the cut recorded", async () => {
+  await withLog(async (path) => {
+    const lines = await fiveRecords(path);
+    appendAudit(path, { event: "unban", ip: "192.0.2.2", jail: "sshd", reason: "client request" });
+    let v = await verifyAuditLog(path);
+    equal(v.ok && v.records, 6);
+    // A crash mid-write leaves half a record.
+    const f = await Deno.open(path, { append: true });
+    await f.write(new TextEncoder().encode(lines[0]!.slice(0, 40)));
+    f.close();
+    equal((await verifyAuditLog(path)).ok, false);
+    const rec = appendAudit(path, { event: "ban", ip: "192.0.2.7", jail: "sshd", durationS: null });
+    equal(rec.seq, 7);
+    v = await verifyAuditLog(path);
+    ok(v.ok, JSON.stringify(v));
+    equal(v.records, 8);
+    const all = (await Deno.readTextFile(path)).trim().split("\n").map((l) => JSON.parse(l));
+    equal(all[6].event, "audit_recovered");
+    match(all[6].reason, /cut 40 bytes/);
+    equal(all[7].duration_s, null);
+  });
+});
+
+Deno.test("a large audit log verifies in one streaming pass", async () => {
+  await withLog(async (path) => {
+    const log = AuditLog.open(path);
+    for (let i = 0; i < 20_000; i++) {
+      log.append({
+        event: "ban",
+        ip: `10.${(i >> 16) & 255}.${(i >> 8) & 255}.${i & 255}`,
+        jail: "sshd",
+        durationS: 60,
+      });
+    }
+    log.close();
+    const t0 = performance.now();
+    const v = await verifyAuditLog(path);
+    const ms = performance.now() - t0;
+    equal(v.ok && v.records, 20_000);
+    ok(ms < 10_000, `verify took ${ms} ms`);
+  });
+});

@@ -1,0 +1,22 @@
+/** Audit trail: hash-chained audit log, its verifier, and the `Auditor` (journal + chain). @module */
+export {
+  appendAudit,
+  AUDIT_LOG_MODE,
+  AuditLog,
+  DEFAULT_AUDIT_LOG,
+  formatAuditRecord,
+  GENESIS_HASH,
+  MAX_AUDIT_FIELD,
+  MAX_AUDIT_LINE,
+  verifyAuditLog,
+} from "./chain.ts";
+export type {
+  AppendedRecord,
+  AuditBody,
+  AuditEvent,
+  AuditLogOptions,
+  AuditVerifyResult,
+  ChainHead,
+} from "./chain.ts";
+export { Auditor } from "./auditor.ts";
+export type { AuditorOptions, AuditRecordInput } from "./auditor.ts";
