@@ -33,12 +33,15 @@ async function main(): Promise<number> {
     args: [
       "run",
       "-q",
-      "-P=demo",
+      "--allow-read",
+      `--allow-write=${dir}`,
       await findGenerator(),
       "--service",
       "sshd",
       "--lines",
       "4000",
+      "--attackers",
+      "15",
       "--seed",
       "42",
       "--format",
@@ -84,7 +87,16 @@ bantime = "10m"
     `demo: ${truth.mustBan.length} attackers and ${truth.neverBan.length} innocent addresses in ${source}`,
   );
   const daemon = new Deno.Command(Deno.execPath(), {
-    args: ["run", "-q", "-P=daemon", join(ROOT, "mod.ts"), "daemon", "--config", config],
+    args: [
+      "run",
+      "-q",
+      `--config=${join(ROOT, "deno.json")}`,
+      "-P=daemon",
+      join(ROOT, "mod.ts"),
+      "daemon",
+      "--config",
+      config,
+    ],
     stdout: "piped",
     stderr: "piped",
   }).spawn();

@@ -62,6 +62,7 @@ export async function startDaemon(
     args: [
       "run",
       "-q",
+      `--config=${join(ROOT, "deno.json")}`,
       "-P=daemon",
       join(ROOT, "mod.ts"),
       "daemon",
@@ -190,7 +191,8 @@ export async function generateLog(
     args: [
       "run",
       "-q",
-      "-P=test",
+      "--allow-read",
+      `--allow-write=${opts.dir}`,
       join(ROOT, "fixtures", "gen-logs.mjs"),
       "--service",
       opts.service,
