@@ -231,7 +231,11 @@ export class JournalSource implements LogSource {
               `expected journalctl to succeed, found exit ${status.code}: ${errText}`,
             );
           }
-        } else if (!follow) return;
+        } else if (!follow) {
+          this.#stopped = true;
+          this.#done.resolve();
+          return;
+        }
         await new Promise<void>((resolve) => {
           this.#wakeRestart = resolve;
           this.#restartTimer = setTimeout(resolve, RESTART_DELAY_MS);
