@@ -6,8 +6,8 @@
 import { formatIp, isNeverBannable, parseIp } from "../net/mod.ts";
 import { FirewallError } from "./backend.ts";
 
-/** Narrowest IPv6 prefix a ban may cover: wider bans would cut off whole providers. */
-export const MIN_IPV6_PREFIX = 24;
+/** Widest IPv6 block a ban may cover (config allows `ipv6_prefix` 16..128); wider would cut off whole regions. */
+export const MIN_IPV6_PREFIX = 16;
 
 /** Canonical text of 4 or 16 address bytes. */
 export function formatAddr(bytes: Uint8Array): string {

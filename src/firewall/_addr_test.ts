@@ -25,7 +25,7 @@ Deno.test("toTarget() accepts canonical targets and refuses what would ban the w
     const [ip, p] of [
       ["203.0.113.0", 24],
       ["2001:db8::1", 64],
-      ["2001:db8::", 16],
+      ["2000::", 8],
       ["127.0.0.1", 32],
       ["::", 128],
       ["203.0.113.5 ", 32],
