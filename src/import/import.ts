@@ -1,0 +1,426 @@
+/**
+ * `importFail2ban(dir)`: a fail2ban configuration tree → fail2zig TOML text that `config check`
+ * accepts. Stages, in order: read the jail files in fail2ban's precedence (`_ini.ts`) → translate
+ * `[DEFAULT]` into `[defaults]` (`_settings.ts`) → for each enabled jail: filter and mode
+ * (`_filters.ts`), source (`file` with `logpath`, `journald` with `journal_match`, or `bans`), and
+ * the ban settings that differ from `[defaults]` → validate each jail with the real config loader
+ * (a jail it rejects is commented out with the reason) → render, validate the whole text once more.
+ * @module
+ */
+
+import { ConfigError, parseConfig } from "../config/mod.ts";
+import {
+  DEFAULT_SECTION,
+  INCLUDES_SECTION,
+  type IniTree,
+  InterpolationError,
+  readFiles,
+  readTree,
+} from "./_ini.ts";
+import { journalMatchFor, mapFilter, parseFilterSpec } from "./_filters.ts";
+import {
+  type Note,
+  parseBool,
+  type Setting,
+  SETTING_NAMES,
+  type SettingName,
+  translateSettings,
+} from "./_settings.ts";
+import type { FileReader } from "./fs.ts";
+
+/** fail2zig jail names (docs/interfaces.md). */
+const JAIL_NAME = /^[A-Za-z0-9][A-Za-z0-9_-]{0,23}$/;
+/** Most `logpath` entries fail2zig accepts in one jail. */
+const MAX_LOGPATHS = 64;
+/** fail2ban backends that read files (fail2zig uses inotify for all of them). */
+const FILE_BACKENDS = new Set(["auto", "pyinotify", "inotify", "gamin", "polling"]);
+/** fail2zig's default `bantime_increment.max`, in seconds. */
+const DEFAULT_INCREMENT_MAX_S = 7 * 86_400;
+
+/** Thrown when `dir` holds no `jail.conf`. */
+export class NoJailConfError extends Error {
+  override name = "NoJailConfError";
+}
+
+/** What `importFail2ban` produced. */
+export interface ImportResult {
+  /** The fail2zig configuration (passes `parseConfig`). */
+  readonly toml: string;
+  /** Warnings, one line each, `[jail] text` (also written as comments into `toml`). */
+  readonly warnings: readonly string[];
+  /** Files read, in order, as paths. */
+  readonly files: readonly string[];
+  /** Jails written as `[jails.NAME]`. */
+  readonly imported: readonly string[];
+  /** Enabled jails written commented out, with the reason. */
+  readonly skipped: ReadonlyArray<{ readonly name: string; readonly reason: string }>;
+}
+
+/** Options of `importFail2ban`. */
+export interface ImportOptions {
+  /** Where files come from. */
+  readonly reader: FileReader;
+}
+
+interface Block {
+  name: string;
+  /** The `[defaults]` table rather than a jail. */
+  isDefaults?: boolean;
+  pairs: Array<[string, string]>;
+  increment: Array<[string, string]>;
+  notes: Note[];
+  skipped?: string;
+}
+
+/** Translates the fail2ban configuration in `dir` (e.g. `/etc/fail2ban`). */
+export async function importFail2ban(dir: string, opts: ImportOptions): Promise<ImportResult> {
+  const root = dir.replace(/(.)\/+$/, "$1");
+  if (await opts.reader.read(`${root}/jail.conf`, 1 << 20) === null) {
+    throw new NoJailConfError(`${root}: expected a fail2ban directory with jail.conf, found none`);
+  }
+  const tree = await readTree(root, "jail", opts.reader);
+  tree.setDefault("fail2ban_confpath", root);
+  const defaults = translateSettings(tree, DEFAULT_SECTION);
+  const header: Note[] = tree.problems.map((p) => ({ level: "warn", text: p }));
+  const defaultsBlock = { ...settingsBlock("defaults", defaults, null), isDefaults: true };
+  fixDefaults(defaultsBlock);
+
+  const blocks: Block[] = [];
+  const taken = new Set<string>();
+  for (const section of tree.sectionNames()) {
+    if (section === INCLUDES_SECTION || section.startsWith("KNOWN/") || section.includes("?")) {
+      continue;
+    }
+    const enabled = safeGet(tree, section, "enabled");
+    const on = enabled.value === undefined ? false : parseBool(enabled.value);
+    if (enabled.error !== undefined || on === undefined) {
+      header.push({
+        level: "warn",
+        text: `[${section}] left out: enabled ${
+          enabled.error ?? `expected true/false, found ${JSON.stringify(enabled.value)}`
+        }`,
+      });
+      continue;
+    }
+    if (!on) continue;
+    const block = await translateJail(tree, section, { root, defaults, reader: opts.reader });
+    block.name = uniqueName(section, taken, block.notes);
+    blocks.push(block);
+  }
+
+  for (const b of blocks) {
+    if (b.skipped !== undefined) continue;
+    const problem = validationProblem(render([defaultsBlock, b], []));
+    if (problem !== null) b.skipped = `fail2zig config check rejects it: ${problem}`;
+  }
+  const toml = render([defaultsBlock, ...blocks], headerLines(root, tree, header));
+  const problem = validationProblem(toml);
+  if (problem !== null) {
+    throw new Error(`internal error: the imported config is invalid: ${problem}`);
+  }
+
+  const warnings: string[] = [];
+  for (const n of header) if (n.level === "warn") warnings.push(n.text);
+  for (const b of [defaultsBlock, ...blocks]) {
+    const label = b === defaultsBlock ? "[DEFAULT]" : `[${b.name}]`;
+    if (b.skipped !== undefined) warnings.push(`${label} not imported: ${b.skipped}`);
+    for (const n of b.notes) if (n.level === "warn") warnings.push(`${label} ${n.text}`);
+  }
+  return {
+    toml,
+    warnings,
+    files: tree.files,
+    imported: blocks.filter((b) => b.skipped === undefined).map((b) => b.name),
+    skipped: blocks.filter((b) => b.skipped !== undefined).map((b) => ({
+      name: b.name,
+      reason: b.skipped!,
+    })),
+  };
+}
+
+function safeGet(
+  tree: IniTree,
+  section: string,
+  key: string,
+  extra?: ReadonlyMap<string, string>,
+): { value?: string; error?: string } {
+  try {
+    const v = tree.get(section, key, extra);
+    return v === undefined ? {} : { value: v.trim() };
+  } catch (e) {
+    if (e instanceof InterpolationError) return { error: e.message };
+    throw e;
+  }
+}
+
+/** Turns translated settings into a block; with `base`, keeps only what differs from it. */
+function settingsBlock(
+  name: string,
+  settings: Map<SettingName, Setting>,
+  base: Map<SettingName, Setting> | null,
+  always: ReadonlySet<SettingName> = new Set(),
+): Block {
+  const block: Block = { name, pairs: [], increment: [], notes: [] };
+  for (const key of SETTING_NAMES) {
+    const s = settings.get(key);
+    if (s === undefined) continue;
+    const b = base?.get(key);
+    const same = b !== undefined && JSON.stringify(b.pairs) === JSON.stringify(s.pairs) &&
+      JSON.stringify(b.notes) === JSON.stringify(s.notes);
+    if (same && !always.has(key)) continue;
+    (key.startsWith("increment.") ? block.increment : block.pairs).push(
+      ...s.pairs.map(([k, v]): [string, string] => [k, v]),
+    );
+    block.notes.push(...s.notes);
+  }
+  return block;
+}
+
+/** fail2zig rejects `bantime_increment.max` < `bantime` when enabled: lift max to bantime. */
+function fixIncrementMax(block: Block, bantimeText: string | undefined, enabled: boolean): void {
+  if (!enabled || bantimeText === undefined || block.increment.some(([k]) => k === "max")) return;
+  const m = /^"(?:(\d+)w)?(?:(\d+)d)?(?:(\d+)h)?(?:(\d+)m)?(?:(\d+)s)?"$/.exec(bantimeText);
+  if (m === null) return;
+  const [w, d, h, mi, s] = m.slice(1).map((x) => Number(x ?? 0)) as [
+    number,
+    number,
+    number,
+    number,
+    number,
+  ];
+  const seconds = (((w * 7 + d) * 24 + h) * 60 + mi) * 60 + s;
+  if (seconds > DEFAULT_INCREMENT_MAX_S) {
+    block.increment.push(["max", bantimeText]);
+    block.notes.push({
+      level: "info",
+      text:
+        "bantime.maxtime not set: bantime_increment.max set to bantime (fail2zig's default 1w is shorter)",
+    });
+  }
+}
+
+function fixDefaults(block: Block): void {
+  const bantime = block.pairs.find(([k]) => k === "bantime")?.[1];
+  const enabled = block.increment.some(([k, v]) => k === "enabled" && v === "true");
+  fixIncrementMax(block, bantime, enabled);
+}
+
+async function translateJail(
+  tree: IniTree,
+  section: string,
+  ctx: { root: string; defaults: Map<SettingName, Setting>; reader: FileReader },
+): Promise<Block> {
+  const notes: Note[] = [];
+  const skip = (reason: string, pairs: Array<[string, string]> = []): Block => ({
+    name: section,
+    pairs,
+    increment: [],
+    notes,
+    skipped: reason,
+  });
+  const filterText = safeGet(tree, section, "filter");
+  if (filterText.error !== undefined) return skip(`filter: ${filterText.error}`);
+  if (filterText.value === undefined || filterText.value === "") return skip("no filter set");
+  const spec = parseFilterSpec(filterText.value);
+  if (spec === null) {
+    return skip(
+      `filter ${JSON.stringify(filterText.value)} is not of the form name[option=value, …]`,
+    );
+  }
+  const mapping = mapFilter(spec);
+  const pairs: Array<[string, string]> = [];
+  if (mapping.kind !== "none") notes.push(...mapping.notes);
+  const always = new Set<SettingName>();
+  if (mapping.kind === "bans") {
+    pairs.push(["source", '"bans"']);
+    // fail2zig gives a jail named recidive its own defaults; keep fail2ban's effective values.
+    for (const k of ["bantime", "findtime", "maxretry"] as const) always.add(k);
+  } else {
+    const filter = mapping.kind === "filter" ? mapping.filter : spec.name;
+    pairs.push(["filter", JSON.stringify(filter)]);
+    if (mapping.kind === "filter" && mapping.mode !== "normal") {
+      pairs.push(["mode", JSON.stringify(mapping.mode)]);
+    }
+    const backendText = safeGet(tree, section, "backend");
+    if (backendText.error !== undefined) return skip(`backend: ${backendText.error}`, pairs);
+    const backend = (backendText.value ?? "auto").replace(/\[.*$/s, "").trim().toLowerCase() ||
+      "auto";
+    if (backend === "systemd") {
+      pairs.push(["source", '"journald"']);
+      const jm = await journalmatchText(tree, section, spec, ctx);
+      notes.push(...jm.notes);
+      const match = journalMatchFor(filter, jm.value);
+      if (match === null) {
+        return skip(
+          `no journalmatch for the systemd backend and no known unit of ${filter}`,
+          pairs,
+        );
+      }
+      notes.push(...match.notes);
+      pairs.push(["journal_match", `[${match.match.map((m) => JSON.stringify(m)).join(", ")}]`]);
+    } else if (FILE_BACKENDS.has(backend)) {
+      const lp = safeGet(tree, section, "logpath");
+      if (lp.error !== undefined) return skip(`logpath: ${lp.error}`, pairs);
+      const files = logpaths(lp.value ?? "");
+      if (files.problem !== undefined) return skip(files.problem, pairs);
+      pairs.push(["logpath", `[${files.paths.map((p) => JSON.stringify(p)).join(", ")}]`]);
+      if (files.head) pairs.push(["read_from", '"start"']);
+      notes.push(...files.notes);
+    } else {
+      return skip(
+        `backend ${JSON.stringify(backend)} is not supported (file backends or systemd)`,
+        pairs,
+      );
+    }
+  }
+  const settings = settingsBlock(section, translateSettings(tree, section), ctx.defaults, always);
+  notes.push(...settings.notes);
+  const block: Block = {
+    name: section,
+    pairs: [...pairs, ...settings.pairs],
+    increment: settings.increment,
+    notes,
+  };
+  if (mapping.kind === "none") block.skipped = mapping.reason;
+  const effective = translateSettings(tree, section);
+  const bantime = effective.get("bantime")?.pairs[0]?.[1];
+  const enabled = effective.get("increment.enabled")?.pairs.some(([, v]) => v === "true") ?? false;
+  const maxSet = (effective.get("increment.max")?.pairs.length ?? 0) > 0;
+  if (!maxSet) fixIncrementMax(block, bantime, enabled);
+  return block;
+}
+
+/** The jail's `journalmatch` (own, from `[DEFAULT]`, or a filter option), else the filter file's. */
+async function journalmatchText(
+  tree: IniTree,
+  section: string,
+  spec: { name: string; options: Map<string, string> },
+  ctx: { root: string; reader: FileReader },
+): Promise<{ value?: { text: string; from: "jail" | "filter" }; notes: Note[] }> {
+  const own = safeGet(tree, section, "journalmatch", spec.options);
+  if (own.value !== undefined) return { value: { text: own.value, from: "jail" }, notes: [] };
+  if (!/^[\w.-]+$/.test(spec.name)) return { notes: [] };
+  const filterTree = await readFiles([`${ctx.root}/filter.d/${spec.name}.conf`], ctx.reader);
+  if (filterTree.files.length === 0) return { notes: [] };
+  for (const sec of ["Init", "Definition"]) {
+    if (!filterTree.hasOwn(sec, "journalmatch")) continue;
+    const v = safeGet(filterTree, sec, "journalmatch", spec.options);
+    if (v.error !== undefined) {
+      return {
+        notes: [{ level: "warn", text: `journalmatch of filter.d/${spec.name}.conf: ${v.error}` }],
+      };
+    }
+    return { value: { text: v.value ?? "", from: "filter" }, notes: [] };
+  }
+  return { notes: [] };
+}
+
+/** fail2ban `logpath` lines (`PATH` or `PATH head|tail`) → absolute paths and globs. */
+function logpaths(
+  text: string,
+): { paths: string[]; head: boolean; notes: Note[]; problem?: string } {
+  const notes: Note[] = [];
+  const paths: string[] = [];
+  const modes = new Set<string>();
+  for (const line of text.split("\n").map((l) => l.trim()).filter((l) => l !== "")) {
+    const m = /^(.*\S)\s+(head|tail)$/.exec(line);
+    const path = m === null ? line : m[1]!;
+    modes.add(m === null ? "" : m[2]!);
+    if (!path.startsWith("/")) {
+      return {
+        paths,
+        head: false,
+        notes,
+        problem: `logpath ${JSON.stringify(path)} is not absolute`,
+      };
+    }
+    if (!paths.includes(path)) paths.push(path);
+  }
+  if (paths.length === 0) return { paths, head: false, notes, problem: "no logpath set" };
+  if (paths.length > MAX_LOGPATHS) {
+    return {
+      paths,
+      head: false,
+      notes,
+      problem: `${paths.length} logpath entries; fail2zig accepts ${MAX_LOGPATHS}`,
+    };
+  }
+  const head = modes.has("head");
+  if (head && modes.size > 1) {
+    notes.push({
+      level: "warn",
+      text: "logpath mixes head and tail; fail2zig reads all of them from the start",
+    });
+  }
+  return { paths, head, notes };
+}
+
+/** A valid, unused fail2zig jail name for a fail2ban section name. */
+function uniqueName(section: string, taken: Set<string>, notes: Note[]): string {
+  let name = section;
+  if (!JAIL_NAME.test(name)) {
+    name = section.replace(/[^A-Za-z0-9_-]/g, "-").replace(/^[^A-Za-z0-9]+/, "").slice(0, 24) ||
+      "jail";
+  }
+  for (let k = 2; taken.has(name); k++) name = `${name.slice(0, 24 - String(k).length - 1)}-${k}`;
+  if (name !== section) {
+    notes.push({
+      level: "warn",
+      text:
+        `fail2ban jail [${section}] renamed to ${name} (fail2zig jail names: 1-24 letters, digits, - or _)`,
+    });
+  }
+  taken.add(name);
+  return name;
+}
+
+/** Runs the real config loader; returns its messages (without positions), or null when valid. */
+function validationProblem(toml: string): string | null {
+  try {
+    parseConfig(toml, "imported");
+    return null;
+  } catch (e) {
+    if (!(e instanceof ConfigError)) throw e;
+    return e.errors.map((i) => i.message).join("; ");
+  }
+}
+
+function headerLines(root: string, tree: IniTree, notes: readonly Note[]): string[] {
+  const rel = (f: string) => f.startsWith(`${root}/`) ? f.slice(root.length + 1) : f;
+  return [
+    `# fail2zig configuration imported from the fail2ban configuration in ${oneLine(root)}`,
+    "# by `fail2zig import-fail2ban`. Files read, in this order (later ones win):",
+    ...tree.files.map((f) => `#   ${oneLine(rel(f))}`),
+    "# Only enabled jails are imported. Not carried over: actions and banaction (fail2zig bans in",
+    "# its own nftables table), ports, usedns, ignorecommand, ignoreself, maxmatches, logencoding.",
+    "# Review the notes, then check the result: fail2zig config check --config FILE",
+    ...notes.map((n) => `# ${n.level === "warn" ? "warning" : "note"}: ${oneLine(n.text)}`),
+  ];
+}
+
+function render(blocks: readonly Block[], header: readonly string[]): string {
+  const out: string[] = [...header];
+  for (const b of blocks) {
+    if (out.length > 0) out.push("");
+    const table = b.isDefaults ? "[defaults]" : `[jails.${b.name}]`;
+    const body: string[] = [
+      ...b.notes.map((n) => `# ${n.level === "warn" ? "warning" : "note"}: ${oneLine(n.text)}`),
+      ...b.pairs.map(([k, v]) => `${k} = ${v}`),
+    ];
+    if (b.increment.length > 0) {
+      body.push(`bantime_increment = { ${b.increment.map(([k, v]) => `${k} = ${v}`).join(", ")} }`);
+    }
+    if (b.skipped === undefined) out.push(table, ...body);
+    else {
+      out.push(`# ${table}`, `# not imported: ${oneLine(b.skipped)}`);
+      out.push(...body.map((l) => (l.startsWith("# ") ? l : `# ${l}`)));
+    }
+  }
+  return out.join("\n") + "\n";
+}
+
+/** Text safe inside a one-line TOML comment. */
+function oneLine(text: string): string {
+  // deno-lint-ignore no-control-regex
+  return text.replace(/[\u0000-\u001f\u007f]+/g, " ");
+}
