@@ -7,7 +7,12 @@
  */
 import { type Config, ConfigError, loadConfig } from "../config/mod.ts";
 import { type FirewallBackend, selectBackend } from "../firewall/mod.ts";
-import { LineSink, Logger } from "../log/mod.ts";
+import { createLogSink, LineSink, Logger } from "../log/mod.ts";
+import { AuditLog, Auditor } from "../audit/mod.ts";
+import { createDaemonMetrics, type MetricsServer, startMetricsServer } from "../metrics/mod.ts";
+import { StateStore } from "../state/mod.ts";
+import { dirname } from "node:path";
+import { decodePosition, encodePosition, positionKey } from "../sources/mod.ts";
 import {
   ControlError,
   notifyReady,
@@ -46,7 +51,7 @@ export async function runDaemon(opts: DaemonOptions): Promise<number> {
     }
     throw e;
   }
-  const logger = new Logger(config.global.logLevel, [new LineSink()]);
+  const logger = new Logger(config.global.logLevel, [createLogSink()]);
   const clock = new SystemClock();
 
   let backend: FirewallBackend;
@@ -80,6 +85,67 @@ export async function runDaemon(opts: DaemonOptions): Promise<number> {
       }),
   });
 
+  // ---- state file: verified, restored into the tracker ----
+  let engineRef: Engine | null = null;
+  await Deno.mkdir(dirname(config.global.stateFile), { recursive: true, mode: 0o700 });
+  const store = new StateStore(config.global.stateFile, {
+    saveIntervalMs: config.global.saveIntervalMs,
+    collect: () => ({
+      savedAt: clock.now(),
+      ...tracker.snapshot(),
+      positions: (engineRef?.positions() ?? []).map((p) => ({
+        key: positionKey(p),
+        data: encodePosition(p),
+      })),
+    }),
+    onError: (e) =>
+      logger.error("state save failed; retrying", {
+        error: e instanceof Error ? e.message : String(e),
+      }),
+  });
+  const loaded = store.load();
+  const saved: SourcePosition[] = [];
+  let restoredBans: ReturnType<Tracker["restore"]>["restored"] = [];
+  if (loaded.status === "discarded") {
+    logger.warn("state file discarded; starting empty", {
+      reason: loaded.reason,
+      moved_to: loaded.movedTo,
+    });
+  } else if (loaded.status === "loaded") {
+    const r = tracker.restore(loaded.state);
+    restoredBans = r.restored;
+    for (const p of loaded.state.positions) {
+      try {
+        saved.push(decodePosition(p.data));
+      } catch (e) {
+        logger.warn("state file: unreadable read position ignored", {
+          key: p.key,
+          error: String(e),
+        });
+      }
+    }
+    logger.info("state restored", {
+      bans: r.restored.length,
+      expired: r.expired,
+      skipped: r.skipped,
+      positions: saved.length,
+    });
+  }
+
+  // ---- audit trail and metrics ----
+  let auditLog: AuditLog | null = null;
+  if (config.global.auditLog !== "") {
+    await Deno.mkdir(dirname(config.global.auditLog), { recursive: true, mode: 0o700 });
+    auditLog = AuditLog.open(config.global.auditLog);
+  }
+  const auditor = new Auditor({ logger, log: auditLog });
+  const metrics = createDaemonMetrics({
+    memoryBytes: () => Deno.memoryUsage().rss,
+    trackerEntries: () => tracker.stats().tracked,
+  });
+  metrics.degraded.set({}, degraded ? 1 : 0);
+  for (const j of config.jails) metrics.addJail(j.name);
+
   let worker: Worker | null = null;
   const engine: Engine = new Engine({
     config,
@@ -90,16 +156,18 @@ export async function runDaemon(opts: DaemonOptions): Promise<number> {
     logger,
     version: VERSION,
     audit: (ev) =>
-      logger.info(ev.event === "ban" ? "ban" : "unban", {
+      auditor.record({
         event: ev.event,
-        ip: ev.ip,
-        prefix: ev.prefix,
+        ip: ev.prefix === 32 || ev.prefix === 128 ? ev.ip : `${ev.ip}/${ev.prefix}`,
         jail: ev.jail,
-        duration_s: ev.durationMs === null ? null : ev.durationMs / 1000,
+        ...(ev.event === "ban"
+          ? { durationS: ev.durationMs === null ? null : ev.durationMs / 1000 }
+          : {}),
         reason: ev.reason,
         origin: ev.origin,
       }),
-    changed: () => {},
+    metrics,
+    changed: () => store.scheduleSave(),
     memoryBytes: () => Deno.memoryUsage().rss,
     reloadConfig: async () => {
       try {
@@ -109,10 +177,13 @@ export async function runDaemon(opts: DaemonOptions): Promise<number> {
       }
     },
     onReloaded: async (next) => {
+      for (const j of next.jails) metrics.addJail(j.name);
       await stopWorker();
       worker = spawnWorker(next, engine.positions());
     },
   });
+  engineRef = engine;
+  engine.seedPositions(saved);
 
   // ---- parser Worker ----
   let stopping = false;
@@ -201,13 +272,21 @@ export async function runDaemon(opts: DaemonOptions): Promise<number> {
   }
 
   // ---- start ----
+  await engine.restore(restoredBans);
   const ipc = await startIpcServer({
     path: config.global.socketPath,
     controller: engine,
     version: VERSION,
     logger,
   });
-  worker = spawnWorker(config, []);
+  let metricsServer: MetricsServer | null = null;
+  if (config.global.metricsBind !== null) {
+    metricsServer = startMetricsServer({
+      ...config.global.metricsBind,
+      render: () => metrics.render(),
+    });
+  }
+  worker = spawnWorker(config, saved);
   await Promise.race([workerReady, fatalSeen]);
   const expiry = setInterval(() => engine.expireDue().catch(() => {}), EXPIRY_TICK_MS);
 
@@ -241,8 +320,12 @@ export async function runDaemon(opts: DaemonOptions): Promise<number> {
   Deno.removeSignalListener("SIGHUP", onHup);
   clearInterval(expiry);
   await stopWorker();
+  await metricsServer?.close();
   await ipc.close();
   await engine.settle();
+  store.flush();
+  store.close();
+  auditLog?.close();
   await backend.close();
   logger.info("stopped");
   return why.startsWith("fatal") && stopping ? 1 : 0;

@@ -27,6 +27,7 @@ import {
   type UnbanReply,
 } from "../ipc/mod.ts";
 import type { BatchMessage } from "./_protocol.ts";
+import type { DaemonMetrics } from "../metrics/mod.ts";
 import type { SourcePosition } from "../sources/mod.ts";
 import { positionKey } from "../sources/mod.ts";
 
@@ -66,8 +67,8 @@ export interface EngineOptions {
   readonly reloadConfig: () => Promise<Config>;
   /** Applies a validated new config outside the engine (Worker respawn); called after the engine's part. */
   readonly onReloaded?: (config: Config) => Promise<void>;
-  /** Ban latency observer (seconds), for the metrics histogram. */
-  readonly observeLatency?: (seconds: number) => void;
+  /** The Prometheus series the engine feeds (lines, matches, bans, unbans, latency). */
+  readonly metrics?: DaemonMetrics;
   /** Process memory in bytes (status). */
   readonly memoryBytes?: () => number;
   readonly version: string;
@@ -114,9 +115,11 @@ export class Engine implements Controller {
 
   /** Applies one Worker batch; resolves when its bans reached the backend. */
   applyBatch(batch: BatchMessage, receivedAt: number): Promise<void> {
+    const m = this.#o.metrics;
     for (const [j, n] of batch.lines) {
       const c = this.#counters[j];
       if (c) c.lines += n;
+      m?.linesParsed.inc({ jail: this.#config.jails[j]?.name ?? "" }, n);
     }
     const bans: BanDecision[] = [];
     const origins: string[] = [];
@@ -124,6 +127,7 @@ export class Engine implements Controller {
       const j = batch.jails[i]!;
       const c = this.#counters[j];
       if (c) c.matched++;
+      m?.linesMatched.inc({ jail: this.#config.jails[j]?.name ?? "" });
       const t = batch.times[i]!;
       const out = this.#o.tracker.record(j, batch.ips[i]!, Number.isNaN(t) ? null : t);
       if (out.kind === "ban") {
@@ -351,7 +355,8 @@ export class Engine implements Controller {
       }
       const done = this.#o.clock.now();
       bans.forEach((b, i) => {
-        if (measure) this.#o.observeLatency?.(Math.max(0, done - receivedAt) / 1000);
+        if (measure) this.#o.metrics?.banLatency.observe({}, Math.max(0, done - receivedAt) / 1000);
+        this.#o.metrics?.bans.inc({ jail: b.jail });
         this.#o.audit({
           event: "ban",
           ip: b.ip,
@@ -380,6 +385,7 @@ export class Engine implements Controller {
       }
       this.unbansTotal += bans.length;
       for (const b of bans) {
+        this.#o.metrics?.unbans.inc({ jail: b.jail });
         this.#o.audit({
           event: "unban",
           ip: b.ip,
