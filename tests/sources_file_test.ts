@@ -347,3 +347,22 @@ Deno.test("FileSource stops and rejects done when the sink rejects", async () =>
     await Deno.remove(dir, { recursive: true });
   }
 });
+
+Deno.test("FileSource watches more directories than inotify's per-user instance limit through one watcher", async () => {
+  const DIRS = 200; // the default fs.inotify.max_user_instances is 128
+  await withSource(
+    { patterns: (d) => [`${d}/*/x.log`], recheckMs: 60_000 },
+    async (dir, _source, got) => {
+      append(`${dir}/d${DIRS - 1}/x.log`, "last\n");
+      append(`${dir}/d0/x.log`, "first\n");
+      await got.lineCount(2); // no re-check for a minute: only inotify events can deliver these
+      deepStrictEqual([...got.lines].sort(), ["first", "last"]);
+    },
+    (dir) => {
+      for (let i = 0; i < DIRS; i++) {
+        Deno.mkdirSync(`${dir}/d${i}`);
+        append(`${dir}/d${i}/x.log`, "");
+      }
+    },
+  );
+});

@@ -93,11 +93,6 @@ interface Tailer {
   acked: FilePosition;
 }
 
-interface Watch {
-  readonly watcher: Deno.FsWatcher;
-  readonly ino: number;
-}
-
 /** Tails files matched by patterns; see the module documentation. */
 export class FileSource implements LogSource {
   readonly #patterns: readonly PathPattern[];
@@ -115,7 +110,11 @@ export class FileSource implements LogSource {
   readonly #pending = new Map<string, FilePosition>();
   /** Saved positions of rotated-away files, applied at start. */
   readonly #pendingRetired: FilePosition[] = [];
-  readonly #watches = new Map<string, Watch>();
+  /** The one inotify watcher over every watched directory, its directories and signature. */
+  #watcher: Deno.FsWatcher | null = null;
+  #watched = new Map<string, number>();
+  #watchSignature = "";
+  #warnedDirs = false;
   /** Paths to look at; true = structural check (stat the path), false = just read. */
   readonly #dirty = new Map<string, boolean>();
   #retiredDirty = false;
@@ -295,7 +294,7 @@ export class FileSource implements LogSource {
         if (structural || !this.#dirty.has(p)) this.#dirty.set(p, structural);
       } else {
         if (this.#retired.length > 0) this.#retiredDirty = true;
-        if (this.#watches.has(p) && ev.kind === "remove") this.#recheckDue = true;
+        if (this.#watched.has(p) && ev.kind === "remove") this.#recheckDue = true;
         else if (this.#matchIndices(p).length > 0) this.#dirty.set(p, true);
       }
     }
@@ -304,48 +303,59 @@ export class FileSource implements LogSource {
 
   /** Watches every existing directory the patterns match; forgets vanished or replaced ones. */
   #refreshWatches(): void {
-    const wanted = new Set<string>();
+    const wanted = new Map<string, number>();
     for (const pat of this.#patterns) {
-      for (const dir of pat.directories((d) => listNames(d, "dir"))) wanted.add(dir);
-    }
-    for (const [dir, w] of this.#watches) {
-      const st = statOrNull(dir);
-      if (!wanted.has(dir) || st === null || st.ino !== w.ino) {
-        this.#watches.delete(dir);
-        w.watcher.close();
+      for (const dir of pat.directories((d) => listNames(d, "dir"))) {
+        if (wanted.has(dir)) continue;
+        const st = statOrNull(dir);
+        if (st === null || !st.isDirectory) continue;
+        if (wanted.size >= MAX_WATCHED_DIRS) {
+          if (!this.#warnedDirs) {
+            this.#onWarning(
+              `file source: more than ${MAX_WATCHED_DIRS} directories; ${dir} not watched`,
+            );
+            this.#warnedDirs = true;
+          }
+          continue;
+        }
+        wanted.set(dir, st.ino ?? 0);
       }
     }
-    for (const dir of wanted) {
-      if (this.#watches.has(dir)) continue;
-      const st = statOrNull(dir);
-      if (st === null || !st.isDirectory) continue;
-      if (this.#watches.size >= MAX_WATCHED_DIRS) {
-        this.#onWarning(
-          `file source: more than ${MAX_WATCHED_DIRS} directories; ${dir} not watched`,
-        );
-        continue;
-      }
-      let watcher: Deno.FsWatcher;
-      try {
-        watcher = Deno.watchFs(dir, { recursive: false });
-      } catch (e) {
-        this.#onWarning(`file source: cannot watch ${dir}: ${e instanceof Error ? e.message : e}`);
-        continue;
-      }
-      const w: Watch = { watcher, ino: st.ino ?? 0 };
-      this.#watches.set(dir, w);
-      this.#consume(dir, w);
+    const signature = [...wanted].map(([dir, ino]) => `${ino} ${dir}`).sort().join("\n");
+    if (this.#watcher !== null && signature === this.#watchSignature) return;
+    // One inotify instance for all directories (the per-user instance limit is small): a changed
+    // set means a new watcher; what happened during the swap is caught by re-checking everything.
+    const old = this.#watcher;
+    this.#watcher = null;
+    old?.close();
+    this.#watched = wanted;
+    this.#watchSignature = signature;
+    if (wanted.size === 0) return;
+    let watcher: Deno.FsWatcher;
+    try {
+      watcher = Deno.watchFs([...wanted.keys()], { recursive: false });
+    } catch (e) {
+      this.#onWarning(`file source: cannot watch ${[...wanted.keys()].join(", ")}: ${e}`);
+      this.#watchSignature = "";
+      return;
+    }
+    this.#watcher = watcher;
+    this.#consume(watcher);
+    if (old !== null) {
+      for (const path of this.#listMatches()) this.#dirty.set(path, true);
+      for (const path of this.#tailers.keys()) this.#dirty.set(path, true);
+      this.#retiredDirty = this.#retired.length > 0;
     }
   }
 
-  async #consume(dir: string, w: Watch): Promise<void> {
+  async #consume(watcher: Deno.FsWatcher): Promise<void> {
     try {
-      for await (const ev of w.watcher) this.#onEvent(ev);
+      for await (const ev of watcher) this.#onEvent(ev);
     } catch (e) {
-      if (!this.#stopped) this.#onWarning(`file source: watching ${dir} failed: ${e}`);
+      if (!this.#stopped) this.#onWarning(`file source: watching failed: ${e}`);
     } finally {
-      if (this.#watches.get(dir) === w) {
-        this.#watches.delete(dir);
+      if (this.#watcher === watcher) {
+        this.#watcher = null;
         this.#recheckDue = true;
         this.#poke();
       }
@@ -709,8 +719,9 @@ export class FileSource implements LogSource {
 
   #shutdown(): void {
     clearInterval(this.#timer);
-    for (const w of this.#watches.values()) w.watcher.close();
-    this.#watches.clear();
+    const watcher = this.#watcher;
+    this.#watcher = null;
+    watcher?.close();
     this.#poke();
   }
 
