@@ -1,0 +1,239 @@
+/**
+ * The control plane against a live daemon (log-only backend): every client command, reload of a
+ * changed / extended / broken config with active bans, state across restarts, and metrics.
+ */
+import { deepEqual, equal, ok } from "node:assert/strict";
+import { join } from "node:path";
+import { makeConfig, privateGlobal, ROOT, startDaemon } from "./_daemon.ts";
+
+/** Runs `fail2zig client --socket S --output json ARGS…`; returns exit code and parsed stdout. */
+async function client(
+  socket: string,
+  ...args: string[]
+): Promise<{ code: number; json: Record<string, unknown> | null; err: string }> {
+  const r = await new Deno.Command(Deno.execPath(), {
+    args: [
+      "run",
+      "-q",
+      `--config=${join(ROOT, "deno.json")}`,
+      "-P=daemon",
+      join(ROOT, "mod.ts"),
+      "client",
+      "--socket",
+      socket,
+      "--output",
+      "json",
+      ...args,
+    ],
+    stdout: "piped",
+    stderr: "piped",
+  }).output();
+  const out = new TextDecoder().decode(r.stdout).trim();
+  return {
+    code: r.code,
+    json: out ? JSON.parse(out) : null,
+    err: new TextDecoder().decode(r.stderr),
+  };
+}
+
+function jail(name: string, dir: string, extra = ""): string {
+  return `[jails.${name}]
+filter = "sshd"
+logpath = "${join(dir, `${name}.log`)}"
+maxretry = 3
+findtime = "10m"
+bantime = "1h"
+${extra}
+`;
+}
+
+function failLine(ip: string, i: number): string {
+  return `${new Date().toISOString()} web1 sshd[${
+    1000 + i
+  }]: Failed password for root from ${ip} port ${40000 + i} ssh2\n`;
+}
+
+async function waitUntil(
+  pred: () => Promise<boolean> | boolean,
+  timeoutMs = 10_000,
+): Promise<void> {
+  const end = Date.now() + timeoutMs;
+  while (!(await pred())) {
+    if (Date.now() > end) throw new Error("condition not met in time");
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
+
+Deno.test("client commands, reload and restart work against a live daemon", async () => {
+  const { dir, config } = await makeConfig((d) =>
+    `${privateGlobal(d, 'save_interval = "50ms"')}\n${jail("sshd", d)}`
+  );
+  const sock = join(dir, "fail2zig.sock");
+  await Deno.writeTextFile(join(dir, "sshd.log"), "");
+  let daemon = await startDaemon(dir, config);
+  try {
+    deepEqual((await client(sock, "ping")).json, { pong: true });
+    equal((await client(sock, "version")).json?.["version"], "0.1.0");
+
+    // three failures from one address → banned; two from another → counted, not banned
+    const log = await Deno.open(join(dir, "sshd.log"), { append: true });
+    for (let i = 0; i < 3; i++) {
+      await log.write(new TextEncoder().encode(failLine("198.51.100.7", i)));
+    }
+    for (let i = 0; i < 2; i++) {
+      await log.write(new TextEncoder().encode(failLine("198.51.100.8", i)));
+    }
+    log.close();
+    await daemon.waitFor((r) => r["event"] === "ban" && r["ip"] === "198.51.100.7");
+    await waitUntil(async () =>
+      (await client(sock, "status", "sshd")).json?.["failures_total"] === 5
+    );
+    const js = (await client(sock, "status", "sshd")).json!;
+    equal(js["lines_total"], 5);
+    equal(js["currently_failed"], 1);
+    equal(js["bans_total"], 1);
+    equal(js["active_bans"], 1);
+
+    const st = (await client(sock, "status")).json!;
+    equal(st["backend"], "log-only");
+    equal(st["degraded"], false);
+    equal(st["active_bans"], 1);
+    deepEqual(st["jails"], ["sshd"]);
+
+    const list = (await client(sock, "list")).json as { bans: Record<string, unknown>[] };
+    equal(list.bans.length, 1);
+    equal(list.bans[0]!["ip"], "198.51.100.7");
+    equal(list.bans[0]!["prefix"], 32);
+    ok((list.bans[0]!["remaining_s"] as number) > 3500);
+
+    // manual ban, errors with their exit codes
+    deepEqual(
+      (await client(sock, "ban", "203.0.113.50", "--jail", "sshd", "--duration", "2h")).json,
+      {
+        ip: "203.0.113.50",
+        jail: "sshd",
+        duration_s: 7200,
+      },
+    );
+    equal((await client(sock, "ban", "203.0.113.51", "--jail", "nope")).code, 1, "unknown jail");
+    equal((await client(sock, "ban", "not-an-ip", "--jail", "sshd")).code, 1, "bad address");
+    equal((await client(sock, "unban", "192.0.2.99")).code, 1, "not banned");
+    equal((await client(sock, "bogus")).code, 2, "usage");
+    equal((await client(join(dir, "missing.sock"), "ping")).code, 3, "no socket");
+
+    // reload: maxretry 3 → 2, a new jail, bans kept
+    await Deno.writeTextFile(join(dir, "web.log"), "");
+    await Deno.writeTextFile(
+      config,
+      `${privateGlobal(dir, 'save_interval = "50ms"')}\n${
+        jail("sshd", dir).replace("maxretry = 3", "maxretry = 2")
+      }\n${jail("web", dir)}`,
+    );
+    deepEqual((await client(sock, "reload")).json, { reloaded: true, jails: ["sshd", "web"] });
+    const jails = (await client(sock, "jails")).json as { jails: Record<string, unknown>[] };
+    deepEqual(jails.jails.map((j) => [j["name"], j["maxretry"]]), [["sshd", 2], ["web", 3]]);
+    equal(
+      ((await client(sock, "list")).json as { bans: unknown[] }).bans.length,
+      2,
+      "bans survive reload",
+    );
+    // the new maxretry applies: two fresh failures ban
+    const log2 = await Deno.open(join(dir, "sshd.log"), { append: true });
+    for (let i = 0; i < 2; i++) {
+      await log2.write(new TextEncoder().encode(failLine("198.51.100.9", i)));
+    }
+    log2.close();
+    await daemon.waitFor((r) => r["event"] === "ban" && r["ip"] === "198.51.100.9");
+
+    // a broken config is refused; nothing changes
+    await Deno.writeTextFile(config, `${privateGlobal(dir)}\n${jail("sshd", dir, "maxretry = 0")}`);
+    const bad = await client(sock, "reload");
+    equal(bad.code, 1);
+    ok(/maxretry/.test(bad.err), bad.err);
+    equal(((await client(sock, "jails")).json as { jails: unknown[] }).jails.length, 2);
+
+    // removing a jail by reload lifts its bans
+    await Deno.writeTextFile(
+      config,
+      `${privateGlobal(dir, 'save_interval = "50ms"')}\n${jail("web", dir)}`,
+    );
+    equal((await client(sock, "reload")).code, 0);
+    equal(
+      ((await client(sock, "list")).json as { bans: unknown[] }).bans.length,
+      0,
+      "the sshd jail's bans were lifted",
+    );
+
+    // bans and the manual ban survive a restart through the state file
+    deepEqual(
+      (await client(sock, "ban", "203.0.113.60", "--jail", "web")).json?.["ip"],
+      "203.0.113.60",
+    );
+    equal(await daemon.stop(), 0);
+    daemon = await startDaemon(dir, config);
+    const after = (await client(sock, "list")).json as { bans: Record<string, unknown>[] };
+    deepEqual(after.bans.map((b) => b["ip"]), ["203.0.113.60"]);
+    ok(
+      daemon.out.some((r) => r["event"] === "ban" && r["ip"] === "203.0.113.60"),
+      "re-added to the backend at start",
+    );
+
+    // kill -9: a ban older than save_interval is not lost
+    equal((await client(sock, "ban", "203.0.113.61", "--jail", "web")).code, 0);
+    await new Promise((r) => setTimeout(r, 300));
+    await daemon.stop("SIGKILL");
+    daemon = await startDaemon(dir, config);
+    const afterKill = (await client(sock, "list")).json as { bans: Record<string, unknown>[] };
+    deepEqual(afterKill.bans.map((b) => b["ip"]).sort(), ["203.0.113.60", "203.0.113.61"]);
+
+    // unban and unban --all
+    deepEqual((await client(sock, "unban", "203.0.113.60")).json, {
+      unbanned: [{ ip: "203.0.113.60", jail: "web" }],
+    });
+    deepEqual((await client(sock, "unban", "--all")).json, {
+      unbanned: [{ ip: "203.0.113.61", jail: "web" }],
+    });
+    equal(((await client(sock, "list")).json as { bans: unknown[] }).bans.length, 0);
+  } finally {
+    await daemon.stop();
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test("a live daemon serves Prometheus metrics that count its lines and bans", async () => {
+  const { dir, config } = await makeConfig((d) =>
+    `${privateGlobal(d).replace('metrics_bind = ""', 'metrics_bind = "127.0.0.1:0"')}\n${
+      jail("sshd", d)
+    }`
+  );
+  await Deno.writeTextFile(join(dir, "sshd.log"), "");
+  // port 0 is not accepted by config: pick a free port first
+  const probe = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+  const port = (probe.addr as Deno.NetAddr).port;
+  probe.close();
+  await Deno.writeTextFile(
+    config,
+    (await Deno.readTextFile(config)).replace("127.0.0.1:0", `127.0.0.1:${port}`),
+  );
+  const daemon = await startDaemon(dir, config);
+  try {
+    const log = await Deno.open(join(dir, "sshd.log"), { append: true });
+    for (let i = 0; i < 3; i++) {
+      await log.write(new TextEncoder().encode(failLine("198.51.100.20", i)));
+    }
+    log.close();
+    await daemon.waitFor((r) => r["event"] === "ban");
+    let text = "";
+    await waitUntil(async () => {
+      text = await (await fetch(`http://127.0.0.1:${port}/metrics`)).text();
+      return /fail2zig_bans_total\{jail="sshd"\} 1\b/.test(text);
+    });
+    ok(/fail2zig_lines_parsed_total\{jail="sshd"\} 3\b/.test(text), text);
+    ok(/fail2zig_lines_matched_total\{jail="sshd"\} 3\b/.test(text), text);
+    ok(/fail2zig_up 1\b/.test(text), text);
+    ok(/fail2zig_ban_latency_seconds_count 1\b/.test(text), text);
+  } finally {
+    await daemon.stop();
+    await Deno.remove(dir, { recursive: true });
+  }
+});
