@@ -70,7 +70,6 @@ Deno.test({
   name:
     "control socket refuses an unprivileged user and admits fail2zig-group members (primary and supplementary)",
   ignore: !isRoot, // creates users and groups, runs the client as them
-  sanitizeResources: false,
   fn: async () => {
     const tag = crypto.randomUUID().slice(0, 8);
     const group = `f2zg${tag}`;
