@@ -42,3 +42,5 @@ export {
   RESTART_DELAY_MS,
 } from "./journal_source.ts";
 export type { JournalSourceOptions } from "./journal_source.ts";
+export { MEMORY_BATCH_LINES, MemoryLog, MemorySource } from "./memory_source.ts";
+export type { MemorySourceOptions } from "./memory_source.ts";
