@@ -23,6 +23,10 @@ Deno.test("sd_notify sends READY, RELOADING with MONOTONIC_USEC, and STOPPING to
     Deno.env.delete("NOTIFY_SOCKET");
     equal(notifyReady(), false); // not under systemd: nothing sent, no error
     equal(await listener.receive(100), null);
+    let heard: Error | null = null;
+    const broken = { socketPath: `${dir}/no-such-socket`, onError: (e: Error) => (heard = e) };
+    equal(sdNotify("READY=1", broken), false); // a broken NOTIFY_SOCKET never throws
+    match(String(heard), /sendto/);
   } finally {
     if (saved === undefined) Deno.env.delete("NOTIFY_SOCKET");
     else Deno.env.set("NOTIFY_SOCKET", saved);

@@ -21,20 +21,27 @@ function notifySocket(options: SdNotifyOptions): string | undefined {
 }
 
 /**
- * Sends `state` (e.g. `"READY=1"`, or several lines) to the service manager. Returns false when
- * there is no notify socket (not started by systemd with `Type=notify`); throws `ErrnoError`
- * when sending fails.
+ * Sends `state` (e.g. `"READY=1"`, or several lines) to the service manager. Returns true when
+ * sent; false when there is no notify socket (not started by systemd with `Type=notify`) or the
+ * send failed (like `sd_notify`, a failure never stops the daemon; `onError` hears about it).
  */
-export function sdNotify(state: string, options: SdNotifyOptions = {}): boolean {
+export function sdNotify(
+  state: string,
+  options: SdNotifyOptions & { onError?: (e: Error) => void } = {},
+): boolean {
   const path = notifySocket(options);
   if (path === undefined) return false;
-  const fd = unixSocket("dgram");
+  let fd: number | null = null;
   try {
+    fd = unixSocket("dgram");
     sendDatagram(fd, new TextEncoder().encode(state), path);
+    return true;
+  } catch (e) {
+    options.onError?.(e instanceof Error ? e : new Error(String(e)));
+    return false;
   } finally {
-    closeFd(fd);
+    if (fd !== null) closeFd(fd);
   }
-  return true;
 }
 
 /** `READY=1` (with a `STATUS=` line when given): startup finished. */
