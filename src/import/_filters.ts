@@ -199,11 +199,13 @@ export function journalMatchFor(
     });
     return { match: known, notes };
   }
-  const groups = text.split(/\s+\+\s+|^\+\s+|\s+\+$/).map((g) =>
-    g.trim().split(/\s+/).filter((t) => t !== "")
-  )
-    .filter((g) => g.length > 0);
-  const bad = groups.flat().find((t) => !/^[A-Z_][A-Z0-9_]*=/.test(t));
+  const groups: string[][] = [[]];
+  for (const t of text.split(/\s+/).filter((w) => w !== "")) {
+    if (t === "+") groups.push([]);
+    else groups.at(-1)!.push(t);
+  }
+  for (let k = groups.length - 1; k >= 0; k--) if (groups[k]!.length === 0) groups.splice(k, 1);
+  const bad = groups.flat().find((t) => !/^[A-Z_][A-Z0-9_]*=[^<>]*$/.test(t));
   if (bad !== undefined) {
     notes.push({
       level: "warn",

@@ -261,7 +261,9 @@ export async function readTree(
 ): Promise<IniTree> {
   const base = `${dir.replace(/\/+$/, "")}/${name}`;
   const listed = async (ext: string) =>
-    (await fs.list(`${base}.d`)).filter((f) => f.endsWith(ext)).sort().map((f) => `${base}.d/${f}`);
+    (await fs.list(`${base}.d`)).filter((f) => f.endsWith(ext) && !f.startsWith(".")).sort().map((
+      f,
+    ) => `${base}.d/${f}`);
   const top = [
     `${base}.conf`,
     ...await listed(".conf"),
