@@ -1,6 +1,7 @@
 /**
  * `fail2zig client`: talks to a running daemon over its control socket. Keeps only read (the
- * config) and ffi (the `AF_UNIX` socket); every other permission is revoked first.
+ * config) and ffi (the `AF_UNIX` socket); every other permission is revoked first, and read too
+ * once the socket path is known.
  * @module
  */
 import { Exit, parseFlags, revokeExcept, UsageError, VERSION } from "./_cli.ts";
@@ -74,6 +75,7 @@ export async function main(args: string[]): Promise<number> {
     }
     socketPath = found;
   }
+  await Deno.permissions.revoke({ name: "read" }); // from here on: the socket only (ffi)
 
   let reply: Reply;
   let client: IpcClient | null = null;
