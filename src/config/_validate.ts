@@ -64,6 +64,7 @@ export const GLOBAL_DEFAULTS: GlobalConfig = {
   socketPath: "/run/fail2zig/fail2zig.sock",
   stateFile: "/var/lib/fail2zig/state.bin",
   auditLog: "/var/lib/fail2zig/audit.log",
+  journalDirectory: "",
   metricsBind: { hostname: "127.0.0.1", port: 9100 },
   logLevel: "info",
   firewall: "auto",
@@ -110,6 +111,7 @@ const GLOBAL_KEYS = [
   "socket_path",
   "state_file",
   "audit_log",
+  "journal_directory",
   "metrics_bind",
   "log_level",
   "firewall",
@@ -453,6 +455,12 @@ function readGlobal(c: Checker, v: unknown): GlobalConfig {
   if ("state_file" in t) set("stateFile", readPath(c, at("state_file"), t["state_file"]));
   if ("audit_log" in t) {
     set("auditLog", readPath(c, at("audit_log"), t["audit_log"], { allowEmpty: true }));
+  }
+  if ("journal_directory" in t) {
+    set(
+      "journalDirectory",
+      readPath(c, at("journal_directory"), t["journal_directory"], { allowEmpty: true }),
+    );
   }
   if ("metrics_bind" in t) set("metricsBind", readBind(c, at("metrics_bind"), t["metrics_bind"]));
   if ("log_level" in t) set("logLevel", readEnum(c, at("log_level"), t["log_level"], LOG_LEVELS));

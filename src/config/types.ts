@@ -19,6 +19,8 @@ export interface GlobalConfig {
   readonly stateFile: string;
   /** Empty string: audit log disabled. */
   readonly auditLog: string;
+  /** Journal directory read by `source = "journald"` jails; empty string: the system journal. */
+  readonly journalDirectory: string;
   /** Empty string: metrics disabled. Otherwise host and port, IPv6 without brackets. */
   readonly metricsBind: { readonly hostname: string; readonly port: number } | null;
   readonly logLevel: LogLevel;

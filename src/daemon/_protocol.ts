@@ -26,12 +26,30 @@ export interface StartMessage {
   readonly saved: readonly SourcePosition[];
 }
 
+/**
+ * main → Worker: lines read on the main thread (journal records) for the Worker's filters. The
+ * reply is a `BatchMessage` carrying the same `id`; `times` are the records' own times, which
+ * take precedence over any time in the text.
+ */
+export interface LinesMessage {
+  readonly type: "lines";
+  readonly id: number;
+  /** Jail indices whose filters see these lines. */
+  readonly jails: readonly number[];
+  readonly lines: readonly string[];
+  readonly times: readonly (number | null)[];
+  /** Audit pointer of the batch (the journal cursor). */
+  readonly origin: string;
+}
+
 /** main → Worker: a batch was applied (back-pressure credit), or stop now. */
 export type ControlMessage = { readonly type: "ack" } | { readonly type: "stop" };
 
 /** Worker → main: the failures one source batch produced, and the position after it. */
 export interface BatchMessage {
   readonly type: "batch";
+  /** Set when the batch answers a `LinesMessage` (no back-pressure credit is owed then). */
+  readonly id?: number;
   /** Jail index per failure. */
   readonly jails: number[];
   /** Canonical address per failure. */

@@ -12,7 +12,7 @@ import { AuditLog, Auditor } from "../audit/mod.ts";
 import { createDaemonMetrics, type MetricsServer, startMetricsServer } from "../metrics/mod.ts";
 import { StateStore } from "../state/mod.ts";
 import { dirname } from "node:path";
-import { decodePosition, encodePosition, positionKey } from "../sources/mod.ts";
+import { decodePosition, encodePosition, JournalSource, positionKey } from "../sources/mod.ts";
 import {
   ControlError,
   notifyReady,
@@ -178,8 +178,10 @@ export async function runDaemon(opts: DaemonOptions): Promise<number> {
     },
     onReloaded: async (next) => {
       for (const j of next.jails) metrics.addJail(j.name);
+      await stopJournals();
       await stopWorker();
       worker = spawnWorker(next, engine.positions());
+      await startJournals(next, engine.positions());
     },
   });
   engineRef = engine;
@@ -195,7 +197,7 @@ export async function runDaemon(opts: DaemonOptions): Promise<number> {
 
   function spawnWorker(cfg: Config, saved: SourcePosition[]): Worker | null {
     const jails: WorkerJail[] = cfg.jails.flatMap((j, index) =>
-      j.enabled && j.source === "file"
+      j.enabled && j.source !== "bans"
         ? [{ index, filter: j.filter, mode: j.mode, logpath: j.logpath, readFrom: j.readFrom }]
         : []
     );
@@ -222,11 +224,20 @@ export async function runDaemon(opts: DaemonOptions): Promise<number> {
     w.onmessage = (e: MessageEvent<WorkerMessage>) => {
       const msg = e.data;
       switch (msg.type) {
-        case "batch":
-          engine.applyBatch(msg, msg.sentAt).catch(() => {}).finally(() =>
-            w.postMessage({ type: "ack" })
-          );
+        case "batch": {
+          if (msg.id === undefined) {
+            engine.applyBatch(msg, msg.sentAt).catch(() => {}).finally(() =>
+              w.postMessage({ type: "ack" })
+            );
+            break;
+          }
+          const pending = journalPending.get(msg.id);
+          journalPending.delete(msg.id);
+          if (pending === undefined) break;
+          engine.applyBatch({ ...msg, positions: [pending.position] }, msg.sentAt).catch(() => {})
+            .finally(pending.done);
           break;
+        }
         case "ready":
           logger.debug("parser worker watching", { paths: msg.readPaths });
           firstReady?.();
@@ -261,6 +272,72 @@ export async function runDaemon(opts: DaemonOptions): Promise<number> {
     return w;
   }
 
+  // ---- journal sources: journalctl children on the main thread, lines matched in the Worker ----
+  const journalPending = new Map<number, { position: SourcePosition; done: () => void }>();
+  let journalSeq = 0;
+  let journals: JournalSource[] = [];
+
+  async function startJournals(cfg: Config, saved: readonly SourcePosition[]): Promise<void> {
+    const groups = new Map<
+      string,
+      { match: readonly string[]; readFrom: "end" | "start"; jails: number[] }
+    >();
+    cfg.jails.forEach((j, index) => {
+      if (!j.enabled || j.source !== "journald") return;
+      const key = [...j.journalMatch].sort().join(" ");
+      const g = groups.get(key) ?? { match: j.journalMatch, readFrom: j.readFrom, jails: [] };
+      g.jails.push(index);
+      groups.set(key, g);
+    });
+    for (const g of groups.values()) {
+      const source = new JournalSource({
+        match: g.match,
+        saved,
+        readFrom: g.readFrom,
+        lineMaxBytes: cfg.global.lineMaxBytes,
+        ...(cfg.global.journalDirectory === "" ? {} : { directory: cfg.global.journalDirectory }),
+        onDrop: () => metrics.linesDropped.inc({ reason: "too_long" }),
+        onWarning: (message) => logger.warn(message),
+      });
+      journals.push(source);
+      await source.start((batch) =>
+        new Promise<void>((done) => {
+          const w = worker;
+          if (w === null) return done();
+          const id = ++journalSeq;
+          journalPending.set(id, { position: batch.position, done });
+          w.postMessage({
+            type: "lines",
+            id,
+            jails: g.jails,
+            lines: batch.lines,
+            times: batch.times ?? batch.lines.map(() => null),
+            origin: batch.position.kind === "journal"
+              ? `journal:${batch.position.cursor}`
+              : batch.source,
+          });
+        })
+      );
+      source.done.catch((e) =>
+        logger.error("journal source stopped", {
+          error: e instanceof Error ? e.message : String(e),
+        })
+      );
+    }
+  }
+
+  async function stopJournals(): Promise<void> {
+    const all = journals;
+    journals = [];
+    await Promise.all(all.map(async (s) => {
+      const stopped = s.stop();
+      for (const p of journalPending.values()) p.done();
+      journalPending.clear();
+      await stopped;
+      engine.seedPositions(s.positions());
+    }));
+  }
+
   async function stopWorker(): Promise<void> {
     const w = worker;
     if (w === null) return;
@@ -288,6 +365,7 @@ export async function runDaemon(opts: DaemonOptions): Promise<number> {
   }
   worker = spawnWorker(config, saved);
   await Promise.race([workerReady, fatalSeen]);
+  await startJournals(config, saved);
   const expiry = setInterval(() => engine.expireDue().catch(() => {}), EXPIRY_TICK_MS);
 
   // ---- run until a signal or a fatal error ----
@@ -319,6 +397,7 @@ export async function runDaemon(opts: DaemonOptions): Promise<number> {
   logger.info("stopping", { reason: why });
   Deno.removeSignalListener("SIGHUP", onHup);
   clearInterval(expiry);
+  await stopJournals();
   await stopWorker();
   await metricsServer?.close();
   await ipc.close();

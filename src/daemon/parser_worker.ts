@@ -14,6 +14,7 @@ import { type Filter, getFilter } from "../filters/mod.ts";
 import {
   type BatchMessage,
   type ControlMessage,
+  type LinesMessage,
   MAX_UNACKED_BATCHES,
   type StartMessage,
   type WorkerMessage,
@@ -26,9 +27,9 @@ function post(msg: WorkerMessage): void {
 let inFlight = 0;
 let credit: (() => void) | null = null;
 const sources: FileSource[] = [];
+const filters = new Map<number, Filter>();
 
 async function start(msg: StartMessage): Promise<void> {
-  const filters = new Map<number, Filter>();
   for (const j of msg.jails) filters.set(j.index, getFilter(j.filter, j.mode, msg.userFilters));
   const groups = new Map<"end" | "start", { patterns: string[]; jailsOf: number[][] }>();
   for (const j of msg.jails) {
@@ -42,6 +43,7 @@ async function start(msg: StartMessage): Promise<void> {
   }
   const readPaths: string[] = [];
   for (const [readFrom, g] of groups) {
+    if (g.patterns.length === 0) continue;
     let dropped = 0;
     const source = new FileSource({
       patterns: g.patterns,
@@ -58,7 +60,7 @@ async function start(msg: StartMessage): Promise<void> {
       onWarning: (message) => post({ type: "warning", message }),
     });
     sources.push(source);
-    await source.start((batch) => deliver(batch, g.jailsOf, filters));
+    await source.start((batch) => deliver(batch, g.jailsOf));
     source.done.catch((e) =>
       post({ type: "fatal", message: `log source stopped: ${e instanceof Error ? e.message : e}` })
     );
@@ -67,11 +69,7 @@ async function start(msg: StartMessage): Promise<void> {
   post({ type: "ready", readPaths });
 }
 
-function deliver(
-  batch: LineBatch,
-  jailsOf: number[][],
-  filters: Map<number, Filter>,
-): Promise<void> | void {
+function deliver(batch: LineBatch, jailsOf: number[][]): Promise<void> | void {
   const jails = new Set<number>();
   for (const m of batch.matches ?? []) for (const j of jailsOf[m] ?? []) jails.add(j);
   const out: BatchMessage = {
@@ -102,9 +100,41 @@ function deliver(
   return new Promise((resolve) => credit = resolve);
 }
 
-self.onmessage = (e: MessageEvent<StartMessage | ControlMessage>) => {
+/** Matches lines read by the main thread (journal records); the record time is the failure time. */
+function matchLines(msg: LinesMessage): void {
+  const out: BatchMessage = {
+    type: "batch",
+    id: msg.id,
+    jails: [],
+    ips: [],
+    times: new Float64Array(0),
+    origins: [],
+    lines: msg.jails.map((j) => [j, msg.lines.length]),
+    positions: [],
+    sentAt: 0,
+  };
+  const times: number[] = [];
+  const now = Date.now();
+  for (const j of msg.jails) {
+    const filter = filters.get(j);
+    if (filter === undefined) continue;
+    for (let i = 0; i < msg.lines.length; i++) {
+      const m = filter.match(msg.lines[i]!, now);
+      if (m === null) continue;
+      out.jails.push(j);
+      out.ips.push(m.ip);
+      times.push(Math.min(msg.times[i] ?? m.time ?? NaN, now));
+      out.origins.push(msg.origin);
+    }
+  }
+  post({ ...out, times: Float64Array.from(times), sentAt: Date.now() });
+}
+
+self.onmessage = (e: MessageEvent<StartMessage | ControlMessage | LinesMessage>) => {
   const msg = e.data;
-  if (msg.type === "start") {
+  if (msg.type === "lines") {
+    matchLines(msg);
+  } else if (msg.type === "start") {
     start(msg).catch((err) =>
       post({ type: "fatal", message: err instanceof Error ? err.message : String(err) })
     );
