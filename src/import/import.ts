@@ -60,6 +60,12 @@ export interface ImportResult {
 export interface ImportOptions {
   /** Where files come from. */
   readonly reader: FileReader;
+  /**
+   * Checks config text; returns the problems (one per entry, each starting with the key path) or
+   * `[]` when valid. Tests replace it to reach the fallback paths.
+   * @default the real config loader (`parseConfig`)
+   */
+  readonly check?: (toml: string) => string[];
 }
 
 interface Block {
@@ -84,6 +90,8 @@ export async function importFail2ban(dir: string, opts: ImportOptions): Promise<
   const header: Note[] = tree.problems.map((p) => ({ level: "warn", text: p }));
   const defaultsBlock = { ...settingsBlock("defaults", defaults, null), isDefaults: true };
   fixDefaults(defaultsBlock);
+  const check = opts.check ?? loaderProblems;
+  dropRejectedDefaults(defaultsBlock, check);
 
   const blocks: Block[] = [];
   const taken = new Set<string>();
@@ -110,13 +118,14 @@ export async function importFail2ban(dir: string, opts: ImportOptions): Promise<
 
   for (const b of blocks) {
     if (b.skipped !== undefined) continue;
-    const problem = validationProblem(render([defaultsBlock, b], []));
-    if (problem !== null) b.skipped = `fail2zig config check rejects it: ${problem}`;
+    const problems = check(render([defaultsBlock, b], []));
+    if (problems.length > 0) b.skipped = `fail2zig config check rejects it: ${problems.join("; ")}`;
   }
   const toml = render([defaultsBlock, ...blocks], headerLines(root, tree, header));
-  const problem = validationProblem(toml);
-  if (problem !== null) {
-    throw new Error(`internal error: the imported config is invalid: ${problem}`);
+  // The promise of this command: what it prints passes `config check`.
+  const problems = loaderProblems(toml);
+  if (problems.length > 0) {
+    throw new Error(`internal error: the imported config is invalid: ${problems.join("; ")}`);
   }
 
   const warnings: string[] = [];
@@ -374,14 +383,41 @@ function uniqueName(section: string, taken: Set<string>, notes: Note[]): string 
   return name;
 }
 
-/** Runs the real config loader; returns its messages (without positions), or null when valid. */
-function validationProblem(toml: string): string | null {
+/** Most rounds of dropping `[defaults]` keys the loader rejects before giving up on them all. */
+const MAX_DEFAULTS_ROUNDS = 4;
+
+/**
+ * Removes from `[defaults]` each key the loader rejects (its message names the key path), with a
+ * warning; a complaint about `bantime_increment.max` drops `max`, not `bantime`.
+ */
+function dropRejectedDefaults(block: Block, check: (toml: string) => string[]): void {
+  for (let round = 0; round < MAX_DEFAULTS_ROUNDS; round++) {
+    const problems = check(render([block], []));
+    if (problems.length === 0) return;
+    for (const p of problems) {
+      const path = /^defaults\.([\w.]+):/.exec(p)?.[1] ?? "";
+      const inc = /^bantime_increment\.(\w+)$/.exec(path)?.[1] ??
+        (p.includes("bantime_increment.max") ? "max" : undefined);
+      if (inc !== undefined) block.increment = block.increment.filter(([k]) => k !== inc);
+      else block.pairs = block.pairs.filter(([k]) => k !== path);
+      block.notes.push({ level: "warn", text: `left out: ${p}` });
+    }
+  }
+  if (check(render([block], [])).length > 0) {
+    block.notes.push({ level: "warn", text: "[DEFAULT] not imported: fail2zig rejects it" });
+    block.pairs = [];
+    block.increment = [];
+  }
+}
+
+/** Runs the real config loader; returns its messages (without positions). */
+function loaderProblems(toml: string): string[] {
   try {
     parseConfig(toml, "imported");
-    return null;
+    return [];
   } catch (e) {
     if (!(e instanceof ConfigError)) throw e;
-    return e.errors.map((i) => i.message).join("; ");
+    return e.errors.map((i) => i.message);
   }
 }
 

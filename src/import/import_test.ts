@@ -1,6 +1,6 @@
 import { deepEqual, equal, match, ok, rejects } from "node:assert/strict";
 import { fileURLToPath } from "node:url";
-import { parseConfig } from "../config/mod.ts";
+import { ConfigError, parseConfig } from "../config/mod.ts";
 import { denoFileReader, importFail2ban, memoryFileReader, NoJailConfError } from "./mod.ts";
 
 const FIXTURES = fileURLToPath(new URL("../../fixtures/fail2ban", import.meta.url));
@@ -199,18 +199,61 @@ Deno.test("importFail2ban() lifts bantime_increment.max to a bantime above fail2
 });
 
 Deno.test("importFail2ban() comments out a jail the config loader rejects, with its message", async () => {
-  // fail2zig's postfix filter may not (yet) offer a mode; whatever the loader says is reported.
+  // A loader whose postfix filter lacks the "auth" mode (as an older one did).
+  const check = (toml: string) => {
+    const problems = toml.includes('\nmode = "auth"')
+      ? ['jails.x.mode: filter postfix has no mode "auth"']
+      : [];
+    return [...problems, ...loaderProblems(toml.replaceAll('\nmode = "auth"', ""))];
+  };
+  const r = await importFail2ban("/f2b", {
+    reader: memoryFileReader({
+      "/f2b/jail.conf":
+        "[postfix-sasl]\nenabled = true\nfilter = postfix[mode=auth]\nlogpath = /var/log/mail.log\n" +
+        "[sshd]\nenabled = true\nfilter = sshd\nlogpath = /var/log/auth.log\n",
+    }),
+    check,
+  });
+  deepEqual(r.imported, ["sshd"]);
+  deepEqual(r.skipped, [{
+    name: "postfix-sasl",
+    reason: 'fail2zig config check rejects it: jails.x.mode: filter postfix has no mode "auth"',
+  }]);
+  match(r.toml, /^# \[jails\.postfix-sasl\]\n# not imported: fail2zig config check rejects it/m);
+  parseConfig(r.toml, "x");
+});
+
+Deno.test("importFail2ban() leaves out a [DEFAULT] value the loader rejects, keeping the rest", async () => {
   const r = await translate({
     "jail.conf":
-      "[postfix-x]\nenabled = true\nfilter = postfix[mode=auth]\nlogpath = /var/log/mail.log\n" +
-      "[sshd]\nenabled = true\nfilter = sshd\nlogpath = /var/log/auth.log\nread = x\n",
+      "[DEFAULT]\nbantime = 1w\nmaxretry = 2\nbantime.increment = true\nbantime.maxtime = 1h\n" +
+      "[sshd]\nenabled = true\nfilter = sshd\nlogpath = /var/log/auth.log\n",
   });
-  parseConfig(r.toml, "x");
-  ok(r.imported.includes("sshd"));
-  const skipped = r.skipped.find((s) => s.name === "postfix-x");
-  if (skipped !== undefined) match(skipped.reason, /^fail2zig config check rejects it: .*mode/);
-  else ok(r.imported.includes("postfix-x"));
+  const config = parseConfig(r.toml, "x");
+  deepEqual(
+    [
+      config.jails[0]?.bantimeMs,
+      config.jails[0]?.maxretry,
+      config.jails[0]?.bantimeIncrement.maxMs,
+    ],
+    [7 * 86_400_000, 2, 7 * 86_400_000],
+  );
+  ok(
+    r.warnings.some((w) =>
+      /^\[DEFAULT\] left out: defaults\.bantime: bantime_increment\.max \(1h\)/.test(w)
+    ),
+  );
 });
+
+function loaderProblems(toml: string): string[] {
+  try {
+    parseConfig(toml, "x");
+    return [];
+  } catch (e) {
+    if (!(e instanceof ConfigError)) throw e;
+    return e.errors.map((i) => i.message);
+  }
+}
 
 function existsSync(path: string): boolean {
   try {
