@@ -92,6 +92,24 @@ export function trackerCapacityFor(budgetBytes: number): number {
   return best;
 }
 
+/**
+ * MiB a daemon-shaped process (main thread + parser Worker, busy pipeline) uses besides the
+ * table: measured with `deno task bench:tracker` (see docs/state.md, "Sizing").
+ */
+export const RUNTIME_BASELINE_MB = 76;
+
+/**
+ * Bytes of `memory_ceiling_mb` the tracker table may take: the ceiling minus the runtime
+ * baseline. Pass the result to `trackerCapacityFor()`.
+ * @param baselineMb @default RUNTIME_BASELINE_MB
+ */
+export function trackerBudgetFor(
+  memoryCeilingMb: number,
+  baselineMb = RUNTIME_BASELINE_MB,
+): number {
+  return Math.max(0, (memoryCeilingMb - baselineMb) * 1024 * 1024);
+}
+
 // ---- public records ----
 
 /** Why a ban happened. */

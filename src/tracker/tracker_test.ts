@@ -6,7 +6,9 @@ import {
   type DropBurst,
   ManualClock,
   type RecordOutcome,
+  RUNTIME_BASELINE_MB,
   Tracker,
+  trackerBudgetFor,
   trackerBytesFor,
   trackerCapacityFor,
   type TrackerOptions,
@@ -591,4 +593,10 @@ Deno.test("Tracker.snapshot() and restore() carry bans, history and failure time
   assert.equal(b.t.record(0, "192.0.2.5", null).kind, "counted");
   // Records of an unknown jail are skipped.
   assert.equal(b.t.restore({ bans: [{ ...data.bans[0]!, jail: "gone" }] }).skipped, 1);
+});
+
+Deno.test("trackerBudgetFor() leaves the runtime baseline out of the ceiling", () => {
+  assert.equal(trackerBudgetFor(RUNTIME_BASELINE_MB + 20), 20 * 1024 * 1024);
+  assert.equal(trackerBudgetFor(48), 0);
+  assert.equal(trackerBudgetFor(100, 50), 50 * 1024 * 1024);
 });
