@@ -94,6 +94,13 @@ const ALIASES: Readonly<Record<string, readonly [string, string]>> = {
 /** Filter options that do not change what matches (or are handled elsewhere). */
 const HARMLESS_OPTIONS = new Set(["mode", "journalmatch", "logtype", "maxlines", "datepattern"]);
 
+/** fail2ban filter names that map onto a fail2zig built-in (or onto `source = "bans"`). */
+export const IMPORTABLE_FILTERS: readonly string[] = [
+  ...Object.keys(MODES),
+  ...Object.keys(ALIASES),
+  "recidive",
+];
+
 /** Maps a fail2ban filter (name and options) to a fail2zig built-in, `bans` or nothing. */
 export function mapFilter(spec: FilterSpec): FilterMapping {
   if (spec.name === "recidive") {
@@ -112,9 +119,9 @@ export function mapFilter(spec: FilterSpec): FilterMapping {
   if (modes === undefined) {
     return {
       kind: "none",
-      reason: `fail2ban filter ${JSON.stringify(spec.name)} has no fail2zig built-in (built-ins: ${
-        Object.keys(MODES).join(", ")
-      }, recidive); define [filters.${spec.name}] with its patterns (docs/filters.md) and uncomment`,
+      reason: `fail2ban filter ${
+        JSON.stringify(spec.name)
+      } has no fail2zig built-in; define [filters.${spec.name}] with its patterns (docs/filters.md) and uncomment`,
     };
   }
   const notes: Note[] = [];

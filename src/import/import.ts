@@ -17,7 +17,7 @@ import {
   readFiles,
   readTree,
 } from "./_ini.ts";
-import { journalMatchFor, mapFilter, parseFilterSpec } from "./_filters.ts";
+import { IMPORTABLE_FILTERS, journalMatchFor, mapFilter, parseFilterSpec } from "./_filters.ts";
 import {
   type Note,
   parseBool,
@@ -220,12 +220,14 @@ async function translateJail(
   ctx: { root: string; defaults: Map<SettingName, Setting>; reader: FileReader },
 ): Promise<Block> {
   const notes: Note[] = [];
+  let unknownFilter: string | undefined;
   const skip = (reason: string, pairs: Array<[string, string]> = []): Block => ({
     name: section,
     pairs,
     increment: [],
     notes,
-    skipped: reason,
+    // An unknown filter is the reason that matters; the rest would only follow from it.
+    skipped: unknownFilter ?? reason,
   });
   const filterText = safeGet(tree, section, "filter");
   if (filterText.error !== undefined) return skip(`filter: ${filterText.error}`);
@@ -239,6 +241,7 @@ async function translateJail(
   const mapping = mapFilter(spec);
   const pairs: Array<[string, string]> = [];
   if (mapping.kind !== "none") notes.push(...mapping.notes);
+  else unknownFilter = mapping.reason;
   const always = new Set<SettingName>();
   if (mapping.kind === "bans") {
     pairs.push(["source", '"bans"']);
@@ -429,6 +432,9 @@ function headerLines(root: string, tree: IniTree, notes: readonly Note[]): strin
     ...tree.files.map((f) => `#   ${oneLine(rel(f))}`),
     "# Only enabled jails are imported. Not carried over: actions and banaction (fail2zig bans in",
     "# its own nftables table), ports, usedns, ignorecommand, ignoreself, maxmatches, logencoding.",
+    "# fail2ban filters with a fail2zig built-in: " + IMPORTABLE_FILTERS.slice(0, 4).join(", ") +
+    ",",
+    "#   " + IMPORTABLE_FILTERS.slice(4).join(", ") + ".",
     "# Review the notes, then check the result: fail2zig config check --config FILE",
     ...notes.map((n) => `# ${n.level === "warn" ? "warning" : "note"}: ${oneLine(n.text)}`),
   ];

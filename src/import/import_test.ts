@@ -1,7 +1,13 @@
 import { deepEqual, equal, match, ok, rejects } from "node:assert/strict";
 import { fileURLToPath } from "node:url";
 import { ConfigError, parseConfig } from "../config/mod.ts";
-import { denoFileReader, importFail2ban, memoryFileReader, NoJailConfError } from "./mod.ts";
+import {
+  denoFileReader,
+  type FileReader,
+  importFail2ban,
+  memoryFileReader,
+  NoJailConfError,
+} from "./mod.ts";
 
 const FIXTURES = fileURLToPath(new URL("../../fixtures/fail2ban", import.meta.url));
 /** How the expected output names the fixture directory (the CLI test runs from the root). */
@@ -98,6 +104,43 @@ Deno.test("importFail2ban() imports the real /etc/fail2ban into a config the loa
   ok(r.files.includes("/etc/fail2ban/jail.conf"));
 });
 
+for (const backend of ["auto", "systemd"]) {
+  Deno.test(
+    `importFail2ban() with every jail of the real jail.conf enabled (backend ${backend}) stays valid`,
+    {
+      ignore: !existsSync("/etc/fail2ban/jail.conf"),
+    },
+    async () => {
+      // The real tree plus one more jail.d/*.local, read last, that enables everything.
+      const real = denoFileReader();
+      const extra = "/etc/fail2ban/jail.d/~all-enabled.local";
+      const reader: FileReader = {
+        read: (path, max) =>
+          path === extra
+            ? Promise.resolve(`[DEFAULT]\nenabled = true\nbackend = ${backend}\n`)
+            : real.read(path, max),
+        list: async (
+          dir,
+        ) => [
+          ...await real.list(dir),
+          ...(dir === "/etc/fail2ban/jail.d" ? ["~all-enabled.local"] : []),
+        ],
+      };
+      const r = await importFail2ban("/etc/fail2ban", { reader });
+      const config = parseConfig(r.toml, "imported.toml");
+      deepEqual(config.jails.map((j) => j.name), r.imported);
+      for (const name of ["sshd", "nginx-http-auth", "postfix", "dovecot", "recidive"]) {
+        ok(r.imported.includes(name), name);
+      }
+      ok(r.skipped.length > 20);
+      const sources = new Set(
+        config.jails.filter((j) => j.name !== "recidive").map((j) => j.source),
+      );
+      deepEqual([...sources], [backend === "systemd" ? "journald" : "file"]);
+    },
+  );
+}
+
 Deno.test("importFail2ban() refuses a directory without jail.conf", async () => {
   await rejects(
     importFail2ban(`${FIXTURES}/no-jail-conf`, { reader: denoFileReader() }),
@@ -154,7 +197,7 @@ Deno.test("importFail2ban() leaves out disabled jails and comments out what it c
     r.toml,
     /^# \[jails\.sshd\]\n# not imported: logpath "relative\/auth\.log" is not absolute\n# filter = "sshd"$/m,
   );
-  ok(!r.toml.includes("dovecot"));
+  ok(!r.toml.includes("jails.dovecot"));
   ok(r.warnings.includes('[apache-auth] left out: enabled expected true/false, found "maybe"'));
   parseConfig(r.toml, "x");
 });
