@@ -56,10 +56,21 @@ ${extra}
 export async function startDaemon(
   dir: string,
   config: string,
-  opts: { args?: string[]; env?: Record<string, string>; readyTimeoutMs?: number } = {},
+  opts: {
+    args?: string[];
+    env?: Record<string, string>;
+    readyTimeoutMs?: number;
+    /**
+     * Argv run in front of deno, e.g. `["ip", "netns", "exec", NS]` to start the daemon inside a
+     * network namespace (the wrapper must exec deno, so signals reach the daemon). @default []
+     */
+    prefix?: readonly string[];
+  } = {},
 ): Promise<RunningDaemon> {
-  const process = new Deno.Command(Deno.execPath(), {
+  const prefix = opts.prefix ?? [];
+  const process = new Deno.Command(prefix[0] ?? Deno.execPath(), {
     args: [
+      ...(prefix.length > 0 ? [...prefix.slice(1), Deno.execPath()] : []),
       "run",
       "-q",
       `--config=${join(ROOT, "deno.json")}`,
