@@ -56,7 +56,10 @@ Deno.test("import-fail2ban output passes config check", async () => {
   }
 });
 
-Deno.test("import-fail2ban exits 1 when the directory has no jail.conf", async () => {
+Deno.test("import-fail2ban exits 1 when the directory has no jail.conf or is not a directory", async () => {
+  const file = await importCli("mod.ts");
+  deepEqual([file.code, file.stdout], [1, ""]);
+  match(file.stderr, /mod\.ts: expected a fail2ban directory with jail\.conf, found none/);
   const r = await importCli("fixtures/fail2ban/no-jail-conf");
   deepEqual(r, {
     code: 1,

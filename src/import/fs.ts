@@ -20,7 +20,9 @@ export function denoFileReader(): FileReader {
       try {
         file = await Deno.open(path, { read: true });
       } catch (e) {
-        if (e instanceof Deno.errors.NotFound) return null;
+        if (e instanceof Deno.errors.NotFound || e instanceof Deno.errors.NotADirectory) {
+          return null;
+        }
         throw e;
       }
       try {

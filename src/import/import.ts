@@ -257,6 +257,10 @@ async function translateJail(
     if (backendText.error !== undefined) return skip(`backend: ${backendText.error}`, pairs);
     const backend = (backendText.value ?? "auto").replace(/\[.*$/s, "").trim().toLowerCase() ||
       "auto";
+    const backendOptions = /\[(.*)\]\s*$/s.exec(backendText.value ?? "")?.[1]?.trim();
+    if (backendOptions) {
+      notes.push({ level: "warn", text: `backend options [${backendOptions}] not imported` });
+    }
     if (backend === "systemd") {
       pairs.push(["source", '"journald"']);
       const jm = await journalmatchText(tree, section, spec, ctx);

@@ -202,6 +202,20 @@ Deno.test("importFail2ban() leaves out disabled jails and comments out what it c
   parseConfig(r.toml, "x");
 });
 
+Deno.test("importFail2ban() maps a head logpath to read_from = start and notes backend options", async () => {
+  const r = await translate({
+    "jail.conf":
+      "[sshd]\nenabled = true\nfilter = sshd\nbackend = polling\nlogpath = /var/log/auth.log head\n" +
+      "[dovecot]\nenabled = true\nfilter = dovecot\nbackend = systemd[journalpath=/run/log/x]\n",
+  });
+  const config = parseConfig(r.toml, "x");
+  deepEqual(config.jails.map((j) => [j.name, j.source, j.readFrom, j.logpath]), [
+    ["sshd", "file", "start", ["/var/log/auth.log"]],
+    ["dovecot", "journald", "end", []],
+  ]);
+  deepEqual(r.warnings, ["[dovecot] backend options [journalpath=/run/log/x] not imported"]);
+});
+
 Deno.test("importFail2ban() renames jails whose names fail2zig does not accept", async () => {
   const r = await translate({
     "jail.conf": "[sshd.custom]\nenabled = true\nfilter = sshd\nlogpath = /var/log/auth.log\n" +
