@@ -223,3 +223,27 @@ Deno.test("JournalSource with a cursor journalctl rejects warns and starts at th
     deepStrictEqual(got.lines.map((l) => l.split(" ")[6]), ["192.0.2.2"]);
   });
 });
+
+Deno.test("JournalSource at the end of a journal without a matching record delivers the first one that comes", async () => {
+  await inJournal(async (dir) => {
+    await appendJournal(dir, [{
+      message: "cron ran",
+      timeUs: T0,
+      unit: "cron.service",
+      ident: "CRON",
+    }]);
+    const got = new Collector();
+    const source = new JournalSource({ directory: dir, match: SSH });
+    try {
+      await source.start(got.sink);
+      await appendJournal(dir, [ssh(1)]);
+      await got.lineCount(1);
+      await sleep(200);
+    } finally {
+      await source.stop();
+    }
+    deepStrictEqual(got.lines, [
+      "sshd[1001]: Failed password for root from 192.0.2.1 port 22 ssh2",
+    ]);
+  });
+});

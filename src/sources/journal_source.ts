@@ -123,8 +123,11 @@ export class JournalSource implements LogSource {
     let fromStart = this.#opts.readFrom === "start";
     if (this.#cursor === null && !fromStart) {
       // The newest matching record now: following after it delivers exactly what comes later.
-      this.#cursor = await this.#newestCursor();
-      fromStart = this.#cursor === null;
+      const newest = await this.#newestCursor();
+      this.#cursor = newest.cursor;
+      // No matching record yet: follow from the first one that comes. The query failed: follow
+      // from the end (`--lines=0`), the best guess without a cursor.
+      fromStart = newest.ok && newest.cursor === null;
     }
     this.#spawn(fromStart);
     this.#run = this.#loop(fromStart);
@@ -181,18 +184,18 @@ export class JournalSource implements LogSource {
     });
   }
 
-  async #newestCursor(): Promise<string | null> {
+  async #newestCursor(): Promise<{ ok: boolean; cursor: string | null }> {
     const args = ["--no-pager", "--quiet", "--output=export", "--output-fields=_PID", "--lines=1"];
     if (this.#opts.directory !== undefined) args.push(`--directory=${this.#opts.directory}`);
     const out = await this.#command([...args, ...this.#match.args]).output();
     if (!out.success) {
       this.#warn(`journalctl failed to read the newest record: ${tail(out.stderr)}`);
-      return null;
+      return { ok: false, cursor: null };
     }
     const records: ExportRecord[] = [];
     new ExportParser(["__CURSOR"], SMALL_FIELD_BYTES).push(out.stdout, records);
     const last = records.at(-1)?.fields.get("__CURSOR")?.[0];
-    return last === undefined ? null : this.#decoder.decode(last);
+    return { ok: true, cursor: last === undefined ? null : this.#decoder.decode(last) };
   }
 
   #spawn(fromStart: boolean): void {
@@ -223,8 +226,9 @@ export class JournalSource implements LogSource {
         if (!status.success) {
           if (!delivered && this.#cursor !== null && /cursor/i.test(errText)) {
             this.#warn(`journalctl rejected the saved cursor; starting at the end: ${errText}`);
-            this.#cursor = await this.#newestCursor();
-            fromStart = this.#cursor === null;
+            const newest = await this.#newestCursor();
+            this.#cursor = newest.cursor;
+            fromStart = newest.ok && newest.cursor === null;
           } else this.#warn(`journalctl exited with ${status.code}: ${errText}`);
           if (!follow) {
             throw new Error(
