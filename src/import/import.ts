@@ -289,7 +289,8 @@ async function translateJail(
       );
     }
   }
-  const settings = settingsBlock(section, translateSettings(tree, section), ctx.defaults, always);
+  const effective = translateSettings(tree, section);
+  const settings = settingsBlock(section, effective, ctx.defaults, always);
   notes.push(...settings.notes);
   const block: Block = {
     name: section,
@@ -298,7 +299,6 @@ async function translateJail(
     notes,
   };
   if (mapping.kind === "none") block.skipped = mapping.reason;
-  const effective = translateSettings(tree, section);
   const bantime = effective.get("bantime")?.pairs[0]?.[1];
   const enabled = effective.get("increment.enabled")?.pairs.some(([, v]) => v === "true") ?? false;
   const maxSet = (effective.get("increment.max")?.pairs.length ?? 0) > 0;
