@@ -57,11 +57,19 @@ const REBASE_AFTER_MS = 2 ** 31;
 export const MAX_SNAPSHOT_FAILURE_ENTRIES = 65_536;
 
 /**
- * Bytes per table entry, all arrays included except the hash index (4 bytes per index slot;
- * `trackerBytesFor()` adds it): key 16, failure times 32, ban times 16, expiry heap 8,
- * list links 8, last seen 4, jail 2, ban count 2, prefix/list/count 3.
+ * Bytes per table entry, all arrays included except those sized by index slots
+ * (`TRACKER_BYTES_PER_SLOT`; `trackerBytesFor()` adds them): key 16, failure times 32, ban
+ * times 16, expiry heap 8, list links 8, last seen 4, jail 2, ban count 2,
+ * prefix/list/count/returning 4.
  */
-export const TRACKER_BYTES_PER_ENTRY = 16 + FAILURE_SLOTS * 4 + 16 + 8 + 8 + 4 + 2 + 2 + 3;
+export const TRACKER_BYTES_PER_ENTRY = 16 + FAILURE_SLOTS * 4 + 16 + 8 + 8 + 4 + 2 + 2 + 4;
+/** Bits per index slot in each of the two ghost bitmaps (evicted addresses, see `#victim`). */
+const GHOST_BITS_PER_SLOT = 64;
+/** Bytes per index slot: the slot (4) and its share of the two ghost bitmaps. */
+export const TRACKER_BYTES_PER_SLOT = 4 + (2 * GHOST_BITS_PER_SLOT) / 8;
+/** A ghost generation ends after this many evictions per ghost bit (≈ 19% of bits set, k = 3: ≈ 0.7% false hits). */
+const GHOST_FILL = 0.07;
+const GHOST_HASHES = 3;
 const MAX_LOAD = 0.75;
 
 /** Index slots the table uses for `capacity` entries (a power of two, load ≤ 0.75). */
@@ -73,7 +81,7 @@ function slotsFor(capacity: number): number {
 
 /** Bytes the tracker allocates for a table of `capacity` entries. */
 export function trackerBytesFor(capacity: number): number {
-  return capacity * TRACKER_BYTES_PER_ENTRY + slotsFor(capacity) * 4;
+  return capacity * TRACKER_BYTES_PER_ENTRY + slotsFor(capacity) * TRACKER_BYTES_PER_SLOT;
 }
 
 /**
@@ -83,9 +91,11 @@ export function trackerBytesFor(capacity: number): number {
  */
 export function trackerCapacityFor(budgetBytes: number): number {
   let best = MIN_CAPACITY;
-  for (let s = 16; s * 4 <= budgetBytes && s <= MAX_CAPACITY * 2; s *= 2) {
+  for (let s = 16; s * TRACKER_BYTES_PER_SLOT <= budgetBytes && s <= MAX_CAPACITY * 2; s *= 2) {
     const byLoad = Math.floor(s * MAX_LOAD);
-    const byBytes = Math.floor((budgetBytes - s * 4) / TRACKER_BYTES_PER_ENTRY);
+    const byBytes = Math.floor(
+      (budgetBytes - s * TRACKER_BYTES_PER_SLOT) / TRACKER_BYTES_PER_ENTRY,
+    );
     const cap = Math.min(byLoad, byBytes, MAX_CAPACITY);
     if (cap > best) best = cap;
   }
@@ -133,6 +143,10 @@ export interface BanDecision {
   readonly bannedAt: number;
   /** ms since the epoch; `null` for permanent. */
   readonly expiresAt: number | null;
+  /**
+   * Why the ban happened, on decisions returned by `record()`, `ban()` and `restore()`; the
+   * decisions of `activeBans()`, `expire()`, `unban()` and `reconfigure()` say `"failures"`.
+   */
   readonly cause: BanCause;
 }
 
@@ -226,10 +240,14 @@ export interface RestoreResult {
 
 // ---- internals ----
 
-/** Eviction lists: 0..7 failing with 1..8 failures, then history, banned, free. */
-const HISTORY = FAILURE_SLOTS;
-const BANNED = FAILURE_SLOTS + 1;
-const LISTS = FAILURE_SLOTS + 2;
+/**
+ * Eviction lists, lowest evicted first: 0 = one failure, 1 = one failure of a returning address
+ * (ghost hit), 2..8 = that many failures (8 or more), then history, banned; 255 = free.
+ */
+const RETURNING = 1;
+const HISTORY = FAILURE_SLOTS + 1;
+const BANNED = FAILURE_SLOTS + 2;
+const LISTS = FAILURE_SLOTS + 3;
 const FREE = 255;
 const U32_MAX = 0xffffffff;
 
@@ -291,6 +309,13 @@ export class Tracker {
   readonly #prefix: Uint8Array;
   readonly #list: Uint8Array;
   readonly #n: Uint8Array;
+  /** 1 when the address was evicted before and came back (ghost hit): ranks as one failure more. */
+  readonly #returning: Uint8Array;
+  #ghostNew: Uint32Array;
+  #ghostOld: Uint32Array;
+  readonly #ghostMask: number;
+  readonly #ghostLimit: number;
+  #ghostAdds = 0;
   readonly #banCount: Uint16Array;
   readonly #times: Uint32Array;
   readonly #lastSeen: Uint32Array;
@@ -345,6 +370,12 @@ export class Tracker {
     this.#prefix = new Uint8Array(cap);
     this.#list = new Uint8Array(cap).fill(FREE);
     this.#n = new Uint8Array(cap);
+    this.#returning = new Uint8Array(cap);
+    const ghostBits = slots * GHOST_BITS_PER_SLOT;
+    this.#ghostNew = new Uint32Array(ghostBits / 32);
+    this.#ghostOld = new Uint32Array(ghostBits / 32);
+    this.#ghostMask = ghostBits - 1;
+    this.#ghostLimit = Math.floor(ghostBits * GHOST_FILL);
     this.#banCount = new Uint16Array(cap);
     this.#times = new Uint32Array(cap * FAILURE_SLOTS);
     this.#lastSeen = new Uint32Array(cap);
@@ -462,6 +493,23 @@ export class Tracker {
       }
     }
     return out;
+  }
+
+  /**
+   * True when some jail still holds an active ban of exactly this address/network and prefix.
+   * The kernel sets are shared by all jails: when a ban is lifted (expiry, unban, reload), the
+   * caller removes the firewall entry only if this returns false.
+   */
+  isBanned(ip: string, prefix: number): boolean {
+    const w = this.#w2;
+    const fam = parseIpWords(ip, w);
+    if (fam === 0) return false;
+    if (fam === 6) maskWords(w, 0, prefix);
+    for (let j = 0; j < this.#jails.length; j++) {
+      const e = this.#find(j, w, 0);
+      if (e >= 0 && this.#list[e] === BANNED && this.#prefix[e] === prefix) return true;
+    }
+    return false;
   }
 
   /** Lifts every ban; returns them. */
@@ -704,6 +752,7 @@ export class Tracker {
       e = this.#allocate(now, false);
       if (e < 0) return DROPPED;
       this.#initEntry(e, j, w, prefix, now);
+      if (this.#ghostAdds > 0 && this.#ghostHas(j, w)) this.#returning[e] = 1;
     } else if (this.#list[e] === BANNED) {
       return ALREADY_BANNED;
     }
@@ -799,7 +848,8 @@ export class Tracker {
     if (this.#list[e] === BANNED) return BANNED;
     if (this.#banCount[e]! > 0) return HISTORY;
     const c = this.#failureCount(e);
-    return Math.max(0, Math.min(FAILURE_SLOTS, c) - 1);
+    if (c <= 1) return this.#returning[e] === 1 ? RETURNING : 0;
+    return Math.min(FAILURE_SLOTS, c);
   }
 
   /** Moves `e` to the tail of the list it now belongs to (most recently seen). */
@@ -911,6 +961,7 @@ export class Tracker {
     this.#jail[e] = j;
     this.#prefix[e] = prefix;
     this.#n[e] = 0;
+    this.#returning[e] = 0;
     this.#banCount[e] = 0;
     this.#bannedAt[e] = 0;
     this.#expiresAt[e] = 0;
@@ -931,6 +982,7 @@ export class Tracker {
     if (manual || this.#eviction === "evict-oldest") {
       const victim = this.#victim(now);
       if (victim >= 0) {
+        this.#ghostAdd(victim);
         this.#free(victim);
         this.#evictions++;
         const e = this.#freeHead;
@@ -950,6 +1002,12 @@ export class Tracker {
    * `evict-oldest`: an entry whose failures all left `findtime` (checked at the head of each
    * failure list), else the least recently seen entry of the lowest non-empty list: fewest
    * failures first, ban history last, banned never. Bounded: at most 2 × `LISTS` heads.
+   *
+   * Evicted keys go into a ghost filter (two generations of a 3-hash Bloom bitmap): an address
+   * that comes back after its eviction is marked returning and ranks one failure higher, so a
+   * repeat offender whose first failure was flushed by a flood of one-shot addresses is kept the
+   * second time. The ghost only ranks entries; bans still need `maxretry` timed failures. The
+   * returning list is capped at half the table (its own LRU head goes first beyond that).
    */
   #victim(now: number): number {
     for (let l = 0; l < HISTORY; l++) {
@@ -958,6 +1016,9 @@ export class Tracker {
         return h;
       }
     }
+    // Ghost false positives accumulate on the returning list during a long flood; capping it at
+    // half the table keeps room for fresh one-shot entries (an attacker's first failure).
+    if (this.#listSize[RETURNING]! > this.#capacity >>> 1) return this.#head[RETURNING]!;
     for (let l = 0; l <= HISTORY; l++) if (this.#head[l]! >= 0) return this.#head[l]!;
     return -1;
   }
@@ -1024,6 +1085,47 @@ export class Tracker {
       else this.#relink(e);
     }
     this.#sweepCursor = e;
+  }
+
+  // ---- ghost filter (recently evicted keys) ----
+
+  #ghostHash(j: number, w: Uint32Array, off: number): number {
+    let h = (this.#seed ^ 0x5bd1e995) + Math.imul(j + 1, 0x27d4eb2f) | 0;
+    for (let q = 0; q < 4; q++) {
+      h = Math.imul(h ^ w[off + q]!, 0x9e3779b1);
+      h ^= h >>> 15;
+    }
+    h = Math.imul(h ^ (h >>> 16), 0x85ebca6b);
+    return h ^ (h >>> 13);
+  }
+
+  #ghostAdd(e: number): void {
+    const h = this.#ghostHash(this.#jail[e]!, this.#keys, e * 4);
+    const step = (h >>> 17) | 1;
+    const g = this.#ghostNew;
+    for (let i = 0; i < GHOST_HASHES; i++) {
+      const bit = (h + i * step) & this.#ghostMask;
+      g[bit >>> 5]! |= 1 << (bit & 31);
+    }
+    if (++this.#ghostAdds % this.#ghostLimit === 0) {
+      const old = this.#ghostOld;
+      this.#ghostOld = this.#ghostNew;
+      this.#ghostNew = old.fill(0);
+    }
+  }
+
+  #ghostHas(j: number, w: Uint32Array): boolean {
+    const h = this.#ghostHash(j, w, 0);
+    const step = (h >>> 17) | 1;
+    let inNew = true;
+    let inOld = true;
+    for (let i = 0; i < GHOST_HASHES; i++) {
+      const bit = (h + i * step) & this.#ghostMask;
+      const m = 1 << (bit & 31);
+      if ((this.#ghostNew[bit >>> 5]! & m) === 0) inNew = false;
+      if ((this.#ghostOld[bit >>> 5]! & m) === 0) inOld = false;
+    }
+    return inNew || inOld;
   }
 
   // ---- lists ----

@@ -466,12 +466,40 @@ Deno.test("Tracker index stays consistent through heavy eviction (backward-shift
   const capacity = 1000;
   const { t } = setup([jail("sshd", { maxretry: 2 })], { capacity });
   const ip = (i: number) => `10.${(i >> 16) & 255}.${(i >> 8) & 255}.${i & 255}`;
-  const total = 50_000;
-  for (let i = 0; i < total; i++) t.record(0, ip(i), null);
+  for (let i = 0; i < 50_000; i++) t.record(0, ip(i), null);
   assert.equal(t.stats().tracked, capacity);
-  // The last `capacity` addresses are exactly the tracked ones: a second failure bans them.
-  for (let i = total - capacity; i < total; i++) assert.equal(t.record(0, ip(i), null).kind, "ban");
-  assert.equal(t.record(0, ip(0), null).kind, "dropped"); // table now full of bans
+  // 300 fresh addresses evict flood entries only; each is found again after all that deletion.
+  for (let i = 0; i < 300; i++) t.record(0, `172.16.${i >> 8}.${i & 255}`, null);
+  for (let i = 0; i < 300; i++) {
+    assert.equal(t.record(0, `172.16.${i >> 8}.${i & 255}`, null).kind, "ban", `172.16.*.${i}`);
+  }
+  assert.equal(t.stats().tracked, capacity);
+});
+
+Deno.test("Tracker index stays consistent when the sweeper frees every other entry", () => {
+  const { t, clock } = setup([jail("sshd", { maxretry: 2 })], { capacity: 4096 });
+  const ip = (i: number) => `10.0.${i >> 8}.${i & 255}`;
+  for (let i = 0; i < 4000; i += 2) t.record(0, ip(i), null);
+  clock.advance(6 * MIN);
+  for (let i = 1; i < 4000; i += 2) t.record(0, ip(i), null);
+  clock.advance(5 * MIN); // the even ones are now stale
+  t.expire();
+  assert.equal(t.stats().tracked, 2000);
+  for (let i = 0; i < 4000; i++) {
+    assert.equal(t.record(0, ip(i), null).kind, i % 2 ? "ban" : "counted", ip(i));
+  }
+});
+
+Deno.test("Tracker ranks an address that returns after eviction above one-shot addresses", () => {
+  const capacity = 100;
+  const { t } = setup([jail("sshd", { maxretry: 3 })], { capacity });
+  const ip = (i: number) => `10.${(i >> 16) & 255}.${(i >> 8) & 255}.${i & 255}`;
+  t.record(0, "203.0.113.7", null); // first failure: flushed by the flood below
+  for (let i = 0; i < 300; i++) t.record(0, ip(i), null);
+  t.record(0, "203.0.113.7", null); // returns: kept this time
+  for (let i = 300; i < 2300; i++) t.record(0, ip(i), null);
+  t.record(0, "203.0.113.7", null);
+  assert.equal(t.record(0, "203.0.113.7", null).kind, "ban");
 });
 
 Deno.test("trackerCapacityFor() fits the table in the budget", () => {
@@ -599,4 +627,55 @@ Deno.test("trackerBudgetFor() leaves the runtime baseline out of the ceiling", (
   assert.equal(trackerBudgetFor(RUNTIME_BASELINE_MB + 20), 20 * 1024 * 1024);
   assert.equal(trackerBudgetFor(48), 0);
   assert.equal(trackerBudgetFor(100, 50), 50 * 1024 * 1024);
+});
+
+Deno.test("Tracker.isBanned() tells whether another jail still bans the same address", () => {
+  const { t } = setup([
+    jail("sshd", { maxretry: 1 }),
+    jail("web", { maxretry: 1, ipv6Prefix: 64 }),
+  ]);
+  bans(t.record(0, "192.0.2.1", null));
+  bans(t.record(1, "192.0.2.1", null));
+  bans(t.record(1, "2001:db8::1", null));
+  const [lifted] = t.unban("192.0.2.1", 0);
+  assert.equal(t.isBanned(lifted!.ip, lifted!.prefix), true);
+  t.unban("192.0.2.1", 1);
+  assert.equal(t.isBanned("192.0.2.1", 32), false);
+  assert.equal(t.isBanned("2001:db8::", 64), true);
+  assert.equal(t.isBanned("2001:db8::1", 128), false);
+});
+
+Deno.test("Tracker under a flood 200× its capacity bans heavy attackers who return within 8× capacity (evict-oldest)", () => {
+  const capacity = 1000;
+  const { t } = setup([jail("sshd", { maxretry: 5 })], { capacity });
+  const attackers = Array.from({ length: 50 }, (_, i) => `2001:db8:aa::${(i + 1).toString(16)}`);
+  const banned = new Set<string>();
+  for (let i = 0; i < 200_000; i++) {
+    t.record(0, `10.${(i >> 16) & 255}.${(i >> 8) & 255}.${i & 255}`, null);
+    // Each attacker fails every 8,000 flood lines (8× the table): its first failure is flushed,
+    // the ghost filter recognises its return, and from then on it outlives the one-shot flood.
+    if (i % 160 === 0) {
+      const a = attackers[(i / 160) % attackers.length]!;
+      const o = t.record(0, a, null);
+      if (o.kind === "ban") banned.add(o.bans[0]!.ip);
+    }
+  }
+  assert.equal(banned.size, attackers.length);
+  assert.ok(t.stats().evictions > 190_000);
+});
+
+Deno.test("Tracker deny-new bans attackers seen before the table filled and drops later ones", () => {
+  const { t } = setup([jail("sshd", { maxretry: 3 })], { capacity: 100, eviction: "deny-new" });
+  const early = ["198.51.100.1", "198.51.100.2"];
+  for (const a of early) t.record(0, a, null);
+  for (let i = 0; i < 5000; i++) t.record(0, `10.0.${i >> 8}.${i & 255}`, null);
+  const late = "198.51.100.3";
+  const outcomes = [];
+  for (let k = 0; k < 3; k++) {
+    for (const a of early) outcomes.push(t.record(0, a, null).kind);
+    outcomes.push(t.record(0, late, null).kind);
+  }
+  assert.deepEqual(outcomes.filter((k) => k === "ban").length, 2);
+  assert.equal(outcomes.filter((k) => k === "dropped").length, 3);
+  assert.equal(t.stats().drops, 5000 - 98 + 3);
 });
