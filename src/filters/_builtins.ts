@@ -140,6 +140,8 @@ const PAM_WITH_USER =
   "<NAME>(<NAME>:auth): authentication failure; logname={|<WORD>} uid=<NUM> euid=<NUM> tty=<WORD> ruser=<*> rhost=<HOST>  user=<*>";
 const DOVECOT_AGGRESSIVE = [
   ...DOVECOT,
+  PAM_ANCHORED,
+  PAM_WITH_USER,
   `${DOVE}{Aborted login|Disconnected|Remote closed connection|Client has quit the connection|Login aborted}<*>{(no auth attempts|(disconnected before auth was ready|(client didn't finish SASL auth}<*>): <*>rip=<HOST>, lip=<*>`,
 ];
 

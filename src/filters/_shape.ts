@@ -263,6 +263,11 @@ export function parseShape(s: string, out: Shape): Shape {
     if (t !== 32 && t !== 9 && t !== 13 && t !== 10) break;
     end--;
   }
+  // Solaris/illumos syslog: "[ID 800047 auth.info] "
+  if (s.startsWith("[ID ", msg)) {
+    const close = s.indexOf("] ", msg);
+    if (close > 0 && close < msg + 48) msg = close + 2;
+  }
   // rsyslog: "message repeated 3 times: [ original]"
   if (s.startsWith("message repeated ", msg) && s.charCodeAt(end - 1) === 93) {
     let k = msg + 17;
