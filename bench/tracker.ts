@@ -367,7 +367,9 @@ async function fail2banRegex(lines: number, seconds: number) {
       linesProcessed: processed,
       perSecond: processed / elapsed,
       vmHwmMiB: hwm / MiB,
-      note: done ? "completed" : `stopped after ${seconds} s; progress from the log fd offset`,
+      note: done
+        ? "completed"
+        : `stopped after ${seconds} s; progress from the log fd offset (an upper bound: Python reads ahead)`,
     };
   } finally {
     Deno.removeSync(dir, { recursive: true });

@@ -313,7 +313,7 @@ export class Tracker {
   readonly #returning: Uint8Array;
   #ghostNew: Uint32Array;
   #ghostOld: Uint32Array;
-  readonly #ghostMask: number;
+  readonly #ghostBlockMask: number;
   readonly #ghostLimit: number;
   #ghostAdds = 0;
   readonly #banCount: Uint16Array;
@@ -374,7 +374,7 @@ export class Tracker {
     const ghostBits = slots * GHOST_BITS_PER_SLOT;
     this.#ghostNew = new Uint32Array(ghostBits / 32);
     this.#ghostOld = new Uint32Array(ghostBits / 32);
-    this.#ghostMask = ghostBits - 1;
+    this.#ghostBlockMask = ghostBits / 512 - 1;
     this.#ghostLimit = Math.floor(ghostBits * GHOST_FILL);
     this.#banCount = new Uint16Array(cap);
     this.#times = new Uint32Array(cap * FAILURE_SLOTS);
@@ -437,10 +437,16 @@ export class Tracker {
    * Bans `ip` in a jail by hand (`client ban`). `ignoreip` and never-bannable addresses still
    * win. An address that is banned already gets the new duration. When the table is full an
    * unbanned entry is evicted whatever the policy; only a table full of bans drops it.
-   * @param durationMs ms, `null` for permanent; omitted: the jail's policy (with increment)
+   * @param durationMs ms (≥ 1), `null` for permanent; omitted: the jail's policy (with increment)
+   * @throws RangeError for an unknown jail index or a duration that is not a number ≥ 1
    */
   ban(ip: string, jailIndex: number, durationMs?: number | null): RecordOutcome {
     const jail = this.#jailAt(jailIndex);
+    if (
+      durationMs !== undefined && durationMs !== null && !(durationMs >= 1 && durationMs < 1e15)
+    ) {
+      throw new RangeError(`expected a ban duration of at least 1 ms or null, found ${durationMs}`);
+    }
     const w = this.#w;
     const fam = parseIpWords(ip, w);
     if (fam === 0) return IGNORED.invalid;
@@ -1099,13 +1105,16 @@ export class Tracker {
     return h ^ (h >>> 13);
   }
 
+  // Blocked Bloom filter: the 3 bits of a key lie in one 512-bit block (one or two cache lines).
+
   #ghostAdd(e: number): void {
     const h = this.#ghostHash(this.#jail[e]!, this.#keys, e * 4);
-    const step = (h >>> 17) | 1;
+    const base = (h & this.#ghostBlockMask) << 4;
+    const h2 = Math.imul(h ^ (h >>> 16), 0x45d9f3b);
     const g = this.#ghostNew;
     for (let i = 0; i < GHOST_HASHES; i++) {
-      const bit = (h + i * step) & this.#ghostMask;
-      g[bit >>> 5]! |= 1 << (bit & 31);
+      const bit = (h2 >>> (9 * i)) & 511;
+      g[base + (bit >>> 5)]! |= 1 << (bit & 31);
     }
     if (++this.#ghostAdds % this.#ghostLimit === 0) {
       const old = this.#ghostOld;
@@ -1116,14 +1125,16 @@ export class Tracker {
 
   #ghostHas(j: number, w: Uint32Array): boolean {
     const h = this.#ghostHash(j, w, 0);
-    const step = (h >>> 17) | 1;
+    const base = (h & this.#ghostBlockMask) << 4;
+    const h2 = Math.imul(h ^ (h >>> 16), 0x45d9f3b);
     let inNew = true;
     let inOld = true;
     for (let i = 0; i < GHOST_HASHES; i++) {
-      const bit = (h + i * step) & this.#ghostMask;
+      const bit = (h2 >>> (9 * i)) & 511;
       const m = 1 << (bit & 31);
-      if ((this.#ghostNew[bit >>> 5]! & m) === 0) inNew = false;
-      if ((this.#ghostOld[bit >>> 5]! & m) === 0) inOld = false;
+      const k = base + (bit >>> 5);
+      if ((this.#ghostNew[k]! & m) === 0) inNew = false;
+      if ((this.#ghostOld[k]! & m) === 0) inOld = false;
     }
     return inNew || inOld;
   }

@@ -315,6 +315,8 @@ Deno.test("Tracker.ban() applies policy, explicit and permanent durations and up
   ]);
   assert.deepEqual(t.ban("nonsense", 0), { kind: "ignored", reason: "invalid" });
   assert.throws(() => t.ban("192.0.2.1", 9), RangeError);
+  assert.throws(() => t.ban("192.0.2.1", 0, -5), /duration of at least 1 ms/);
+  assert.throws(() => t.ban("192.0.2.1", 0, NaN), /duration of at least 1 ms/);
 });
 
 Deno.test("Tracker.unban() and unbanAll() return what was lifted and keep the ban count", () => {
