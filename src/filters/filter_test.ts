@@ -1,0 +1,125 @@
+import { equal, ok, throws } from "node:assert/strict";
+import {
+  compilePattern,
+  compileUserFilter,
+  exceedsLineCap,
+  filterModes,
+  getFilter,
+  PatternError,
+} from "./mod.ts";
+
+const NOW = Date.UTC(2026, 10, 25, 12, 0, 0);
+
+function patternError(text: string): PatternError {
+  try {
+    compilePattern(text);
+  } catch (e) {
+    if (e instanceof PatternError) return e;
+    throw e;
+  }
+  throw new Error(`compiled: ${text}`);
+}
+
+Deno.test("compilePattern() rejects patterns it could not match in linear time, with the column", () => {
+  const cases: [string, number, RegExp][] = [
+    ["from <HOST> port <NUM> <HOST>", 24, /second one/],
+    ["from <FOO>", 6, /expected one of .*found <FOO>/],
+    ["a {b|c", 3, /expected '}'/],
+    ["user <*><HOST> port", 9, /between <\*> and <HOST>/],
+    ["user <WORD>: <HOST>", 6, /cannot contain, found ":"/],
+    ["<NUM><HEX> <HOST>", 6, /overlap/],
+    ["Failed password for <*>", 23, /exactly one <HOST>/],
+    ["x <*><*> <HOST>", 6, /<\*><\*>/],
+    ["<*> from:<HOST>", 10, /text before <HOST> to end with/],
+  ];
+  for (const [text, column, message] of cases) {
+    const e = patternError(text);
+    equal(e.column, column, text);
+    ok(message.test(e.reason), `${text}: ${e.reason}`);
+  }
+});
+
+Deno.test("compileUserFilter() reports which pattern failed", () => {
+  try {
+    compileUserFilter({
+      name: "app",
+      patterns: ["bad login from <HOST>"],
+      ignorePatterns: ["ok", "x {"],
+      prefix: "syslog",
+    });
+    throw new Error("compiled");
+  } catch (e) {
+    ok(e instanceof PatternError);
+    equal(e.list, "ignore_patterns");
+    equal(e.patternIndex, 1);
+    equal(e.column, 3);
+  }
+});
+
+Deno.test("a user filter matches its patterns, honours ignore patterns and its prefix setting", () => {
+  const f = compileUserFilter({
+    name: "app",
+    patterns: ["login failed for <*> from <HOST>{| port <NUM>}"],
+    ignorePatterns: ["login failed for trusted<*>"],
+    prefix: "syslog",
+  });
+  equal(f.match("Nov 24 12:00:00 h app[1]: login failed for bob from 1.2.3.4", NOW)?.ip, "1.2.3.4");
+  equal(f.match("login failed for bob from 1.2.3.4 from 5.6.7.8 port 9", NOW)?.ip, "5.6.7.8");
+  equal(f.match("login failed for trusted from 1.2.3.4", NOW), null);
+  const raw = compileUserFilter({
+    name: "raw",
+    patterns: ["<HOST> denied"],
+    ignorePatterns: [],
+    prefix: "none",
+  });
+  equal(raw.match("1.2.3.4 denied", NOW)?.ip, "1.2.3.4");
+  equal(raw.match("1.2.3.4 denied", NOW)?.time, null);
+  equal(raw.match("Nov 24 12:00:00 h app: 1.2.3.4 denied", NOW), null);
+});
+
+Deno.test("a middle address placed twice with different addresses is ambiguous: no match", () => {
+  const f = compileUserFilter({
+    name: "amb",
+    patterns: ["<*> client: <HOST>, server: <*>"],
+    ignorePatterns: [],
+    prefix: "none",
+  });
+  equal(f.match("x client: 1.2.3.4, server: y", NOW)?.ip, "1.2.3.4");
+  equal(f.match("x client: 1.2.3.4, server: y client: 1.2.3.4, server: z", NOW)?.ip, "1.2.3.4");
+  equal(f.match("x client: 1.2.3.4, server: y client: 5.6.7.8, server: z", NOW), null);
+});
+
+Deno.test("times: RFC 3164 year never in the future, RFC 3339 offsets, clamped to now, null without", () => {
+  const f = getFilter("sshd", "normal");
+  const tail = "sshd[1]: Failed password for root from 1.2.3.4 port 22 ssh2";
+  const at = (line: string) => f.match(line, NOW)?.time;
+  // Nov 25 12:00 UTC "now": a Dec 31 line belongs to the previous year
+  equal(new Date(at(`Dec 31 23:59:59 h ${tail}`)!).getFullYear(), 2025);
+  equal(at(`2026-11-24T12:26:41.771471+02:00 h ${tail}`), Date.UTC(2026, 10, 24, 10, 26, 41, 771));
+  equal(at(`2026-11-24T12:26:41Z h ${tail}`), Date.UTC(2026, 10, 24, 12, 26, 41));
+  equal(at(`2026-11-24T12:26:41+0000 h ${tail}`), Date.UTC(2026, 10, 24, 12, 26, 41));
+  equal(at(`2027-01-01T00:00:00Z h ${tail}`), NOW);
+  equal(at(tail), null);
+  equal(at(tail.slice(tail.indexOf(" ") + 1)), null);
+});
+
+Deno.test("exceedsLineCap() counts UTF-8 bytes", () => {
+  equal(exceedsLineCap("a".repeat(4096), 4096), false);
+  equal(exceedsLineCap("a".repeat(4097), 4096), true);
+  equal(exceedsLineCap("é".repeat(2048), 4096), false);
+  equal(exceedsLineCap("é".repeat(2049), 4096), true);
+});
+
+Deno.test("filterModes() and getFilter() know the built-ins and refuse unknown names and modes", () => {
+  equal(filterModes("nope"), undefined);
+  ok(filterModes("sshd")!.includes("aggressive"));
+  equal(
+    filterModes("x", [{ name: "x", patterns: [], ignorePatterns: [], prefix: "none" }])![0],
+    "normal",
+  );
+  throws(() => getFilter("nope", "normal"), RangeError);
+  throws(() => getFilter("sshd", "paranoid"), /modes normal, aggressive/);
+  for (const name of ["sshd", "nginx-http-auth", "nginx-limit-req", "nginx-botsearch"]) {
+    ok(getFilter(name, "normal").patterns.length > 0);
+  }
+});
