@@ -24,8 +24,12 @@ export interface FilterDef {
 }
 
 function exact(...names: string[]): ProgramTest {
+  const byLength = new Map<number, string[]>();
+  for (const n of names) byLength.set(n.length, [...(byLength.get(n.length) ?? []), n]);
   return (s, start, end) => {
-    for (const n of names) if (end - start === n.length && s.startsWith(n, start)) return true;
+    const same = byLength.get(end - start);
+    if (same === undefined) return false;
+    for (let i = 0; i < same.length; i++) if (s.startsWith(same[i]!, start)) return true;
     return false;
   };
 }

@@ -374,6 +374,25 @@ let capS = -1, capE = -1;
 let memoAt = -1, memoLim = -1, memoEnd = -1;
 let memoCls: Uint8Array | null = null;
 
+/** Index of the op of the first segment at which the last `matchVariant` failed (else 1e9). */
+let failOp = 1e9;
+/**
+ * After `matchVariant` returned `NO_MATCH`: the index of the first-segment op that failed, or 1e9
+ * when the failure lay elsewhere. A following variant whose first segment shares more leading ops
+ * with the failed one fails the same way and can be skipped.
+ */
+export function lastFailOp(): number {
+  return seg0Fail;
+}
+let seg0Fail = 1e9;
+
+/** True when two ops match exactly the same text. */
+export function sameOp(a: Op, b: Op): boolean {
+  if (a.lit || b.lit) return a.lit && b.lit && a.s === b.s;
+  return a.cls === b.cls && a.max === b.max && a.min === b.min && a.split === b.split &&
+    a.host === b.host;
+}
+
 /** Forgets the token scan memo; call before matching a new line. */
 export function newLine(): void {
   memoAt = -1;
@@ -385,7 +404,10 @@ function l2r(ops: readonly Op[], s: string, p: number, e: number): number {
     if (op.lit) {
       const L = op.s;
       steps += L.length;
-      if (p + L.length > e || !s.startsWith(L, p)) return -1;
+      if (p + L.length > e || !s.startsWith(L, p)) {
+        failOp = k;
+        return -1;
+      }
       p += L.length;
       continue;
     }
@@ -407,16 +429,25 @@ function l2r(ops: readonly Op[], s: string, p: number, e: number): number {
     }
     if (p === lim && p < e) {
       const c = s.charCodeAt(p);
-      if (c < 256 ? op.cls[c] === 1 : op.wide) return -1; // longer than the token allows
+      if (c < 256 ? op.cls[c] === 1 : op.wide) {
+        failOp = k;
+        return -1;
+      } // longer than the token allows
     }
     if (op.split >= 0) {
       let q = p - 1;
       while (q >= st && s.charCodeAt(q) !== op.split) q--;
       steps += p - q;
-      if (q < st) return -1;
+      if (q < st) {
+        failOp = k;
+        return -1;
+      }
       p = q;
     }
-    if (p - st < op.min) return -1;
+    if (p - st < op.min) {
+      failOp = k;
+      return -1;
+    }
     if (op.host) {
       capS = st;
       capE = p;
@@ -515,13 +546,21 @@ export function matchVariant(v: Variant, s: string, b: number, e: number): numbe
   capS = -1;
   found = null;
   if (n === 1) {
-    if (l2r(segs[0]!, s, b, e) !== e) return NO_MATCH;
+    const end = l2r(segs[0]!, s, b, e);
+    if (end !== e) {
+      seg0Fail = end >= 0 ? 1e9 : failOp;
+      return NO_MATCH;
+    }
     if (v.hostSeg < 0) return MATCHED;
     found = hostOf(s);
     return found === null ? NO_MATCH : MATCHED;
   }
   let p = l2r(segs[0]!, s, b, e);
-  if (p < 0) return NO_MATCH;
+  if (p < 0) {
+    seg0Fail = failOp;
+    return NO_MATCH;
+  }
+  seg0Fail = 1e9;
   let hs = capS, he = capE;
   let q = r2l(segs[n - 1]!, s, e, p);
   if (q < 0) return NO_MATCH;

@@ -122,15 +122,21 @@ function tagAt(s: string, i: number, strict: boolean, out: Shape): number {
   return j < n ? j + 1 : j;
 }
 
+/** Position of the `[` that opens the `[pid]` ending at `close` (a `]`), or -1. */
+function openBracket(s: string, a: number, close: number): number {
+  for (let k = close - 1; k > a && k > close - 24; k--) if (s.charCodeAt(k) === 91) return k;
+  return -1;
+}
+
 /** Program span of a tag token `[a, e)` (`prog[pid]:`, `prog:`, `prog[pid]`), or false. */
 function tagToken(s: string, a: number, e: number, out: Shape): boolean {
   if (e - a < 2 || e - a > 80) return false;
   const last = s.charCodeAt(e - 1);
   let pe: number;
   if (last === 58) { // ':'
-    pe = s.charCodeAt(e - 2) === 93 ? s.lastIndexOf("[", e - 2) : e - 1;
+    pe = s.charCodeAt(e - 2) === 93 ? openBracket(s, a, e - 2) : e - 1;
   } else if (last === 93) { // `prog[pid]` without colon (proftpd's own log)
-    pe = s.lastIndexOf("[", e - 1);
+    pe = openBracket(s, a, e - 1);
   } else return false;
   if (pe <= a) return false;
   out.progStart = a;

@@ -10,11 +10,13 @@ import { BUILTINS, type FilterDef, type ProgramTest } from "./_builtins.ts";
 import {
   AMBIGUOUS,
   compilePattern,
+  lastFailOp,
   MATCHED,
   matchedIp,
   matchVariant,
   newLine,
   PatternError,
+  sameOp,
   type Variant,
 } from "./_pattern.ts";
 import { newShape, parseShape, shapeTime } from "./_shape.ts";
@@ -70,6 +72,13 @@ export function exceedsLineCap(line: string, maxBytes: number): boolean {
   return bytes > maxBytes;
 }
 
+/** A variant in a dispatch list; `share`: leading first-segment ops equal to the previous one's. */
+interface Entry {
+  readonly v: Variant;
+  readonly k: number;
+  readonly share: number;
+}
+
 /** Dispatch code of a character: ASCII as is, everything else 127. */
 function clip(c: number): number {
   return c < 127 ? c : 127;
@@ -113,7 +122,7 @@ class CompiledFilter implements Filter {
   #syslog: boolean;
   #fail: { v: Variant; k: number; lead: string }[];
   /** Variants to try per first two characters of the message (filled lazily). */
-  #byFirst: ({ v: Variant; k: number }[] | undefined)[];
+  #byFirst: (Entry[] | undefined)[];
   #ignore: Variant[];
 
   constructor(
@@ -146,11 +155,22 @@ class CompiledFilter implements Filter {
     this.stepFactor = f;
   }
 
-  #dispatch(c0: number, c1: number): { v: Variant; k: number }[] {
-    const list = this.#fail.filter(({ lead }) =>
+  #dispatch(c0: number, c1: number): Entry[] {
+    const picked = this.#fail.filter(({ lead }) =>
       lead === "" || (clip(lead.charCodeAt(0)) === c0 &&
         (lead.length === 1 || clip(lead.charCodeAt(1)) === c1))
     );
+    const list: Entry[] = picked.map(({ v, k }, i) => {
+      // leading ops of the first segment shared with the previous entry
+      let share = 0;
+      const prev = picked[i - 1]?.v.segs[0]!, cur = v.segs[0]!;
+      if (prev) {
+        while (share < cur.length && share < prev.length && sameOp(prev[share]!, cur[share]!)) {
+          share++;
+        }
+      }
+      return { v, k, share };
+    });
     this.#byFirst[c0 * 128 + c1] = list;
     return list;
   }
@@ -191,14 +211,19 @@ class CompiledFilter implements Filter {
     const list = this.#byFirst[c0 * 128 + c1] ?? this.#dispatch(c0, c1);
     let ip: string | null = null;
     let pattern = -1;
+    let failed = -1; // first-segment op at which the last tried variant failed
     for (let i = 0; i < list.length; i++) {
-      const r = matchVariant(list[i]!.v, line, b, e);
+      const entry = list[i]!;
+      if (entry.share > failed && failed >= 0) continue; // fails at the same op
+      const r = matchVariant(entry.v, line, b, e);
       if (r === MATCHED) {
         ip = matchedIp();
-        pattern = list[i]!.k;
+        pattern = entry.k;
         break;
       }
       if (r === AMBIGUOUS) return null;
+      const at = lastFailOp();
+      failed = at >= 1e9 ? -1 : at;
     }
     if (ip === null) return null;
     for (const v of this.#ignore) {
