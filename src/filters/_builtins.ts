@@ -47,7 +47,7 @@ const SSHD_NORMAL = [
   "Disconnecting {authenticating|invalid} user <*> <HOST> port <NUM>: Too many authentication failures{| [preauth]}",
   "Disconnecting {authenticating|invalid} user <*> <HOST> port <NUM>: Change of username or service not allowed: <*>",
   "Disconnecting: Too many authentication failures for <*> from <HOST> port <NUM> ssh<NUM>{| [preauth]}",
-  "Connection closed by {authenticating|invalid} user <*> <HOST> port <NUM>{| [preauth]}",
+  "Connection {closed|reset} by {authenticating|invalid} user <*> <HOST> port <NUM>{| [preauth]}",
   "Disconnected from {authenticating|invalid} user <*> <HOST> port <NUM>{| [preauth]}",
   "Received disconnect from <HOST>{| port <NUM>}:{| }3: <*>: Auth fail{| [preauth]}",
   "User <*> from <HOST> not allowed because {not listed in AllowUsers|listed in DenyUsers|not in any group|a group is listed in DenyGroups|none of user's groups are listed in AllowGroups|not in AllowGroups}",
@@ -78,6 +78,9 @@ const SSHD_AGGRESSIVE = [
   "ssh_dispatch_run_fatal: Connection from {invalid|authenticating} user <*> <HOST> port <NUM>: <*>",
   "Received disconnect from <HOST>{| port <NUM>}:{| }14: No{| supported} authentication methods available{| [preauth]}",
   "drop connection #<NUM> from [<HOST>]:<NUM> on [<*>]:<NUM> penalty: <*>",
+  "reverse mapping checking getaddrinfo for <*> [<HOST>] failed{| - POSSIBLE BREAK-IN ATTEMPT!}",
+  "Address <HOST> maps to <*>, but this does not map back to the address{| - POSSIBLE BREAK-IN ATTEMPT!}",
+  "Nasty PTR record <*> is set up for <HOST>, ignoring",
 ];
 
 // ---- nginx -------------------------------------------------------------------------------------
@@ -115,7 +118,7 @@ const POSTFIX_REJECT = [
   `<NAME>: reject: RCPT from ${PFX}: 450 4.7.<NUM> <*>: Helo command rejected: Host not found<*>`,
   `<NAME>: reject: RCPT from ${PFX}: 450 4.1.<NUM> <*>: Sender address rejected: Domain not found<*>`,
   `<NAME>: reject: RCPT from ${PFX}: 550 5.1.1 <*>: Recipient address rejected: <*>`,
-  `<NAME>: reject: EHLO from ${PFX}: 504 5.5.<NUM> <*>: Helo command rejected: need fully-qualified hostname<*>`,
+  `<NAME>: reject: {EHLO|RCPT|MAIL} from ${PFX}: 504 5.5.<NUM> <*>: Helo command rejected: need fully-qualified hostname<*>`,
   `<NAME>: reject: VRFY from ${PFX}: 550 5.1.1 <*>`,
 ];
 const POSTFIX_DDOS = [
@@ -134,7 +137,7 @@ const POSTFIX_DDOS = [
 
 const DOVE = "{<NAME>: |<NAME>(<NUM>): |}{Info: |}";
 const DOVECOT = [
-  `${DOVE}{Aborted login|Disconnected|Remote closed connection|Client has quit the connection|Login aborted}<*>{(auth failed, <NUM> attempts|(tried to use disabled|(tried to use disallowed|(proxy dest auth failed}<*>): <*>rip=<HOST>, lip=<*>`,
+  `${DOVE}{Aborted login|Disconnected|Remote closed connection|Client has quit the connection|Login aborted}<*>{(auth failed, <NUM> attempts|(<NUM> authentication attempts|(tried to use disabled|(tried to use disallowed|(proxy dest auth failed}<*>): <*>rip=<HOST>, lip=<*>`,
   `${DOVE}<NAME>(<*>,<HOST>): {pam_authenticate() failed|unknown user|invalid credentials|Password mismatch|password mismatch}<*>`,
   `${DOVE}<NAME>(<*>,<HOST>,<*>): {pam_authenticate() failed|unknown user|invalid credentials|Password mismatch|password mismatch}<*>`,
 ];

@@ -269,6 +269,15 @@ export function parseShape(s: string, out: Shape): Shape {
     if (t !== 32 && t !== 9 && t !== 13 && t !== 10) break;
     end--;
   }
+  // nginx logging through syslog repeats its own time: "nginx: 2026/11/24 12:26:41 [error] …"
+  if (
+    out.progStart >= 0 && s.charCodeAt(msg + 4) === 47 && s.charCodeAt(msg + 7) === 47 &&
+    s.charCodeAt(msg + 10) === 32 && s.charCodeAt(msg + 19) === 32 && clockAt(s, msg + 11)
+  ) {
+    out.ts = Ts.NGINX;
+    out.tsStart = msg;
+    msg += 20;
+  }
   // Solaris/illumos syslog: "[ID 800047 auth.info] "
   if (s.startsWith("[ID ", msg)) {
     const close = s.indexOf("] ", msg);
