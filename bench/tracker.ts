@@ -293,6 +293,23 @@ function throughput(label: string, n: number, mix: Mix, capacity: number) {
   };
 }
 
+/** 100 heavy attackers, `attempts` failures each, spread evenly through `n` flood addresses. */
+function interleaved(n: number, capacity: number, attempts: number) {
+  const tracker = new Tracker({ jails: [SSHD], capacity, eviction: "evict-oldest" });
+  const attackers = 100;
+  const every = Math.floor(n / (attackers * attempts));
+  const banned = new Set<string>();
+  let k = 0;
+  for (let i = 0; i < n; i++) {
+    tracker.record(0, distinct(i), null);
+    if (i % every === 0 && k < attackers * attempts) {
+      const a = `198.18.0.${(k++ % attackers) + 1}`;
+      if (tracker.record(0, a, null).kind === "ban") banned.add(a);
+    }
+  }
+  return { n, capacity, attempts, apart: every * attackers, banned: banned.size, attackers };
+}
+
 async function fail2banRegex(lines: number, seconds: number) {
   const filter = "/etc/fail2ban/filter.d/sshd.conf";
   try {
@@ -425,6 +442,22 @@ async function main() {
     );
   }
   report.throughput = tp;
+
+  console.log("\n## Heavy attackers interleaved through the flood (evict-oldest, maxretry 5)");
+  const il = [];
+  for (const n of [2_000_000, big]) {
+    for (const attempts of [8, 6]) {
+      const r = interleaved(n, cap96, attempts);
+      il.push(r);
+      console.log(
+        `${fmt(n / 1e6)}M flood, capacity ${fmt(r.capacity)}: ${r.banned}/${r.attackers} banned ` +
+          `(${attempts} failures each, ${fmt(r.apart)} flood addresses apart = ${
+            fmt(r.apart / r.capacity)
+          }× the table)`,
+      );
+    }
+  }
+  report.interleaved = il;
 
   console.log("\n## Peak memory of a daemon-shaped process (main: tracker, Worker: feeder)");
   console.log(`runtime baseline assumed by trackerBudgetFor(): ${RUNTIME_BASELINE_MB} MiB`);
