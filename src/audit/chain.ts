@@ -8,7 +8,7 @@
  * leaves a valid shorter chain: compare the last `seq`/`hash` with the copies the journal got.
  * @module
  */
-import { createHash } from "node:crypto";
+import { sha256Hex } from "../hash/mod.ts";
 
 /** `prev` of the first record. */
 export const GENESIS_HASH = "0".repeat(64);
@@ -51,7 +51,7 @@ export interface AuditBody {
 }
 
 function sha256(text: string): string {
-  return createHash("sha256").update(text, "utf8").digest("hex");
+  return sha256Hex(text);
 }
 
 function clip(v: string | undefined): string | undefined {
