@@ -24,12 +24,12 @@ export interface FilterDef {
 }
 
 function exact(...names: string[]): ProgramTest {
-  const byLength = new Map<number, string[]>();
-  for (const n of names) byLength.set(n.length, [...(byLength.get(n.length) ?? []), n]);
   return (s, start, end) => {
-    const same = byLength.get(end - start);
-    if (same === undefined) return false;
-    for (let i = 0; i < same.length; i++) if (s.startsWith(same[i]!, start)) return true;
+    const len = end - start;
+    for (let i = 0; i < names.length; i++) {
+      const n = names[i]!;
+      if (n.length === len && s.startsWith(n, start)) return true;
+    }
     return false;
   };
 }

@@ -112,6 +112,8 @@ export interface Variant {
   readonly first: number;
   /** Upper bound of scan steps per position of the line, for the step-bound test. */
   readonly stepFactor: number;
+  /** When the first segment starts with a token then text: the text's first character. */
+  readonly needChar: string;
 }
 
 type Atom =
@@ -334,13 +336,16 @@ function build(atoms: Atom[], needHost: boolean, textLen: number): Variant {
   });
   const first0 = segs[0]![0]?.op;
   const first = first0 && first0.lit ? first0.s.charCodeAt(0) : -1;
-  let stepFactor = 2;
+  let stepFactor = 3;
   for (const seg of segs) {
     let span = 2;
     for (const { op } of seg) span += op.lit ? op.s.length : op.max + 1;
     stepFactor += span;
   }
-  return { segs: segs.map((s) => s.map((x) => x.op)), hostSeg, first, stepFactor };
+  const seg0 = segs[0]!;
+  const next0 = seg0[1]?.op;
+  const needChar = first0 && !first0.lit && next0 && next0.lit ? next0.s[0]! : "";
+  return { segs: segs.map((s) => s.map((x) => x.op)), hostSeg, first, stepFactor, needChar };
 }
 
 /**
@@ -545,6 +550,14 @@ export function matchVariant(v: Variant, s: string, b: number, e: number): numbe
   const n = segs.length;
   capS = -1;
   found = null;
+  if (v.needChar !== "") {
+    // a leading token must be followed by this character: cheap native search first
+    steps += e - b + 1;
+    if (s.indexOf(v.needChar, b) < 0) {
+      seg0Fail = 1;
+      return NO_MATCH;
+    }
+  }
   if (n === 1) {
     const end = l2r(segs[0]!, s, b, e);
     if (end !== e) {

@@ -134,7 +134,10 @@ function tagToken(s: string, a: number, e: number, out: Shape): boolean {
   const last = s.charCodeAt(e - 1);
   let pe: number;
   if (last === 58) { // ':'
-    pe = s.charCodeAt(e - 2) === 93 ? openBracket(s, a, e - 2) : e - 1;
+    if (s.charCodeAt(e - 2) === 93) {
+      pe = s.indexOf("[", a);
+      if (pe >= e) pe = -1;
+    } else pe = e - 1;
   } else if (last === 93) { // `prog[pid]` without colon (proftpd's own log)
     pe = openBracket(s, a, e - 1);
   } else return false;
@@ -155,8 +158,15 @@ function afterStamp(s: string, i: number, out: Shape): number {
   return i;
 }
 
-/** Fills `out` for line `s`; returns `out`. */
-export function parseShape(s: string, out: Shape): Shape {
+/**
+ * Fills `out` for line `s`. Returns false as soon as the line names a program that `program`
+ * rejects (then `out` is incomplete).
+ */
+export function parseShape(
+  s: string,
+  out: Shape,
+  program?: (s: string, start: number, end: number) => boolean,
+): boolean {
   const n = s.length;
   out.progStart = -1;
   out.progEnd = -1;
@@ -172,9 +182,9 @@ export function parseShape(s: string, out: Shape): Shape {
   let msg = -1;
   if (
     s.charCodeAt(i + 3) === 32 && s.charCodeAt(i + 9) === 58 && s.charCodeAt(i + 12) === 58 &&
-    s.charCodeAt(i + 15) === 32 && monthAt(s, i) >= 0
+    s.charCodeAt(i + 15) === 32 && c >= 65 && c <= 90
   ) {
-    // fast path: "Nov 24 12:26:41 " (digits are checked when the time is computed)
+    // fast path: "Nov 24 12:26:41 " (month and digits are checked when the time is computed)
     out.ts = Ts.RFC3164;
     out.tsStart = i;
     msg = afterStamp(s, i + 16, out);
@@ -254,6 +264,9 @@ export function parseShape(s: string, out: Shape): Shape {
       msg = close + 2;
     }
   }
+  if (msg >= 0 && out.progStart >= 0 && program && !program(s, out.progStart, out.progEnd)) {
+    return false;
+  }
   if (msg < 0) {
     // no timestamp: `host prog[pid]: ` or `prog[pid]: `, else a bare message
     msg = tagAt(s, i, true, out);
@@ -295,7 +308,7 @@ export function parseShape(s: string, out: Shape): Shape {
   }
   out.msgStart = msg;
   out.msgEnd = end;
-  return out;
+  return out.progStart < 0 || !program || program(s, out.progStart, out.progEnd);
 }
 
 /** A fresh `Shape` to reuse. */

@@ -184,10 +184,7 @@ class CompiledFilter implements Filter {
     const sh = this.#shape;
     let b: number, e: number;
     if (this.#syslog) {
-      parseShape(line, sh);
-      if (sh.progStart >= 0 && this.#program && !this.#program(line, sh.progStart, sh.progEnd)) {
-        return null;
-      }
+      if (!parseShape(line, sh, this.#program)) return null;
       b = sh.msgStart;
       e = sh.msgEnd;
     } else {
