@@ -158,6 +158,32 @@ function afterStamp(s: string, i: number, out: Shape): number {
   return i;
 }
 
+/** After an RFC 5424 timestamp at i: `HOST APP PROCID MSGID SD `; returns the message start. */
+function after5424(s: string, i: number, out: Shape): number {
+  const h = s.indexOf(" ", i);
+  const a = h < 0 ? -1 : s.indexOf(" ", h + 1);
+  const p = a < 0 ? -1 : s.indexOf(" ", a + 1);
+  const m = p < 0 ? -1 : s.indexOf(" ", p + 1);
+  if (m < 0) return i;
+  if (!(a === h + 2 && s.charCodeAt(h + 1) === 45)) { // APP "-" means none
+    out.progStart = h + 1;
+    out.progEnd = a;
+  }
+  let q = m + 1;
+  const n = s.length;
+  if (s.charCodeAt(q) === 45) q++;
+  else {
+    while (q < n && s.charCodeAt(q) === 91) { // [id param="v\\]…"] …
+      q++;
+      while (q < n && s.charCodeAt(q) !== 93) q += s.charCodeAt(q) === 92 ? 2 : 1;
+      q++;
+    }
+  }
+  if (s.charCodeAt(q) === 32) q++;
+  if (s.charCodeAt(q) === 0xfeff) q++;
+  return Math.min(q, n);
+}
+
 /**
  * Fills `out` for line `s`. Returns false as soon as the line names a program that `program`
  * rejects (then `out` is incomplete).
@@ -178,10 +204,17 @@ export function parseShape(
     while (k < 5 && dig(s, k) >= 0) k++;
     if (k > 1 && s.charCodeAt(k) === 62) i = k + 1;
   }
+  // RFC 5424: "<PRI>1 TIMESTAMP HOST APP PROCID MSGID SD MSG"
+  let v5424 = false;
+  if (i > 0 && s.charCodeAt(i) === 49 && s.charCodeAt(i + 1) === 32 && dig(s, i + 2) >= 0) {
+    v5424 = true;
+    i += 2;
+  }
   const c = s.charCodeAt(i);
   let msg = -1;
   if (
-    s.charCodeAt(i + 3) === 32 && s.charCodeAt(i + 9) === 58 && s.charCodeAt(i + 12) === 58 &&
+    !v5424 && s.charCodeAt(i + 3) === 32 && s.charCodeAt(i + 9) === 58 &&
+    s.charCodeAt(i + 12) === 58 &&
     s.charCodeAt(i + 15) === 32 && c >= 65 && c <= 90
   ) {
     // fast path: "Nov 24 12:26:41 " (month and digits are checked when the time is computed)
@@ -251,7 +284,7 @@ export function parseShape(
           if (s.charCodeAt(k) === 32) {
             out.ts = Ts.ISO;
             out.tsStart = i;
-            msg = afterStamp(s, k + 1, out);
+            msg = v5424 ? after5424(s, k + 1, out) : afterStamp(s, k + 1, out);
           }
         }
       }
