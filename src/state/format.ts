@@ -9,8 +9,8 @@
  * a file is used whole or not at all.
  * @module
  */
-import { crc32 } from "node:zlib";
-import { formatIp, isNeverBannable, maskBytes, parseIp } from "../net/mod.ts";
+import { crc32 } from "../hash/mod.ts";
+import { formatIp, maskBytes, parseIp } from "../net/mod.ts";
 import type {
   StateBan,
   StateData,
@@ -124,26 +124,84 @@ class ChunkWriter {
 
 const encoder = new TextEncoder();
 
-function addrBytes(ip: string, prefix: number, what: string): Uint8Array {
-  const p = parseIp(ip);
-  if (p === null) {
-    throw new TypeError(`expected an IP address in ${what}, found ${JSON.stringify(ip)}`);
+function timeOk(t: number): boolean {
+  return t >= MIN_TIME_MS && t <= MAX_TIME_MS;
+}
+
+/**
+ * Why an address (family 4 or 6, network-order bytes) under `prefix` is impossible in a state
+ * file, or `null`. One rule for both directions: the encoder never writes what the decoder
+ * refuses. `bytes` must have host bits clear.
+ */
+function addressProblem(fam: number, prefix: number, b: Uint8Array, a: number): string | null {
+  const n = fam === 4 ? 4 : fam === 6 ? 16 : 0;
+  if (n === 0) return `impossible address family ${fam}`;
+  if (fam === 4 ? prefix !== 32 : !(prefix >= 16 && prefix <= 128)) {
+    return `impossible prefix /${prefix} for IPv${fam}`;
   }
-  const width = p.family === 4 ? 32 : 128;
-  if (!Number.isInteger(prefix) || prefix < 0 || prefix > width) {
-    throw new RangeError(`expected a prefix 0..${width} in ${what}, found ${prefix}`);
+  let mapped = fam === 6;
+  let zeroHead = true; // every byte but the last is 0
+  for (let k = 0; k < n; k++) {
+    const v = b[a + k]!;
+    if (fam === 6 && k < 12 && v !== (k < 10 ? 0 : 0xff)) mapped = false;
+    if (k < n - 1 && v !== 0) zeroHead = false;
+    const kept = prefix - 8 * k;
+    if (kept < 8 && (v & (kept <= 0 ? 0xff : 0xff >> kept)) !== 0) {
+      return `host bits set under /${prefix}`;
+    }
   }
-  return maskBytes(p.bytes, prefix);
+  if (mapped) return "v4-mapped address stored as IPv6";
+  const last = b[a + n - 1]!;
+  if (fam === 4 ? b[a] === 127 || (zeroHead && last === 0) : zeroHead && last <= 1) {
+    return "never-bannable address";
+  }
+  return null;
+}
+
+/** Network-order address bytes of a record (its `addr`, or `ip` parsed and masked), or a reason. */
+function recordAddress(
+  r: { readonly ip: string; readonly prefix: number; readonly addr?: Uint8Array },
+): Uint8Array | string {
+  let b: Uint8Array;
+  if (r.addr !== undefined) {
+    b = r.addr;
+  } else {
+    const p = parseIp(r.ip);
+    if (p === null) return `not an IP address: ${JSON.stringify(r.ip)}`;
+    if (!Number.isInteger(r.prefix) || r.prefix < 0 || r.prefix > p.bytes.length * 8) {
+      return `impossible prefix /${r.prefix} for ${r.ip}`;
+    }
+    b = maskBytes(p.bytes, r.prefix);
+  }
+  return addressProblem(b.length === 4 ? 4 : b.length === 16 ? 6 : 0, r.prefix, b, 0) ?? b;
+}
+
+/** Options of `encodeStateTo`. */
+export interface EncodeOptions {
+  /**
+   * Called for each record left out because the decoder would refuse it (an impossible address,
+   * prefix, time or count, an over-long key…). Writing the rest keeps the file loadable.
+   */
+  readonly onSkip?: (what: string, reason: string) => void;
 }
 
 /**
  * Streams the encoded state to `sink` in chunks of at most 64 KiB (each chunk is only valid
- * during the call: write or copy it). Iterables are consumed once, synchronously.
+ * during the call: write or copy it). Iterables are consumed once, synchronously. Records the
+ * decoder would refuse are skipped (see `EncodeOptions.onSkip`), so a written file always loads.
  * @returns total bytes written
- * @throws TypeError/RangeError for a record that cannot be represented (nothing valid is then
- *   produced: the caller discards what it received)
+ * @throws RangeError when `savedAt` is not a time between 2000 and 2100, or the state would
+ *   exceed `MAX_STATE_BYTES`
  */
-export function encodeStateTo(input: StateInput, sink: (chunk: Uint8Array) => void): number {
+export function encodeStateTo(
+  input: StateInput,
+  sink: (chunk: Uint8Array) => void,
+  options: EncodeOptions = {},
+): number {
+  if (!timeOk(input.savedAt)) {
+    throw new RangeError(`expected a save time between 2000 and 2100, found ${input.savedAt}`);
+  }
+  const skip = options.onSkip ?? (() => {});
   const w = new ChunkWriter(sink);
   w.u32(STATE_MAGIC);
   w.u16(STATE_VERSION);
@@ -153,15 +211,12 @@ export function encodeStateTo(input: StateInput, sink: (chunk: Uint8Array) => vo
   w.u32(0);
   let records = 0;
   const jails = new Map<string, number>();
+  /** The jail's id, declaring it first; -1 when the name cannot be stored. */
   const jailId = (name: string): number => {
     let id = jails.get(name);
     if (id !== undefined) return id;
     const bytes = encoder.encode(name);
-    if (bytes.length === 0 || bytes.length > MAX_JAIL_NAME_BYTES || jails.size > 0xffff) {
-      throw new RangeError(
-        `expected a jail name of 1..${MAX_JAIL_NAME_BYTES} bytes, found ${JSON.stringify(name)}`,
-      );
-    }
+    if (bytes.length === 0 || bytes.length > MAX_JAIL_NAME_BYTES || jails.size > 0xffff) return -1;
     id = jails.size;
     jails.set(name, id);
     w.u8(REC_JAIL);
@@ -182,46 +237,86 @@ export function encodeStateTo(input: StateInput, sink: (chunk: Uint8Array) => vo
     w.u8(prefix);
     w.bytes(a);
   };
+  /** Address and jail id of a record, or null after reporting why it is skipped. */
+  const prepare = (
+    what: string,
+    r: { readonly jail: string; readonly ip: string; readonly prefix: number; addr?: Uint8Array },
+    problem: string | null,
+  ): [Uint8Array, number] | null => {
+    const a = recordAddress(r);
+    const reason = typeof a === "string" ? a : problem;
+    if (reason !== null) {
+      skip(`${what} ${r.ip} in ${r.jail}`, reason);
+      return null;
+    }
+    const id = jailId(r.jail);
+    if (id < 0) {
+      skip(`${what} ${r.ip}`, `jail name of 1..${MAX_JAIL_NAME_BYTES} bytes expected`);
+      return null;
+    }
+    return [a as Uint8Array, id];
+  };
   for (const b of input.bans) {
-    const a = addrBytes(b.ip, b.prefix, "a ban");
-    const id = jailId(b.jail);
+    const problem = !timeOk(b.bannedAt)
+      ? `impossible ban time ${b.bannedAt}`
+      : b.expiresAt !== null && !(b.expiresAt > b.bannedAt && b.expiresAt <= MAX_TIME_MS)
+      ? `impossible expiry ${b.expiresAt}`
+      : !(b.banCount >= 1)
+      ? `impossible ban count ${b.banCount}`
+      : null;
+    const ok = prepare("ban", b, problem);
+    if (ok === null) continue;
+    const [a, id] = ok;
     head(REC_BAN, 4 + a.length + 1 + 8 + 8 + 4);
     addr(id, a, b.prefix);
     w.u8(b.expiresAt === null ? FLAG_PERMANENT : 0);
     w.f64(b.bannedAt);
     w.f64(b.expiresAt ?? 0);
-    w.u32(b.banCount);
+    w.u32(Math.min(0xffffffff, b.banCount));
   }
   for (const h of input.history) {
-    const a = addrBytes(h.ip, h.prefix, "a history record");
-    const id = jailId(h.jail);
+    const problem = !timeOk(h.lastBanAt)
+      ? `impossible last ban time ${h.lastBanAt}`
+      : !(h.banCount >= 1)
+      ? `impossible ban count ${h.banCount}`
+      : null;
+    const ok = prepare("history", h, problem);
+    if (ok === null) continue;
+    const [a, id] = ok;
     head(REC_HISTORY, 4 + a.length + 4 + 8);
     addr(id, a, h.prefix);
-    w.u32(h.banCount);
+    w.u32(Math.min(0xffffffff, h.banCount));
     w.f64(h.lastBanAt);
   }
   for (const f of input.failures) {
-    if (f.times.length === 0) continue;
-    const a = addrBytes(f.ip, f.prefix, "a failure record");
-    const id = jailId(f.jail);
     const times = f.times.slice(-MAX_FAILURE_TIMES);
+    if (times.length === 0) continue;
+    const problem = times.every((t, i) => timeOk(t) && (i === 0 || t >= times[i - 1]!))
+      ? null
+      : "failure times out of range or out of order";
+    const ok = prepare("failures", f, problem);
+    if (ok === null) continue;
+    const [a, id] = ok;
     head(REC_FAILURES, 4 + a.length + 2 + 8 * times.length);
     addr(id, a, f.prefix);
     w.u16(times.length);
     for (const t of times) w.f64(t);
   }
+  const keys = new Set<string>();
   for (const p of input.positions) {
     const key = encoder.encode(p.key);
-    if (key.length === 0 || key.length > MAX_POSITION_KEY_BYTES) {
-      throw new RangeError(
-        `expected a position key of 1..${MAX_POSITION_KEY_BYTES} bytes, found ${key.length}`,
-      );
+    if (key.length === 0 || key.length > MAX_POSITION_KEY_BYTES || keys.has(p.key)) {
+      skip(`position ${JSON.stringify(p.key.slice(0, 64))}`, "empty, too long or repeated key");
+      continue;
     }
     if (p.data.length > MAX_POSITION_DATA_BYTES) {
-      throw new RangeError(
-        `expected position data of at most ${MAX_POSITION_DATA_BYTES} bytes, found ${p.data.length}`,
+      skip(
+        `position ${JSON.stringify(p.key.slice(0, 64))}`,
+        `data over ${MAX_POSITION_DATA_BYTES} bytes`,
       );
+      continue;
     }
+    keys.add(p.key);
     head(REC_POSITION, 2 + key.length + 4 + p.data.length);
     w.u16(key.length);
     w.bytes(key);
@@ -238,9 +333,9 @@ export function encodeStateTo(input: StateInput, sink: (chunk: Uint8Array) => vo
 }
 
 /** Encodes the whole state into one buffer (small states and tests; see `encodeStateTo`). */
-export function encodeState(input: StateInput): Uint8Array {
+export function encodeState(input: StateInput, options: EncodeOptions = {}): Uint8Array {
   const chunks: Uint8Array[] = [];
-  const total = encodeStateTo(input, (c) => chunks.push(c.slice()));
+  const total = encodeStateTo(input, (c) => chunks.push(c.slice()), options);
   const out = new Uint8Array(total);
   let off = 0;
   for (const c of chunks) {
@@ -273,7 +368,7 @@ type Item =
   | { readonly kind: "position"; readonly value: StatePosition };
 
 /** Walks the records of a framed file, validating every value; throws `Reject`. */
-function* walk(bytes: Uint8Array): Generator<Item, number> {
+function* walk(bytes: Uint8Array, want: Item["kind"] | null): Generator<Item, number> {
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   const savedAt = view.getFloat64(12, true);
   checkTime(savedAt, "save time", 12);
@@ -305,28 +400,20 @@ function* walk(bytes: Uint8Array): Generator<Item, number> {
       if (name === undefined) fail(`record at byte ${at} refers to undeclared jail ${id}`);
       return name;
     };
-    const address = (): { ip: string; prefix: number } => {
+    /** Validates the address fields in place; formats the address only when `emit`. */
+    const address = (emit: boolean): { ip: string; prefix: number } => {
       const fam = bytes[pos + 2]!;
       const prefix = bytes[pos + 3]!;
-      const n = fam === 4
-        ? 4
-        : fam === 6
-        ? 16
-        : fail(`impossible address family ${fam} at byte ${at}`);
-      if (fam === 4 ? prefix !== 32 : prefix < 16 || prefix > 128) {
-        fail(`impossible prefix /${prefix} for IPv${fam} at byte ${at}`);
+      const n = fam === 4 ? 4 : 16;
+      if (fam === 4 || fam === 6) {
+        if (pos + 4 + n > stop) fail(`record at byte ${at} too short for its address`);
       }
-      if (pos + 4 + n > stop) fail(`record at byte ${at} too short for its address`);
-      const b = bytes.slice(pos + 4, pos + 4 + n);
-      if (fam === 6 && b.subarray(0, 12).every((v, k) => v === (k < 10 ? 0 : 0xff))) {
-        fail(`v4-mapped address stored as IPv6 at byte ${at}`);
-      }
-      const masked = maskBytes(b, prefix);
-      if (!masked.every((v, k) => v === b[k])) fail(`host bits set under /${prefix} at byte ${at}`);
-      const ip = { family: fam as 4 | 6, bytes: b };
-      if (isNeverBannable(ip)) fail(`never-bannable address at byte ${at}`);
+      const problem = addressProblem(fam, prefix, bytes, pos + 4);
+      if (problem !== null) fail(`${problem} at byte ${at}`);
+      const a = pos + 4;
       pos += 4 + n;
-      return { ip: formatIp(ip), prefix };
+      if (!emit) return { ip: "", prefix };
+      return { ip: formatIp({ family: fam as 4 | 6, bytes: bytes.slice(a, a + n) }), prefix };
     };
     const need = (n: number) => {
       if (stop - pos !== n) {
@@ -354,7 +441,7 @@ function* walk(bytes: Uint8Array): Generator<Item, number> {
       }
       case REC_BAN: {
         const jail = jailOf();
-        const { ip, prefix } = address();
+        const { ip, prefix } = address(want === "ban");
         need(1 + 8 + 8 + 4);
         const flags = bytes[pos]!;
         const bannedAt = view.getFloat64(pos + 1, true);
@@ -367,26 +454,30 @@ function* walk(bytes: Uint8Array): Generator<Item, number> {
           fail(`impossible expiry ${exp} for a ban made at ${bannedAt} (byte ${at})`);
         }
         if (banCount < 1) fail(`ban with a ban count of 0 at byte ${at}`);
-        yield {
-          kind: "ban",
-          value: { jail, ip, prefix, bannedAt, expiresAt: permanent ? null : exp, banCount },
-        };
+        if (want === "ban") {
+          yield {
+            kind: "ban",
+            value: { jail, ip, prefix, bannedAt, expiresAt: permanent ? null : exp, banCount },
+          };
+        }
         break;
       }
       case REC_HISTORY: {
         const jail = jailOf();
-        const { ip, prefix } = address();
+        const { ip, prefix } = address(want === "history");
         need(4 + 8);
         const banCount = view.getUint32(pos, true);
         const lastBanAt = view.getFloat64(pos + 4, true);
         if (banCount < 1) fail(`history with a ban count of 0 at byte ${at}`);
         checkTime(lastBanAt, "last ban time", at);
-        yield { kind: "history", value: { jail, ip, prefix, banCount, lastBanAt } };
+        if (want === "history") {
+          yield { kind: "history", value: { jail, ip, prefix, banCount, lastBanAt } };
+        }
         break;
       }
       case REC_FAILURES: {
         const jail = jailOf();
-        const { ip, prefix } = address();
+        const { ip, prefix } = address(want === "failures");
         if (stop - pos < 2) fail(`failure record too short at byte ${at}`);
         const n = view.getUint16(pos, true);
         pos += 2;
@@ -399,9 +490,9 @@ function* walk(bytes: Uint8Array): Generator<Item, number> {
           checkTime(t, "failure time", at);
           if (t < prev) fail(`failure times out of order at byte ${at}`);
           prev = t;
-          times.push(t);
+          if (want === "failures") times.push(t);
         }
-        yield { kind: "failures", value: { jail, ip, prefix, times } };
+        if (want === "failures") yield { kind: "failures", value: { jail, ip, prefix, times } };
         break;
       }
       case REC_POSITION: {
@@ -423,7 +514,9 @@ function* walk(bytes: Uint8Array): Generator<Item, number> {
         if (keys.has(key)) fail(`position key ${JSON.stringify(key)} appears twice`);
         keys.add(key);
         const start = pos + 2 + klen + 4;
-        yield { kind: "position", value: { key, data: bytes.slice(start, start + dlen) } };
+        if (want === "position") {
+          yield { kind: "position", value: { key, data: bytes.slice(start, start + dlen) } };
+        }
         break;
       }
       default:
@@ -469,7 +562,7 @@ export function openState(bytes: Uint8Array): DecodeResult<StateInput> {
   let savedAt: number;
   try {
     checkFrame(bytes);
-    const it = walk(bytes);
+    const it = walk(bytes, null);
     let r = it.next();
     while (!r.done) r = it.next();
     savedAt = r.value;
@@ -477,10 +570,10 @@ export function openState(bytes: Uint8Array): DecodeResult<StateInput> {
     if (err instanceof Reject) return { ok: false, reason: err.message };
     throw err;
   }
-  function lazy<T>(pick: (item: Item) => T | undefined): Iterable<T> {
+  function lazy<T>(kind: Item["kind"], pick: (item: Item) => T | undefined): Iterable<T> {
     return {
       *[Symbol.iterator](): Generator<T, void> {
-        for (const item of walk(bytes)) {
+        for (const item of walk(bytes, kind)) {
           const v = pick(item);
           if (v !== undefined) yield v;
         }
@@ -491,10 +584,10 @@ export function openState(bytes: Uint8Array): DecodeResult<StateInput> {
     ok: true,
     state: {
       savedAt,
-      bans: lazy((i) => (i.kind === "ban" ? i.value : undefined)),
-      history: lazy((i) => (i.kind === "history" ? i.value : undefined)),
-      failures: lazy((i) => (i.kind === "failures" ? i.value : undefined)),
-      positions: lazy((i) => (i.kind === "position" ? i.value : undefined)),
+      bans: lazy("ban", (i) => (i.kind === "ban" ? i.value : undefined)),
+      history: lazy("history", (i) => (i.kind === "history" ? i.value : undefined)),
+      failures: lazy("failures", (i) => (i.kind === "failures" ? i.value : undefined)),
+      positions: lazy("position", (i) => (i.kind === "position" ? i.value : undefined)),
     },
   };
 }

@@ -210,17 +210,47 @@ Deno.test("decodeState() rejects impossible values even with a valid CRC", () =>
   rejects(resign(badUtf8), /not UTF-8/);
 });
 
-Deno.test("encodeState() refuses records it cannot represent", () => {
+Deno.test("encodeState() skips records the decoder would refuse, so the file always loads", () => {
   const s = sample();
-  assert.throws(() => encodeState({ ...s, bans: [{ ...s.bans[0]!, ip: "nope" }] }), /IP address/);
-  assert.throws(
-    () => encodeState({ ...s, bans: [{ ...s.bans[0]!, prefix: 40 }] }),
-    /prefix 0\.\.32/,
-  );
-  assert.throws(
-    () => encodeState({ ...s, positions: [{ key: "", data: new Uint8Array() }] }),
-    /position key/,
-  );
+  const b0 = s.bans[0]!;
+  const skipped: string[] = [];
+  const bytes = encodeState({
+    ...s,
+    bans: [
+      b0,
+      { ...b0, ip: "nope" },
+      { ...b0, prefix: 24 },
+      { ...b0, ip: "2001:db8::", prefix: 8 },
+      { ...b0, ip: "127.0.0.1" },
+      { ...b0, bannedAt: 0 },
+      { ...b0, expiresAt: b0.bannedAt },
+      { ...b0, banCount: 0 },
+      { ...b0, jail: "" },
+      { ...b0, ip: "192.0.2.1", addr: new Uint8Array([127, 0, 0, 1]) },
+    ],
+    failures: [{ jail: "sshd", ip: "192.0.2.9", prefix: 32, times: [T + 1, T] }],
+    positions: [...s.positions, { key: "", data: new Uint8Array() }, s.positions[0]!],
+  }, { onSkip: (what, reason) => skipped.push(`${what}: ${reason}`) });
+  assert.equal(skipped.length, 12, skipped.join("\n"));
+  const r = decodeState(bytes);
+  assert.ok(r.ok);
+  if (r.ok) {
+    assert.equal(r.state.bans.length, 1);
+    assert.equal(r.state.failures.length, 0);
+    assert.equal(r.state.positions.length, 2);
+  }
+  assert.throws(() => encodeState({ ...s, savedAt: 0 }), /save time between 2000 and 2100/);
+});
+
+Deno.test("encodeState() writes a given addr as is instead of parsing ip", () => {
+  const s = sample();
+  const bytes = encodeState({
+    ...s,
+    bans: [{ ...s.bans[0]!, ip: "ignored", addr: new Uint8Array([198, 51, 100, 4]) }],
+  });
+  const r = decodeState(bytes);
+  assert.ok(r.ok);
+  if (r.ok) assert.equal(r.state.bans[0]!.ip, "198.51.100.4");
 });
 
 Deno.test("encodeStateTo() streams a large state in bounded chunks and openState() reads it lazily", () => {

@@ -10,8 +10,10 @@ export interface StateBan {
   readonly jail: string;
   /** Canonical address text; the network address when `prefix` is shorter than the family. */
   readonly ip: string;
-  /** 32 for IPv4 (always), 0..128 for IPv6. */
+  /** 32 for IPv4 (always), 16..128 for IPv6. */
   readonly prefix: number;
+  /** Optional: the address as 4 or 16 network-order bytes, host bits clear (saves a parse). */
+  readonly addr?: Uint8Array;
   /** ms since the epoch. */
   readonly bannedAt: number;
   /** ms since the epoch; `null` for a permanent ban. */
@@ -25,6 +27,8 @@ export interface StateHistory {
   readonly jail: string;
   readonly ip: string;
   readonly prefix: number;
+  /** Optional, as in `StateBan`. */
+  readonly addr?: Uint8Array;
   /** Previous bans (≥ 1). */
   readonly banCount: number;
   /** When the last ban began, ms since the epoch. */
@@ -36,6 +40,8 @@ export interface StateFailures {
   readonly jail: string;
   readonly ip: string;
   readonly prefix: number;
+  /** Optional, as in `StateBan`. */
+  readonly addr?: Uint8Array;
   /** ms since the epoch, ascending; at most `MAX_FAILURE_TIMES`. */
   readonly times: readonly number[];
 }

@@ -545,11 +545,17 @@ export class Tracker {
 
   /** Active bans, in table order (callers sort for display). */
   activeBans(): BanDecision[] {
-    const out: BanDecision[] = [];
+    return [...this.eachActiveBan()];
+  }
+
+  /**
+   * Active bans one at a time, without building an array (for feeding the firewall in batches
+   * after a restore). Do not change the tracker while iterating.
+   */
+  *eachActiveBan(): Generator<BanDecision, void> {
     for (let e = this.#head[BANNED]!; e >= 0; e = this.#next[e]!) {
-      out.push(this.#decision(e, "failures"));
+      yield this.#decision(e, "failures");
     }
-    return out;
   }
 
   /** Counters for status and metrics. */
@@ -657,14 +663,22 @@ export class Tracker {
    * Loads records from a state file into the table (normally empty, at start). Bans still
    * running are re-established with their remaining time; expired ones become history. Records
    * of unknown jails are skipped.
+   *
+   * Memory: with `{ listRestored: false }` the result's `restored` stays empty and the caller
+   * feeds the firewall from `eachActiveBan()` in batches, so a state of 100k+ bans is never held
+   * as objects at once (≈ 270 bytes of heap per listed ban otherwise).
    */
-  restore(state: {
-    bans?: Iterable<StateBan>;
-    history?: Iterable<StateHistory>;
-    failures?: Iterable<StateFailures>;
-  }): RestoreResult {
+  restore(
+    state: {
+      bans?: Iterable<StateBan>;
+      history?: Iterable<StateHistory>;
+      failures?: Iterable<StateFailures>;
+    },
+    options: { listRestored?: boolean } = {},
+  ): RestoreResult {
     const now = this.#clock.now();
     this.#rebaseIfNeeded(now);
+    const list = options.listRestored ?? true;
     const restored: BanDecision[] = [];
     let expired = 0;
     let skipped = 0;
@@ -693,7 +707,7 @@ export class Tracker {
       this.#bannedAt[e] = b.bannedAt;
       this.#expiresAt[e] = b.expiresAt === null ? Infinity : b.expiresAt;
       if (b.expiresAt !== null) this.#heapPush(e);
-      restored.push(this.#decision(e, "restored"));
+      if (list) restored.push(this.#decision(e, "restored"));
     }
     for (const h of state.history ?? []) {
       const e = this.#restoreEntry(h.jail, h.ip, h.prefix, now, false);
@@ -1330,6 +1344,24 @@ export class Tracker {
 
   // ---- snapshot ----
 
+  /** The entry's address as 4 or 16 network-order bytes (for the state encoder). */
+  #addrBytes(e: number): Uint8Array {
+    const k = this.#keys;
+    if (isV4Words(k, e * 4)) {
+      const v = k[e * 4 + 3]!;
+      return new Uint8Array([v >>> 24, (v >>> 16) & 255, (v >>> 8) & 255, v & 255]);
+    }
+    const out = new Uint8Array(16);
+    for (let q = 0; q < 4; q++) {
+      const v = k[e * 4 + q]!;
+      out[4 * q] = v >>> 24;
+      out[4 * q + 1] = (v >>> 16) & 255;
+      out[4 * q + 2] = (v >>> 8) & 255;
+      out[4 * q + 3] = v & 255;
+    }
+    return out;
+  }
+
   *#iterBans(): Generator<StateBan> {
     for (let e = this.#head[BANNED]!; e >= 0; e = this.#next[e]!) {
       const exp = this.#expiresAt[e]!;
@@ -1337,6 +1369,7 @@ export class Tracker {
         jail: this.#jails[this.#jail[e]!]!.name,
         ip: formatWords(this.#keys, e * 4),
         prefix: this.#prefix[e]!,
+        addr: this.#addrBytes(e),
         bannedAt: this.#bannedAt[e]!,
         expiresAt: exp === Infinity ? null : exp,
         banCount: this.#banCount[e]!,
@@ -1350,6 +1383,7 @@ export class Tracker {
         jail: this.#jails[this.#jail[e]!]!.name,
         ip: formatWords(this.#keys, e * 4),
         prefix: this.#prefix[e]!,
+        addr: this.#addrBytes(e),
         banCount: this.#banCount[e]!,
         lastBanAt: this.#bannedAt[e]!,
       };
@@ -1370,6 +1404,7 @@ export class Tracker {
           jail: jail.name,
           ip: formatWords(this.#keys, e * 4),
           prefix: this.#prefix[e]!,
+          addr: this.#addrBytes(e),
           times,
         };
       }

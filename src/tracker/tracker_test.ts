@@ -621,6 +621,12 @@ Deno.test("Tracker.snapshot() and restore() carry bans, history and failure time
   // Failure times: one more failure of 192.0.2.4 bans it.
   assert.equal(b.t.record(0, "192.0.2.4", null).kind, "ban");
   assert.equal(b.t.record(0, "192.0.2.5", null).kind, "counted");
+  // Without listing, the same bans are reachable one at a time.
+  const c = setup(jails);
+  c.clock.set(b.clock.now());
+  const r2 = c.t.restore(data, { listRestored: false });
+  assert.deepEqual(r2.restored, []);
+  assert.deepEqual([...c.t.eachActiveBan()].map((d) => d.ip).sort(), ["192.0.2.1", "192.0.2.2"]);
   // Records of an unknown jail are skipped.
   assert.equal(b.t.restore({ bans: [{ ...data.bans[0]!, jail: "gone" }] }).skipped, 1);
 });
