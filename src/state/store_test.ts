@@ -232,11 +232,11 @@ Deno.test("StateStore survives kill -9 at random moments over 200+ save cycles: 
       assert.ok(count >= expected, `run ${runs}: the file went back from ${expected} to ${count}`);
       const lastApplied = applied.length > 0 ? applied[applied.length - 1]![0] : expected - 1;
       assert.ok(count - 1 <= lastApplied, "the file holds bans that were never applied");
-      // Durability: a ban applied more than save_interval (+ the write itself, + timer slack)
+      // Durability: a ban applied more than save_interval (+ the write itself, + scheduling slack)
       // before the kill is in the file.
       const lost = applied.filter(([i]) => i >= count);
       if (lost.length > 0) worstLag = Math.max(worstLag, killedAt - lost[0]![1]);
-      const bound = interval + maxSaveMs + 40;
+      const bound = interval + maxSaveMs + 100; // + timer lateness on a loaded 2-core CI box
       for (const [i, at] of lost) {
         assert.ok(
           killedAt - at <= bound,
