@@ -160,8 +160,8 @@ const PROFTPD = [
   `${PRO}USER <*>: no such user found from <*>`,
   `${PRO}Maximum login attempts {(<NUM>) |}exceeded<*>`,
   `${PRO}SECURITY VIOLATION: <*> login attempted<*>`,
-  PAM_ANCHORED,
-  PAM_WITH_USER,
+  // no PAM lines: proftpd passes its (reverse-DNS) remote name as PAM_RHOST, so the address
+  // between the attacker-chosen ruser and user fields could be a name, leaving only decoys
 ];
 
 const VSFTPD = [
