@@ -24,6 +24,8 @@ const MAXRETRY = 5;
 const LINES_PER_ATTEMPT = 3;
 const BANTIME_S = 20;
 const SHORT_BAN_S = 3;
+/** A clean stop that takes longer is a failure (and the daemon is killed). */
+const STOP_LIMIT_MS = 15_000;
 const CAPSH_NO_NET_ADMIN = ["capsh", "--drop=cap_net_admin", "--", "-c", 'exec "$0" "$@"'];
 
 const opts = { ignore: !isRoot, sanitizeResources: false, sanitizeOps: false } as const;
@@ -38,6 +40,23 @@ async function waitUntil(
     if (Date.now() > end) throw new Error(`expected ${what} within ${limitMs} ms; it did not`);
     await new Promise((r) => setTimeout(r, 100));
   }
+}
+
+/** Stops the daemon with SIGTERM; SIGKILLs it when it has not exited after `limitMs`. */
+async function stopWithin(d: RunningDaemon, limitMs: number): Promise<number | "hung"> {
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const hung = new Promise<"hung">((r) => timer = setTimeout(() => r("hung"), limitMs));
+  const code = await Promise.race([d.stop(), hung]);
+  clearTimeout(timer);
+  if (code === "hung") {
+    await d.stop("SIGKILL");
+    console.error(
+      `daemon did not stop within ${limitMs} ms; last records: ${
+        JSON.stringify(d.err.slice(-5))
+      } raw: ${d.raw.slice(-5).join(" | ")}`,
+    );
+  }
+  return code;
 }
 
 /** `fail2zig client --socket S --output json ARGS…` inside `ns`. */
@@ -324,9 +343,9 @@ bantime = "${BANTIME_S}s"
             });
           }
         } finally {
-          const code = await d.stop();
+          const code = await stopWithin(d, STOP_LIMIT_MS);
           daemon = null;
-          assert.equal(code, 0, "SIGTERM stops the daemon cleanly");
+          assert.equal(code, 0, "SIGTERM stops the daemon cleanly, in time");
         }
         // A clean stop removes the scaffold.
         assert.doesNotMatch((await lan.server.exec(["nft", "list", "ruleset"])).stdout, /fail2zig/);
@@ -430,8 +449,9 @@ Deno.test({
         (warn["failures"] as string[]).map((f) => f.split(":")[0]),
         ["nftables", "iptables", "ipset"],
       );
-      assert.equal(await daemon.stop(), 0);
+      const code = await stopWithin(daemon, STOP_LIMIT_MS);
       daemon = null;
+      assert.equal(code, 0, "SIGTERM stops the daemon cleanly, in time");
     } finally {
       await daemon?.stop("SIGKILL").catch(() => {});
       await ns.destroy();
