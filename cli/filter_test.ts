@@ -191,13 +191,12 @@ export async function main(args: string[]): Promise<number> {
   const encoder = new TextEncoder();
   let out: string[] = [];
   let outLen = 0;
-  const pending: Promise<unknown>[] = [];
   const flush = () => {
     if (out.length === 0) return;
     const bytes = encoder.encode(out.join(""));
     out = [];
     outLen = 0;
-    pending.push(writeAll(bytes));
+    writeAll(bytes);
   };
   const head = `,"filter":${JSON.stringify(filter.name)},"mode":${JSON.stringify(filter.mode)}}\n`;
   const t0 = performance.now();
@@ -223,7 +222,6 @@ export async function main(args: string[]): Promise<number> {
   }, () => stats.dropped++);
   input.close();
   flush();
-  await Promise.all(pending);
   const seconds = (performance.now() - t0) / 1000;
   const summary = `${stats.lines} lines, ${stats.matched} matched, ${
     stats.lines - stats.matched - stats.dropped
@@ -238,13 +236,10 @@ export async function main(args: string[]): Promise<number> {
   return Exit.OK;
 }
 
-let writing: Promise<unknown> = Promise.resolve();
-function writeAll(bytes: Uint8Array): Promise<unknown> {
-  writing = writing.then(async () => {
-    let off = 0;
-    while (off < bytes.length) off += await Deno.stdout.write(bytes.subarray(off));
-  });
-  return writing;
+/** Writes all of `bytes` to stdout (synchronously: the line loop is synchronous too). */
+function writeAll(bytes: Uint8Array): void {
+  let off = 0;
+  while (off < bytes.length) off += Deno.stdout.writeSync(bytes.subarray(off));
 }
 
 function report(filter: Filter, st: Stats, summary: string): string {

@@ -24,8 +24,16 @@ export interface FilterDef {
 }
 
 function exact(...names: string[]): ProgramTest {
+  // a bitmask of lengths and of first characters rejects most programs without a string compare
+  let lengths = 0, firsts = 0;
+  for (const n of names) {
+    lengths |= 1 << Math.min(n.length, 31);
+    firsts |= 1 << (n.charCodeAt(0) & 31);
+  }
   return (s, start, end) => {
     const len = end - start;
+    if ((lengths & (1 << Math.min(len, 31))) === 0) return false;
+    if ((firsts & (1 << (s.charCodeAt(start) & 31))) === 0) return false;
     for (let i = 0; i < names.length; i++) {
       const n = names[i]!;
       if (n.length === len && s.startsWith(n, start)) return true;

@@ -197,9 +197,10 @@ class CompiledFilter implements Filter {
       }
     }
     newLine();
-    for (const p of this.#strip) {
-      if (line.startsWith(p, b)) {
-        b += p.length;
+    const strip = this.#strip;
+    for (let i = 0; i < strip.length; i++) {
+      if (line.startsWith(strip[i]!, b)) {
+        b += strip[i]!.length;
         break;
       }
     }
