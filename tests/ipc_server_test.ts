@@ -380,3 +380,21 @@ Deno.test("IPC server keeps the event loop responsive while clients flood it", a
     ok(maxLag < 250, `event loop stalled for ${maxLag.toFixed(1)} ms`);
   });
 });
+
+Deno.test("IPC server paces new connections at acceptsPerSecond; the rest wait in the backlog", async () => {
+  await withServer(async ({ path, server }) => {
+    const t0 = performance.now();
+    const replies = await Promise.all(Array.from({ length: 60 }, async () => {
+      const c = await IpcClient.connect(path, { timeoutMs: 10_000 });
+      try {
+        return await c.request({ v: 1, cmd: "ping" }, 10_000);
+      } finally {
+        c.close();
+      }
+    }));
+    const ms = performance.now() - t0;
+    equal(replies.filter((r) => r.ok).length, 60);
+    ok(server.stats().acceptPauses > 0, "the accept loop never paused");
+    ok(ms >= 300, `60 connections at 100/s (burst 20) took only ${ms.toFixed(0)} ms`);
+  }, { acceptsPerSecond: 100, ratePerSecond: 1000, rateBurst: 1000 });
+});

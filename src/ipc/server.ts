@@ -74,6 +74,12 @@ export interface IpcLimits {
   ratePerSecond: number;
   /** Burst of requests per peer uid (bucket size). @default 40 */
   rateBurst: number;
+  /**
+   * New connections accepted per second, all peers together; past it the accept loop pauses
+   * and connecting clients wait in the kernel's backlog (bounds the work of a reconnect flood).
+   * @default 500
+   */
+  acceptsPerSecond: number;
 }
 
 /** The defaults of `IpcLimits`. */
@@ -85,6 +91,7 @@ export const DEFAULT_IPC_LIMITS: Readonly<IpcLimits> = Object.freeze({
   sendTimeoutMs: 10_000,
   ratePerSecond: 20,
   rateBurst: 40,
+  acceptsPerSecond: 500,
 });
 
 /** Longest single `poll` wait; bounds how long `close()` can take if a wakeup is missed. */
@@ -121,6 +128,8 @@ export interface IpcStats {
   rateLimited: number;
   errors: number;
   clients: number;
+  /** Times the accept loop paused at `acceptsPerSecond`. */
+  acceptPauses: number;
 }
 
 interface Connection {
@@ -158,6 +167,7 @@ export class IpcServer {
     rateLimited: 0,
     errors: 0,
     clients: 0,
+    acceptPauses: 0,
   };
 
   /** Use `startIpcServer`. */
@@ -210,11 +220,21 @@ export class IpcServer {
 
   async #accept(): Promise<void> {
     const lfd = this.#bound.fd;
+    const accepts = new TokenBucket({
+      ratePerSecond: this.#limits.acceptsPerSecond,
+      burst: Math.max(1, Math.ceil(this.#limits.acceptsPerSecond / 5)),
+    });
     while (!this.#closing) {
+      const wait = accepts.msUntilToken(Date.now());
+      if (wait > 0) {
+        this.#stats.acceptPauses++;
+        await this.#sleep(wait);
+        continue;
+      }
       const ev = await pollFd(lfd, Poll.IN, POLL_SLICE_MS);
       if (this.#closing) break;
       if (ev === 0) continue;
-      for (let i = 0; i < ACCEPT_BATCH; i++) {
+      for (let i = 0; i < ACCEPT_BATCH && accepts.msUntilToken(Date.now()) === 0; i++) {
         let cfd: number | null;
         try {
           cfd = acceptUnix(lfd);
@@ -225,6 +245,7 @@ export class IpcServer {
           break;
         }
         if (cfd === null) break;
+        accepts.take(Date.now());
         this.#admit(cfd);
       }
     }
