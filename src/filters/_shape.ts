@@ -155,6 +155,11 @@ function afterStamp(s: string, i: number, out: Shape): number {
   const t = s.indexOf(" ", h + 1);
   const te = t < 0 ? s.length : t;
   if (tagToken(s, h + 1, te, out)) return t < 0 ? te : te + 1;
+  // busybox / syslog-ng with the facility: "host authpriv.info sshd[123]: "
+  if (t > 0 && s.charCodeAt(t - 1) !== 58 && s.lastIndexOf(".", t) > h) {
+    const u = s.indexOf(" ", t + 1);
+    if (u > 0 && tagToken(s, t + 1, u, out)) return u + 1;
+  }
   return i;
 }
 
