@@ -193,7 +193,6 @@ function e2eTest(backend: Backend): void {
     name:
       `${backend}: after maxretry failed sshd logins the attacker is dropped, a bystander is not, client unban and expiry restore access (IPv4 and IPv6)`,
     fn: async (t) => {
-      const lan = await createLan(`e2e${backend.slice(0, 3)}`);
       const { dir, config } = await makeConfig((d) =>
         `${
           privateGlobal(d, 'on_no_backend = "fail-closed"').replace(
@@ -210,9 +209,11 @@ findtime = "10m"
 bantime = "${BANTIME_S}s"
 `
       );
+      let lanRef: Lan | null = null;
       let sshd: Awaited<ReturnType<typeof startSshd>> | null = null;
       let daemon: RunningDaemon | null = null;
       try {
+        const lan = lanRef = await createLan(`e2e${backend.slice(0, 3)}`);
         sshd = await startSshd(lan, dir);
         const sock = join(dir, "fail2zig.sock");
         daemon = await startDaemon(dir, config, { prefix: lan.server.prefix() });
@@ -353,7 +354,7 @@ bantime = "${BANTIME_S}s"
       } finally {
         await daemon?.stop("SIGKILL").catch(() => {});
         await sshd?.stop().catch(() => {});
-        await lan.destroy();
+        await lanRef?.destroy();
         await Deno.remove(dir, { recursive: true }).catch(() => {});
       }
     },
