@@ -4,12 +4,14 @@
  * from the saved positions (round-tripped through encode/decode, as the state file does) and
  * checks the exact lines both runs delivered together: nothing lost, nothing twice.
  */
-import { deepStrictEqual, ok, strictEqual } from "node:assert/strict";
+import { deepStrictEqual, strictEqual } from "node:assert/strict";
 import {
   decodePosition,
   encodePosition,
+  type FilePosition,
   FileSource,
   type FileSourceOptions,
+  positionKey,
   type SourcePosition,
 } from "../src/sources/mod.ts";
 import { append, Collector, numbered, sleep } from "../src/sources/testdata/harness.ts";
@@ -127,7 +129,9 @@ Deno.test("restart in the middle of a rotation: stopped while the old file was s
       append(log, "n1\n");
       await a.got.lineCount(3);
       saved = await a.stop();
-      ok(saved.some((p) => p.kind === "file" && p.retired), JSON.stringify(saved));
+      // One record for the path: the new file, with the rotated-away one nested.
+      strictEqual(saved.length, 1, JSON.stringify(saved));
+      strictEqual((saved[0] as FilePosition).rotated?.length, 1, JSON.stringify(saved));
       writer.writeSync(enc.encode("late2\n")); // written to the old file while we are down
     } finally {
       writer.close();
@@ -283,5 +287,58 @@ Deno.test("positions taken inside a batch name exactly the lines delivered so fa
       const bytes = Math.min(lines, 10) * 7 + Math.max(0, lines - 10) * 8;
       strictEqual(offset, bytes, `after ${lines} lines`);
     }
+  });
+});
+
+Deno.test("two file sources over the same file keep their positions apart by group", async () => {
+  await inDir(async (_dir, log) => {
+    append(log, "old\n");
+    const fromEnd = await new Run(log, [], { group: "end" }).start();
+    const fromStart = await new Run(log, [], { group: "start", readFrom: "start" }).start();
+    append(log, "a1\n");
+    await fromEnd.got.lineCount(1);
+    await fromStart.got.lineCount(2);
+    // Stop them at different points: only the "start" group sees a2 before stopping.
+    const savedEnd = await fromEnd.stop();
+    append(log, "a2\n");
+    await fromStart.got.lineCount(3);
+    const savedStart = await fromStart.stop();
+    const all = [...savedEnd, ...savedStart];
+    strictEqual(new Set(all.map(positionKey)).size, 2, "distinct keys");
+    append(log, "a3\n");
+    const end2 = await new Run(log, all, { group: "end" }).start();
+    const start2 = await new Run(log, all, { group: "start", readFrom: "start" }).start();
+    try {
+      await end2.got.lineCount(2);
+      await start2.got.lineCount(1);
+      await sleep(QUIET_MS);
+    } finally {
+      await end2.stop();
+      await start2.stop();
+    }
+    deepStrictEqual([...fromEnd.got.lines, ...end2.got.lines], ["a1", "a2", "a3"]);
+    deepStrictEqual([...fromStart.got.lines, ...start2.got.lines], ["old", "a1", "a2", "a3"]);
+  });
+});
+
+Deno.test("a glob match that is gone is forgotten at restart; a literal logpath is remembered", async () => {
+  await inDir(async (dir, log) => {
+    append(log, "");
+    append(`${dir}/day1.log`, "");
+    const source = new FileSource({ ...FAST, patterns: [log, `${dir}/day*.log`] });
+    const got = new Collector();
+    await source.start(got.sink);
+    append(log, "x\n");
+    append(`${dir}/day1.log`, "y\n");
+    await got.lineCount(2);
+    await source.stop();
+    const saved = source.positions();
+    strictEqual(saved.length, 2);
+    Deno.removeSync(log);
+    Deno.removeSync(`${dir}/day1.log`);
+    const again = new FileSource({ ...FAST, patterns: [log, `${dir}/day*.log`], saved });
+    await again.start(got.sink);
+    await again.stop();
+    deepStrictEqual(again.positions().map((p) => (p as FilePosition).path), [log]);
   });
 });

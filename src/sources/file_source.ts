@@ -22,9 +22,12 @@ import { basename, dirname, join, PathPattern, readRoots } from "./_glob.ts";
 import { type CutOutput, LineCutter } from "./_line_cutter.ts";
 import type { DropInfo, LineBatch, LineSink, LogSource, SourceStats } from "./log_source.ts";
 import {
+  FILE_GROUP_PATTERN,
+  type FileMark,
   type FilePosition,
   fingerprint,
   FINGERPRINT_BYTES,
+  MAX_ROTATED,
   type SourcePosition,
 } from "./position.ts";
 
@@ -47,6 +50,12 @@ export const MAX_WATCHED_DIRS = 256;
 export interface FileSourceOptions {
   /** Absolute paths or globs (`*`, `?`, `[…]` in any component). */
   readonly patterns: readonly string[];
+  /**
+   * Names this source's positions when a daemon runs several file sources over overlapping
+   * paths (e.g. one per `read_from`): saved positions of other groups are ignored, and
+   * `positionKey()` keeps them apart. Absent: the default group.
+   */
+  readonly group?: string;
   /** Where a file without a saved position is first read when it exists at start.
    * Files that appear later are always read from their start. @default "end" */
   readonly readFrom?: "end" | "start";
@@ -96,6 +105,7 @@ interface Tailer {
 /** Tails files matched by patterns; see the module documentation. */
 export class FileSource implements LogSource {
   readonly #patterns: readonly PathPattern[];
+  readonly #group: string | undefined;
   readonly #readFrom: "end" | "start";
   readonly #cap: number;
   readonly #recheckMs: number;
@@ -132,6 +142,10 @@ export class FileSource implements LogSource {
   /** Compiles the patterns (throws `SyntaxError` for an unusable one); opens nothing yet. */
   constructor(options: FileSourceOptions) {
     this.#patterns = options.patterns.map((p) => new PathPattern(p));
+    if (options.group !== undefined && !FILE_GROUP_PATTERN.test(options.group)) {
+      throw new SyntaxError(`expected a group of 1-64 [A-Za-z0-9_-], found '${options.group}'`);
+    }
+    this.#group = options.group;
     this.#readFrom = options.readFrom ?? "end";
     this.#cap = options.lineMaxBytes ?? DEFAULT_LINE_MAX_BYTES;
     this.#recheckMs = options.recheckMs ?? RECHECK_MS;
@@ -140,9 +154,13 @@ export class FileSource implements LogSource {
     this.#onWarning = options.onWarning ?? (() => {});
     this.#buf = new Uint8Array(options.chunkBytes ?? CHUNK_BYTES);
     for (const pos of options.saved ?? []) {
-      if (pos.kind !== "file" || !this.#matchIndices(pos.path).length) continue;
-      if (pos.retired) this.#pendingRetired.push(pos);
-      else this.#pending.set(pos.path, pos);
+      if (pos.kind !== "file" || pos.group !== this.#group) continue;
+      if (this.#matchIndices(pos.path).length === 0) continue;
+      const { rotated, ...own } = pos;
+      this.#pending.set(pos.path, own);
+      for (const r of rotated ?? []) {
+        this.#pendingRetired.push({ ...r, kind: "file", path: pos.path });
+      }
     }
     this.#done.promise.catch(() => {});
   }
@@ -164,7 +182,15 @@ export class FileSource implements LogSource {
     for (const pos of this.#pendingRetired.splice(0)) this.#recoverRotated(pos, -1);
     for (const path of this.#listMatches()) this.#open(path, true);
     for (const [path, pos] of [...this.#pending]) {
-      if (!this.#tailers.has(path) && this.#recoverRotated(pos, -1)) this.#pending.delete(path);
+      if (this.#tailers.has(path)) continue;
+      // Missing now. Rotated away while we were down: finish it. A literal logpath keeps its
+      // record until the file returns (then read from its start); a glob match that is gone is
+      // forgotten, so that dated file names do not pile up records in the state file.
+      if (
+        this.#recoverRotated(pos, -1) || !this.#patterns.some((p) => p.literal && p.matches(path))
+      ) {
+        this.#pending.delete(path);
+      }
     }
     this.#retiredDirty = this.#retired.length > 0;
     for (const path of this.#tailers.keys()) this.#dirty.set(path, false);
@@ -194,13 +220,31 @@ export class FileSource implements LogSource {
     return this.#snapshot(null, null);
   }
 
-  /** Positions of every input, with `t`'s replaced by `pos` (the batch being delivered). */
-  #snapshot(t: Tailer | null, pos: FilePosition | null): SourcePosition[] {
-    const out: SourcePosition[] = [];
-    for (const r of this.#retired) out.push(r === t ? pos! : r.acked);
-    for (const p of this.#pendingRetired) out.push(p);
-    for (const a of this.#tailers.values()) out.push(a === t ? pos! : a.acked);
-    for (const [path, p] of this.#pending) if (!this.#tailers.has(path)) out.push(p);
+  /**
+   * One record per path: the file at the path (or, when there is none, the newest file rotated
+   * away from it) with the files rotated away from it nested; `t`'s position replaced by `pos`
+   * (the batch being delivered).
+   */
+  #snapshot(t: Tailer | null, pos: FilePosition | null): FilePosition[] {
+    const byPath = new Map<string, { main: FilePosition | null; rotated: FilePosition[] }>();
+    const entry = (path: string) => {
+      let e = byPath.get(path);
+      if (e === undefined) byPath.set(path, e = { main: null, rotated: [] });
+      return e;
+    };
+    for (const p of this.#pendingRetired) entry(p.path).rotated.push(p);
+    for (const r of this.#retired) entry(r.path).rotated.push(r === t ? pos! : r.acked);
+    for (const a of this.#tailers.values()) entry(a.path).main = a === t ? pos! : a.acked;
+    for (const [path, p] of this.#pending) {
+      const e = entry(path);
+      if (e.main === null) e.main = p;
+    }
+    const out: FilePosition[] = [];
+    for (const { main, rotated } of byPath.values()) {
+      const head = main ?? rotated.pop()!;
+      const kept = rotated.slice(-MAX_ROTATED).map(toMark);
+      out.push(kept.length > 0 ? { ...head, rotated: kept } : head);
+    }
     return out;
   }
 
@@ -391,7 +435,6 @@ export class FileSource implements LogSource {
       await this.#drain(t, Infinity);
       this.#tailers.delete(path);
       t.retired = true;
-      t.acked = { ...t.acked, retired: true };
       t.lastGrowth = Date.now();
       this.#retired.push(t);
       this.#stats.rotations++;
@@ -621,7 +664,7 @@ export class FileSource implements LogSource {
       offset: t.cutter.committed,
       fpLen: t.fpLen,
       fp: t.fp,
-      ...(t.retired ? { retired: true } : {}),
+      ...(this.#group !== undefined ? { group: this.#group } : {}),
     };
   }
 
@@ -744,6 +787,10 @@ class SinkError extends Error {
   constructor(cause: unknown) {
     super("sink rejected a batch", { cause });
   }
+}
+
+function toMark(p: FileMark): FileMark {
+  return { dev: p.dev, ino: p.ino, size: p.size, offset: p.offset, fpLen: p.fpLen, fp: p.fp };
 }
 
 function newOutput(): CutOutput {

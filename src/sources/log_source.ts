@@ -24,8 +24,10 @@ export interface LineBatch {
   /** The read position of this input after this batch. */
   readonly position: SourcePosition;
   /**
-   * Every position of the source after this batch (this input's, other files', rotated-away
-   * files'): the list to persist, whole, atomically with the counts this batch produced.
+   * Every position of the source after this batch — one record per path (rotated-away files
+   * nested in their path's record) or the journal cursor: the list to persist, whole, atomically
+   * with the counts this batch produced, replacing the previous list of the same
+   * `positionSource()`.
    */
   readonly positions: readonly SourcePosition[];
 }

@@ -30,9 +30,10 @@ export {
   FINGERPRINT_BYTES,
   POSITION_MAX_BYTES,
   positionKey,
+  positionSource,
   validatePosition,
 } from "./position.ts";
-export type { FilePosition, JournalPosition, SourcePosition } from "./position.ts";
+export type { FileMark, FilePosition, JournalPosition, SourcePosition } from "./position.ts";
 export {
   CURSOR_MAX_CHARS,
   escapeControls,

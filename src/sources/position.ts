@@ -13,11 +13,11 @@ export const FINGERPRINT_BYTES = 64;
 /** Longest encoded position accepted by {@link decodePosition} (paths and cursors are bounded). */
 export const POSITION_MAX_BYTES = 8192;
 
-/** Where a file source stopped in one file. All numbers are non-negative safe integers. */
-export interface FilePosition {
-  readonly kind: "file";
-  /** The configured path (or glob match) the file was read under. */
-  readonly path: string;
+/** Files rotated away from one path and still being finished, at most this many per record. */
+export const MAX_ROTATED = 16;
+
+/** Identity and offset of one file (the file at a path, or one rotated away from it). */
+export interface FileMark {
   /** `st_dev` of the file when the position was taken. */
   readonly dev: number;
   /** `st_ino` of the file when the position was taken. */
@@ -30,11 +30,24 @@ export interface FilePosition {
   readonly fpLen: number;
   /** {@link fingerprint} of the first `fpLen` bytes, 14 hex digits. */
   readonly fp: string;
+}
+
+/**
+ * Where a file source stopped for one configured path (or glob match): exactly one record per
+ * path and source group. All numbers are non-negative safe integers.
+ */
+export interface FilePosition extends FileMark {
+  readonly kind: "file";
+  /** The path the lines were read under. */
+  readonly path: string;
+  /** The file source's group (`FileSourceOptions.group`); absent for the default group. */
+  readonly group?: string;
   /**
-   * True for a file that was rotated away (renamed or deleted) and is still being drained: at
-   * restart it is looked up by `dev`/`ino` (and `fp`) next to `path` and finished.
+   * Files rotated away from `path` (renamed or deleted) that were still being read, oldest first.
+   * At restart each is looked up next to `path` by `dev`/`ino` (and `fp`) and finished from its
+   * offset before the file now at `path` is read.
    */
-  readonly retired?: boolean;
+  readonly rotated?: readonly FileMark[];
 }
 
 /** Where a journal source stopped: the cursor of the last record delivered. */
@@ -104,27 +117,28 @@ export function validatePosition(value: unknown): SourcePosition {
   if (v.kind === "file") {
     const path = text(v, "path");
     if (!path.startsWith("/")) throw new TypeError(`expected an absolute path, found '${path}'`);
-    const pos: FilePosition = {
-      kind: "file",
-      path,
-      dev: count(v, "dev"),
-      ino: count(v, "ino"),
-      size: count(v, "size"),
-      offset: count(v, "offset"),
-      fpLen: count(v, "fpLen"),
-      fp: text(v, "fp"),
-      ...(v.retired === true ? { retired: true } : {}),
-    };
-    if (pos.fpLen > FINGERPRINT_BYTES) {
-      throw new TypeError(`expected fpLen ≤ ${FINGERPRINT_BYTES}, found ${pos.fpLen}`);
+    const pos: FilePosition = { kind: "file", path, ...mark(v) };
+    let out: FilePosition = pos;
+    if (v.group !== undefined) {
+      const group = text(v, "group");
+      if (!GROUP.test(group)) {
+        throw new TypeError(`expected a group of [A-Za-z0-9_-], found '${group}'`);
+      }
+      out = { ...out, group };
     }
-    if (!/^[0-9a-f]{14}$/.test(pos.fp)) {
-      throw new TypeError(`expected fp of 14 hex digits, found '${pos.fp}'`);
+    if (v.rotated !== undefined) {
+      if (!Array.isArray(v.rotated) || v.rotated.length > MAX_ROTATED) {
+        throw new TypeError(`expected rotated to be a list of at most ${MAX_ROTATED} files`);
+      }
+      const rotated = v.rotated.map((r: unknown) => {
+        if (typeof r !== "object" || r === null) {
+          throw new TypeError(`expected a rotated file object, found ${describe(r)}`);
+        }
+        return mark(r as Record<string, unknown>);
+      });
+      if (rotated.length > 0) out = { ...out, rotated };
     }
-    if (v.retired !== undefined && typeof v.retired !== "boolean") {
-      throw new TypeError(`expected retired to be a boolean, found ${describe(v.retired)}`);
-    }
-    return pos;
+    return out;
   }
   if (v.kind === "journal") {
     return { kind: "journal", key: text(v, "key"), cursor: text(v, "cursor") };
@@ -132,9 +146,23 @@ export function validatePosition(value: unknown): SourcePosition {
   throw new TypeError(`expected kind "file" or "journal", found ${describe(v.kind)}`);
 }
 
-/** The identity a position is filed under: file path or journal key. */
+/**
+ * The source a position belongs to: `file:GROUP` for a file source's records (`file:` for the
+ * default group), the key for a journal source. Every `batch.positions` list is the complete set
+ * of records of one such source: store positions per source and replace that source's list with
+ * each batch's `positions` — records of files that are gone then leave the state file.
+ */
+export function positionSource(position: SourcePosition): string {
+  return position.kind === "journal" ? position.key : `file:${position.group ?? ""}`;
+}
+
+/**
+ * The identity a position is filed under, unique within a daemon: a file source's group and path,
+ * or a journal source's key. A source's `batch.positions` holds one record per key.
+ */
 export function positionKey(position: SourcePosition): string {
-  return position.kind === "file" ? position.path : position.key;
+  if (position.kind === "journal") return position.key;
+  return position.group === undefined ? position.path : `${position.group}:${position.path}`;
 }
 
 function canonical(p: SourcePosition): SourcePosition {
@@ -142,15 +170,37 @@ function canonical(p: SourcePosition): SourcePosition {
   return {
     kind: "file",
     path: p.path,
-    dev: p.dev,
-    ino: p.ino,
-    size: p.size,
-    offset: p.offset,
-    fpLen: p.fpLen,
-    fp: p.fp,
-    ...(p.retired ? { retired: true } : {}),
+    ...(p.group !== undefined ? { group: p.group } : {}),
+    ...canonicalMark(p),
+    ...(p.rotated?.length ? { rotated: p.rotated.map(canonicalMark) } : {}),
   };
 }
+
+function canonicalMark(m: FileMark): FileMark {
+  return { dev: m.dev, ino: m.ino, size: m.size, offset: m.offset, fpLen: m.fpLen, fp: m.fp };
+}
+
+function mark(v: Record<string, unknown>): FileMark {
+  const m: FileMark = {
+    dev: count(v, "dev"),
+    ino: count(v, "ino"),
+    size: count(v, "size"),
+    offset: count(v, "offset"),
+    fpLen: count(v, "fpLen"),
+    fp: text(v, "fp"),
+  };
+  if (m.fpLen > FINGERPRINT_BYTES) {
+    throw new TypeError(`expected fpLen ≤ ${FINGERPRINT_BYTES}, found ${m.fpLen}`);
+  }
+  if (!/^[0-9a-f]{14}$/.test(m.fp)) {
+    throw new TypeError(`expected fp of 14 hex digits, found '${m.fp}'`);
+  }
+  return m;
+}
+
+/** A file source group name: 1–64 of `A-Z a-z 0-9 _ -`. */
+export const FILE_GROUP_PATTERN = /^[A-Za-z0-9_-]{1,64}$/;
+const GROUP = FILE_GROUP_PATTERN;
 
 function text(v: Record<string, unknown>, key: string): string {
   const x = v[key];

@@ -4,7 +4,10 @@ import {
   encodePosition,
   type FilePosition,
   fingerprint,
+  MAX_ROTATED,
   POSITION_MAX_BYTES,
+  positionKey,
+  positionSource,
 } from "./position.ts";
 
 const file: FilePosition = {
@@ -20,8 +23,14 @@ const file: FilePosition = {
 
 Deno.test("encodePosition and decodePosition round-trip file and journal positions", () => {
   deepStrictEqual(decodePosition(encodePosition(file)), file);
-  const retired = { ...file, retired: true };
-  deepStrictEqual(decodePosition(encodePosition(retired)), retired);
+  const rotated: FilePosition = {
+    ...file,
+    group: "end",
+    rotated: [{ dev: 1, ino: 2, size: 3, offset: 3, fpLen: 3, fp: "00000000000abc" }],
+  };
+  deepStrictEqual(decodePosition(encodePosition(rotated)), rotated);
+  strictEqual(positionKey(rotated), "end:/var/log/auth.log");
+  strictEqual(positionKey(file), "/var/log/auth.log");
   const journal = {
     kind: "journal" as const,
     key: "journal::_SYSTEMD_UNIT=ssh.service",
@@ -42,6 +51,13 @@ Deno.test("decodePosition rejects malformed bytes, naming what it expected", () 
   throws(() => decodePosition(enc.encode(JSON.stringify({ ...file, path: "rel" }))), /absolute/);
   throws(() => decodePosition(enc.encode(JSON.stringify({ ...file, fp: "zz" }))), /14 hex/);
   throws(() => decodePosition(new Uint8Array(POSITION_MAX_BYTES + 1)), /at most/);
+  throws(() => decodePosition(enc.encode(JSON.stringify({ ...file, group: "a:b" }))), /group/);
+  const many = Array.from({ length: MAX_ROTATED + 1 }, () => ({ ...file, kind: undefined }));
+  throws(() => decodePosition(enc.encode(JSON.stringify({ ...file, rotated: many }))), /at most/);
+  throws(
+    () => decodePosition(enc.encode(JSON.stringify({ ...file, rotated: [{ ...file, ino: -2 }] }))),
+    /ino/,
+  );
 });
 
 Deno.test("fingerprint is stable, 14 hex digits, and sensitive to every byte", () => {
@@ -52,4 +68,13 @@ Deno.test("fingerprint is stable, 14 hex digits, and sensitive to every byte", (
   b[a.length - 1]! ^= 1;
   notStrictEqual(fingerprint(a), fingerprint(b));
   notStrictEqual(fingerprint(new Uint8Array(0)), fingerprint(new Uint8Array(1)));
+});
+
+Deno.test("positionSource names the source a record belongs to", () => {
+  strictEqual(positionSource(file), "file:");
+  strictEqual(positionSource({ ...file, group: "start" }), "file:start");
+  strictEqual(
+    positionSource({ kind: "journal", key: "journal::X=1", cursor: "c" }),
+    "journal::X=1",
+  );
 });
