@@ -129,6 +129,7 @@ export class JournalSource implements LogSource {
       // from the end (`--lines=0`), the best guess without a cursor.
       fromStart = newest.ok && newest.cursor === null;
     }
+    if (this.#stopped) return; // stop() came while we asked for the newest cursor
     this.#spawn(fromStart);
     this.#run = this.#loop(fromStart);
   }
