@@ -176,6 +176,7 @@ export class FileSource implements LogSource {
       throw new Error("expected a FileSource to be started once, found a second start()");
     }
     this.#started = true;
+    if (this.#stopped) return Promise.resolve(); // stopped before it started
     this.#sink = sink;
     this.#refreshWatches();
     // Files rotated away while we were down come first: their rest precedes the new files.

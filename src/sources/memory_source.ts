@@ -97,6 +97,7 @@ export class MemorySource implements LogSource {
       throw new Error("expected a MemorySource to be started once, found a second start()");
     }
     this.#started = true;
+    if (this.#stopped) return Promise.resolve(); // stopped before it started
     if (!this.#hasSaved && this.#readFrom === "end") this.#cursor = this.#log.length;
     this.#unlisten = this.#log.listen(() => this.#wake?.());
     this.#pump = this.#run(sink);
