@@ -8,6 +8,7 @@
  * @module
  */
 import { join } from "node:path";
+import { DAEMON_V8_FLAGS } from "../src/daemon/mod.ts";
 import { fileURLToPath } from "node:url";
 
 const ROOT = fileURLToPath(new URL("..", import.meta.url));
@@ -91,6 +92,7 @@ bantime = "10m"
       "run",
       "-q",
       `--config=${join(ROOT, "deno.json")}`,
+      `--v8-flags=${DAEMON_V8_FLAGS}`,
       "-P=daemon",
       join(ROOT, "mod.ts"),
       "daemon",

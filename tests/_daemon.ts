@@ -4,10 +4,14 @@
  * @module
  */
 import { join } from "node:path";
+import { DAEMON_V8_FLAGS } from "../src/daemon/mod.ts";
 import { fileURLToPath } from "node:url";
 
 /** Project root. */
 export const ROOT = fileURLToPath(new URL("..", import.meta.url));
+
+/** How long `stop()` waits for the daemon to exit before killing it and failing. */
+export const STOP_WAIT_MS = 15_000;
 
 /** A JSON record printed by the daemon (stdout: ban records; stderr: operational log). */
 export type DaemonRecord = Record<string, unknown>;
@@ -74,6 +78,7 @@ export async function startDaemon(
       "run",
       "-q",
       `--config=${join(ROOT, "deno.json")}`,
+      `--v8-flags=${DAEMON_V8_FLAGS}`,
       "-P=daemon",
       join(ROOT, "mod.ts"),
       "daemon",
@@ -164,7 +169,23 @@ export async function startDaemon(
           process.kill(signal);
         } catch { /* already gone */ }
       }
-      return (await status).code;
+      // A daemon that does not stop must fail the test, not hang the suite.
+      let timer: ReturnType<typeof setTimeout> | undefined;
+      const late = new Promise<"late">((r) => timer = setTimeout(() => r("late"), STOP_WAIT_MS));
+      const first = await Promise.race([status, late]);
+      clearTimeout(timer);
+      if (first === "late") {
+        try {
+          process.kill("SIGKILL");
+        } catch { /* already gone */ }
+        await status;
+        throw new Error(
+          `daemon did not stop within ${STOP_WAIT_MS} ms of ${signal}; stderr: ${
+            JSON.stringify(err.slice(-5))
+          }`,
+        );
+      }
+      return first.code;
     },
   };
   try {

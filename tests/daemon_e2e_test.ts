@@ -5,6 +5,7 @@
 import { deepEqual, equal, ok } from "node:assert/strict";
 import { join } from "node:path";
 import { appendSlowly, generateLog, makeConfig, privateGlobal, startDaemon } from "./_daemon.ts";
+import { DAEMON_V8_FLAGS } from "../src/daemon/mod.ts";
 
 function sshdJail(dir: string, extra = ""): string {
   return `[jails.sshd]
@@ -99,5 +100,16 @@ Deno.test("daemon stops cleanly on SIGINT", async () => {
     ok(daemon.err.some((r) => r["msg"] === "stopped"));
   } finally {
     await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test("every way of starting the daemon passes the same V8 heap limits", async () => {
+  const tasks =
+    JSON.parse(await Deno.readTextFile(join(import.meta.dirname!, "..", "deno.json"))).tasks;
+  for (const name of ["fail2zig", "compile"]) {
+    ok(
+      String(tasks[name]).includes(`--v8-flags=${DAEMON_V8_FLAGS}`),
+      `task ${name}: ${tasks[name]}`,
+    );
   }
 });

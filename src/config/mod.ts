@@ -11,4 +11,5 @@ export {
   JAIL_DEFAULTS,
   MIN_MEMORY_CEILING_MB,
   RECIDIVE_DEFAULTS,
+  RUNTIME_PEAK_MB,
 } from "./_validate.ts";

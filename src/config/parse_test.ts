@@ -128,12 +128,14 @@ const MALFORMED: [string, string, string[]][] = [
   [
     "memory_ceiling_mb below the runtime's need",
     "[global]\nmemory_ceiling_mb = 32\n",
-    ["2:21: global.memory_ceiling_mb: must be at least 48 (the runtime with its parser Worker needs about 48 MiB), found 32"],
+    [
+      "2:21: global.memory_ceiling_mb: must be at least 104 (the runtime with its parser Worker peaks at about 96 MiB before the address table), found 32",
+    ],
   ],
   [
     "memory_ceiling_mb above the maximum",
     "[global]\nmemory_ceiling_mb = 100000\n",
-    ["2:21: global.memory_ceiling_mb: must be between 48 and 65536, found 100000"],
+    ["2:21: global.memory_ceiling_mb: must be between 104 and 65536, found 100000"],
   ],
   [
     "memory_ceiling_mb as a string",
@@ -501,7 +503,7 @@ Deno.test("parseConfig() accepts an empty config: documented defaults, no jails"
       logLevel: "info",
       firewall: "auto",
       onNoBackend: "fail-closed",
-      memoryCeilingMb: 96,
+      memoryCeilingMb: 128,
       eviction: "evict-oldest",
       lineMaxBytes: 4096,
       saveIntervalMs: 100,
@@ -683,7 +685,7 @@ Deno.test("the example config shows every key and compiles to the values it docu
     logLevel: "info",
     firewall: "auto",
     onNoBackend: "fail-closed",
-    memoryCeilingMb: 128,
+    memoryCeilingMb: 160,
     eviction: "evict-oldest",
     lineMaxBytes: 4096,
     saveIntervalMs: 250,

@@ -56,8 +56,10 @@ export interface BatchMessage {
   readonly ips: string[];
   /** Failure time (ms since epoch) per failure; NaN when the line had none. */
   readonly times: Float64Array;
-  /** `path:offset` of the triggering line per failure. */
-  readonly origins: string[];
+  /** Where the batch's lines come from: a file path, or `journal:CURSOR`. */
+  readonly origin: string;
+  /** Byte offset of the triggering line per failure (file sources; -1 when unknown). */
+  readonly offsets: Float64Array;
   /** Lines seen per jail index in this batch (`[jailIndex, count]` pairs). */
   readonly lines: [number, number][];
   /** Every position of the source after this batch (see `LineBatch.positions`). */

@@ -5,7 +5,7 @@
  * run until SIGTERM/SIGINT (SIGHUP reloads) → tear down in reverse order, saving the state last.
  * @module
  */
-import { type Config, ConfigError, loadConfig } from "../config/mod.ts";
+import { type Config, ConfigError, loadConfig, RUNTIME_PEAK_MB } from "../config/mod.ts";
 import { type FirewallBackend, selectBackend } from "../firewall/mod.ts";
 import { createLogSink, LineSink, Logger } from "../log/mod.ts";
 import { AuditLog, Auditor } from "../audit/mod.ts";
@@ -21,12 +21,26 @@ import {
   startIpcServer,
 } from "../ipc/mod.ts";
 import { fileSourceReadPaths, type SourcePosition } from "../sources/mod.ts";
-import { SystemClock, Tracker, trackerCapacityFor } from "../tracker/mod.ts";
+import {
+  type BanDecision,
+  SystemClock,
+  Tracker,
+  trackerBudgetFor,
+  trackerCapacityFor,
+} from "../tracker/mod.ts";
 import { Engine } from "./engine.ts";
 import type { StartMessage, WorkerJail, WorkerMessage } from "./_protocol.ts";
 
-/** What the runtime itself needs (a Deno process with one Worker), measured: see DESIGN.md. */
-export const RUNTIME_BASELINE_MB = 56;
+/**
+ * V8 heap limits of the daemon (both isolates): old space capped so that garbage is collected
+ * long before the memory ceiling, young generation kept small. Every way of starting the daemon
+ * passes them (deno.json tasks, `deno compile`, the test harness, the demo).
+ */
+export const DAEMON_V8_FLAGS = "--max-old-space-size=16,--max-semi-space-size=1";
+/** Bans re-added to the firewall per call after a restore (bounded memory for huge states). */
+export const RESTORE_BATCH = 4096;
+/** A stop that takes longer than this (a stuck peer, a hung kernel call) ends the process anyway. */
+export const STOP_TIMEOUT_MS = 10_000;
 /** Interval of the ban expiry check. */
 export const EXPIRY_TICK_MS = 250;
 /** Version reported by `status`, `version`. */
@@ -72,10 +86,11 @@ export async function runDaemon(opts: DaemonOptions): Promise<number> {
     return 1;
   }
 
-  const budgetMb = Math.max(1, config.global.memoryCeilingMb - RUNTIME_BASELINE_MB);
+  // The address table gets what the ceiling leaves above the runtime's measured peak.
+  const budget = trackerBudgetFor(config.global.memoryCeilingMb, RUNTIME_PEAK_MB);
   const tracker = new Tracker({
     jails: config.jails,
-    capacity: trackerCapacityFor(budgetMb * 1024 * 1024),
+    capacity: trackerCapacityFor(budget),
     eviction: config.global.eviction,
     clock,
     onDropBurst: (b) =>
@@ -105,15 +120,13 @@ export async function runDaemon(opts: DaemonOptions): Promise<number> {
   });
   const loaded = store.load();
   const saved: SourcePosition[] = [];
-  let restoredBans: ReturnType<Tracker["restore"]>["restored"] = [];
   if (loaded.status === "discarded") {
     logger.warn("state file discarded; starting empty", {
       reason: loaded.reason,
       moved_to: loaded.movedTo,
     });
   } else if (loaded.status === "loaded") {
-    const r = tracker.restore(loaded.state);
-    restoredBans = r.restored;
+    const r = tracker.restore(loaded.state, { listRestored: false });
     for (const p of loaded.state.positions) {
       try {
         saved.push(decodePosition(p.data));
@@ -125,7 +138,7 @@ export async function runDaemon(opts: DaemonOptions): Promise<number> {
       }
     }
     logger.info("state restored", {
-      bans: r.restored.length,
+      bans: tracker.stats().activeBans,
       expired: r.expired,
       skipped: r.skipped,
       positions: saved.length,
@@ -144,6 +157,16 @@ export async function runDaemon(opts: DaemonOptions): Promise<number> {
     trackerEntries: () => tracker.stats().tracked,
   });
   metrics.degraded.set({}, degraded ? 1 : 0);
+  let evictionsSeen = 0;
+  let dropsSeen = 0;
+  metrics.registry.onCollect(() => {
+    const s = tracker.stats();
+    metrics.evictions.inc({}, s.evictions - evictionsSeen);
+    metrics.linesDropped.inc({ reason: "table_full" }, s.drops - dropsSeen);
+    evictionsSeen = s.evictions;
+    dropsSeen = s.drops;
+    for (const j of s.jails) metrics.activeBans.set({ jail: j.jail }, j.activeBans);
+  });
   for (const j of config.jails) metrics.addJail(j.name);
 
   let worker: Worker | null = null;
@@ -349,7 +372,17 @@ export async function runDaemon(opts: DaemonOptions): Promise<number> {
   }
 
   // ---- start ----
-  await engine.restore(restoredBans);
+  if (loaded.status === "loaded") {
+    let batch: BanDecision[] = [];
+    for (const b of tracker.eachActiveBan()) {
+      batch.push(b);
+      if (batch.length === RESTORE_BATCH) {
+        await engine.restore(batch);
+        batch = [];
+      }
+    }
+    await engine.restore(batch);
+  }
   const ipc = await startIpcServer({
     path: config.global.socketPath,
     controller: engine,
@@ -392,7 +425,12 @@ export async function runDaemon(opts: DaemonOptions): Promise<number> {
   const why = await Promise.race([stop, fatalSeen.then((m) => `fatal: ${m}`)]);
   stopping = true;
 
-  // ---- tear down in reverse order ----
+  // ---- tear down in reverse order (a watchdog ends a stop that hangs) ----
+  const watchdog = setTimeout(() => {
+    logger.error("stop did not finish in time; exiting", { timeout_ms: STOP_TIMEOUT_MS });
+    store.flush();
+    Deno.exit(1);
+  }, STOP_TIMEOUT_MS);
   notifyStopping();
   logger.info("stopping", { reason: why });
   Deno.removeSignalListener("SIGHUP", onHup);
@@ -406,6 +444,7 @@ export async function runDaemon(opts: DaemonOptions): Promise<number> {
   store.close();
   auditLog?.close();
   await backend.close();
+  clearTimeout(watchdog);
   logger.info("stopped");
   return why.startsWith("fatal") && stopping ? 1 : 0;
 }

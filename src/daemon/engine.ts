@@ -29,7 +29,10 @@ import {
 import type { BatchMessage } from "./_protocol.ts";
 import type { DaemonMetrics } from "../metrics/mod.ts";
 import type { SourcePosition } from "../sources/mod.ts";
-import { positionKey } from "../sources/mod.ts";
+import { positionSource } from "../sources/mod.ts";
+
+/** Most bans one `list` reply carries (the newest); a reply must stay far below the heap cap. */
+export const MAX_LIST_BANS = 10_000;
 
 /** One ban or unban for the audit trail. */
 export interface AuditEvent {
@@ -80,7 +83,8 @@ export class Engine implements Controller {
   #config: Config;
   #started: number;
   #counters: JailCounters[];
-  #positions = new Map<string, SourcePosition>();
+  /** Positions by source (`positionSource`): each batch replaces its source's whole list. */
+  #positions = new Map<string, readonly SourcePosition[]>();
   #queue: Promise<void> = Promise.resolve();
   /** Bans and unbans the kernel refused (logged; kept in the tracker). */
   firewallErrors = 0;
@@ -105,12 +109,18 @@ export class Engine implements Controller {
 
   /** Positions of the batches applied so far (for the state file). */
   positions(): SourcePosition[] {
-    return [...this.#positions.values()];
+    return [...this.#positions.values()].flat();
   }
 
   /** Seeds positions loaded from the state file (so they survive the next save). */
   seedPositions(positions: readonly SourcePosition[]): void {
-    for (const p of positions) this.#positions.set(positionKey(p), p);
+    const bySource = new Map<string, SourcePosition[]>();
+    for (const p of positions) {
+      const list = bySource.get(positionSource(p)) ?? [];
+      if (list.length === 0) bySource.set(positionSource(p), list);
+      list.push(p);
+    }
+    for (const [source, list] of bySource) this.#positions.set(source, list);
   }
 
   /** Applies one Worker batch; resolves when its bans reached the backend. */
@@ -133,11 +143,14 @@ export class Engine implements Controller {
       if (out.kind === "ban") {
         for (const b of out.bans) {
           bans.push(b);
-          origins.push(b.cause === "recidive" ? `jail:${batch.origins[i]}` : batch.origins[i]!);
+          const off = batch.offsets[i]!;
+          const at = off >= 0 ? `${batch.origin}:${off}` : batch.origin;
+          origins.push(b.cause === "recidive" ? `jail:${at}` : at);
         }
       }
     }
-    for (const p of batch.positions) this.#positions.set(positionKey(p), p);
+    const first = batch.positions[0];
+    if (first !== undefined) this.#positions.set(positionSource(first), batch.positions);
     this.#o.changed();
     if (bans.length === 0) return Promise.resolve();
     return this.#apply(bans, origins, receivedAt);
@@ -176,6 +189,9 @@ export class Engine implements Controller {
       degraded: this.#o.degraded,
       memory_bytes: this.#o.memoryBytes?.() ?? 0,
       tracked: s.tracked,
+      capacity: s.capacity,
+      evictions: s.evictions,
+      dropped: s.drops,
       active_bans: s.activeBans,
       jails: this.#config.jails.map((j) => j.name),
     });
@@ -220,9 +236,10 @@ export class Engine implements Controller {
   list(jail?: string): Promise<ListReply> {
     const only = jail === undefined ? undefined : this.#config.jails[this.#jailIndex(jail)]!.name;
     const now = this.#o.clock.now();
-    const bans: BanInfo[] = this.#o.tracker.activeBans()
+    const all = this.#o.tracker.activeBans()
       .filter((b) => only === undefined || b.jail === only)
-      .sort((a, b) => a.bannedAt - b.bannedAt)
+      .sort((a, b) => a.bannedAt - b.bannedAt);
+    const bans: BanInfo[] = all.slice(Math.max(0, all.length - MAX_LIST_BANS))
       .map((b) => ({
         ip: b.ip,
         jail: b.jail,
@@ -234,7 +251,9 @@ export class Engine implements Controller {
         ban_count: b.banCount,
         prefix: b.prefix,
       }));
-    return Promise.resolve({ bans });
+    return Promise.resolve(
+      all.length > bans.length ? { bans, truncated: true, total: all.length } : { bans },
+    );
   }
 
   async ban(ip: string, jail: string, durationS?: number | null): Promise<BanReply> {

@@ -24,6 +24,9 @@ function post(msg: WorkerMessage): void {
   self.postMessage(msg);
 }
 
+/** Bytes per read: smaller than the source's default to keep the Worker's heap small. */
+const READ_CHUNK_BYTES = 64 * 1024;
+
 let inFlight = 0;
 let credit: (() => void) | null = null;
 const sources: FileSource[] = [];
@@ -48,7 +51,9 @@ async function start(msg: StartMessage): Promise<void> {
     const source = new FileSource({
       patterns: g.patterns,
       readFrom,
+      group: readFrom,
       lineMaxBytes: msg.lineMaxBytes,
+      chunkBytes: READ_CHUNK_BYTES,
       saved: msg.saved,
       onDrop: () => {
         if (dropped++ === 0) {
@@ -77,12 +82,14 @@ function deliver(batch: LineBatch, jailsOf: number[][]): Promise<void> | void {
     jails: [],
     ips: [],
     times: new Float64Array(0),
-    origins: [],
+    origin: batch.source,
+    offsets: new Float64Array(0),
     lines: [...jails].map((j) => [j, batch.lines.length]),
     positions: batch.positions,
     sentAt: 0,
   };
   const times: number[] = [];
+  const offsets: number[] = [];
   const now = Date.now();
   for (const j of jails) {
     const filter = filters.get(j)!;
@@ -92,10 +99,15 @@ function deliver(batch: LineBatch, jailsOf: number[][]): Promise<void> | void {
       out.jails.push(j);
       out.ips.push(m.ip);
       times.push(m.time ?? NaN);
-      out.origins.push(`${batch.source}:${batch.offsets?.[i] ?? "?"}`);
+      offsets.push(batch.offsets?.[i] ?? -1);
     }
   }
-  post({ ...out, times: Float64Array.from(times), sentAt: Date.now() });
+  post({
+    ...out,
+    times: Float64Array.from(times),
+    offsets: Float64Array.from(offsets),
+    sentAt: Date.now(),
+  });
   if (++inFlight < MAX_UNACKED_BATCHES) return;
   return new Promise((resolve) => credit = resolve);
 }
@@ -108,12 +120,14 @@ function matchLines(msg: LinesMessage): void {
     jails: [],
     ips: [],
     times: new Float64Array(0),
-    origins: [],
+    origin: msg.origin,
+    offsets: new Float64Array(0),
     lines: msg.jails.map((j) => [j, msg.lines.length]),
     positions: [],
     sentAt: 0,
   };
   const times: number[] = [];
+  const offsets: number[] = [];
   const now = Date.now();
   for (const j of msg.jails) {
     const filter = filters.get(j);
@@ -124,10 +138,15 @@ function matchLines(msg: LinesMessage): void {
       out.jails.push(j);
       out.ips.push(m.ip);
       times.push(Math.min(msg.times[i] ?? m.time ?? NaN, now));
-      out.origins.push(msg.origin);
+      offsets.push(-1);
     }
   }
-  post({ ...out, times: Float64Array.from(times), sentAt: Date.now() });
+  post({
+    ...out,
+    times: Float64Array.from(times),
+    offsets: Float64Array.from(offsets),
+    sentAt: Date.now(),
+  });
 }
 
 self.onmessage = (e: MessageEvent<StartMessage | ControlMessage | LinesMessage>) => {

@@ -27,6 +27,7 @@ export const DROP_REASONS = [
   "rate",
   "invalid_utf8",
   "backpressure",
+  "table_full",
 ] as const;
 
 /** Options of `createDaemonMetrics`. */

@@ -1,0 +1,185 @@
+/**
+ * Threat D-01: a flood of 2,000,000 distinct addresses (IPv4 and IPv6) through the live daemon
+ * cannot push the whole process past `memory_ceiling_mb` (VmHWM), and the table-full policies do
+ * what they promise: under `evict-oldest` attackers interleaved through the whole flood are
+ * banned; under `deny-new` and `log-and-drop` attackers first seen before the table filled are
+ * banned, later ones are dropped, and the counts reported by `status` add up.
+ */
+import { deepEqual, equal, ok } from "node:assert/strict";
+import { join } from "node:path";
+import { IpcClient } from "../src/ipc/mod.ts";
+import { makeConfig, privateGlobal, startDaemon } from "./_daemon.ts";
+
+const FLOOD = 2_000_000;
+const CEILING_MB = 128;
+const ATTACKERS = 10;
+const HITS = 8;
+
+/** The i-th flood address: three in four IPv4, one in four IPv6, all distinct. */
+function floodIp(i: number): string {
+  return i % 4 === 0
+    ? `2001:db8:${(i >>> 16).toString(16)}:${(i & 0xffff).toString(16)}::1`
+    : `${11 + (i >>> 22)}.${(i >>> 14) & 255}.${(i >>> 6) & 255}.${(i & 63) + 1}`;
+}
+
+const early = Array.from({ length: ATTACKERS }, (_, k) => `198.51.100.${k + 1}`);
+const late = Array.from({ length: ATTACKERS }, (_, k) => `2001:db8:ffff::${k + 1}`);
+
+/**
+ * Writes the flood: `early` attackers hit at the start and then evenly through the whole flood;
+ * `late` attackers appear only in the last 10 %, after the table is full.
+ */
+async function writeFlood(path: string): Promise<void> {
+  const ts = new Date(Date.now() + 3_600_000).toISOString(); // future: counts as now
+  const line = (ip: string) =>
+    `${ts} web1 sshd[7]: Failed password for root from ${ip} port 22 ssh2\n`;
+  const extra = new Map<number, string[]>();
+  const at = (pos: number, ip: string) => extra.set(pos, [...(extra.get(pos) ?? []), ip]);
+  for (const ip of early) {
+    for (let h = 0; h < HITS; h++) at(Math.floor((h * FLOOD) / HITS) + 10, ip);
+  }
+  for (const ip of late) {
+    for (let h = 0; h < HITS; h++) at(FLOOD - 200_000 + Math.floor((h * 190_000) / HITS), ip);
+  }
+  const file = await Deno.open(path, { write: true, create: true, truncate: true });
+  const enc = new TextEncoder();
+  let chunk = "";
+  for (let i = 0; i < FLOOD; i++) {
+    for (const ip of extra.get(i) ?? []) chunk += line(ip);
+    chunk += line(floodIp(i));
+    if (chunk.length > 1 << 20) {
+      await file.write(enc.encode(chunk));
+      chunk = "";
+    }
+  }
+  await file.write(enc.encode(chunk));
+  file.close();
+}
+
+let floodPath: string | null = null;
+async function flood(): Promise<string> {
+  if (floodPath === null) {
+    const dir = await Deno.makeTempDir({ prefix: "fail2zig-flood-" });
+    floodPath = join(dir, "flood.log");
+    await writeFlood(floodPath);
+  }
+  return floodPath;
+}
+
+/** VmHWM of a process (Deno gates /proc behind --allow-all, so `cat` reads it). */
+async function vmHwmKiB(pid: number): Promise<number> {
+  const out = await new Deno.Command("cat", { args: [`/proc/${pid}/status`] }).output();
+  const status = new TextDecoder().decode(out.stdout);
+  return Number(/VmHWM:\s+(\d+) kB/.exec(status)![1]);
+}
+
+type Status = Record<string, number>;
+
+async function ask(sock: string, cmd: Record<string, unknown>): Promise<Status> {
+  const c = await IpcClient.connect(sock);
+  try {
+    const r = await c.request(cmd);
+    if (!r.ok) throw new Error(JSON.stringify(r));
+    return r as unknown as Status;
+  } finally {
+    c.close();
+  }
+}
+
+for (const policy of ["evict-oldest", "deny-new", "log-and-drop"] as const) {
+  Deno.test(`a 2M-address flood stays under the memory ceiling and ${policy} keeps its promise`, async () => {
+    const source = await flood();
+    const { dir, config } = await makeConfig((d) =>
+      `${privateGlobal(d, `memory_ceiling_mb = ${CEILING_MB}\neviction = "${policy}"`)}
+[jails.sshd]
+filter = "sshd"
+logpath = "${join(d, "auth.log")}"
+maxretry = 5
+findtime = "1h"
+bantime = "1h"
+`
+    );
+    await Deno.writeTextFile(join(dir, "auth.log"), "");
+    const daemon = await startDaemon(dir, config);
+    const sock = join(dir, "fail2zig.sock");
+    const total = FLOOD + 2 * ATTACKERS * HITS;
+    try {
+      const src = await Deno.open(source);
+      const dst = await Deno.open(join(dir, "auth.log"), { append: true });
+      await src.readable.pipeTo(dst.writable);
+      let jail: Status = {};
+      const end = Date.now() + 120_000;
+      while (Date.now() < end) {
+        jail = await ask(sock, { v: 1, cmd: "status_jail", jail: "sshd" });
+        if (jail["lines_total"] === total) break;
+        await new Promise((r) => setTimeout(r, 500));
+      }
+      equal(jail["lines_total"], total, `every line was read: ${JSON.stringify(jail)}`);
+      await new Promise((r) => setTimeout(r, 500));
+      const st = await ask(sock, { v: 1, cmd: "status" });
+      const hwm = await vmHwmKiB(daemon.process.pid);
+      console.log(
+        `${policy}: VmHWM ${(hwm / 1024).toFixed(1)} MiB (ceiling ${CEILING_MB}), capacity ${
+          st["capacity"]
+        }, ` +
+          `tracked ${st["tracked"]}, evictions ${st["evictions"]}, dropped ${st["dropped"]}`,
+      );
+      ok(hwm <= CEILING_MB * 1024, `VmHWM ${hwm} KiB exceeds the ${CEILING_MB} MiB ceiling`);
+      const banned = new Set(
+        daemon.out.filter((r) => r["event"] === "ban").map((r) => r["ip"] as string),
+      );
+      deepEqual(
+        early.filter((ip) => !banned.has(ip)),
+        [],
+        "attackers seen before the table filled are banned",
+      );
+      jail = await ask(sock, { v: 1, cmd: "status_jail", jail: "sshd" });
+      if (policy === "evict-oldest") {
+        deepEqual(late.filter((ip) => !banned.has(ip)), [], "late attackers are banned too");
+        equal(st["dropped"], 0);
+        ok(st["evictions"]! > FLOOD - st["capacity"]! - 1, "the flood was evicted, not dropped");
+        equal(
+          jail["failures_total"],
+          total - (HITS - 5) * banned.size,
+          "every failure was counted",
+        );
+      } else {
+        deepEqual(
+          late.filter((ip) => banned.has(ip)),
+          [],
+          "addresses first seen after the table filled are not tracked",
+        );
+        equal(st["evictions"], 0);
+        equal(st["tracked"], st["capacity"], "the table is full");
+        equal(
+          jail["failures_total"]! + st["dropped"]!,
+          total - (HITS - 5) * banned.size,
+          `every failure is counted, dropped, or from an address already banned: ${
+            JSON.stringify({ jail, st })
+          }`,
+        );
+        if (policy === "log-and-drop") {
+          ok(
+            daemon.err.some((r) => r["msg"] === "tracker full: new addresses dropped"),
+            "the drop burst was logged",
+          );
+        }
+      }
+      equal(
+        banned.size,
+        policy === "evict-oldest" ? 2 * ATTACKERS : ATTACKERS,
+        "no flood address was banned",
+      );
+    } finally {
+      equal(await daemon.stop(), 0);
+      await Deno.remove(dir, { recursive: true });
+    }
+  });
+}
+
+Deno.test({
+  name: "the flood file is removed",
+  fn: async () => {
+    if (floodPath !== null) await Deno.remove(join(floodPath, ".."), { recursive: true });
+  },
+});
