@@ -68,12 +68,7 @@ function eachLine(
   let carry = "";
   let skipping = false; // inside a line already known to be too long
   let n = 0;
-  const finish = (line: string) => {
-    n++;
-    if (skipping || exceedsLineCap(line, maxBytes)) onDropped(n);
-    else onLine(line, n);
-    skipping = false;
-  };
+  const quick = maxBytes / 3; // shorter lines cannot exceed the cap, whatever their characters
   for (;;) {
     const got = source.readSync(buf);
     const done = got === null;
@@ -83,12 +78,19 @@ function eachLine(
       const nl = text.indexOf("\n", pos);
       if (nl < 0) break;
       let line = text.slice(pos, nl);
-      if (carry !== "") {
+      pos = nl + 1;
+      n++;
+      if (carry !== "" || skipping) {
         line = carry + line;
         carry = "";
+        if (skipping) {
+          skipping = false;
+          onDropped(n);
+          continue;
+        }
       }
-      finish(line);
-      pos = nl + 1;
+      if (line.length > quick && exceedsLineCap(line, maxBytes)) onDropped(n);
+      else onLine(line, n);
     }
     if (pos < text.length) {
       carry += text.slice(pos);
@@ -99,7 +101,11 @@ function eachLine(
     }
     if (done) break;
   }
-  if (carry !== "" || skipping) finish(carry);
+  if (carry !== "" || skipping) {
+    n++;
+    if (skipping || exceedsLineCap(carry, maxBytes)) onDropped(n);
+    else onLine(carry, n);
+  }
   return n;
 }
 

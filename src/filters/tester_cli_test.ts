@@ -81,3 +81,18 @@ Deno.test("filter test --config makes [filters.NAME] testable", async () => {
     await Deno.remove(dir, { recursive: true });
   }
 });
+
+Deno.test("filter test drops a line longer than the cap even when it spans read chunks", async () => {
+  const dir = await Deno.makeTempDir();
+  try {
+    const huge = `Failed password for root from 1.2.3.4 port 22 ssh2 ${"x".repeat(3 << 20)}`;
+    const ok = "Failed password for root from 5.6.7.8 port 22 ssh2";
+    await Deno.writeTextFile(`${dir}/big.log`, `${ok}\n${huge}\n${ok}\n${huge}`);
+    const r = await run(["sshd", `${dir}/big.log`, "--json"]);
+    equal(r.code, 0, r.stderr);
+    deepEqual(r.stdout.trim().split("\n").map((l) => JSON.parse(l).line), [1, 3]);
+    match(r.stderr, /4 lines, 2 matched, 0 missed, 2 dropped/);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
