@@ -1,0 +1,116 @@
+/**
+ * Helpers for driving a live daemon's log sources: the real `client` command, sshd failure
+ * lines with a chosen address, and readers for the daemon's ban/audit and "lines dropped"
+ * records. Shared by `daemon_sources_test.ts` and `bench/latency.ts`.
+ * @module
+ */
+import { join } from "node:path";
+import { type DaemonRecord, ROOT } from "./_daemon.ts";
+
+/** Result of one `fail2zig client` run. */
+export interface ClientResult {
+  readonly code: number;
+  readonly json: Record<string, unknown> | null;
+  readonly err: string;
+}
+
+/** Runs `fail2zig client --socket S --output json ARGS…` (the real CLI, a new process). */
+export async function client(socket: string, ...args: string[]): Promise<ClientResult> {
+  const r = await new Deno.Command(Deno.execPath(), {
+    args: [
+      "run",
+      "-q",
+      `--config=${join(ROOT, "deno.json")}`,
+      "-P=daemon",
+      join(ROOT, "mod.ts"),
+      "client",
+      "--socket",
+      socket,
+      "--output",
+      "json",
+      ...args,
+    ],
+    stdout: "piped",
+    stderr: "piped",
+  }).output();
+  const out = new TextDecoder().decode(r.stdout).trim();
+  return {
+    code: r.code,
+    json: out ? JSON.parse(out) : null,
+    err: new TextDecoder().decode(r.stderr),
+  };
+}
+
+/** The counters of `client status JAIL` that the source tests check. */
+export interface JailCounts {
+  readonly lines: number;
+  readonly failures: number;
+}
+
+/** `client status JAIL` → `{lines, failures}`; throws with the client's stderr on failure. */
+export async function jailCounts(socket: string, jail: string): Promise<JailCounts> {
+  const r = await client(socket, "status", jail);
+  if (r.code !== 0 || r.json === null) {
+    throw new Error(`client status ${jail}: expected exit 0 with JSON, found ${r.code}: ${r.err}`);
+  }
+  return {
+    lines: r.json["lines_total"] as number,
+    failures: r.json["failures_total"] as number,
+  };
+}
+
+/** One sshd failure line (syslog shape with an ISO timestamp of now) from `ip`. */
+export function failLine(ip: string, i = 0): string {
+  return `${new Date().toISOString()} web1 sshd[${1000 + (i % 1000)}]: Failed password for root ` +
+    `from ${ip} port ${40000 + (i % 20000)} ssh2\n`;
+}
+
+/** `n` failure lines from `ip`. */
+export function failLines(ip: string, n: number): string {
+  let s = "";
+  for (let i = 0; i < n; i++) s += failLine(ip, i);
+  return s;
+}
+
+/** Appends text (or bytes) to `path`, creating it. */
+export function append(path: string, data: string | Uint8Array): void {
+  const f = Deno.openSync(path, { append: true, create: true });
+  try {
+    const bytes = typeof data === "string" ? new TextEncoder().encode(data) : data;
+    let off = 0;
+    while (off < bytes.length) off += f.writeSync(bytes.subarray(off));
+  } finally {
+    f.close();
+  }
+}
+
+/** Resolves once `pred` holds (polled every `stepMs`); throws after `timeoutMs`. */
+export async function waitUntil(
+  pred: () => Promise<boolean> | boolean,
+  what: string,
+  opts: { timeoutMs?: number; stepMs?: number } = {},
+): Promise<void> {
+  const end = Date.now() + (opts.timeoutMs ?? 10_000);
+  while (!(await pred())) {
+    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, opts.stepMs ?? 50));
+  }
+}
+
+/** New bans decided by this process: its audit records, as sorted `"jail ip"` strings. */
+export function auditBans(err: readonly DaemonRecord[]): string[] {
+  return err.filter((r) => r["fail2zig_event"] === "ban")
+    .map((r) => `${r["jail"]} ${r["ip"]}`)
+    .sort();
+}
+
+/** Sum of the counts of the daemon's "lines dropped" warnings (reason `line_too_long`). */
+export function droppedLines(err: readonly DaemonRecord[]): number {
+  return err.filter((r) => r["msg"] === "lines dropped" && r["reason"] === "line_too_long")
+    .reduce((n, r) => n + (r["count"] as number), 0);
+}
+
+/** Promise-based sleep. */
+export function sleep(ms: number): Promise<void> {
+  return new Promise((r) => setTimeout(r, ms));
+}
