@@ -392,9 +392,11 @@ export class Engine implements Controller {
   }
 
   #lift(bans: readonly BanDecision[], reason: string, origin: string): Promise<void> {
+    // The kernel sets are shared by every jail: an address another jail still bans stays blocked.
+    const gone = bans.filter((b) => !this.#o.tracker.isBanned(b.ip, b.prefix));
     return this.#enqueue(async () => {
       try {
-        await this.#o.backend.unban(bans.map((b) => this.#entry(b)));
+        if (gone.length > 0) await this.#o.backend.unban(gone.map((b) => this.#entry(b)));
       } catch (e) {
         this.firewallErrors++;
         this.#o.logger.error("firewall refused unbans", {
