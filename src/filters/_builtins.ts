@@ -105,13 +105,24 @@ const NGINX_LIMIT = [
   `${NGX}limiting requests, excess: <WORD> by zone "<*>", client: <HOST>, server: <*>`,
 ];
 
+// fail2ban's nginx-botsearch list: webmail, phpMyAdmin (also under typo3/ xampp/ admin/),
+// WordPress, cgi-bin, mysqladmin; plus the .env/.git probes seen everywhere today
 const BOT =
-  "{wp-login.php|wp-signup.php|wp-admin|xmlrpc.php|phpmyadmin|phpMyAdmin|phpmyAdmin|pma|PMA|myadmin|MyAdmin|mysqladmin|cgi-bin|roundcube|webmail|horde|.env|.git/}";
+  "{wp-login.php|wp-signup.php|wp-admin|xmlrpc.php|phpmyadmin|phpMyAdmin|phpmyAdmin|pma|PMA|myadmin|MyAdmin|mysqladmin|cgi-bin|roundcube|webmail|v-webmail|vwebmail|mail|extmail|horde|.env|.git/}";
+const BOT_UNDER = "{typo3|xampp|admin}/{pma|phpmyadmin|phpMyAdmin|myadmin|MyAdmin}";
+const ERR_404 = [
+  `open() "<*>" failed (2: No such file or directory)`,
+  `"<*>" is not found (2: No such file or directory)`,
+];
 
 const NGINX_BOT = [
-  `${NGX}open() "<*>" failed (2: No such file or directory), client: <HOST>, server: <*>, request: "{GET|POST|HEAD} /${BOT}<*>`,
-  `${NGX}"<*>" is not found (2: No such file or directory), client: <HOST>, server: <*>, request: "{GET|POST|HEAD} /${BOT}<*>`,
+  ...ERR_404.flatMap((what) =>
+    [BOT, BOT_UNDER].map((path) =>
+      `${NGX}${what}, client: <HOST>, server: <*>, request: "{GET|POST|HEAD} /${path}<*>`
+    )
+  ),
   `<HOST> - <*> [<*>] "{GET|POST|HEAD} /${BOT}<*>" 404 <*>`,
+  `<HOST> - <*> [<*>] "{GET|POST|HEAD} /${BOT_UNDER}<*>" 404 <*>`,
 ];
 
 // ---- postfix -----------------------------------------------------------------------------------
