@@ -220,7 +220,8 @@ export function parseShape(
   if (
     !v5424 && s.charCodeAt(i + 3) === 32 && s.charCodeAt(i + 9) === 58 &&
     s.charCodeAt(i + 12) === 58 &&
-    s.charCodeAt(i + 15) === 32 && c >= 65 && c <= 90
+    s.charCodeAt(i + 15) === 32 && c >= 65 && c <= 90 &&
+    !(dig(s, i + 16) >= 0 && s.charCodeAt(i + 20) === 32 && num4(s, i + 16) >= 1970)
   ) {
     // fast path: "Nov 24 12:26:41 " (month and digits are checked when the time is computed)
     out.ts = Ts.RFC3164;
