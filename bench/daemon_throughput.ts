@@ -35,6 +35,8 @@ const RUNS = Number(values.runs);
 const RUN_TIMEOUT_MS = 300_000;
 /** Interval of the `status_jail` poll (the control socket allows 20 requests/s). */
 const POLL_MS = 55;
+/** `/proc/PID/task/TID/stat` times are in clock ticks (USER_HZ). */
+const CLOCK_TICKS = 100;
 
 /** The i-th flood address: three in four IPv4, one in four IPv6, all distinct. */
 function floodIp(i: number): string {
@@ -71,6 +73,21 @@ async function vmHwmKiB(pid: number): Promise<number> {
   return Number(/VmHWM:\s+(\d+) kB/.exec(new TextDecoder().decode(out.stdout))![1]);
 }
 
+/** CPU seconds (user + system) per thread of `pid`, keyed by `comm:tid`. */
+async function threadCpu(pid: number): Promise<Map<string, number>> {
+  const out = await new Deno.Command("bash", {
+    args: ["-c", 'cat /proc/"$1"/task/*/stat', "bash", String(pid)],
+  }).output();
+  const cpu = new Map<string, number>();
+  for (const line of new TextDecoder().decode(out.stdout).split("\n")) {
+    const m = /^(\d+) \((.*)\) (.*)$/.exec(line);
+    if (m === null) continue;
+    const f = m[3]!.split(" ");
+    cpu.set(`${m[2]}:${m[1]}`, (Number(f[11]) + Number(f[12])) / CLOCK_TICKS);
+  }
+  return cpu;
+}
+
 async function linesTotal(sock: string): Promise<number> {
   const c = await IpcClient.connect(sock);
   try {
@@ -87,6 +104,8 @@ interface Run {
   rate: number;
   seconds: number;
   hwmMiB: number;
+  /** CPU seconds per busy thread of the daemon during the run. */
+  threads: string;
 }
 
 async function runOnce(sample: string, lines: number, profDir?: string): Promise<Run> {
@@ -143,6 +162,7 @@ bantime = "1h"
     ]);
     if (!started) throw new Error(`daemon did not start: ${stderr.join("\n")}`);
     const sock = join(dir, "fail2zig.sock");
+    const cpu0 = await threadCpu(proc.pid);
     const t0 = performance.now();
     const writer = new Deno.Command("bash", {
       args: ["-c", 'cat -- "$1" >> "$2"', "bash", sample, log],
@@ -158,7 +178,11 @@ bantime = "1h"
     const seconds = (performance.now() - t0) / 1000;
     if (!(await writer).success) throw new Error("writer failed");
     const hwm = await vmHwmKiB(proc.pid);
-    return { rate: lines / seconds, seconds, hwmMiB: hwm / 1024 };
+    const cpu1 = await threadCpu(proc.pid);
+    const threads = [...cpu1].map(([k, v]) => [k, v - (cpu0.get(k) ?? 0)] as const)
+      .filter(([, v]) => v >= 0.05).sort((a, b) => b[1] - a[1])
+      .map(([k, v]) => `${k.replace(/:\d+$/, "")} ${v.toFixed(2)}`).join(", ");
+    return { rate: lines / seconds, seconds, hwmMiB: hwm / 1024, threads };
   } finally {
     try {
       proc.kill("SIGTERM");
@@ -199,7 +223,7 @@ try {
       runs.push(r);
       console.log(
         `  ${w.name} run ${i + 1}: ${Math.round(r.rate).toLocaleString("en")} lines/s ` +
-          `(${r.seconds.toFixed(2)} s), VmHWM ${r.hwmMiB.toFixed(1)} MiB`,
+          `(${r.seconds.toFixed(2)} s), VmHWM ${r.hwmMiB.toFixed(1)} MiB; CPU s: ${r.threads}`,
       );
     }
     console.log(
