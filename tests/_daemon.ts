@@ -267,3 +267,43 @@ export async function appendSlowly(
     file.close();
   }
 }
+
+/** What `fail2zig client --output json …` answered. */
+export interface ClientResult {
+  readonly code: number;
+  /** The reply object printed on stdout, or null when nothing was printed. */
+  readonly json: Record<string, unknown> | null;
+  readonly err: string;
+}
+
+/** The command line of `fail2zig client --socket SOCKET --output json ARGS…` (run it anywhere). */
+export function clientCommand(socket: string, args: readonly string[]): string[] {
+  return [
+    Deno.execPath(),
+    "run",
+    "-q",
+    `--config=${join(ROOT, "deno.json")}`,
+    "-P=daemon",
+    join(ROOT, "mod.ts"),
+    "client",
+    "--socket",
+    socket,
+    "--output",
+    "json",
+    ...args,
+  ];
+}
+
+/** Reads a client run's outcome from its exit code and output. */
+export function clientResult(code: number, stdout: string, stderr: string): ClientResult {
+  const out = stdout.trim();
+  return { code, json: out ? JSON.parse(out) : null, err: stderr };
+}
+
+/** Runs `fail2zig client --socket SOCKET --output json ARGS…` here. */
+export async function client(socket: string, ...args: string[]): Promise<ClientResult> {
+  const [cmd, ...rest] = clientCommand(socket, args);
+  const r = await new Deno.Command(cmd!, { args: rest, stdout: "piped", stderr: "piped" }).output();
+  const dec = new TextDecoder();
+  return clientResult(r.code, dec.decode(r.stdout), dec.decode(r.stderr));
+}

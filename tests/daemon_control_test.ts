@@ -4,37 +4,7 @@
  */
 import { deepEqual, equal, ok } from "node:assert/strict";
 import { join } from "node:path";
-import { makeConfig, privateGlobal, ROOT, startDaemon } from "./_daemon.ts";
-
-/** Runs `fail2zig client --socket S --output json ARGS…`; returns exit code and parsed stdout. */
-async function client(
-  socket: string,
-  ...args: string[]
-): Promise<{ code: number; json: Record<string, unknown> | null; err: string }> {
-  const r = await new Deno.Command(Deno.execPath(), {
-    args: [
-      "run",
-      "-q",
-      `--config=${join(ROOT, "deno.json")}`,
-      "-P=daemon",
-      join(ROOT, "mod.ts"),
-      "client",
-      "--socket",
-      socket,
-      "--output",
-      "json",
-      ...args,
-    ],
-    stdout: "piped",
-    stderr: "piped",
-  }).output();
-  const out = new TextDecoder().decode(r.stdout).trim();
-  return {
-    code: r.code,
-    json: out ? JSON.parse(out) : null,
-    err: new TextDecoder().decode(r.stderr),
-  };
-}
+import { client, makeConfig, privateGlobal, startDaemon } from "./_daemon.ts";
 
 function jail(name: string, dir: string, extra = ""): string {
   return `[jails.${name}]

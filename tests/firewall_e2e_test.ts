@@ -15,7 +15,16 @@
  */
 import assert from "node:assert/strict";
 import { join } from "node:path";
-import { makeConfig, privateGlobal, ROOT, type RunningDaemon, startDaemon } from "./_daemon.ts";
+import {
+  clientCommand,
+  type ClientResult,
+  clientResult,
+  makeConfig,
+  privateGlobal,
+  ROOT,
+  type RunningDaemon,
+  startDaemon,
+} from "./_daemon.ts";
 import { canConnect, createLan, DENO, isRoot, type Lan, Netns, run, uniqueName } from "./_netns.ts";
 
 const SSH_PORT = 22;
@@ -60,27 +69,9 @@ async function stopWithin(d: RunningDaemon, limitMs: number): Promise<number | "
 }
 
 /** `fail2zig client --socket S --output json ARGS…` inside `ns`. */
-async function client(
-  ns: Netns,
-  socket: string,
-  ...args: string[]
-): Promise<{ code: number; json: Record<string, unknown> | null; err: string }> {
-  const r = await ns.exec([
-    DENO,
-    "run",
-    "-q",
-    `--config=${join(ROOT, "deno.json")}`,
-    "-P=daemon",
-    join(ROOT, "mod.ts"),
-    "client",
-    "--socket",
-    socket,
-    "--output",
-    "json",
-    ...args,
-  ]);
-  const out = r.stdout.trim();
-  return { code: r.code, json: out ? JSON.parse(out) : null, err: r.stderr };
+async function client(ns: Netns, socket: string, ...args: string[]): Promise<ClientResult> {
+  const r = await ns.exec(clientCommand(socket, args));
+  return clientResult(r.code, r.stdout, r.stderr);
 }
 
 /** A real sshd in `ns`, listening on the server's IPv4 and IPv6 addresses, logging to a file. */
