@@ -207,3 +207,34 @@ Deno.test("a live daemon serves Prometheus metrics that count its lines and bans
     await Deno.remove(dir, { recursive: true });
   }
 });
+
+Deno.test("SIGHUP reloads a valid config and keeps the running one when the new one is broken", async () => {
+  const { dir, config } = await makeConfig((d) => `${privateGlobal(d)}\n${jail("sshd", d)}`);
+  const sock = join(dir, "fail2zig.sock");
+  await Deno.writeTextFile(join(dir, "sshd.log"), "");
+  const daemon = await startDaemon(dir, config);
+  try {
+    await Deno.writeTextFile(
+      config,
+      `${privateGlobal(dir)}\n${jail("sshd", dir).replace("maxretry = 3", "maxretry = 7")}`,
+    );
+    daemon.process.kill("SIGHUP");
+    await daemon.waitFor((r) => r["msg"] === "configuration reloaded");
+    const jails = (await client(sock, "jails")).json as { jails: Record<string, unknown>[] };
+    equal(jails.jails[0]!["maxretry"], 7);
+
+    await Deno.writeTextFile(config, `${privateGlobal(dir)}\n${jail("sshd", dir, "bantme = 1")}`);
+    daemon.process.kill("SIGHUP");
+    await daemon.waitFor((r) =>
+      typeof r["msg"] === "string" && String(r["msg"]).startsWith("reload refused")
+    );
+    equal(
+      ((await client(sock, "jails")).json as { jails: Record<string, unknown>[] })
+        .jails[0]!["maxretry"],
+      7,
+    );
+  } finally {
+    equal(await daemon.stop(), 0);
+    await Deno.remove(dir, { recursive: true });
+  }
+});
