@@ -5,6 +5,7 @@
 import { deepEqual, equal, ok } from "node:assert/strict";
 import { join } from "node:path";
 import { client, makeConfig, privateGlobal, startDaemon } from "./_daemon.ts";
+import { bindDatagramListener } from "../src/ffi/unix.ts";
 
 function jail(name: string, dir: string, extra = ""): string {
   return `[jails.${name}]
@@ -235,6 +236,32 @@ Deno.test("SIGHUP reloads a valid config and keeps the running one when the new 
     );
   } finally {
     equal(await daemon.stop(), 0);
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test("the daemon tells systemd READY, RELOADING and STOPPING through NOTIFY_SOCKET", async () => {
+  const { dir, config } = await makeConfig((d) => `${privateGlobal(d)}\n${jail("sshd", d)}`);
+  await Deno.writeTextFile(join(dir, "sshd.log"), "");
+  const listener = bindDatagramListener(join(dir, "notify"));
+  const daemon = await startDaemon(dir, config, { env: { NOTIFY_SOCKET: join(dir, "notify") } });
+  const states: string[] = [];
+  const next = async () => {
+    const d = await listener.receive(10_000);
+    if (d === null) throw new Error(`no notification; got so far: ${states.join(" | ")}`);
+    states.push(new TextDecoder().decode(d));
+    return states.at(-1)!;
+  };
+  try {
+    ok((await next()).includes("READY=1"));
+    daemon.process.kill("SIGHUP");
+    ok((await next()).includes("RELOADING=1"));
+    ok((await next()).includes("READY=1"));
+    daemon.process.kill("SIGTERM");
+    ok((await next()).includes("STOPPING=1"));
+  } finally {
+    equal(await daemon.stop(), 0);
+    listener.close();
     await Deno.remove(dir, { recursive: true });
   }
 });
