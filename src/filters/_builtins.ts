@@ -50,7 +50,8 @@ const SSHD_NORMAL = [
   "Failed {password|keyboard-interactive/pam|keyboard-interactive|hostbased|gssapi-with-mic} for <*> from <HOST> port <NUM> ssh<NUM>",
   "Failed {password|keyboard-interactive/pam|keyboard-interactive|hostbased|gssapi-with-mic} for <*> from <HOST> port <NUM>",
   "Failed {password|keyboard-interactive/pam|keyboard-interactive} for <*> from <HOST>",
-  "Failed {publickey|none} for {invalid|illegal} user <*> from <HOST> port <NUM> ssh<NUM>{|: <*>}",
+  "Failed publickey for <*> from <HOST> port <NUM> ssh<NUM>{|: <*>}",
+  "Failed none for {invalid|illegal} user <*> from <HOST> port <NUM> ssh<NUM>{|: <*>}",
   "{maximum|Maximum} authentication attempts exceeded for <*> from <HOST> port <NUM> ssh<NUM>{| [preauth]}",
   "Disconnecting {authenticating|invalid} user <*> <HOST> port <NUM>: Too many authentication failures{| [preauth]}",
   "Disconnecting {authenticating|invalid} user <*> <HOST> port <NUM>: Change of username or service not allowed: <*>",
@@ -69,7 +70,7 @@ const SSHD_NORMAL = [
 
 const SSHD_AGGRESSIVE = [
   ...SSHD_NORMAL,
-  "Failed {publickey|none} for <*> from <HOST> port <NUM> ssh<NUM>{|: <*>}",
+  "Failed none for <*> from <HOST> port <NUM> ssh<NUM>{|: <*>}",
   "Postponed keyboard-interactive for {invalid|illegal} user <*> from <HOST> port <NUM> ssh<NUM>{| [preauth]}",
   "Did not receive identification string from <HOST>{| port <NUM>}",
   "Bad protocol version identification <*> from <HOST>{| port <NUM>}",
