@@ -9,37 +9,18 @@
  * @module
  */
 
-/** Which program names a filter accepts (lines without a program are always accepted). */
-export type ProgramTest = (s: string, start: number, end: number) => boolean;
+import { type ProgramSet, programSet } from "./_shape.ts";
 
 /** A built-in filter before compilation. */
 export interface FilterDef {
   readonly name: string;
-  readonly program?: ProgramTest;
+  /** Programs whose lines the filter reads (lines that name no program are always read). */
+  readonly program?: ProgramSet;
   /** Prefixes skipped at the start of the message (log levels), at most one. */
   readonly strip?: readonly string[];
   /** Patterns per mode; the first mode is the default (`normal`). */
   readonly modes: Readonly<Record<string, readonly string[]>>;
   readonly ignore?: readonly string[];
-}
-
-function exact(...names: string[]): ProgramTest {
-  // a bitmask of lengths and of first characters rejects most programs without a string compare
-  let lengths = 0, firsts = 0;
-  for (const n of names) {
-    lengths |= 1 << Math.min(n.length, 31);
-    firsts |= 1 << (n.charCodeAt(0) & 31);
-  }
-  return (s, start, end) => {
-    const len = end - start;
-    if ((lengths & (1 << Math.min(len, 31))) === 0) return false;
-    if ((firsts & (1 << (s.charCodeAt(start) & 31))) === 0) return false;
-    for (let i = 0; i < names.length; i++) {
-      const n = names[i]!;
-      if (n.length === len && s.startsWith(n, start)) return true;
-    }
-    return false;
-  };
 }
 
 // ---- sshd (OpenSSH 6.x – 10.x, sshd / sshd-session / sshd-auth) --------------------------------
@@ -209,7 +190,7 @@ const APACHE_AUTH = [
 export const BUILTINS: readonly FilterDef[] = [
   {
     name: "sshd",
-    program: exact("sshd", "sshd-session", "sshd-auth"),
+    program: programSet({ names: ["sshd", "sshd-session", "sshd-auth"] }),
     strip: ["error: ", "fatal: "],
     modes: { normal: SSHD_NORMAL, aggressive: SSHD_AGGRESSIVE },
   },
@@ -237,7 +218,7 @@ export const BUILTINS: readonly FilterDef[] = [
   { name: "nginx-botsearch", modes: { normal: NGINX_BOT } },
   {
     name: "postfix",
-    program: (s, a) => s.startsWith("postfix", a),
+    program: programSet({ prefixes: ["postfix"] }),
     modes: {
       normal: [...POSTFIX_REJECT, ...POSTFIX_SASL],
       auth: POSTFIX_SASL,
@@ -246,12 +227,14 @@ export const BUILTINS: readonly FilterDef[] = [
   },
   {
     name: "dovecot",
-    program: (s, a, e) =>
-      exact("dovecot", "auth", "imap", "pop3")(s, a, e) || s.startsWith("auth-worker", a) ||
-      (e - a > 6 && s.startsWith("-login", e - 6)),
+    program: programSet({
+      names: ["dovecot", "auth", "imap", "pop3"],
+      prefixes: ["auth-worker"],
+      suffixes: ["-login"],
+    }),
     modes: { normal: [...DOVECOT, PAM_ANCHORED, PAM_WITH_USER], aggressive: DOVECOT_AGGRESSIVE },
   },
-  { name: "proftpd", program: exact("proftpd"), modes: { normal: PROFTPD } },
-  { name: "vsftpd", program: exact("vsftpd"), modes: { normal: VSFTPD } },
+  { name: "proftpd", program: programSet({ names: ["proftpd"] }), modes: { normal: PROFTPD } },
+  { name: "vsftpd", program: programSet({ names: ["vsftpd"] }), modes: { normal: VSFTPD } },
   { name: "apache-auth", modes: { normal: APACHE_AUTH } },
 ];

@@ -22,6 +22,58 @@ export const Ts = { NONE: 0, RFC3164: 1, ISO: 2, NGINX: 3, CTIME: 4, APACHE: 5 }
 /** A value of `Ts`. */
 export type Ts = (typeof Ts)[keyof typeof Ts];
 
+/** The programs a filter reads: exact names, name prefixes and name suffixes. */
+export interface ProgramSet {
+  /** Bit n set: some name has length n (31 = 31 or more). */
+  readonly lengths: number;
+  /** Bit n set: some name starts with a character whose code ends in the 5 bits n. */
+  readonly firsts: number;
+  readonly names: readonly string[];
+  readonly prefixes: readonly string[];
+  readonly suffixes: readonly string[];
+}
+
+/** Builds a `ProgramSet` (bit masks let most foreign programs be refused without a compare). */
+export function programSet(
+  opts: { names?: string[]; prefixes?: string[]; suffixes?: string[] },
+): ProgramSet {
+  let lengths = 0, firsts = 0;
+  for (const n of opts.names ?? []) {
+    lengths |= 1 << Math.min(n.length, 31);
+    firsts |= 1 << (n.charCodeAt(0) & 31);
+  }
+  return {
+    lengths,
+    firsts,
+    names: opts.names ?? [],
+    prefixes: opts.prefixes ?? [],
+    suffixes: opts.suffixes ?? [],
+  };
+}
+
+/** True when the program `s[a, e)` is in `p`. */
+export function programIn(p: ProgramSet, s: string, a: number, e: number): boolean {
+  const len = e - a;
+  if (
+    ((p.lengths >>> Math.min(len, 31)) & 1) === 1 &&
+    ((p.firsts >>> (s.charCodeAt(a) & 31)) & 1) === 1
+  ) {
+    const names = p.names;
+    for (let i = 0; i < names.length; i++) {
+      if (names[i]!.length === len && s.startsWith(names[i]!, a)) return true;
+    }
+  }
+  const pre = p.prefixes;
+  for (let i = 0; i < pre.length; i++) {
+    if (len >= pre[i]!.length && s.startsWith(pre[i]!, a)) return true;
+  }
+  const suf = p.suffixes;
+  for (let i = 0; i < suf.length; i++) {
+    if (len > suf[i]!.length && s.startsWith(suf[i]!, e - suf[i]!.length)) return true;
+  }
+  return false;
+}
+
 /** Result of `parseShape` (one reused object; read it before the next call). */
 export interface Shape {
   msgStart: number;
@@ -190,13 +242,13 @@ function after5424(s: string, i: number, out: Shape): number {
 }
 
 /**
- * Fills `out` for line `s`. Returns false as soon as the line names a program that `program`
- * rejects (then `out` is incomplete).
+ * Fills `out` for line `s`. Returns false as soon as the line names a program not in `program`
+ * (then `out` is incomplete).
  */
 export function parseShape(
   s: string,
   out: Shape,
-  program?: (s: string, start: number, end: number) => boolean,
+  program?: ProgramSet,
 ): boolean {
   const n = s.length;
   out.progStart = -1;
@@ -303,7 +355,9 @@ export function parseShape(
       msg = close + 2;
     }
   }
-  if (msg >= 0 && out.progStart >= 0 && program && !program(s, out.progStart, out.progEnd)) {
+  if (
+    msg >= 0 && out.progStart >= 0 && program && !programIn(program, s, out.progStart, out.progEnd)
+  ) {
     return false;
   }
   if (msg < 0) {
@@ -347,7 +401,7 @@ export function parseShape(
   }
   out.msgStart = msg;
   out.msgEnd = end;
-  return out.progStart < 0 || !program || program(s, out.progStart, out.progEnd);
+  return out.progStart < 0 || !program || programIn(program, s, out.progStart, out.progEnd);
 }
 
 /** A fresh `Shape` to reuse. */

@@ -6,7 +6,7 @@
  * @module
  */
 import type { UserFilterConfig } from "../config/types.ts";
-import { BUILTINS, type FilterDef, type ProgramTest } from "./_builtins.ts";
+import { BUILTINS, type FilterDef } from "./_builtins.ts";
 import {
   AMBIGUOUS,
   compilePattern,
@@ -19,7 +19,7 @@ import {
   sameOp,
   type Variant,
 } from "./_pattern.ts";
-import { newShape, parseShape, shapeTime } from "./_shape.ts";
+import { newShape, parseShape, type ProgramSet, shapeTime } from "./_shape.ts";
 
 /** One matching line: the source address (canonical text) and the line's time. */
 export interface FilterMatch {
@@ -116,7 +116,7 @@ class CompiledFilter implements Filter {
   readonly mode: string;
   readonly patterns: readonly string[];
   readonly stepFactor: number;
-  #program: ProgramTest | undefined;
+  #program: ProgramSet | undefined;
   #strip: readonly string[];
   #shape = newShape();
   #syslog: boolean;
@@ -131,7 +131,7 @@ class CompiledFilter implements Filter {
     opts: {
       patterns: readonly string[];
       ignore: readonly string[];
-      program?: ProgramTest | undefined;
+      program?: ProgramSet | undefined;
       strip?: readonly string[] | undefined;
       syslog: boolean;
     },
