@@ -45,15 +45,21 @@ export interface LinesMessage {
 /** main → Worker: a batch was applied (back-pressure credit), or stop now. */
 export type ControlMessage = { readonly type: "ack" } | { readonly type: "stop" };
 
-/** Worker → main: the failures one source batch produced, and the position after it. */
+/**
+ * Worker → main: the failures one source batch produced, and the position after it. Compact on
+ * purpose (one string and three typed arrays, the arrays transferred): a structured clone of one
+ * string per failure cost more than matching the line.
+ */
 export interface BatchMessage {
   readonly type: "batch";
   /** Set when the batch answers a `LinesMessage` (no back-pressure credit is owed then). */
   readonly id?: number;
+  /** Failures in this batch: the first `count` entries of the arrays below are meaningful. */
+  readonly count: number;
   /** Jail index per failure. */
-  readonly jails: number[];
-  /** Canonical address per failure. */
-  readonly ips: string[];
+  readonly jails: Int32Array;
+  /** Canonical address per failure, in order, joined by `IP_SEPARATOR` (no address has one). */
+  readonly ips: string;
   /** Failure time (ms since epoch) per failure; NaN when the line had none. */
   readonly times: Float64Array;
   /** Where the batch's lines come from: a file path, or `journal:CURSOR`. */
@@ -67,6 +73,9 @@ export interface BatchMessage {
   /** When the Worker posted the batch (ms since epoch), for the ban latency figure. */
   readonly sentAt: number;
 }
+
+/** Separates the addresses in `BatchMessage.ips` (canonical address text never contains it). */
+export const IP_SEPARATOR = "\n";
 
 /** Worker → main: the Worker is watching its files (appends from now on are seen). */
 export interface ReadyMessage {

@@ -14,6 +14,7 @@ import { type Filter, getFilter } from "../filters/mod.ts";
 import {
   type BatchMessage,
   type ControlMessage,
+  IP_SEPARATOR,
   type LinesMessage,
   MAX_UNACKED_BATCHES,
   type StartMessage,
@@ -74,39 +75,90 @@ async function start(msg: StartMessage): Promise<void> {
   post({ type: "ready", readPaths });
 }
 
+/**
+ * The failures of one batch, collected in reused scratch space and sent as one message: the
+ * addresses joined into one string, jail/time/offset as typed arrays (copied to their exact
+ * length and transferred).
+ */
+class Failures {
+  #cap = 0;
+  #jails = new Int32Array(0);
+  #times = new Float64Array(0);
+  #offsets = new Float64Array(0);
+  #ips: string[] = [];
+  count = 0;
+
+  /** Starts a batch that can hold at most `cap` failures. */
+  reset(cap: number): void {
+    if (cap > this.#cap) {
+      this.#cap = Math.max(cap, this.#cap * 2);
+      this.#jails = new Int32Array(this.#cap);
+      this.#times = new Float64Array(this.#cap);
+      this.#offsets = new Float64Array(this.#cap);
+    }
+    this.#ips.length = 0;
+    this.count = 0;
+  }
+
+  add(jail: number, ip: string, time: number, offset: number): void {
+    const k = this.count++;
+    this.#jails[k] = jail;
+    this.#times[k] = time;
+    this.#offsets[k] = offset;
+    this.#ips.push(ip);
+  }
+
+  post(head: Omit<BatchMessage, "count" | "jails" | "ips" | "times" | "offsets" | "sentAt">): void {
+    const n = this.count;
+    const msg: BatchMessage = {
+      ...head,
+      count: n,
+      jails: this.#jails.slice(0, n),
+      ips: this.#ips.join(IP_SEPARATOR),
+      times: this.#times.slice(0, n),
+      offsets: this.#offsets.slice(0, n),
+      sentAt: Date.now(),
+    };
+    const transfer = [msg.jails.buffer, msg.times.buffer, msg.offsets.buffer] as ArrayBuffer[];
+    self.postMessage(msg, transfer);
+    this.#ips.length = 0;
+  }
+}
+
+const failures = new Failures();
+/** Jails watching each source batch's pattern set (`LineBatch.matches`), by identity. */
+const jailsCache = new WeakMap<readonly number[], number[]>();
+const NO_MATCHES: readonly number[] = [];
+
+function jailsFor(matches: readonly number[], jailsOf: number[][]): number[] {
+  let jails = jailsCache.get(matches);
+  if (jails === undefined) {
+    const set = new Set<number>();
+    for (const m of matches) for (const j of jailsOf[m] ?? []) set.add(j);
+    jails = [...set];
+    jailsCache.set(matches, jails);
+  }
+  return jails;
+}
+
 function deliver(batch: LineBatch, jailsOf: number[][]): Promise<void> | void {
-  const jails = new Set<number>();
-  for (const m of batch.matches ?? []) for (const j of jailsOf[m] ?? []) jails.add(j);
-  const out: BatchMessage = {
-    type: "batch",
-    jails: [],
-    ips: [],
-    times: new Float64Array(0),
-    origin: batch.source,
-    offsets: new Float64Array(0),
-    lines: [...jails].map((j) => [j, batch.lines.length]),
-    positions: batch.positions,
-    sentAt: 0,
-  };
-  const times: number[] = [];
-  const offsets: number[] = [];
+  const jails = jailsFor(batch.matches ?? NO_MATCHES, jailsOf);
+  const lines = batch.lines;
+  const offsets = batch.offsets;
+  failures.reset(lines.length * jails.length);
   const now = Date.now();
   for (const j of jails) {
     const filter = filters.get(j)!;
-    for (let i = 0; i < batch.lines.length; i++) {
-      const m = filter.match(batch.lines[i]!, now);
-      if (m === null) continue;
-      out.jails.push(j);
-      out.ips.push(m.ip);
-      times.push(m.time ?? NaN);
-      offsets.push(batch.offsets?.[i] ?? -1);
+    for (let i = 0; i < lines.length; i++) {
+      const m = filter.match(lines[i]!, now);
+      if (m !== null) failures.add(j, m.ip, m.time ?? NaN, offsets?.[i] ?? -1);
     }
   }
-  post({
-    ...out,
-    times: Float64Array.from(times),
-    offsets: Float64Array.from(offsets),
-    sentAt: Date.now(),
+  failures.post({
+    type: "batch",
+    origin: batch.source,
+    lines: jails.map((j) => [j, lines.length]),
+    positions: batch.positions,
   });
   if (++inFlight < MAX_UNACKED_BATCHES) return;
   return new Promise((resolve) => credit = resolve);
@@ -114,38 +166,22 @@ function deliver(batch: LineBatch, jailsOf: number[][]): Promise<void> | void {
 
 /** Matches lines read by the main thread (journal records); the record time is the failure time. */
 function matchLines(msg: LinesMessage): void {
-  const out: BatchMessage = {
-    type: "batch",
-    id: msg.id,
-    jails: [],
-    ips: [],
-    times: new Float64Array(0),
-    origin: msg.origin,
-    offsets: new Float64Array(0),
-    lines: msg.jails.map((j) => [j, msg.lines.length]),
-    positions: [],
-    sentAt: 0,
-  };
-  const times: number[] = [];
-  const offsets: number[] = [];
+  failures.reset(msg.lines.length * msg.jails.length);
   const now = Date.now();
   for (const j of msg.jails) {
     const filter = filters.get(j);
     if (filter === undefined) continue;
     for (let i = 0; i < msg.lines.length; i++) {
       const m = filter.match(msg.lines[i]!, now);
-      if (m === null) continue;
-      out.jails.push(j);
-      out.ips.push(m.ip);
-      times.push(Math.min(msg.times[i] ?? m.time ?? NaN, now));
-      offsets.push(-1);
+      if (m !== null) failures.add(j, m.ip, Math.min(msg.times[i] ?? m.time ?? NaN, now), -1);
     }
   }
-  post({
-    ...out,
-    times: Float64Array.from(times),
-    offsets: Float64Array.from(offsets),
-    sentAt: Date.now(),
+  failures.post({
+    type: "batch",
+    id: msg.id,
+    origin: msg.origin,
+    lines: msg.jails.map((j) => [j, msg.lines.length]),
+    positions: [],
   });
 }
 
