@@ -44,7 +44,7 @@ interface Stats {
 }
 
 /** Bytes read per chunk. */
-const CHUNK_BYTES = 1 << 20;
+const CHUNK_BYTES = 1 << 18;
 
 /** Something with a synchronous `readSync` (a file, standard input). */
 interface SyncReader {
