@@ -66,7 +66,7 @@ const SSHD_AGGRESSIVE = [
   "Unable to negotiate with <HOST>: no matching <*>",
   "ssh_dispatch_run_fatal: Connection from <HOST> port <NUM>: <*>",
   "ssh_dispatch_run_fatal: Connection from {invalid|authenticating} user <*> <HOST> port <NUM>: <*>",
-  "Received disconnect from <HOST>{| port <NUM>}:{| }14: No{| supported} authentication methods available{| [preauth]}",
+  "Received disconnect from <HOST>{| port <NUM>}:{| }14: <*>",
   "drop connection #<NUM> from [<HOST>]:<NUM> on [<*>]:<NUM> penalty: <*>",
   "reverse mapping checking getaddrinfo for <*> [<HOST>] failed{| - POSSIBLE BREAK-IN ATTEMPT!}",
   "Address <HOST> maps to <*>, but this does not map back to the address{| - POSSIBLE BREAK-IN ATTEMPT!}",
