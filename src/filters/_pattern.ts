@@ -379,7 +379,7 @@ let capS = -1, capE = -1;
 let memoAt = -1, memoLim = -1, memoEnd = -1;
 let memoCls: Uint8Array | null = null;
 
-/** Index of the op of the first segment at which the last `matchVariant` failed (else 1e9). */
+/** Index of the op at which the last failed `l2r` scan stopped. */
 let failOp = 1e9;
 /**
  * After `matchVariant` returned `NO_MATCH`: the index of the first-segment op that failed, or 1e9
