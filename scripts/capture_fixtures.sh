@@ -15,7 +15,10 @@ chmod 755 "$WORK"
 PIDS=()
 cleanup() {
   for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null; done
-  sleep 0.3
+  # every process still inside our namespace (daemons' children) is ours: end them too
+  for p in $(ip netns pids "$NS" 2>/dev/null); do kill "$p" 2>/dev/null; done
+  sleep 0.5
+  for p in $(ip netns pids "$NS" 2>/dev/null); do kill -9 "$p" 2>/dev/null; done
   ip netns del "$NS" 2>/dev/null
   rm -rf "$WORK"
 }
@@ -43,7 +46,7 @@ MaxAuthTries 3
 LogLevel INFO
 PidFile none
 EOF
-inns /usr/sbin/sshd -D -e -f "$WORK/sshd_config" 2> "$OUT/sshd.stderr" &
+ip netns exec "$NS" /usr/sbin/sshd -D -e -f "$WORK/sshd_config" 2> "$OUT/sshd.stderr" &
 PIDS+=($!)
 sleep 0.5
 for target in 192.0.2.1 2001:db8::1; do
@@ -82,7 +85,7 @@ http {
   }
 }
 EOF
-inns nginx -c "$WORK/nginx/nginx.conf" -g 'daemon off;' &
+ip netns exec "$NS" nginx -c "$WORK/nginx/nginx.conf" -g 'daemon off;' &
 PIDS+=($!)
 sleep 0.5
 for base in http://192.0.2.1:8080 "http://[2001:db8::1]:8080"; do
@@ -120,7 +123,7 @@ service imap-login {
 }
 EOF
 echo "alice:{PLAIN}secret" > "$WORK/dovecot.passwd"
-inns dovecot -F -c "$WORK/dovecot.conf" &
+ip netns exec "$NS" dovecot -F -c "$WORK/dovecot.conf" &
 PIDS+=($!)
 sleep 1
 for target in 192.0.2.1 2001:db8::1; do
@@ -152,7 +155,7 @@ UseReverseDNS off
 MaxLoginAttempts 2
 RequireValidShell off
 EOF
-inns proftpd -n -c "$WORK/proftpd.conf" 2>>"$OUT/proftpd.stderr" &
+ip netns exec "$NS" proftpd -n -c "$WORK/proftpd.conf" 2>>"$OUT/proftpd.stderr" &
 PIDS+=($!)
 sleep 1
 for user in root nosuchuser; do
