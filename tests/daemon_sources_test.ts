@@ -29,7 +29,7 @@ import {
 const QUIET_MS = 2_300;
 const NET = "192.0.2";
 
-function jail(name: string, logpath: string | string[]): string {
+function jail(name: string, logpath: string | string[], extra = ""): string {
   const paths = (Array.isArray(logpath) ? logpath : [logpath]).map((p) => `"${p}"`).join(", ");
   return `[jails.${name}]
 filter = "sshd"
@@ -37,6 +37,7 @@ logpath = [${paths}]
 maxretry = 3
 findtime = "10m"
 bantime = "1h"
+${extra}
 `;
 }
 
@@ -82,6 +83,7 @@ ${jail("laterdir", join(d, "notyet", "app.log"))}
 ${jail("glob", join(d, "glob", "*.log"))}
 ${jail("shareda", join(d, "shared.log"))}
 ${jail("sharedb", join(d, "shared.log"))}
+${jail("sharedc", join(d, "shared.log"), 'read_from = "start"')}
 ${jail("dira", join(d, "samedir", "a.log"))}
 ${jail("dirb", join(d, "samedir", "b.log"))}
 ${jail("partial", join(d, "partial.log"))}
@@ -94,10 +96,10 @@ ${jail("utf8", join(d, "utf8.log"))}
   append(p("append.log"), failLines(`${NET}.250`, 3));
   await Deno.mkdir(p("glob"));
   append(p("glob/one.log"), failLines(`${NET}.251`, 3));
+  // ... except by a jail with read_from = "start" (its own reader and positions)
+  append(p("shared.log"), failLines(`${NET}.61`, 3));
   await Deno.mkdir(p("samedir"));
-  for (const f of ["rotate.log", "ct.log", "del.log", "shared.log", "samedir/a.log"]) {
-    append(p(f), "");
-  }
+  for (const f of ["rotate.log", "ct.log", "del.log", "samedir/a.log"]) append(p(f), "");
   for (const f of ["samedir/b.log", "partial.log", "long.log", "utf8.log"]) append(p(f), "");
 
   let daemon: RunningDaemon | null = null;
@@ -209,6 +211,7 @@ ${jail("utf8", join(d, "utf8.log"))}
       ...bansOf("glob", 50, 51, 52),
       ...bansOf("shareda", 60),
       ...bansOf("sharedb", 60),
+      ...bansOf("sharedc", 60, 61),
       ...bansOf("dira", 70),
       ...bansOf("dirb", 71),
       ...bansOf("partial", 80),
@@ -217,7 +220,7 @@ ${jail("utf8", join(d, "utf8.log"))}
     ].sort();
     await waitUntil(() => auditBans(d.err).length >= expected.length, "every ban", {
       timeoutMs: 15_000,
-    });
+    }).catch(() => {}); // the exact comparison below shows what is missing
     await sleep(QUIET_MS);
     deepEqual(auditBans(d.err), expected);
     deepEqual(
@@ -231,6 +234,7 @@ ${jail("utf8", join(d, "utf8.log"))}
         "glob",
         "shareda",
         "sharedb",
+        "sharedc",
         "dira",
         "dirb",
         "partial",
@@ -247,6 +251,7 @@ ${jail("utf8", join(d, "utf8.log"))}
         glob: [9, 9],
         shareda: [3, 3],
         sharedb: [3, 3],
+        sharedc: [6, 6],
         dira: [3, 3],
         dirb: [3, 3],
         partial: [3, 3],
@@ -267,10 +272,13 @@ Deno.test("a restarted daemon reads exactly what changed while it was down, also
   const files = ["resume", "rotdown", "ctdown", "truncdown", "midrot", "drain", "gone"];
   const { dir, config } = await makeConfig((d) =>
     `${privateGlobal(d, 'save_interval = "50ms"')}
-${files.map((f) => jail(f, join(d, `${f}.log`))).join("\n")}`
+${files.map((f) => jail(f, join(d, `${f}.log`))).join("\n")}
+${jail("fromstart", join(d, "fromstart.log"), 'read_from = "start"')}`
   );
   const p = (name: string) => join(dir, name);
   for (const f of files) append(p(`${f}.log`), "");
+  // read_from = "start": existing lines are read at the first start only
+  append(p("fromstart.log"), failLines(`${NET}.80`, 3));
   let daemon: RunningDaemon | null = null;
   try {
     daemon = await startDaemon(dir, config);
@@ -278,6 +286,7 @@ ${files.map((f) => jail(f, join(d, `${f}.log`))).join("\n")}`
     const sock = p("fail2zig.sock");
     files.forEach((f, i) => append(p(`${f}.log`), failLines(`${NET}.${10 * (i + 1)}`, 3)));
     for (let i = 0; i < files.length; i++) await banned(d1, files[i]!, `${NET}.${10 * (i + 1)}`);
+    await banned(d1, "fromstart", `${NET}.80`);
     // midrot: renamed while running, not yet recreated when the daemon stops
     await Deno.rename(p("midrot.log"), p("midrot.log.1"));
     append(p("midrot.log.1"), failLines(`${NET}.51`, 3));
@@ -290,7 +299,7 @@ ${files.map((f) => jail(f, join(d, `${f}.log`))).join("\n")}`
     await banned(d1, "drain", `${NET}.62`);
     daemon = null;
     equal(await d1.stop(), 0);
-    deepEqual(auditBans(d1.err).length, files.length + 3);
+    deepEqual(auditBans(d1.err).length, files.length + 4);
 
     // ---- while down ----
     append(p("resume.log"), failLines(`${NET}.11`, 3));
@@ -309,6 +318,7 @@ ${files.map((f) => jail(f, join(d, `${f}.log`))).join("\n")}`
     append(p("drain.log"), failLines(`${NET}.64`, 3));
     await Deno.remove(p("gone.log"));
     append(p("gone.log"), failLines(`${NET}.71`, 3));
+    append(p("fromstart.log"), failLines(`${NET}.81`, 3));
 
     daemon = await startDaemon(dir, config);
     const d2 = daemon;
@@ -321,14 +331,15 @@ ${files.map((f) => jail(f, join(d, `${f}.log`))).join("\n")}`
       ...bansOf("midrot", 52, 53),
       ...bansOf("drain", 63, 64),
       ...bansOf("gone", 71),
+      ...bansOf("fromstart", 81),
     ].sort();
     await waitUntil(() => auditBans(d2.err).length >= expected.length, "every ban", {
       timeoutMs: 15_000,
-    });
+    }).catch(() => {}); // the exact comparison below shows what is missing
     await sleep(QUIET_MS);
     deepEqual(auditBans(d2.err), expected, "new bans after restart");
     // counters of the new process: only what it read
-    deepEqual(await countsOf(sock, files), {
+    deepEqual(await countsOf(sock, [...files, "fromstart"]), {
       resume: [6, 6],
       rotdown: [6, 6],
       ctdown: [6, 6],
@@ -336,6 +347,7 @@ ${files.map((f) => jail(f, join(d, `${f}.log`))).join("\n")}`
       midrot: [6, 6],
       drain: [6, 6],
       gone: [3, 3],
+      fromstart: [3, 3],
     });
     ok(!d2.err.some((r) => r["msg"] === "state file discarded; starting empty"));
     daemon = null;
