@@ -28,7 +28,8 @@
  *
  * Options: --lines N (1000000), --samples N (2000), --bans N (1000), --flood-bans N (300),
  * --f2b-lines N (100000), --f2b-bans N (200), --f2b-timeout S (180), --no-journal, --no-sources,
- * --no-daemon, --no-fail2ban.
+ * --no-daemon, --no-fail2ban, --save-interval D (the daemon's state-file save interval; default:
+ * the daemon's own default).
  * @module
  */
 import { parseArgs } from "node:util";
@@ -51,6 +52,7 @@ const { values } = parseArgs({
     "f2b-lines": { type: "string", default: "100000" },
     "f2b-bans": { type: "string", default: "200" },
     "f2b-timeout": { type: "string", default: "180" },
+    "save-interval": { type: "string" },
   },
 });
 const LINES = Number(values.lines);
@@ -215,7 +217,8 @@ const fmtStats = (s: Stats | null) =>
   s === null ? "n/a" : `${s.p50.toFixed(2)} / ${s.p99.toFixed(2)} ms (n=${s.n})`;
 
 function daemonJail(d: string, maxretry: number): string {
-  return `${privateGlobal(d)}
+  const save = values["save-interval"];
+  return `${privateGlobal(d, save === undefined ? "" : `save_interval = "${save}"`)}
 [jails.sshd]
 filter = "sshd"
 logpath = "${d}/auth.log"
