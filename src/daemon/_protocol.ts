@@ -47,8 +47,8 @@ export type ControlMessage = { readonly type: "ack" } | { readonly type: "stop" 
 
 /**
  * Worker → main: the failures one source batch produced, and the position after it. Compact on
- * purpose (one string and three typed arrays, the arrays transferred): a structured clone of one
- * string per failure cost more than matching the line.
+ * purpose (one string and three typed arrays): posting one string per failure cost 2-4 times as
+ * much (2,800 batches of 700 failures: 85-145 ms against 22-42 ms).
  */
 export interface BatchMessage {
   readonly type: "batch";
