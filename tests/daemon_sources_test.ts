@@ -17,6 +17,7 @@ import { makeConfig, privateGlobal, type RunningDaemon, startDaemon } from "./_d
 import {
   append,
   auditBans,
+  client,
   droppedLines,
   failLine,
   failLines,
@@ -461,4 +462,43 @@ ${jail("s", join(d, "b.log"), 'read_from = "start"').replace("maxretry = 3", "ma
       await cleanup(daemon, dir);
     }
   },
+});
+
+Deno.test("lines appended while the daemon reloads its config are counted exactly once", async () => {
+  const { dir, config } = await makeConfig((d) =>
+    `${privateGlobal(d, 'save_interval = "50ms"')}
+${jail("r", join(d, "r.log")).replace("maxretry = 3", "maxretry = 1000")}
+${jail("rs", join(d, "rs.log"), 'read_from = "start"').replace("maxretry = 3", "maxretry = 1000")}`
+  );
+  const sock = join(dir, "fail2zig.sock");
+  append(join(dir, "r.log"), failLines(`${NET}.9`, 5)); // before the first start: not read by r
+  append(join(dir, "rs.log"), failLines(`${NET}.9`, 5)); // read by rs, once
+  let daemon: RunningDaemon | null = null;
+  try {
+    daemon = await startDaemon(dir, config);
+    const writer = (async () => {
+      for (let i = 0; i < 40; i++) {
+        append(join(dir, "r.log"), failLines(`${NET}.${10 + i}`, 5));
+        append(join(dir, "rs.log"), failLines(`${NET}.${10 + i}`, 5));
+        await sleep(15);
+      }
+    })();
+    await sleep(150);
+    const reloads = [await client(sock, "reload"), await client(sock, "reload")];
+    await writer;
+    deepEqual(reloads.map((r) => r.code), [0, 0]);
+    await waitUntil(
+      async () =>
+        (await jailCounts(sock, "r")).lines >= 200 && (await jailCounts(sock, "rs")).lines >= 205,
+      "every line",
+      { stepMs: 200 },
+    ).catch(() => {});
+    await sleep(QUIET_MS);
+    deepEqual(await countsOf(sock, ["r", "rs"]), { r: [200, 200], rs: [205, 205] });
+    const stopping = daemon;
+    daemon = null;
+    equal(await stopping.stop(), 0);
+  } finally {
+    await cleanup(daemon, dir);
+  }
 });
