@@ -390,6 +390,25 @@ export function lastFailOp(): number {
   return seg0Fail;
 }
 let seg0Fail = 1e9;
+/** The literal of the last failed `l2r` scan and the index of its first mismatch (-1: a token). */
+let failLit = "", failAt = -1;
+let seg0Lit = "", seg0At = -1;
+/** True when the last `matchVariant` failed because its `needChar` is absent from the line. */
+let needMissing = false;
+
+/**
+ * After `matchVariant` returned `NO_MATCH` with `lastFailOp() < 1e9`: when that op is a literal,
+ * the literal and the index of its first character that differs from the line (or lies past the
+ * message end), else `at` -1. Any literal in the same place that agrees with it up to and including
+ * that index fails there too.
+ */
+export function lastFailLiteral(): { lit: string; at: number } {
+  return { lit: seg0Lit, at: seg0At };
+}
+/** Whether the last `matchVariant` failed because the line lacks its `needChar`. */
+export function lastNeedMissing(): boolean {
+  return needMissing;
+}
 
 /** True when two ops match exactly the same text. */
 export function sameOp(a: Op, b: Op): boolean {
@@ -411,11 +430,16 @@ function l2r(ops: readonly Op[], s: string, p: number, e: number): number {
       steps += L.length;
       if (p + L.length > e || !s.startsWith(L, p)) {
         failOp = k;
+        let m = 0;
+        while (p + m < e && s.charCodeAt(p + m) === L.charCodeAt(m)) m++;
+        failLit = L;
+        failAt = m;
         return -1;
       }
       p += L.length;
       continue;
     }
+    failAt = -1; // a token failure (set before any return below)
     const st = p;
     const lim = Math.min(e, p + op.max);
     if (st === memoAt && op.cls === memoCls && lim === memoLim) {
@@ -550,11 +574,14 @@ export function matchVariant(v: Variant, s: string, b: number, e: number): numbe
   const n = segs.length;
   capS = -1;
   found = null;
+  needMissing = false;
+  seg0At = -1;
   if (v.needChar !== "") {
     // a leading token must be followed by this character: cheap native search first
     steps += e - b + 1;
     if (s.indexOf(v.needChar, b) < 0) {
       seg0Fail = 1;
+      needMissing = true;
       return NO_MATCH;
     }
   }
@@ -562,6 +589,10 @@ export function matchVariant(v: Variant, s: string, b: number, e: number): numbe
     const end = l2r(segs[0]!, s, b, e);
     if (end !== e) {
       seg0Fail = end >= 0 ? 1e9 : failOp;
+      if (end < 0) {
+        seg0Lit = failLit;
+        seg0At = failAt;
+      }
       return NO_MATCH;
     }
     if (v.hostSeg < 0) return MATCHED;
@@ -571,6 +602,8 @@ export function matchVariant(v: Variant, s: string, b: number, e: number): numbe
   let p = l2r(segs[0]!, s, b, e);
   if (p < 0) {
     seg0Fail = failOp;
+    seg0Lit = failLit;
+    seg0At = failAt;
     return NO_MATCH;
   }
   seg0Fail = 1e9;

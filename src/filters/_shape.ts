@@ -355,10 +355,11 @@ export function parseShape(
       msg = close + 2;
     }
   }
-  if (
-    msg >= 0 && out.progStart >= 0 && program && !programIn(program, s, out.progStart, out.progEnd)
-  ) {
-    return false;
+  // a program named after a timestamp is checked here, once (nothing below changes its span)
+  let checked = false;
+  if (msg >= 0 && out.progStart >= 0 && program) {
+    if (!programIn(program, s, out.progStart, out.progEnd)) return false;
+    checked = true;
   }
   if (msg < 0) {
     // no timestamp: `host prog[pid]: ` or `prog[pid]: `, else a bare message
@@ -401,7 +402,8 @@ export function parseShape(
   }
   out.msgStart = msg;
   out.msgEnd = end;
-  return out.progStart < 0 || !program || programIn(program, s, out.progStart, out.progEnd);
+  return checked || out.progStart < 0 || !program ||
+    programIn(program, s, out.progStart, out.progEnd);
 }
 
 /** A fresh `Shape` to reuse. */

@@ -10,7 +10,9 @@ import { BUILTINS, type FilterDef } from "./_builtins.ts";
 import {
   AMBIGUOUS,
   compilePattern,
+  lastFailLiteral,
   lastFailOp,
+  lastNeedMissing,
   MATCHED,
   matchedIp,
   matchVariant,
@@ -79,6 +81,18 @@ interface Entry {
   readonly share: number;
 }
 
+/**
+ * True when op `k` of `v`'s first segment is a literal whose first `at + 1` characters are those of
+ * `lit` (which failed at index `at` in the same place: so does this one).
+ */
+function agreesTo(v: Variant, k: number, lit: string, at: number): boolean {
+  const op = v.segs[0]![k];
+  if (op === undefined || !op.lit || op.s.length <= at) return false;
+  const s = op.s;
+  for (let i = 0; i <= at; i++) if (s.charCodeAt(i) !== lit.charCodeAt(i)) return false;
+  return true;
+}
+
 /** Dispatch code of a character: ASCII as is, everything else 127. */
 function clip(c: number): number {
   return c < 127 ? c : 127;
@@ -118,6 +132,8 @@ class CompiledFilter implements Filter {
   readonly stepFactor: number;
   #program: ProgramSet | undefined;
   #strip: readonly string[];
+  /** 1 at the ASCII code of the first character of a strip prefix. */
+  #stripFirst = new Uint8Array(128);
   #shape = newShape();
   #syslog: boolean;
   #fail: { v: Variant; k: number; lead: string }[];
@@ -141,6 +157,10 @@ class CompiledFilter implements Filter {
     this.patterns = opts.patterns;
     this.#program = opts.program;
     this.#strip = opts.strip ?? [];
+    for (const p of this.#strip) {
+      if (p === "") this.#stripFirst.fill(1); // "" stops the search: keep the plain loop
+      else if (p.charCodeAt(0) < 128) this.#stripFirst[p.charCodeAt(0)] = 1;
+    }
     this.#syslog = opts.syslog;
     const fail = compileList(opts.patterns, true);
     this.#ignore = compileList(opts.ignore, false).variants;
@@ -198,10 +218,14 @@ class CompiledFilter implements Filter {
     }
     newLine();
     const strip = this.#strip;
-    for (let i = 0; i < strip.length; i++) {
-      if (line.startsWith(strip[i]!, b)) {
-        b += strip[i]!.length;
-        break;
+    const s0 = line.charCodeAt(b);
+    // a prefix can only be there when the message starts with the first character of one
+    if (s0 >= 128 || this.#stripFirst[s0] === 1) {
+      for (let i = 0; i < strip.length; i++) {
+        if (line.startsWith(strip[i]!, b)) {
+          b += strip[i]!.length;
+          break;
+        }
       }
     }
     const c0 = b < e ? clip(line.charCodeAt(b)) : 0;
@@ -210,9 +234,23 @@ class CompiledFilter implements Filter {
     let ip: string | null = null;
     let pattern = -1;
     let failed = -1; // first-segment op at which the last tried variant failed
+    let failLit = "", failAt = -1; // that op's literal and its first mismatch, when a literal
+    let absent = ""; // a needChar the line lacks
     for (let i = 0; i < list.length; i++) {
       const entry = list[i]!;
-      if (entry.share > failed && failed >= 0) continue; // fails at the same op
+      if (failed >= 0) {
+        if (entry.share > failed) continue; // fails at the same op
+        // the same ops before it, and a literal there agreeing up to the mismatch: fails there too
+        if (entry.share === failed && failAt >= 0 && agreesTo(entry.v, failed, failLit, failAt)) {
+          continue;
+        }
+      }
+      const need = entry.v.needChar;
+      if (need !== "" && need === absent) {
+        failed = 1; // what matchVariant would report (needChar missing), without the search
+        failAt = -1;
+        continue;
+      }
       const r = matchVariant(entry.v, line, b, e);
       if (r === MATCHED) {
         ip = matchedIp();
@@ -222,6 +260,15 @@ class CompiledFilter implements Filter {
       if (r === AMBIGUOUS) return null;
       const at = lastFailOp();
       failed = at >= 1e9 ? -1 : at;
+      failAt = -1;
+      if (failed >= 0) {
+        if (lastNeedMissing()) absent = need;
+        else {
+          const fl = lastFailLiteral();
+          failLit = fl.lit;
+          failAt = fl.at;
+        }
+      }
     }
     if (ip === null) return null;
     for (const v of this.#ignore) {
