@@ -414,16 +414,13 @@ Deno.test("after kill -9 the daemon resumes from the persisted position: nothing
 });
 
 /**
- * Known daemon bug (reported, not fixed here: src/daemon is not this file's owner): the parser
- * Worker keeps ONE back-pressure resolver (`credit` in src/daemon/parser_worker.ts) for all its
- * FileSources. With a `read_from = "end"` and a `read_from = "start"` jail (two sources) both
- * blocked on credit, the second overwrites the first's resolver and the first source never
- * reads again (observed: 665 of 200,000 lines, stuck for 20 s). Runs with F2Z_KNOWN_BUGS=1;
- * drop the `ignore` when fixed.
+ * Regression: the parser Worker once kept ONE back-pressure resolver for all its FileSources, so
+ * with a `read_from = "end"` and a `read_from = "start"` jail (two sources) both blocked on
+ * credit, the second overwrote the first's resolver and the first never read again (observed:
+ * 665 of 200,000 lines, stuck for 20 s).
  */
 Deno.test({
   name: "two read_from groups appended at full speed are both read completely",
-  ignore: Deno.env.get("F2Z_KNOWN_BUGS") === undefined,
   fn: async () => {
     const { dir, config } = await makeConfig((d) =>
       `${privateGlobal(d)}
@@ -495,6 +492,64 @@ ${jail("rs", join(d, "rs.log"), 'read_from = "start"').replace("maxretry = 3", "
     ).catch(() => {});
     await sleep(QUIET_MS);
     deepEqual(await countsOf(sock, ["r", "rs"]), { r: [200, 200], rs: [205, 205] });
+    const stopping = daemon;
+    daemon = null;
+    equal(await stopping.stop(), 0);
+  } finally {
+    await cleanup(daemon, dir);
+  }
+});
+
+Deno.test("kill -9 under load: the saved bans and the saved position agree, so the restart re-reads exactly the rest", async () => {
+  // maxretry 1 and one address per line: every line read is one ban, and the state file holds
+  // bans and read position from the same moment. The new process must read exactly the lines
+  // past that position: N − (bans it restored), and ban exactly the addresses not restored.
+  const N = 20_000;
+  const { dir, config } = await makeConfig((d) =>
+    `${privateGlobal(d, 'save_interval = "50ms"')}\n${
+      jail("load", join(d, "load.log")).replace("maxretry = 3", "maxretry = 1")
+    }`
+  );
+  const log = join(dir, "load.log");
+  const sock = join(dir, "fail2zig.sock");
+  const ipOf = (i: number) => `10.${i >> 16}.${(i >> 8) & 255}.${i & 255}`;
+  const chunk = (from: number, to: number) => {
+    let s = "";
+    for (let i = from; i < to; i++) s += failLine(ipOf(i), i);
+    return s;
+  };
+  append(log, "");
+  let daemon: RunningDaemon | null = null;
+  try {
+    daemon = await startDaemon(dir, config);
+    const d1 = daemon;
+    let written = 0;
+    const bansOut = () => d1.out.filter((r) => r["event"] === "ban").length;
+    while (bansOut() < N / 2 && written < N) {
+      append(log, chunk(written, written + 500));
+      written += 500;
+      await sleep(5);
+    }
+    daemon = null;
+    await d1.stop("SIGKILL"); // in the middle of reading and saving
+    append(log, chunk(written, N));
+
+    daemon = await startDaemon(dir, config);
+    const d2 = daemon;
+    const restored = d2.err.find((r) => r["msg"] === "state restored")?.["bans"] as number;
+    ok(restored > 0 && restored < N, `restored ${restored} bans`);
+    await waitUntil(() => auditBans(d2.err).length >= N - restored, "the remaining bans", {
+      timeoutMs: 30_000,
+      stepMs: 100,
+    }).catch(() => {});
+    await sleep(1_000);
+    const c = await jailCounts(sock, "load");
+    deepEqual(
+      { lines: c.lines, failures: c.failures, bans: auditBans(d2.err).length },
+      { lines: N - restored, failures: N - restored, bans: N - restored },
+    );
+    const st = (await client(sock, "status", "load")).json!;
+    equal(st["active_bans"], N, "every address banned once across both processes");
     const stopping = daemon;
     daemon = null;
     equal(await stopping.stop(), 0);

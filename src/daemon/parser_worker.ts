@@ -29,7 +29,8 @@ function post(msg: WorkerMessage): void {
 const READ_CHUNK_BYTES = 64 * 1024;
 
 let inFlight = 0;
-let credit: (() => void) | null = null;
+/** Sources waiting for credit, in order (one per `read_from` group can wait at once). */
+const waiting: (() => void)[] = [];
 const sources: FileSource[] = [];
 const filters = new Map<number, Filter>();
 
@@ -161,7 +162,7 @@ function deliver(batch: LineBatch, jailsOf: number[][]): Promise<void> | void {
     positions: batch.positions,
   });
   if (++inFlight < MAX_UNACKED_BATCHES) return;
-  return new Promise((resolve) => credit = resolve);
+  return new Promise((resolve) => waiting.push(resolve));
 }
 
 /** Matches lines read by the main thread (journal records); the record time is the failure time. */
@@ -195,11 +196,7 @@ self.onmessage = (e: MessageEvent<StartMessage | ControlMessage | LinesMessage>)
     );
   } else if (msg.type === "ack") {
     inFlight--;
-    if (credit !== null && inFlight < MAX_UNACKED_BATCHES) {
-      const c = credit;
-      credit = null;
-      c();
-    }
+    if (inFlight < MAX_UNACKED_BATCHES) waiting.shift()?.();
   } else if (msg.type === "stop") {
     Promise.all(sources.map((s) => s.stop())).finally(() => {
       post({ type: "stopped", positions: sources.flatMap((s) => s.positions()) });
