@@ -398,12 +398,16 @@ let needMissing = false;
 
 /**
  * After `matchVariant` returned `NO_MATCH` with `lastFailOp() < 1e9`: when that op is a literal,
- * the literal and the index of its first character that differs from the line (or lies past the
- * message end), else `at` -1. Any literal in the same place that agrees with it up to and including
- * that index fails there too.
+ * the index of its first character that differs from the line (or lies past the message end),
+ * else -1; the literal itself is `lastFailLiteral()`. Any literal in the same place that agrees
+ * with it up to and including that index fails there too.
  */
-export function lastFailLiteral(): { lit: string; at: number } {
-  return { lit: seg0Lit, at: seg0At };
+export function lastFailAt(): number {
+  return seg0At;
+}
+/** The literal `lastFailAt()` refers to. */
+export function lastFailLiteral(): string {
+  return seg0Lit;
 }
 /** Whether the last `matchVariant` failed because the line lacks its `needChar`. */
 export function lastNeedMissing(): boolean {

@@ -10,6 +10,7 @@ import { BUILTINS, type FilterDef } from "./_builtins.ts";
 import {
   AMBIGUOUS,
   compilePattern,
+  lastFailAt,
   lastFailLiteral,
   lastFailOp,
   lastNeedMissing,
@@ -264,9 +265,8 @@ class CompiledFilter implements Filter {
       if (failed >= 0) {
         if (lastNeedMissing()) absent = need;
         else {
-          const fl = lastFailLiteral();
-          failLit = fl.lit;
-          failAt = fl.at;
+          failLit = lastFailLiteral();
+          failAt = lastFailAt();
         }
       }
     }
