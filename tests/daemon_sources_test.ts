@@ -3,7 +3,7 @@
  * (appends, rename rotation, copytruncate, delete and recreate, files and directories that do not
  * exist yet, glob matches that come and go, jails sharing a file or a directory, partial lines,
  * over-long lines, invalid UTF-8) and the read positions across restarts (changes while down, a
- * restart in the middle of a rotation, `kill -9`).
+ * restart in the middle of a rotation, `kill -9`, also under load) and across a reload.
  *
  * Every phase uses its own addresses, 3 failures each with `maxretry = 3`, so each address is
  * banned exactly once at its third line. The checks are exact: the set of bans this process
@@ -525,14 +525,24 @@ Deno.test("kill -9 under load: the saved bans and the saved position agree, so t
     const d1 = daemon;
     let written = 0;
     const bansOut = () => d1.out.filter((r) => r["event"] === "ban").length;
-    while (bansOut() < N / 2 && written < N) {
-      append(log, chunk(written, written + 500));
-      written += 500;
-      await sleep(5);
+    const saved = () => {
+      try {
+        return Deno.statSync(join(dir, "state.bin")).size > 0;
+      } catch {
+        return false;
+      }
+    };
+    // kill once half the bans are out and a save happened (the writer keeps going meanwhile)
+    while (!(bansOut() >= N / 2 && saved())) {
+      if (written < N) {
+        append(log, chunk(written, written + 500));
+        written += 500;
+      }
+      await sleep(20);
     }
     daemon = null;
     await d1.stop("SIGKILL"); // in the middle of reading and saving
-    append(log, chunk(written, N));
+    append(log, chunk(written, N)); // the rest, while down
 
     daemon = await startDaemon(dir, config);
     const d2 = daemon;
