@@ -266,6 +266,7 @@ export async function runDaemon(opts: DaemonOptions): Promise<number> {
           firstReady?.();
           break;
         case "dropped":
+          metrics.linesDropped.inc({ reason: "too_long" }, msg.count);
           logger.warn("lines dropped", { reason: msg.reason, count: msg.count });
           break;
         case "warning":
