@@ -431,16 +431,17 @@ function l2r(ops: readonly Op[], s: string, p: number, e: number): number {
     const op = ops[k]!;
     if (op.lit) {
       const L = op.s;
-      steps += L.length;
-      if (p + L.length > e || !s.startsWith(L, p)) {
+      const n = L.length;
+      steps += n;
+      let m = 0;
+      while (m < n && p + m < e && s.charCodeAt(p + m) === L.charCodeAt(m)) m++;
+      if (m < n) {
         failOp = k;
-        let m = 0;
-        while (p + m < e && s.charCodeAt(p + m) === L.charCodeAt(m)) m++;
         failLit = L;
         failAt = m;
         return -1;
       }
-      p += L.length;
+      p += n;
       continue;
     }
     failAt = -1; // a token failure (set before any return below)
