@@ -618,3 +618,46 @@ Deno.test({
     }
   },
 });
+
+Deno.test("a 64 MiB line without a newline is dropped with memory bounded, and the next line counts", async () => {
+  const { dir, config } = await makeConfig((d) =>
+    `${privateGlobal(d)}\n${jail("big", join(d, "big.log"))}`
+  );
+  const log = join(dir, "big.log");
+  const sock = join(dir, "fail2zig.sock");
+  append(log, "");
+  let daemon: RunningDaemon | null = null;
+  try {
+    daemon = await startDaemon(dir, config);
+    const d = daemon;
+    const mib = new TextEncoder().encode(`from ${NET}.66 `.repeat(65536).slice(0, 1 << 20));
+    const f = Deno.openSync(log, { append: true });
+    try {
+      for (let i = 0; i < 64; i++) {
+        let off = 0;
+        while (off < mib.length) off += f.writeSync(mib.subarray(off));
+        if (i % 8 === 7) await sleep(20); // let the daemon read while the line grows
+      }
+      f.writeSync(new TextEncoder().encode("\n" + failLines(`${NET}.67`, 3)));
+    } finally {
+      f.close();
+    }
+    await banned(d, "big", `${NET}.67`);
+    await waitUntil(() => droppedLines(d.err) >= 1, "the drop warning").catch(() => {});
+    deepEqual(await jailCounts(sock, "big"), { lines: 3, failures: 3 });
+    equal(droppedLines(d.err), 1);
+    // the process's peak resident memory (VmHWM), as the memory ceiling is defined
+    // (Deno gates /proc behind --allow-all, so `cat` reads it)
+    const status = new TextDecoder().decode(
+      (await new Deno.Command("cat", { args: [`/proc/${d.process.pid}/status`] }).output()).stdout,
+    );
+    const hwmKb = Number(/VmHWM:\s+(\d+) kB/.exec(status)?.[1]);
+    ok(hwmKb < 128 * 1024, `peak resident memory ${hwmKb} kB stays under the 128 MiB ceiling`);
+    deepEqual(auditBans(d.err), bansOf("big", 67));
+    const stopping = daemon;
+    daemon = null;
+    equal(await stopping.stop(), 0);
+  } finally {
+    await cleanup(daemon, dir);
+  }
+});
