@@ -569,14 +569,11 @@ Deno.test("kill -9 under load: the saved bans and the saved position agree, so t
 });
 
 /**
- * Known daemon bug: over-long lines from FILE sources are only logged ("lines dropped" warning);
- * `fail2zig_lines_dropped_total{reason="too_long"}` stays 0 (src/daemon/daemon.ts, the Worker's
- * `dropped` message handler, logs but does not count; journal drops are counted). Runs with
- * F2Z_KNOWN_BUGS=1; drop the `ignore` when fixed.
+ * Regression: over-long lines from FILE sources were only logged ("lines dropped" warning) and
+ * `fail2zig_lines_dropped_total{reason="too_long"}` stayed 0; journal drops were counted.
  */
 Deno.test({
   name: "metrics count the lines a file jail read, matched and dropped as client status does",
-  ignore: Deno.env.get("F2Z_KNOWN_BUGS") === undefined,
   fn: async () => {
     const l = Deno.listen({ hostname: "127.0.0.1", port: 0 });
     const port = (l.addr as Deno.NetAddr).port;
