@@ -92,3 +92,25 @@ Deno.test("networkOf() gives the canonical network address for IPv6 /64 grouping
   equal(networkOf("1.2.3.4", 64), "1.2.3.4");
   equal(prefixOf(parseIp("2001:db8::ff")!, 120), "2001:db8::");
 });
+
+Deno.test("canonicalIp() takes its IPv4 fast path only where parse-and-format gives the same text", () => {
+  let seed = 12345;
+  const rnd = (n: number) => {
+    seed = (Math.imul(seed, 1103515245) + 12345) >>> 0;
+    return seed % n;
+  };
+  const alphabet = "0123456789.0123456789.:x -+";
+  for (let i = 0; i < 200_000; i++) {
+    let s = "";
+    const len = 1 + rnd(17);
+    for (let k = 0; k < len; k++) s += alphabet[rnd(alphabet.length)];
+    if (i % 3 === 0) s = `${rnd(300)}.${rnd(300)}.${rnd(300)}.${rnd(300)}`;
+    if (i % 7 === 0) {
+      s = `${rnd(2) ? "0" : ""}${rnd(256)}.${rnd(256)}.${rnd(2) ? "00" : ""}${rnd(256)}.${
+        rnd(256)
+      }`;
+    }
+    const p = parseIp(s);
+    equal(canonicalIp(s), p === null ? null : formatIp(p), JSON.stringify(s));
+  }
+});
