@@ -429,8 +429,8 @@ export async function runDaemon(opts: DaemonOptions): Promise<number> {
   // ---- tear down in reverse order (a watchdog ends a stop that hangs) ----
   const watchdog = setTimeout(() => {
     logger.error("stop did not finish in time; exiting", { timeout_ms: STOP_TIMEOUT_MS });
-    store.flush();
-    Deno.exit(1);
+    setTimeout(() => Deno.exit(1), STOP_TIMEOUT_MS); // a flush that hangs too
+    store.flush().finally(() => Deno.exit(1));
   }, STOP_TIMEOUT_MS);
   notifyStopping();
   logger.info("stopping", { reason: why });
@@ -441,8 +441,7 @@ export async function runDaemon(opts: DaemonOptions): Promise<number> {
   await metricsServer?.close();
   await ipc.close();
   await engine.settle();
-  store.flush();
-  store.close();
+  await store.close();
   auditLog?.close();
   await backend.close();
   clearTimeout(watchdog);

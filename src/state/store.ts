@@ -3,14 +3,23 @@
  * fsync, mode 0600) and group-committed: a change marks the state dirty and the file is written
  * at most `saveIntervalMs` later, once for every change made in between.
  *
- * Saves are synchronous on purpose: the snapshot must not change while it streams to disk, and
- * the encoder writes 64 KiB chunks straight to the file, so memory stays bounded whatever the
- * table size. The event loop pauses for the write and fsync (≈ 1 ms for a few thousand bans).
+ * The snapshot is taken and encoded synchronously, at one instant, so it cannot change under the
+ * save. An encoding of at most `MAX_BUFFERED_SAVE_BYTES` is held in memory and written with the
+ * asynchronous file APIs (write, fsync, rename and the directory fsync run on Deno's thread pool,
+ * off the event loop); a bigger one is streamed to the file synchronously in 64 KiB chunks, so
+ * memory stays bounded whatever the table size. One save at a time: a save that comes due while
+ * another is being written starts as soon as that one ends.
  * @module
  */
 import { dirname } from "node:path";
 import { encodeStateTo, MAX_STATE_BYTES, openState } from "./format.ts";
 import type { StateInput } from "./types.ts";
+
+/**
+ * Largest encoded state kept in memory and written asynchronously; a bigger one is streamed
+ * synchronously (bounded memory under the daemon's ceiling).
+ */
+export const MAX_BUFFERED_SAVE_BYTES = 4 * 1024 * 1024;
 
 /** Options of `new StateStore()`. */
 export interface StateStoreOptions {
@@ -39,6 +48,10 @@ export class StateStore {
   #timer: ReturnType<typeof setTimeout> | undefined;
   #dirty = false;
   #closed = false;
+  /** Resolves (never rejects) when the save being written ends; undefined when none is. */
+  #inflight: Promise<void> | undefined;
+  /** The timer fired while a save was being written: start the next one when it ends. */
+  #due = false;
 
   /** @param path the `state_file` (its directory must exist) */
   constructor(path: string, options: StateStoreOptions) {
@@ -56,9 +69,9 @@ export class StateStore {
     return this.#path;
   }
 
-  /** True while a change waits for its save. */
+  /** True while a change waits for its save or a save is being written. */
   get dirty(): boolean {
-    return this.#dirty;
+    return this.#dirty || this.#inflight !== undefined;
   }
 
   /**
@@ -105,24 +118,28 @@ export class StateStore {
     this.#timer = setTimeout(() => {
       this.#timer = undefined;
       if (!this.#dirty) return;
-      try {
-        this.saveNow();
-      } catch (err) {
-        this.#opts.onError?.(err);
-        this.scheduleSave();
-      }
+      if (this.#inflight !== undefined) this.#due = true;
+      else this.#saveInBackground();
     }, this.#opts.saveIntervalMs);
   }
 
-  /** Writes now if a change is pending (shutdown). Throws when the write fails. */
-  flush(): void {
-    if (this.#dirty) this.saveNow();
+  /**
+   * Writes a pending change now (shutdown): waits for a save being written, then saves while
+   * changes are pending. Resolves when the latest state is on disk; rejects when its write fails.
+   */
+  async flush(): Promise<void> {
+    this.#cancel();
+    for (;;) {
+      if (this.#inflight !== undefined) await this.#inflight;
+      else if (this.#dirty) await this.#run();
+      else break;
+    }
     this.#cancel();
   }
 
-  /** Stops the timer after a final `flush()`; later `scheduleSave()` calls are ignored. */
-  close(): void {
-    this.flush();
+  /** `flush()`, then later `scheduleSave()` calls are ignored. */
+  async close(): Promise<void> {
+    await this.flush();
     this.#closed = true;
   }
 
@@ -131,31 +148,152 @@ export class StateStore {
     this.#timer = undefined;
   }
 
+  /** A timer-driven save: a failure is reported and retried after `saveIntervalMs`. */
+  #saveInBackground(): void {
+    this.#run().catch((err) => {
+      this.#opts.onError?.(err);
+      this.scheduleSave();
+    });
+  }
+
+  /** Runs one save, marked in flight so that no other starts before it ends. */
+  async #run(): Promise<void> {
+    let release = (): void => {};
+    this.#inflight = new Promise<void>((resolve) => (release = resolve));
+    let ok = false;
+    try {
+      await this.#save();
+      ok = true;
+    } finally {
+      this.#inflight = undefined;
+      release();
+      const due = this.#due;
+      this.#due = false;
+      // A failed save is retried by its caller's path (timer or flush), not at once.
+      if (due && ok && this.#dirty && !this.#closed) this.#saveInBackground();
+    }
+  }
+
   /**
-   * Writes the state atomically: `PATH.tmp` (created exclusively, mode 0600), fsync, rename over
-   * `PATH`, fsync of the directory. On failure the previous file is untouched.
+   * Writes the state atomically and synchronously (streaming): `PATH.tmp` (created exclusively,
+   * mode 0600), fsync, rename over `PATH`, fsync of the directory. On failure the previous file
+   * is untouched. Throws when a save is being written (use `flush()`).
    */
   saveNow(): void {
+    if (this.#inflight !== undefined) {
+      throw new Error("expected no save in progress, found one being written (await flush())");
+    }
     const started = performance.now();
     this.#dirty = true; // stays set unless this save completes
+    const file = this.#createTmpSync();
+    let bytes = 0;
+    try {
+      bytes = encodeStateTo(this.#opts.collect(), (chunk) => writeAllSync(file, chunk));
+    } catch (err) {
+      this.#abandonSync(file);
+      throw err;
+    }
+    this.#commitSync(file);
+    this.#dirty = false;
+    this.#opts.onSaved?.({ bytes, ms: performance.now() - started });
+  }
+
+  /**
+   * One save: snapshot and encode synchronously (nothing can change in between), then write the
+   * buffered bytes asynchronously, or stream synchronously once the encoding outgrows
+   * `MAX_BUFFERED_SAVE_BYTES`.
+   */
+  async #save(): Promise<void> {
+    const started = performance.now();
+    this.#dirty = false; // a change from here on is in the next save
+    let chunks: Uint8Array[] = [];
+    let buffered = 0;
+    let file = null as Deno.FsFile | null;
+    let bytes = 0;
+    try {
+      bytes = encodeStateTo(this.#opts.collect(), (chunk) => {
+        if (file === null) {
+          if (buffered + chunk.length <= MAX_BUFFERED_SAVE_BYTES) {
+            chunks.push(chunk.slice());
+            buffered += chunk.length;
+            return;
+          }
+          file = this.#createTmpSync();
+          for (const c of chunks) writeAllSync(file, c);
+          chunks = [];
+        }
+        writeAllSync(file, chunk);
+      });
+    } catch (err) {
+      if (file !== null) this.#abandonSync(file);
+      this.#dirty = true;
+      throw err;
+    }
+    try {
+      if (file !== null) this.#commitSync(file);
+      else await this.#writeAsync(chunks);
+    } catch (err) {
+      this.#dirty = true;
+      throw err;
+    }
+    this.#opts.onSaved?.({ bytes, ms: performance.now() - started });
+  }
+
+  /** `PATH.tmp` from the buffered chunks, then fsync, rename, directory fsync — all async. */
+  async #writeAsync(chunks: readonly Uint8Array[]): Promise<void> {
+    try {
+      await Deno.remove(this.#tmp);
+    } catch (err) {
+      if (!(err instanceof Deno.errors.NotFound)) throw err;
+    }
+    const file = await Deno.open(this.#tmp, { write: true, createNew: true, mode: 0o600 });
+    try {
+      for (const c of chunks) {
+        let off = 0;
+        while (off < c.length) off += await file.write(c.subarray(off));
+      }
+      await file.sync();
+    } catch (err) {
+      file.close();
+      try {
+        await Deno.remove(this.#tmp);
+      } catch { /* best effort */ }
+      throw err;
+    }
+    file.close();
+    await Deno.chmod(this.#tmp, 0o600);
+    await Deno.rename(this.#tmp, this.#path);
+    const dir = await Deno.open(this.#dir, { read: true });
+    try {
+      await dir.sync();
+    } finally {
+      dir.close();
+    }
+  }
+
+  /** Removes a stale `PATH.tmp` and creates it exclusively (a planted symlink is not followed). */
+  #createTmpSync(): Deno.FsFile {
     try {
       Deno.removeSync(this.#tmp);
     } catch (err) {
       if (!(err instanceof Deno.errors.NotFound)) throw err;
     }
-    let bytes = 0;
-    const file = Deno.openSync(this.#tmp, { write: true, createNew: true, mode: 0o600 });
+    return Deno.openSync(this.#tmp, { write: true, createNew: true, mode: 0o600 });
+  }
+
+  #abandonSync(file: Deno.FsFile): void {
+    file.close();
     try {
-      bytes = encodeStateTo(this.#opts.collect(), (chunk) => {
-        let off = 0;
-        while (off < chunk.length) off += file.writeSync(chunk.subarray(off));
-      });
+      Deno.removeSync(this.#tmp);
+    } catch { /* best effort */ }
+  }
+
+  /** fsync, close, chmod 0600, rename over `PATH`, fsync of the directory. */
+  #commitSync(file: Deno.FsFile): void {
+    try {
       file.syncSync();
     } catch (err) {
-      file.close();
-      try {
-        Deno.removeSync(this.#tmp);
-      } catch { /* best effort */ }
+      this.#abandonSync(file);
       throw err;
     }
     file.close();
@@ -167,7 +305,10 @@ export class StateStore {
     } finally {
       dir.close();
     }
-    this.#dirty = false;
-    this.#opts.onSaved?.({ bytes, ms: performance.now() - started });
   }
+}
+
+function writeAllSync(file: Deno.FsFile, chunk: Uint8Array): void {
+  let off = 0;
+  while (off < chunk.length) off += file.writeSync(chunk.subarray(off));
 }

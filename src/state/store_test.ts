@@ -1,6 +1,12 @@
 import assert from "node:assert/strict";
 import { fileURLToPath as fromFileUrl } from "node:url";
-import { decodeState, encodeState, type StateInput, StateStore } from "./mod.ts";
+import {
+  decodeState,
+  encodeState,
+  MAX_BUFFERED_SAVE_BYTES,
+  type StateInput,
+  StateStore,
+} from "./mod.ts";
 
 const T = 1_767_225_600_000;
 
@@ -103,12 +109,12 @@ Deno.test("StateStore.scheduleSave() group-commits a burst of changes into one w
     assert.ok(saves.length <= 2, `${saves.length} writes for one burst`);
     assert.equal(bansIn(path), 20);
     assert.equal(store.dirty, false);
-    store.close();
+    await store.close();
   });
 });
 
 Deno.test("StateStore.flush() writes a pending change at once and nothing when clean", async () => {
-  await withDir((dir) => {
+  await withDir(async (dir) => {
     const path = `${dir}/state.bin`;
     let writes = 0;
     const store = new StateStore(path, {
@@ -116,15 +122,77 @@ Deno.test("StateStore.flush() writes a pending change at once and nothing when c
       collect: () => state(4),
       onSaved: () => writes++,
     });
-    store.flush();
+    await store.flush();
     assert.equal(writes, 0);
     store.scheduleSave();
-    store.flush();
+    await store.flush();
     assert.equal(writes, 1);
     assert.equal(bansIn(path), 4);
-    store.close();
+    await store.close();
     store.scheduleSave();
     assert.equal(store.dirty, false);
+  });
+});
+
+Deno.test("StateStore writes a timer save off the event loop: one save at a time, flush() waits for it and leaves the latest state", async () => {
+  await withDir(async (dir) => {
+    const path = `${dir}/state.bin`;
+    let n = 1;
+    const collected: number[] = [];
+    const saved: number[] = [];
+    const store = new StateStore(path, {
+      saveIntervalMs: 0,
+      collect: () => {
+        collected.push(n);
+        return state(n);
+      },
+      onSaved: () => saved.push(collected[saved.length]!),
+    });
+    store.scheduleSave();
+    // Wait until the timer has taken its snapshot; the write is still in flight.
+    while (collected.length === 0) await new Promise((r) => setTimeout(r, 0));
+    assert.equal(store.dirty, true, "a save being written counts as pending");
+    assert.throws(() => store.saveNow(), /save in progress/);
+    n = 2; // a change during the write: the snapshot above must not see it
+    store.scheduleSave();
+    n = 3;
+    store.scheduleSave();
+    await store.flush();
+    assert.equal(bansIn(path), 3);
+    assert.equal(collected[0], 1);
+    assert.equal(saved.length, collected.length, "every snapshot was written, none overlapped");
+    assert.equal(store.dirty, false);
+    assert.throws(() => Deno.statSync(`${path}.tmp`), Deno.errors.NotFound);
+    assert.equal(Deno.statSync(path).mode! & 0o777, 0o600);
+    await store.close();
+  });
+});
+
+Deno.test("StateStore streams a state larger than the in-memory limit synchronously and it loads whole", async () => {
+  await withDir(async (dir) => {
+    const path = `${dir}/state.bin`;
+    const pad = new Uint8Array(60 * 1024).fill(7);
+    const count = Math.ceil(MAX_BUFFERED_SAVE_BYTES / pad.length) + 2;
+    const big: StateInput = {
+      ...state(2),
+      positions: Array.from({ length: count }, (_, i) => ({ key: `p${i}`, data: pad })),
+    };
+    let bytes = 0;
+    const store = new StateStore(path, {
+      saveIntervalMs: 60_000,
+      collect: () => big,
+      onSaved: (i) => (bytes = i.bytes),
+    });
+    store.scheduleSave();
+    await store.flush();
+    assert.ok(bytes > MAX_BUFFERED_SAVE_BYTES, `${bytes} bytes`);
+    assert.equal(Deno.statSync(path).size, bytes);
+    const r = decodeState(Deno.readFileSync(path));
+    assert.ok(r.ok, r.ok ? "" : r.reason);
+    if (r.ok) assert.equal(r.state.positions.length, count);
+    assert.equal(Deno.statSync(path).mode! & 0o777, 0o600);
+    assert.throws(() => Deno.statSync(`${path}.tmp`), Deno.errors.NotFound);
+    await store.close();
   });
 });
 
@@ -153,7 +221,7 @@ Deno.test("StateStore keeps the previous file when a save fails and retries late
     fail = false;
     await new Promise((r) => setTimeout(r, 40));
     assert.equal(store.dirty, false);
-    store.close();
+    await store.close();
   });
 });
 
