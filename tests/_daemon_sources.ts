@@ -4,42 +4,7 @@
  * records. Shared by `daemon_sources_test.ts` and `bench/latency.ts`.
  * @module
  */
-import { join } from "node:path";
-import { type DaemonRecord, ROOT } from "./_daemon.ts";
-
-/** Result of one `fail2zig client` run. */
-export interface ClientResult {
-  readonly code: number;
-  readonly json: Record<string, unknown> | null;
-  readonly err: string;
-}
-
-/** Runs `fail2zig client --socket S --output json ARGS…` (the real CLI, a new process). */
-export async function client(socket: string, ...args: string[]): Promise<ClientResult> {
-  const r = await new Deno.Command(Deno.execPath(), {
-    args: [
-      "run",
-      "-q",
-      `--config=${join(ROOT, "deno.json")}`,
-      "-P=daemon",
-      join(ROOT, "mod.ts"),
-      "client",
-      "--socket",
-      socket,
-      "--output",
-      "json",
-      ...args,
-    ],
-    stdout: "piped",
-    stderr: "piped",
-  }).output();
-  const out = new TextDecoder().decode(r.stdout).trim();
-  return {
-    code: r.code,
-    json: out ? JSON.parse(out) : null,
-    err: new TextDecoder().decode(r.stderr),
-  };
-}
+import { client, type DaemonRecord } from "./_daemon.ts";
 
 /** The counters of `client status JAIL` that the source tests check. */
 export interface JailCounts {

@@ -13,11 +13,10 @@
  */
 import { deepEqual, equal, ok } from "node:assert/strict";
 import { join } from "node:path";
-import { makeConfig, privateGlobal, type RunningDaemon, startDaemon } from "./_daemon.ts";
+import { client, makeConfig, privateGlobal, type RunningDaemon, startDaemon } from "./_daemon.ts";
 import {
   append,
   auditBans,
-  client,
   droppedLines,
   failLine,
   failLines,
