@@ -1243,19 +1243,10 @@ export class Tracker {
   // ---- expiry heap ----
 
   #heapPush(e: number): void {
-    const heap = this.#heap;
-    let i = this.#heapSize++;
-    const key = this.#expiresAt[e]!;
-    while (i > 0) {
-      const p = (i - 1) >> 1;
-      const pe = heap[p]!;
-      if (this.#expiresAt[pe]! <= key) break;
-      heap[i] = pe;
-      this.#heapPos[pe] = i;
-      i = p;
-    }
-    heap[i] = e;
+    const i = this.#heapSize++;
+    this.#heap[i] = e;
     this.#heapPos[e] = i;
+    this.#siftUp(i);
   }
 
   #heapRemove(e: number): void {
