@@ -35,7 +35,8 @@
 import { parseArgs } from "node:util";
 import { FileSource, JournalSource } from "../src/sources/mod.ts";
 import { appendJournal, JOURNAL_REMOTE } from "../src/sources/testdata/journal.ts";
-import { encodeFrame, IpcClient } from "../src/ipc/mod.ts";
+import { floodControlSocket } from "../tests/_control_flood.ts";
+import { IpcClient } from "../src/ipc/mod.ts";
 import { makeConfig, privateGlobal, type RunningDaemon, startDaemon } from "../tests/_daemon.ts";
 
 const { values } = parseArgs({
@@ -285,44 +286,17 @@ async function daemonBench(sample: string, lines: number): Promise<DaemonFigures
     quiet = await daemonBans(daemon, log, 50, BANS);
     if (FLOOD_BANS > 0) {
       const sock = `${a.dir}/fail2zig.sock`;
-      const frame = encodeFrame({ v: 1, cmd: "list" });
-      let stop = false;
-      const count = (r: { ok: boolean; code?: string }) => {
-        answered++;
-        if (!r.ok && r.code === "rate_limited") limited++;
-      };
-      const steady = async () => {
-        const c = await IpcClient.connect(sock);
-        try {
-          while (!stop) {
-            await c.send(frame);
-            count(await c.receive(10_000));
-          }
-        } finally {
-          c.close();
-        }
-      };
-      const churn = async () => {
-        while (!stop) {
-          const c = await IpcClient.connect(sock);
-          try {
-            await c.send(frame);
-            count(await c.receive(10_000));
-          } finally {
-            c.close();
-          }
-        }
-      };
-      const flooders = [...Array.from({ length: 4 }, steady), ...Array.from({ length: 4 }, churn)];
+      const flood = floodControlSocket(sock, { steady: 4, churn: 4 });
       await sleep(200);
       const t0 = performance.now();
       try {
         flooded = await daemonBans(daemon, log, 50 + BANS, FLOOD_BANS);
       } finally {
-        stop = true;
-        await Promise.all(flooders);
+        await flood.stop();
       }
       floodSeconds = (performance.now() - t0) / 1000;
+      answered = flood.answered;
+      limited = flood.limited;
     }
   } finally {
     log.close();

@@ -6,7 +6,7 @@
  */
 import { ok } from "node:assert/strict";
 import { join } from "node:path";
-import { encodeFrame, IpcClient } from "../src/ipc/mod.ts";
+import { type ControlFlood, floodControlSocket } from "./_control_flood.ts";
 import { makeConfig, privateGlobal, startDaemon } from "./_daemon.ts";
 
 /** Stated bound: p99 ban latency under a flood stays within quiet p99 + this many ms. */
@@ -61,53 +61,21 @@ bantime = "1h"
     }
     return out;
   };
-  let stop = false;
-  let answered = 0;
-  let limited = 0;
+  let flood: ControlFlood | null = null;
   try {
     await measure(); // warm-up
     const quiet = await measure();
     const sock = join(dir, "fail2zig.sock");
-    const frame = encodeFrame({ v: 1, cmd: "list" });
-    const count = (r: { ok: boolean; code?: string }) => {
-      answered++;
-      if (!r.ok && r.code === "rate_limited") limited++;
-    };
-    const steady = async () => {
-      const c = await IpcClient.connect(sock);
-      try {
-        while (!stop) {
-          await c.send(frame);
-          count(await c.receive(10_000));
-        }
-      } finally {
-        c.close();
-      }
-    };
-    const churn = async () => {
-      while (!stop) {
-        const c = await IpcClient.connect(sock);
-        try {
-          await c.send(frame);
-          count(await c.receive(10_000));
-        } finally {
-          c.close();
-        }
-      }
-    };
-    const flooders = [
-      ...Array.from({ length: STEADY }, steady),
-      ...Array.from({ length: CHURNERS }, churn),
-    ];
+    flood = floodControlSocket(sock, { steady: STEADY, churn: CHURNERS });
     await new Promise((r) => setTimeout(r, 200));
     let flooded: number[];
     const floodStart = performance.now();
     try {
       flooded = await measure();
     } finally {
-      stop = true;
-      await Promise.all(flooders);
+      await flood.stop();
     }
+    const { answered, limited } = flood;
     const rate = answered / ((performance.now() - floodStart) / 1000);
     const q = { p50: quantile(quiet, 0.5), p99: quantile(quiet, 0.99) };
     const f = { p50: quantile(flooded, 0.5), p99: quantile(flooded, 0.99) };
@@ -123,7 +91,7 @@ bantime = "1h"
       `flooded p99 ${f.p99.toFixed(1)} ms vs quiet p99 ${q.p99.toFixed(1)} ms`,
     );
   } finally {
-    stop = true;
+    await flood?.stop();
     log.close();
     await daemon.stop();
     await Deno.remove(dir, { recursive: true });
