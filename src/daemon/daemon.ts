@@ -211,7 +211,6 @@ export async function runDaemon(opts: DaemonOptions): Promise<number> {
   engine.seedPositions(saved);
 
   // ---- parser Worker ----
-  let stopping = false;
   let workerStopped: ((positions: SourcePosition[]) => void) | null = null;
   let fatal: ((message: string) => void) | null = null;
   const fatalSeen = new Promise<string>((r) => fatal = r);
@@ -424,7 +423,6 @@ export async function runDaemon(opts: DaemonOptions): Promise<number> {
   logger.info("ready", { backend: backend.name, degraded, jails: config.jails.map((j) => j.name) });
   notifyReady();
   const why = await Promise.race([stop, fatalSeen.then((m) => `fatal: ${m}`)]);
-  stopping = true;
 
   // ---- tear down in reverse order (a watchdog ends a stop that hangs) ----
   const watchdog = setTimeout(() => {
@@ -446,5 +444,5 @@ export async function runDaemon(opts: DaemonOptions): Promise<number> {
   await backend.close();
   clearTimeout(watchdog);
   logger.info("stopped");
-  return why.startsWith("fatal") && stopping ? 1 : 0;
+  return why.startsWith("fatal") ? 1 : 0;
 }

@@ -49,12 +49,6 @@ export interface AuditEvent {
 /** Where ban and unban events are recorded (journald/stderr records and the audit log). */
 export type AuditSink = (event: AuditEvent) => void;
 
-/** Per-jail counters kept by the engine (the tracker keeps the rest). */
-export interface JailCounters {
-  lines: number;
-  matched: number;
-}
-
 /** Options of {@link Engine}. */
 export interface EngineOptions {
   readonly config: Config;
@@ -82,29 +76,22 @@ export class Engine implements Controller {
   #o: EngineOptions;
   #config: Config;
   #started: number;
-  #counters: JailCounters[];
+  /** Lines read per jail, in config order (the tracker counts failures and bans). */
+  #lines: number[];
   /** Positions by source (`positionSource`): each batch replaces its source's whole list. */
   #positions = new Map<string, readonly SourcePosition[]>();
   #queue: Promise<void> = Promise.resolve();
-  /** Bans and unbans the kernel refused (logged; kept in the tracker). */
-  firewallErrors = 0;
-  unbansTotal = 0;
 
   constructor(options: EngineOptions) {
     this.#o = options;
     this.#config = options.config;
     this.#started = options.clock.now();
-    this.#counters = options.config.jails.map(() => ({ lines: 0, matched: 0 }));
+    this.#lines = options.config.jails.map(() => 0);
   }
 
   /** The config in force. */
   get config(): Config {
     return this.#config;
-  }
-
-  /** Per-jail line counters, in config order. */
-  get counters(): readonly JailCounters[] {
-    return this.#counters;
   }
 
   /** Positions of the batches applied so far (for the state file). */
@@ -127,8 +114,7 @@ export class Engine implements Controller {
   applyBatch(batch: BatchMessage, receivedAt: number): Promise<void> {
     const m = this.#o.metrics;
     for (const [j, n] of batch.lines) {
-      const c = this.#counters[j];
-      if (c) c.lines += n;
+      if (j < this.#lines.length) this.#lines[j]! += n;
       m?.linesParsed.inc({ jail: this.#config.jails[j]?.name ?? "" }, n);
     }
     const bans: BanDecision[] = [];
@@ -156,8 +142,6 @@ export class Engine implements Controller {
       }
     }
     for (const [j, n] of matched) {
-      const c = this.#counters[j];
-      if (c) c.matched += n;
       m?.linesMatched.inc({ jail: this.#config.jails[j]?.name ?? "" }, n);
     }
     const first = batch.positions[0];
@@ -212,7 +196,6 @@ export class Engine implements Controller {
     const index = this.#jailIndex(jail);
     const j = this.#config.jails[index]!;
     const s = this.#o.tracker.stats().jails[index]!;
-    const c = this.#counters[index]!;
     return Promise.resolve({
       jail: j.name,
       filter: j.filter,
@@ -221,7 +204,7 @@ export class Engine implements Controller {
         : j.source === "journald"
         ? [...j.journalMatch]
         : ["bans"],
-      lines_total: c.lines,
+      lines_total: this.#lines[index]!,
       failures_total: s.failuresTotal,
       currently_failed: s.currentlyFailed,
       bans_total: s.bansTotal,
@@ -339,8 +322,8 @@ export class Engine implements Controller {
     const lifted = this.#o.tracker.reconfigure(next.jails);
     const old = this.#config;
     this.#config = next;
-    this.#counters = next.jails.map((j) =>
-      this.#counters[old.jails.findIndex((o) => o.name === j.name)] ?? { lines: 0, matched: 0 }
+    this.#lines = next.jails.map((j) =>
+      this.#lines[old.jails.findIndex((o) => o.name === j.name)] ?? 0
     );
     if (lifted.length > 0) await this.#lift(lifted, "jail removed by reload", "reload");
     this.#o.changed();
@@ -376,7 +359,6 @@ export class Engine implements Controller {
       try {
         await this.#o.backend.ban(bans.map((b) => this.#entry(b)));
       } catch (e) {
-        this.firewallErrors++;
         this.#o.logger.error("firewall refused bans", {
           error: e instanceof Error ? e.message : String(e),
           count: bans.length,
@@ -409,13 +391,11 @@ export class Engine implements Controller {
       try {
         if (gone.length > 0) await this.#o.backend.unban(gone.map((b) => this.#entry(b)));
       } catch (e) {
-        this.firewallErrors++;
         this.#o.logger.error("firewall refused unbans", {
           error: e instanceof Error ? e.message : String(e),
         });
         throw e;
       }
-      this.unbansTotal += bans.length;
       for (const b of bans) {
         this.#o.metrics?.unbans.inc({ jail: b.jail });
         this.#o.audit({
