@@ -10,8 +10,8 @@ import { type FirewallBackend, selectBackend } from "../firewall/mod.ts";
 import { createLogSink, LineSink, Logger } from "../log/mod.ts";
 import { AuditLog, Auditor } from "../audit/mod.ts";
 import { createDaemonMetrics, type MetricsServer, startMetricsServer } from "../metrics/mod.ts";
-import { StateStore } from "../state/mod.ts";
-import { dirname } from "node:path";
+import { parentDir, StateStore } from "../state/mod.ts";
+import { shareMallocArenas } from "../ffi/mod.ts";
 import { decodePosition, encodePosition, JournalSource, positionKey } from "../sources/mod.ts";
 import {
   ControlError,
@@ -53,6 +53,7 @@ export interface DaemonOptions {
 
 /** Runs until a stop signal; returns the process exit code. */
 export async function runDaemon(opts: DaemonOptions): Promise<number> {
+  shareMallocArenas(); // before the Worker and the I/O threads start (docs/interfaces.md)
   const boot = new Logger("info", [new LineSink()]);
   let config: Config;
   try {
@@ -102,7 +103,7 @@ export async function runDaemon(opts: DaemonOptions): Promise<number> {
 
   // ---- state file: verified, restored into the tracker ----
   let engineRef: Engine | null = null;
-  await Deno.mkdir(dirname(config.global.stateFile), { recursive: true, mode: 0o700 });
+  await Deno.mkdir(parentDir(config.global.stateFile), { recursive: true, mode: 0o700 });
   const store = new StateStore(config.global.stateFile, {
     saveIntervalMs: config.global.saveIntervalMs,
     collect: () => ({
@@ -148,7 +149,7 @@ export async function runDaemon(opts: DaemonOptions): Promise<number> {
   // ---- audit trail and metrics ----
   let auditLog: AuditLog | null = null;
   if (config.global.auditLog !== "") {
-    await Deno.mkdir(dirname(config.global.auditLog), { recursive: true, mode: 0o700 });
+    await Deno.mkdir(parentDir(config.global.auditLog), { recursive: true, mode: 0o700 });
     auditLog = AuditLog.open(config.global.auditLog);
   }
   const auditor = new Auditor({ logger, log: auditLog });

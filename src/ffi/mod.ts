@@ -1,5 +1,13 @@
 /** libc bindings: the shared libc handle, netlink sockets and message codecs. @module */
-export { Errno, errno, type Libc, libc, LIBC_SYMBOLS, strerror } from "./libc.ts";
+export {
+  Errno,
+  errno,
+  type Libc,
+  libc,
+  LIBC_SYMBOLS,
+  shareMallocArenas,
+  strerror,
+} from "./libc.ts";
 export {
   findAttr,
   MessageWriter,

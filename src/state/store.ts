@@ -11,9 +11,20 @@
  * another is being written starts as soon as that one ends.
  * @module
  */
-import { dirname } from "node:path";
 import { encodeStateTo, MAX_STATE_BYTES, openState } from "./format.ts";
 import type { StateInput } from "./types.ts";
+
+/**
+ * The directory that holds a POSIX path, like `node:path`'s `dirname` (importing any `node:` module
+ * starts Deno's Node layer, about 6 MiB of resident memory the daemon cannot spare).
+ */
+export function parentDir(path: string): string {
+  if (/^\/+$/.test(path)) return "/";
+  const trimmed = path.replace(/\/+$/, "");
+  const slash = trimmed.lastIndexOf("/");
+  if (slash < 0) return ".";
+  return trimmed.slice(0, slash).replace(/\/+$/, "") || "/";
+}
 
 /**
  * Largest encoded state kept in memory and written asynchronously; a bigger one is streamed
@@ -60,7 +71,7 @@ export class StateStore {
     }
     this.#path = path;
     this.#tmp = `${path}.tmp`;
-    this.#dir = dirname(path);
+    this.#dir = parentDir(path);
     this.#opts = options;
   }
 

@@ -4,6 +4,7 @@ import {
   decodeState,
   encodeState,
   MAX_BUFFERED_SAVE_BYTES,
+  parentDir,
   type StateInput,
   StateStore,
 } from "./mod.ts";
@@ -319,4 +320,20 @@ Deno.test("StateStore survives kill -9 at random moments over 200+ save cycles: 
       `crash test: ${runs} kills, ${cycles} save cycles, ${expected} bans, ${midSave} kills inside a write, worst lost-ban age ${worstLag} ms`,
     );
   });
+});
+
+Deno.test("parentDir() returns the directory that holds a path", () => {
+  const cases: [string, string][] = [
+    ["/var/lib/fail2zig/state.bin", "/var/lib/fail2zig"],
+    ["/state.bin", "/"],
+    ["/", "/"],
+    ["//", "/"],
+    ["/a/b/", "/a"],
+    ["/a//b", "/a"],
+    ["/a//b//", "/a"],
+    ["a/b", "a"],
+    ["a", "."],
+    ["", "."],
+  ];
+  for (const [path, dir] of cases) assert.equal(parentDir(path), dir, JSON.stringify(path));
 });
