@@ -1,25 +1,40 @@
 /**
- * `fail2zig filter test FILTER FILE|- [--json] [--mode MODE] [--config PATH] [--missed]`: runs a
- * filter over a log offline. Keeps only read permission.
+ * `fail2zig filter test FILTER FILE|- [--json] [--mode MODE] [--config PATH] [--missed]
+ * [--jobs N]`: runs a filter over a log offline. Keeps only read permission.
  *
- * Stages: flags → filter (built-in, or `[filters.NAME]` from `--config`) → stream the input in
- * chunks, split lines, drop lines over the cap → match → JSON lines or a readable report.
+ * Stages: flags → (a large regular FILE: start Workers) → filter (built-in, or `[filters.NAME]`
+ * from `--config`) → stream the input in chunks, split lines, drop lines over the cap → match →
+ * JSON lines or a readable report. A regular file of `PARALLEL_MIN_BYTES` or more (or any with
+ * `--jobs N`, N > 1) is matched in blocks by several threads (cli/_filter_blocks.ts) with output
+ * byte for byte that of one thread.
  * @module
  */
 import { Exit, parseFlags, revokeExcept, UsageError } from "./_cli.ts";
 import {
   builtinFilterNames,
   DEFAULT_LINE_MAX_BYTES,
-  exceedsLineCap,
   type Filter,
   filterModes,
   getFilter,
   PatternError,
 } from "../src/filters/mod.ts";
 import type { UserFilterConfig } from "../src/config/types.ts";
+import { type BlockPlan, CHUNK_BYTES, writeAll } from "./_filter_blocks.ts";
+import { Collector, LineSplitter, type Tally } from "./_filter_scan.ts";
+import {
+  AUTO_JOBS_MAX,
+  chooseJobs,
+  JOBS_MAX,
+  PARALLEL_MIN_BYTES,
+  planBlocks,
+  runParallel,
+  type Started,
+  startWorkers,
+  stopWorkers,
+} from "./_filter_parallel.ts";
 
 const USAGE =
-  `usage: fail2zig filter test FILTER FILE|- [--json] [--mode MODE] [--config PATH] [--missed]
+  `usage: fail2zig filter test FILTER FILE|- [--json] [--mode MODE] [--config PATH] [--missed] [--jobs N]
 
 Runs FILTER over the lines of FILE (or standard input for -) and reports the matches.
   --json          one JSON object per matching line on stdout:
@@ -27,24 +42,12 @@ Runs FILTER over the lines of FILE (or standard input for -) and reports the mat
   --mode MODE     filter mode (default: normal)
   --config PATH   load [filters.NAME] user filters and line_max_bytes from this config
   --missed        also list the lines that did not match (readable report only)
+  --jobs N        threads for a regular FILE (1 to ${JOBS_MAX}; default: 1 below ${
+    PARALLEL_MIN_BYTES >> 20
+  } MiB, else the
+                  number of CPUs up to ${AUTO_JOBS_MAX}); the output is the same for every N
 
 Built-in filters: ${builtinFilterNames().join(", ")}`;
-
-/** Readable report: sample lines kept per pattern. */
-const SAMPLES_PER_PATTERN = 3;
-
-interface Stats {
-  lines: number;
-  matched: number;
-  dropped: number;
-  perPattern: number[];
-  samples: string[][];
-  ips: Map<string, number>;
-  missed: string[];
-}
-
-/** Bytes read per chunk. */
-const CHUNK_BYTES = 1 << 18;
 
 /** Something with a synchronous `readSync` (a file, standard input). */
 interface SyncReader {
@@ -52,94 +55,23 @@ interface SyncReader {
 }
 
 /**
- * Splits decoded text, fed chunk by chunk, into lines (without the newline): `onLine(line, n)`,
- * or `onDropped(n)` for lines longer than `maxBytes`.
- *
- * The per-line loop lives in `feed`, a function of its own called once per chunk: V8 optimises it
- * like any hot function. Nested inside the read loop, it ran as on-stack-replaced code that V8
- * threw away at the end of every chunk ("exit from OSR'd inner loop", ~100 times per 1,000,000
- * lines), so much of each chunk ran unoptimised.
+ * The single-thread path: reads `source` in chunks and feeds `collector` every line; writes JSON
+ * records as it goes. Returns the number of lines. Synchronous reads: this command has nothing
+ * else to do meanwhile, and they are 3× faster here than a ReadableStream.
  */
-class LineSplitter {
-  /** Lines seen so far. */
-  n = 0;
-  #carry = "";
-  #skipping = false; // inside a line already known to be too long
-  readonly #maxBytes: number;
-  readonly #quick: number; // shorter lines cannot exceed the cap, whatever their characters
-  readonly #onLine: (line: string, n: number) => void;
-  readonly #onDropped: (n: number) => void;
-
-  constructor(
-    maxBytes: number,
-    opts: { onLine: (line: string, n: number) => void; onDropped: (n: number) => void },
-  ) {
-    this.#maxBytes = maxBytes;
-    this.#quick = maxBytes / 3;
-    this.#onLine = opts.onLine;
-    this.#onDropped = opts.onDropped;
-  }
-
-  /** Takes the next piece of text. */
-  feed(text: string): void {
-    const maxBytes = this.#maxBytes, quick = this.#quick;
-    let n = this.n;
-    let pos = 0;
-    for (;;) {
-      const nl = text.indexOf("\n", pos);
-      if (nl < 0) break;
-      let line = text.slice(pos, nl);
-      pos = nl + 1;
-      n++;
-      if (this.#carry !== "" || this.#skipping) {
-        line = this.#carry + line;
-        this.#carry = "";
-        if (this.#skipping) {
-          this.#skipping = false;
-          this.#onDropped(n);
-          continue;
-        }
-      }
-      if (line.length > quick && exceedsLineCap(line, maxBytes)) this.#onDropped(n);
-      else this.#onLine(line, n);
-    }
-    this.n = n;
-    if (pos < text.length) {
-      this.#carry += text.slice(pos);
-      if (this.#carry.length > maxBytes) {
-        this.#skipping = true; // remember only that the line is too long
-        this.#carry = "";
-      }
-    }
-  }
-
-  /** The input ended: a last line without a newline counts too. */
-  end(): void {
-    if (this.#carry !== "" || this.#skipping) {
-      const n = ++this.n;
-      if (this.#skipping || exceedsLineCap(this.#carry, this.#maxBytes)) this.#onDropped(n);
-      else this.#onLine(this.#carry, n);
-      this.#carry = "";
-      this.#skipping = false;
-    }
-  }
-}
-
-/**
- * Reads `source` in chunks and calls `onLine(line, n)` for every line (without the newline);
- * lines longer than `maxBytes` are only counted (`onDropped`). Returns the number of lines.
- * Synchronous reads: this command has nothing else to do meanwhile, and they are 3× faster here
- * than a ReadableStream.
- */
-function eachLine(
+function scanAll(
   source: SyncReader,
   maxBytes: number,
-  onLine: (line: string, n: number) => void,
-  onDropped: (n: number) => void,
+  collector: Collector,
+  json: boolean,
 ): number {
   const decoder = new TextDecoder();
+  const encoder = new TextEncoder();
   const buf = new Uint8Array(CHUNK_BYTES);
-  const lines = new LineSplitter(maxBytes, { onLine, onDropped });
+  const lines = new LineSplitter(maxBytes, collector);
+  const flush = () => {
+    if (json && collector.jsonChars > 0) writeAll(encoder.encode(collector.takeJson(0)));
+  };
   for (;;) {
     const got = source.readSync(buf);
     if (got === null) {
@@ -147,15 +79,15 @@ function eachLine(
       break;
     }
     lines.feed(decoder.decode(buf.subarray(0, got), { stream: true }));
+    if (collector.jsonChars > JSON_FLUSH_CHARS) flush();
   }
   lines.end();
+  flush();
   return lines.n;
 }
 
-function openInput(path: string): SyncReader & { close(): void } {
-  if (path === "-") return { readSync: (b) => Deno.stdin.readSync(b), close: () => {} };
-  return Deno.openSync(path, { read: true });
-}
+/** JSON output is written when this many characters are held. */
+const JSON_FLUSH_CHARS = 1 << 16;
 
 function chooseFilter(
   name: string,
@@ -181,6 +113,50 @@ function chooseFilter(
   }
 }
 
+/** `--jobs`: a whole number from 1 to `JOBS_MAX`, or undefined when not given. */
+function parseJobs(v: unknown): number | undefined {
+  if (v === undefined) return undefined;
+  const n = Number(v);
+  if (typeof v !== "string" || !/^[0-9]+$/.test(v) || n < 1 || n > JOBS_MAX) {
+    throw new UsageError(`--jobs: expected a whole number from 1 to ${JOBS_MAX}, found '${v}'`);
+  }
+  return n;
+}
+
+/** The input: standard input, or an open file with its size when it is a regular file. */
+interface Input {
+  reader: SyncReader;
+  close(): void;
+  /** Size in bytes of a regular file, else undefined. */
+  size: number | undefined;
+}
+
+function openInput(path: string): Input {
+  if (path === "-") {
+    return {
+      reader: { readSync: (b) => Deno.stdin.readSync(b) },
+      close: () => {},
+      size: undefined,
+    };
+  }
+  const file = Deno.openSync(path, { read: true });
+  try {
+    const st = file.statSync();
+    return { reader: file, close: () => file.close(), size: st.isFile ? st.size : undefined };
+  } catch (e) {
+    file.close();
+    throw e;
+  }
+}
+
+/** A parallel run: its Workers (started early), blocks, the file's real path, threads. */
+interface Parallel {
+  started: Started;
+  plan: BlockPlan;
+  path: string;
+  threads: number;
+}
+
 /** Runs the command; returns the exit code. */
 export async function main(args: string[]): Promise<number> {
   await revokeExcept(["read"]);
@@ -189,6 +165,7 @@ export async function main(args: string[]): Promise<number> {
     mode: { type: "string" },
     config: { type: "string" },
     missed: { type: "boolean" },
+    jobs: { type: "string" },
   }, USAGE);
   if (flags === null) return Exit.OK;
   const [name, path, ...extra] = flags.positionals;
@@ -199,26 +176,8 @@ export async function main(args: string[]): Promise<number> {
   const json = flags.values["json"] === true;
   const missed = flags.values["missed"] === true;
   const mode = typeof flags.values["mode"] === "string" ? flags.values["mode"] : "normal";
-  let users: readonly UserFilterConfig[] = [];
-  let maxBytes = DEFAULT_LINE_MAX_BYTES;
-  const configPath = flags.values["config"];
-  if (typeof configPath === "string") {
-    const { loadConfig } = await import("../src/config/mod.ts");
-    try {
-      const cfg = await loadConfig(configPath);
-      users = cfg.filters;
-      maxBytes = cfg.global.lineMaxBytes;
-    } catch (e) {
-      console.error(e instanceof Error ? e.message : String(e));
-      return Exit.FAILED;
-    }
-  }
-  const filter = chooseFilter(name, mode, users);
-  if (typeof filter === "string") {
-    console.error(`fail2zig filter test: ${filter}`);
-    return Exit.FAILED;
-  }
-  let input: SyncReader & { close(): void };
+  const jobsFlag = parseJobs(flags.values["jobs"]);
+  let input: Input;
   try {
     input = openInput(path);
   } catch (e) {
@@ -227,71 +186,98 @@ export async function main(args: string[]): Promise<number> {
     );
     return Exit.FAILED;
   }
-  const stats: Stats = {
-    lines: 0,
-    matched: 0,
-    dropped: 0,
-    perPattern: filter.patterns.map(() => 0),
-    samples: filter.patterns.map(() => []),
-    ips: new Map(),
-    missed: [],
-  };
+  // Workers start before the filter is compiled: their start-up overlaps the main thread's work
+  let parallel: Parallel | null = null;
+  if (input.size !== undefined) {
+    const jobs = chooseJobs(input.size, jobsFlag, navigator.hardwareConcurrency);
+    if (jobs > 1) {
+      const plan = planBlocks(input.size, jobs);
+      const real = Deno.realPathSync(path);
+      const threads = Math.min(jobs, plan.blocks);
+      parallel = { started: startWorkers(threads - 1, real), plan, path: real, threads };
+    }
+  }
+  try {
+    return await runCommand({
+      name,
+      mode,
+      json,
+      missed,
+      input,
+      parallel,
+      configPath: flags.values["config"],
+    });
+  } finally {
+    input.close();
+    if (parallel !== null) stopWorkers(parallel.started);
+  }
+}
+
+async function runCommand(o: {
+  name: string;
+  mode: string;
+  json: boolean;
+  missed: boolean;
+  input: Input;
+  parallel: Parallel | null;
+  configPath: unknown;
+}): Promise<number> {
+  const { json, missed } = o;
+  let users: readonly UserFilterConfig[] = [];
+  let maxBytes = DEFAULT_LINE_MAX_BYTES;
+  if (typeof o.configPath === "string") {
+    const { loadConfig } = await import("../src/config/mod.ts");
+    try {
+      const cfg = await loadConfig(o.configPath);
+      users = cfg.filters;
+      maxBytes = cfg.global.lineMaxBytes;
+    } catch (e) {
+      console.error(e instanceof Error ? e.message : String(e));
+      return Exit.FAILED;
+    }
+  }
+  const filter = chooseFilter(o.name, o.mode, users);
+  if (typeof filter === "string") {
+    console.error(`fail2zig filter test: ${filter}`);
+    return Exit.FAILED;
+  }
   const now = Date.now();
-  const encoder = new TextEncoder();
-  let out: string[] = [];
-  let outLen = 0;
-  const flush = () => {
-    if (out.length === 0) return;
-    const bytes = encoder.encode(out.join(""));
-    out = [];
-    outLen = 0;
-    writeAll(bytes);
-  };
-  const head = `,"filter":${JSON.stringify(filter.name)},"mode":${JSON.stringify(filter.mode)}}\n`;
   const t0 = performance.now();
-  stats.lines = eachLine(input, maxBytes, (line, n) => {
-    const m = filter.matchDetailed(line, now);
-    if (m === null) {
-      if (missed && !json) stats.missed.push(`${n}: ${line}`);
-      return;
-    }
-    stats.matched++;
-    if (json) {
-      const time = m.time === null ? "null" : `"${new Date(m.time).toISOString()}"`;
-      const rec = `{"line":${n},"ip":"${m.ip}","time":${time}${head}`;
-      out.push(rec);
-      outLen += rec.length;
-      if (outLen > 1 << 16) flush();
-    } else {
-      stats.perPattern[m.pattern]!++;
-      const s = stats.samples[m.pattern]!;
-      if (s.length < SAMPLES_PER_PATTERN) s.push(`${n}: ${line}`);
-      stats.ips.set(m.ip, (stats.ips.get(m.ip) ?? 0) + 1);
-    }
-  }, () => stats.dropped++);
-  input.close();
-  flush();
+  let tally: Tally;
+  if (o.parallel === null) {
+    const collector = new Collector(filter, { json, missed, now });
+    const lines = scanAll(o.input.reader, maxBytes, collector, json);
+    tally = collector.takeTally(lines, 0);
+  } else {
+    tally = await runParallel(
+      filter,
+      {
+        path: o.parallel.path,
+        plan: o.parallel.plan,
+        maxBytes,
+        json,
+        missed,
+        now,
+      },
+      o.parallel.started,
+      users,
+    );
+  }
   const seconds = (performance.now() - t0) / 1000;
-  const summary = `${stats.lines} lines, ${stats.matched} matched, ${
-    stats.lines - stats.matched - stats.dropped
-  } missed, ${stats.dropped} dropped (longer than ${maxBytes} bytes); filter ${filter.name} mode ${filter.mode}; ${
-    Math.round(stats.lines / Math.max(seconds, 1e-9))
-  } lines/s`;
+  const summary = `${tally.lines} lines, ${tally.matched} matched, ${
+    tally.lines - tally.matched - tally.dropped
+  } missed, ${tally.dropped} dropped (longer than ${maxBytes} bytes); filter ${filter.name} mode ${filter.mode}; ${
+    Math.round(tally.lines / Math.max(seconds, 1e-9))
+  } lines/s; ${o.parallel?.threads ?? 1} thread${o.parallel && o.parallel.threads > 1 ? "s" : ""}`;
   if (json) {
     console.error(summary);
     return Exit.OK;
   }
-  console.log(report(filter, stats, summary));
+  console.log(report(filter, tally, summary));
   return Exit.OK;
 }
 
-/** Writes all of `bytes` to stdout (synchronously: the line loop is synchronous too). */
-function writeAll(bytes: Uint8Array): void {
-  let off = 0;
-  while (off < bytes.length) off += Deno.stdout.writeSync(bytes.subarray(off));
-}
-
-function report(filter: Filter, st: Stats, summary: string): string {
+function report(filter: Filter, st: Tally, summary: string): string {
   const lines = [`Filter ${filter.name} (mode ${filter.mode})`, `Result: ${summary}`, ""];
   lines.push("Failure patterns (matches, pattern):");
   filter.patterns.forEach((p, k) => {
@@ -299,11 +285,11 @@ function report(filter: Filter, st: Stats, summary: string): string {
     for (const s of st.samples[k]!) lines.push(`            ${s}`);
   });
   const top = [...st.ips].sort((a, b) => b[1] - a[1]).slice(0, 20);
-  lines.push("", `Addresses: ${st.ips.size} distinct${top.length ? "; most frequent:" : ""}`);
+  lines.push("", `Addresses: ${st.ips.length} distinct${top.length ? "; most frequent:" : ""}`);
   for (const [ip, n] of top) lines.push(`  ${String(n).padStart(8)}  ${ip}`);
-  if (st.missed.length > 0) {
-    lines.push("", `Missed lines (${st.missed.length}):`);
-    for (const m of st.missed) lines.push(`  ${m}`);
+  if (st.missedCount > 0) {
+    lines.push("", `Missed lines (${st.missedCount}):`);
+    lines.push(...st.missedText);
   }
   return lines.join("\n");
 }
