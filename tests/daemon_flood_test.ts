@@ -7,11 +7,13 @@
  */
 import { deepEqual, equal, ok } from "node:assert/strict";
 import { join } from "node:path";
+import { MIN_MEMORY_CEILING_MB } from "../src/config/mod.ts";
 import { IpcClient } from "../src/ipc/mod.ts";
 import { makeConfig, privateGlobal, startDaemon } from "./_daemon.ts";
 
 const FLOOD = 2_000_000;
-const CEILING_MB = 128;
+/** The smallest ceiling config check accepts: an 8 MiB table (≈ 62,000 addresses). */
+const CEILING_MB = MIN_MEMORY_CEILING_MB;
 const ATTACKERS = 10;
 const HITS = 8;
 
@@ -26,8 +28,10 @@ const early = Array.from({ length: ATTACKERS }, (_, k) => `198.51.100.${k + 1}`)
 const late = Array.from({ length: ATTACKERS }, (_, k) => `2001:db8:ffff::${k + 1}`);
 
 /**
- * Writes the flood: `early` attackers hit at the start and then evenly through the whole flood;
- * `late` attackers appear only in the last 10 %, after the table is full.
+ * Writes the flood: `early` attackers hit twice at the start (repeat offenders from then on, which
+ * `evict-oldest` keeps while one-shot addresses come and go) and then evenly through the whole
+ * flood, far more than the table's capacity apart; `late` attackers appear only in the last 10 %,
+ * after the table is full.
  */
 async function writeFlood(path: string): Promise<void> {
   const ts = new Date(Date.now() + 3_600_000).toISOString(); // future: counts as now
@@ -36,7 +40,7 @@ async function writeFlood(path: string): Promise<void> {
   const extra = new Map<number, string[]>();
   const at = (pos: number, ip: string) => extra.set(pos, [...(extra.get(pos) ?? []), ip]);
   for (const ip of early) {
-    for (let h = 0; h < HITS; h++) at(Math.floor((h * FLOOD) / HITS) + 10, ip);
+    for (let h = 0; h < HITS; h++) at(h < 2 ? 10 + h : Math.floor((h * FLOOD) / HITS) + 10, ip);
   }
   for (const ip of late) {
     for (let h = 0; h < HITS; h++) at(FLOOD - 200_000 + Math.floor((h * 190_000) / HITS), ip);
@@ -176,6 +180,61 @@ bantime = "1h"
     }
   });
 }
+
+Deno.test("a flood that fills the table with bans stays under the memory ceiling", async () => {
+  const { dir, config } = await makeConfig((d) =>
+    `${privateGlobal(d, `memory_ceiling_mb = ${CEILING_MB}`)}
+[jails.sshd]
+filter = "sshd"
+logpath = "${join(d, "auth.log")}"
+maxretry = 2
+findtime = "1h"
+bantime = "1h"
+`
+  );
+  const log = join(dir, "auth.log");
+  await Deno.writeTextFile(log, "");
+  const daemon = await startDaemon(dir, config);
+  const sock = join(dir, "fail2zig.sock");
+  const addresses = 80_000; // more than the table holds: it ends full of bans
+  try {
+    const ts = new Date(Date.now() + 3_600_000).toISOString();
+    const file = await Deno.open(log, { append: true });
+    const enc = new TextEncoder();
+    for (let start = 0; start < addresses; start += 10_000) {
+      let chunk = "";
+      for (let i = start; i < start + 10_000; i++) {
+        const line = `${ts} web1 sshd[7]: Failed password for root from ${
+          floodIp(i)
+        } port 22 ssh2\n`;
+        chunk += line + line;
+      }
+      await file.write(enc.encode(chunk));
+    }
+    file.close();
+    let jail: Status = {};
+    const end = Date.now() + 120_000;
+    while (Date.now() < end) {
+      jail = await ask(sock, { v: 1, cmd: "status_jail", jail: "sshd" });
+      if (jail["lines_total"] === 2 * addresses) break;
+      await new Promise((r) => setTimeout(r, 500));
+    }
+    equal(jail["lines_total"], 2 * addresses, `every line was read: ${JSON.stringify(jail)}`);
+    await new Promise((r) => setTimeout(r, 1000)); // a few state saves of the full table
+    const st = await ask(sock, { v: 1, cmd: "status" });
+    const hwm = await vmHwmKiB(daemon.process.pid);
+    console.log(
+      `ban flood: VmHWM ${(hwm / 1024).toFixed(1)} MiB (ceiling ${CEILING_MB}), active bans ${
+        st["active_bans"]
+      } of capacity ${st["capacity"]}`,
+    );
+    equal(st["active_bans"], st["capacity"], "the table is full of bans");
+    ok(hwm <= CEILING_MB * 1024, `VmHWM ${hwm} KiB exceeds the ${CEILING_MB} MiB ceiling`);
+  } finally {
+    equal(await daemon.stop(), 0);
+    await Deno.remove(dir, { recursive: true });
+  }
+});
 
 Deno.test({
   name: "the flood file is removed",

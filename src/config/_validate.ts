@@ -31,12 +31,14 @@ import {
 // ---- limits (each rejects the config when exceeded) ----
 
 /**
- * Peak resident memory of the daemon's runtime without its address table, measured under a
- * 2,000,000-address flood through the live daemon (main isolate + parser Worker, V8 flags of
- * `DAEMON_V8_FLAGS`): about 93 MiB. The address table gets what the ceiling leaves above this.
+ * Peak resident memory of the daemon's runtime without its address table (main isolate and
+ * parser Worker, V8 flags of `DAEMON_V8_FLAGS`), measured through the live daemon: 82–86 MiB
+ * under a 2,000,000-address flood, 88–92 MiB under a flood that fills the table with bans (every
+ * address reaching `maxretry`: ban records, state saves). The address table gets what the ceiling
+ * leaves above this (docs/interfaces.md, "Memory ceiling").
  */
 export const RUNTIME_PEAK_MB = 96;
-/** Smallest `memory_ceiling_mb`: the runtime's peak plus an 8 MiB table (≈ 80,000 addresses). */
+/** Smallest `memory_ceiling_mb`: the runtime's peak plus an 8 MiB table (≈ 62,000 addresses). */
 export const MIN_MEMORY_CEILING_MB = RUNTIME_PEAK_MB + 8;
 /** Largest `memory_ceiling_mb`. */
 export const MAX_MEMORY_CEILING_MB = 65536;

@@ -2,6 +2,12 @@
  * The `log-only` backend: nothing in the kernel, a structured JSON record per ban and unban on
  * stdout (journald keeps stdout of a unit). Operators choose it explicitly, or it is what runs,
  * marked degraded, when `on_no_backend = "log-only"` and no kernel backend works.
+ *
+ * It holds nothing per ban: a kernel backend's set lives in the kernel, and a JavaScript copy here
+ * would grow with the tracker's table while V8's old space is capped at 16 MiB whatever
+ * `memory_ceiling_mb` says (a flood of 44,000 banned addresses exhausted the heap when this kept a
+ * `Map`). The tracker is the list of bans (`client list`); `list()` says what the kernel holds:
+ * nothing.
  * @module
  */
 import type { BanEntry, FirewallBackend } from "./backend.ts";
@@ -11,13 +17,11 @@ export interface SyncWriter {
   writeSync(p: Uint8Array): number;
 }
 
-/** Records bans instead of applying them; keeps the set so `list()` answers like a real backend. */
+/** Records bans and unbans instead of applying them. */
 export class LogOnlyBackend implements FirewallBackend {
   readonly name = "log-only";
   #out: SyncWriter;
   #enc = new TextEncoder();
-  /** Entry and its expiry (ms since the epoch, null = permanent), so list() ages like a kernel set. */
-  #bans = new Map<string, { entry: BanEntry; expiresAt: number | null }>();
 
   constructor(out: SyncWriter = Deno.stdout) {
     this.#out = out;
@@ -28,35 +32,21 @@ export class LogOnlyBackend implements FirewallBackend {
   }
 
   ban(entries: readonly BanEntry[]): Promise<void> {
-    for (const e of entries) {
-      this.#bans.set(`${e.ip}/${e.prefix}`, {
-        entry: e,
-        expiresAt: e.timeoutMs === null ? null : Date.now() + e.timeoutMs,
-      });
-      this.#record("ban", e);
-    }
+    for (const e of entries) this.#record("ban", e);
     return Promise.resolve();
   }
 
   unban(entries: readonly BanEntry[]): Promise<void> {
-    for (const e of entries) {
-      if (this.#bans.delete(`${e.ip}/${e.prefix}`)) this.#record("unban", e);
-    }
+    for (const e of entries) this.#record("unban", e);
     return Promise.resolve();
   }
 
+  /** Nothing is in a kernel. */
   list(): Promise<BanEntry[]> {
-    const now = Date.now();
-    const out: BanEntry[] = [];
-    for (const [k, { entry, expiresAt }] of this.#bans) {
-      if (expiresAt !== null && expiresAt <= now) this.#bans.delete(k);
-      else out.push({ ...entry, timeoutMs: expiresAt === null ? null : expiresAt - now });
-    }
-    return Promise.resolve(out);
+    return Promise.resolve([]);
   }
 
   close(): Promise<void> {
-    this.#bans.clear();
     return Promise.resolve();
   }
 

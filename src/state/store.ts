@@ -3,12 +3,13 @@
  * fsync, mode 0600) and group-committed: a change marks the state dirty and the file is written
  * at most `saveIntervalMs` later, once for every change made in between.
  *
- * The snapshot is taken and encoded synchronously, at one instant, so it cannot change under the
- * save. An encoding of at most `MAX_BUFFERED_SAVE_BYTES` is held in memory and written with the
- * asynchronous file APIs (write, fsync, rename and the directory fsync run on Deno's thread pool,
- * off the event loop); a bigger one is streamed to the file synchronously in 64 KiB chunks, so
- * memory stays bounded whatever the table size. One save at a time: a save that comes due while
- * another is being written starts as soon as that one ends.
+ * The snapshot is taken, encoded and written to the temp file synchronously, at one instant, so
+ * it cannot change under the save; the encoder's one 64 KiB buffer goes straight to the page cache,
+ * so a save holds no copy of the state whatever the table size (buffering the encoding for an
+ * asynchronous write pushed a daemon whose table was full of bans 7 MiB past its memory ceiling:
+ * the copies lived until the next garbage collection). The slow steps — fsync, rename and the
+ * directory fsync — run asynchronously on Deno's thread pool, off the event loop. One save at a
+ * time: a save that comes due while another is being written starts as soon as that one ends.
  * @module
  */
 import { encodeStateTo, MAX_STATE_BYTES, openState } from "./format.ts";
@@ -25,12 +26,6 @@ export function parentDir(path: string): string {
   if (slash < 0) return ".";
   return trimmed.slice(0, slash).replace(/\/+$/, "") || "/";
 }
-
-/**
- * Largest encoded state kept in memory and written asynchronously; a bigger one is streamed
- * synchronously (bounded memory under the daemon's ceiling).
- */
-export const MAX_BUFFERED_SAVE_BYTES = 4 * 1024 * 1024;
 
 /** Options of `new StateStore()`. */
 export interface StateStoreOptions {
@@ -210,39 +205,22 @@ export class StateStore {
   }
 
   /**
-   * One save: snapshot and encode synchronously (nothing can change in between), then write the
-   * buffered bytes asynchronously, or stream synchronously once the encoding outgrows
-   * `MAX_BUFFERED_SAVE_BYTES`.
+   * One save: snapshot, encode and write `PATH.tmp` synchronously (nothing can change in between),
+   * then fsync, rename and the directory fsync asynchronously.
    */
   async #save(): Promise<void> {
     const started = performance.now();
     this.#dirty = false; // a change from here on is in the next save
-    let chunks: Uint8Array[] = [];
-    let buffered = 0;
-    let file = null as Deno.FsFile | null;
     let bytes = 0;
     try {
-      bytes = encodeStateTo(this.#opts.collect(), (chunk) => {
-        if (file === null) {
-          if (buffered + chunk.length <= MAX_BUFFERED_SAVE_BYTES) {
-            chunks.push(chunk.slice());
-            buffered += chunk.length;
-            return;
-          }
-          file = this.#createTmpSync();
-          for (const c of chunks) writeAllSync(file, c);
-          chunks = [];
-        }
-        writeAllSync(file, chunk);
-      });
-    } catch (err) {
-      if (file !== null) this.#abandonSync(file);
-      this.#dirty = true;
-      throw err;
-    }
-    try {
-      if (file !== null) this.#commitSync(file);
-      else await this.#writeAsync(chunks);
+      const file = this.#createTmpSync();
+      try {
+        bytes = encodeStateTo(this.#opts.collect(), (chunk) => writeAllSync(file, chunk));
+      } catch (err) {
+        this.#abandonSync(file);
+        throw err;
+      }
+      await this.#commit(file);
     } catch (err) {
       this.#dirty = true;
       throw err;
@@ -250,25 +228,12 @@ export class StateStore {
     this.#opts.onSaved?.({ bytes, ms: performance.now() - started });
   }
 
-  /** `PATH.tmp` from the buffered chunks, then fsync, rename, directory fsync — all async. */
-  async #writeAsync(chunks: readonly Uint8Array[]): Promise<void> {
+  /** fsync, close, chmod 0600, rename over `PATH`, fsync of the directory — asynchronously. */
+  async #commit(file: Deno.FsFile): Promise<void> {
     try {
-      await Deno.remove(this.#tmp);
-    } catch (err) {
-      if (!(err instanceof Deno.errors.NotFound)) throw err;
-    }
-    const file = await Deno.open(this.#tmp, { write: true, createNew: true, mode: 0o600 });
-    try {
-      for (const c of chunks) {
-        let off = 0;
-        while (off < c.length) off += await file.write(c.subarray(off));
-      }
       await file.sync();
     } catch (err) {
-      file.close();
-      try {
-        await Deno.remove(this.#tmp);
-      } catch { /* best effort */ }
+      this.#abandonSync(file);
       throw err;
     }
     file.close();
