@@ -230,6 +230,16 @@ bantime = "1h"
     );
     equal(st["active_bans"], st["capacity"], "the table is full of bans");
     ok(hwm <= CEILING_MB * 1024, `VmHWM ${hwm} KiB exceeds the ${CEILING_MB} MiB ceiling`);
+    const list = await ask(sock, { v: 1, cmd: "list" }) as unknown as {
+      bans: unknown[];
+      truncated?: boolean;
+      total?: number;
+    };
+    equal(list.truncated, true);
+    equal(list.total, st["capacity"]);
+    const after = await vmHwmKiB(daemon.process.pid);
+    console.log(`after list: VmHWM ${(after / 1024).toFixed(1)} MiB, ${list.bans.length} listed`);
+    ok(after <= CEILING_MB * 1024, `listing pushed VmHWM to ${after} KiB`);
   } finally {
     equal(await daemon.stop(), 0);
     await Deno.remove(dir, { recursive: true });

@@ -230,24 +230,27 @@ export class Engine implements Controller {
   list(jail?: string): Promise<ListReply> {
     const only = jail === undefined ? undefined : this.#config.jails[this.#jailIndex(jail)]!.name;
     const now = this.#o.clock.now();
-    const all = this.#o.tracker.activeBans()
-      .filter((b) => only === undefined || b.jail === only)
-      .sort((a, b) => a.bannedAt - b.bannedAt);
-    const bans: BanInfo[] = all.slice(Math.max(0, all.length - MAX_LIST_BANS))
-      .map((b) => ({
-        ip: b.ip,
-        jail: b.jail,
-        banned_at: new Date(b.bannedAt).toISOString(),
-        expires_at: b.expiresAt === null ? null : new Date(b.expiresAt).toISOString(),
-        remaining_s: b.expiresAt === null
-          ? null
-          : Math.max(0, Math.ceil((b.expiresAt - now) / 1000)),
-        ban_count: b.banCount,
-        prefix: b.prefix,
-      }));
-    return Promise.resolve(
-      all.length > bans.length ? { bans, truncated: true, total: all.length } : { bans },
-    );
+    // The newest MAX_LIST_BANS, kept in a min-heap on bannedAt while the bans stream past: the
+    // table may hold hundreds of thousands, and as objects all at once they would exhaust the
+    // capped V8 heap (a 62,000-ban list killed the daemon before).
+    const newest: BanDecision[] = [];
+    let total = 0;
+    for (const b of this.#o.tracker.eachActiveBan()) {
+      if (only !== undefined && b.jail !== only) continue;
+      total++;
+      if (newest.length < MAX_LIST_BANS) minHeapPush(newest, b);
+      else if (b.bannedAt > newest[0]!.bannedAt) minHeapReplaceTop(newest, b);
+    }
+    const bans: BanInfo[] = newest.sort((a, b) => a.bannedAt - b.bannedAt).map((b) => ({
+      ip: b.ip,
+      jail: b.jail,
+      banned_at: new Date(b.bannedAt).toISOString(),
+      expires_at: b.expiresAt === null ? null : new Date(b.expiresAt).toISOString(),
+      remaining_s: b.expiresAt === null ? null : Math.max(0, Math.ceil((b.expiresAt - now) / 1000)),
+      ban_count: b.banCount,
+      prefix: b.prefix,
+    }));
+    return Promise.resolve(total > bans.length ? { bans, truncated: true, total } : { bans });
   }
 
   async ban(ip: string, jail: string, durationS?: number | null): Promise<BanReply> {
@@ -281,9 +284,13 @@ export class Engine implements Controller {
         duration_s: first.durationMs === null ? null : first.durationMs / 1000,
       };
     }
-    const active = this.#o.tracker.activeBans().find((b) =>
-      b.jail === this.#config.jails[index]!.name && b.ip === ip
-    );
+    let active: BanDecision | undefined;
+    for (const b of this.#o.tracker.eachActiveBan()) {
+      if (b.jail === this.#config.jails[index]!.name && b.ip === ip) {
+        active = b;
+        break;
+      }
+    }
     return {
       ip,
       jail,
@@ -417,4 +424,31 @@ export class Engine implements Controller {
     this.#queue = run.catch(() => {});
     return run;
   }
+}
+
+/** Adds `b` to a min-heap on `bannedAt`. */
+function minHeapPush(heap: BanDecision[], b: BanDecision): void {
+  let i = heap.push(b) - 1;
+  while (i > 0) {
+    const parent = (i - 1) >> 1;
+    if (heap[parent]!.bannedAt <= b.bannedAt) break;
+    heap[i] = heap[parent]!;
+    i = parent;
+  }
+  heap[i] = b;
+}
+
+/** Replaces the oldest ban of a min-heap on `bannedAt` with `b`. */
+function minHeapReplaceTop(heap: BanDecision[], b: BanDecision): void {
+  let i = 0;
+  for (;;) {
+    const l = 2 * i + 1;
+    if (l >= heap.length) break;
+    const r = l + 1;
+    const c = r < heap.length && heap[r]!.bannedAt < heap[l]!.bannedAt ? r : l;
+    if (heap[c]!.bannedAt >= b.bannedAt) break;
+    heap[i] = heap[c]!;
+    i = c;
+  }
+  heap[i] = b;
 }

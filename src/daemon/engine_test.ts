@@ -3,7 +3,7 @@ import { parseConfig } from "../config/mod.ts";
 import { MemoryBackend } from "../firewall/mod.ts";
 import { Logger } from "../log/mod.ts";
 import { ManualClock, Tracker } from "../tracker/mod.ts";
-import { type AuditEvent, Engine } from "./engine.ts";
+import { type AuditEvent, Engine, MAX_LIST_BANS } from "./engine.ts";
 
 const CONFIG = parseConfig(
   `[jails.ssh]
@@ -18,14 +18,14 @@ maxretry = 2
   "engine_test.toml",
 );
 
-async function engine() {
+async function engine(capacity = 1024) {
   const clock = new ManualClock(Date.parse("2026-11-25T12:00:00Z"));
   const backend = new MemoryBackend({ now: () => clock.now() });
   await backend.init();
   const audit: AuditEvent[] = [];
   const e = new Engine({
     config: CONFIG,
-    tracker: new Tracker({ jails: CONFIG.jails, capacity: 1024, clock }),
+    tracker: new Tracker({ jails: CONFIG.jails, capacity, clock }),
     backend,
     degraded: false,
     clock,
@@ -66,4 +66,28 @@ Deno.test("Engine lifts expired bans from the firewall on time", async () => {
   clock.advance(1);
   await e.expireDue();
   deepEqual(await backend.list(), []);
+});
+
+Deno.test("list() returns the newest MAX_LIST_BANS bans, oldest first, and says how many there are", async () => {
+  const { e, clock } = await engine(4 * MAX_LIST_BANS);
+  const n = MAX_LIST_BANS + 50;
+  const ipOf = (i: number) => `10.${i >> 8}.${i & 255}.1`;
+  // ban times in a scrambled order, so the heap sees old and new bans interleaved
+  for (let i = 0; i < n; i++) {
+    clock.set(Date.parse("2026-11-25T12:00:00Z") + ((i * 7919) % n) * 1000);
+    await e.ban(ipOf(i), i % 2 === 0 ? "ssh" : "mail");
+  }
+  const all = await e.list();
+  equal(all.truncated, true);
+  equal(all.total, n);
+  equal(all.bans.length, MAX_LIST_BANS);
+  const times = all.bans.map((b) => Date.parse(b.banned_at));
+  deepEqual(times, [...times].sort((a, b) => a - b), "oldest first");
+  equal(times[0], Date.parse("2026-11-25T12:00:00Z") + 50 * 1000, "the 50 oldest are left out");
+  const ssh = await e.list("ssh");
+  equal(ssh.bans.length, Math.ceil(n / 2));
+  equal(ssh.truncated, undefined, "all of one jail's bans fit");
+  equal(ssh.bans.every((b) => b.jail === "ssh"), true);
+  const one = await e.ban(ipOf(0), "ssh");
+  equal(one.ip, ipOf(0), "a repeated manual ban finds the active one");
 });

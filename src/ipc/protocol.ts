@@ -122,7 +122,12 @@ export interface BanInfo {
 
 /** `list` reply (sorted by `banned_at`). */
 export interface ListReply {
+  /** The newest bans, oldest first (at most `MAX_LIST_BANS` of the engine). */
   bans: BanInfo[];
+  /** Present when more bans are active than `bans` carries. */
+  truncated?: true;
+  /** Active bans in all (or in the jail asked for), when `truncated`. */
+  total?: number;
 }
 
 /** `ban` reply. */
