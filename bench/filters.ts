@@ -1,10 +1,12 @@
 /**
- * `deno task bench:filters [--lines N] [--skip-fail2ban]`: generates an sshd log with ground
- * truth (gen-logs.mjs), then runs, as whole processes on the same file, `fail2zig filter test sshd
- * FILE --json`, `fail2ban-regex FILE sshd` and sshguard's `sshg-parser < FILE`, reporting wall
- * time (best and median of `--runs`, default 3; fail2ban-regex once), lines/s (best wall), CPU
- * time (user + system), peak RSS (GNU time) and ratios; then checks fail2zig's verdicts
- * (maxretry 5, findtime 600 s, every matching line one failure) against the ground truth.
+ * `deno task bench:filters [--lines N] [--runs N] [--skip-fail2ban]`: generates an sshd log with
+ * ground truth (gen-logs.mjs), then runs, as whole processes on the same file, `fail2zig filter
+ * test sshd FILE --json` (threads as it chooses them, and `--jobs 1` beside it), sshguard's
+ * `sshg-parser < FILE` and `fail2ban-regex FILE sshd`, reporting wall time (best and median of
+ * `--runs`, default 5, the tools taking turns so that load from other jobs hits them alike;
+ * fail2ban-regex once), lines/s (best wall), CPU time (user + system, all threads), peak RSS (GNU
+ * time) and ratios; then checks fail2zig's verdicts (maxretry 5, findtime 600 s, every matching
+ * line one failure) against the ground truth.
  * @module
  */
 import { parseArgs } from "node:util";
@@ -14,11 +16,11 @@ const { values } = parseArgs({
   options: {
     lines: { type: "string", default: "1000000" },
     "skip-fail2ban": { type: "boolean", default: false },
-    runs: { type: "string", default: "3" },
+    runs: { type: "string", default: "5" },
   },
 });
 const LINES = Number(values.lines);
-/** fail2zig and sshg-parser run this many times; the fastest run counts (fail2ban-regex: once). */
+/** fail2zig and sshg-parser run this many times in turns; the fastest run counts (fail2ban-regex: once). */
 const RUNS = Math.max(1, Number(values.runs));
 const ROOT = new URL("../", import.meta.url).pathname;
 const TIME = "/usr/bin/time";
@@ -54,25 +56,46 @@ interface Measured {
   cpu: number;
   /** Highest peak RSS, MiB. */
   rssMiB: number;
+  /** What the command wrote on stderr in its last run. */
+  stderr: string;
+}
+
+/** One run of `cmd` under GNU time: wall s, CPU s, peak RSS KiB, and its stderr. */
+async function once(cmd: string): Promise<{ wall: number; cpu: number; rss: number; err: string }> {
+  const r = await sh(`${TIME} -f '@@%e %U %S %M' bash -c ${JSON.stringify(cmd)} 2>&1 >/dev/null`);
+  const out = r.stdout + r.stderr;
+  const m = /@@([\d.]+) ([\d.]+) ([\d.]+) (\d+)/.exec(out);
+  if (!m) throw new Error(`cannot measure: ${cmd}\n${out}`);
+  return {
+    wall: Number(m[1]),
+    cpu: Number(m[2]) + Number(m[3]),
+    rss: Number(m[4]),
+    err: out.slice(0, m.index),
+  };
 }
 
 /**
- * Runs `cmd` under GNU time `runs` times. The machine may be shared: the best wall time is the
- * headline, the median and the CPU time (which other jobs hardly change) are shown beside it.
+ * Runs each of `cmds` `runs` times under GNU time, taking turns (the machine may be shared: load
+ * from other jobs then falls on every tool alike). The best wall time is the headline; the median
+ * and the CPU time (which other jobs hardly change) are shown beside it.
  */
-async function measure(cmd: string, runs = 1): Promise<Measured> {
-  const walls: number[] = [];
-  let cpu = Infinity, rssMiB = 0;
+async function measure(cmds: string[], runs: number): Promise<Measured[]> {
+  const walls = cmds.map(() => [] as number[]);
+  const out = cmds.map(() => ({ s: 0, median: 0, cpu: Infinity, rssMiB: 0, stderr: "" }));
   for (let i = 0; i < runs; i++) {
-    const r = await sh(`${TIME} -f '@@%e %U %S %M' bash -c ${JSON.stringify(cmd)} 2>&1 >/dev/null`);
-    const m = /@@([\d.]+) ([\d.]+) ([\d.]+) (\d+)/.exec(r.stdout + r.stderr);
-    if (!m) throw new Error(`cannot measure: ${cmd}\n${r.stdout}${r.stderr}`);
-    walls.push(Number(m[1]));
-    cpu = Math.min(cpu, Number(m[2]) + Number(m[3]));
-    rssMiB = Math.max(rssMiB, Number(m[4]) / 1024);
+    for (const [k, cmd] of cmds.entries()) {
+      const r = await once(cmd);
+      walls[k]!.push(r.wall);
+      const o = out[k]!;
+      o.cpu = Math.min(o.cpu, r.cpu);
+      o.rssMiB = Math.max(o.rssMiB, r.rss / 1024);
+      o.stderr = r.err;
+    }
   }
-  walls.sort((a, b) => a - b);
-  return { s: walls[0]!, median: walls[walls.length >> 1]!, cpu, rssMiB };
+  return out.map((o, k) => {
+    const w = walls[k]!.sort((a, b) => a - b);
+    return { ...o, s: w[0]!, median: w[w.length >> 1]! };
+  });
 }
 
 const dir = await Deno.makeTempDir({ prefix: "fail2zig-bench-" });
@@ -89,16 +112,23 @@ try {
   await sh(`cat ${log} > /dev/null`); // warm the page cache for every tool alike
 
   const deno = Deno.execPath();
-  const ours = await measure(
-    `${deno} run -q -P=daemon ${ROOT}mod.ts filter test sshd ${log} --json > ${json}`,
-    RUNS,
-  );
-  const rows: [string, Measured][] = [["fail2zig filter test --json", ours]];
-  if (exists(SSHG)) rows.push(["sshguard sshg-parser", await measure(`${SSHG} < ${log}`, RUNS)]);
-  else console.log(`(${SSHG} not found: sshguard not measured)`);
+  const fail2zig = `${deno} run -q -P=daemon ${ROOT}mod.ts filter test sshd ${log} --json`;
+  const cmds = [`${fail2zig} > ${json}`, `${fail2zig} --jobs 1 > /dev/null`];
+  const names = ["fail2zig filter test --json", "  the same with --jobs 1"];
+  if (exists(SSHG)) {
+    cmds.push(`${SSHG} < ${log}`);
+    names.push("sshguard sshg-parser");
+  } else console.log(`(${SSHG} not found: sshguard not measured)`);
+  const measured = await measure(cmds, RUNS);
+  const rows: [string, Measured][] = names.map((n, k) => [n, measured[k]!]);
+  const ours = measured[0]!;
   if (!values["skip-fail2ban"] && (await sh("command -v fail2ban-regex")).code === 0) {
-    rows.push(["fail2ban-regex sshd", await measure(`fail2ban-regex ${log} sshd`)]);
+    rows.push(["fail2ban-regex sshd", (await measure([`fail2ban-regex ${log} sshd`], 1))[0]!]);
   }
+  const threads = /; (\d+) threads?/.exec(ours.stderr)?.[1] ?? "?";
+  console.log(
+    `fail2zig used ${threads} thread(s) (--jobs chose them; ${navigator.hardwareConcurrency} CPUs); best of ${RUNS} runs, tools in turns`,
+  );
 
   console.log(
     "\ntool                          wall s   median    lines/s   CPU s   peak RSS MiB   fail2zig speed-up (wall, CPU)",

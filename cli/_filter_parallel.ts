@@ -18,14 +18,22 @@ import {
 import { emptyTally, mergeTally, type Tally } from "./_filter_scan.ts";
 import type { WorkerReply, WorkerSetup } from "./_filter_worker.ts";
 
-/** Files smaller than this are read by one thread unless `--jobs` says otherwise. */
-export const PARALLEL_MIN_BYTES = 8 << 20;
+/**
+ * Files smaller than this are read by one thread unless `--jobs` says otherwise: each extra thread
+ * costs ≈ 60 ms (its Worker's start, during which `new Worker` blocks the main thread ≈ 15 ms, and
+ * its own JIT warm-up), which a 2-core machine wins back only from about 64–96 MiB of log on
+ * (docs/filters.md, "Measured").
+ */
+export const PARALLEL_MIN_BYTES = 64 << 20;
 /** Most threads used without `--jobs`. */
 export const AUTO_JOBS_MAX = 4;
 /** Most threads `--jobs` accepts. */
 export const JOBS_MAX = 64;
-/** Largest block; smaller files get smaller blocks so that each thread takes several. */
-export const BLOCK_BYTES_MAX = 4 << 20;
+/**
+ * Largest block (≈ 10,000 log lines); smaller files get smaller blocks so that each thread takes
+ * several. Blocks of 256 KiB–1 MiB measured faster than 4–8 MiB (threads finish closer together).
+ */
+export const BLOCK_BYTES_MAX = 1 << 20;
 /** Blocks per thread aimed at when the file is small (threads finish close together). */
 const BLOCKS_PER_THREAD = 4;
 
@@ -48,14 +56,27 @@ export function planBlocks(size: number, threads: number): BlockPlan {
   return { blockBytes, blocks: Math.max(1, Math.ceil(size / blockBytes)) };
 }
 
-/** A Worker started ahead of the filter's compilation. */
-export interface Started {
+/** A parallel run: the job, its shared control words, its Workers and their replies. */
+export interface Run {
+  job: BlockJob;
+  ctl: Int32Array;
   workers: Worker[];
   replies: Promise<WorkerReply>[];
 }
 
-/** Starts `n` Workers, each allowed to read `path` and nothing else. */
-export function startWorkers(n: number, path: string): Started {
+/**
+ * Starts `n` Workers on `job` with filter `name` in `mode` (user filters `users`) and hands them
+ * the job at once, so that they load and compile while the main thread compiles too. Each may
+ * read `readable` (default: the input file) and nothing else. A Worker that fails stops the run.
+ */
+export function startRun(
+  job: BlockJob,
+  filter: { name: string; mode: string; users: readonly UserFilterConfig[] },
+  n: number,
+  readable: string = job.path,
+): Run {
+  const ctl = newControl(job.plan.blocks);
+  const setup: WorkerSetup = { job, ...filter, ctl };
   const workers: Worker[] = [];
   const replies: Promise<WorkerReply>[] = [];
   for (let i = 0; i < n; i++) {
@@ -64,7 +85,7 @@ export function startWorkers(n: number, path: string): Started {
       name: `filter-test-${i + 1}`,
       deno: {
         permissions: {
-          read: [path],
+          read: [readable],
           write: false,
           net: false,
           env: false,
@@ -83,50 +104,44 @@ export function startWorkers(n: number, path: string): Started {
           e.preventDefault();
           resolve({ ok: false, error: e.message });
         };
+      }).then((r) => {
+        if (!r.ok) abort(ctl);
+        return r;
       }),
     );
+    w.postMessage(setup);
   }
-  return { workers, replies };
+  return { job, ctl, workers, replies };
 }
 
-/** Stops Workers (after an error, or ones not needed). */
-export function stopWorkers(started: Started): void {
-  for (const w of started.workers) w.terminate();
+/** Stops the Workers of a run (after an error, or when the run is over). */
+export function stopRun(run: Run): void {
+  for (const w of run.workers) w.terminate();
 }
 
 /**
- * Runs the filter over `job.path` on the main thread and the started Workers; with `job.json`
- * the records are written to stdout. Returns the merged tally. Throws when a thread failed.
+ * Runs `filter` (the run's filter, compiled on the main thread) over the run's blocks on the main
+ * thread beside the Workers (unless `mainScans` is false) and waits for the Workers; with
+ * `job.json` the records are written to stdout. Returns the merged tally. Throws when a thread
+ * failed.
  */
-export async function runParallel(
-  filter: Filter,
-  job: BlockJob,
-  started: Started,
-  users: readonly UserFilterConfig[],
-): Promise<Tally> {
-  const ctl = newControl(job.plan.blocks);
-  const setup: WorkerSetup = { job, name: filter.name, mode: filter.mode, users, ctl };
-  for (const w of started.workers) w.postMessage(setup);
-  const failed = started.replies.map((p) =>
-    p.then((r) => {
-      if (!r.ok) abort(ctl);
-      return r;
-    })
-  );
+export async function finishRun(run: Run, filter: Filter, mainScans = true): Promise<Tally> {
   let mine: Awaited<ReturnType<typeof runBlocks>> = [];
   let error: string | undefined;
-  try {
-    mine = await runBlocks(filter, job, ctl, waitAsync);
-  } catch (e) {
-    error = e instanceof Error ? `${e.name}: ${e.message}` : String(e);
+  if (mainScans) {
+    try {
+      mine = await runBlocks(filter, run.job, run.ctl, waitAsync);
+    } catch (e) {
+      error = e instanceof Error ? `${e.name}: ${e.message}` : String(e);
+    }
   }
   const all = [...mine];
-  for (const r of await Promise.all(failed)) {
+  for (const r of await Promise.all(run.replies)) {
     if (r.ok) all.push(...r.done);
     else if (error === undefined || error.startsWith("Aborted")) error = r.error;
   }
   if (error !== undefined) {
-    stopWorkers(started);
+    stopRun(run);
     throw new Error(`a filter thread failed: ${error}`);
   }
   all.sort((x, y) => x.b - y.b);

@@ -19,18 +19,18 @@ import {
   PatternError,
 } from "../src/filters/mod.ts";
 import type { UserFilterConfig } from "../src/config/types.ts";
-import { type BlockPlan, CHUNK_BYTES, writeAll } from "./_filter_blocks.ts";
+import { CHUNK_BYTES, writeAll } from "./_filter_blocks.ts";
 import { Collector, LineSplitter, type Tally } from "./_filter_scan.ts";
 import {
   AUTO_JOBS_MAX,
   chooseJobs,
+  finishRun,
   JOBS_MAX,
   PARALLEL_MIN_BYTES,
   planBlocks,
-  runParallel,
-  type Started,
-  startWorkers,
-  stopWorkers,
+  type Run,
+  startRun,
+  stopRun,
 } from "./_filter_parallel.ts";
 
 const USAGE =
@@ -149,14 +149,6 @@ function openInput(path: string): Input {
   }
 }
 
-/** A parallel run: its Workers (started early), blocks, the file's real path, threads. */
-interface Parallel {
-  started: Started;
-  plan: BlockPlan;
-  path: string;
-  threads: number;
-}
-
 /** Runs the command; returns the exit code. */
 export async function main(args: string[]): Promise<number> {
   await revokeExcept(["read"]);
@@ -173,10 +165,15 @@ export async function main(args: string[]): Promise<number> {
     throw new UsageError("expected FILTER and FILE (or - for standard input)");
   }
   if (extra.length > 0) throw new UsageError(`unexpected argument '${extra[0]}'`);
-  const json = flags.values["json"] === true;
-  const missed = flags.values["missed"] === true;
-  const mode = typeof flags.values["mode"] === "string" ? flags.values["mode"] : "normal";
-  const jobsFlag = parseJobs(flags.values["jobs"]);
+  const opts: Options = {
+    name,
+    path,
+    json: flags.values["json"] === true,
+    missed: flags.values["missed"] === true,
+    mode: typeof flags.values["mode"] === "string" ? flags.values["mode"] : "normal",
+    jobs: parseJobs(flags.values["jobs"]),
+    configPath: typeof flags.values["config"] === "string" ? flags.values["config"] : undefined,
+  };
   let input: Input;
   try {
     input = openInput(path);
@@ -186,46 +183,29 @@ export async function main(args: string[]): Promise<number> {
     );
     return Exit.FAILED;
   }
-  // Workers start before the filter is compiled: their start-up overlaps the main thread's work
-  let parallel: Parallel | null = null;
-  if (input.size !== undefined) {
-    const jobs = chooseJobs(input.size, jobsFlag, navigator.hardwareConcurrency);
-    if (jobs > 1) {
-      const plan = planBlocks(input.size, jobs);
-      const real = Deno.realPathSync(path);
-      const threads = Math.min(jobs, plan.blocks);
-      parallel = { started: startWorkers(threads - 1, real), plan, path: real, threads };
-    }
-  }
   try {
-    return await runCommand({
-      name,
-      mode,
-      json,
-      missed,
-      input,
-      parallel,
-      configPath: flags.values["config"],
-    });
+    return await runOn(input, opts);
   } finally {
     input.close();
-    if (parallel !== null) stopWorkers(parallel.started);
   }
 }
 
-async function runCommand(o: {
+/** The command line, parsed. */
+interface Options {
   name: string;
-  mode: string;
+  path: string;
   json: boolean;
   missed: boolean;
-  input: Input;
-  parallel: Parallel | null;
-  configPath: unknown;
-}): Promise<number> {
+  mode: string;
+  jobs: number | undefined;
+  configPath: string | undefined;
+}
+
+async function runOn(input: Input, o: Options): Promise<number> {
   const { json, missed } = o;
   let users: readonly UserFilterConfig[] = [];
   let maxBytes = DEFAULT_LINE_MAX_BYTES;
-  if (typeof o.configPath === "string") {
+  if (o.configPath !== undefined) {
     const { loadConfig } = await import("../src/config/mod.ts");
     try {
       const cfg = await loadConfig(o.configPath);
@@ -236,45 +216,49 @@ async function runCommand(o: {
       return Exit.FAILED;
     }
   }
-  const filter = chooseFilter(o.name, o.mode, users);
-  if (typeof filter === "string") {
-    console.error(`fail2zig filter test: ${filter}`);
-    return Exit.FAILED;
-  }
   const now = Date.now();
-  const t0 = performance.now();
-  let tally: Tally;
-  if (o.parallel === null) {
-    const collector = new Collector(filter, { json, missed, now });
-    const lines = scanAll(o.input.reader, maxBytes, collector, json);
-    tally = collector.takeTally(lines, 0);
-  } else {
-    tally = await runParallel(
-      filter,
-      {
-        path: o.parallel.path,
-        plan: o.parallel.plan,
-        maxBytes,
-        json,
-        missed,
-        now,
-      },
-      o.parallel.started,
-      users,
-    );
+  let run: Run | null = null;
+  let threads = 1;
+  if (input.size !== undefined) {
+    const jobs = chooseJobs(input.size, o.jobs, navigator.hardwareConcurrency);
+    if (jobs > 1) {
+      const plan = planBlocks(input.size, jobs);
+      threads = Math.min(jobs, plan.blocks);
+      // the Workers start before the filter is compiled here: they load and compile meanwhile
+      const job = { path: Deno.realPathSync(o.path), plan, maxBytes, json, missed, now };
+      run = startRun(job, { name: o.name, mode: o.mode, users }, threads - 1);
+    }
   }
-  const seconds = (performance.now() - t0) / 1000;
-  const summary = `${tally.lines} lines, ${tally.matched} matched, ${
-    tally.lines - tally.matched - tally.dropped
-  } missed, ${tally.dropped} dropped (longer than ${maxBytes} bytes); filter ${filter.name} mode ${filter.mode}; ${
-    Math.round(tally.lines / Math.max(seconds, 1e-9))
-  } lines/s; ${o.parallel?.threads ?? 1} thread${o.parallel && o.parallel.threads > 1 ? "s" : ""}`;
-  if (json) {
-    console.error(summary);
+  try {
+    const filter = chooseFilter(o.name, o.mode, users);
+    if (typeof filter === "string") {
+      console.error(`fail2zig filter test: ${filter}`);
+      return Exit.FAILED;
+    }
+    const t0 = performance.now();
+    let tally: Tally;
+    if (run === null) {
+      const collector = new Collector(filter, { json, missed, now });
+      const lines = scanAll(input.reader, maxBytes, collector, json);
+      tally = collector.takeTally(lines, 0);
+    } else {
+      tally = await finishRun(run, filter);
+    }
+    const seconds = (performance.now() - t0) / 1000;
+    const summary = `${tally.lines} lines, ${tally.matched} matched, ${
+      tally.lines - tally.matched - tally.dropped
+    } missed, ${tally.dropped} dropped (longer than ${maxBytes} bytes); filter ${filter.name} mode ${filter.mode}; ${
+      Math.round(tally.lines / Math.max(seconds, 1e-9))
+    } lines/s; ${threads} thread${threads > 1 ? "s" : ""}`;
+    if (json) {
+      console.error(summary);
+      return Exit.OK;
+    }
+    console.log(report(filter, tally, summary));
     return Exit.OK;
+  } finally {
+    if (run !== null) stopRun(run);
   }
-  console.log(report(filter, tally, summary));
-  return Exit.OK;
 }
 
 function report(filter: Filter, st: Tally, summary: string): string {
