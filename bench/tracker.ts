@@ -1,34 +1,61 @@
 /**
- * Tracker benchmark: `deno task bench:tracker [--quick] [--json FILE] [--f2b-seconds S]`.
+ * Tracker benchmark: `deno task bench:tracker [--quick] [--json FILE] [--f2b-seconds S]
+ * [--parts 1,2,lowest,3] [--floods N,…] [--ceilings MB,…]`.
  *
  * 1. Throughput of the tracker alone (in this process): failures/s for 1M and 10M distinct
- *    addresses (85% IPv4, 15% IPv6) and a heavy-hitter mix, with the address-text generation
- *    cost measured separately and subtracted.
- * 2. Peak memory of a daemon-shaped child process (main thread: tracker; a Worker generates the
- *    address texts and posts batches with back-pressure, as the parser Worker will): the maximum
- *    of `Deno.memoryUsage().rss` sampled in the child, and VmHWM read from /proc/PID/status by
- *    the parent (through `cat`: Deno gates /proc behind --allow-all). Tracker sized for
- *    `memory_ceiling_mb` 96 and 64 with `trackerBudgetFor()`, 1M and 10M addresses; then the
- *    lowest ceiling whose run stays within itself for 10M addresses.
+ *    addresses (6 in 7 IPv4, 1 in 7 IPv6) and a heavy-hitter mix, with the address-text
+ *    generation cost measured separately and subtracted; then heavy attackers interleaved
+ *    through a flood. Table sized as the daemon sizes it for the smallest ceiling the config
+ *    accepts: `trackerBudgetFor(MIN_MEMORY_CEILING_MB, RUNTIME_PEAK_MB)`.
+ * 2. Peak memory of the LIVE daemon (`mod.ts daemon`, started as the tests start it: daemon
+ *    permission set, `DAEMON_V8_FLAGS`, log-only firewall, one sshd jail on a temp file) while a
+ *    flood of 1M and 10M distinct addresses (`--quick`: 200k and 1M; `--floods`) is appended to
+ *    the watched file, at `memory_ceiling_mb` = `MIN_MEMORY_CEILING_MB` and 128 (`--ceilings`).
+ *    The bench waits until `status_jail` reports every line read, then reads VmHWM from
+ *    /proc/PID/status (through `cat`: Deno gates /proc behind --allow-all) and `status`
+ *    (capacity, tracked, evictions, dropped). "lowest": the lowest ceiling, from
+ *    `MIN_MEMORY_CEILING_MB` upwards in steps of 8 to 128, whose daemon holds the largest flood.
  * 3. fail2ban on the same kind of flood: `fail2ban-regex` with Debian's sshd filter on a
  *    generated log, bounded in time; VmHWM sampled from /proc, progress from the log fd offset.
  * @module
  */
+import { join } from "node:path";
 import { parseArgs } from "node:util";
 import type { JailConfig } from "../src/config/types.ts";
+import { MIN_MEMORY_CEILING_MB, RUNTIME_PEAK_MB } from "../src/config/mod.ts";
+import { IpcClient } from "../src/ipc/mod.ts";
 import {
-  RUNTIME_BASELINE_MB,
   Tracker,
   trackerBudgetFor,
+  trackerBytesFor,
   trackerCapacityFor,
 } from "../src/tracker/mod.ts";
+import { makeConfig, privateGlobal, type RunningDaemon, startDaemon } from "../tests/_daemon.ts";
 
-const FEEDER = "tracker-bench-feeder";
-const BATCH = 1024;
-const CREDIT = 2;
 const MiB = 1024 * 1024;
-/** V8 flags of the measured children (the daemon caps the young generation the same way). */
-const DEFAULT_V8_FLAGS = "--max-semi-space-size=1";
+/** Flood lines per append burst into the watched file (≈ 85 MB). */
+const CHUNK_LINES = 1_000_000;
+/** Bytes per write() call while appending. */
+const WRITE_BYTES = 1 << 20;
+/** How often the daemon's `status_jail` is polled while it reads the flood. */
+const POLL_MS = 200;
+/** Resident memory is sampled each time the daemon has read this many more lines. */
+const SAMPLE_LINES = 1_000_000;
+/** Waiting for the daemon to read the flood: this much per million lines, at least 2 minutes. */
+const READ_WAIT_MS_PER_M = 60_000;
+const READ_WAIT_MIN_MS = 120_000;
+/** The default `memory_ceiling_mb`, measured beside the minimum. */
+const DEFAULT_CEILING_MB = 128;
+/** Step between the ceilings tried for the lowest that holds the largest flood. */
+const LADDER_STEP_MB = 8;
+
+/** Ceilings tried, upwards: the config's minimum, then steps of 8, up to the default 128. */
+function ladder(): number[] {
+  const out: number[] = [];
+  for (let c = MIN_MEMORY_CEILING_MB; c < DEFAULT_CEILING_MB; c += LADDER_STEP_MB) out.push(c);
+  out.push(Math.max(DEFAULT_CEILING_MB, MIN_MEMORY_CEILING_MB));
+  return [...new Set(out)];
+}
 
 const SSHD: JailConfig = {
   name: "sshd",
@@ -54,8 +81,15 @@ const SSHD: JailConfig = {
   },
 };
 
-/** Distinct address text number `i` (i < 2^24): 6 of 7 IPv4, 1 of 7 IPv6; never loopback. */
+/** Flood addresses below this index include IPv4 (first octet 11..223, skipping 127). */
+const V4_LIMIT = 212 * 65536;
+
+/**
+ * Distinct address text number `i` (i < 2^32): below `V4_LIMIT` 6 of 7 IPv4 and 1 of 7 IPv6,
+ * above it IPv6 only; never loopback or multicast.
+ */
 function distinct(i: number): string {
+  if (i >= V4_LIMIT) return `2001:db9:${(i >>> 16).toString(16)}:${(i & 0xffff).toString(16)}::7`;
   if (i % 7 === 3) return `2001:db8:${(i >>> 16).toString(16)}:${(i & 0xffff).toString(16)}::7`;
   let a = 11 + (i >>> 16);
   if (a >= 127) a++;
@@ -74,117 +108,6 @@ function heavy(i: number): string {
 type Mix = "distinct" | "heavy";
 const gen: Record<Mix, (i: number) => string> = { distinct, heavy };
 
-// ---------------- worker (feeder) ----------------
-
-interface FeedStart {
-  n: number;
-  mix: Mix;
-}
-
-function runFeeder(): void {
-  const scope = globalThis as unknown as {
-    onmessage: ((e: MessageEvent) => void) | null;
-    postMessage(m: unknown): void;
-  };
-  let n = 0;
-  let i = 0;
-  let mix: Mix = "distinct";
-  const send = () => {
-    if (i >= n) {
-      scope.postMessage(null);
-      return;
-    }
-    const end = Math.min(n, i + BATCH);
-    const batch: string[] = new Array(end - i);
-    const g = gen[mix];
-    for (let k = 0; i < end; i++, k++) batch[k] = g(i);
-    scope.postMessage(batch);
-  };
-  scope.onmessage = (e: MessageEvent) => {
-    if (e.data === "more") return send();
-    const start = e.data as FeedStart;
-    n = start.n;
-    mix = start.mix;
-    for (let c = 0; c < CREDIT; c++) send();
-  };
-}
-
-// ---------------- child (daemon-shaped process) ----------------
-
-function trace(records: number): void {
-  const m = Deno.memoryUsage();
-  console.error(
-    `${records} rss ${(m.rss / MiB).toFixed(1)} heapTotal ${(m.heapTotal / MiB).toFixed(1)} ` +
-      `heapUsed ${(m.heapUsed / MiB).toFixed(1)} external ${(m.external / MiB).toFixed(1)}`,
-  );
-}
-
-async function runChild(
-  args: { n: number; capacity: number; worker: boolean; mix: Mix; trace: boolean },
-) {
-  const tracker = new Tracker({ jails: [SSHD], capacity: args.capacity, eviction: "evict-oldest" });
-  let maxRss = Deno.memoryUsage().rss;
-  const sample = () => {
-    const r = Deno.memoryUsage().rss;
-    if (r > maxRss) maxRss = r;
-  };
-  const timer = setInterval(sample, 10);
-  const started = performance.now();
-  let records = 0;
-  let bans = 0;
-  if (args.worker) {
-    const w = new Worker(import.meta.url, { type: "module", name: FEEDER });
-    await new Promise<void>((resolve) => {
-      let done = 0;
-      w.onmessage = (e: MessageEvent) => {
-        const batch = e.data as string[] | null;
-        if (batch === null) {
-          if (++done === CREDIT) resolve();
-          return;
-        }
-        for (const ip of batch) if (tracker.record(0, ip, null).kind === "ban") bans++;
-        records += batch.length;
-        if (args.trace && records % 1_000_000 < batch.length) trace(records);
-        sample();
-        w.postMessage("more");
-      };
-      w.postMessage({ n: args.n, mix: args.mix } satisfies FeedStart);
-    });
-    w.terminate();
-  } else {
-    const g = gen[args.mix];
-    for (let i = 0; i < args.n; i++) {
-      if (tracker.record(0, g(i), null).kind === "ban") bans++;
-      if ((i & 0xffff) === 0) {
-        sample();
-        await new Promise((r) => setTimeout(r, 0));
-      }
-    }
-    records = args.n;
-  }
-  const seconds = (performance.now() - started) / 1000;
-  clearInterval(timer);
-  sample();
-  const s = tracker.stats();
-  const mu = Deno.memoryUsage();
-  console.log(JSON.stringify({
-    heapTotal: mu.heapTotal,
-    external: mu.external,
-    records,
-    bans,
-    seconds,
-    maxRss,
-    tracked: s.tracked,
-    evictions: s.evictions,
-    tableBytes: s.bytes,
-  }));
-  // Stay alive until the parent has read VmHWM.
-  const buf = new Uint8Array(16);
-  while ((await Deno.stdin.read(buf)) !== null) { /* wait for EOF */ }
-}
-
-// ---------------- parent ----------------
-
 async function procStatus(pid: number): Promise<Record<string, number>> {
   const out = await new Deno.Command("cat", { args: [`/proc/${pid}/status`], stderr: "null" })
     .output();
@@ -196,75 +119,205 @@ async function procStatus(pid: number): Promise<Record<string, number>> {
   return result;
 }
 
-interface ChildResult {
-  ceilingMb: number;
-  n: number;
-  capacity: number;
-  tableMiB: number;
-  worker: boolean;
-  seconds: number;
-  perSecond: number;
-  maxRssMiB: number;
-  vmHwmMiB: number;
-  evictions: number;
-  bans: number;
-  fits: boolean;
+async function writeAll(file: Deno.FsFile, bytes: Uint8Array): Promise<void> {
+  for (let off = 0; off < bytes.length;) off += await file.write(bytes.subarray(off));
 }
 
-async function child(
-  ceilingMb: number,
-  n: number,
-  worker: boolean,
-  v8Flags: string | null,
-): Promise<ChildResult> {
-  const capacity = trackerCapacityFor(trackerBudgetFor(ceilingMb));
-  const config = new URL("../deno.json", import.meta.url).pathname;
-  const args = ["run", "-q", "-P=test", "--config", config];
-  if (v8Flags) args.push(`--v8-flags=${v8Flags}`);
-  args.push(
-    import.meta.filename!,
-    "--child",
-    "--n",
-    String(n),
-    "--capacity",
-    String(capacity),
-    "--mix",
-    "distinct",
-  );
-  if (worker) args.push("--worker");
-  const proc = new Deno.Command(Deno.execPath(), {
-    args,
-    stdin: "piped",
-    stdout: "piped",
-    stderr: "inherit",
-  }).spawn();
-  const reader = proc.stdout.pipeThrough(new TextDecoderStream()).getReader();
-  let text = "";
-  while (!text.includes("\n")) {
-    const { value, done } = await reader.read();
-    if (done) throw new Error(`child exited early: ${text}`);
-    text += value;
+/**
+ * Appends `n` flood lines (one failure from `distinct(i)` each) to `path`, `CHUNK_LINES` at a
+ * time, while the daemon tails it. `ts` is an ISO time in the future (counts as now).
+ */
+async function appendFlood(path: string, n: number, ts: string): Promise<void> {
+  const enc = new TextEncoder();
+  const file = await Deno.open(path, { append: true });
+  try {
+    for (let start = 0; start < n; start += CHUNK_LINES) {
+      const end = Math.min(n, start + CHUNK_LINES);
+      let text = "";
+      for (let i = start; i < end; i++) {
+        text += `${ts} web1 sshd[${1000 + (i % 5000)}]: Failed password for root from ${
+          distinct(i)
+        } port ${1024 + (i % 60000)} ssh2\n`;
+        if (text.length >= WRITE_BYTES) {
+          await writeAll(file, enc.encode(text));
+          text = "";
+        }
+      }
+      if (text) await writeAll(file, enc.encode(text));
+    }
+  } finally {
+    file.close();
   }
-  const status = await procStatus(proc.pid);
-  await proc.stdin.close();
-  reader.cancel();
-  await proc.status;
-  const r = JSON.parse(text.trim());
-  const vmHwm = status.VmHWM ?? NaN;
+}
+
+type Reply = Record<string, number>;
+
+async function ask(sock: string, cmd: Record<string, unknown>): Promise<Reply> {
+  const c = await IpcClient.connect(sock);
+  try {
+    const r = await c.request(cmd);
+    if (!r.ok) throw new Error(`${JSON.stringify(cmd)} failed: ${JSON.stringify(r)}`);
+    return r as unknown as Reply;
+  } finally {
+    c.close();
+  }
+}
+
+interface LiveResult {
+  addresses: number;
+  ceilingMb: number;
+  capacity: number;
+  tableMiB: number;
+  vmHwmMiB: number;
+  /**
+   * VmHWM minus the table's bytes: what the runtime (isolates, Deno, I/O) took at its peak; null
+   * when the table never filled (part of it was never touched, so not resident).
+   */
+  runtimeMiB: number | null;
+  seconds: number;
+  /** Seconds the bench spent appending (when close to `seconds`, the writer set the pace). */
+  writeSeconds: number;
+  linesPerSecond: number;
+  tracked: number;
+  evictions: number;
+  dropped: number;
+  within: boolean;
+  /** Resident memory once every line was read. */
+  end: RssSample;
+  /** Resident memory every `SAMPLE_LINES` lines read (at the first poll past each mark). */
+  samples: RssSample[];
+}
+
+/** Resident memory of the daemon after `lines` lines were read, MiB. */
+interface RssSample {
+  lines: number;
+  rss: number;
+  anon: number;
+  file: number;
+  hwm: number;
+}
+
+function rssSample(lines: number, st: Record<string, number>): RssSample {
+  const mib = (k: string) => Math.round(((st[k] ?? NaN) / MiB) * 10) / 10;
   return {
-    ceilingMb,
-    n,
-    capacity,
-    tableMiB: r.tableBytes / MiB,
-    worker,
-    seconds: r.seconds,
-    perSecond: r.records / r.seconds,
-    maxRssMiB: r.maxRss / MiB,
-    vmHwmMiB: vmHwm / MiB,
-    evictions: r.evictions,
-    bans: r.bans,
-    fits: vmHwm <= ceilingMb * MiB,
+    lines,
+    rss: mib("VmRSS"),
+    anon: mib("RssAnon"),
+    file: mib("RssFile"),
+    hwm: mib("VmHWM"),
   };
+}
+
+/** Daemons that did not exit cleanly on SIGTERM (reported at the end). */
+const stopProblems: string[] = [];
+
+/** The daemon and temp dir of the run in progress, for the SIGINT handler. */
+let current: { daemon: RunningDaemon | null; dir: string } | null = null;
+
+/** One live-daemon run: `n` distinct addresses at `ceilingMb`. */
+async function liveDaemon(ceilingMb: number, n: number): Promise<LiveResult> {
+  const { dir, config } = await makeConfig((d) =>
+    `${privateGlobal(d, `memory_ceiling_mb = ${ceilingMb}\neviction = "evict-oldest"`)}
+[jails.sshd]
+filter = "sshd"
+logpath = "${join(d, "auth.log")}"
+maxretry = 5
+findtime = "1h"
+bantime = "1h"
+`
+  );
+  current = { daemon: null, dir };
+  const log = join(dir, "auth.log");
+  const sock = join(dir, "fail2zig.sock");
+  try {
+    await Deno.writeTextFile(log, "");
+    const daemon = await startDaemon(dir, config);
+    current.daemon = daemon;
+    try {
+      const ts = new Date(Date.now() + 3_600_000).toISOString();
+      const started = performance.now();
+      let writeSeconds = NaN;
+      let writeError: unknown = null;
+      const writing = appendFlood(log, n, ts).then(
+        () => (writeSeconds = (performance.now() - started) / 1000),
+        (e) => (writeError = e),
+      );
+      const deadline = Date.now() + Math.max(READ_WAIT_MIN_MS, (n / 1e6) * READ_WAIT_MS_PER_M);
+      let jail: Reply = {};
+      const samples: RssSample[] = [];
+      while (Date.now() < deadline && writeError === null) {
+        jail = await ask(sock, { v: 1, cmd: "status_jail", jail: "sshd" });
+        const read = jail["lines_total"] ?? 0;
+        if (read >= (samples.length + 1) * SAMPLE_LINES || read === n) {
+          samples.push(rssSample(read, await procStatus(daemon.process.pid)));
+        }
+        if (read === n) break;
+        await new Promise((r) => setTimeout(r, POLL_MS));
+      }
+      const seconds = (performance.now() - started) / 1000;
+      await writing;
+      if (writeError !== null) throw writeError;
+      if (jail["lines_total"] !== n) {
+        throw new Error(
+          `expected the daemon to read ${n} lines within the wait, found ${jail["lines_total"]}`,
+        );
+      }
+      const proc = await procStatus(daemon.process.pid);
+      const hwm = proc.VmHWM ?? NaN;
+      const st = await ask(sock, { v: 1, cmd: "status" });
+      const capacity = st["capacity"]!;
+      const expected = trackerCapacityFor(trackerBudgetFor(ceilingMb, RUNTIME_PEAK_MB));
+      if (capacity !== expected) {
+        console.error(
+          `warning: the daemon sized its table at ${capacity} entries, this bench expected ` +
+            `${expected} (RUNTIME_PEAK_MB = ${RUNTIME_PEAK_MB}): did the source change mid-run?`,
+        );
+      }
+      const tableBytes = trackerBytesFor(capacity);
+      return {
+        addresses: n,
+        ceilingMb,
+        capacity,
+        tableMiB: tableBytes / MiB,
+        vmHwmMiB: hwm / MiB,
+        runtimeMiB: st["tracked"] === capacity ? (hwm - tableBytes) / MiB : null,
+        seconds,
+        writeSeconds,
+        linesPerSecond: n / seconds,
+        tracked: st["tracked"]!,
+        evictions: st["evictions"]!,
+        dropped: st["dropped"]!,
+        within: hwm <= ceilingMb * MiB,
+        end: rssSample(n, proc),
+        samples,
+      };
+    } finally {
+      // A daemon that does not stop is a finding, not a reason to lose the measurement.
+      try {
+        const code = await daemon.stop();
+        if (code !== 0) {
+          stopProblems.push(`daemon exited with ${code} (${n} lines, ${ceilingMb} MiB)`);
+        }
+      } catch (e) {
+        stopProblems.push(`${n} lines, ${ceilingMb} MiB: ${e instanceof Error ? e.message : e}`);
+      }
+    }
+  } finally {
+    current = null;
+    await Deno.remove(dir, { recursive: true });
+  }
+}
+
+function liveRow(r: LiveResult): string {
+  return `| ${fmt(r.addresses / 1e6)}M | ${r.ceilingMb} | ${fmt(r.capacity)} (${
+    fmt(r.tableMiB)
+  } MiB) | ${fmt(r.vmHwmMiB)} | ${
+    r.runtimeMiB === null ? "— (table not full)" : fmt(r.runtimeMiB)
+  } | ${fmt(r.linesPerSecond / 1e3, 0)}k (write ${fmt(r.writeSeconds)} s of ${
+    fmt(r.seconds)
+  } s) | ${fmt(r.tracked)} / ${fmt(r.evictions)} / ${fmt(r.dropped)} | ${
+    r.within ? "yes" : "NO"
+  } |`;
 }
 
 function throughput(label: string, n: number, mix: Mix, capacity: number) {
@@ -401,128 +454,178 @@ async function main() {
   const { values } = parseArgs({
     args: Deno.args,
     options: {
-      child: { type: "boolean", default: false },
-      trace: { type: "boolean", default: false },
-      n: { type: "string" },
-      capacity: { type: "string" },
-      mix: { type: "string", default: "distinct" },
-      worker: { type: "boolean", default: false },
       quick: { type: "boolean", default: false },
+      parts: { type: "string", default: "1,2,lowest,3" },
+      floods: { type: "string" },
+      ceilings: { type: "string" },
       json: { type: "string" },
       "f2b-seconds": { type: "string", default: "90" },
-      "v8-flags": { type: "string", default: DEFAULT_V8_FLAGS },
     },
   });
-  if (values.child) {
-    return runChild({
-      n: Number(values.n),
-      capacity: Number(values.capacity),
-      worker: values.worker,
-      mix: values.mix as Mix,
-      trace: values.trace,
-    });
-  }
   const quick = values.quick;
   const big = quick ? 2_000_000 : 10_000_000;
-  const report: Record<string, unknown> = { date: new Date().toISOString(), deno: Deno.version };
+  const list = (v: string | undefined) => v?.split(",").map(Number);
+  const floods = list(values.floods) ?? (quick ? [200_000, 1_000_000] : [1_000_000, 10_000_000]);
+  const ceilings = list(values.ceilings) ??
+    [...new Set([MIN_MEMORY_CEILING_MB, Math.max(DEFAULT_CEILING_MB, MIN_MEMORY_CEILING_MB)])];
+  const bigFlood = floods[floods.length - 1]!;
+  const report: Record<string, unknown> = {
+    date: new Date().toISOString(),
+    deno: Deno.version,
+    runtimePeakMb: RUNTIME_PEAK_MB,
+    minMemoryCeilingMb: MIN_MEMORY_CEILING_MB,
+  };
+  const onInterrupt = async () => {
+    const c = current;
+    if (c) {
+      await c.daemon?.stop("SIGKILL").catch(() => {});
+      await Deno.remove(c.dir, { recursive: true }).catch(() => {});
+    }
+    Deno.exit(130);
+  };
+  Deno.addSignalListener("SIGINT", onInterrupt);
 
-  console.log("## Tracker throughput (in process, capacity for memory_ceiling_mb = 96)");
-  const cap96 = trackerCapacityFor(trackerBudgetFor(96));
-  const tp = [
-    throughput("1M distinct", 1_000_000, "distinct", cap96),
-    throughput(`${big / 1e6}M distinct`, big, "distinct", cap96),
-    throughput(`${big / 1e6}M heavy-hitter mix`, big, "heavy", cap96),
-  ];
-  for (const r of tp) {
+  const parts = new Set(values.parts.split(","));
+  const live: LiveResult[] = [];
+  if (parts.has("1")) {
+    const capMin = trackerCapacityFor(trackerBudgetFor(MIN_MEMORY_CEILING_MB, RUNTIME_PEAK_MB));
     console.log(
-      `${r.label.padEnd(24)} tracker alone ${fmt(r.trackerOnly / 1e6, 2)} M failures/s ` +
-        `(with address generation ${fmt(r.withGeneration / 1e6, 2)} M/s), capacity ${
-          fmt(r.capacity)
-        }, evictions ${fmt(r.evictions)}, bans ${fmt(r.bans)}`,
+      `## Tracker throughput (in process; table for memory_ceiling_mb = ` +
+        `MIN_MEMORY_CEILING_MB = ${MIN_MEMORY_CEILING_MB}: ` +
+        `trackerBudgetFor(${MIN_MEMORY_CEILING_MB}, RUNTIME_PEAK_MB = ${RUNTIME_PEAK_MB}))`,
     );
-  }
-  report.throughput = tp;
-
-  console.log("\n## Heavy attackers interleaved through the flood (evict-oldest, maxretry 5)");
-  const il = [];
-  for (const n of [2_000_000, big]) {
-    for (const attempts of [8, 6]) {
-      const r = interleaved(n, cap96, attempts);
-      il.push(r);
+    const tp = [
+      throughput("1M distinct", 1_000_000, "distinct", capMin),
+      throughput(`${big / 1e6}M distinct`, big, "distinct", capMin),
+      throughput(`${big / 1e6}M heavy-hitter mix`, big, "heavy", capMin),
+    ];
+    for (const r of tp) {
       console.log(
-        `${fmt(n / 1e6)}M flood, capacity ${fmt(r.capacity)}: ${r.banned}/${r.attackers} banned ` +
-          `(${attempts} failures each, ${fmt(r.apart)} flood addresses apart = ${
-            fmt(r.apart / r.capacity)
-          }× the table)`,
+        `${r.label.padEnd(24)} tracker alone ${fmt(r.trackerOnly / 1e6, 2)} M failures/s ` +
+          `(with address generation ${fmt(r.withGeneration / 1e6, 2)} M/s), capacity ${
+            fmt(r.capacity)
+          }, evictions ${fmt(r.evictions)}, bans ${fmt(r.bans)}`,
       );
     }
-  }
-  report.interleaved = il;
+    report.throughput = tp;
 
-  console.log("\n## Peak memory of a daemon-shaped process (main: tracker, Worker: feeder)");
-  console.log(`runtime baseline assumed by trackerBudgetFor(): ${RUNTIME_BASELINE_MB} MiB`);
-  const mem: ChildResult[] = [];
-  const v8 = values["v8-flags"] || null;
-  console.log(`child V8 flags: ${v8 ?? "(none)"}`);
-  for (const ceiling of [96, 64]) {
-    for (const n of [1_000_000, big]) {
-      const r = await child(ceiling, n, true, v8);
-      mem.push(r);
-      console.log(
-        `ceiling ${ceiling} MiB, ${fmt(n / 1e6)}M addresses: capacity ${fmt(r.capacity)} (${
-          fmt(r.tableMiB)
-        } MiB table), VmHWM ${fmt(r.vmHwmMiB)} MiB, max sampled RSS ${fmt(r.maxRssMiB)} MiB, ${
-          fmt(r.perSecond / 1e6, 2)
-        } M failures/s end to end, ${r.fits ? "within" : "OVER"} the ceiling`,
-      );
+    console.log("\n## Heavy attackers interleaved through the flood (evict-oldest, maxretry 5)");
+    const il = [];
+    for (const n of new Set([2_000_000, big])) {
+      for (const attempts of [8, 6]) {
+        const r = interleaved(n, capMin, attempts);
+        il.push(r);
+        console.log(
+          `${fmt(n / 1e6)}M flood, capacity ${
+            fmt(r.capacity)
+          }: ${r.banned}/${r.attackers} banned ` +
+            `(${attempts} failures each, ${fmt(r.apart)} flood addresses apart = ${
+              fmt(r.apart / r.capacity)
+            }× the table)`,
+        );
+      }
     }
+    report.interleaved = il;
   }
-  const bare = await child(96, big, false, v8);
-  console.log(
-    `(no Worker, ceiling 96, ${fmt(big / 1e6)}M: VmHWM ${fmt(bare.vmHwmMiB)} MiB, RSS ${
-      fmt(bare.maxRssMiB)
-    } MiB)`,
-  );
-  mem.push(bare);
-  report.memory = mem;
 
-  console.log(`\n## Lowest memory_ceiling_mb holding a ${fmt(big / 1e6)}M-address flood`);
-  let lowest: number | null = null;
-  for (const ceiling of [56, 60, 64, 68, 72, 76, 80, 88, 96]) {
-    const r = await child(ceiling, big, true, v8);
+  if (parts.has("2")) {
     console.log(
-      `ceiling ${ceiling}: capacity ${fmt(r.capacity)}, VmHWM ${fmt(r.vmHwmMiB)} MiB → ${
-        r.fits ? "holds" : "exceeds"
+      "\n## Peak memory of the live daemon (mod.ts daemon, log-only, one sshd jail, evict-oldest)",
+    );
+    console.log(
+      `table = trackerBudgetFor(ceiling, RUNTIME_PEAK_MB = ${RUNTIME_PEAK_MB}); runtime = VmHWM − ` +
+        "table bytes; lines/s from the first append to `lines_total` = all lines (the bench " +
+        "appends while the daemon reads, on the same 2 cores)",
+    );
+    const header = "| addresses | ceiling MiB | capacity (table) | VmHWM MiB | runtime MiB | " +
+      "lines/s | tracked / evictions / dropped | within ceiling |\n" +
+      "| --- | --- | --- | --- | --- | --- | --- | --- |";
+    console.log(header);
+    for (const n of floods) {
+      for (const ceiling of ceilings) {
+        const r = await liveDaemon(ceiling, n);
+        live.push(r);
+        console.log(liveRow(r));
+      }
+    }
+    console.log("\nDaemon VmRSS (anon + file) MiB by lines read:");
+    for (const r of live) {
+      console.log(
+        `${fmt(r.addresses / 1e6)}M @ ${r.ceilingMb}: ` +
+          r.samples.map((x) =>
+            `${fmt(x.lines / 1e6)}M ${fmt(x.rss)} (${fmt(x.anon)} + ${fmt(x.file)})`
+          )
+            .join(", "),
+      );
+    }
+    report.daemon = live;
+  }
+
+  if (parts.has("2") && parts.has("lowest")) {
+    console.log(`\n## Lowest memory_ceiling_mb holding a ${fmt(bigFlood / 1e6)}M-address flood`);
+    const runtimes = live.filter((r) => r.addresses === bigFlood && r.runtimeMiB !== null)
+      .map((r) => r.runtimeMiB!);
+    console.log(
+      `Ceilings below MIN_MEMORY_CEILING_MB = ${MIN_MEMORY_CEILING_MB} are refused by config check: ` +
+        `the runtime alone (two V8 isolates + Deno, without the table) peaks at ${
+          runtimes.length > 0 ? `${fmt(Math.max(...runtimes))} MiB here` : "(not measured here)"
+        } (VmHWM − table bytes, ${fmt(bigFlood / 1e6)}M addresses; RUNTIME_PEAK_MB = ` +
+        `${RUNTIME_PEAK_MB}), so the issue's goal of 64 MiB is out of reach with this runtime.`,
+    );
+    let lowest: number | null = null;
+    const tried: LiveResult[] = [];
+    const steps = ladder();
+    for (const ceiling of steps) {
+      const seen = live.find((r) => r.ceilingMb === ceiling && r.addresses === bigFlood);
+      const r = seen ?? await liveDaemon(ceiling, bigFlood);
+      tried.push(r);
+      console.log(
+        `ceiling ${ceiling}: capacity ${fmt(r.capacity)}, VmHWM ${fmt(r.vmHwmMiB)} MiB → ${
+          r.within ? "holds" : "exceeds"
+        }${seen ? " (run above)" : ""}`,
+      );
+      if (r.within) {
+        lowest = ceiling;
+        break;
+      }
+    }
+    console.log(
+      `lowest memory_ceiling_mb that holds ${fmt(bigFlood / 1e6)}M addresses: ${
+        lowest === null
+          ? `none up to ${steps[steps.length - 1]} MiB`
+          : `${lowest} MiB (VmHWM ${fmt(tried[tried.length - 1]!.vmHwmMiB)} MiB)`
       }`,
     );
-    mem.push(r);
-    if (r.fits) {
-      lowest = ceiling;
-      break;
-    }
+    report.ladder = tried;
+    report.lowestCeilingMb = lowest;
   }
-  console.log(`lowest ceiling that holds: ${lowest ?? "none tested"} MiB`);
-  report.lowestCeilingMb = lowest;
 
-  console.log("\n## fail2ban-regex (Debian) on a flood of distinct addresses");
-  const f2bSeconds = Number(values["f2b-seconds"]);
-  const f2b = [];
-  for (const lines of quick ? [200_000] : [1_000_000, big]) {
-    const r = await fail2banRegex(lines, f2bSeconds);
-    f2b.push(r);
-    if ("skipped" in r) {
-      console.log(r.skipped);
-      break;
+  if (parts.has("3")) {
+    console.log("\n## fail2ban-regex (Debian) on a flood of distinct addresses");
+    const f2bSeconds = Number(values["f2b-seconds"]);
+    const f2b = [];
+    for (const lines of quick ? [200_000] : [1_000_000, big]) {
+      const r = await fail2banRegex(lines, f2bSeconds);
+      f2b.push(r);
+      if ("skipped" in r) {
+        console.log(r.skipped);
+        break;
+      }
+      console.log(
+        `${fmt(lines / 1e6)}M lines: ${fmt(r.linesProcessed)} processed in ${fmt(r.seconds)} s (${
+          fmt(r.perSecond)
+        } lines/s), VmHWM ${fmt(r.vmHwmMiB)} MiB — ${r.note}`,
+      );
     }
-    console.log(
-      `${fmt(lines / 1e6)}M lines: ${fmt(r.linesProcessed)} processed in ${fmt(r.seconds)} s (${
-        fmt(r.perSecond)
-      } lines/s), VmHWM ${fmt(r.vmHwmMiB)} MiB — ${r.note}`,
-    );
+    report.fail2ban = f2b;
   }
-  report.fail2ban = f2b;
+  if (stopProblems.length > 0) {
+    console.log("\n## Daemons that did not stop cleanly on SIGTERM");
+    for (const p of stopProblems) console.log(p);
+  }
+  report.stopProblems = stopProblems;
   if (values.json) Deno.writeTextFileSync(values.json, JSON.stringify(report, null, 2));
+  Deno.removeSignalListener("SIGINT", onInterrupt);
 }
 
-if ((globalThis as unknown as { name?: string }).name === FEEDER) runFeeder();
-else if (import.meta.main) await main();
+if (import.meta.main) await main();

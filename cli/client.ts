@@ -249,8 +249,13 @@ function rows(value: unknown): Record<string, unknown>[] {
   return Array.isArray(value) ? (value as Record<string, unknown>[]) : [];
 }
 
+/** A first line saying the reply lists only `shown` of its `total` entries, or "". */
+function truncatedNote(b: Record<string, unknown>, shown: number, what: string): string {
+  return b.truncated === true ? `${clean(b.total)} ${what} ${shown} are listed\n` : "";
+}
+
 /** Human rendering of a reply body for a terminal. */
-function renderTable(cmd: string, b: Record<string, unknown>): string {
+export function renderTable(cmd: string, b: Record<string, unknown>): string {
   switch (cmd) {
     case "status":
       return pairs([
@@ -290,7 +295,7 @@ function renderTable(cmd: string, b: Record<string, unknown>): string {
     case "list": {
       const bans = rows(b.bans);
       if (bans.length === 0) return "no active bans";
-      return table(
+      return truncatedNote(b, bans.length, "active; the newest") + table(
         ["ADDRESS", "JAIL", "BANNED AT", "EXPIRES AT", "REMAINING", "BANS"],
         bans.map((x) => [
           clean(x.prefix === 32 || x.prefix === 128 ? x.ip : `${x.ip}/${x.prefix}`),
@@ -310,7 +315,8 @@ function renderTable(cmd: string, b: Record<string, unknown>): string {
     case "unban_all": {
       const un = rows(b.unbanned);
       if (un.length === 0) return "nothing to unban";
-      return un.map((u) => `unbanned ${clean(u.ip)} (${clean(u.jail)})`).join("\n");
+      return truncatedNote(b, un.length, "unbanned; the first") +
+        un.map((u) => `unbanned ${clean(u.ip)} (${clean(u.jail)})`).join("\n");
     }
     case "reload":
       return `reloaded; jails: ${Array.isArray(b.jails) ? clean(b.jails.join(", ")) : ""}`;

@@ -12,7 +12,7 @@ import { IpcClient } from "../src/ipc/mod.ts";
 import { makeConfig, privateGlobal, startDaemon } from "./_daemon.ts";
 
 const FLOOD = 2_000_000;
-/** The smallest ceiling config check accepts: an 8 MiB table (≈ 62,000 addresses). */
+/** The smallest ceiling config check accepts (a 2 MiB table, ≈ 15,700 addresses). */
 const CEILING_MB = MIN_MEMORY_CEILING_MB;
 const ATTACKERS = 10;
 const HITS = 8;
@@ -31,7 +31,7 @@ const late = Array.from({ length: ATTACKERS }, (_, k) => `2001:db8:ffff::${k + 1
  * Writes the flood: `early` attackers hit twice at the start (repeat offenders from then on, which
  * `evict-oldest` keeps while one-shot addresses come and go) and then evenly through the whole
  * flood, far more than the table's capacity apart; `late` attackers appear only in the last 10 %,
- * after the table is full.
+ * after the table is full, the same way.
  */
 async function writeFlood(path: string): Promise<void> {
   const ts = new Date(Date.now() + 3_600_000).toISOString(); // future: counts as now
@@ -43,7 +43,9 @@ async function writeFlood(path: string): Promise<void> {
     for (let h = 0; h < HITS; h++) at(h < 2 ? 10 + h : Math.floor((h * FLOOD) / HITS) + 10, ip);
   }
   for (const ip of late) {
-    for (let h = 0; h < HITS; h++) at(FLOOD - 200_000 + Math.floor((h * 190_000) / HITS), ip);
+    for (let h = 0; h < HITS; h++) {
+      at(FLOOD - 200_000 + (h < 2 ? h : Math.floor((h * 190_000) / HITS)), ip);
+    }
   }
   const file = await Deno.open(path, { write: true, create: true, truncate: true });
   const enc = new TextEncoder();

@@ -33,6 +33,12 @@ import { positionSource } from "../sources/mod.ts";
 
 /** Most bans one `list` reply carries (the newest); a reply must stay far below the heap cap. */
 export const MAX_LIST_BANS = 10_000;
+/**
+ * Most bans taken from the tracker as objects at once when many are lifted together (expiry after
+ * a clock jump or a long stop, `unban --all`): a table of bans at once would exhaust the capped
+ * V8 heap.
+ */
+export const LIFT_BATCH = 4096;
 
 /** One ban or unban for the audit trail. */
 export interface AuditEvent {
@@ -152,11 +158,14 @@ export class Engine implements Controller {
   }
 
   /** Lifts bans whose time has come. */
-  expireDue(): Promise<void> {
-    const due = this.#o.tracker.expire(this.#o.clock.now());
-    if (due.length === 0) return Promise.resolve();
-    this.#o.changed();
-    return this.#lift(due, "expired", "expiry");
+  async expireDue(): Promise<void> {
+    for (;;) {
+      const due = this.#o.tracker.expire(this.#o.clock.now(), LIFT_BATCH);
+      if (due.length === 0) return;
+      this.#o.changed();
+      await this.#lift(due, "expired", "expiry");
+      if (due.length < LIFT_BATCH) return;
+    }
   }
 
   /** Re-adds restored bans to the backend (start-up reconciliation). */
@@ -318,10 +327,22 @@ export class Engine implements Controller {
   }
 
   async unbanAll(): Promise<UnbanReply> {
-    const lifted = this.#o.tracker.unbanAll();
-    if (lifted.length > 0) this.#o.changed();
-    await this.#lift(lifted, "unbanned by client (all)", "client");
-    return { unbanned: lifted.map((b) => ({ ip: b.ip, jail: b.jail })) };
+    // The bans active now, in batches; bans made meanwhile are not chased (a flood could go on).
+    let left = this.#o.tracker.stats().activeBans;
+    const unbanned: UnbanReply["unbanned"] = [];
+    let total = 0;
+    while (left > 0) {
+      const lifted = this.#o.tracker.unbanAll(Math.min(left, LIFT_BATCH));
+      if (lifted.length === 0) break;
+      left -= lifted.length;
+      total += lifted.length;
+      for (const b of lifted) {
+        if (unbanned.length < MAX_LIST_BANS) unbanned.push({ ip: b.ip, jail: b.jail });
+      }
+      this.#o.changed();
+      await this.#lift(lifted, "unbanned by client (all)", "client");
+    }
+    return total > unbanned.length ? { unbanned, truncated: true, total } : { unbanned };
   }
 
   async reload(): Promise<ReloadReply> {

@@ -3,7 +3,7 @@ import { parseConfig } from "../config/mod.ts";
 import { MemoryBackend } from "../firewall/mod.ts";
 import { Logger } from "../log/mod.ts";
 import { ManualClock, Tracker } from "../tracker/mod.ts";
-import { type AuditEvent, Engine, MAX_LIST_BANS } from "./engine.ts";
+import { type AuditEvent, Engine, LIFT_BATCH, MAX_LIST_BANS } from "./engine.ts";
 
 const CONFIG = parseConfig(
   `[jails.ssh]
@@ -90,4 +90,21 @@ Deno.test("list() returns the newest MAX_LIST_BANS bans, oldest first, and says 
   equal(ssh.bans.every((b) => b.jail === "ssh"), true);
   const one = await e.ban(ipOf(0), "ssh");
   equal(one.ip, ipOf(0), "a repeated manual ban finds the active one");
+});
+
+Deno.test("expireDue() and unbanAll() lift a table of bans in batches and lift them all", async () => {
+  const { e, backend, clock } = await engine(4 * MAX_LIST_BANS);
+  const due = LIFT_BATCH + 10;
+  const n = due + MAX_LIST_BANS + 50; // what stays is more than an unban reply lists
+  const ipOf = (i: number) => `10.${i >> 8}.${i & 255}.1`;
+  for (let i = 0; i < n; i++) await e.ban(ipOf(i), "ssh", i < due ? 60 : 3600);
+  clock.advance(61_000); // a jump: more than LIFT_BATCH bans are due at once
+  await e.expireDue();
+  equal((await backend.list()).length, n - due, "every due ban was lifted");
+  const r = await e.unbanAll();
+  equal(r.truncated, true);
+  equal(r.total, n - due);
+  equal(r.unbanned.length, MAX_LIST_BANS);
+  deepEqual(await backend.list(), []);
+  equal((await e.list()).bans.length, 0);
 });

@@ -139,7 +139,12 @@ export interface BanReply {
 
 /** `unban` and `unban_all` reply. */
 export interface UnbanReply {
+  /** What was lifted (for `unban_all`, at most `MAX_LIST_BANS` of the engine). */
   unbanned: { ip: string; jail: string }[];
+  /** Present when more bans were lifted than `unbanned` lists. */
+  truncated?: true;
+  /** Bans lifted in all, when `truncated`. */
+  total?: number;
 }
 
 /** `reload` reply. */

@@ -103,21 +103,12 @@ export function trackerCapacityFor(budgetBytes: number): number {
 }
 
 /**
- * MiB a daemon-shaped process (main thread + parser Worker, busy pipeline) uses besides the
- * table: measured with `deno task bench:tracker` (see docs/state.md, "Sizing").
+ * Bytes of `memory_ceiling_mb` the tracker table may take: the ceiling minus the runtime's own
+ * peak (the daemon passes the config's `RUNTIME_PEAK_MB`). Pass the result to
+ * `trackerCapacityFor()`.
  */
-export const RUNTIME_BASELINE_MB = 76;
-
-/**
- * Bytes of `memory_ceiling_mb` the tracker table may take: the ceiling minus the runtime
- * baseline. Pass the result to `trackerCapacityFor()`.
- * @param baselineMb @default RUNTIME_BASELINE_MB
- */
-export function trackerBudgetFor(
-  memoryCeilingMb: number,
-  baselineMb = RUNTIME_BASELINE_MB,
-): number {
-  return Math.max(0, (memoryCeilingMb - baselineMb) * 1024 * 1024);
+export function trackerBudgetFor(memoryCeilingMb: number, runtimePeakMb: number): number {
+  return Math.max(0, (memoryCeilingMb - runtimePeakMb) * 1024 * 1024);
 }
 
 // ---- public records ----
@@ -145,7 +136,7 @@ export interface BanDecision {
   readonly expiresAt: number | null;
   /**
    * Why the ban happened, on decisions returned by `record()`, `ban()` and `restore()`; the
-   * decisions of `activeBans()`, `expire()`, `unban()` and `reconfigure()` say `"failures"`.
+   * decisions of `eachActiveBan()`, `expire()`, `unban()` and `reconfigure()` say `"failures"`.
    */
   readonly cause: BanCause;
 }
@@ -518,21 +509,25 @@ export class Tracker {
     return false;
   }
 
-  /** Lifts every ban; returns them. */
-  unbanAll(): BanDecision[] {
+  /** Lifts every ban, or the first `limit` of them; returns them. */
+  unbanAll(limit = Infinity): BanDecision[] {
     const out: BanDecision[] = [];
-    while (this.#head[BANNED]! >= 0) out.push(this.#lift(this.#head[BANNED]!));
+    while (this.#head[BANNED]! >= 0 && out.length < limit) {
+      out.push(this.#lift(this.#head[BANNED]!));
+    }
     return out;
   }
 
   /**
    * Lifts the bans whose expiry is at or before `now` (min-heap; O(k log n) for k expiries) and
    * frees a bounded number of stale entries. Call it periodically (e.g. every second).
+   * At most `limit` bans are lifted per call (the earliest first): a clock jump or a long stop
+   * can make a whole table of bans due at once, too many to hold as objects in the capped heap.
    * @returns the lifted bans, for the firewall and the audit log
    */
-  expire(now: number = this.#clock.now()): BanDecision[] {
+  expire(now: number = this.#clock.now(), limit = Infinity): BanDecision[] {
     const out: BanDecision[] = [];
-    while (this.#heapSize > 0) {
+    while (this.#heapSize > 0 && out.length < limit) {
       const e = this.#heap[0]!;
       if (this.#expiresAt[e]! > now) break;
       out.push(this.#lift(e));
@@ -541,11 +536,6 @@ export class Tracker {
     this.#sweep(now, SWEEP_PER_EXPIRE);
     this.#maybeReportDrops(now);
     return out;
-  }
-
-  /** Active bans, in table order (callers sort for display). */
-  activeBans(): BanDecision[] {
-    return [...this.eachActiveBan()];
   }
 
   /**

@@ -6,7 +6,6 @@ import {
   type DropBurst,
   ManualClock,
   type RecordOutcome,
-  RUNTIME_BASELINE_MB,
   Tracker,
   trackerBudgetFor,
   trackerBytesFor,
@@ -110,6 +109,20 @@ Deno.test("Tracker.expire() lifts a ban exactly at its expiry, not a ms before",
   void clock;
 });
 
+Deno.test("Tracker.expire() and unbanAll() lift at most `limit` bans per call, earliest first", () => {
+  const { t, clock } = setup([jail("sshd", { maxretry: 1 })]);
+  for (let i = 1; i <= 5; i++) {
+    t.record(0, `203.0.113.${i}`, null);
+    clock.advance(1000);
+  }
+  const later = clock.now() + 11 * MIN;
+  assert.deepEqual(t.expire(later, 2).map((b) => b.ip), ["203.0.113.1", "203.0.113.2"]);
+  assert.equal(t.stats().activeBans, 3);
+  assert.equal(t.unbanAll(2).length, 2);
+  assert.equal(t.unbanAll().length, 1);
+  assert.equal(t.stats().activeBans, 0);
+});
+
 Deno.test("Tracker bantime runs from the moment of the ban, not from the failures", () => {
   const { t, clock } = setup([jail("sshd", { maxretry: 2 })]);
   t.record(0, "203.0.113.10", clock.now() - 9 * MIN);
@@ -125,7 +138,7 @@ Deno.test("Tracker permanent bantime never expires", () => {
   assert.equal(b!.expiresAt, null);
   assert.equal(b!.durationMs, null);
   assert.deepEqual(t.expire(clock.now() + 1000 * DAY), []);
-  assert.equal(t.activeBans().length, 1);
+  assert.equal([...t.eachActiveBan()].length, 1);
 });
 
 Deno.test("banDurationMs() follows linear and exponential formulas, caps at max, adds jitter", () => {
@@ -567,7 +580,7 @@ Deno.test("Tracker.reconfigure() keeps bans and history by jail name, lifts bans
     jail("sshd", { maxretry: 2 }),
   ]);
   assert.deepEqual(lifted.map((d) => [d.ip, d.jail]), [["192.0.2.2", "old"]]);
-  assert.deepEqual(t.activeBans().map((d) => [d.ip, d.jail, d.jailIndex]), [[
+  assert.deepEqual([...t.eachActiveBan()].map((d) => [d.ip, d.jail, d.jailIndex]), [[
     "192.0.2.1",
     "web",
     0,
@@ -631,9 +644,9 @@ Deno.test("Tracker.snapshot() and restore() carry bans, history and failure time
   assert.equal(b.t.restore({ bans: [{ ...data.bans[0]!, jail: "gone" }] }).skipped, 1);
 });
 
-Deno.test("trackerBudgetFor() leaves the runtime baseline out of the ceiling", () => {
-  assert.equal(trackerBudgetFor(RUNTIME_BASELINE_MB + 20), 20 * 1024 * 1024);
-  assert.equal(trackerBudgetFor(48), 0);
+Deno.test("trackerBudgetFor() leaves the runtime's peak out of the ceiling", () => {
+  assert.equal(trackerBudgetFor(96, 88), 8 * 1024 * 1024);
+  assert.equal(trackerBudgetFor(48, 88), 0);
   assert.equal(trackerBudgetFor(100, 50), 50 * 1024 * 1024);
 });
 
