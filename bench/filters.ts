@@ -60,17 +60,24 @@ interface Measured {
   stderr: string;
 }
 
-/** One run of `cmd` under GNU time: wall s, CPU s, peak RSS KiB, and its stderr. */
+/**
+ * One run of `cmd`: wall and CPU seconds (user + system, all threads) from bash's `time` (to the
+ * millisecond: GNU time's `%e` has 10 ms steps, 4 % of a 0.25 s run), peak RSS KiB from GNU time,
+ * and what `cmd` wrote on stderr.
+ */
 async function once(cmd: string): Promise<{ wall: number; cpu: number; rss: number; err: string }> {
-  const r = await sh(`${TIME} -f '@@%e %U %S %M' bash -c ${JSON.stringify(cmd)} 2>&1 >/dev/null`);
+  if (cmd.includes("'")) throw new Error(`no single quotes in a measured command: ${cmd}`);
+  const script = `TIMEFORMAT="@@@%3R %3U %3S"; time { ${cmd} ; }`;
+  const r = await sh(`${TIME} -f '@@%M' bash -c '${script}' 2>&1 >/dev/null`);
   const out = r.stdout + r.stderr;
-  const m = /@@([\d.]+) ([\d.]+) ([\d.]+) (\d+)/.exec(out);
-  if (!m) throw new Error(`cannot measure: ${cmd}\n${out}`);
+  const t = /@@@([\d.]+) ([\d.]+) ([\d.]+)/.exec(out);
+  const m = /@@(\d+)\s*$/.exec(out);
+  if (!t || !m) throw new Error(`cannot measure: ${cmd}\n${out}`);
   return {
-    wall: Number(m[1]),
-    cpu: Number(m[2]) + Number(m[3]),
-    rss: Number(m[4]),
-    err: out.slice(0, m.index),
+    wall: Number(t[1]),
+    cpu: Number(t[2]) + Number(t[3]),
+    rss: Number(m[1]),
+    err: out.slice(0, t.index),
   };
 }
 
@@ -131,13 +138,13 @@ try {
   );
 
   console.log(
-    "\ntool                          wall s   median    lines/s   CPU s   peak RSS MiB   fail2zig speed-up (wall, CPU)",
+    "\ntool                          wall s    median    lines/s    CPU s   peak RSS MiB   fail2zig speed-up (wall, CPU)",
   );
   for (const [name, r] of rows) {
     console.log(
-      `${name.padEnd(28)} ${r.s.toFixed(2).padStart(7)} ${r.median.toFixed(2).padStart(8)} ${
+      `${name.padEnd(28)} ${r.s.toFixed(3).padStart(7)} ${r.median.toFixed(3).padStart(9)} ${
         Math.round(LINES / r.s).toLocaleString("en").padStart(10)
-      } ${r.cpu.toFixed(2).padStart(7)} ${r.rssMiB.toFixed(1).padStart(14)} ${
+      } ${r.cpu.toFixed(3).padStart(8)} ${r.rssMiB.toFixed(1).padStart(14)} ${
         (r.s / ours.s).toFixed(2).padStart(10)
       }× ${(r.cpu / ours.cpu).toFixed(2).padStart(6)}×`,
     );
