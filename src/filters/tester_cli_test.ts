@@ -336,6 +336,34 @@ Deno.test("filter test uses several threads by itself for a file over the thresh
   }
 });
 
+Deno.test("filter test --jobs runs a [filters.NAME] user filter from --config on every thread", async () => {
+  const dir = await Deno.makeTempDir();
+  try {
+    const cfg = `${dir}/config.toml`;
+    await Deno.writeTextFile(
+      cfg,
+      `[filters.myapp]\npatterns = ["login failed for <*> from <HOST>"]\nprefix = "none"\n`,
+    );
+    await Deno.chmod(cfg, 0o644);
+    const log = `${dir}/app.log`;
+    await Deno.writeTextFile(
+      log,
+      Array.from(
+        { length: 3000 },
+        (_, i) => `login ${i % 3 ? "failed" : "ok"} for u from 10.0.${i % 200}.1`,
+      )
+        .join("\n"),
+    );
+    const one = await run(["myapp", log, "--json", "--config", cfg, "--jobs", "1"]);
+    const three = await run(["myapp", log, "--json", "--config", cfg, "--jobs", "3"]);
+    equal(three.code, 0, three.stderr);
+    match(three.stderr, /2000 matched.*; 3 threads$/m);
+    ok(three.stdout === one.stdout, "the outputs differ");
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
 Deno.test("filter test refuses --jobs that is not a whole number from 1 to the maximum", async () => {
   for (const bad of ["0", "x", "1.5", "-1", String(JOBS_MAX + 1)]) {
     equal((await run(["sshd", "-", "--jobs", bad], "")).code, 2, bad);
