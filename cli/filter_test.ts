@@ -142,6 +142,7 @@ function openInput(path: string): Input {
   const file = Deno.openSync(path, { read: true });
   try {
     const st = file.statSync();
+    if (st.isDirectory) throw new Error("it is a directory");
     return { reader: file, close: () => file.close(), size: st.isFile ? st.size : undefined };
   } catch (e) {
     file.close();

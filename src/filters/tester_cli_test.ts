@@ -70,6 +70,9 @@ Deno.test("filter test exits 1 for an unknown filter or mode and 2 for a bad com
   equal((await run(["sshd"])).code, 2);
   equal((await run(["sshd", "-", "--bogus"], "")).code, 2);
   equal((await run(["sshd", "/nonexistent/file"])).code, 1);
+  const dir = await run(["sshd", "/tmp", "--jobs", "2"]);
+  equal(dir.code, 1);
+  match(dir.stderr, /cannot read \/tmp: it is a directory/);
 });
 
 Deno.test("filter test --config makes [filters.NAME] testable", async () => {
