@@ -113,3 +113,24 @@ Deno.test("every way of starting the daemon passes the same V8 heap limits", asy
     );
   }
 });
+
+Deno.test("deno task compile type-checks and bundles without the daemon's heap limits", async () => {
+  // The daemon's small V8 heap must not apply to `deno compile`'s own type check (it ran out of
+  // memory); the task checks first, then compiles with --no-check. No denort here: the run must
+  // get as far as looking for it.
+  const dir = await Deno.makeTempDir({ prefix: "fail2zig-compile-" });
+  try {
+    const r = await new Deno.Command(Deno.execPath(), {
+      args: ["task", "-q", "compile"],
+      cwd: join(import.meta.dirname!, ".."),
+      env: { DENORT_BIN: join(dir, "no-denort") },
+      stdout: "piped",
+      stderr: "piped",
+    }).output();
+    const err = new TextDecoder().decode(r.stderr);
+    ok(!err.includes("out of memory"), err);
+    ok(err.includes(`Could not find denort at '${join(dir, "no-denort")}'`), err);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
