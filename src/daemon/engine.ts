@@ -347,6 +347,19 @@ export class Engine implements Controller {
 
   async reload(): Promise<ReloadReply> {
     const next = await this.#o.reloadConfig();
+    this.#o.tracker.checkJails(next.jails); // a refused reload changes nothing
+    // Bans of removed jails are lifted in batches first: reconfigure() returns what is left as
+    // objects, and a table of them at once would exhaust the capped heap.
+    const kept = new Set(next.jails.map((j) => j.name));
+    for (let j = 0; j < this.#config.jails.length; j++) {
+      if (kept.has(this.#config.jails[j]!.name)) continue;
+      for (;;) {
+        const batch = this.#o.tracker.unbanAll(LIFT_BATCH, j);
+        if (batch.length === 0) break;
+        this.#o.changed();
+        await this.#lift(batch, "jail removed by reload", "reload");
+      }
+    }
     const lifted = this.#o.tracker.reconfigure(next.jails);
     const old = this.#config;
     this.#config = next;

@@ -18,7 +18,7 @@ maxretry = 2
   "engine_test.toml",
 );
 
-async function engine(capacity = 1024) {
+async function engine(capacity = 1024, reloadTo = CONFIG) {
   const clock = new ManualClock(Date.parse("2026-11-25T12:00:00Z"));
   const backend = new MemoryBackend({ now: () => clock.now() });
   await backend.init();
@@ -32,7 +32,7 @@ async function engine(capacity = 1024) {
     logger: new Logger("error", []),
     audit: (ev) => audit.push(ev),
     changed: () => {},
-    reloadConfig: () => Promise.resolve(CONFIG),
+    reloadConfig: () => Promise.resolve(reloadTo),
     version: "test",
   });
   return { e, backend, audit, clock };
@@ -107,4 +107,23 @@ Deno.test("expireDue() and unbanAll() lift a table of bans in batches and lift t
   equal(r.unbanned.length, MAX_LIST_BANS);
   deepEqual(await backend.list(), []);
   equal((await e.list()).bans.length, 0);
+});
+
+Deno.test("reload() lifts every ban of a removed jail, in batches, and keeps the others", async () => {
+  const onlySsh = parseConfig(
+    `[jails.ssh]
+filter = "sshd"
+logpath = "/var/log/auth.log"
+maxretry = 2
+`,
+    "engine_test.toml",
+  );
+  const { e, backend } = await engine(4 * LIFT_BATCH, onlySsh);
+  const n = LIFT_BATCH + 20;
+  for (let i = 0; i < n; i++) await e.ban(`10.${i >> 8}.${i & 255}.2`, "mail");
+  await e.ban("203.0.113.40", "ssh");
+  equal((await backend.list()).length, n + 1);
+  deepEqual(await e.reload(), { reloaded: true, jails: ["ssh"] });
+  deepEqual((await backend.list()).map((b) => b.ip), ["203.0.113.40"]);
+  deepEqual((await e.list()).bans.map((b) => [b.ip, b.jail]), [["203.0.113.40", "ssh"]]);
 });

@@ -509,13 +509,22 @@ export class Tracker {
     return false;
   }
 
-  /** Lifts every ban, or the first `limit` of them; returns them. */
-  unbanAll(limit = Infinity): BanDecision[] {
+  /** Lifts every ban (of jail `jailIndex` when given), or the first `limit` of them; returns them. */
+  unbanAll(limit = Infinity, jailIndex?: number): BanDecision[] {
+    const only = jailIndex === undefined ? -1 : this.#checkIndex(jailIndex);
     const out: BanDecision[] = [];
-    while (this.#head[BANNED]! >= 0 && out.length < limit) {
-      out.push(this.#lift(this.#head[BANNED]!));
+    let e = this.#head[BANNED]!;
+    while (e >= 0 && out.length < limit) {
+      const next = this.#next[e]!;
+      if (only < 0 || this.#jail[e] === only) out.push(this.#lift(e));
+      e = next;
     }
     return out;
+  }
+
+  /** Throws what `reconfigure(jails)` would throw, changing nothing. */
+  checkJails(jails: readonly JailConfig[]): void {
+    for (const j of jails) compileJail(j);
   }
 
   /**

@@ -123,6 +123,19 @@ Deno.test("Tracker.expire() and unbanAll() lift at most `limit` bans per call, e
   assert.equal(t.stats().activeBans, 0);
 });
 
+Deno.test("Tracker.unbanAll() with a jail lifts only that jail's bans; checkJails() changes nothing", () => {
+  const { t } = setup([jail("a", { maxretry: 1 }), jail("b", { maxretry: 1 })]);
+  for (let i = 1; i <= 3; i++) {
+    t.record(0, `203.0.113.${i}`, null);
+    t.record(1, `198.51.100.${i}`, null);
+  }
+  assert.deepEqual(t.unbanAll(2, 1).map((b) => b.jail), ["b", "b"]);
+  assert.deepEqual(t.unbanAll(Infinity, 1).map((b) => b.ip), ["198.51.100.3"]);
+  assert.equal(t.stats().activeBans, 3);
+  assert.throws(() => t.checkJails([jail("a", { ignoreip: ["not-an-address"] })]));
+  assert.equal(t.stats().activeBans, 3);
+});
+
 Deno.test("Tracker bantime runs from the moment of the ban, not from the failures", () => {
   const { t, clock } = setup([jail("sshd", { maxretry: 2 })]);
   t.record(0, "203.0.113.10", clock.now() - 9 * MIN);
