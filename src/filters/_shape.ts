@@ -242,44 +242,14 @@ function after5424(s: string, i: number, out: Shape): number {
 }
 
 /**
- * Fills `out` for line `s`. Returns false as soon as the line names a program not in `program`
- * (then `out` is incomplete).
+ * The timestamps other than the common `Nov 24 12:26:41 ` (fast path of `parseShape`) at i, whose
+ * first character is `c`: sets the kind and start in `out` and returns the message start, or -1.
+ * Kept out of `parseShape` so that the optimising compiler has less to compile there (and each
+ * Worker of `filter test` warms up sooner).
  */
-export function parseShape(
-  s: string,
-  out: Shape,
-  program?: ProgramSet,
-): boolean {
-  const n = s.length;
-  out.progStart = -1;
-  out.progEnd = -1;
-  out.ts = Ts.NONE;
-  out.tsStart = 0;
-  let i = 0;
-  if (s.charCodeAt(0) === 60) { // <PRI>
-    let k = 1;
-    while (k < 5 && dig(s, k) >= 0) k++;
-    if (k > 1 && s.charCodeAt(k) === 62) i = k + 1;
-  }
-  // RFC 5424: "<PRI>1 TIMESTAMP HOST APP PROCID MSGID SD MSG"
-  let v5424 = false;
-  if (i > 0 && s.charCodeAt(i) === 49 && s.charCodeAt(i + 1) === 32 && dig(s, i + 2) >= 0) {
-    v5424 = true;
-    i += 2;
-  }
-  const c = s.charCodeAt(i);
+function otherStamp(s: string, i: number, c: number, v5424: boolean, out: Shape): number {
   let msg = -1;
-  if (
-    !v5424 && s.charCodeAt(i + 3) === 32 && s.charCodeAt(i + 9) === 58 &&
-    s.charCodeAt(i + 12) === 58 &&
-    s.charCodeAt(i + 15) === 32 && c >= 65 && c <= 90 &&
-    !(dig(s, i + 16) >= 0 && s.charCodeAt(i + 20) === 32 && num4(s, i + 16) >= 1970)
-  ) {
-    // fast path: "Nov 24 12:26:41 " (month and digits are checked when the time is computed)
-    out.ts = Ts.RFC3164;
-    out.tsStart = i;
-    msg = afterStamp(s, i + 16, out);
-  } else if (c >= 65 && c <= 90) {
+  if (c >= 65 && c <= 90) {
     if (monthAt(s, i) >= 0 && s.charCodeAt(i + 3) === 32) {
       // Nov 24 12:26:41 / Nov  4 ...
       let d = i + 4;
@@ -355,27 +325,27 @@ export function parseShape(
       msg = close + 2;
     }
   }
-  // a program named after a timestamp is checked here, once (nothing below changes its span)
-  let checked = false;
-  if (msg >= 0 && out.progStart >= 0 && program) {
-    if (!programIn(program, s, out.progStart, out.progEnd)) return false;
-    checked = true;
-  }
+  return msg;
+}
+
+/** No timestamp at i: `host prog[pid]: ` or `prog[pid]: ` (sets the program), else i. */
+function noStamp(s: string, i: number, out: Shape): number {
+  let msg = tagAt(s, i, true, out);
   if (msg < 0) {
-    // no timestamp: `host prog[pid]: ` or `prog[pid]: `, else a bare message
-    msg = tagAt(s, i, true, out);
-    if (msg < 0) {
-      const sp = s.indexOf(" ", i);
-      if (sp > i && sp - i <= 255) msg = tagAt(s, sp + 1, true, out);
-    }
-    if (msg < 0) msg = i;
+    const sp = s.indexOf(" ", i);
+    if (sp > i && sp - i <= 255) msg = tagAt(s, sp + 1, true, out);
   }
-  let end = n;
-  while (end > msg) {
-    const t = s.charCodeAt(end - 1);
-    if (t !== 32 && t !== 9 && t !== 13 && t !== 10) break;
-    end--;
-  }
+  return msg < 0 ? i : msg;
+}
+
+/**
+ * The rare wrappers at the start of the message `out.msgStart` (a `[` or an `m` there, or a
+ * program and a `/` 4 characters in): nginx's repeated time, a Solaris `[ID …]` tag, rsyslog's
+ * `message repeated N times: [ … ]`. Moves `out.msgStart` (and `out.msgEnd`) past them.
+ */
+function unwrap(s: string, out: Shape): void {
+  let msg = out.msgStart;
+  const end = out.msgEnd;
   // nginx logging through syslog repeats its own time: "nginx: 2026/11/24 12:26:41 [error] …"
   if (
     out.progStart >= 0 && s.charCodeAt(msg + 4) === 47 && s.charCodeAt(msg + 7) === 47 &&
@@ -397,11 +367,72 @@ export function parseShape(
     if (s.startsWith(" times: [", k)) {
       msg = k + 9;
       if (s.charCodeAt(msg) === 32) msg++;
-      end--;
+      out.msgEnd = end - 1;
     }
   }
   out.msgStart = msg;
+}
+
+/**
+ * Fills `out` for line `s`. Returns false as soon as the line names a program not in `program`
+ * (then `out` is incomplete). The common syslog shape is handled here; the others are in
+ * functions of their own (`otherStamp`, `noStamp`, `unwrap`), called only for lines that may
+ * have them.
+ */
+export function parseShape(
+  s: string,
+  out: Shape,
+  program?: ProgramSet,
+): boolean {
+  const n = s.length;
+  out.progStart = -1;
+  out.progEnd = -1;
+  out.ts = Ts.NONE;
+  out.tsStart = 0;
+  let i = 0;
+  let v5424 = false;
+  if (s.charCodeAt(0) === 60) { // <PRI>
+    let k = 1;
+    while (k < 5 && dig(s, k) >= 0) k++;
+    if (k > 1 && s.charCodeAt(k) === 62) i = k + 1;
+    // RFC 5424: "<PRI>1 TIMESTAMP HOST APP PROCID MSGID SD MSG"
+    if (i > 0 && s.charCodeAt(i) === 49 && s.charCodeAt(i + 1) === 32 && dig(s, i + 2) >= 0) {
+      v5424 = true;
+      i += 2;
+    }
+  }
+  const c = s.charCodeAt(i);
+  let msg: number;
+  if (
+    !v5424 && s.charCodeAt(i + 3) === 32 && s.charCodeAt(i + 9) === 58 &&
+    s.charCodeAt(i + 12) === 58 &&
+    s.charCodeAt(i + 15) === 32 && c >= 65 && c <= 90 &&
+    !(dig(s, i + 16) >= 0 && s.charCodeAt(i + 20) === 32 && num4(s, i + 16) >= 1970)
+  ) {
+    // fast path: "Nov 24 12:26:41 " (month and digits are checked when the time is computed)
+    out.ts = Ts.RFC3164;
+    out.tsStart = i;
+    msg = afterStamp(s, i + 16, out);
+  } else msg = otherStamp(s, i, c, v5424, out);
+  // a program named after a timestamp is checked here, once (nothing below changes its span)
+  let checked = false;
+  if (msg >= 0 && out.progStart >= 0 && program) {
+    if (!programIn(program, s, out.progStart, out.progEnd)) return false;
+    checked = true;
+  }
+  if (msg < 0) msg = noStamp(s, i, out);
+  let end = n;
+  while (end > msg) {
+    const t = s.charCodeAt(end - 1);
+    if (t !== 32 && t !== 9 && t !== 13 && t !== 10) break;
+    end--;
+  }
+  out.msgStart = msg;
   out.msgEnd = end;
+  const m0 = s.charCodeAt(msg);
+  if (m0 === 91 || m0 === 109 || (out.progStart >= 0 && s.charCodeAt(msg + 4) === 47)) {
+    unwrap(s, out);
+  }
   return checked || out.progStart < 0 || !program ||
     programIn(program, s, out.progStart, out.progEnd);
 }

@@ -126,6 +126,28 @@ function compileList(patterns: readonly string[], needHost: boolean): Compiled {
   return { variants, owner };
 }
 
+/** End of `line` without trailing spaces, tabs and carriage returns. */
+function trimmedEnd(line: string): number {
+  let e = line.length;
+  while (e > 0) {
+    const t = line.charCodeAt(e - 1);
+    if (t !== 32 && t !== 9 && t !== 13) break;
+    e--;
+  }
+  return e;
+}
+
+/**
+ * Position after the first of `strip` found at `b` in `line`, else `b` (outside `matchDetailed`:
+ * less for the optimising compiler to compile there).
+ */
+function afterPrefix(line: string, b: number, strip: readonly string[]): number {
+  for (let i = 0; i < strip.length; i++) {
+    if (line.startsWith(strip[i]!, b)) return b + strip[i]!.length;
+  }
+  return b;
+}
+
 class CompiledFilter implements Filter {
   readonly name: string;
   readonly mode: string;
@@ -210,25 +232,12 @@ class CompiledFilter implements Filter {
       e = sh.msgEnd;
     } else {
       b = 0;
-      e = line.length;
-      while (e > 0) {
-        const t = line.charCodeAt(e - 1);
-        if (t !== 32 && t !== 9 && t !== 13) break;
-        e--;
-      }
+      e = trimmedEnd(line);
     }
     newLine();
-    const strip = this.#strip;
     const s0 = line.charCodeAt(b);
     // a prefix can only be there when the message starts with the first character of one
-    if (s0 >= 128 || this.#stripFirst[s0] === 1) {
-      for (let i = 0; i < strip.length; i++) {
-        if (line.startsWith(strip[i]!, b)) {
-          b += strip[i]!.length;
-          break;
-        }
-      }
-    }
+    if (s0 >= 128 || this.#stripFirst[s0] === 1) b = afterPrefix(line, b, this.#strip);
     const c0 = b < e ? clip(line.charCodeAt(b)) : 0;
     const c1 = b + 1 < e ? clip(line.charCodeAt(b + 1)) : 0;
     const list = this.#byFirst[c0 * 128 + c1] ?? this.#dispatch(c0, c1);
