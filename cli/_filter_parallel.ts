@@ -136,9 +136,15 @@ export async function finishRun(run: Run, filter: Filter, mainScans = true): Pro
     }
   }
   const all = [...mine];
-  for (const r of await Promise.all(run.replies)) {
-    if (r.ok) all.push(...r.done);
-    else if (error === undefined || error.startsWith("Aborted")) error = r.error;
+  if (error === undefined && mine.length === run.job.plan.blocks) {
+    // the main thread matched every block (a small file): the Workers have none and write
+    // nothing, so they are stopped rather than waited for (one may still be starting)
+    stopRun(run);
+  } else {
+    for (const r of await Promise.all(run.replies)) {
+      if (r.ok) all.push(...r.done);
+      else if (error === undefined || error.startsWith("Aborted")) error = r.error;
+    }
   }
   if (error !== undefined) {
     stopRun(run);
