@@ -280,8 +280,9 @@ class CompiledFilter implements Filter {
       }
     }
     if (ip === null) return null;
-    for (const v of this.#ignore) {
-      if (matchVariant(v, line, b, e) !== 0) return null;
+    const ignore = this.#ignore;
+    for (let i = 0; i < ignore.length; i++) {
+      if (matchVariant(ignore[i]!, line, b, e) !== 0) return null;
     }
     let time: number | null = null;
     if (this.#syslog) {
