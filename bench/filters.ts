@@ -1,7 +1,8 @@
 /**
  * `deno task bench:filters [--lines N] [--runs N] [--skip-fail2ban]`: generates an sshd log with
  * ground truth (gen-logs.mjs), then runs, as whole processes on the same file, `fail2zig filter
- * test sshd FILE --json` (threads as it chooses them, and `--jobs 1` beside it), sshguard's
+ * test sshd FILE --json` (threads as it chooses them, `--jobs 1` beside it, and once more with the
+ * daemon's V8 flags, which `deno task compile` embeds in the shipped binary), sshguard's
  * `sshg-parser < FILE` and `fail2ban-regex FILE sshd`, reporting wall time (best and median of
  * `--runs`, default 5, the tools taking turns so that load from other jobs hits them alike;
  * fail2ban-regex once), lines/s (best wall), CPU time (user + system, all threads), peak RSS (GNU
@@ -10,6 +11,7 @@
  * @module
  */
 import { parseArgs } from "node:util";
+import { DAEMON_V8_FLAGS } from "../src/daemon/mod.ts";
 
 const { values } = parseArgs({
   args: Deno.args,
@@ -120,8 +122,18 @@ try {
 
   const deno = Deno.execPath();
   const fail2zig = `${deno} run -q -P=daemon ${ROOT}mod.ts filter test sshd ${log} --json`;
-  const cmds = [`${fail2zig} > ${json}`, `${fail2zig} --jobs 1 > /dev/null`];
-  const names = ["fail2zig filter test --json", "  the same with --jobs 1"];
+  const shipped = `${deno} run -q --v8-flags=${DAEMON_V8_FLAGS} -P=daemon ${ROOT}mod.ts filter ` +
+    `test sshd ${log} --json`;
+  const cmds = [
+    `${fail2zig} > ${json}`,
+    `${fail2zig} --jobs 1 > /dev/null`,
+    `${shipped} > /dev/null`,
+  ];
+  const names = [
+    "fail2zig filter test --json",
+    "  the same with --jobs 1",
+    "  with the daemon's V8 flags",
+  ];
   if (exists(SSHG)) {
     cmds.push(`${SSHG} < ${log}`);
     names.push("sshguard sshg-parser");

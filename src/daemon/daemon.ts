@@ -32,14 +32,17 @@ import { Engine } from "./engine.ts";
 import type { StartMessage, WorkerJail, WorkerMessage } from "./_protocol.ts";
 
 /**
- * V8 heap limits of the daemon (both isolates): old space capped at 12 MiB (the main isolate's live
- * data is about 6 MiB) so that garbage is collected long before the memory ceiling, young
- * generation kept small, and heaps grown less eagerly (`--optimize-for-size`: 4–7 MiB less at the
- * peak of a long flood, same throughput). Every way of starting the daemon passes them (deno.json
- * tasks, `deno compile`, the test harness, the demo). See docs/interfaces.md, "Memory ceiling".
+ * V8 flags of the daemon (both isolates): old space capped at 12 MiB (the main isolate's live data
+ * is about 6 MiB) so that garbage is collected long before the memory ceiling, young generation
+ * kept small, heaps grown less eagerly (`--optimize-for-size`), and no TurboFan: Maglev's code is
+ * as fast on this work (the parser Worker's CPU per line is unchanged in `bench:throughput`, the
+ * tracker's ≈ 15 % higher in the 2M-address flood) while TurboFan's compilations cost 5–10 MiB
+ * at the peak and, in each of `filter test`'s threads, 20–40 ms of start-up. Every way of
+ * starting the daemon passes them (deno.json tasks, `deno compile`, the test harness, the demo).
+ * See docs/interfaces.md, "Memory ceiling".
  */
 export const DAEMON_V8_FLAGS =
-  "--max-old-space-size=12,--max-semi-space-size=1,--optimize-for-size";
+  "--max-old-space-size=12,--max-semi-space-size=1,--optimize-for-size,--no-turbofan";
 /** Bans re-added to the firewall per call after a restore (bounded memory for huge states). */
 export const RESTORE_BATCH = 4096;
 /** A stop that takes longer than this (a stuck peer, a hung kernel call) ends the process anyway. */
