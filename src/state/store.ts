@@ -181,30 +181,6 @@ export class StateStore {
   }
 
   /**
-   * Writes the state atomically and synchronously (streaming): `PATH.tmp` (created exclusively,
-   * mode 0600), fsync, rename over `PATH`, fsync of the directory. On failure the previous file
-   * is untouched. Throws when a save is being written (use `flush()`).
-   */
-  saveNow(): void {
-    if (this.#inflight !== undefined) {
-      throw new Error("expected no save in progress, found one being written (await flush())");
-    }
-    const started = performance.now();
-    this.#dirty = true; // stays set unless this save completes
-    const file = this.#createTmpSync();
-    let bytes = 0;
-    try {
-      bytes = encodeStateTo(this.#opts.collect(), (chunk) => writeAllSync(file, chunk));
-    } catch (err) {
-      this.#abandonSync(file);
-      throw err;
-    }
-    this.#commitSync(file);
-    this.#dirty = false;
-    this.#opts.onSaved?.({ bytes, ms: performance.now() - started });
-  }
-
-  /**
    * One save: snapshot, encode and write `PATH.tmp` synchronously (nothing can change in between),
    * then fsync, rename and the directory fsync asynchronously.
    */
@@ -262,25 +238,6 @@ export class StateStore {
     try {
       Deno.removeSync(this.#tmp);
     } catch { /* best effort */ }
-  }
-
-  /** fsync, close, chmod 0600, rename over `PATH`, fsync of the directory. */
-  #commitSync(file: Deno.FsFile): void {
-    try {
-      file.syncSync();
-    } catch (err) {
-      this.#abandonSync(file);
-      throw err;
-    }
-    file.close();
-    Deno.chmodSync(this.#tmp, 0o600);
-    Deno.renameSync(this.#tmp, this.#path);
-    const dir = Deno.openSync(this.#dir, { read: true });
-    try {
-      dir.syncSync();
-    } finally {
-      dir.close();
-    }
   }
 }
 

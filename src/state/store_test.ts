@@ -45,12 +45,13 @@ async function withDir(f: (dir: string) => Promise<void> | void): Promise<void> 
   }
 }
 
-Deno.test("StateStore.saveNow() writes atomically with mode 0600 and load() verifies it", async () => {
-  await withDir((dir) => {
+Deno.test("StateStore.flush() writes atomically with mode 0600 and load() verifies it", async () => {
+  await withDir(async (dir) => {
     const path = `${dir}/state.bin`;
-    const store = new StateStore(path, { saveIntervalMs: 10, collect: () => state(3) });
+    const store = new StateStore(path, { saveIntervalMs: 60_000, collect: () => state(3) });
     assert.deepEqual(store.load(), { status: "missing" });
-    store.saveNow();
+    store.scheduleSave();
+    await store.flush();
     assert.equal(Deno.statSync(path).mode! & 0o777, 0o600);
     assert.throws(() => Deno.statSync(`${path}.tmp`), Deno.errors.NotFound);
     const r = store.load();
@@ -146,7 +147,6 @@ Deno.test("StateStore writes a timer save off the event loop: one save at a time
     // Wait until the timer has taken its snapshot; the write is still in flight.
     while (collected.length === 0) await new Promise((r) => setTimeout(r, 0));
     assert.equal(store.dirty, true, "a save being written counts as pending");
-    assert.throws(() => store.saveNow(), /save in progress/);
     n = 2; // a change during the write: the snapshot above must not see it
     store.scheduleSave();
     n = 3;
@@ -203,9 +203,11 @@ Deno.test("StateStore keeps the previous file when a save fails and retries late
       },
       onError: (e) => errors.push(e),
     });
-    store.saveNow();
+    store.scheduleSave();
+    await store.flush();
     fail = true;
-    assert.throws(() => store.saveNow(), /disk on fire/);
+    store.scheduleSave();
+    await assert.rejects(store.flush(), /disk on fire/);
     assert.equal(bansIn(path), 5);
     assert.throws(() => Deno.statSync(`${path}.tmp`), Deno.errors.NotFound);
     assert.equal(store.dirty, true);
