@@ -18,7 +18,15 @@ import { parseArgs } from "node:util";
 import { join } from "node:path";
 import { DAEMON_V8_FLAGS } from "../src/daemon/mod.ts";
 import { IpcClient } from "../src/ipc/mod.ts";
-import { generateLog, makeConfig, privateGlobal, ROOT } from "../tests/_daemon.ts";
+import {
+  floodIp,
+  generateLog,
+  makeConfig,
+  privateGlobal,
+  procStatus,
+  ROOT,
+  sshdJail,
+} from "../tests/_daemon.ts";
 
 const { values } = parseArgs({
   args: Deno.args,
@@ -37,13 +45,6 @@ const RUN_TIMEOUT_MS = 300_000;
 const POLL_MS = 55;
 /** `/proc/PID/task/TID/stat` times are in clock ticks (USER_HZ). */
 const CLOCK_TICKS = 100;
-
-/** The i-th flood address: three in four IPv4, one in four IPv6, all distinct. */
-function floodIp(i: number): string {
-  return i % 4 === 0
-    ? `2001:db8:${(i >>> 16).toString(16)}:${(i & 0xffff).toString(16)}::1`
-    : `${11 + (i >>> 22)}.${(i >>> 14) & 255}.${(i >>> 6) & 255}.${(i & 63) + 1}`;
-}
 
 async function writeFlood(path: string, lines: number): Promise<void> {
   const ts = new Date(Date.now() + 7 * 86_400_000).toISOString(); // future: counts as now
@@ -66,11 +67,6 @@ async function countLines(path: string): Promise<number> {
   const f = await Deno.open(path);
   for await (const chunk of f.readable) for (const b of chunk) if (b === 10) n++;
   return n;
-}
-
-async function vmHwmKiB(pid: number): Promise<number> {
-  const out = await new Deno.Command("cat", { args: [`/proc/${pid}/status`] }).output();
-  return Number(/VmHWM:\s+(\d+) kB/.exec(new TextDecoder().decode(out.stdout))![1]);
 }
 
 /** CPU seconds (user + system) per thread of `pid`, keyed by `comm:tid`. */
@@ -111,13 +107,7 @@ interface Run {
 async function runOnce(sample: string, lines: number, profDir?: string): Promise<Run> {
   const { dir, config } = await makeConfig((d) =>
     `${privateGlobal(d, "memory_ceiling_mb = 128")}
-[jails.sshd]
-filter = "sshd"
-logpath = "${join(d, "auth.log")}"
-maxretry = 5
-findtime = "1h"
-bantime = "1h"
-`
+${sshdJail(d, 'maxretry = 5\nfindtime = "1h"\nbantime = "1h"')}`
   );
   const log = join(dir, "auth.log");
   await Deno.writeTextFile(log, "");
@@ -177,7 +167,7 @@ bantime = "1h"
     }
     const seconds = (performance.now() - t0) / 1000;
     if (!(await writer).success) throw new Error("writer failed");
-    const hwm = await vmHwmKiB(proc.pid);
+    const hwm = (await procStatus(proc.pid))["VmHWM"]! / 1024;
     const cpu1 = await threadCpu(proc.pid);
     const threads = [...cpu1].map(([k, v]) => [k, v - (cpu0.get(k) ?? 0)] as const)
       .filter(([, v]) => v >= 0.05).sort((a, b) => b[1] - a[1])

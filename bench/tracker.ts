@@ -23,14 +23,21 @@ import { join } from "node:path";
 import { parseArgs } from "node:util";
 import type { JailConfig } from "../src/config/types.ts";
 import { MIN_MEMORY_CEILING_MB, RUNTIME_PEAK_MB } from "../src/config/mod.ts";
-import { IpcClient } from "../src/ipc/mod.ts";
 import {
   Tracker,
   trackerBudgetFor,
   trackerBytesFor,
   trackerCapacityFor,
 } from "../src/tracker/mod.ts";
-import { makeConfig, privateGlobal, type RunningDaemon, startDaemon } from "../tests/_daemon.ts";
+import {
+  makeConfig,
+  privateGlobal,
+  procStatus,
+  request,
+  type RunningDaemon,
+  sshdJail,
+  startDaemon,
+} from "../tests/_daemon.ts";
 
 const MiB = 1024 * 1024;
 /** Flood lines per append burst into the watched file (≈ 85 MB). */
@@ -108,17 +115,6 @@ function heavy(i: number): string {
 type Mix = "distinct" | "heavy";
 const gen: Record<Mix, (i: number) => string> = { distinct, heavy };
 
-async function procStatus(pid: number): Promise<Record<string, number>> {
-  const out = await new Deno.Command("cat", { args: [`/proc/${pid}/status`], stderr: "null" })
-    .output();
-  const result: Record<string, number> = {};
-  for (const line of new TextDecoder().decode(out.stdout).split("\n")) {
-    const m = /^(Vm\w+|RssAnon|RssFile):\s+(\d+) kB/.exec(line);
-    if (m) result[m[1]!] = Number(m[2]) * 1024;
-  }
-  return result;
-}
-
 async function writeAll(file: Deno.FsFile, bytes: Uint8Array): Promise<void> {
   for (let off = 0; off < bytes.length;) off += await file.write(bytes.subarray(off));
 }
@@ -147,19 +143,6 @@ async function appendFlood(path: string, n: number, ts: string): Promise<void> {
     }
   } finally {
     file.close();
-  }
-}
-
-type Reply = Record<string, number>;
-
-async function ask(sock: string, cmd: Record<string, unknown>): Promise<Reply> {
-  const c = await IpcClient.connect(sock);
-  try {
-    const r = await c.request(cmd);
-    if (!r.ok) throw new Error(`${JSON.stringify(cmd)} failed: ${JSON.stringify(r)}`);
-    return r as unknown as Reply;
-  } finally {
-    c.close();
   }
 }
 
@@ -218,13 +201,7 @@ let current: { daemon: RunningDaemon | null; dir: string } | null = null;
 async function liveDaemon(ceilingMb: number, n: number): Promise<LiveResult> {
   const { dir, config } = await makeConfig((d) =>
     `${privateGlobal(d, `memory_ceiling_mb = ${ceilingMb}\neviction = "evict-oldest"`)}
-[jails.sshd]
-filter = "sshd"
-logpath = "${join(d, "auth.log")}"
-maxretry = 5
-findtime = "1h"
-bantime = "1h"
-`
+${sshdJail(d, 'maxretry = 5\nfindtime = "1h"\nbantime = "1h"')}`
   );
   current = { daemon: null, dir };
   const log = join(dir, "auth.log");
@@ -243,10 +220,10 @@ bantime = "1h"
         (e) => (writeError = e),
       );
       const deadline = Date.now() + Math.max(READ_WAIT_MIN_MS, (n / 1e6) * READ_WAIT_MS_PER_M);
-      let jail: Reply = {};
+      let jail: Record<string, number> = {};
       const samples: RssSample[] = [];
       while (Date.now() < deadline && writeError === null) {
-        jail = await ask(sock, { v: 1, cmd: "status_jail", jail: "sshd" });
+        jail = await request(sock, { v: 1, cmd: "status_jail", jail: "sshd" });
         const read = jail["lines_total"] ?? 0;
         if (read >= (samples.length + 1) * SAMPLE_LINES || read === n) {
           samples.push(rssSample(read, await procStatus(daemon.process.pid)));
@@ -264,7 +241,7 @@ bantime = "1h"
       }
       const proc = await procStatus(daemon.process.pid);
       const hwm = proc.VmHWM ?? NaN;
-      const st = await ask(sock, { v: 1, cmd: "status" });
+      const st = await request(sock, { v: 1, cmd: "status" });
       const capacity = st["capacity"]!;
       const expected = trackerCapacityFor(trackerBudgetFor(ceilingMb, RUNTIME_PEAK_MB));
       if (capacity !== expected) {

@@ -5,6 +5,7 @@
  */
 import { join } from "node:path";
 import { DAEMON_V8_FLAGS } from "../src/daemon/mod.ts";
+import { IpcClient } from "../src/ipc/mod.ts";
 import { fileURLToPath } from "node:url";
 
 /** Project root. */
@@ -54,6 +55,60 @@ metrics_bind = ""
 firewall = "log-only"
 ${extra}
 `;
+}
+
+/**
+ * A `[jails.sshd]` section tailing `DIR/auth.log`; `settings` are its other keys, one per line.
+ */
+export function sshdJail(
+  dir: string,
+  settings = 'maxretry = 5\nfindtime = "10m"\nbantime = "10m"',
+): string {
+  return `[jails.sshd]
+filter = "sshd"
+logpath = "${join(dir, "auth.log")}"
+${settings}
+`;
+}
+
+/**
+ * The i-th address of a flood: three in four IPv4, one in four IPv6, all distinct for
+ * i < 2^26, never loopback or private.
+ */
+export function floodIp(i: number): string {
+  return i % 4 === 0
+    ? `2001:db8:${(i >>> 16).toString(16)}:${(i & 0xffff).toString(16)}::1`
+    : `${11 + (i >>> 22)}.${(i >>> 14) & 255}.${(i >>> 6) & 255}.${(i & 63) + 1}`;
+}
+
+/** One control-socket request; throws unless the reply is `ok`. */
+export async function request(
+  socket: string,
+  cmd: Record<string, unknown>,
+): Promise<Record<string, number>> {
+  const c = await IpcClient.connect(socket);
+  try {
+    const r = await c.request(cmd);
+    if (!r.ok) throw new Error(`${JSON.stringify(cmd)} failed: ${JSON.stringify(r)}`);
+    return r as unknown as Record<string, number>;
+  } finally {
+    c.close();
+  }
+}
+
+/**
+ * The `Vm*`, `RssAnon` and `RssFile` lines of `/proc/PID/status`, in bytes (through `cat`: Deno
+ * gates /proc behind --allow-all).
+ */
+export async function procStatus(pid: number): Promise<Record<string, number>> {
+  const out = await new Deno.Command("cat", { args: [`/proc/${pid}/status`], stderr: "null" })
+    .output();
+  const result: Record<string, number> = {};
+  for (const line of new TextDecoder().decode(out.stdout).split("\n")) {
+    const m = /^(Vm\w+|RssAnon|RssFile):\s+(\d+) kB/.exec(line);
+    if (m) result[m[1]!] = Number(m[2]) * 1024;
+  }
+  return result;
 }
 
 /** Starts the daemon on `config` and waits for its `ready` record. */

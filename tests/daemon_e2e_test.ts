@@ -4,18 +4,15 @@
  */
 import { deepEqual, equal, ok } from "node:assert/strict";
 import { join } from "node:path";
-import { appendSlowly, generateLog, makeConfig, privateGlobal, startDaemon } from "./_daemon.ts";
+import {
+  appendSlowly,
+  generateLog,
+  makeConfig,
+  privateGlobal,
+  sshdJail,
+  startDaemon,
+} from "./_daemon.ts";
 import { DAEMON_V8_FLAGS } from "../src/daemon/mod.ts";
-
-function sshdJail(dir: string, extra = ""): string {
-  return `[jails.sshd]
-filter = "sshd"
-logpath = "${join(dir, "auth.log")}"
-maxretry = 5
-findtime = "10m"
-bantime = "10m"
-${extra}`;
-}
 
 for (const service of ["sshd", "nginx", "postfix", "dovecot"] as const) {
   Deno.test(`daemon bans every mustBan and no neverBan address of a generated ${service} log appended to a watched file`, async () => {
@@ -66,7 +63,7 @@ bantime = "10m"
 
 Deno.test("daemon refuses an invalid config with its position and starts nothing", async () => {
   const { dir, config } = await makeConfig((d) =>
-    `${privateGlobal(d)}\n${sshdJail(d, "bantme = 5\n")}`
+    `${privateGlobal(d)}\n${sshdJail(d, "bantme = 5")}`
   );
   try {
     const r = await new Deno.Command(Deno.execPath(), {

@@ -8,21 +8,21 @@
 import { deepEqual, equal, ok } from "node:assert/strict";
 import { join } from "node:path";
 import { MIN_MEMORY_CEILING_MB } from "../src/config/mod.ts";
-import { IpcClient } from "../src/ipc/mod.ts";
-import { makeConfig, privateGlobal, startDaemon } from "./_daemon.ts";
+import {
+  floodIp,
+  makeConfig,
+  privateGlobal,
+  procStatus,
+  request,
+  sshdJail,
+  startDaemon,
+} from "./_daemon.ts";
 
 const FLOOD = 2_000_000;
 /** The smallest ceiling config check accepts (a 2 MiB table, ≈ 15,700 addresses). */
 const CEILING_MB = MIN_MEMORY_CEILING_MB;
 const ATTACKERS = 10;
 const HITS = 8;
-
-/** The i-th flood address: three in four IPv4, one in four IPv6, all distinct. */
-function floodIp(i: number): string {
-  return i % 4 === 0
-    ? `2001:db8:${(i >>> 16).toString(16)}:${(i & 0xffff).toString(16)}::1`
-    : `${11 + (i >>> 22)}.${(i >>> 14) & 255}.${(i >>> 6) & 255}.${(i & 63) + 1}`;
-}
 
 const early = Array.from({ length: ATTACKERS }, (_, k) => `198.51.100.${k + 1}`);
 const late = Array.from({ length: ATTACKERS }, (_, k) => `2001:db8:ffff::${k + 1}`);
@@ -72,24 +72,11 @@ async function flood(): Promise<string> {
   return floodPath;
 }
 
-/** VmHWM of a process (Deno gates /proc behind --allow-all, so `cat` reads it). */
-async function vmHwmKiB(pid: number): Promise<number> {
-  const out = await new Deno.Command("cat", { args: [`/proc/${pid}/status`] }).output();
-  const status = new TextDecoder().decode(out.stdout);
-  return Number(/VmHWM:\s+(\d+) kB/.exec(status)![1]);
-}
-
 type Status = Record<string, number>;
 
-async function ask(sock: string, cmd: Record<string, unknown>): Promise<Status> {
-  const c = await IpcClient.connect(sock);
-  try {
-    const r = await c.request(cmd);
-    if (!r.ok) throw new Error(JSON.stringify(r));
-    return r as unknown as Status;
-  } finally {
-    c.close();
-  }
+/** VmHWM of a process, KiB. */
+async function vmHwmKiB(pid: number): Promise<number> {
+  return (await procStatus(pid))["VmHWM"]! / 1024;
 }
 
 for (const policy of ["evict-oldest", "deny-new", "log-and-drop"] as const) {
@@ -97,13 +84,7 @@ for (const policy of ["evict-oldest", "deny-new", "log-and-drop"] as const) {
     const source = await flood();
     const { dir, config } = await makeConfig((d) =>
       `${privateGlobal(d, `memory_ceiling_mb = ${CEILING_MB}\neviction = "${policy}"`)}
-[jails.sshd]
-filter = "sshd"
-logpath = "${join(d, "auth.log")}"
-maxretry = 5
-findtime = "1h"
-bantime = "1h"
-`
+${sshdJail(d, 'maxretry = 5\nfindtime = "1h"\nbantime = "1h"')}`
     );
     await Deno.writeTextFile(join(dir, "auth.log"), "");
     const daemon = await startDaemon(dir, config);
@@ -116,13 +97,13 @@ bantime = "1h"
       let jail: Status = {};
       const end = Date.now() + 120_000;
       while (Date.now() < end) {
-        jail = await ask(sock, { v: 1, cmd: "status_jail", jail: "sshd" });
+        jail = await request(sock, { v: 1, cmd: "status_jail", jail: "sshd" });
         if (jail["lines_total"] === total) break;
         await new Promise((r) => setTimeout(r, 500));
       }
       equal(jail["lines_total"], total, `every line was read: ${JSON.stringify(jail)}`);
       await new Promise((r) => setTimeout(r, 500));
-      const st = await ask(sock, { v: 1, cmd: "status" });
+      const st = await request(sock, { v: 1, cmd: "status" });
       const hwm = await vmHwmKiB(daemon.process.pid);
       console.log(
         `${policy}: VmHWM ${(hwm / 1024).toFixed(1)} MiB (ceiling ${CEILING_MB}), capacity ${
@@ -139,7 +120,7 @@ bantime = "1h"
         [],
         "attackers seen before the table filled are banned",
       );
-      jail = await ask(sock, { v: 1, cmd: "status_jail", jail: "sshd" });
+      jail = await request(sock, { v: 1, cmd: "status_jail", jail: "sshd" });
       if (policy === "evict-oldest") {
         deepEqual(late.filter((ip) => !banned.has(ip)), [], "late attackers are banned too");
         equal(st["dropped"], 0);
@@ -186,13 +167,7 @@ bantime = "1h"
 Deno.test("a flood that fills the table with bans stays under the memory ceiling", async () => {
   const { dir, config } = await makeConfig((d) =>
     `${privateGlobal(d, `memory_ceiling_mb = ${CEILING_MB}`)}
-[jails.sshd]
-filter = "sshd"
-logpath = "${join(d, "auth.log")}"
-maxretry = 2
-findtime = "1h"
-bantime = "1h"
-`
+${sshdJail(d, 'maxretry = 2\nfindtime = "1h"\nbantime = "1h"')}`
   );
   const log = join(dir, "auth.log");
   await Deno.writeTextFile(log, "");
@@ -217,13 +192,13 @@ bantime = "1h"
     let jail: Status = {};
     const end = Date.now() + 120_000;
     while (Date.now() < end) {
-      jail = await ask(sock, { v: 1, cmd: "status_jail", jail: "sshd" });
+      jail = await request(sock, { v: 1, cmd: "status_jail", jail: "sshd" });
       if (jail["lines_total"] === 2 * addresses) break;
       await new Promise((r) => setTimeout(r, 500));
     }
     equal(jail["lines_total"], 2 * addresses, `every line was read: ${JSON.stringify(jail)}`);
     await new Promise((r) => setTimeout(r, 1000)); // a few state saves of the full table
-    const st = await ask(sock, { v: 1, cmd: "status" });
+    const st = await request(sock, { v: 1, cmd: "status" });
     const hwm = await vmHwmKiB(daemon.process.pid);
     console.log(
       `ban flood: VmHWM ${(hwm / 1024).toFixed(1)} MiB (ceiling ${CEILING_MB}), active bans ${
@@ -232,7 +207,7 @@ bantime = "1h"
     );
     equal(st["active_bans"], st["capacity"], "the table is full of bans");
     ok(hwm <= CEILING_MB * 1024, `VmHWM ${hwm} KiB exceeds the ${CEILING_MB} MiB ceiling`);
-    const list = await ask(sock, { v: 1, cmd: "list" }) as unknown as {
+    const list = await request(sock, { v: 1, cmd: "list" }) as unknown as {
       bans: unknown[];
       truncated?: boolean;
       total?: number;
