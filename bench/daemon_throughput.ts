@@ -16,15 +16,14 @@
  */
 import { parseArgs } from "node:util";
 import { join } from "node:path";
-import { DAEMON_V8_FLAGS } from "../src/daemon/mod.ts";
 import { IpcClient } from "../src/ipc/mod.ts";
+import { daemonRunArgs } from "../scripts/_daemon_argv.ts";
 import {
   floodIp,
   generateLog,
   makeConfig,
   privateGlobal,
   procStatus,
-  ROOT,
   sshdJail,
 } from "../tests/_daemon.ts";
 
@@ -112,18 +111,10 @@ ${sshdJail(d, 'maxretry = 5\nfindtime = "1h"\nbantime = "1h"')}`
   const log = join(dir, "auth.log");
   await Deno.writeTextFile(log, "");
   const proc = new Deno.Command(Deno.execPath(), {
-    args: [
-      "run",
-      "-q",
-      `--config=${join(ROOT, "deno.json")}`,
-      `--v8-flags=${DAEMON_V8_FLAGS}`,
-      ...(profDir === undefined ? [] : ["--cpu-prof", `--cpu-prof-dir=${profDir}`]),
-      "-P=daemon",
-      join(ROOT, "mod.ts"),
-      "daemon",
-      "--config",
+    args: daemonRunArgs(
       config,
-    ],
+      profDir === undefined ? [] : ["--cpu-prof", `--cpu-prof-dir=${profDir}`],
+    ),
     stdout: "null",
     stderr: "piped",
     env: {},

@@ -8,7 +8,7 @@
  * @module
  */
 import { join } from "node:path";
-import { DAEMON_V8_FLAGS } from "../src/daemon/mod.ts";
+import { daemonRunArgs } from "./_daemon_argv.ts";
 import { fileURLToPath } from "node:url";
 
 const ROOT = fileURLToPath(new URL("..", import.meta.url));
@@ -88,17 +88,7 @@ bantime = "10m"
     `demo: ${truth.mustBan.length} attackers and ${truth.neverBan.length} innocent addresses in ${source}`,
   );
   const daemon = new Deno.Command(Deno.execPath(), {
-    args: [
-      "run",
-      "-q",
-      `--config=${join(ROOT, "deno.json")}`,
-      `--v8-flags=${DAEMON_V8_FLAGS}`,
-      "-P=daemon",
-      join(ROOT, "mod.ts"),
-      "daemon",
-      "--config",
-      config,
-    ],
+    args: daemonRunArgs(config),
     stdout: "piped",
     stderr: "piped",
   }).spawn();

@@ -4,7 +4,7 @@
  * @module
  */
 import { join } from "node:path";
-import { DAEMON_V8_FLAGS } from "../src/daemon/mod.ts";
+import { daemonRunArgs } from "../scripts/_daemon_argv.ts";
 import { IpcClient } from "../src/ipc/mod.ts";
 import { fileURLToPath } from "node:url";
 
@@ -130,15 +130,7 @@ export async function startDaemon(
   const process = new Deno.Command(prefix[0] ?? Deno.execPath(), {
     args: [
       ...(prefix.length > 0 ? [...prefix.slice(1), Deno.execPath()] : []),
-      "run",
-      "-q",
-      `--config=${join(ROOT, "deno.json")}`,
-      `--v8-flags=${DAEMON_V8_FLAGS}`,
-      "-P=daemon",
-      join(ROOT, "mod.ts"),
-      "daemon",
-      "--config",
-      config,
+      ...daemonRunArgs(config),
       ...(opts.args ?? []),
     ],
     stdout: "piped",
