@@ -19,6 +19,7 @@
 import { type BanEntry, type FirewallBackend, FirewallError } from "./backend.ts";
 import { safeComment, type Target, toTarget } from "./_addr.ts";
 import { runTool, runToolOk } from "./_command.ts";
+import { Mutex } from "./_mutex.ts";
 
 /** Largest timeout ipset accepts, in seconds. */
 export const IPSET_MAX_TIMEOUT_S = 2147483;
@@ -37,16 +38,6 @@ export interface IpsetOptions {
   set4?: string;
   /** @default "fail2zig-v6" */
   set6?: string;
-}
-
-/** Serialises async operations. */
-class Mutex {
-  #tail: Promise<unknown> = Promise.resolve();
-  run<T>(fn: () => Promise<T>): Promise<T> {
-    const next = this.#tail.then(fn, fn);
-    this.#tail = next.catch(() => {});
-    return next;
-  }
 }
 
 /** Bans as entries of two ipset sets. */

@@ -16,6 +16,7 @@
 import { type BanEntry, type FirewallBackend, FirewallError } from "./backend.ts";
 import { safeComment, type Target, toTarget } from "./_addr.ts";
 import { runTool, runToolOk, toolError } from "./_command.ts";
+import { Mutex } from "./_mutex.ts";
 
 /** Options of `IptablesBackend`. */
 export interface IptablesOptions {
@@ -43,16 +44,6 @@ interface Rule {
   readonly expiresAt: number | null;
   /** The rule's arguments after `-A CHAIN`, as `iptables -S` prints them. */
   readonly spec: string[];
-}
-
-/** Serialises async operations. */
-class Mutex {
-  #tail: Promise<unknown> = Promise.resolve();
-  run<T>(fn: () => Promise<T>): Promise<T> {
-    const next = this.#tail.then(fn, fn);
-    this.#tail = next.catch(() => {});
-    return next;
-  }
 }
 
 /** Bans as DROP rules in a dedicated chain of iptables and ip6tables. */

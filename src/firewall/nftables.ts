@@ -57,6 +57,7 @@ import {
   setElems,
   UDATA_ELEM_COMMENT,
 } from "./_nft_messages.ts";
+import { Mutex } from "./_mutex.ts";
 
 /** A batch is split when it would grow past this (the default socket send buffer is 208 KiB). */
 export const MAX_BATCH_BYTES = 160 * 1024;
@@ -77,16 +78,6 @@ export interface NftablesOptions {
   priority?: number;
   /** Receives warnings (e.g. an incompatible existing table being rebuilt). */
   onWarning?: (message: string, fields: Record<string, unknown>) => void;
-}
-
-/** Serialises async operations on one resource. */
-class Mutex {
-  #tail: Promise<unknown> = Promise.resolve();
-  run<T>(fn: () => Promise<T>): Promise<T> {
-    const next = this.#tail.then(fn, fn);
-    this.#tail = next.catch(() => {});
-    return next;
-  }
 }
 
 function wrap(op: string, e: unknown): FirewallError {
