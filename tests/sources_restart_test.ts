@@ -35,6 +35,15 @@ class Run {
     await this.source.stop();
     return this.source.positions().map((p) => decodePosition(encodePosition(p)));
   }
+  /** Waits for `count` lines, then `QUIET_MS` more (so that a duplicate would show), and stops. */
+  async finish(count: number): Promise<void> {
+    try {
+      await this.got.lineCount(count);
+      await sleep(QUIET_MS);
+    } finally {
+      await this.stop();
+    }
+  }
 }
 
 async function inDir(body: (dir: string, log: string) => Promise<void>): Promise<void> {
@@ -79,12 +88,7 @@ Deno.test("a file rotated while down: the rest of the old file first, then the n
     append(`${log}.1`, "a3\n");
     append(log, "n1\nn2\n");
     const b = await new Run(log, saved).start();
-    try {
-      await b.got.lineCount(4);
-      await sleep(QUIET_MS);
-    } finally {
-      await b.stop();
-    }
+    await b.finish(4);
     deepStrictEqual([...a.got.lines, ...b.got.lines], ["a1", "a2", "a3", "n1", "n2"]);
     strictEqual(b.source.stats().rotations, 1);
   });
@@ -138,12 +142,7 @@ Deno.test("restart in the middle of a rotation: stopped while the old file was s
     }
     append(log, "n2\n");
     const b = await new Run(log, saved).start();
-    try {
-      await b.got.lineCount(2);
-      await sleep(QUIET_MS);
-    } finally {
-      await b.stop();
-    }
+    await b.finish(2);
     deepStrictEqual([...a.got.lines].sort(), ["a1", "late1", "n1"]);
     deepStrictEqual(b.got.lines, ["late2", "n2"]);
   });
@@ -161,12 +160,7 @@ Deno.test("copytruncate while down: the rest is read from the copy, the new cont
     Deno.truncateSync(log, 0);
     append(log, "2026-11-24T11:00:00 n1\n");
     const b = await new Run(log, saved).start();
-    try {
-      await b.got.lineCount(2);
-      await sleep(QUIET_MS);
-    } finally {
-      await b.stop();
-    }
+    await b.finish(2);
     deepStrictEqual([...a.got.lines, ...b.got.lines], [
       "2026-11-24T10:00:00 a1",
       "2026-11-24T10:00:01 a2",
@@ -186,12 +180,7 @@ Deno.test("truncated while down without a copy: read again from the start", asyn
     Deno.truncateSync(log, 0);
     append(log, "new 0\n");
     const b = await new Run(log, saved).start();
-    try {
-      await b.got.lineCount(1);
-      await sleep(QUIET_MS);
-    } finally {
-      await b.stop();
-    }
+    await b.finish(1);
     deepStrictEqual(a.got.lines, lines);
     deepStrictEqual(b.got.lines, ["new 0"]);
     strictEqual(b.source.stats().truncations, 1);
@@ -210,12 +199,7 @@ Deno.test("rewritten in place while down to a longer file: the changed head is r
     f.writeSync(new TextEncoder().encode("2026-11-25T09:00:00 host app: other one\nsecond\n"));
     f.close();
     const b = await new Run(log, saved).start();
-    try {
-      await b.got.lineCount(2);
-      await sleep(QUIET_MS);
-    } finally {
-      await b.stop();
-    }
+    await b.finish(2);
     deepStrictEqual(b.got.lines, ["2026-11-25T09:00:00 host app: other one", "second"]);
   });
 });
@@ -233,12 +217,7 @@ Deno.test("a saved file that is gone keeps its position until it returns, then i
     deepStrictEqual(savedB, savedA, "the position of the missing file survives a run");
     append(log, "while down 1\nwhile down 2\n"); // recreated while down: not "end" but start
     const c = await new Run(log, savedB).start();
-    try {
-      await c.got.lineCount(2);
-      await sleep(QUIET_MS);
-    } finally {
-      await c.stop();
-    }
+    await c.finish(2);
     deepStrictEqual([...a.got.lines, ...b.got.lines, ...c.got.lines], [
       "a1",
       "while down 1",
