@@ -4,7 +4,7 @@
  * @module
  */
 import { formatIp, isNeverBannable, parseIp } from "../net/mod.ts";
-import { FirewallError } from "./backend.ts";
+import { type BanEntry, FirewallError } from "./backend.ts";
 
 /** Widest IPv6 block a ban may cover (config allows `ipv6_prefix` 16..128); wider would cut off whole regions. */
 export const MIN_IPV6_PREFIX = 16;
@@ -105,6 +105,22 @@ export function toTarget(backend: string, ip: string, prefix: number): Target {
   }
   const text = formatAddr(a.bytes);
   return { family: a.family, bytes: a.bytes, prefix, key: `${text}/${prefix}` };
+}
+
+/**
+ * `toTarget()` of a ban entry, whose timeout must also be positive and finite (or null for
+ * permanent); `op` names the operation in the error.
+ */
+export function entryTarget(backend: string, op: string, e: BanEntry): Target {
+  const t = toTarget(backend, e.ip, e.prefix);
+  if (e.timeoutMs !== null && !(e.timeoutMs > 0 && Number.isFinite(e.timeoutMs))) {
+    throw new FirewallError(
+      backend,
+      op,
+      `expected a positive timeout for ${t.key}, found ${e.timeoutMs}`,
+    );
+  }
+  return t;
 }
 
 /** Jail names go into kernel comments: keep them to a safe alphabet and length. */

@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { parseIp } from "../net/mod.ts";
 import { FirewallError } from "./backend.ts";
-import { blockEnd, formatAddr, maskAddr, safeComment, toTarget } from "./_addr.ts";
+import { blockEnd, entryTarget, formatAddr, maskAddr, safeComment, toTarget } from "./_addr.ts";
 
 const b = (t: string) => parseIp(t)!.bytes;
 
@@ -39,4 +39,18 @@ Deno.test("toTarget() accepts canonical targets and refuses what would ban the w
 Deno.test("safeComment() keeps jail names to a safe alphabet and length", () => {
   assert.equal(safeComment('ss"hd; drop'), "ss_hd__drop");
   assert.equal(safeComment("x".repeat(100)).length, 64);
+});
+
+Deno.test("entryTarget() accepts a positive or null timeout and refuses the rest with the address", () => {
+  const e = { ip: "203.0.113.7", prefix: 32, jail: "sshd" };
+  assert.equal(entryTarget("x", "ban", { ...e, timeoutMs: 1000 }).key, "203.0.113.7/32");
+  assert.equal(entryTarget("x", "ban", { ...e, timeoutMs: null }).key, "203.0.113.7/32");
+  for (const bad of [0, -5, Number.NaN, Number.POSITIVE_INFINITY]) {
+    assert.throws(
+      () => entryTarget("x", "ban", { ...e, timeoutMs: bad }),
+      (err) =>
+        err instanceof FirewallError &&
+        err.message.includes(`expected a positive timeout for 203.0.113.7/32, found ${bad}`),
+    );
+  }
 });

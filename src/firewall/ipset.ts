@@ -17,7 +17,7 @@
  * @module
  */
 import { type BanEntry, type FirewallBackend, FirewallError } from "./backend.ts";
-import { safeComment, type Target, toTarget } from "./_addr.ts";
+import { entryTarget, safeComment, type Target } from "./_addr.ts";
 import { runTool, runToolOk } from "./_command.ts";
 import { Mutex } from "./_mutex.ts";
 
@@ -90,17 +90,7 @@ export class IpsetBackend implements FirewallBackend {
   }
 
   #targets(op: string, entries: readonly BanEntry[]): [Target, BanEntry][] {
-    return entries.map((e) => {
-      if (e.timeoutMs !== null && !(e.timeoutMs > 0 && Number.isFinite(e.timeoutMs))) {
-        throw new FirewallError(
-          this.name,
-          op,
-          `expected a positive timeout for ${e.ip}, found ${e.timeoutMs}`,
-        );
-      }
-      const t = toTarget(this.name, e.ip, e.prefix);
-      return [t, e];
-    });
+    return entries.map((e) => [entryTarget(this.name, op, e), e]);
   }
 
   #member(t: Target): string {

@@ -14,7 +14,7 @@
  * @module
  */
 import { type BanEntry, type FirewallBackend, FirewallError } from "./backend.ts";
-import { safeComment, type Target, toTarget } from "./_addr.ts";
+import { entryTarget, safeComment, type Target } from "./_addr.ts";
 import { runTool, runToolOk, toolError } from "./_command.ts";
 import { Mutex } from "./_mutex.ts";
 
@@ -95,16 +95,7 @@ export class IptablesBackend implements FirewallBackend {
   }
 
   #targets(op: string, entries: readonly BanEntry[]): [Target, BanEntry][] {
-    return entries.map((e) => {
-      if (e.timeoutMs !== null && !(e.timeoutMs > 0 && Number.isFinite(e.timeoutMs))) {
-        throw new FirewallError(
-          this.name,
-          op,
-          `expected a positive timeout for ${e.ip}, found ${e.timeoutMs}`,
-        );
-      }
-      return [toTarget(this.name, e.ip, e.prefix), e];
-    });
+    return entries.map((e) => [entryTarget(this.name, op, e), e]);
   }
 
   /** Appends one DROP rule per entry (replacing an existing rule for the same block). */

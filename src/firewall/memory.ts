@@ -5,7 +5,7 @@
  * @module
  */
 import { type BanEntry, type FirewallBackend, FirewallError } from "./backend.ts";
-import { toTarget } from "./_addr.ts";
+import { entryTarget, toTarget } from "./_addr.ts";
 
 /** Options of `MemoryBackend`. */
 export interface MemoryOptions {
@@ -54,19 +54,12 @@ export class MemoryBackend implements FirewallBackend {
       this.#check("ban");
       const staged: [string, Held][] = [];
       for (const e of entries) {
-        const t = toTarget(this.name, e.ip, e.prefix);
+        const t = entryTarget(this.name, "ban", e);
         if (t.family === 6 && t.prefix < 128 && !this.#prefixes) {
           throw new FirewallError(
             this.name,
             "ban",
             `expected a single address (/128), found ${t.key}`,
-          );
-        }
-        if (e.timeoutMs !== null && !(e.timeoutMs > 0 && Number.isFinite(e.timeoutMs))) {
-          throw new FirewallError(
-            this.name,
-            "ban",
-            `expected a positive timeout for ${t.key}, found ${e.timeoutMs}`,
           );
         }
         const ip = t.key.slice(0, t.key.lastIndexOf("/"));

@@ -35,7 +35,7 @@ import {
   readU64be,
 } from "../ffi/mod.ts";
 import { type BanEntry, type FirewallBackend, FirewallError } from "./backend.ts";
-import { blockEnd, formatAddr, maskAddr, safeComment, type Target, toTarget } from "./_addr.ts";
+import { blockEnd, entryTarget, formatAddr, maskAddr, safeComment, type Target } from "./_addr.ts";
 import { type Block, planIntervalBans } from "./_overlap.ts";
 import {
   addChain,
@@ -190,20 +190,13 @@ export class NftablesBackend implements FirewallBackend {
     const v4: [Target, BanEntry][] = [];
     const v6: [Target, BanEntry][] = [];
     for (const e of entries) {
-      const t = toTarget("nftables", e.ip, e.prefix);
+      const t = entryTarget("nftables", op, e);
       if (t.family === 6 && t.prefix < 128 && !this.layout.ipv6Interval) {
         throw new FirewallError(
           "nftables",
           op,
           `expected a single address (/128) because banned_ipv6 is not an interval set, found ${t.key}` +
             ` (construct the backend with ipv6Interval: true to ban prefixes)`,
-        );
-      }
-      if (e.timeoutMs !== null && !(e.timeoutMs > 0 && Number.isFinite(e.timeoutMs))) {
-        throw new FirewallError(
-          "nftables",
-          op,
-          `expected a positive timeout for ${t.key}, found ${e.timeoutMs}`,
         );
       }
       (t.family === 4 ? v4 : v6).push([t, e]);
