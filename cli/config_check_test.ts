@@ -1,19 +1,9 @@
 import { deepEqual, equal, match } from "node:assert/strict";
 
-const ROOT = new URL("..", import.meta.url).pathname;
+import { fail2zig } from "../tests/_daemon.ts";
 
-/** Runs the real CLI as a user would (`deno run -P=daemon mod.ts config check …`). */
-async function configCheck(...args: string[]) {
-  const out = await new Deno.Command(Deno.execPath(), {
-    args: ["run", "-q", "-P=daemon", "mod.ts", "config", "check", ...args],
-    cwd: ROOT,
-    env: { NO_COLOR: "1", DENO_NO_UPDATE_CHECK: "1" },
-    stdout: "piped",
-    stderr: "piped",
-  }).output();
-  const text = (b: Uint8Array) => new TextDecoder().decode(b);
-  return { code: out.code, stdout: text(out.stdout), stderr: text(out.stderr) };
-}
+/** `fail2zig config check ARGS`. */
+const configCheck = (...args: string[]) => fail2zig(["config", "check", ...args]);
 
 async function withDir(fn: (dir: string) => Promise<void>) {
   const dir = await Deno.makeTempDir({ prefix: "fail2zig-cli-" });

@@ -1,19 +1,9 @@
 import { deepEqual, equal, match, ok } from "node:assert/strict";
 
-const ROOT = new URL("..", import.meta.url).pathname;
+import { fail2zig, ROOT } from "../tests/_daemon.ts";
 
-/** Runs the real CLI as a user would (`deno run -P=daemon mod.ts import-fail2ban …`). */
-async function importCli(...args: string[]) {
-  const out = await new Deno.Command(Deno.execPath(), {
-    args: ["run", "-q", "-P=daemon", "mod.ts", "import-fail2ban", ...args],
-    cwd: ROOT,
-    env: { NO_COLOR: "1", DENO_NO_UPDATE_CHECK: "1" },
-    stdout: "piped",
-    stderr: "piped",
-  }).output();
-  const text = (b: Uint8Array) => new TextDecoder().decode(b);
-  return { code: out.code, stdout: text(out.stdout), stderr: text(out.stderr) };
-}
+/** `fail2zig import-fail2ban ARGS`. */
+const importCli = (...args: string[]) => fail2zig(["import-fail2ban", ...args]);
 
 Deno.test("import-fail2ban prints the translated config, warnings on stderr, and exits 0", async () => {
   const r = await importCli("fixtures/fail2ban/debian");
@@ -31,24 +21,9 @@ Deno.test("import-fail2ban output passes config check", async () => {
   try {
     const r = await importCli("fixtures/fail2ban/debian");
     await Deno.writeTextFile(`${dir}/config.toml`, r.stdout);
-    const check = await new Deno.Command(Deno.execPath(), {
-      args: [
-        "run",
-        "-q",
-        "-P=daemon",
-        "mod.ts",
-        "config",
-        "check",
-        "--config",
-        `${dir}/config.toml`,
-      ],
-      cwd: ROOT,
-      env: { NO_COLOR: "1" },
-      stdout: "piped",
-      stderr: "piped",
-    }).output();
+    const check = await fail2zig(["config", "check", "--config", `${dir}/config.toml`]);
     // Not root-owned when the tests run unprivileged: the permission check is not what is tested.
-    const out = new TextDecoder().decode(check.stdout) + new TextDecoder().decode(check.stderr);
+    const out = check.stdout + check.stderr;
     if (Deno.uid() === 0) deepEqual([check.code, out], [0, "OK (5 jails)\n"]);
     else ok(!/:\d+:\d+: /.test(out), out);
   } finally {

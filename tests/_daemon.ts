@@ -111,6 +111,32 @@ export async function procStatus(pid: number): Promise<Record<string, number>> {
   return result;
 }
 
+/**
+ * Runs `fail2zig ARGS` from source as its own process, as a user would (`deno run -P=daemon
+ * mod.ts …`, in the project root), feeding `stdin` when given.
+ */
+export async function fail2zig(
+  args: readonly string[],
+  stdin?: string,
+): Promise<{ code: number; stdout: string; stderr: string }> {
+  const child = new Deno.Command(Deno.execPath(), {
+    args: ["run", "-q", `--config=${join(ROOT, "deno.json")}`, "-P=daemon", "mod.ts", ...args],
+    cwd: ROOT,
+    env: { NO_COLOR: "1", DENO_NO_UPDATE_CHECK: "1" },
+    stdin: stdin === undefined ? "null" : "piped",
+    stdout: "piped",
+    stderr: "piped",
+  }).spawn();
+  if (stdin !== undefined) {
+    const w = child.stdin.getWriter();
+    await w.write(new TextEncoder().encode(stdin));
+    await w.close();
+  }
+  const out = await child.output();
+  const dec = new TextDecoder();
+  return { code: out.code, stdout: dec.decode(out.stdout), stderr: dec.decode(out.stderr) };
+}
+
 /** Starts the daemon on `config` and waits for its `ready` record. */
 export async function startDaemon(
   dir: string,

@@ -10,26 +10,10 @@ import {
   planBlocks,
   startRun,
 } from "../../cli/_filter_parallel.ts";
+import { fail2zig } from "../../tests/_daemon.ts";
 
-const ROOT = new URL("../../", import.meta.url).pathname;
-
-async function run(args: string[], stdin?: string) {
-  const child = new Deno.Command(Deno.execPath(), {
-    args: ["run", "-q", "-P=daemon", `${ROOT}mod.ts`, "filter", "test", ...args],
-    stdin: stdin === undefined ? "null" : "piped",
-    stdout: "piped",
-    stderr: "piped",
-    cwd: ROOT,
-  }).spawn();
-  if (stdin !== undefined) {
-    const w = child.stdin.getWriter();
-    await w.write(new TextEncoder().encode(stdin));
-    await w.close();
-  }
-  const out = await child.output();
-  const dec = new TextDecoder();
-  return { code: out.code, stdout: dec.decode(out.stdout), stderr: dec.decode(out.stderr) };
-}
+/** `fail2zig filter test ARGS`, with `stdin` when given. */
+const run = (args: string[], stdin?: string) => fail2zig(["filter", "test", ...args], stdin);
 
 const LOG = [
   "2026-11-24T12:26:41.771471+00:00 web1 sshd[11934]: Invalid user admin from 1.2.3.4 from 5.6.7.8 port 22",
