@@ -1,5 +1,4 @@
 import { equal, ok } from "node:assert/strict";
-import { join } from "node:path";
 import { run } from "../mod.ts";
 import { fail2zig } from "../tests/_daemon.ts";
 
