@@ -13,7 +13,7 @@
  * timer ran). One tool run per rule: a fallback, not a fast path.
  * @module
  */
-import { type BanEntry, type FirewallBackend, FirewallError } from "./backend.ts";
+import type { BanEntry, FirewallBackend } from "./backend.ts";
 import { entryTarget, safeComment, type Target } from "./_addr.ts";
 import { runTool, runToolOk, toolError } from "./_command.ts";
 import { Mutex } from "./_mutex.ts";
