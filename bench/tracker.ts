@@ -22,7 +22,7 @@
 import { join } from "node:path";
 import { parseArgs } from "node:util";
 import type { JailConfig } from "../src/config/types.ts";
-import { MIN_MEMORY_CEILING_MB, RUNTIME_PEAK_MB } from "../src/config/mod.ts";
+import { MIN_MEMORY_CEILING_MB, parseConfig, RUNTIME_PEAK_MB } from "../src/config/mod.ts";
 import {
   Tracker,
   trackerBudgetFor,
@@ -64,29 +64,10 @@ function ladder(): number[] {
   return [...new Set(out)];
 }
 
-const SSHD: JailConfig = {
-  name: "sshd",
-  enabled: true,
-  filter: "sshd",
-  mode: "normal",
-  source: "file",
-  logpath: ["/var/log/auth.log"],
-  readFrom: "end",
-  journalMatch: [],
-  bantimeMs: 3_600_000,
-  findtimeMs: 600_000,
-  maxretry: 5,
-  ignoreip: ["127.0.0.0/8", "::1"],
-  ipv6Prefix: 128,
-  bantimeIncrement: {
-    enabled: false,
-    formula: "exponential",
-    factor: 2,
-    maxMs: 604_800_000,
-    jitterMs: 0,
-    overall: false,
-  },
-};
+const SSHD: JailConfig = parseConfig(
+  `[jails.sshd]\nfilter = "sshd"\nlogpath = "/var/log/auth.log"\nbantime = "1h"\n`,
+  "bench-tracker.toml",
+).jails[0]!;
 
 /** Flood addresses below this index include IPv4 (first octet 11..223, skipping 127). */
 const V4_LIMIT = 212 * 65536;
