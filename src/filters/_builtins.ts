@@ -1,15 +1,48 @@
 /**
- * The built-in filters, written in the pattern language (docs/filters.md).
+ * The built-in filters, written in the pattern language (docs/filters.md) from the services' own
+ * message templates (docs/formats/: each pattern names the catalog entry it implements).
  *
  * Rule for every pattern here: the address comes from a structural field whose position the
  * service fixes — anchored to the start of the message (`<HOST>` before any `<*>`), to its end
  * (after the last `<*>`) only when the service writes the end itself, or else between `<*>`s where
- * a second placement with another address makes the line ambiguous (no match). Attacker-controlled
- * text (user names, request lines, HELO names, PAM `ruser`/`user`) is only ever skipped.
+ * any second placement with another address makes the line ambiguous (no match). Across the
+ * patterns of a mode the same holds: two patterns that read different addresses from one line
+ * make it ambiguous. Attacker-controlled text (user names, request lines, HELO names, PAM
+ * `ruser`/`user`) is only ever skipped.
+ *
+ * Modes carry fail2ban 1.1's names and contents, so `filter = sshd[mode=ddos]` means the same in
+ * both. Lines that only tell a session's address (fail2ban's `F-NOFAIL` helpers) are `helper`
+ * rules; failures logged without an address (`Disconnecting: Too many authentication failures`)
+ * are `orphan` rules that take the address of their sshd session.
  * @module
  */
 
 import { type ProgramSet, programSet } from "./_shape.ts";
+
+/**
+ * What a pattern is to its filter. `fail` lines count; `announce` lines count and open an attempt
+ * whose next `repeat` line (same session, same address) is a duplicate; `repeat` lines otherwise
+ * count; `helper` lines only tell the session's address (and settle a waiting `orphan`); `end` is
+ * a helper that closes the session; `forget` (a success) drops what the session waits for;
+ * `orphan` lines are failures without an address that take the session's; `ignore` lines never
+ * count (a mode's own ignore patterns).
+ */
+export type Role =
+  | "fail"
+  | "announce"
+  | "repeat"
+  | "helper"
+  | "end"
+  | "forget"
+  | "orphan"
+  | "ignore";
+
+/** A pattern with its role; `unique`: a text that must occur once in the message, else ambiguous. */
+export interface Rule {
+  readonly role: Role;
+  readonly p: string;
+  readonly unique?: string;
+}
 
 /** A built-in filter before compilation. */
 export interface FilterDef {
@@ -18,172 +51,303 @@ export interface FilterDef {
   readonly program?: ProgramSet;
   /** Prefixes skipped at the start of the message (log levels), at most one. */
   readonly strip?: readonly string[];
-  /** Patterns per mode; the first mode is the default (`normal`). */
-  readonly modes: Readonly<Record<string, readonly string[]>>;
+  /** Rules per mode (a plain string is a `fail` rule); the first mode is the default, `normal`. */
+  readonly modes: Readonly<Record<string, readonly (string | Rule)[]>>;
   readonly ignore?: readonly string[];
 }
 
-// ---- sshd (OpenSSH 6.x – 10.x, sshd / sshd-session / sshd-auth) --------------------------------
+function as(role: Role, list: readonly string[], unique?: string): Rule[] {
+  return list.map((p) => unique === undefined ? { role, p } : { role, p, unique });
+}
+/** Rules of several lists, each text once (the first role wins). */
+function union(...lists: readonly (readonly (string | Rule)[])[]): (string | Rule)[] {
+  const seen = new Set<string>();
+  const out: (string | Rule)[] = [];
+  for (const list of lists) {
+    for (const r of list) {
+      const p = typeof r === "string" ? r : r.p;
+      if (!seen.has(p)) {
+        seen.add(p);
+        out.push(r);
+      }
+    }
+  }
+  return out;
+}
 
-const SSHD_NORMAL = [
-  "{Invalid|Illegal|invalid|illegal} user <*> from <HOST> port <NUM>",
-  "{Invalid|Illegal|invalid|illegal} user <*> from <HOST>",
-  "Failed {password|keyboard-interactive/pam|keyboard-interactive|hostbased|gssapi-with-mic} for <*> from <HOST> port <NUM> ssh<NUM>",
-  "Failed {password|keyboard-interactive/pam|keyboard-interactive|hostbased|gssapi-with-mic} for <*> from <HOST> port <NUM>",
-  "Failed {password|keyboard-interactive/pam|keyboard-interactive} for <*> from <HOST>",
-  "Failed publickey for <*> from <HOST> port <NUM> ssh<NUM>{|: <*>}",
-  "Failed none for {invalid|illegal} user <*> from <HOST> port <NUM> ssh<NUM>{|: <*>}",
-  "{maximum|Maximum} authentication attempts exceeded for <*> from <HOST> port <NUM> ssh<NUM>{| [preauth]}",
-  "Disconnecting {authenticating|invalid} user <*> <HOST> port <NUM>: Too many authentication failures{| [preauth]}",
-  "Disconnecting {authenticating|invalid} user <*> <HOST> port <NUM>: Change of username or service not allowed: <*>",
-  "Disconnecting: Too many authentication failures for <*> from <HOST> port <NUM> ssh<NUM>{| [preauth]}",
-  "Connection {closed|reset} by {authenticating|invalid} user <*> <HOST> port <NUM>{| [preauth]}",
-  "Disconnected from {authenticating|invalid} user <*> <HOST> port <NUM>{| [preauth]}",
-  "Received disconnect from <HOST>{| port <NUM>}:{| }3: <*>: Auth fail{| [preauth]}",
-  "User <*> from <HOST> not allowed because {not listed in AllowUsers|listed in DenyUsers|not in any group|a group is listed in DenyGroups|none of user's groups are listed in AllowGroups|not in AllowGroups}",
-  "ROOT LOGIN REFUSED FROM <HOST>{| port <NUM>}",
-  "refused connect from <HOSTNAME> (<HOST>)",
-  "{PAM: |}{Authentication|authentication} {failure|error|failed} for <*> from <HOST>{| via <WORD>}{| port <NUM>}",
-  "{PAM: |}User not known to the underlying authentication module for <*> from <HOST>",
-  "<NAME>(sshd:auth): authentication failure; logname={|<WORD>} uid=<NUM> euid=<NUM> tty=<WORD> ruser= rhost=<HOST>{|  user=<*>| user=<*>}",
-  "PAM <NUM> more authentication failure{s|}; logname={|<WORD>} uid=<NUM> euid=<NUM> tty=<WORD> ruser= rhost=<HOST>{|  user=<*>| user=<*>}",
+// ---- pam_unix (PAM-01..03): `authentication failure; logname=… ruser=RUSER rhost=RHOST[  user=U]`
+// RUSER and U are the login name (attacker text); RHOST is the address, or a host name where the
+// service passes one. The real ` rhost=` is written once: a second one (in RUSER or U) makes the
+// line ambiguous, so a planted address can never stand in for a name in the real field.
+function pam(service: string): string[] {
+  const head =
+    `{pam_unix|pam_unix(${service}:auth)|(pam_unix)|pam_unix(${service}:auth):|pam_unix:}`;
+  const tail = "authentication failure; logname=<*> rhost=<HOST>";
+  return [
+    `${head} ${tail}`,
+    `${head} ${tail}  user=<*>`,
+    `${head} ${tail} user=<*>`,
+  ];
+}
+const RHOST = " rhost=";
+
+// ---- sshd (docs/formats/sshd.md; OpenSSH 3.9 – 10.x, sshd / sshd-session / sshd-auth) ---------
+
+const METHOD =
+  "{password|keyboard-interactive/pam|keyboard-interactive/bsdauth|keyboard-interactive|hostbased|gssapi-with-mic|gssapi-keyex|none|unknown|rsa|rhosts-rsa|challenge-response|tis|kerberos}";
+const PREAUTH = "{| [preauth]}";
+// SSH-01..05: `Failed METHOD for [invalid user ]USER from ADDR port N ssh2[: INFO]`. A password
+// failure has no INFO, but the `: INFO` reading is kept for every method: an injected
+// ` from A port N ssh2: …` then gives two readings and the line is ambiguous.
+const SSHD_FAILED = [
+  ...as("repeat", [
+    `Failed ${METHOD} for {invalid|illegal} user <*> from <HOST> port <NUM>{| ssh<NUM>}${PREAUTH}`,
+    `Failed ${METHOD} for {invalid|illegal} user <*> from <HOST> port <NUM> ssh<NUM>: <*>`,
+    `Failed publickey for {invalid|illegal} user <*> from <HOST> port <NUM> ssh<NUM>{|: <*>}`,
+    `Failed ${METHOD} for <*> from <HOST> port <NUM>{| ssh<NUM>}${PREAUTH}`,
+    `Failed ${METHOD} for <*> from <HOST> port <NUM> ssh<NUM>: <*>`,
+  ]),
+];
+const SSHD_PAM = as("helper", [
+  ...pam("sshd"),
+  "PAM <NUM> more authentication failure{s|}; logname=<*> rhost=<HOST>{|  user=<*>| user=<*>}",
+], RHOST);
+const SSHD_CLOSE = [
+  `Connection {closed|reset} by{| invalid user <*>| authenticating user <*>| user <*>} <HOST>{| port <NUM>}${PREAUTH}`,
+  `Disconnected from{| invalid user <*>| authenticating user <*>| user <*>} <HOST>{| port <NUM>}${PREAUTH}`,
+  "Received disconnect from <HOST>{| port <NUM>}:{| }11: <*>",
+];
+const SSHD_COMMON: (string | Rule)[] = [
+  ...as("announce", [
+    `{Invalid|Illegal|invalid|illegal} user <*> from <HOST>{| port <NUM>}${PREAUTH}`, // SSH-06..08
+    "{PAM: |}{Authentication|authentication} {failure|error|failed} for <*> from <HOST>{| via <WORD>}{| port <NUM>}", // SSH-38
+    "{PAM: |}User not known to the underlying authentication module for <*> from <HOST>",
+  ]),
+  ...SSHD_FAILED,
+  `{maximum|Maximum} authentication attempts exceeded for <*> from <HOST> port <NUM>{| ssh<NUM>}${PREAUTH}`, // SSH-16
+  "Disconnecting {authenticating|invalid} user <*> <HOST> port <NUM>: Change of username or service not allowed: <*>", // SSH-18
+  `Disconnecting: Too many authentication failures for <*> from <HOST> port <NUM> ssh<NUM>${PREAUTH}`, // SSH-49
+  "User <*> from <HOST> not allowed because {not listed in AllowUsers|listed in DenyUsers|not in any group|a group is listed in DenyGroups|none of user's groups are listed in AllowGroups|not in AllowGroups}" +
+  PREAUTH, // SSH-09..13
+  `ROOT LOGIN REFUSED FROM <HOST>{| port <NUM>}${PREAUTH}`, // SSH-14, 15
+  "refused connect from <*> (<HOST>)", // tcp_wrappers
+  `Received disconnect from <HOST>{| port <NUM>}:{| }3: <*>: Auth fail${PREAUTH}`, // SSH-19, 20
+  ...as("orphan", [
+    `Disconnecting: Too many authentication failures{| for <*>}${PREAUTH}`, // SSH-48, 50
+    `User <*> not allowed because account is locked${PREAUTH}`, // SSH-56
+  ]),
+  ...as("forget", [
+    "Accepted <WORD> for <*> from <HOST> port <NUM>{| ssh<NUM>}{|: <*>}",
+  ]),
+  ...as("helper", [
+    "Failed publickey for <*> from <HOST> port <NUM> ssh<NUM>{|: <*>}", // counted only for invalid users
+    "Connection from <HOST> port <NUM>{| on <*>}", // SSH-39 (VERBOSE)
+    "Postponed <WORD> for <*> from <HOST> port <NUM> ssh<NUM>{|: <*>}" + PREAUTH,
+  ]),
+  ...SSHD_PAM,
+];
+const SSHD_NORMAL = [...SSHD_COMMON, ...as("end", SSHD_CLOSE)];
+
+const SSHD_DDOS_ONLY: (string | Rule)[] = [
+  "Did not receive identification string from <HOST>{| port <NUM>}", // SSH-31, 32
+  "Bad protocol version identification <*> from <HOST>{| port <NUM>}", // SSH-33, 34
+  `banner exchange: Connection from <HOST> port <NUM>: invalid format${PREAUTH}`, // SSH-35
+  `{Connection closed by|Connection reset by|Disconnected from}{| invalid user <*>| authenticating user <*>| user <*>} <HOST>{| port <NUM>} [preauth]`, // SSH-22..26
+  ...as("orphan", [
+    "kex_exchange_identification: {client sent invalid protocol identifier|Client sent invalid protocol identifier|Connection closed by remote host|Connection reset by peer|read: Connection reset by peer|read: Connection closed by remote host}<*>", // SSH-53
+    `Read from socket failed: Connection reset by peer${PREAUTH}`, // SSH-54
+  ]),
+];
+const SSHD_EXTRA_ONLY: (string | Rule)[] = [
+  `Received disconnect from <HOST>{| port <NUM>}:{| }14: No{| supported} authentication methods available${PREAUTH}`,
+  "Unable to negotiate with <HOST>{| port <NUM>}: no matching <*> found<*>", // SSH-28..30
+  `Disconnected from {invalid|authenticating} user <*> <HOST>{| port <NUM>} [preauth]`,
+  ...as("orphan", [
+    `Unable to negotiate a <*>${PREAUTH}`, // SSH-55
+    "no matching {cipher|mac|MAC|comp|compression method|key exchange method|host key type} found: <*>",
+  ]),
 ];
 
-const SSHD_AGGRESSIVE = [
-  ...SSHD_NORMAL,
-  "Failed none for <*> from <HOST> port <NUM> ssh<NUM>{|: <*>}",
-  "Postponed keyboard-interactive for {invalid|illegal} user <*> from <HOST> port <NUM> ssh<NUM>{| [preauth]}",
-  "Did not receive identification string from <HOST>{| port <NUM>}",
-  "Bad protocol version identification <*> from <HOST>{| port <NUM>}",
-  "Protocol major versions differ for <HOST>: <*>",
-  "Connection {closed|reset} by <HOST> port <NUM>{| [preauth]}",
-  "Connection {closed|reset} by <HOST>{| [preauth]}",
-  "Disconnected from <HOST> port <NUM>{| [preauth]}",
-  "{Timeout|timeout} before authentication for <HOST>{| port <NUM>}",
-  "Timeout before authentication for connection from <HOST> to <*>",
-  "banner exchange: Connection from <HOST> port <NUM>: <*>",
-  "Unable to negotiate with <HOST> port <NUM>: no matching <*>",
-  "Unable to negotiate with <HOST>: no matching <*>",
-  "ssh_dispatch_run_fatal: Connection from <HOST> port <NUM>: <*>",
-  "ssh_dispatch_run_fatal: Connection from {invalid|authenticating} user <*> <HOST> port <NUM>: <*>",
-  "Received disconnect from <HOST>{| port <NUM>}:{| }14: <*>",
-  "drop connection #<NUM> from [<HOST>]:<NUM> on [<*>]:<NUM> penalty: <*>",
-  "reverse mapping checking getaddrinfo for <*> [<HOST>] failed{| - POSSIBLE BREAK-IN ATTEMPT!}",
-  "Address <HOST> maps to <*>, but this does not map back to the address{| - POSSIBLE BREAK-IN ATTEMPT!}",
-  "Nasty PTR record <*> is set up for <HOST>, ignoring",
-];
+const SSHD_DDOS = union(SSHD_DDOS_ONLY, SSHD_NORMAL);
+const SSHD_EXTRA = union(SSHD_EXTRA_ONLY, SSHD_NORMAL);
+const SSHD_AGGRESSIVE = union(SSHD_DDOS_ONLY, SSHD_EXTRA_ONLY, SSHD_NORMAL);
 
-// ---- nginx -------------------------------------------------------------------------------------
+// ---- nginx (docs/formats/nginx.md) --------------------------------------------------------------
+// Error log: `[LEVEL] PID#TID: *CID MESSAGE, client: ADDR, server: NAME, request: "…", host: "…"`.
+// Text before `, client: ` (user names, paths) and after it (request line, host) is the client's,
+// unescaped: every `, client: ADDR, server: ` in the line is a candidate and two that disagree make
+// the line ambiguous.
 
 const NGX = "[<NAME>] <NUM>#<NUM>: {*<NUM> |}";
+const CLIENT = ", client: <HOST>, server: <*>";
 
 const NGINX_AUTH = [
-  `${NGX}user "<*>" was not found in "<*>", client: <HOST>, server: <*>`,
-  `${NGX}user "<*>": password mismatch, client: <HOST>, server: <*>`,
+  `${NGX}user "<*>"{|:} was not found in "<*>"${CLIENT}`, // NGX-01
+  `${NGX}user "<*>"{|:} password mismatch${CLIENT}`, // NGX-02
+];
+const NGINX_FALLBACK = [
+  `${NGX}SSL_do_handshake() failed (SSL: error:<*> too {long|short})<*>${CLIENT}`,
+];
+const NGINX_NO_USER = [
+  `${NGX}no user/password was provided for basic authentication${CLIENT}`,
 ];
 
 const NGINX_LIMIT = [
-  `${NGX}limiting requests, excess: <WORD> by zone "<NAME>", client: <HOST>, server: <*>`,
-  `${NGX}limiting requests, excess: <WORD> by zone "<*>", client: <HOST>, server: <*>`,
+  `${NGX}limiting requests, excess: <WORD> by zone "<*>"${CLIENT}`, // NGX-05
+  `${NGX}delaying request, excess: <WORD> by zone "<*>"${CLIENT}`, // NGX-06
+  `${NGX}limiting connections by zone "<*>"${CLIENT}`, // NGX-07
 ];
 
-// fail2ban's nginx-botsearch list: webmail, phpMyAdmin (also under typo3/ xampp/ admin/),
-// WordPress, cgi-bin, mysqladmin; plus the .env/.git probes seen everywhere today
+// fail2ban's botsearch-common list: webmail, phpMyAdmin (also under typo3/ xampp/ admin/),
+// WordPress login/signup/admin scripts, cgi-bin, mysqladmin
 const BOT =
-  "{wp-login.php|wp-signup.php|wp-admin|xmlrpc.php|phpmyadmin|phpMyAdmin|phpmyAdmin|pma|PMA|myadmin|MyAdmin|mysqladmin|cgi-bin|roundcube|webmail|v-webmail|vwebmail|mail|extmail|horde|.env|.git/}";
-const BOT_UNDER = "{typo3|xampp|admin}/{pma|phpmyadmin|phpMyAdmin|myadmin|MyAdmin}";
+  "{roundcube|mail|extmail|horde|webmail|vwebmail|v-webmail|cgi-bin|mysqladmin|wp-login.php|wp-signup.php|wp-admin.php}";
+const PMA =
+  "{|typo3/|xampp/|admin/}{pma|myadmin|myAdmin|Myadmin|MyAdmin|phpmyadmin|phpmyAdmin|phpMyadmin|phpMyAdmin}";
 const ERR_404 = [
-  `open() "<*>" failed (2: No such file or directory)`,
-  `"<*>" is not found (2: No such file or directory)`,
+  `open() "<*>" failed (2: No such file or directory)`, // NGX-10
+  `"<*>" is not found (2: No such file or directory)`, // NGX-11
 ];
 
 const NGINX_BOT = [
   ...ERR_404.flatMap((what) =>
-    [BOT, BOT_UNDER].map((path) =>
-      `${NGX}${what}, client: <HOST>, server: <*>, request: "{GET|POST|HEAD} /${path}<*>`
+    [BOT, PMA].flatMap((path) =>
+      ["GET", "POST", "HEAD"].map((verb) =>
+        `${NGX}${what}, client: <HOST>, server: <*>, request: "${verb} {/|//}${path}<*>`
+      )
     )
   ),
-  `<HOST> - <*> [<*>] "{GET|POST|HEAD} /${BOT}<*>" 404 <*>`,
-  `<HOST> - <*> [<*>] "{GET|POST|HEAD} /${BOT_UNDER}<*>" 404 <*>`,
+  // access log (CLF/combined): the address is the first field; `"` in fields is escaped
+  `<HOST> - <*> [<*>] "{GET|POST|HEAD} {/|//}${BOT}<*>" 404 <*>`,
+  `<HOST> - <*> [<*>] "{GET|POST|HEAD} {/|//}${PMA}<*>" 404 <*>`,
 ];
 
-// ---- postfix -----------------------------------------------------------------------------------
+// ---- postfix (docs/formats/postfix.md) ---------------------------------------------------------
+// `VERB from NAME[ADDR]:PORT: …`: NAME is a reverse-DNS name or `unknown` (never holds `[`), the
+// address comes right after it, before any client text (HELO, sender, recipient).
 
-const PFX = "<NAME>[{|IPv6:}<HOST>]{|:<NUM>}";
-const POSTFIX_SASL = [
-  `warning: ${PFX}: SASL <WORD> authentication failed{|:|: <*>}`,
+const PFX = "{<NAME>|}[{|IPv6:}<HOST>]{|:<NUM>}";
+const REASON =
+  "{Service unavailable|Client host rejected|Command rejected|Data command rejected|Relay access denied|Host not found|Domain not found|need fully-qualified hostname|User unknown|user unknown|Undeliverable address|undeliverable address}";
+const POSTFIX_NORMAL = [
+  ...["<NAME>: ", ""].map((q) =>
+    `${q}{reject|milter-reject}: <NAME> from ${PFX}: <NUM> <NUM>.<NUM>.<NUM> <*>${REASON}<*>`
+  ), // PFX-01..08
+  `{improper command pipelining|too many errors} after <NAME> from ${PFX}{|:|: <*>}`, // PFX-10, 11
 ];
-const POSTFIX_REJECT = [
-  `<NAME>: reject: RCPT from ${PFX}: 55{0|4} 5.7.1 <*>`,
-  `<NAME>: reject: RCPT from ${PFX}: 45{0|4} 4.7.<NUM> {Service unavailable|Client host rejected: cannot find your {|reverse }hostname}<*>`,
-  `<NAME>: reject: RCPT from ${PFX}: 450 4.7.<NUM> <*>: Helo command rejected: Host not found<*>`,
-  `<NAME>: reject: RCPT from ${PFX}: 450 4.1.<NUM> <*>: Sender address rejected: Domain not found<*>`,
-  `<NAME>: reject: RCPT from ${PFX}: 550 5.1.1 <*>: Recipient address rejected: <*>`,
-  `<NAME>: reject: {EHLO|RCPT|MAIL} from ${PFX}: 504 5.5.<NUM> <*>: Helo command rejected: need fully-qualified hostname<*>`,
-  `<NAME>: reject: VRFY from ${PFX}: 550 5.1.1 <*>`,
+const POSTFIX_RBL = [
+  ...["<NAME>: ", ""].map((q) =>
+    `${q}reject: <NAME> from ${PFX}: <NUM> <NUM>.7.1 Service unavailable; {Client|client} host [<*>] blocked<*>`
+  ),
 ];
-const POSTFIX_DDOS = [
-  `lost connection after <NAME>{| (<NUM> bytes)} from ${PFX}{| <*>}`,
-  `too many errors after <NAME>{| (<NUM> bytes)} from ${PFX}{| <*>}`,
-  `improper command pipelining after <NAME> from ${PFX}: <*>`,
-  `warning: non-SMTP command from ${PFX}: <*>`,
-  `PREGREET <NUM> after <WORD> from [<HOST>]:<NUM>: <*>`,
-  `DNSBL rank <NUM> for [<HOST>]:<NUM>`,
-  `HANGUP after <WORD> from [<HOST>]:<NUM> in tests <*>`,
-  `COMMAND PIPELINING from [<HOST>]:<NUM> after <*>`,
-  `NOQUEUE: reject: CONNECT from [<HOST>]:<NUM>: <*>`,
+const SASL = `warning: ${PFX}: SASL <NAME> authentication failed{|:|: <*>}`; // PFX-12
+const POSTFIX_AUTH: (string | Rule)[] = [
+  SASL,
+  ...as("ignore", [
+    `warning: ${PFX}: SASL <NAME> authentication failed: Connection lost to authentication server<*>`,
+    `warning: ${PFX}: SASL <NAME> authentication failed: Invalid authentication mechanism<*>`,
+  ]),
 ];
+const POSTFIX_AUTH2: (string | Rule)[] = [
+  SASL,
+  ...as("ignore", [
+    `warning: ${PFX}: SASL <NAME> authentication failed: Connection lost to authentication server<*>`,
+  ]),
+];
+const NZ = "{1|2|3|4|5|6|7|8|9}";
+const POSTFIX_DDOS: (string | Rule)[] = [
+  `lost connection after <NAME> from ${PFX}{|:|: <*>| <*>}`, // PFX-13
+  `disconnect from ${PFX} <*>auth=0/${NZ}<*>`, // PFX-14 (3.0+ command counts)
+  `PREGREET <NUM> after <WORD> from [<HOST>]:<NUM>{|: <*>}`, // PSC-01
+  `HANGUP after <WORD> from [<HOST>]:<NUM>{| <*>}`, // PSC-02
+  `COMMAND {TIME|COUNT|LENGTH} LIMIT from [<HOST>]:<NUM>{| <*>}`, // PSC-03
+  ...as("ignore", [`lost connection after DATA<*>`]),
+];
+const POSTFIX_ERRORS = [`too many errors after <NAME> from ${PFX}`];
 
-// ---- dovecot -----------------------------------------------------------------------------------
+// ---- dovecot (docs/formats/dovecot.md) ---------------------------------------------------------
 
-const DOVE = "{<NAME>: |<NAME>(<NUM>): |}{Info: |}";
-const DOVECOT = [
-  `${DOVE}{Aborted login|Disconnected|Remote closed connection|Client has quit the connection|Login aborted}<*>{(auth failed, <NUM> attempts|(<NUM> authentication attempts|(tried to use disabled|(tried to use disallowed|(proxy dest auth failed}<*>): <*>rip=<HOST>, lip=<*>`,
-  `${DOVE}<NAME>(<*>,<HOST>): {pam_authenticate() failed|unknown user|invalid credentials|Password mismatch|password mismatch}<*>`,
-  `${DOVE}<NAME>(<*>,<HOST>,<*>): {pam_authenticate() failed|unknown user|invalid credentials|Password mismatch|password mismatch}<*>`,
+const DOVE = ["", "conn <*>: auth-worker<<NUM>>: ", "conn <*>: auth<<NUM>>: "].map((c) =>
+  `{<NAME>: |<NAME>(<NUM>): |}{Info: |}${c}`
+);
+const LOGIN_END =
+  "{Aborted login|Disconnected|Remote closed connection|Client has quit the connection|Login aborted}";
+// login processes (DOV-01..04): `REASON (WHY): user=<U>, method=M, rip=ADDR, lip=ADDR, …`; the
+// last field before `rip=` that the client controls is the user name, after the address only
+// server text follows
+function dovecotLogin(why: string): string[] {
+  return DOVE.flatMap((pre) => [
+    `${pre}${LOGIN_END}<*>${why}<*>): <*>rip=<HOST>`,
+    `${pre}${LOGIN_END}<*>${why}<*>): <*>rip=<HOST>, <*>`,
+  ]);
+}
+const AUTH_WHY =
+  "{(auth failed, <NUM> attempts|(<NUM> authentication attempts|(tried to use disabled|(tried to use disallowed|(proxy dest auth failed}";
+const AUTH_FAIL =
+  "{pam_authenticate() failed|unknown user|Unknown user|invalid credentials|Invalid credentials|Password mismatch|password mismatch}";
+const DOVECOT: (string | Rule)[] = [
+  ...dovecotLogin(AUTH_WHY),
+  // auth process (DOV-05..07): `DRIVER(USER,ADDR[,<SESSION>]): REASON`
+  ...DOVE.flatMap((pre) => [
+    `${pre}<NAME>(<*>,<HOST>): ${AUTH_FAIL}<*>`,
+    `${pre}<NAME>(<*>,<HOST>,<*>): ${AUTH_FAIL}<*>`,
+  ]),
+  ...as("fail", DOVE.flatMap((pre) => pam("dovecot").map((p) => `${pre}${p}`)), RHOST),
 ];
-const PAM_ANCHORED =
-  "<NAME>(<NAME>:auth): authentication failure; logname={|<WORD>} uid=<NUM> euid=<NUM> tty=<WORD> ruser= rhost=<HOST>{|  user=<*>| user=<*>}";
-const PAM_WITH_USER =
-  "<NAME>(<NAME>:auth): authentication failure; logname={|<WORD>} uid=<NUM> euid=<NUM> tty=<WORD> ruser=<*> rhost=<HOST>  user=<*>";
 const DOVECOT_AGGRESSIVE = [
   ...DOVECOT,
-  PAM_ANCHORED,
-  PAM_WITH_USER,
-  `${DOVE}{Aborted login|Disconnected|Remote closed connection|Client has quit the connection|Login aborted}<*>{(no auth attempts|(disconnected before auth was ready|(client didn't finish SASL auth}<*>): <*>rip=<HOST>, lip=<*>`,
+  ...dovecotLogin(
+    "{(no auth attempts|(disconnected before auth was ready|(client didn't finish SASL auth|(client didn't finish <WORD> auth}",
+  ),
 ];
 
 // ---- ftp ---------------------------------------------------------------------------------------
 
-const PRO = "<HOSTNAME> (<HOSTNAME>[<HOST>]){ -|:} ";
+const PRO = "<HOSTNAME> (<*>[<HOST>]){ -|:} ";
 const PROFTPD = [
-  `${PRO}USER <*> (Login failed): <*>`,
-  `${PRO}USER <*>: no such user found from <*>`,
-  `${PRO}Maximum login attempts {(<NUM>) |}exceeded<*>`,
-  `${PRO}SECURITY VIOLATION: <*> login attempted<*>`,
-  // no PAM lines: proftpd passes its (reverse-DNS) remote name as PAM_RHOST, so the address
-  // between the attacker-chosen ruser and user fields could be a name, leaving only decoys
+  `${PRO}USER <*> (Login failed): <*>`, // PRO-01
+  `${PRO}USER <*>: no such user found from <*>`, // PRO-02
+  `${PRO}USER <*>: {Incorrect password|incorrect password|Password expired|Account disabled|User not authorized for login|user not authorized for login|Invalid shell|Limit access denies login|Limit configuration denies login|Not a UserAlias|Maximum login length exceeded}<*>`,
+  `${PRO}Maximum login attempts {(<NUM>) |}exceeded<*>`, // PRO-04
+  `${PRO}SECURITY VIOLATION: <*> login attempted<*>`, // PRO-05
+  // no PAM lines: proftpd passes its (reverse-DNS) remote name as PAM_RHOST
 ];
 
-const VSFTPD = [
-  `{[pid <NUM>] |}[<*>] FAIL LOGIN: Client "<HOST>"`,
-  PAM_ANCHORED,
-  PAM_WITH_USER,
+const VSFTPD: (string | Rule)[] = [
+  `{[pid <NUM>] |}[<*>] FAIL LOGIN: Client "<HOST>"`, // VSF-01
+  `{[pid <NUM>] |}[<*>] FAIL LOGIN: Client "<HOST>", <*>`,
+  ...as("fail", pam("vsftpd"), RHOST), // PAM-01 (rhost may be a name: the one-rhost rule applies)
 ];
 
-// ---- apache ------------------------------------------------------------------------------------
+// ---- apache (docs/formats/apache.md) -----------------------------------------------------------
+// `[MODULE:LEVEL] [pid N:tid M] [client ADDR:PORT] AHnnnnn: MESSAGE` (2.4) or
+// `[error] [client ADDR] MESSAGE` (2.2): the address is in the prefix, before any client text.
 
-const APA =
-  "[<NAME>{|:<NAME>}] {[pid <NUM>] |[pid <NUM>:tid <NUM>] |}[client <HOST>{:<NUM>|}] {AH<NUM>: |}";
-const APACHE_AUTH = [
-  `${APA}user <*> not found<*>`,
-  `${APA}user <*>: authentication failure for "<*>": <*>`,
-  `${APA}user <*>: authorization failure for "<*>": <*>`,
-  `${APA}user <*> in realm <*> not found<*>`,
-  `${APA}{Digest: |}user <*>: password mismatch<*>`,
-  `${APA}client used wrong authentication scheme<*>`,
-  `${APA}Authorization of user <*> to access <*> failed, reason: <*>`,
-  `${APA}client denied by server configuration<*>`,
+const APA = ["", "[pid <NUM>] ", "[pid <NUM>:tid <NUM>] "].flatMap((pid) =>
+  ["[client <HOST>{:<NUM>|}]", "[client [<HOST>]{:<NUM>|}]"].map((client) =>
+    `[{error|<NAME>:<NAME>|:<NAME>}] ${pid}${client} {AH<NUM>: |}`
+  )
+);
+const AUTH_TYPE = "{|Digest: |Basic: }";
+const APACHE_AUTH = APA.flatMap((a) => [
+  `${a}client {denied by server configuration|used wrong authentication scheme}<*>`, // APA-01, 02
+  `${a}user <*> {authentication failure|authorization failure|not found|denied by provider}<*>`,
+  `${a}Authorization of user <*> to access <*> failed<*>`,
+  `${a}${AUTH_TYPE}user <*>: password mismatch<*>`,
+  `${a}${AUTH_TYPE}user \`<*>' in realm \`<*>' {authentication failure|authorization failure|not found|denied by provider}<*>`,
+  `${a}${AUTH_TYPE}invalid nonce <*> received - {length is not|user attempted time travel}<*>`,
+  `${a}${AUTH_TYPE}realm mismatch - got \`<*>' but expected<*>`,
+  `${a}${AUTH_TYPE}unknown algorithm \`<*>' received<*>`,
+  `${a}invalid qop \`<*>' received<*>`,
+  `${a}Hostname <*> provided via SNI, but no hostname provided<*>`,
+  `${a}Hostname <*> provided via SNI and hostname <*> provided<*>`,
+  `${a}No hostname was provided via SNI for a name based virtual host<*>`,
+]);
+
+// ---- recidive: fail2ban's own log (`fail2ban.actions [PID]: NOTICE [JAIL] Ban ADDR`) ----------
+const RECIDIVE: (string | Rule)[] = [
+  "{|fail2ban.actions <*>}NOTICE <*>[<*>] Ban <HOST>",
+  ...as("ignore", ["{|fail2ban.actions <*>}NOTICE <*>[recidive] Ban <*>"]),
 ];
 
 /** Every built-in filter. The first mode of each is its default, `normal`. */
@@ -192,49 +356,59 @@ export const BUILTINS: readonly FilterDef[] = [
     name: "sshd",
     program: programSet({ names: ["sshd", "sshd-session", "sshd-auth"] }),
     strip: ["error: ", "fatal: "],
-    modes: { normal: SSHD_NORMAL, aggressive: SSHD_AGGRESSIVE },
+    modes: {
+      normal: SSHD_NORMAL,
+      ddos: SSHD_DDOS,
+      extra: SSHD_EXTRA,
+      aggressive: SSHD_AGGRESSIVE,
+    },
   },
   {
     name: "nginx-http-auth",
     modes: {
       normal: NGINX_AUTH,
-      aggressive: [
-        ...NGINX_AUTH,
-        `${NGX}no user/password was provided for basic authentication, client: <HOST>, server: <*>`,
-      ],
+      auth: NGINX_AUTH,
+      fallback: NGINX_FALLBACK,
+      aggressive: [...NGINX_AUTH, ...NGINX_FALLBACK, ...NGINX_NO_USER],
     },
   },
-  {
-    name: "nginx-limit-req",
-    modes: {
-      normal: NGINX_LIMIT,
-      aggressive: [
-        ...NGINX_LIMIT,
-        `${NGX}delaying request, excess: <WORD> by zone "<*>", client: <HOST>, server: <*>`,
-        `${NGX}limiting connections by zone "<*>", client: <HOST>, server: <*>`,
-      ],
-    },
-  },
+  { name: "nginx-limit-req", modes: { normal: NGINX_LIMIT, aggressive: NGINX_LIMIT } },
   { name: "nginx-botsearch", modes: { normal: NGINX_BOT } },
   {
     name: "postfix",
     program: programSet({ prefixes: ["postfix"] }),
     modes: {
-      normal: [...POSTFIX_REJECT, ...POSTFIX_SASL],
-      auth: POSTFIX_SASL,
-      aggressive: [...POSTFIX_REJECT, ...POSTFIX_SASL, ...POSTFIX_DDOS],
+      normal: POSTFIX_NORMAL,
+      more: POSTFIX_NORMAL,
+      auth: POSTFIX_AUTH,
+      rbl: POSTFIX_RBL,
+      errors: POSTFIX_ERRORS,
+      ddos: POSTFIX_DDOS,
+      extra: union(POSTFIX_AUTH, POSTFIX_NORMAL),
+      aggressive: union(POSTFIX_AUTH2, POSTFIX_NORMAL, POSTFIX_RBL, POSTFIX_DDOS),
     },
   },
   {
     name: "dovecot",
     program: programSet({
-      names: ["dovecot", "auth", "imap", "pop3"],
+      names: ["dovecot", "dovecot-auth", "auth", "imap", "pop3"],
       prefixes: ["auth-worker"],
       suffixes: ["-login"],
     }),
-    modes: { normal: [...DOVECOT, PAM_ANCHORED, PAM_WITH_USER], aggressive: DOVECOT_AGGRESSIVE },
+    modes: { normal: DOVECOT, aggressive: DOVECOT_AGGRESSIVE },
   },
   { name: "proftpd", program: programSet({ names: ["proftpd"] }), modes: { normal: PROFTPD } },
   { name: "vsftpd", program: programSet({ names: ["vsftpd"] }), modes: { normal: VSFTPD } },
-  { name: "apache-auth", modes: { normal: APACHE_AUTH } },
+  {
+    name: "apache-auth",
+    modes: {
+      normal: [...APACHE_AUTH, ...as("ignore", ["[evasive<*>"])],
+      aggressive: APACHE_AUTH,
+    },
+  },
+  {
+    name: "recidive",
+    program: programSet({ prefixes: ["fail2ban"] }),
+    modes: { normal: RECIDIVE },
+  },
 ];

@@ -9,8 +9,10 @@
  * `b`, the last one right to left ending at `e`, so a pattern anchored on the trailing structure of
  * a line (` from <HOST> port <NUM>`) finds it even when attacker text before it repeats that
  * structure. Middle segments are placed leftmost, except the one holding `<HOST>`: every placement
- * of it between its neighbours is tried, and two placements with different addresses make the
- * line ambiguous — no match, rather than a guess that could ban an address an attacker planted.
+ * of it after its left neighbours and before the last segment is considered (the segments after
+ * it only decide whether the pattern matches), and two placements with different addresses make
+ * the line ambiguous — no match, rather than a guess that could ban an address an attacker
+ * planted.
  * Each step is a bounded scan; no backtracking regular expression runs on log bytes.
  * @module
  */
@@ -646,19 +648,26 @@ export function matchVariant(v: Variant, s: string, b: number, e: number): numbe
     p = leftmost(segs[i]!, s, p, q);
     if (p < 0) return NO_MATCH;
   }
+  // The segments after the address bound where a placement may end for the pattern to match
+  // (rightmost chain), but not which placements are considered: every placement of the address
+  // segment up to the anchored last segment counts, so attacker text before the real field that
+  // copies its structure (and whatever follows it) makes the line ambiguous instead of capping
+  // the search before the real field.
+  const qAll = q;
   for (let i = n - 2; i > h; i--) {
     q = rightmost(segs[i]!, s, p, q);
     if (q < 0) return NO_MATCH;
   }
-  // every placement of the address segment between p and q
+  // every placement of the address segment between p and the last segment
   const seg = segs[h]!;
   const lead = (seg[0] as { s: string }).s;
   let result: string | null = null;
+  let fits = false;
   let from = p;
   let pos = s.indexOf(lead, from);
-  while (pos >= 0 && pos + lead.length <= q) {
+  while (pos >= 0 && pos + lead.length <= qAll) {
     steps += pos - from + 1;
-    const r = l2r(seg, s, pos, q);
+    const r = l2r(seg, s, pos, qAll);
     if (r >= 0) {
       const ip = hostOf(s);
       if (ip !== null) {
@@ -667,11 +676,13 @@ export function matchVariant(v: Variant, s: string, b: number, e: number): numbe
           return AMBIGUOUS;
         }
         result = ip;
+        if (r <= q) fits = true;
       }
     }
     from = pos + 1;
     pos = s.indexOf(lead, from);
   }
+  if (!fits) result = null;
   found = result;
   return result === null ? NO_MATCH : MATCHED;
 }

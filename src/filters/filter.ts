@@ -6,7 +6,8 @@
  * @module
  */
 import type { UserFilterConfig } from "../config/types.ts";
-import { BUILTINS, type FilterDef } from "./_builtins.ts";
+import { BUILTINS, type FilterDef, type Role, type Rule } from "./_builtins.ts";
+export type { Role } from "./_builtins.ts";
 import {
   AMBIGUOUS,
   compilePattern,
@@ -22,7 +23,7 @@ import {
   sameOp,
   type Variant,
 } from "./_pattern.ts";
-import { newShape, parseShape, type ProgramSet, shapeTime } from "./_shape.ts";
+import { newShape, parseShape, type ProgramSet, type Shape, shapeTime } from "./_shape.ts";
 
 /** One matching line: the source address (canonical text) and the line's time. */
 export interface FilterMatch {
@@ -47,6 +48,37 @@ export interface Filter {
   matchDetailed(line: string, nowMs: number): (FilterMatch & { pattern: number }) | null;
   /** The failure pattern texts, in order. */
   readonly patterns: readonly string[];
+  /**
+   * What the last `match`/`matchDetailed` call found (`LineKind`): a counted failure, nothing, an
+   * ambiguous line (two readings — placements of one pattern, or two patterns — gave different
+   * addresses), an ignored one, a duplicate of an attempt already counted, or a line that only
+   * tells the session's address (or holds a failure waiting for it).
+   */
+  readonly lastKind: LineKind;
+}
+
+/** What a line was to a filter (`Filter.lastKind`). */
+export const LineKind = {
+  NONE: 0,
+  FAILURE: 1,
+  AMBIGUOUS: 2,
+  IGNORED: 3,
+  DUPLICATE: 4,
+  /** A session line that counts nothing (address helper, success, a failure still waiting). */
+  SESSION: 5,
+} as const;
+/** One of `LineKind`. */
+export type LineKind = (typeof LineKind)[keyof typeof LineKind];
+
+/** Sessions remembered per filter instance (oldest forgotten first). */
+export const SESSION_MAX = 4096;
+
+interface Session {
+  ip: string | null;
+  /** An orphan failure waits for the address. */
+  pending: boolean;
+  /** The address of an announced attempt whose repeat line is a duplicate. */
+  announced: string | null;
 }
 
 /** Longest line (in UTF-16 code units) `match` looks at; longer ones never match. */
@@ -104,13 +136,17 @@ interface Compiled {
   owner: number[]; // pattern index per variant
 }
 
-function compileList(patterns: readonly string[], needHost: boolean): Compiled {
+function compileList(
+  patterns: readonly string[],
+  needHost: boolean,
+  roles?: readonly Role[],
+): Compiled {
   const variants: Variant[] = [];
   const owner: number[] = [];
   patterns.forEach((p, k) => {
     let vs: Variant[];
     try {
-      vs = compilePattern(p, needHost);
+      vs = compilePattern(p, needHost && roles?.[k] !== "orphan");
     } catch (e) {
       if (e instanceof PatternError) {
         e.patternIndex = k;
@@ -152,6 +188,7 @@ class CompiledFilter implements Filter {
   readonly name: string;
   readonly mode: string;
   readonly patterns: readonly string[];
+  readonly roles: readonly Role[];
   readonly stepFactor: number;
   #program: ProgramSet | undefined;
   #strip: readonly string[];
@@ -163,6 +200,12 @@ class CompiledFilter implements Filter {
   /** Variants to try per first two characters of the message (filled lazily). */
   #byFirst: (Entry[] | undefined)[];
   #ignore: Variant[];
+  #roles: readonly Role[];
+  #unique: readonly string[];
+  #sessions = new Map<string, Session>();
+  #kind: LineKind = LineKind.NONE;
+  /** The compiled patterns, for another instance of the same filter. */
+  readonly compiled: { fail: Compiled; ignore: Compiled };
 
   constructor(
     name: string,
@@ -173,6 +216,12 @@ class CompiledFilter implements Filter {
       program?: ProgramSet | undefined;
       strip?: readonly string[] | undefined;
       syslog: boolean;
+      /** Role per pattern (default: every pattern is `fail`). */
+      roles?: readonly Role[] | undefined;
+      /** Per pattern, a text that must occur once in the message ("" for none). */
+      unique?: readonly string[] | undefined;
+      /** The patterns already compiled (built-ins compile once; each instance keeps state). */
+      compiled?: { fail: Compiled; ignore: Compiled } | undefined;
     },
   ) {
     this.name = name;
@@ -185,8 +234,11 @@ class CompiledFilter implements Filter {
       else if (p.charCodeAt(0) < 128) this.#stripFirst[p.charCodeAt(0)] = 1;
     }
     this.#syslog = opts.syslog;
-    const fail = compileList(opts.patterns, true);
-    this.#ignore = compileList(opts.ignore, false).variants;
+    this.roles = this.#roles = opts.roles ?? opts.patterns.map(() => "fail");
+    this.#unique = opts.unique ?? [];
+    const fail = opts.compiled?.fail ?? compileList(opts.patterns, true, this.#roles);
+    this.#ignore = (opts.compiled?.ignore ?? compileList(opts.ignore, false)).variants;
+    this.compiled = { fail, ignore: { variants: this.#ignore, owner: [] } };
     this.#fail = fail.variants.map((v, i) => {
       const op = v.segs[0]![0];
       return { v, k: fail.owner[i]!, lead: op && op.lit ? op.s : "" };
@@ -222,7 +274,70 @@ class CompiledFilter implements Filter {
     return this.matchDetailed(line, nowMs);
   }
 
+  /**
+   * Applies the session rules to a matched line (`ip` null for an orphan): returns the address to
+   * count, or null (with `#kind` set) when the line counts nothing.
+   */
+  #session(line: string, sh: Shape, role: Role, ip: string | null): string | null {
+    const key = this.#syslog ? sessionKey(line, sh) : null;
+    if (key === null) {
+      if (role === "fail" || role === "announce" || role === "repeat") return ip;
+      this.#kind = LineKind.SESSION;
+      return null;
+    }
+    const sessions = this.#sessions;
+    let s = sessions.get(key);
+    if (s === undefined) {
+      if (role === "fail") return ip;
+      s = { ip: null, pending: false, announced: null };
+      if (sessions.size >= SESSION_MAX) sessions.delete(sessions.keys().next().value!);
+      sessions.set(key, s);
+    }
+    switch (role) {
+      case "orphan":
+        if (s.ip !== null) return s.ip;
+        s.pending = true;
+        this.#kind = LineKind.SESSION;
+        return null;
+      case "repeat":
+        s.ip = ip;
+        if (s.announced === ip) {
+          s.announced = null;
+          this.#kind = LineKind.DUPLICATE;
+          return null;
+        }
+        s.pending = false;
+        return ip;
+      case "fail":
+      case "announce":
+        s.ip = ip;
+        s.pending = false;
+        s.announced = role === "announce" ? ip : null;
+        return ip;
+      case "forget":
+        s.ip = ip;
+        s.pending = false;
+        s.announced = null;
+        this.#kind = LineKind.SESSION;
+        return null;
+      default: { // helper, end
+        const settle = s.pending && ip !== null;
+        s.pending = false;
+        s.ip = ip;
+        if (role === "end") sessions.delete(key);
+        if (settle) return ip;
+        this.#kind = LineKind.SESSION;
+        return null;
+      }
+    }
+  }
+
+  get lastKind(): LineKind {
+    return this.#kind;
+  }
+
   matchDetailed(line: string, nowMs: number): (FilterMatch & { pattern: number }) | null {
+    this.#kind = LineKind.NONE;
     if (line.length > HARD_LINE_LIMIT) return null;
     const sh = this.#shape;
     let b: number, e: number;
@@ -263,11 +378,24 @@ class CompiledFilter implements Filter {
       }
       const r = matchVariant(entry.v, line, b, e);
       if (r === MATCHED) {
-        ip = matchedIp();
-        pattern = entry.k;
-        break;
+        // every variant that reads an address from this line must read the same one; the first
+        // pattern to match decides what the line is
+        const got = matchedIp();
+        if (pattern < 0) pattern = entry.k;
+        if (got !== null) {
+          if (ip === null) ip = got;
+          else if (got !== ip) {
+            this.#kind = LineKind.AMBIGUOUS;
+            return null;
+          }
+        }
+        failed = -1;
+        continue;
       }
-      if (r === AMBIGUOUS) return null;
+      if (r === AMBIGUOUS) {
+        this.#kind = LineKind.AMBIGUOUS;
+        return null;
+      }
       const at = lastFailOp();
       failed = at >= 1e9 ? -1 : at;
       failAt = -1;
@@ -279,11 +407,28 @@ class CompiledFilter implements Filter {
         }
       }
     }
-    if (ip === null) return null;
+    if (pattern < 0) return null;
     const ignore = this.#ignore;
     for (let i = 0; i < ignore.length; i++) {
-      if (matchVariant(ignore[i]!, line, b, e) !== 0) return null;
+      if (matchVariant(ignore[i]!, line, b, e) !== 0) {
+        this.#kind = LineKind.IGNORED;
+        return null;
+      }
     }
+    const once = this.#unique[pattern];
+    if (once) {
+      const at = line.indexOf(once, b);
+      if (at < 0 || line.indexOf(once, at + 1) >= 0) {
+        this.#kind = LineKind.AMBIGUOUS;
+        return null;
+      }
+    }
+    const role = this.#roles[pattern]!;
+    if (role !== "fail" || this.#sessions.size > 0) {
+      ip = this.#session(line, sh, role, ip);
+    }
+    if (ip === null) return null;
+    this.#kind = LineKind.FAILURE;
     let time: number | null = null;
     if (this.#syslog) {
       time = shapeTime(line, sh, nowMs);
@@ -291,6 +436,13 @@ class CompiledFilter implements Filter {
     }
     return { ip, time, pattern };
   }
+}
+
+/** The session of a line: its program and `[pid]` (null when the line has no pid). */
+function sessionKey(line: string, sh: Shape): string | null {
+  if (sh.progStart < 0) return null;
+  const k = line.slice(sh.progStart, Math.min(sh.msgStart, sh.progStart + 80));
+  return k.includes("[") || /^\S+ \d+ /.test(k) ? k : null;
 }
 
 function findUser(name: string, users?: readonly UserFilterConfig[]): UserFilterConfig | undefined {
@@ -331,13 +483,32 @@ export function compileUserFilter(cfg: UserFilterConfig): Filter {
   });
 }
 
-const cache = new Map<string, CompiledFilter>();
+const cache = new Map<string, { fail: Compiled; ignore: Compiled }>();
+
+const RANK: Record<Role, number> = {
+  ignore: 0,
+  fail: 0,
+  announce: 0,
+  repeat: 0,
+  forget: 1,
+  helper: 1,
+  end: 1,
+  orphan: 2,
+};
+
+/** A mode's rules with counting ones first, then helpers, then orphans (the first match wins). */
+function ordered(list: readonly (string | Rule)[]): Rule[] {
+  const rules = list.map((r) => typeof r === "string" ? { role: "fail" as const, p: r } : r);
+  return rules.map((r, i) => ({ r, i })).sort((x, y) =>
+    RANK[x.r.role] - RANK[y.r.role] || x.i - y.i
+  ).map((x) => x.r);
+}
 
 /**
  * Returns the compiled filter `name` in `mode`. User filters come first (compiled on each call;
  * a `PatternError` propagates), built-ins are compiled once and cached per mode. Throws
- * `RangeError` for an unknown filter or mode (message names the known ones). Each returned
- * built-in instance is shared: use it from one thread (each Worker imports its own copy).
+ * `RangeError` for an unknown filter or mode (message names the known ones). Each call returns a
+ * new instance with its own session table (one per jail, or per run of `filter test`).
  */
 export function getFilter(
   name: string,
@@ -366,16 +537,18 @@ export function getFilter(
     );
   }
   const key = `${name}\0${mode}`;
-  let f = cache.get(key);
-  if (!f) {
-    f = new CompiledFilter(name, mode, {
-      patterns,
-      ignore: d.ignore ?? [],
-      program: d.program,
-      strip: d.strip,
-      syslog: true,
-    });
-    cache.set(key, f);
-  }
+  const all = ordered(patterns);
+  const rules = all.filter((r) => r.role !== "ignore");
+  const f = new CompiledFilter(name, mode, {
+    patterns: rules.map((r) => r.p),
+    roles: rules.map((r) => r.role),
+    unique: rules.map((r) => r.unique ?? ""),
+    ignore: [...(d.ignore ?? []), ...all.filter((r) => r.role === "ignore").map((r) => r.p)],
+    program: d.program,
+    strip: d.strip,
+    syslog: true,
+    compiled: cache.get(key),
+  });
+  cache.set(key, f.compiled);
   return f;
 }
