@@ -6,7 +6,7 @@
  * it is known. `Collector.take*(base)` turns them into output with `base` added.
  * @module
  */
-import { exceedsLineCap, type Filter } from "../src/filters/mod.ts";
+import { exceedsLineCap, type Filter, LineKind } from "../src/filters/mod.ts";
 
 /** Readable report: sample lines kept per pattern. */
 export const SAMPLES_PER_PATTERN = 3;
@@ -103,7 +103,20 @@ export interface Tally {
   missedCount: number;
   /** The missed lines as `  N: line`, in pieces each joined by "\n" (empty pieces left out). */
   missedText: string[];
+  /** Lines per `LineKind` that counted nothing (ambiguous, ignored, duplicates, session lines). */
+  kinds: number[];
+  /** Lines per line shape (`Ts` of src/filters/_shape.ts: the date format found). */
+  formats: number[];
+  /** Per listed kind (`--ambiguous`, `--duplicates`, `--ignored`): its lines as `  N: line`. */
+  listed: Record<number, string[]>;
 }
+
+/** Kinds of line a run can list, by the flag that asks for them. */
+export const LISTABLE: Readonly<Record<string, number>> = {
+  ambiguous: LineKind.AMBIGUOUS,
+  duplicates: LineKind.DUPLICATE,
+  ignored: LineKind.IGNORED,
+};
 
 /** Options of a `Collector`. */
 export interface CollectOptions {
@@ -113,6 +126,8 @@ export interface CollectOptions {
   missed: boolean;
   /** The time lines are clamped to (ms since the epoch); the same for every thread. */
   now: number;
+  /** `LineKind`s whose lines are kept for the report (readable report only). @default [] */
+  list?: readonly number[];
 }
 
 /**
@@ -138,12 +153,17 @@ export class Collector {
   readonly #missedNums: number[] = [];
   readonly #missedLines: string[] = [];
   #missedCount = 0;
+  readonly #kinds: number[] = [0, 0, 0, 0, 0, 0];
+  readonly #formats: number[] = [0, 0, 0, 0, 0, 0, 0];
+  readonly #list: Set<number>;
+  #listed: Record<number, string[]> = {};
 
   constructor(filter: Filter, opts: CollectOptions) {
     this.#filter = filter;
     this.#json = opts.json;
     this.#missed = opts.missed && !opts.json;
     this.#now = opts.now;
+    this.#list = new Set(opts.json ? [] : opts.list ?? []);
     this.#tail = `,"filter":${JSON.stringify(filter.name)},"mode":${
       JSON.stringify(filter.mode)
     }}\n`;
@@ -153,8 +173,16 @@ export class Collector {
 
   /** The per-line callback for `LineSplitter`. */
   onLine(line: string, n: number): void {
-    const m = this.#filter.matchDetailed(line, this.#now);
+    const f = this.#filter;
+    const m = f.matchDetailed(line, this.#now);
+    this.#formats[f.lastFormat]!++;
     if (m === null) {
+      const kind = f.lastKind;
+      if (kind !== LineKind.NONE) {
+        this.#kinds[kind]!++;
+        if (this.#list.has(kind)) (this.#listed[kind] ??= []).push(`  ${n}: ${line}`);
+        return;
+      }
       if (this.#missed) {
         this.#missedNums.push(n);
         this.#missedLines.push(line);
@@ -214,11 +242,28 @@ export class Collector {
       ips: [...this.#ips],
       missedCount: this.#missedCount,
       missedText: text === "" ? [] : [text],
+      kinds: this.#kinds.slice(),
+      formats: this.#formats.slice(),
+      listed: rebase(this.#listed, base),
     };
     nums.length = 0;
     ls.length = 0;
+    this.#listed = {};
     return t;
   }
+}
+
+/** Listed lines `  N: line` with `base` added to N. */
+function rebase(listed: Record<number, string[]>, base: number): Record<number, string[]> {
+  if (base === 0) return listed;
+  const out: Record<number, string[]> = {};
+  for (const [k, ls] of Object.entries(listed)) {
+    out[Number(k)] = ls.map((l) => {
+      const colon = l.indexOf(":");
+      return `  ${Number(l.slice(2, colon)) + base}${l.slice(colon)}`;
+    });
+  }
+  return out;
 }
 
 /** An empty tally for a filter with `patterns` failure patterns. */
@@ -232,6 +277,9 @@ export function emptyTally(patterns: number): Tally {
     ips: [],
     missedCount: 0,
     missedText: [],
+    kinds: [0, 0, 0, 0, 0, 0],
+    formats: [0, 0, 0, 0, 0, 0, 0],
+    listed: {},
   };
 }
 
@@ -252,4 +300,7 @@ export function mergeTally(into: Tally, next: Tally, ips: Map<string, number>): 
   for (const [ip, c] of next.ips) ips.set(ip, (ips.get(ip) ?? 0) + c);
   into.missedCount += next.missedCount;
   into.missedText.push(...next.missedText);
+  next.kinds.forEach((c, k) => into.kinds[k] = (into.kinds[k] ?? 0) + c);
+  next.formats.forEach((c, k) => into.formats[k] = (into.formats[k] ?? 0) + c);
+  for (const [k, ls] of Object.entries(next.listed)) (into.listed[Number(k)] ??= []).push(...ls);
 }

@@ -14,13 +14,15 @@ import {
   builtinFilterNames,
   DEFAULT_LINE_MAX_BYTES,
   type Filter,
+  filterHasSessions,
   filterModes,
   getFilter,
+  LineKind,
   PatternError,
 } from "../src/filters/mod.ts";
 import type { UserFilterConfig } from "../src/config/types.ts";
 import { CHUNK_BYTES, writeAll } from "./_filter_blocks.ts";
-import { Collector, LineSplitter, type Tally } from "./_filter_scan.ts";
+import { Collector, LineSplitter, LISTABLE, type Tally } from "./_filter_scan.ts";
 import {
   AUTO_JOBS_MAX,
   chooseJobs,
@@ -34,7 +36,8 @@ import {
 } from "./_filter_parallel.ts";
 
 const USAGE =
-  `usage: fail2zig filter test FILTER FILE|- [--json] [--mode MODE] [--config PATH] [--missed] [--jobs N]
+  `usage: fail2zig filter test FILTER FILE|- [--json] [--mode MODE] [--config PATH] [--missed]
+       [--ambiguous] [--duplicates] [--ignored] [--jobs N]
 
 Runs FILTER over the lines of FILE (or standard input for -) and reports the matches.
   --json          one JSON object per matching line on stdout:
@@ -42,10 +45,14 @@ Runs FILTER over the lines of FILE (or standard input for -) and reports the mat
   --mode MODE     filter mode (default: normal)
   --config PATH   load [filters.NAME] user filters and line_max_bytes from this config
   --missed        also list the lines that did not match (readable report only)
+  --ambiguous     also list the lines whose address two readings disagree on
+  --duplicates    also list the lines that repeat an attempt already counted
+  --ignored       also list the lines an ignore pattern dropped
   --jobs N        threads for a regular FILE (1 to ${JOBS_MAX}; default: 1 below ${
     PARALLEL_MIN_BYTES >> 20
   } MiB, else the
                   number of CPUs up to ${AUTO_JOBS_MAX}); the output is the same for every N
+                  (a filter with sessions, like sshd, reads its lines in order: one thread)
 
 Built-in filters: ${builtinFilterNames().join(", ")}`;
 
@@ -161,6 +168,9 @@ export async function main(args: string[]): Promise<number> {
     mode: { type: "string" },
     config: { type: "string" },
     missed: { type: "boolean" },
+    ambiguous: { type: "boolean" },
+    duplicates: { type: "boolean" },
+    ignored: { type: "boolean" },
     jobs: { type: "string" },
   }, USAGE);
   if (flags === null) return Exit.OK;
@@ -174,6 +184,7 @@ export async function main(args: string[]): Promise<number> {
     path,
     json: flags.values["json"] === true,
     missed: flags.values["missed"] === true,
+    list: Object.keys(LISTABLE).filter((k) => flags.values[k] === true).map((k) => LISTABLE[k]!),
     mode: typeof flags.values["mode"] === "string" ? flags.values["mode"] : "normal",
     jobs: parseJobs(flags.values["jobs"]),
     configPath: typeof flags.values["config"] === "string" ? flags.values["config"] : undefined,
@@ -204,6 +215,8 @@ interface Options {
   path: string;
   json: boolean;
   missed: boolean;
+  /** `LineKind`s to list (`--ambiguous`, `--duplicates`, `--ignored`). */
+  list: number[];
   mode: string;
   jobs: number | undefined;
   configPath: string | undefined;
@@ -227,7 +240,10 @@ async function runOn(input: Input, o: Options): Promise<number> {
   const now = Date.now();
   let run: Run | null = null;
   let threads = 1;
-  if (input.size !== undefined) {
+  // a filter with sessions carries state from line to line: one thread reads them in order
+  if (
+    input.size !== undefined && !filterHasSessions(o.name, o.mode, users) && o.list.length === 0
+  ) {
     const jobs = chooseJobs(input.size, o.jobs, navigator.hardwareConcurrency);
     if (jobs > 1) {
       const plan = planBlocks(input.size, jobs);
@@ -246,16 +262,22 @@ async function runOn(input: Input, o: Options): Promise<number> {
     const t0 = performance.now();
     let tally: Tally;
     if (run === null) {
-      const collector = new Collector(filter, { json, missed, now });
+      const collector = new Collector(filter, { json, missed, now, list: o.list });
       const lines = scanAll(input.reader, maxBytes, collector, json);
       tally = collector.takeTally(lines, 0);
     } else {
       tally = await finishRun(run, filter);
     }
     const seconds = (performance.now() - t0) / 1000;
+    const k = tally.kinds;
+    const other = k.reduce((a, b) => a + b, 0);
     const summary = `${tally.lines} lines, ${tally.matched} matched, ${
-      tally.lines - tally.matched - tally.dropped
-    } missed, ${tally.dropped} dropped (longer than ${maxBytes} bytes); filter ${filter.name} mode ${filter.mode}; ${
+      tally.lines - tally.matched - tally.dropped - other
+    } missed, ${k[LineKind.IGNORED]} ignored, ${k[LineKind.AMBIGUOUS]} ambiguous, ${
+      k[LineKind.DUPLICATE]
+    } duplicates, ${
+      k[LineKind.SESSION]
+    } session lines, ${tally.dropped} dropped (longer than ${maxBytes} bytes); filter ${filter.name} mode ${filter.mode}; ${
       Math.round(tally.lines / Math.max(seconds, 1e-9))
     } lines/s; ${threads} thread${threads > 1 ? "s" : ""}`;
     if (json) {
@@ -279,9 +301,29 @@ function report(filter: Filter, st: Tally, summary: string): string {
   const top = [...st.ips].sort((a, b) => b[1] - a[1]).slice(0, 20);
   lines.push("", `Addresses: ${st.ips.length} distinct${top.length ? "; most frequent:" : ""}`);
   for (const [ip, n] of top) lines.push(`  ${String(n).padStart(8)}  ${ip}`);
+  const formats = st.formats.map((n, ts) => [FORMAT_NAMES[ts] ?? `#${ts}`, n] as const)
+    .filter(([, n]) => n > 0);
+  lines.push("", "Date formats (lines):");
+  for (const [f, n] of formats) lines.push(`  ${String(n).padStart(8)}  ${f}`);
+  for (const [flag, kind] of Object.entries(LISTABLE)) {
+    const ls = st.listed[kind];
+    if (ls === undefined) continue;
+    lines.push("", `${flag[0]!.toUpperCase()}${flag.slice(1)} lines (${ls.length}):`, ...ls);
+  }
   if (st.missedCount > 0) {
     lines.push("", `Missed lines (${st.missedCount}):`);
     lines.push(...st.missedText);
   }
   return lines.join("\n");
 }
+
+/** Names of the line shapes (`Ts`), for the report. */
+const FORMAT_NAMES = [
+  "none (bare message, access log)",
+  "RFC 3164 syslog",
+  "RFC 3339 / ISO 8601",
+  "nginx error log",
+  "ctime (vsftpd)",
+  "Apache error log",
+  "TAI64N",
+];

@@ -106,6 +106,8 @@ const SSHD_FAILED = [
     `Failed publickey for {invalid|illegal} user <*> from <HOST> port <NUM> ssh<NUM>{|: <*>}`,
     `Failed ${METHOD} for <*> from <HOST> port <NUM>{| ssh<NUM>}${PREAUTH}`,
     `Failed ${METHOD} for <*> from <HOST> port <NUM> ssh<NUM>: <*>`,
+    // OpenSSH before 3.9 wrote no port; a later line always ends in `ssh2`, `[preauth]` or INFO
+    `Failed ${METHOD} for {invalid|illegal} user <*> from <HOST>`,
   ]),
 ];
 const SSHD_PAM = as("helper", [
@@ -142,6 +144,7 @@ const SSHD_COMMON: (string | Rule)[] = [
   ...as("helper", [
     "Failed publickey for <*> from <HOST> port <NUM> ssh<NUM>{|: <*>}", // counted only for invalid users
     "Connection from <HOST> port <NUM>{| on <*>}", // SSH-39 (VERBOSE)
+    "SSH: Server;Ltype: <NAME>;Remote: <HOST>-<NUM>;<*>", // vendor patch (gh-864)
     "Postponed <WORD> for <*> from <HOST> port <NUM> ssh<NUM>{|: <*>}" + PREAUTH,
   ]),
   ...SSHD_PAM,
@@ -228,7 +231,7 @@ const NGINX_BOT = [
 
 const PFX = "{<NAME>|}[{|IPv6:}<HOST>]{|:<NUM>}";
 const REASON =
-  "{Service unavailable|Client host rejected|Command rejected|Data command rejected|Relay access denied|Host not found|Domain not found|need fully-qualified hostname|User unknown|user unknown|Undeliverable address|undeliverable address}";
+  "{Service unavailable|Client host rejected|Command rejected|Data command rejected|Relay access denied|Host not found|Domain not found|need fully-qualified hostname|User unknown|user unknown|Undeliverable address|undeliverable address|match}";
 const POSTFIX_NORMAL = [
   ...["<NAME>: ", ""].map((q) =>
     `${q}{reject|milter-reject}: <NAME> from ${PFX}: <NUM> <NUM>.<NUM>.<NUM> <*>${REASON}<*>`

@@ -18,7 +18,15 @@
  */
 
 /** Kinds of leading timestamp. */
-export const Ts = { NONE: 0, RFC3164: 1, ISO: 2, NGINX: 3, CTIME: 4, APACHE: 5 } as const;
+export const Ts = {
+  NONE: 0,
+  RFC3164: 1,
+  ISO: 2,
+  NGINX: 3,
+  CTIME: 4,
+  APACHE: 5,
+  TAI64N: 6,
+} as const;
 /** A value of `Ts`. */
 export type Ts = (typeof Ts)[keyof typeof Ts];
 
@@ -115,6 +123,11 @@ function dayAt(s: string, i: number): boolean {
   for (const d of DAYS) if (s.startsWith(d, i)) return true;
   return false;
 }
+function hexAt(s: string, i: number): number {
+  const c = s.charCodeAt(i);
+  if (c >= 48 && c <= 57) return c - 48;
+  return c >= 97 && c <= 102 ? c - 87 : -1;
+}
 function dig(s: string, i: number): number {
   const c = s.charCodeAt(i) - 48;
   return c >= 0 && c <= 9 ? c : -100;
@@ -203,6 +216,14 @@ function tagToken(s: string, a: number, e: number, out: Shape): boolean {
 function afterStamp(s: string, i: number, out: Shape): number {
   const h = s.indexOf(" ", i);
   if (h < 0) return i;
+  if (s.charCodeAt(i) === 91) { // a bare "[prog]:" / "[prog]" tag, no host
+    const close = s.charCodeAt(h - 1) === 58 ? h - 2 : h - 1;
+    if (close > i + 1 && s.charCodeAt(close) === 93 && s.lastIndexOf("[", close) === i) {
+      out.progStart = i + 1;
+      out.progEnd = close;
+      return h + 1;
+    }
+  }
   if (s.charCodeAt(h - 1) === 58 && tagToken(s, i, h, out)) return h + 1;
   const t = s.indexOf(" ", h + 1);
   const te = t < 0 ? s.length : t;
@@ -230,9 +251,15 @@ function after5424(s: string, i: number, out: Shape): number {
   const n = s.length;
   if (s.charCodeAt(q) === 45) q++;
   else {
-    while (q < n && s.charCodeAt(q) === 91) { // [id param="v\\]…"] …
+    while (q < n && s.charCodeAt(q) === 91) { // [id param="v\\]…"] …: `]` inside quotes stays
       q++;
-      while (q < n && s.charCodeAt(q) !== 93) q += s.charCodeAt(q) === 92 ? 2 : 1;
+      let quoted = false;
+      while (q < n && (quoted || s.charCodeAt(q) !== 93)) {
+        const ch = s.charCodeAt(q);
+        if (ch === 92) q++;
+        else if (ch === 34) quoted = !quoted;
+        q++;
+      }
       q++;
     }
   }
@@ -316,6 +343,15 @@ function otherStamp(s: string, i: number, c: number, v5424: boolean, out: Shape)
           }
         }
       }
+    }
+  } else if (c === 64 && s.charCodeAt(i + 25) === 32 && s.startsWith("@4000000", i)) {
+    // TAI64N (daemontools multilog `t`): "@" + 24 lowercase hex digits
+    let j = i + 1;
+    while (j < i + 25 && hexAt(s, j) >= 0) j++;
+    if (j === i + 25) {
+      out.ts = Ts.TAI64N;
+      out.tsStart = i;
+      msg = afterStamp(s, i + 26, out);
     }
   } else if (c === 91 && dayAt(s, i + 1)) {
     const close = s.indexOf("] ", i);
@@ -515,6 +551,15 @@ export function shapeTime(s: string, sh: Shape, nowMs: number): number | null {
         const off = (oh * 60 + om) * 60_000 * (z === 43 ? 1 : -1);
         t = Date.UTC(y, mo, d, h, mi, se) + ms - off;
       } else t = local(y, mo, d, h, mi, se) + ms;
+      break;
+    }
+    case Ts.TAI64N: {
+      // label = 2^62 + TAI seconds; TAI is 10 s ahead of UNIX time in libtai's reckoning
+      let sec = 0;
+      for (let j = i + 9; j < i + 17; j++) sec = sec * 16 + hexAt(s, j);
+      let ns = 0;
+      for (let j = i + 17; j < i + 25; j++) ns = ns * 16 + hexAt(s, j);
+      t = (sec - 10) * 1000 + Math.floor(ns / 1e6);
       break;
     }
     case Ts.NGINX:

@@ -48,6 +48,8 @@ export interface Filter {
   matchDetailed(line: string, nowMs: number): (FilterMatch & { pattern: number }) | null;
   /** The failure pattern texts, in order. */
   readonly patterns: readonly string[];
+  /** The role of each pattern (`fail` for every pattern of a user filter). */
+  readonly roles: readonly Role[];
   /**
    * What the last `match`/`matchDetailed` call found (`LineKind`): a counted failure, nothing, an
    * ambiguous line (two readings — placements of one pattern, or two patterns — gave different
@@ -55,6 +57,8 @@ export interface Filter {
    * tells the session's address (or holds a failure waiting for it).
    */
   readonly lastKind: LineKind;
+  /** The line shape (date format, `Ts` of _shape.ts) of the last line: 0 when none was found. */
+  readonly lastFormat: number;
 }
 
 /** What a line was to a filter (`Filter.lastKind`). */
@@ -336,10 +340,15 @@ class CompiledFilter implements Filter {
     return this.#kind;
   }
 
+  get lastFormat(): number {
+    return this.#syslog ? this.#shape.ts : 0;
+  }
+
   matchDetailed(line: string, nowMs: number): (FilterMatch & { pattern: number }) | null {
     this.#kind = LineKind.NONE;
-    if (line.length > HARD_LINE_LIMIT) return null;
     const sh = this.#shape;
+    sh.ts = 0;
+    if (line.length > HARD_LINE_LIMIT) return null;
     let b: number, e: number;
     if (this.#syslog) {
       if (!parseShape(line, sh, this.#program)) return null;
@@ -443,6 +452,20 @@ function sessionKey(line: string, sh: Shape): string | null {
   if (sh.progStart < 0) return null;
   const k = line.slice(sh.progStart, Math.min(sh.msgStart, sh.progStart + 80));
   return k.includes("[") || /^\S+ \d+ /.test(k) ? k : null;
+}
+
+/**
+ * True when a filter keeps session state between lines (sshd's address-less failures, helpers,
+ * duplicates): its lines must then be matched in order by one instance.
+ */
+export function filterHasSessions(
+  name: string,
+  mode: string,
+  userFilters?: readonly UserFilterConfig[],
+): boolean {
+  if (findUser(name, userFilters)) return false;
+  const rules = findBuiltin(name)?.modes[mode] ?? [];
+  return rules.some((r) => typeof r !== "string" && r.role !== "fail" && r.role !== "ignore");
 }
 
 function findUser(name: string, users?: readonly UserFilterConfig[]): UserFilterConfig | undefined {

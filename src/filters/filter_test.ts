@@ -118,7 +118,7 @@ Deno.test("filterModes() and getFilter() know the built-ins and refuse unknown n
     "normal",
   );
   throws(() => getFilter("nope", "normal"), RangeError);
-  throws(() => getFilter("sshd", "paranoid"), /modes normal, aggressive/);
+  throws(() => getFilter("sshd", "paranoid"), /modes normal, ddos, extra, aggressive/);
   for (const name of ["sshd", "nginx-http-auth", "nginx-limit-req", "nginx-botsearch"]) {
     ok(getFilter(name, "normal").patterns.length > 0);
   }

@@ -20,9 +20,13 @@ export {
   DEFAULT_LINE_MAX_BYTES,
   exceedsLineCap,
   type Filter,
+  filterHasSessions,
   type FilterMatch,
   filterModes,
   getFilter,
   HARD_LINE_LIMIT,
+  LineKind,
+  type Role,
+  SESSION_MAX,
 } from "./filter.ts";
 export { compilePattern, PatternError, takeSteps } from "./_pattern.ts";

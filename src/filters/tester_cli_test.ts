@@ -32,9 +32,12 @@ Deno.test("filter test --json prints one object per matching line in input order
     deepEqual(r.stdout.trim().split("\n").map((l) => JSON.parse(l)), [
       { line: 1, ip: "5.6.7.8", time: "2026-11-24T12:26:41.771Z", filter: "sshd", mode: "normal" },
       { line: 3, ip: "2001:db8::1", time: null, filter: "sshd", mode: "normal" },
-      { line: 5, ip: "9.9.9.9", time: "2026-11-24T12:26:42.000Z", filter: "sshd", mode: "normal" },
     ]);
-    match(r.stderr, /5 lines, 3 matched, 1 missed, 1 dropped/);
+    // line 5 only tells its session's address in normal mode (fail2ban's helper)
+    match(
+      r.stderr,
+      /5 lines, 2 matched, 1 missed, 0 ignored, 0 ambiguous, 0 duplicates, 1 session lines, 1 dropped/,
+    );
   } finally {
     await Deno.remove(dir, { recursive: true });
   }
@@ -88,7 +91,7 @@ Deno.test("filter test drops a line longer than the cap even when it spans read 
     const r = await run(["sshd", `${dir}/big.log`, "--json"]);
     equal(r.code, 0, r.stderr);
     deepEqual(r.stdout.trim().split("\n").map((l) => JSON.parse(l).line), [1, 3]);
-    match(r.stderr, /4 lines, 2 matched, 0 missed, 2 dropped/);
+    match(r.stderr, /4 lines, 2 matched, 0 missed, .* 2 dropped/);
   } finally {
     await Deno.remove(dir, { recursive: true });
   }
@@ -127,6 +130,10 @@ function rng(seed: number): () => number {
     return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
   };
 }
+
+/** A session-free filter for sshd's failure lines (the built-in sshd reads in one thread). */
+const SSH_FILTER =
+  `[filters.ssh]\npatterns = ["Failed password for <*> from <HOST> port <NUM> ssh<NUM>", "Invalid user <*> from <HOST> port <NUM>"]\n`;
 
 const FAIL = (i: number) =>
   `2026-11-24T12:${
@@ -244,7 +251,7 @@ Deno.test("filter test --jobs N prints byte for byte what one thread prints, wha
   try {
     const cap = 256;
     const cfg = `${dir}/config.toml`;
-    await Deno.writeTextFile(cfg, `[global]\nline_max_bytes = ${cap}\n`);
+    await Deno.writeTextFile(cfg, `[global]\nline_max_bytes = ${cap}\n${SSH_FILTER}`);
     await Deno.chmod(cfg, 0o644);
     const size = 1 << 17;
     // --jobs 4 cuts it into 16 blocks of 8 KiB, --jobs 2 into 8 of 16 KiB, --jobs 3 elsewhere
@@ -253,12 +260,12 @@ Deno.test("filter test --jobs N prints byte for byte what one thread prints, wha
     equal(planBlocks(size, 2).blockBytes % block, 0);
     const log = `${dir}/auth.log`;
     await Deno.writeFile(log, awkwardLog(size, block, cap));
-    const base = ["sshd", log, "--config", cfg];
+    const base = ["ssh", log, "--config", cfg];
     const json1 = await run([...base, "--json", "--jobs", "1"]);
     const report1 = await run([...base, "--missed", "--jobs", "1"]);
     equal(json1.code, 0, json1.stderr);
     match(json1.stderr, /; 1 thread$/m);
-    const m = /^(\d+) lines, (\d+) matched, \d+ missed, (\d+) dropped/.exec(json1.stderr);
+    const m = /^(\d+) lines, (\d+) matched, \d+ missed, .* (\d+) dropped/.exec(json1.stderr);
     ok(m !== null && Number(m[2]) > 100 && Number(m[3]) > 10, json1.stderr);
     for (const jobs of ["2", "3", "4"]) {
       const json = await run([...base, "--json", "--jobs", jobs]);
@@ -310,8 +317,14 @@ Deno.test("filter test uses several threads by itself for a file over the thresh
     } finally {
       file.close();
     }
-    const auto = await run(["sshd", log, "--json"]);
-    const one = await run(["sshd", log, "--json", "--jobs", "1"]);
+    const cfg = `${dir}/config.toml`;
+    await Deno.writeTextFile(cfg, SSH_FILTER);
+    await Deno.chmod(cfg, 0o644);
+    const auto = await run(["ssh", log, "--json", "--config", cfg]);
+    const one = await run(["ssh", log, "--json", "--config", cfg, "--jobs", "1"]);
+    // the built-in sshd keeps sessions from line to line: one thread, whatever --jobs says
+    const sshd = await run(["sshd", log, "--json", "--jobs", "4"]);
+    match(sshd.stderr, /; 1 thread$/m);
     equal(auto.code, 0, auto.stderr);
     ok(auto.stdout === one.stdout, "the outputs differ");
     const threads = Math.min(navigator.hardwareConcurrency, AUTO_JOBS_MAX);
