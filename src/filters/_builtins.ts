@@ -54,6 +54,11 @@ export interface FilterDef {
   /** Rules per mode (a plain string is a `fail` rule); the first mode is the default, `normal`. */
   readonly modes: Readonly<Record<string, readonly (string | Rule)[]>>;
   readonly ignore?: readonly string[];
+  /**
+   * The service's own length limit, in bytes: a message (from its first character after the line
+   * prefix) of this length or more may have lost its trailing structure and is ambiguous.
+   */
+  readonly cap?: number;
 }
 
 function as(role: Role, list: readonly string[], unique?: string): Rule[] {
@@ -183,6 +188,13 @@ const SSHD_AGGRESSIVE = union(SSHD_DDOS_ONLY, SSHD_EXTRA_ONLY, SSHD_NORMAL);
 
 const NGX = "[<NAME>] <NUM>#<NUM>: {*<NUM> |}";
 const CLIENT = ", client: <HOST>, server: <*>";
+/** nginx writes `, client: ` once per record: a second one is the client's text. */
+function ngx(list: readonly string[]): Rule[] {
+  return as("fail", list, ", client: ");
+}
+
+/** NGX_MAX_ERROR_STR (2048 bytes for the whole record) less the time stamp. */
+const NGX_CAP = 2048 - 20;
 
 const NGINX_AUTH = [
   `${NGX}user "<*>"{|:} was not found in "<*>"${CLIENT}`, // NGX-01
@@ -359,6 +371,7 @@ export const BUILTINS: readonly FilterDef[] = [
     name: "sshd",
     program: programSet({ names: ["sshd", "sshd-session", "sshd-auth"] }),
     strip: ["error: ", "fatal: "],
+    cap: 500, // syslog(pri, "%.500s", …)
     modes: {
       normal: SSHD_NORMAL,
       ddos: SSHD_DDOS,
@@ -369,17 +382,28 @@ export const BUILTINS: readonly FilterDef[] = [
   {
     name: "nginx-http-auth",
     modes: {
-      normal: NGINX_AUTH,
-      auth: NGINX_AUTH,
-      fallback: NGINX_FALLBACK,
-      aggressive: [...NGINX_AUTH, ...NGINX_FALLBACK, ...NGINX_NO_USER],
+      normal: ngx(NGINX_AUTH),
+      auth: ngx(NGINX_AUTH),
+      fallback: ngx(NGINX_FALLBACK),
+      aggressive: ngx([...NGINX_AUTH, ...NGINX_FALLBACK, ...NGINX_NO_USER]),
     },
+    cap: NGX_CAP,
   },
-  { name: "nginx-limit-req", modes: { normal: NGINX_LIMIT, aggressive: NGINX_LIMIT } },
-  { name: "nginx-botsearch", modes: { normal: NGINX_BOT } },
+  {
+    name: "nginx-limit-req",
+    modes: { normal: ngx(NGINX_LIMIT), aggressive: ngx(NGINX_LIMIT) },
+    cap: NGX_CAP,
+  },
+  {
+    name: "nginx-botsearch",
+    // the access-log patterns take the first field; `, client: ` is the error log's
+    modes: { normal: [...ngx(NGINX_BOT.slice(0, -2)), ...NGINX_BOT.slice(-2)] },
+    cap: NGX_CAP,
+  },
   {
     name: "postfix",
     program: programSet({ prefixes: ["postfix"] }),
+    cap: 2000,
     modes: {
       normal: POSTFIX_NORMAL,
       more: POSTFIX_NORMAL,

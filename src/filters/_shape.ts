@@ -391,6 +391,17 @@ function unwrap(s: string, out: Shape): void {
     out.tsStart = msg;
     msg += 20;
   }
+  // a kernel time stamp copied into the message: "kernel:[  970.699396]: " / "kernel: [ 1.2] "
+  if (s.startsWith("kernel:", msg)) {
+    let k = msg + 7;
+    if (s.charCodeAt(k) === 32) k++;
+    const close = s.charCodeAt(k) === 91 ? s.indexOf("]", k) : -1;
+    if (close > 0 && close < k + 24 && /^\[ *\d+\.\d+$/.test(s.slice(k, close))) {
+      k = close + 1;
+      if (s.charCodeAt(k) === 58) k++;
+      if (s.charCodeAt(k) === 32) msg = k + 1;
+    }
+  }
   // Solaris/illumos syslog: "[ID 800047 auth.info] "
   if (s.startsWith("[ID ", msg)) {
     const close = s.indexOf("] ", msg);
@@ -466,7 +477,9 @@ export function parseShape(
   out.msgStart = msg;
   out.msgEnd = end;
   const m0 = s.charCodeAt(msg);
-  if (m0 === 91 || m0 === 109 || (out.progStart >= 0 && s.charCodeAt(msg + 4) === 47)) {
+  if (
+    m0 === 91 || m0 === 109 || m0 === 107 || (out.progStart >= 0 && s.charCodeAt(msg + 4) === 47)
+  ) {
     unwrap(s, out);
   }
   return checked || out.progStart < 0 || !program ||

@@ -206,6 +206,7 @@ class CompiledFilter implements Filter {
   #ignore: Variant[];
   #roles: readonly Role[];
   #unique: readonly string[];
+  #cap: number;
   #sessions = new Map<string, Session>();
   #kind: LineKind = LineKind.NONE;
   /** The compiled patterns, for another instance of the same filter. */
@@ -224,6 +225,8 @@ class CompiledFilter implements Filter {
       roles?: readonly Role[] | undefined;
       /** Per pattern, a text that must occur once in the message ("" for none). */
       unique?: readonly string[] | undefined;
+      /** The service's length limit in bytes: messages this long or longer are ambiguous. */
+      cap?: number | undefined;
       /** The patterns already compiled (built-ins compile once; each instance keeps state). */
       compiled?: { fail: Compiled; ignore: Compiled } | undefined;
     },
@@ -240,6 +243,7 @@ class CompiledFilter implements Filter {
     this.#syslog = opts.syslog;
     this.roles = this.#roles = opts.roles ?? opts.patterns.map(() => "fail");
     this.#unique = opts.unique ?? [];
+    this.#cap = opts.cap ?? 0;
     const fail = opts.compiled?.fail ?? compileList(opts.patterns, true, this.#roles);
     this.#ignore = (opts.compiled?.ignore ?? compileList(opts.ignore, false)).variants;
     this.compiled = { fail, ignore: { variants: this.#ignore, owner: [] } };
@@ -424,6 +428,11 @@ class CompiledFilter implements Filter {
         return null;
       }
     }
+    const cap = this.#cap;
+    if (cap > 0 && e - b >= cap / 3 && exceedsLineCap(line.slice(b, e), cap - 1)) {
+      this.#kind = LineKind.AMBIGUOUS; // cut by the service: its trailing structure may be gone
+      return null;
+    }
     const once = this.#unique[pattern];
     if (once) {
       const at = line.indexOf(once, b);
@@ -569,6 +578,7 @@ export function getFilter(
     ignore: [...(d.ignore ?? []), ...all.filter((r) => r.role === "ignore").map((r) => r.p)],
     program: d.program,
     strip: d.strip,
+    cap: d.cap,
     syslog: true,
     compiled: cache.get(key),
   });
