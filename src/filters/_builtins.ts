@@ -282,9 +282,12 @@ const POSTFIX_ERRORS = [`too many errors after <NAME> from ${PFX}`];
 
 // ---- dovecot (docs/formats/dovecot.md) ---------------------------------------------------------
 
-const DOVE = ["", "conn <*>: auth-worker<<NUM>>: ", "conn <*>: auth<<NUM>>: "].map((c) =>
-  `{<NAME>: |<NAME>(<NUM>): |}{Info: |}${c}`
-);
+const DOVE = ["", "<NAME>: ", "<NAME>(<NUM>): ", "<NAME>(<NAME>): ", "<NAME>: <NAME>(<NAME>): "]
+  .flatMap((proc) =>
+    ["", "conn <*>: auth-worker<<NUM>>: ", "conn <*>: auth<<NUM>>: "].map((c) =>
+      `${proc}{Info: |}${c}`
+    )
+  );
 const LOGIN_END =
   "{Aborted login|Disconnected|Remote closed connection|Client has quit the connection|Login aborted}";
 // login processes (DOV-01..04): `REASON (WHY): user=<U>, method=M, rip=ADDR, lip=ADDR, …`; the
@@ -300,13 +303,22 @@ const AUTH_WHY =
   "{(auth failed, <NUM> attempts|(<NUM> authentication attempts|(tried to use disabled|(tried to use disallowed|(proxy dest auth failed}";
 const AUTH_FAIL =
   "{pam_authenticate() failed|unknown user|Unknown user|invalid credentials|Invalid credentials|Password mismatch|password mismatch}";
+/** Dovecot's passdb and userdb drivers, as they name themselves in auth lines. */
+const DRIVERS = [
+  "pam",
+  "{passwd|passwd-file|shadow|checkpassword|bsdauth|vpopmail|sasldb}",
+  "{sql|ldap|static|oauth2|lua|dict|imap}",
+];
 const DOVECOT: (string | Rule)[] = [
   ...dovecotLogin(AUTH_WHY),
   // auth process (DOV-05..07): `DRIVER(USER,ADDR[,<SESSION>]): REASON`
-  ...DOVE.flatMap((pre) => [
-    `${pre}<NAME>(<*>,<HOST>): ${AUTH_FAIL}<*>`,
-    `${pre}<NAME>(<*>,<HOST>,<*>): ${AUTH_FAIL}<*>`,
-  ]),
+  ...DOVE.flatMap((pre) =>
+    DRIVERS.flatMap((d) => [
+      `${pre}${d}(<*>,<HOST>): ${AUTH_FAIL}<*>`,
+      `${pre}${d}(<*>,<HOST>,<<*>>): ${AUTH_FAIL}<*>`,
+      `${pre}${d}(<*>,<HOST>,): ${AUTH_FAIL}<*>`,
+    ])
+  ),
   ...as("fail", DOVE.flatMap((pre) => pam("dovecot").map((p) => `${pre}${p}`)), RHOST),
 ];
 const DOVECOT_AGGRESSIVE = [
@@ -318,7 +330,9 @@ const DOVECOT_AGGRESSIVE = [
 
 // ---- ftp ---------------------------------------------------------------------------------------
 
-const PRO = "<HOSTNAME> (<*>[<HOST>]){ -|:} ";
+// `FQDN (NAME[ADDR])` comes first; NAME is a reverse-DNS name, which the resolver checks for host
+// name characters (no brackets), so the first bracket holds the address
+const PRO = "<HOSTNAME> (<HOSTNAME>[<HOST>]){ -|:} ";
 const PROFTPD = [
   `${PRO}USER <*> (Login failed): <*>`, // PRO-01
   `${PRO}USER <*>: no such user found from <*>`, // PRO-02
