@@ -6,6 +6,7 @@
  */
 
 import type { Note } from "./_settings.ts";
+import { builtinFilterNames, filterModes } from "../filters/mod.ts";
 
 /** A fail2ban `filter` value split into its name and `[key=value, …]` options. */
 export interface FilterSpec {
@@ -48,42 +49,16 @@ export type FilterMapping =
   | { readonly kind: "none"; readonly reason: string };
 
 /**
- * fail2ban mode → fail2zig mode, per built-in. A mode marked `superset` matches more than
- * fail2ban's did (the closest fail2zig mode that loses nothing).
+ * fail2ban mode → fail2zig mode, per built-in: the built-ins carry fail2ban 1.1's mode names and
+ * contents (docs/filters.md), so each mode maps to itself.
  */
-const MODES: Readonly<
-  Record<string, Readonly<Record<string, readonly [string, "exact" | "superset"]>>>
-> = {
-  "sshd": {
-    normal: ["normal", "exact"],
-    aggressive: ["aggressive", "exact"],
-    ddos: ["aggressive", "superset"],
-    extra: ["aggressive", "superset"],
-  },
-  "nginx-http-auth": {
-    normal: ["normal", "exact"],
-    auth: ["normal", "exact"],
-    aggressive: ["aggressive", "exact"],
-    fallback: ["aggressive", "superset"],
-  },
-  "nginx-limit-req": { normal: ["normal", "exact"] },
-  "nginx-botsearch": { normal: ["normal", "exact"] },
-  // fail2zig's postfix "normal" covers fail2ban's more/normal/rbl/errors and SASL failures (extra).
-  "postfix": {
-    more: ["normal", "superset"],
-    normal: ["normal", "superset"],
-    rbl: ["normal", "superset"],
-    errors: ["normal", "superset"],
-    extra: ["normal", "exact"],
-    auth: ["auth", "exact"],
-    ddos: ["aggressive", "superset"],
-    aggressive: ["aggressive", "exact"],
-  },
-  "dovecot": { normal: ["normal", "exact"], aggressive: ["aggressive", "exact"] },
-  "proftpd": { normal: ["normal", "exact"] },
-  "vsftpd": { normal: ["normal", "exact"] },
-  "apache-auth": { normal: ["normal", "exact"] },
-};
+const MODES: Readonly<Record<string, Readonly<Record<string, readonly [string, "exact"]>>>> = Object
+  .fromEntries(
+    builtinFilterNames().filter((n) => n !== "recidive").map((n) => [
+      n,
+      Object.fromEntries(filterModes(n)!.map((m) => [m, [m, "exact"] as const])),
+    ]),
+  );
 
 /** fail2ban filter names that are another built-in with a fixed mode. */
 const ALIASES: Readonly<Record<string, readonly [string, string]>> = {
@@ -141,13 +116,6 @@ export function mapFilter(spec: FilterSpec): FilterMapping {
         JSON.stringify(asked)
       } of filter ${spec.name} has no fail2zig equivalent (${Object.keys(modes).join(", ")} map)`,
     };
-  }
-  if (mode[1] === "superset") {
-    const more = `fail2ban mode ${asked} of ${spec.name} imported as fail2zig mode ${mode[0]}`;
-    notes.push({
-      level: mode[0] === "normal" ? "info" : "warn",
-      text: `${more}, which matches more lines`,
-    });
   }
   for (const k of spec.options.keys()) {
     if (!HARMLESS_OPTIONS.has(k)) {

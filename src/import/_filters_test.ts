@@ -14,15 +14,21 @@ Deno.test("parseFilterSpec() splits a name from [key=value, …] options, quoted
   equal(parseFilterSpec("two words"), null);
 });
 
-Deno.test("mapFilter() maps fail2ban modes onto the built-in's modes, noting supersets", () => {
+Deno.test("mapFilter() maps each fail2ban mode to the built-in's mode of the same name", () => {
   const m = (t: string) => mapFilter(parseFilterSpec(t)!);
   deepEqual(m("sshd[mode=normal]"), { kind: "filter", filter: "sshd", mode: "normal", notes: [] });
-  const extra = m("sshd[mode=extra]");
-  equal(extra.kind === "filter" && extra.mode, "aggressive");
-  equal(extra.kind === "filter" && extra.notes[0]?.level, "warn");
-  const more = m("postfix[mode=more]");
-  equal(more.kind === "filter" && more.mode, "normal");
-  equal(more.kind === "filter" && more.notes[0]?.level, "info");
+  for (
+    const [f, mode] of [
+      ["sshd", "extra"],
+      ["sshd", "ddos"],
+      ["postfix", "more"],
+      ["postfix", "rbl"],
+      ["postfix", "errors"],
+      ["nginx-http-auth", "fallback"],
+    ]
+  ) {
+    deepEqual(m(`${f}[mode=${mode}]`), { kind: "filter", filter: f, mode, notes: [] });
+  }
   const auth = m("postfix[mode=auth]");
   equal(auth.kind === "filter" && auth.mode, "auth");
   const sasl = m("postfix-sasl");
