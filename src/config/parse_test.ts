@@ -304,7 +304,7 @@ const MALFORMED: [string, string, string[]][] = [
   [
     "an unknown mode",
     '[jails.sshd]\nfilter = "sshd"\nmode = "aggresive"\nlogpath = "/x"\n',
-    ['3:8: jails.sshd.mode: filter sshd has no mode "aggresive"; expected one of "normal", "aggressive"'],
+    ['3:8: jails.sshd.mode: filter sshd has no mode "aggresive"; expected one of "normal", "ddos", "extra", "aggressive"'],
   ],
   [
     "an unknown source",
@@ -668,7 +668,7 @@ Deno.test("a disabled jail is still validated and counted", () => {
   equal(config.jails.length, 1);
   equal(config.jails[0]!.enabled, false);
   deepEqual(errorsOf('[jails.x]\nenabled = false\nfilter = "nope"\nlogpath = "/x"\n'), [
-    '3:10: jails.x.filter: unknown filter "nope" (built-in: sshd, nginx-http-auth, nginx-limit-req, nginx-botsearch, postfix, dovecot, proftpd, vsftpd, apache-auth; or define [filters.nope])',
+    '3:10: jails.x.filter: unknown filter "nope" (built-in: sshd, nginx-http-auth, nginx-limit-req, nginx-botsearch, postfix, dovecot, proftpd, vsftpd, apache-auth, recidive; or define [filters.nope])',
   ]);
 });
 
