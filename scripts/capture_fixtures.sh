@@ -42,7 +42,7 @@ if [[ ${1:-} == --inner ]]; then
   ln -s /proc/self/fd /dev/fd; ln -s /proc/self/fd/0 /dev/stdin
   ln -s /proc/self/fd/1 /dev/stdout; ln -s /proc/self/fd/2 /dev/stderr
   mount -t tmpfs -o mode=755 tmpfs /run && mkdir -p /run/sshd && chmod 755 /run/sshd
-  # test users: alice (password "secret"), bob (listed in DenyUsers), carol (not in AllowUsers... see driver)
+  # test users, password "secret": alice, bob (sshd DenyUsers), carol (not in sshd AllowUsers, proftpd/vsftpd deny lists)
   cp /etc/passwd /etc/shadow /etc/group "$WORK/etc/"
   hash=$(openssl passwd -6 secret)
   uid=4001
@@ -60,6 +60,7 @@ if [[ ${1:-} == --inner ]]; then
   printf '@include common-auth\n@include common-account\nsession required pam_unix.so\n' > "$WORK/etc/pam.d/sshd"
   printf 'auth required pam_unix.so\naccount required pam_unix.so\nsession required pam_unix.so\n' > "$WORK/etc/pam.d/vsftpd"
   mount --bind "$WORK/etc/pam.d" /etc/pam.d
+  # DEBUG_CMD='…' runs a command in the prepared namespaces instead of the driver (for debugging)
   if [[ -n ${DEBUG_CMD:-} ]]; then eval "$DEBUG_CMD"; exit; else exec "$PY" "$HERE/capture/driver.py" "$WORK" "$RAW"; fi
 fi
 
