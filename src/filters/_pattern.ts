@@ -426,6 +426,7 @@ export function sameOp(a: Op, b: Op): boolean {
 /** Forgets the token scan memo; call before matching a new line. */
 export function newLine(): void {
   memoAt = -1;
+  memoHostS = -1;
 }
 
 function l2r(ops: readonly Op[], s: string, p: number, e: number): number {
@@ -562,15 +563,76 @@ export const MATCHED = 1;
 export const AMBIGUOUS = 2;
 
 let found: string | null = null;
+let spanS = -1, spanE = -1;
+/** Where the address of the last `MATCHED` result starts in the line. */
+export function matchedStart(): number {
+  return spanS;
+}
+/** Where the address of the last `MATCHED` result ends in the line. */
+export function matchedEnd(): number {
+  return spanE;
+}
+
+function addrChar(c: number): boolean {
+  return (c >= 48 && c <= 58) || c === 46 || (c >= 97 && c <= 102) || (c >= 65 && c <= 70);
+}
+
+/**
+ * True when `s[b, e)` holds an address-shaped run other than the one `[as, ae)` was read from, or
+ * when that run could be read another way (`[as, ae)` is only part of it): only then can another
+ * reading of the line give another address. A run is a maximal stretch of hex digits, `.` and `:`
+ * that parses as an address whole or up to its last `:` or `.`.
+ */
+export function otherAddressIn(s: string, b: number, e: number, as: number, ae: number): boolean {
+  let i = b;
+  while (i < e) {
+    if (!addrChar(s.charCodeAt(i))) {
+      i++;
+      continue;
+    }
+    const x = i;
+    let dots = 0, colons = 0, double = false;
+    while (i < e && addrChar(s.charCodeAt(i))) {
+      const c = s.charCodeAt(i);
+      if (c === 46) dots++;
+      else if (c === 58) {
+        if (s.charCodeAt(i - 1) === 58) double = true;
+        colons++;
+      }
+      i++;
+    }
+    steps += i - x;
+    if (x <= as && ae <= i) {
+      if (x !== as || i !== ae) return true;
+      continue;
+    }
+    // an IPv4 address has 3 dots; an IPv6 one a `::` or 7 colons (a clock has 2)
+    if (dots < 3 && !double && colons < 7) continue;
+    const run = s.slice(x, i);
+    if (canonicalIp(run) !== null) return true;
+    const c = run.lastIndexOf(":"), d = run.lastIndexOf(".");
+    if (c > 0 && canonicalIp(run.slice(0, c)) !== null) return true;
+    if (d > 0 && canonicalIp(run.slice(0, d)) !== null) return true;
+  }
+  return false;
+}
 /** Canonical address of the last `MATCHED` result (null for a host-less ignore pattern). */
 export function matchedIp(): string | null {
   return found;
 }
 
+/** The last address read in this line (variants of a filter often read the same span). */
+let memoHostS = -1, memoHostE = -1;
+let memoHost: string | null = null;
+
 function hostOf(s: string): string | null {
   if (capS < 0) return null;
+  if (capS === memoHostS && capE === memoHostE) return memoHost;
   const ip = canonicalIp(s.slice(capS, capE));
-  return ip === null || ip.length < 13 ? ip : unpinned(ip);
+  memoHostS = capS;
+  memoHostE = capE;
+  memoHost = ip === null || ip.length < 13 ? ip : unpinned(ip);
+  return memoHost;
 }
 
 /**
@@ -615,6 +677,8 @@ export function matchVariant(v: Variant, s: string, b: number, e: number): numbe
     }
     if (v.hostSeg < 0) return MATCHED;
     found = hostOf(s);
+    spanS = capS;
+    spanE = capE;
     return found === null ? NO_MATCH : MATCHED;
   }
   let p = l2r(segs[0]!, s, b, e);
@@ -642,6 +706,8 @@ export function matchVariant(v: Variant, s: string, b: number, e: number): numbe
     capS = hs;
     capE = he;
     found = hostOf(s);
+    spanS = capS;
+    spanE = capE;
     return found === null ? NO_MATCH : MATCHED;
   }
   for (let i = 1; i < h; i++) {
@@ -676,6 +742,8 @@ export function matchVariant(v: Variant, s: string, b: number, e: number): numbe
           return AMBIGUOUS;
         }
         result = ip;
+        spanS = capS;
+        spanE = capE;
         if (r <= q) fits = true;
       }
     }

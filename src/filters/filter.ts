@@ -16,9 +16,12 @@ import {
   lastFailOp,
   lastNeedMissing,
   MATCHED,
+  matchedEnd,
   matchedIp,
+  matchedStart,
   matchVariant,
   newLine,
+  otherAddressIn,
   PatternError,
   sameOp,
   type Variant,
@@ -116,6 +119,17 @@ interface Entry {
   readonly v: Variant;
   readonly k: number;
   readonly share: number;
+  /** Id of a literal the line must hold for the variant to match (`#must`), or -1. */
+  readonly must: number;
+}
+
+/** The longest literal of a variant outside its first segment (found with one native search). */
+function mustLiteral(v: Variant): string {
+  let best = "";
+  for (let i = 1; i < v.segs.length; i++) {
+    for (const op of v.segs[i]!) if (op.lit && op.s.length > best.length) best = op.s;
+  }
+  return best.length >= 4 ? best : "";
 }
 
 /**
@@ -200,14 +214,30 @@ class CompiledFilter implements Filter {
   #stripFirst = new Uint8Array(128);
   #shape = newShape();
   #syslog: boolean;
-  #fail: { v: Variant; k: number; lead: string }[];
+  #fail: { v: Variant; k: number; lead: string; must: number }[];
+  /** The literals of `Entry.must`; per line, whether each was looked for and found. */
+  #must: string[] = [];
+  #mustLine = new Uint32Array(0);
+  #mustHas = new Uint8Array(0);
+  #lineNo = 0;
   /** Variants to try per first two characters of the message (filled lazily). */
   #byFirst: (Entry[] | undefined)[];
+  #tokenOnly: Entry[] | undefined;
+  /** The last line, when it matched nothing and quiet entries were skipped (for `lastKind`). */
+  #skList: Entry[] | null = null;
+  #skLine = "";
+  #skB = 0;
+  #skE = 0;
   #ignore: Variant[];
   #roles: readonly Role[];
+  /** 1 for a pattern whose line only matters to an existing session (`forget`, `end`). */
+  #quiet: Uint8Array | null;
   #unique: readonly string[];
   #cap: number;
-  #sessions = new Map<string, Session>();
+  #sessions = new Map<number, Session>();
+  /** Session keys in the order they were added (-1: free), for forgetting the oldest. */
+  #ring = new Float64Array(SESSION_MAX).fill(-1);
+  #ringAt = 0;
   #kind: LineKind = LineKind.NONE;
   /** The compiled patterns, for another instance of the same filter. */
   readonly compiled: { fail: Compiled; ignore: Compiled };
@@ -242,6 +272,8 @@ class CompiledFilter implements Filter {
     }
     this.#syslog = opts.syslog;
     this.roles = this.#roles = opts.roles ?? opts.patterns.map(() => "fail");
+    const quiet = Uint8Array.from(this.#roles, (r) => r === "forget" || r === "end" ? 1 : 0);
+    this.#quiet = quiet.includes(1) && opts.syslog ? quiet : null;
     this.#unique = opts.unique ?? [];
     this.#cap = opts.cap ?? 0;
     const fail = opts.compiled?.fail ?? compileList(opts.patterns, true, this.#roles);
@@ -249,9 +281,14 @@ class CompiledFilter implements Filter {
     this.compiled = { fail, ignore: { variants: this.#ignore, owner: [] } };
     this.#fail = fail.variants.map((v, i) => {
       const op = v.segs[0]![0];
-      return { v, k: fail.owner[i]!, lead: op && op.lit ? op.s : "" };
+      const lit = mustLiteral(v);
+      let must = lit === "" ? -1 : this.#must.indexOf(lit);
+      if (lit !== "" && must < 0) must = this.#must.push(lit) - 1;
+      return { v, k: fail.owner[i]!, lead: op && op.lit ? op.s : "", must };
     });
     this.#byFirst = new Array(128 * 128);
+    this.#mustLine = new Uint32Array(this.#must.length);
+    this.#mustHas = new Uint8Array(this.#must.length);
     let f = 4;
     for (const v of fail.variants) f += v.stepFactor;
     for (const v of this.#ignore) f += v.stepFactor;
@@ -259,11 +296,22 @@ class CompiledFilter implements Filter {
   }
 
   #dispatch(c0: number, c1: number): Entry[] {
-    const picked = this.#fail.filter(({ lead }) =>
-      lead === "" || (clip(lead.charCodeAt(0)) === c0 &&
-        (lead.length === 1 || clip(lead.charCodeAt(1)) === c1))
-    );
-    const list: Entry[] = picked.map(({ v, k }, i) => {
+    const fits = (lead: string) =>
+      clip(lead.charCodeAt(0)) === c0 && (lead.length === 1 || clip(lead.charCodeAt(1)) === c1);
+    // pairs that no literal lead starts with share one list (those of variants starting with a
+    // token): a bounded number of lists, whatever the lines' first characters
+    if (!this.#fail.some(({ lead }) => lead !== "" && fits(lead))) {
+      this.#tokenOnly ??= this.#entries(this.#fail.filter(({ lead }) => lead === ""));
+      this.#byFirst[c0 * 128 + c1] = this.#tokenOnly;
+      return this.#tokenOnly;
+    }
+    const list = this.#entries(this.#fail.filter(({ lead }) => lead === "" || fits(lead)));
+    this.#byFirst[c0 * 128 + c1] = list;
+    return list;
+  }
+
+  #entries(picked: { v: Variant; k: number; must: number }[]): Entry[] {
+    const list: Entry[] = picked.map(({ v, k, must }, i) => {
       // leading ops of the first segment shared with the previous entry
       let share = 0;
       const prev = picked[i - 1]?.v.segs[0]!, cur = v.segs[0]!;
@@ -272,9 +320,8 @@ class CompiledFilter implements Filter {
           share++;
         }
       }
-      return { v, k, share };
+      return { v, k, share, must };
     });
-    this.#byFirst[c0 * 128 + c1] = list;
     return list;
   }
 
@@ -287,8 +334,8 @@ class CompiledFilter implements Filter {
    * count, or null (with `#kind` set) when the line counts nothing.
    */
   #session(line: string, sh: Shape, role: Role, ip: string | null): string | null {
-    const key = this.#syslog ? sessionKey(line, sh) : null;
-    if (key === null) {
+    const key = this.#syslog ? sessionKey(line, sh) : -1;
+    if (key < 0) {
       if (role === "fail" || role === "announce" || role === "repeat") return ip;
       this.#kind = LineKind.SESSION;
       return null;
@@ -296,9 +343,19 @@ class CompiledFilter implements Filter {
     const sessions = this.#sessions;
     let s = sessions.get(key);
     if (s === undefined) {
-      if (role === "fail") return ip;
+      // a failure of a session nobody waits on needs no entry; an `end` closes nothing
+      if (role === "fail" || role === "repeat") return ip;
+      if (role === "end" || role === "forget") {
+        this.#kind = LineKind.SESSION;
+        return null;
+      }
       s = { ip: null, pending: false, announced: null };
-      if (sessions.size >= SESSION_MAX) sessions.delete(sessions.keys().next().value!);
+      // oldest first: the ring holds the keys in the order they were added
+      const ring = this.#ring;
+      const old = ring[this.#ringAt]!;
+      if (old >= 0) sessions.delete(old);
+      ring[this.#ringAt] = key;
+      this.#ringAt = (this.#ringAt + 1) % SESSION_MAX;
       sessions.set(key, s);
     }
     switch (role) {
@@ -341,6 +398,22 @@ class CompiledFilter implements Filter {
   }
 
   get lastKind(): LineKind {
+    const list = this.#skList;
+    if (list !== null) {
+      // the line matched nothing but success or close patterns were skipped (no session waited
+      // on them): whether it is a session line is worked out only when someone asks
+      this.#skList = null;
+      newLine();
+      for (const entry of list) {
+        if (
+          this.#quiet![entry.k] === 1 &&
+          matchVariant(entry.v, this.#skLine, this.#skB, this.#skE) === MATCHED
+        ) {
+          this.#kind = LineKind.SESSION;
+          break;
+        }
+      }
+    }
     return this.#kind;
   }
 
@@ -350,6 +423,7 @@ class CompiledFilter implements Filter {
 
   matchDetailed(line: string, nowMs: number): (FilterMatch & { pattern: number }) | null {
     this.#kind = LineKind.NONE;
+    this.#skList = null;
     const sh = this.#shape;
     sh.ts = 0;
     if (line.length > HARD_LINE_LIMIT) return null;
@@ -374,8 +448,33 @@ class CompiledFilter implements Filter {
     let failed = -1; // first-segment op at which the last tried variant failed
     let failLit = "", failAt = -1; // that op's literal and its first mismatch, when a literal
     let absent = ""; // a needChar the line lacks
+    // success and close lines matter only to a session that waits for something
+    const quiet = this.#quiet;
+    let idle = -1; // unknown until a quiet entry comes up; then 1 when no session waits
+    const lineNo = this.#lineNo = (this.#lineNo + 1) >>> 0 || 1;
+    const mustLine = this.#mustLine, mustHas = this.#mustHas;
     for (let i = 0; i < list.length; i++) {
       const entry = list[i]!;
+      if (quiet !== null && quiet[entry.k] === 1) {
+        if (idle < 0) {
+          idle = this.#sessions.size === 0 || !this.#sessions.has(sessionKey(line, sh)) ? 1 : 0;
+        }
+        if (idle === 1) {
+          failed = -1; // not tried: the next entry cannot lean on this one's failure
+          continue;
+        }
+      }
+      const must = entry.must;
+      if (must >= 0) {
+        if (mustLine[must] !== lineNo) {
+          mustLine[must] = lineNo;
+          mustHas[must] = line.indexOf(this.#must[must]!, b) >= 0 ? 1 : 0;
+        }
+        if (mustHas[must] === 0) {
+          failed = -1; // not tried: the next entry cannot lean on this one's failure
+          continue;
+        }
+      }
       if (failed >= 0) {
         if (entry.share > failed) continue; // fails at the same op
         // the same ops before it, and a literal there agreeing up to the mismatch: fails there too
@@ -396,8 +495,11 @@ class CompiledFilter implements Filter {
         const got = matchedIp();
         if (pattern < 0) pattern = entry.k;
         if (got !== null) {
-          if (ip === null) ip = got;
-          else if (got !== ip) {
+          if (ip === null) {
+            ip = got;
+            // no other address-shaped text in the line: no other reading can disagree
+            if (!otherAddressIn(line, b, e, matchedStart(), matchedEnd())) break;
+          } else if (got !== ip) {
             this.#kind = LineKind.AMBIGUOUS;
             return null;
           }
@@ -420,7 +522,15 @@ class CompiledFilter implements Filter {
         }
       }
     }
-    if (pattern < 0) return null;
+    if (pattern < 0) {
+      if (idle === 1) {
+        this.#skList = list;
+        this.#skLine = line;
+        this.#skB = b;
+        this.#skE = e;
+      }
+      return null;
+    }
     const ignore = this.#ignore;
     for (let i = 0; i < ignore.length; i++) {
       if (matchVariant(ignore[i]!, line, b, e) !== 0) {
@@ -457,10 +567,27 @@ class CompiledFilter implements Filter {
 }
 
 /** The session of a line: its program and `[pid]` (null when the line has no pid). */
-function sessionKey(line: string, sh: Shape): string | null {
-  if (sh.progStart < 0) return null;
-  const k = line.slice(sh.progStart, Math.min(sh.msgStart, sh.progStart + 80));
-  return k.includes("[") || /^\S+ \d+ /.test(k) ? k : null;
+/**
+ * The session of a line: its pid (from `prog[pid]`, or RFC 5424's PROCID) mixed with a hash of the
+ * program name, as a number; -1 when the line names no pid. No string is made per line.
+ */
+function sessionKey(line: string, sh: Shape): number {
+  const a = sh.progStart, e = sh.progEnd;
+  if (a < 0) return -1;
+  let i = e;
+  const c = line.charCodeAt(i);
+  if (c !== 91 && c !== 32) return -1; // `[pid]` or RFC 5424's ` PROCID `
+  i++;
+  let pid = 0, digits = 0;
+  for (; digits < 10; i++, digits++) {
+    const d = line.charCodeAt(i) - 48;
+    if (d < 0 || d > 9) break;
+    pid = pid * 10 + d;
+  }
+  if (digits === 0) return -1;
+  let h = 0;
+  for (let k = a; k < e; k++) h = (Math.imul(h, 31) + line.charCodeAt(k)) | 0;
+  return ((h & 0xff) << 22 | (pid & 0x3fffff)) >>> 0; // a small integer: a cheap Map key
 }
 
 /**
