@@ -22,6 +22,15 @@ export interface LoadOptions {
  * `ConfigError` for every problem: unreadable file, permissions, syntax, schema.
  */
 export async function loadConfig(path: string, opts: LoadOptions = {}): Promise<Config> {
+  return parseConfig(await readConfigText(path, opts), path);
+}
+
+/**
+ * Reads the config file's text with the checks of `loadConfig` (permissions, size, UTF-8) but
+ * does not validate it. Throws `ConfigError` for an unreadable, unsafe, oversize or non-UTF-8
+ * file.
+ */
+export async function readConfigText(path: string, opts: LoadOptions = {}): Promise<string> {
   const whole = (message: string): ConfigError =>
     new ConfigError([{ path, line: 0, column: 0, message }]);
   let file: Deno.FsFile;
@@ -47,13 +56,11 @@ export async function loadConfig(path: string, opts: LoadOptions = {}): Promise<
   } finally {
     file.close();
   }
-  let text: string;
   try {
-    text = new TextDecoder("utf-8", { fatal: true, ignoreBOM: false }).decode(bytes);
+    return new TextDecoder("utf-8", { fatal: true, ignoreBOM: false }).decode(bytes);
   } catch {
     throw whole("the config file is not valid UTF-8");
   }
-  return parseConfig(text, path);
 }
 
 async function readAll(file: Deno.FsFile): Promise<Uint8Array> {

@@ -2,7 +2,14 @@
 export type * from "./types.ts";
 export { ConfigError, type ConfigIssue, formatIssue } from "./errors.ts";
 export { parseConfig } from "./parse.ts";
-export { loadConfig, type LoadOptions, MAX_CONFIG_BYTES, runningAsRoot } from "./load.ts";
+export {
+  loadConfig,
+  type LoadOptions,
+  MAX_CONFIG_BYTES,
+  readConfigText,
+  runningAsRoot,
+} from "./load.ts";
+export { socketPathOf } from "./socket_path.ts";
 export { checkConfigPermissions, type OwnerAndMode } from "./permissions.ts";
 export { formatDuration, parseDuration } from "./_duration.ts";
 export {
