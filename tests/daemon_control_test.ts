@@ -171,6 +171,79 @@ Deno.test("client commands, reload and restart work against a live daemon", asyn
   }
 });
 
+Deno.test("ignore entries and stopped jails act on a live daemon, and ignore entries survive a restart", async () => {
+  const { dir, config } = await makeConfig((d) =>
+    `${privateGlobal(d, 'save_interval = "50ms"')}\n${jail("sshd", d)}`
+  );
+  const sock = join(dir, "fail2zig.sock");
+  const logPath = join(dir, "sshd.log");
+  await Deno.writeTextFile(logPath, "");
+  const fail = async (ip: string, n = 3) => {
+    for (let i = 0; i < n; i++) {
+      await Deno.writeTextFile(logPath, failLine(ip, i), { append: true });
+    }
+  };
+  const banOf = (ip: string) => (r: Record<string, unknown>) =>
+    r["event"] === "ban" && r["ip"] === ip;
+  let daemon = await startDaemon(dir, config);
+  try {
+    await fail("198.51.100.7");
+    await daemon.waitFor(banOf("198.51.100.7"));
+    const added = await client(sock, "ignore", "add", "198.51.100.0/24");
+    deepEqual(added.json, {
+      ignore: { cidr: "198.51.100.0/24", jail: null },
+      unbanned: [{ ip: "198.51.100.7", jail: "sshd" }],
+    });
+    await daemon.waitFor((r) => r["event"] === "unban" && r["ip"] === "198.51.100.7");
+    // Failures of an ignored address do not count; the lines after them still do.
+    await fail("198.51.100.8");
+    await fail("203.0.113.9");
+    await daemon.waitFor(banOf("203.0.113.9"));
+    ok(!daemon.out.some(banOf("198.51.100.8")), "an ignored address was banned");
+    deepEqual((await client(sock, "banned", "198.51.100.8", "203.0.113.9")).json, {
+      banned: [{ ip: "198.51.100.8", jails: [] }, { ip: "203.0.113.9", jails: ["sshd"] }],
+    });
+
+    // A stopped jail lifts its bans and counts nothing until it is started again.
+    const stopped = await client(sock, "jail", "stop", "sshd");
+    deepEqual(stopped.json, {
+      jail: "sshd",
+      stopped: true,
+      unbanned: [{ ip: "203.0.113.9", jail: "sshd" }],
+    });
+    const before = (await client(sock, "status", "sshd")).json!;
+    await fail("203.0.113.10");
+    await waitUntil(async () =>
+      (await client(sock, "status", "sshd")).json?.["lines_total"] ===
+        (before["lines_total"] as number) + 3
+    );
+    const during = (await client(sock, "status", "sshd")).json!;
+    equal(during["failures_total"], before["failures_total"], "a stopped jail counted");
+    equal(during["stopped"], true);
+    equal((await client(sock, "jail", "start", "sshd")).code, 0);
+    await fail("203.0.113.11");
+    await daemon.waitFor(banOf("203.0.113.11"));
+    ok(!daemon.out.some(banOf("203.0.113.10")));
+
+    // The ignore entry is in the state file: a restarted daemon still ignores the network.
+    equal(await daemon.stop(), 0);
+    daemon = await startDaemon(dir, config);
+    deepEqual((await client(sock, "ignore", "list")).json, {
+      ignore: [{ cidr: "198.51.100.0/24", jail: null, source: "runtime" }],
+    });
+    await fail("198.51.100.9");
+    await fail("203.0.113.12");
+    await daemon.waitFor(banOf("203.0.113.12"));
+    ok(!daemon.out.some(banOf("198.51.100.9")), "the restarted daemon forgot the ignore entry");
+    equal((await client(sock, "ignore", "del", "198.51.100.0/24")).code, 0);
+    await fail("198.51.100.9");
+    await daemon.waitFor(banOf("198.51.100.9"));
+  } finally {
+    await daemon.stop();
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
 Deno.test("a live daemon serves Prometheus metrics that count its lines and bans", async () => {
   const { dir, config } = await makeConfig((d) =>
     `${privateGlobal(d).replace('metrics_bind = ""', 'metrics_bind = "127.0.0.1:0"')}\n${
