@@ -75,7 +75,7 @@ export const GLOBAL_DEFAULTS: GlobalConfig = {
   stateFile: "/var/lib/fail2zig/state.bin",
   auditLog: "/var/lib/fail2zig/audit.log",
   journalDirectory: "",
-  metricsBind: { hostname: "127.0.0.1", port: 9100 },
+  metricsBind: { hostname: "127.0.0.1", port: 9191 },
   logLevel: "info",
   firewall: "auto",
   onNoBackend: "fail-closed",
@@ -516,11 +516,11 @@ function readBind(
   if (s === undefined) return undefined;
   if (s === "") return null;
   const expected =
-    'expected "host:port" such as "127.0.0.1:9100" or "[::1]:9100", or "" to disable';
+    'expected "host:port" such as "127.0.0.1:9191" or "[::1]:9191", or "" to disable';
   const m = /^\[([^\]]*)\]:([0-9]+)$/.exec(s) ?? /^([^:[\]]*):([0-9]+)$/.exec(s);
   if (m === null) {
     const hint = s.split(":").length > 2 && !s.startsWith("[")
-      ? " (an IPv6 address needs brackets: [::1]:9100)"
+      ? " (an IPv6 address needs brackets: [::1]:9191)"
       : "";
     c.error(segs, "value", `${expected}, found ${quote(s)}${hint}`);
     return undefined;

@@ -93,7 +93,7 @@ const MALFORMED: [string, string, string[]][] = [
   [
     "an IPv6 metrics_bind without brackets",
     '[global]\nmetrics_bind = "::1:9100"\n',
-    ['2:16: global.metrics_bind: expected "host:port" such as "127.0.0.1:9100" or "[::1]:9100", or "" to disable, found "::1:9100" (an IPv6 address needs brackets: [::1]:9100)'],
+    ['2:16: global.metrics_bind: expected "host:port" such as "127.0.0.1:9191" or "[::1]:9191", or "" to disable, found "::1:9100" (an IPv6 address needs brackets: [::1]:9191)'],
   ],
   [
     "a DNS name in metrics_bind",
@@ -108,7 +108,7 @@ const MALFORMED: [string, string, string[]][] = [
   [
     "a metrics_bind without a port",
     '[global]\nmetrics_bind = "127.0.0.1"\n',
-    ['2:16: global.metrics_bind: expected "host:port" such as "127.0.0.1:9100" or "[::1]:9100", or "" to disable, found "127.0.0.1"'],
+    ['2:16: global.metrics_bind: expected "host:port" such as "127.0.0.1:9191" or "[::1]:9191", or "" to disable, found "127.0.0.1"'],
   ],
   [
     "an unknown log_level",
@@ -499,7 +499,7 @@ Deno.test("parseConfig() accepts an empty config: documented defaults, no jails"
       stateFile: "/var/lib/fail2zig/state.bin",
       auditLog: "/var/lib/fail2zig/audit.log",
       journalDirectory: "",
-      metricsBind: { hostname: "127.0.0.1", port: 9100 },
+      metricsBind: { hostname: "127.0.0.1", port: 9191 },
       logLevel: "info",
       firewall: "auto",
       onNoBackend: "fail-closed",
@@ -681,7 +681,7 @@ Deno.test("the example config shows every key and compiles to the values it docu
     stateFile: "/var/lib/fail2zig/state.bin",
     auditLog: "/var/lib/fail2zig/audit.log",
     journalDirectory: "",
-    metricsBind: { hostname: "::1", port: 9100 },
+    metricsBind: { hostname: "::1", port: 9191 },
     logLevel: "info",
     firewall: "auto",
     onNoBackend: "fail-closed",

@@ -29,6 +29,7 @@ import {
   trackerCapacityFor,
 } from "../tracker/mod.ts";
 import { Engine } from "./engine.ts";
+import { processSamplers } from "./_process.ts";
 import type { StartMessage, WorkerJail, WorkerMessage } from "./_protocol.ts";
 
 /**
@@ -162,6 +163,8 @@ export async function runDaemon(opts: DaemonOptions): Promise<number> {
   const metrics = createDaemonMetrics({
     memoryBytes: () => Deno.memoryUsage().rss,
     trackerEntries: () => tracker.stats().tracked,
+    build: { version: VERSION, deno: Deno.version.deno, v8: Deno.version.v8 },
+    process: processSamplers(),
   });
   metrics.degraded.set({}, degraded ? 1 : 0);
   let evictionsSeen = 0;
@@ -207,7 +210,6 @@ export async function runDaemon(opts: DaemonOptions): Promise<number> {
       }
     },
     onReloaded: async (next) => {
-      for (const j of next.jails) metrics.addJail(j.name);
       await stopJournals();
       await stopWorker();
       worker = spawnWorker(next, engine.positions());
