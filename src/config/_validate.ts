@@ -113,6 +113,7 @@ const ON_NO_BACKEND = ["fail-closed", "log-only"] as const;
 const EVICTIONS: readonly EvictionPolicy[] = ["evict-oldest", "deny-new", "log-and-drop"];
 const SOURCES: readonly SourceKind[] = ["file", "journald", "bans"];
 const READ_FROM = ["end", "start"] as const;
+const MISSING_LOGPATH = ["error", "warn"] as const;
 const FORMULAS = ["linear", "exponential"] as const;
 const PREFIXES = ["syslog", "none"] as const;
 
@@ -132,6 +133,7 @@ const GLOBAL_KEYS = [
   "save_interval",
 ];
 const SHARED_KEYS = [
+  "missing_logpath",
   "bantime",
   "findtime",
   "maxretry",
@@ -549,6 +551,7 @@ interface SharedSet {
   maxretry?: number;
   ignoreip?: readonly string[];
   ipv6Prefix?: number;
+  missingLogpath?: "error" | "warn";
   increment: { -readonly [K in keyof BantimeIncrement]?: BantimeIncrement[K] };
 }
 
@@ -588,6 +591,10 @@ function readShared(c: Checker, segs: readonly Segment[], t: Table): SharedSet {
   if ("ipv6_prefix" in t) {
     const n = readInt(c, at("ipv6_prefix"), t["ipv6_prefix"], { min: 16, max: 128 });
     if (n !== undefined) out.ipv6Prefix = n;
+  }
+  if ("missing_logpath" in t) {
+    const v = readEnum(c, at("missing_logpath"), t["missing_logpath"], MISSING_LOGPATH);
+    if (v !== undefined) out.missingLogpath = v;
   }
   if ("bantime_increment" in t) {
     const isegs = at("bantime_increment");
@@ -787,6 +794,7 @@ function readJail(
     } else c.error(segs, "key", 'missing required key logpath (source = "file" reads log files)');
   } else if (source === "journald") {
     notFor("logpath");
+    notFor("missing_logpath");
     if ("journal_match" in t) {
       journalMatch = readStrings(c, at("journal_match"), t["journal_match"], {
         max: MAX_SOURCES,
@@ -811,6 +819,7 @@ function readJail(
     }
   } else if (source === "bans") {
     notFor("logpath");
+    notFor("missing_logpath");
     notFor("journal_match");
     notFor("read_from");
     notFor("filter");
@@ -892,6 +901,7 @@ function readJail(
     maxretry: pick("maxretry") as number,
     ignoreip: own.ignoreip ?? defaults.ignoreip ?? JAIL_DEFAULTS.ignoreip,
     ipv6Prefix: own.ipv6Prefix ?? defaults.ipv6Prefix ?? JAIL_DEFAULTS.ipv6Prefix,
+    missingLogpath: own.missingLogpath ?? defaults.missingLogpath ?? "error",
     bantimeIncrement: increment,
   };
 }

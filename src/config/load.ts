@@ -1,8 +1,10 @@
-/** `loadConfig(path)`: read, check permissions, parse, validate. @module */
+/** `loadConfig(path)`: read, check permissions, parse, validate, check logpaths. @module */
 import type { Config } from "./types.ts";
 import { ConfigError, type ConfigIssue } from "./errors.ts";
 import { checkConfigPermissions } from "./permissions.ts";
 import { parseConfig } from "./parse.ts";
+import { checkLogpaths } from "./_logpaths.ts";
+import { locate } from "./_locate.ts";
 
 /** Largest config file accepted (bytes). */
 export const MAX_CONFIG_BYTES = 1 << 20;
@@ -14,6 +16,17 @@ export interface LoadOptions {
    * config is always refused). @default true when the process runs as root
    */
   checkOwnership?: boolean;
+  /**
+   * Check each enabled file jail's `logpath` on disk: a literal path that does not exist is an
+   * error (with `missing_logpath = "warn"` a warning), a glob that matches nothing a warning.
+   * @default true
+   */
+  checkLogpaths?: boolean;
+  /**
+   * Receives each warning (positions as for errors), also when the logpath check then fails.
+   * @default warnings are dropped
+   */
+  onWarning?: (warning: ConfigIssue) => void;
 }
 
 /**
@@ -22,7 +35,13 @@ export interface LoadOptions {
  * `ConfigError` for every problem: unreadable file, permissions, syntax, schema.
  */
 export async function loadConfig(path: string, opts: LoadOptions = {}): Promise<Config> {
-  return parseConfig(await readConfigText(path, opts), path);
+  const text = await readConfigText(path, opts);
+  const config = parseConfig(text, path);
+  if (opts.checkLogpaths === false) return config;
+  const { errors, warnings } = checkLogpaths(config, locate(text));
+  for (const w of warnings) opts.onWarning?.(w);
+  if (errors.length > 0) throw new ConfigError(errors);
+  return config;
 }
 
 /**

@@ -539,6 +539,7 @@ Deno.test("a jail gets the documented defaults when neither it nor [defaults] se
     maxretry: 5,
     ignoreip: ["127.0.0.0/8", "::1"],
     ipv6Prefix: 128,
+    missingLogpath: "error",
     bantimeIncrement: {
       enabled: false,
       formula: "exponential",
@@ -698,6 +699,7 @@ Deno.test("the example config shows every key and compiles to the values it docu
   ]);
   const [sshd, postfix, myapp, recidive] = config.jails;
   deepEqual(sshd!.logpath, ["/var/log/auth.log", "/var/log/secure*"]);
+  deepEqual(config.jails.map((j) => j.missingLogpath), ["warn", "error", "error", "error"]);
   deepEqual([sshd!.bantimeMs, sshd!.findtimeMs, sshd!.maxretry, sshd!.ipv6Prefix], [
     3_600_000,
     600_000,

@@ -63,6 +63,11 @@ export interface JailConfig {
   /** CIDR texts as written (canonicalised); compile with `src/net`. */
   readonly ignoreip: readonly string[];
   readonly ipv6Prefix: number;
+  /**
+   * A literal `logpath` that does not exist when the config is loaded (daemon start, reload,
+   * `config check`): `"error"` refuses the config, `"warn"` only warns. `"error"` for other sources.
+   */
+  readonly missingLogpath: "error" | "warn";
   readonly bantimeIncrement: BantimeIncrement;
 }
 

@@ -5,7 +5,14 @@
  * run until SIGTERM/SIGINT (SIGHUP reloads) → tear down in reverse order, saving the state last.
  * @module
  */
-import { type Config, ConfigError, loadConfig, RUNTIME_PEAK_MB } from "../config/mod.ts";
+import {
+  type Config,
+  ConfigError,
+  type ConfigIssue,
+  formatIssue,
+  loadConfig,
+  RUNTIME_PEAK_MB,
+} from "../config/mod.ts";
 import { type FirewallBackend, selectBackend } from "../firewall/mod.ts";
 import { createLogSink, LineSink, Logger } from "../log/mod.ts";
 import { AuditLog, Auditor } from "../audit/mod.ts";
@@ -63,8 +70,9 @@ export async function runDaemon(opts: DaemonOptions): Promise<number> {
   shareMallocArenas(); // before the Worker and the I/O threads start (docs/interfaces.md)
   const boot = new Logger("info", [new LineSink()]);
   let config: Config;
+  const warnings: ConfigIssue[] = []; // logged once the configured logger exists
   try {
-    config = await loadConfig(opts.configPath);
+    config = await loadConfig(opts.configPath, { onWarning: (w) => warnings.push(w) });
   } catch (e) {
     if (e instanceof ConfigError) {
       console.error(e.toString());
@@ -74,6 +82,7 @@ export async function runDaemon(opts: DaemonOptions): Promise<number> {
     throw e;
   }
   const logger = new Logger(config.global.logLevel, [createLogSink()]);
+  for (const w of warnings) logger.warn("config warning", { issue: formatIssue(w) });
   const clock = new SystemClock();
 
   let backend: FirewallBackend;
@@ -204,7 +213,9 @@ export async function runDaemon(opts: DaemonOptions): Promise<number> {
     memoryBytes: () => Deno.memoryUsage().rss,
     reloadConfig: async () => {
       try {
-        return await loadConfig(opts.configPath);
+        return await loadConfig(opts.configPath, {
+          onWarning: (w) => logger.warn("config warning", { issue: formatIssue(w) }),
+        });
       } catch (e) {
         throw new ControlError("invalid_config", e instanceof Error ? e.message : String(e));
       }
