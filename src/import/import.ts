@@ -90,6 +90,13 @@ export async function importFail2ban(dir: string, opts: ImportOptions): Promise<
   const header: Note[] = tree.problems.map((p) => ({ level: "warn", text: p }));
   const defaultsBlock = { ...settingsBlock("defaults", defaults, null), isDefaults: true };
   fixDefaults(defaultsBlock);
+  // fail2ban's jail.conf names the logs of every service it knows; this host may lack some.
+  defaultsBlock.pairs.unshift(["missing_logpath", '"warn"']);
+  defaultsBlock.notes.push({
+    level: "info",
+    text: 'missing_logpath = "warn": a jail whose log file does not exist yet only warns; ' +
+      'set "error" once config check reports none missing',
+  });
   const check = opts.check ?? loaderProblems;
   dropRejectedDefaults(defaultsBlock, check);
 

@@ -39,6 +39,10 @@ export class RuntimeIgnore {
   #all = new WordCidrList([]);
   /** By jail index: that jail's own entries, or null when it has none. */
   #byJail: (WordCidrList | null)[] = [];
+  /** The compiled lists are stale (recompiled at the next lookup, not at every change). */
+  #dirty = false;
+  /** Canonical entry keys, for O(1) duplicate checks. */
+  #keys = new Set<string>();
 
   /** Every entry, in the order added. */
   entries(): readonly RuntimeIgnoreEntry[] {
@@ -48,7 +52,7 @@ export class RuntimeIgnore {
   /** Recompiles for a new jail list (start, reload). */
   setJails(names: readonly string[]): void {
     this.#jails = [...names];
-    this.#compile();
+    this.#dirty = true;
   }
 
   /**
@@ -57,42 +61,45 @@ export class RuntimeIgnore {
    * @throws RangeError when `MAX_RUNTIME_IGNORE` entries exist
    */
   add(entry: RuntimeIgnoreEntry): boolean {
-    if (this.#indexOf(entry) >= 0) return false;
+    if (this.#keys.has(keyOf(entry))) return false;
     if (this.#entries.length >= MAX_RUNTIME_IGNORE) {
       throw new RangeError(
         `the runtime ignore list is full (${MAX_RUNTIME_IGNORE} entries); remove one first`,
       );
     }
     this.#entries.push({ cidr: entry.cidr, jail: entry.jail });
-    this.#compile();
+    this.#keys.add(keyOf(entry));
+    this.#dirty = true;
     return true;
   }
 
   /** Removes an entry; false when there was none. */
   remove(entry: RuntimeIgnoreEntry): boolean {
-    const i = this.#indexOf(entry);
-    if (i < 0) return false;
+    if (!this.#keys.delete(keyOf(entry))) return false;
+    const i = this.#entries.findIndex((e) => e.cidr === entry.cidr && e.jail === entry.jail);
     this.#entries.splice(i, 1);
-    this.#compile();
+    this.#dirty = true;
     return true;
   }
 
   /** True when the address in `w[off..off+4)` is ignored in jail `jailIndex`. */
   has(jailIndex: number, w: Uint32Array, off = 0): boolean {
+    if (this.#dirty) this.#compile();
     if (this.#all.has(w, off)) return true;
     const own = this.#byJail[jailIndex];
     return own !== null && own !== undefined && own.has(w, off);
   }
 
-  #indexOf(entry: RuntimeIgnoreEntry): number {
-    return this.#entries.findIndex((e) => e.cidr === entry.cidr && e.jail === entry.jail);
-  }
-
   #compile(): void {
+    this.#dirty = false;
     this.#all = new WordCidrList(this.#entries.filter((e) => e.jail === null).map((e) => e.cidr));
     this.#byJail = this.#jails.map((name) => {
       const own = this.#entries.filter((e) => e.jail === name).map((e) => e.cidr);
       return own.length === 0 ? null : new WordCidrList(own);
     });
   }
+}
+
+function keyOf(entry: RuntimeIgnoreEntry): string {
+  return `${entry.jail ?? ""}\u0000${entry.cidr}`;
 }
