@@ -2,7 +2,8 @@
 import { Exit, parseFlags, revokeExcept, UsageError } from "./_cli.ts";
 import { DEFAULT_AUDIT_LOG, verifyAuditLog } from "../src/audit/mod.ts";
 
-const USAGE = `usage: fail2zig audit verify [FILE]
+/** The `--help` text (also the command's section of fail2zig(8)). */
+export const USAGE = `usage: fail2zig audit verify [FILE]
 
 Checks the hash chain of the audit log (default ${DEFAULT_AUDIT_LOG}) and reports the first
 broken link. Exit 0 when the chain holds, 1 when it is broken or the file cannot be read.

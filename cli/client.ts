@@ -31,7 +31,9 @@ import {
   type Reply,
 } from "../src/ipc/mod.ts";
 
-const USAGE = `usage: fail2zig client [--socket PATH | --config PATH] [--output table|json] CMD
+/** The `--help` text (also the command's section of fail2zig(8)). */
+export const USAGE =
+  `usage: fail2zig client [--socket PATH | --config PATH] [--output table|json] CMD
 
 commands:
   status                          the daemon's state
@@ -61,6 +63,21 @@ options:
                    {"error":{"code","message"}} on stdout
 
 exit codes: 0 ok, 1 the daemon said no, 2 usage, 3 daemon unreachable or refused`;
+
+/** The client's commands (first words), for shell completion; each appears in `USAGE`. */
+export const CLIENT_COMMANDS = [
+  "status",
+  "jails",
+  "list",
+  "banned",
+  "ban",
+  "unban",
+  "ignore",
+  "jail",
+  "reload",
+  "version",
+  "ping",
+] as const;
 
 /** Client-side error codes under `--output json` (beside the daemon's reply codes). */
 export type ClientErrorCode = "usage" | "unreachable" | "config";

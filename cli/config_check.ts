@@ -2,7 +2,8 @@
 import { DEFAULT_CONFIG, Exit, parseFlags, revokeExcept, UsageError } from "./_cli.ts";
 import { ConfigError, formatIssue, loadConfig } from "../src/config/mod.ts";
 
-const USAGE = `usage: fail2zig config check [--config PATH]
+/** The `--help` text (also the command's section of fail2zig(8)). */
+export const USAGE = `usage: fail2zig config check [--config PATH]
 
 Validates the config file (default ${DEFAULT_CONFIG}): syntax, every key, file permissions, and
 each enabled jail's logpath on disk (a literal path that does not exist is an error, or a

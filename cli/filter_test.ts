@@ -33,7 +33,8 @@ import {
   stopRun,
 } from "./_filter_parallel.ts";
 
-const USAGE =
+/** The `--help` text (also the command's section of fail2zig(8)). */
+export const USAGE =
   `usage: fail2zig filter test FILTER FILE|- [--json] [--mode MODE] [--config PATH] [--missed] [--jobs N]
 
 Runs FILTER over the lines of FILE (or standard input for -) and reports the matches.

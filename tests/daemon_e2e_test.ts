@@ -13,6 +13,7 @@ import {
   startDaemon,
 } from "./_daemon.ts";
 import { DAEMON_V8_FLAGS } from "../src/daemon/mod.ts";
+import { wrapper } from "../scripts/gen_packaging.ts";
 
 for (const service of ["sshd", "nginx", "postfix", "dovecot"] as const) {
   Deno.test(`daemon bans every mustBan and no neverBan address of a generated ${service} log appended to a watched file`, async () => {
@@ -147,6 +148,8 @@ Deno.test("every way of starting the daemon passes the same V8 heap limits", asy
       `task ${name}: ${tasks[name]}`,
     );
   }
+  // The wrapper scripts/install.sh installs when there is no compiled executable.
+  ok(wrapper().includes(` --v8-flags=${DAEMON_V8_FLAGS} -P=daemon `), wrapper());
 });
 
 Deno.test("deno task compile type-checks and bundles without the daemon's heap limits", async () => {

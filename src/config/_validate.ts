@@ -154,6 +154,18 @@ const JAIL_KEYS = [
 const INCREMENT_KEYS = ["enabled", "formula", "factor", "max", "jitter", "overall"];
 const FILTER_KEYS = ["patterns", "ignore_patterns", "prefix"];
 
+/**
+ * Every key the validator accepts, by the table it goes in (`defaults` keys also go in a jail;
+ * `jail` lists a jail's own keys and the shared ones). fail2zig.toml(5) is checked against it.
+ */
+export const CONFIG_KEYS: Readonly<Record<string, readonly string[]>> = {
+  global: GLOBAL_KEYS,
+  defaults: SHARED_KEYS,
+  jail: JAIL_KEYS,
+  bantime_increment: INCREMENT_KEYS,
+  "filters.NAME": FILTER_KEYS,
+};
+
 /** Where a key belongs, for "unknown key" hints. */
 function homeOf(key: string): string | undefined {
   if (GLOBAL_KEYS.includes(key)) return "[global]";

@@ -13,6 +13,7 @@ export { socketPathOf } from "./socket_path.ts";
 export { checkConfigPermissions, type OwnerAndMode } from "./permissions.ts";
 export { formatDuration, parseDuration } from "./_duration.ts";
 export {
+  CONFIG_KEYS,
   GLOBAL_DEFAULTS,
   INCREMENT_DEFAULTS,
   JAIL_DEFAULTS,
