@@ -74,6 +74,7 @@ export const GLOBAL_DEFAULTS: GlobalConfig = {
   socketPath: "/run/fail2zig/fail2zig.sock",
   stateFile: "/var/lib/fail2zig/state.bin",
   auditLog: "/var/lib/fail2zig/audit.log",
+  auditMaxMb: 0,
   journalDirectory: "",
   metricsBind: { hostname: "127.0.0.1", port: 9191 },
   logLevel: "info",
@@ -122,6 +123,7 @@ const GLOBAL_KEYS = [
   "socket_path",
   "state_file",
   "audit_log",
+  "audit_max_mb",
   "journal_directory",
   "metrics_bind",
   "log_level",
@@ -504,6 +506,9 @@ function readGlobal(c: Checker, v: unknown): GlobalConfig {
     );
   }
   if ("eviction" in t) set("eviction", readEnum(c, at("eviction"), t["eviction"], EVICTIONS));
+  if ("audit_max_mb" in t) {
+    set("auditMaxMb", readInt(c, at("audit_max_mb"), t["audit_max_mb"], { min: 0, max: 65536 }));
+  }
   if ("line_max_bytes" in t) {
     set(
       "lineMaxBytes",

@@ -19,6 +19,8 @@ export interface GlobalConfig {
   readonly stateFile: string;
   /** Empty string: audit log disabled. */
   readonly auditLog: string;
+  /** Rotate the audit log once it reaches this many MiB (segments `PATH.1`…`PATH.9`); 0: never. */
+  readonly auditMaxMb: number;
   /** Journal directory read by `source = "journald"` jails; empty string: the system journal. */
   readonly journalDirectory: string;
   /** Empty string: metrics disabled. Otherwise host and port, IPv6 without brackets. */

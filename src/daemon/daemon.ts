@@ -166,7 +166,9 @@ export async function runDaemon(opts: DaemonOptions): Promise<number> {
   let auditLog: AuditLog | null = null;
   if (config.global.auditLog !== "") {
     await Deno.mkdir(parentDir(config.global.auditLog), { recursive: true, mode: 0o700 });
-    auditLog = AuditLog.open(config.global.auditLog);
+    auditLog = AuditLog.open(config.global.auditLog, {
+      maxBytes: config.global.auditMaxMb * 1024 * 1024,
+    });
   }
   const auditor = new Auditor({ logger, log: auditLog });
   const metrics = createDaemonMetrics({
