@@ -62,17 +62,22 @@ bantime = "10m"
   });
 }
 
+/** Runs the daemon on `config` to its exit (for configs it must refuse). */
+function runDaemonOnce(config: string): Promise<Deno.CommandOutput> {
+  return new Deno.Command(Deno.execPath(), {
+    args: ["run", "-q", "-P=daemon", "mod.ts", "daemon", "--config", config],
+    cwd: join(import.meta.dirname!, ".."),
+    stdout: "piped",
+    stderr: "piped",
+  }).output();
+}
+
 Deno.test("daemon refuses an invalid config with its position and starts nothing", async () => {
   const { dir, config } = await makeConfig((d) =>
     `${privateGlobal(d)}\n${sshdJail(d, "bantme = 5")}`
   );
   try {
-    const r = await new Deno.Command(Deno.execPath(), {
-      args: ["run", "-q", "-P=daemon", "mod.ts", "daemon", "--config", config],
-      cwd: join(import.meta.dirname!, ".."),
-      stdout: "piped",
-      stderr: "piped",
-    }).output();
+    const r = await runDaemonOnce(config);
     equal(r.code, 1);
     const err = new TextDecoder().decode(r.stderr);
     ok(err.includes(`${config}:`), err);
@@ -92,12 +97,7 @@ Deno.test("daemon refuses an invalid config with its position and starts nothing
 Deno.test('daemon refuses to start on a literal logpath that does not exist, and only warns with missing_logpath = "warn"', async () => {
   const { dir, config } = await makeConfig((d) => `${privateGlobal(d)}\n${sshdJail(d)}`);
   try {
-    const r = await new Deno.Command(Deno.execPath(), {
-      args: ["run", "-q", "-P=daemon", "mod.ts", "daemon", "--config", config],
-      cwd: join(import.meta.dirname!, ".."),
-      stdout: "piped",
-      stderr: "piped",
-    }).output();
+    const r = await runDaemonOnce(config);
     equal(r.code, 1);
     const err = new TextDecoder().decode(r.stderr);
     ok(err.includes(`${config}:`) && err.includes(`${join(dir, "auth.log")} does not exist`), err);

@@ -378,16 +378,8 @@ function previousHead(path: string): ChainHead | null {
   }
   try {
     const size = file.statSync().size;
-    const span = Math.min(size, MAX_AUDIT_LINE + 1);
-    const tail = new Uint8Array(span);
-    file.seekSync(size - span, Deno.SeekMode.Start);
-    let got = 0;
-    while (got < span) {
-      const n = file.readSync(tail.subarray(got));
-      if (n === null) break;
-      got += n;
-    }
-    const text = new TextDecoder().decode(tail.subarray(0, got)).trimEnd();
+    const tail = readTail(file, size, Math.min(size, MAX_AUDIT_LINE + 1));
+    const text = new TextDecoder().decode(tail).trimEnd();
     const r = JSON.parse(text.slice(text.lastIndexOf("\n") + 1)) as Record<string, unknown>;
     if (typeof r.hash === "string" && HASH_RE.test(r.hash) && Number.isSafeInteger(r.seq)) {
       return { seq: (r.seq as number) + 1, prev: r.hash };
@@ -400,6 +392,19 @@ function previousHead(path: string): ChainHead | null {
   }
 }
 
+/** The last `span` bytes of a file of `size` bytes (fewer if it shrank meanwhile). */
+function readTail(file: Deno.FsFile, size: number, span: number): Uint8Array {
+  const tail = new Uint8Array(span);
+  file.seekSync(size - span, Deno.SeekMode.Start);
+  let got = 0;
+  while (got < span) {
+    const n = file.readSync(tail.subarray(got));
+    if (n === null) break;
+    got += n;
+  }
+  return tail.subarray(0, got);
+}
+
 function basename(path: string): string {
   return path.slice(path.lastIndexOf("/") + 1);
 }
@@ -409,15 +414,8 @@ function readHead(file: Deno.FsFile): { head: ChainHead; cut: number } {
   const size = file.statSync().size;
   if (size === 0) return { head: { seq: 0, prev: GENESIS_HASH }, cut: 0 };
   const span = Math.min(size, 2 * MAX_AUDIT_LINE + 1);
-  const tail = new Uint8Array(span);
-  file.seekSync(size - span, Deno.SeekMode.Start);
-  let got = 0;
-  while (got < span) {
-    const n = file.readSync(tail.subarray(got));
-    if (n === null) break;
-    got += n;
-  }
-  let end = got;
+  const tail = readTail(file, size, span);
+  let end = tail.length;
   let cut = 0;
   if (tail[end - 1] !== 10) {
     const lastNl = tail.lastIndexOf(10, end - 1);
