@@ -5,9 +5,14 @@
  */
 import { Exit, UsageError } from "./cli/_cli.ts";
 
-type Command = { summary: string; load: () => Promise<{ main(args: string[]): Promise<number> }> };
+/** A command: its summary and its module (loaded when it runs). */
+export type Command = {
+  summary: string;
+  load: () => Promise<{ main(args: string[]): Promise<number> }>;
+};
 
-const COMMANDS: Record<string, Command> = {
+/** Every command by name, with its one-line summary (also the command list of fail2zig(8)). */
+export const COMMANDS: Record<string, Command> = {
   "daemon": { summary: "run the daemon in the foreground", load: () => import("./cli/daemon.ts") },
   "client": { summary: "talk to a running daemon", load: () => import("./cli/client.ts") },
   "config check": {
@@ -29,7 +34,8 @@ const COMMANDS: Record<string, Command> = {
   "version": { summary: "print the version", load: () => import("./cli/version.ts") },
 };
 
-const USAGE = `usage: fail2zig COMMAND [ARGS…]   (fail2zig COMMAND --help for details)
+/** The top-level `--help` text. */
+export const USAGE = `usage: fail2zig COMMAND [ARGS…]   (fail2zig COMMAND --help for details)
 
 commands:
 ${Object.entries(COMMANDS).map(([n, c]) => `  ${n.padEnd(16)} ${c.summary}`).join("\n")}`;

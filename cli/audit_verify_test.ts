@@ -34,7 +34,33 @@ Deno.test("audit verify exits 0 on an intact chain and 1 naming the first broken
     const missing = await verify([`${dir}/nope.log`]);
     equal(missing.code, 1);
     match(missing.out, /cannot read/);
-    equal((await verify([path, "extra"])).code, 2);
+    equal((await verify(["--bogus"])).code, 2);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test("audit verify accepts rotated segments on their own and checks that given files continue one another", async () => {
+  const dir = await Deno.makeTempDir({ prefix: "f2z-verify-" });
+  try {
+    const path = `${dir}/audit.log`;
+    const log = AuditLog.open(path, { maxBytes: 300 });
+    for (let i = 1; i <= 6; i++) log.append({ event: "ban", ip: `192.0.2.${i}`, jail: "sshd" });
+    log.close();
+    const one = await verify([`${path}.1`]);
+    equal(one.code, 0, one.out);
+    match(
+      one.out,
+      /^OK: \d+ records, last seq \d+, last hash [0-9a-f]{64}, a segment from seq \d+ after [0-9a-f]{64}\n$/,
+    );
+    const segs = [...Deno.readDirSync(dir)].map((e) => e.name).filter((n) => n !== "audit.log");
+    const oldestFirst = [...segs.sort().reverse().map((n) => `${dir}/${n}`), path];
+    const all = await verify(oldestFirst);
+    equal(all.code, 0, all.out);
+    equal(all.out.split("\n").filter((l) => l.includes(": OK: ")).length, oldestFirst.length);
+    const gap = await verify([oldestFirst[0]!, path]); // a segment left out
+    equal(gap.code, 1, gap.out);
+    match(gap.out, /BROKEN at line 1: does not continue /);
   } finally {
     await Deno.remove(dir, { recursive: true });
   }

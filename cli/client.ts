@@ -1,52 +1,109 @@
 /**
  * `fail2zig client`: talks to a running daemon over its control socket. Keeps only read (the
- * config) and ffi (the `AF_UNIX` socket); every other permission is revoked first, and read too
- * once the socket path is known.
+ * config), env (`FAIL2ZIG_SOCKET`) and ffi (the `AF_UNIX` socket); every other permission is
+ * revoked first, env once read, and read too once the socket path is known.
  * @module
  */
-import { Exit, parseFlags, revokeExcept, UsageError, VERSION } from "./_cli.ts";
-import { formatDuration, loadConfig, parseDuration } from "../src/config/mod.ts";
+import {
+  DEFAULT_CONFIG,
+  Exit,
+  type ExitCode,
+  parseFlags,
+  revokeExcept,
+  UsageError,
+  VERSION,
+} from "./_cli.ts";
+import {
+  ConfigError,
+  formatDuration,
+  formatIssue,
+  parseConfig,
+  parseDuration,
+  readConfigText,
+  socketPathOf,
+} from "../src/config/mod.ts";
 import {
   DEFAULT_SOCKET_PATH,
   IpcClient,
   IpcConnectError,
   IpcProtocolError,
+  MAX_REQUEST_IPS,
   type Reply,
 } from "../src/ipc/mod.ts";
 
-const USAGE = `usage: fail2zig client [--socket PATH | --config PATH] [--output table|json] CMD
+/** The `--help` text (also the command's section of fail2zig(8)). */
+export const USAGE =
+  `usage: fail2zig client [--socket PATH | --config PATH] [--output table|json] CMD
 
 commands:
   status                          the daemon's state
   status JAIL                     one jail's counters
   jails                           configured jails
-  list [--jail J]                 active bans
+  list [--jail J] [--ip IP]       active bans (of one jail, covering one address)
+  banned IP…                      which jails ban each address
   ban IP --jail J [--duration D]  ban an address (D: seconds, "1h30m" or "permanent";
                                   default: the jail's bantime)
-  unban IP [--jail J]             lift a ban (in every jail unless --jail)
+  unban IP… [--jail J]            lift bans (in every jail unless --jail)
   unban --all                     lift every ban
+  ignore add ADDR|CIDR [--jail J] never count or ban it (every jail unless --jail); lifts its
+                                  bans; kept in the state file across restarts
+  ignore del ADDR|CIDR [--jail J] remove an entry that ignore add made
+  ignore list [--jail J]          entries made by ignore add (with --jail: also the config's)
+  jail stop J                     lift the jail's bans and stop counting (until start or reload)
+  jail start J                    count again
   reload                          re-read the config (validated first; on error nothing changes)
   version                         the daemon's version
   ping                            check that the daemon answers
 
 options:
-  --socket PATH    control socket (default: socket_path of the config, else ${DEFAULT_SOCKET_PATH})
-  --config PATH    read socket_path from this config (default /etc/fail2zig/config.toml)
-  --output FORMAT  table (default) or json: the reply object, one line
+  --socket PATH    control socket; else $FAIL2ZIG_SOCKET, else socket_path of the config (read
+                   even when the config does not validate), else ${DEFAULT_SOCKET_PATH}
+  --config PATH    read socket_path from this config (default ${DEFAULT_CONFIG})
+  --output FORMAT  table (default) or json: the reply object, one line; errors as
+                   {"error":{"code","message"}} on stdout
 
 exit codes: 0 ok, 1 the daemon said no, 2 usage, 3 daemon unreachable or refused`;
 
-const DEFAULT_CONFIG_PATH = "/etc/fail2zig/config.toml";
+/** The client's commands (first words), for shell completion; each appears in `USAGE`. */
+export const CLIENT_COMMANDS = [
+  "status",
+  "jails",
+  "list",
+  "banned",
+  "ban",
+  "unban",
+  "ignore",
+  "jail",
+  "reload",
+  "version",
+  "ping",
+] as const;
+
+/** Client-side error codes under `--output json` (beside the daemon's reply codes). */
+export type ClientErrorCode = "usage" | "unreachable" | "config";
 
 /** Runs one client command; returns the exit code. */
 export async function main(args: string[]): Promise<number> {
-  await revokeExcept(["read", "ffi"]);
+  const json = wantsJson(args);
+  try {
+    return await run(args, json);
+  } catch (e) {
+    if (e instanceof UsageError && json) return fail(true, "usage", e.message, Exit.USAGE);
+    throw e;
+  }
+}
+
+async function run(args: string[], json: boolean): Promise<number> {
+  await revokeExcept(["read", "ffi", "env"]);
+  const fromEnv = Deno.env.get(SOCKET_ENV) ?? "";
+  await Deno.permissions.revoke({ name: "env" });
   const flags = parseFlags(args, {
     socket: { type: "string" },
     config: { type: "string" },
     output: { type: "string" },
     jail: { type: "string" },
     duration: { type: "string" },
+    ip: { type: "string" },
     all: { type: "boolean" },
   }, USAGE);
   if (flags === null) return Exit.OK;
@@ -61,35 +118,29 @@ export async function main(args: string[]): Promise<number> {
   const request = buildRequest(flags.positionals, {
     jail: v.jail as string | undefined,
     duration: v.duration as string | undefined,
+    ip: v.ip as string | undefined,
     all: v.all === true,
   });
 
-  let socketPath: string;
-  if (typeof v.socket === "string") {
-    socketPath = v.socket;
-  } else {
-    const found = await socketFromConfig(v.config as string | undefined);
-    if (typeof found !== "string") {
-      console.error(`fail2zig client: ${found.error}`);
-      return Exit.FAILED;
-    }
-    socketPath = found;
-  }
+  const found = await resolveSocket(
+    v.socket as string | undefined,
+    fromEnv,
+    v.config as
+      | string
+      | undefined,
+  );
+  if ("error" in found) return fail(json, "config", found.error, Exit.FAILED);
+  if (found.warning !== undefined) console.error(`fail2zig client: warning: ${found.warning}`);
   await Deno.permissions.revoke({ name: "read" }); // from here on: the socket only (ffi)
 
   let reply: Reply;
   let client: IpcClient | null = null;
   try {
-    client = await IpcClient.connect(socketPath);
+    client = await IpcClient.connect(found.path);
     reply = await client.request(request);
   } catch (e) {
-    if (e instanceof IpcConnectError) {
-      console.error(`fail2zig client: ${e.message}`);
-      return Exit.UNREACHABLE;
-    }
-    if (e instanceof IpcProtocolError) {
-      console.error(`fail2zig client: ${e.message}`);
-      return Exit.UNREACHABLE;
+    if (e instanceof IpcConnectError || e instanceof IpcProtocolError) {
+      return fail(json, "unreachable", e.message, Exit.UNREACHABLE);
     }
     throw e;
   } finally {
@@ -98,11 +149,14 @@ export async function main(args: string[]): Promise<number> {
 
   if (!reply.ok) {
     if (reply.code === "unauthorized") {
-      console.error(`fail2zig client: not authorised by the daemon: ${clean(reply.error)}`);
-      return Exit.UNREACHABLE;
+      return fail(
+        json,
+        reply.code,
+        `not authorised by the daemon: ${reply.error}`,
+        Exit.UNREACHABLE,
+      );
     }
-    console.error(`fail2zig client: ${reply.code}: ${clean(reply.error)}`);
-    return Exit.FAILED;
+    return fail(json, reply.code, reply.error, Exit.FAILED, `${reply.code}: `);
   }
   const { ok: _ok, ...body } = reply;
   if (output === "json") {
@@ -113,20 +167,57 @@ export async function main(args: string[]): Promise<number> {
   return Exit.OK;
 }
 
+/** Environment variable naming the control socket (after `--socket`, before the config). */
+export const SOCKET_ENV = "FAIL2ZIG_SOCKET";
+
+/** True when the command line asks for JSON output (looked at before flags are parsed). */
+function wantsJson(args: readonly string[]): boolean {
+  for (let i = 0; i < args.length; i++) {
+    if (args[i] === "--") return false;
+    if (args[i] === "--output=json" || (args[i] === "--output" && args[i + 1] === "json")) {
+      return true;
+    }
+  }
+  return false;
+}
+
+/**
+ * Reports an error: `{"error":{"code","message"}}` on stdout under `--output json`, else
+ * `fail2zig client: PREFIXmessage` on stderr (control characters escaped); returns `exit`.
+ */
+function fail(
+  json: boolean,
+  code: string,
+  message: string,
+  exit: ExitCode,
+  prefix = "",
+): ExitCode {
+  if (json) console.log(JSON.stringify({ error: { code, message } }));
+  else console.error(`fail2zig client: ${prefix}${clean(message).replaceAll("\\x0a", "\n")}`);
+  return exit;
+}
+
 interface Request {
   v: 1;
   cmd: string;
   [field: string]: unknown;
 }
 
+type Option = "jail" | "duration" | "all" | "ip";
+
 /** Maps the command line to a request; throws `UsageError` for anything off. */
 function buildRequest(
   pos: string[],
-  opt: { jail: string | undefined; duration: string | undefined; all: boolean },
+  opt: {
+    jail: string | undefined;
+    duration: string | undefined;
+    ip: string | undefined;
+    all: boolean;
+  },
 ): Request {
   const [cmd, ...rest] = pos;
-  const only = (allowed: ("jail" | "duration" | "all")[]) => {
-    for (const k of ["jail", "duration", "all"] as const) {
+  const only = (allowed: Option[]) => {
+    for (const k of ["jail", "duration", "all", "ip"] as const) {
       if (!allowed.includes(k) && (k === "all" ? opt.all : opt[k] !== undefined)) {
         throw new UsageError(`--${k} does not apply to '${cmd}'`);
       }
@@ -139,6 +230,14 @@ function buildRequest(
       );
     }
   };
+  const someIps = () => {
+    if (rest.length === 0) throw new UsageError(`'${cmd}' needs at least one IP`);
+    if (rest.length > MAX_REQUEST_IPS) {
+      throw new UsageError(`'${cmd}' takes at most ${MAX_REQUEST_IPS} IPs, found ${rest.length}`);
+    }
+  };
+  const withJail = (req: Request): Request =>
+    opt.jail === undefined ? req : { ...req, jail: opt.jail };
   switch (cmd) {
     case undefined:
       throw new UsageError("missing command");
@@ -155,9 +254,13 @@ function buildRequest(
       args(0, "");
       return { v: 1, cmd };
     case "list":
-      only(["jail"]);
+      only(["jail", "ip"]);
       args(0, "");
-      return opt.jail === undefined ? { v: 1, cmd } : { v: 1, cmd, jail: opt.jail };
+      return withJail(opt.ip === undefined ? { v: 1, cmd } : { v: 1, cmd, ip: opt.ip });
+    case "banned":
+      only([]);
+      someIps();
+      return { v: 1, cmd, ips: rest };
     case "ban": {
       only(["jail", "duration"]);
       args(1, "one argument (IP)");
@@ -173,10 +276,36 @@ function buildRequest(
         args(0, "");
         return { v: 1, cmd: "unban_all" };
       }
-      args(1, "one argument (IP), or --all");
-      return opt.jail === undefined
-        ? { v: 1, cmd, ip: rest[0] }
-        : { v: 1, cmd, ip: rest[0], jail: opt.jail };
+      if (rest.length === 0) throw new UsageError("'unban' needs one or more IPs, or --all");
+      someIps();
+      return withJail(rest.length === 1 ? { v: 1, cmd, ip: rest[0] } : { v: 1, cmd, ips: rest });
+    case "ignore": {
+      const [sub, ...addr] = rest;
+      if (sub === "list") {
+        only(["jail"]);
+        if (addr.length !== 0) throw new UsageError("'ignore list' takes no arguments");
+        return withJail({ v: 1, cmd: "ignore_list" });
+      }
+      if (sub !== "add" && sub !== "del") {
+        throw new UsageError(`'ignore' takes add, del or list, found ${sub ?? "nothing"}`);
+      }
+      only(["jail"]);
+      if (addr.length !== 1) {
+        throw new UsageError(`'ignore ${sub}' takes one ADDR or CIDR, found ${addr.length}`);
+      }
+      return withJail({ v: 1, cmd: `ignore_${sub}`, cidr: addr[0] });
+    }
+    case "jail": {
+      const [sub, ...names] = rest;
+      if (sub !== "stop" && sub !== "start") {
+        throw new UsageError(`'jail' takes stop or start, found ${sub ?? "nothing"}`);
+      }
+      only([]);
+      if (names.length !== 1) {
+        throw new UsageError(`'jail ${sub}' takes one JAIL, found ${names.length}`);
+      }
+      return { v: 1, cmd: `jail_${sub}`, jail: names[0] };
+    }
     default:
       throw new UsageError(`unknown client command '${cmd}'`);
   }
@@ -196,24 +325,47 @@ function parseDurationArg(text: string): number | null {
   return Math.floor(r.ms / 1000);
 }
 
-/** The socket path from `--config`, or from the default config when it is readable. */
-async function socketFromConfig(path: string | undefined): Promise<string | { error: string }> {
-  if (path === undefined) {
+/**
+ * The control socket: `--socket`, else `$FAIL2ZIG_SOCKET`, else the config's `socket_path` —
+ * read leniently, so that a config that does not validate (a bad edit) still yields it — else
+ * the default. An explicit `--config` that cannot be read is an error; the default config may be
+ * absent or unreadable to this user (the default socket then, with a warning when it exists).
+ */
+async function resolveSocket(
+  flag: string | undefined,
+  env: string,
+  configFlag: string | undefined,
+): Promise<{ path: string; warning?: string } | { error: string }> {
+  if (flag !== undefined) return { path: flag };
+  if (env !== "") return { path: env };
+  const path = configFlag ?? DEFAULT_CONFIG;
+  if (configFlag === undefined) {
     try {
-      Deno.statSync(DEFAULT_CONFIG_PATH);
-    } catch {
-      return DEFAULT_SOCKET_PATH; // no default config: the default socket
-    }
-    try {
-      return (await loadConfig(DEFAULT_CONFIG_PATH)).global.socketPath;
-    } catch {
-      return DEFAULT_SOCKET_PATH; // unreadable by this user (or invalid): the default socket
+      Deno.statSync(path);
+    } catch (e) {
+      if (e instanceof Deno.errors.NotFound) return { path: DEFAULT_SOCKET_PATH };
     }
   }
+  let text: string;
   try {
-    return (await loadConfig(path)).global.socketPath;
+    text = await readConfigText(path);
   } catch (e) {
-    return { error: `cannot take socket_path from ${path}:\n${(e as Error).message}` };
+    const why = (e as Error).message;
+    if (configFlag !== undefined) return { error: `cannot take socket_path from ${path}:\n${why}` };
+    return { path: DEFAULT_SOCKET_PATH, warning: `${why}; using ${DEFAULT_SOCKET_PATH}` };
+  }
+  try {
+    return { path: parseConfig(text, path).global.socketPath };
+  } catch (e) {
+    if (!(e instanceof ConfigError)) throw e;
+    const socket = socketPathOf(text) ?? DEFAULT_SOCKET_PATH;
+    const first = e.errors[0];
+    const more = e.errors.length > 1 ? ` (and ${e.errors.length - 1} more)` : "";
+    return {
+      path: socket,
+      warning: `${path} does not validate: ${first ? formatIssue(first) : e.message}${more}; ` +
+        `using socket ${socket} (fail2zig config check shows every problem)`,
+    };
   }
 }
 
@@ -254,6 +406,14 @@ function truncatedNote(b: Record<string, unknown>, shown: number, what: string):
   return b.truncated === true ? `${clean(b.total)} ${what} ${shown} are listed\n` : "";
 }
 
+/** One line per lifted ban of `b.unbanned` (with the truncation note), or `none`. */
+function unbannedLines(b: Record<string, unknown>, none: string): string {
+  const un = rows(b.unbanned);
+  if (un.length === 0) return none;
+  return truncatedNote(b, un.length, "unbanned; the first") +
+    un.map((u) => `unbanned ${clean(u.ip)} (${clean(u.jail)})`).join("\n");
+}
+
 /** Human rendering of a reply body for a terminal. */
 export function renderTable(cmd: string, b: Record<string, unknown>): string {
   switch (cmd) {
@@ -278,13 +438,14 @@ export function renderTable(cmd: string, b: Record<string, unknown>): string {
         ["currently failed", b.currently_failed],
         ["bans", b.bans_total],
         ["active bans", b.active_bans],
+        ["stopped", b.stopped === true ? "YES (client jail start J resumes)" : "no"],
       ]);
     case "jails":
       return table(
         ["JAIL", "ENABLED", "FILTER", "MAXRETRY", "FINDTIME", "BANTIME", "ACTIVE"],
         rows(b.jails).map((j) => [
           clean(j.name),
-          j.enabled ? "yes" : "no",
+          !j.enabled ? "no" : j.stopped === true ? "stopped" : "yes",
           clean(j.filter),
           clean(j.maxretry),
           seconds(j.findtime_s),
@@ -313,11 +474,46 @@ export function renderTable(cmd: string, b: Record<string, unknown>): string {
       }`;
     case "unban":
     case "unban_all": {
-      const un = rows(b.unbanned);
-      if (un.length === 0) return "nothing to unban";
-      return truncatedNote(b, un.length, "unbanned; the first") +
-        un.map((u) => `unbanned ${clean(u.ip)} (${clean(u.jail)})`).join("\n");
+      const missed = Array.isArray(b.not_banned) && b.not_banned.length > 0
+        ? `\nnot banned: ${b.not_banned.map(clean).join(", ")}`
+        : "";
+      return unbannedLines(b, "nothing to unban") + missed;
     }
+    case "banned":
+      return table(
+        ["ADDRESS", "BANNED IN"],
+        rows(b.banned).map((x) => [
+          clean(x.ip),
+          Array.isArray(x.jails) && x.jails.length > 0
+            ? x.jails.map(clean).join(", ")
+            : "(not banned)",
+        ]),
+      );
+    case "ignore_add":
+    case "ignore_del": {
+      const e = (b.ignore ?? {}) as Record<string, unknown>;
+      const where = e.jail === null || e.jail === undefined
+        ? "in every jail"
+        : `in jail ${clean(e.jail)}`;
+      if (cmd === "ignore_del") return `no longer ignoring ${clean(e.cidr)} ${where}`;
+      return `ignoring ${clean(e.cidr)} ${where}\n${unbannedLines(b, "no bans to lift")}`;
+    }
+    case "ignore_list": {
+      const list = rows(b.ignore);
+      if (list.length === 0) return "no ignore entries";
+      return table(
+        ["ADDRESS/CIDR", "JAIL", "SOURCE"],
+        list.map((e) => [
+          clean(e.cidr),
+          e.jail === null ? "(every jail)" : clean(e.jail),
+          clean(e.source),
+        ]),
+      );
+    }
+    case "jail_stop":
+      return `stopped jail ${clean(b.jail)}\n${unbannedLines(b, "no bans to lift")}`;
+    case "jail_start":
+      return `started jail ${clean(b.jail)}`;
     case "reload":
       return `reloaded; jails: ${Array.isArray(b.jails) ? clean(b.jails.join(", ")) : ""}`;
     case "version":

@@ -1,5 +1,7 @@
-import { equal } from "node:assert/strict";
+import { deepEqual, equal, match, ok } from "node:assert/strict";
 import { renderTable } from "./client.ts";
+import { FakeController, startIpcServer } from "../src/ipc/mod.ts";
+import { fail2zig } from "../tests/_daemon.ts";
 
 Deno.test("the client says when a list or an unban --all reply was truncated", () => {
   const ban = {
@@ -23,4 +25,152 @@ Deno.test("the client says when a list or an unban --all reply was truncated", (
     "5 unbanned; the first 1 are listed\nunbanned 203.0.113.9 (sshd)",
   );
   equal(renderTable("unban_all", { unbanned: [] }), "nothing to unban");
+});
+
+/** A control socket served by the fake controller in a temp dir, for the client's subprocess. */
+async function withFakeDaemon(
+  fn: (ctx: { dir: string; path: string; controller: FakeController }) => Promise<void>,
+): Promise<void> {
+  const dir = await Deno.makeTempDir({ prefix: "f2z-client-" });
+  const path = `${dir}/run/fail2zig.sock`;
+  const controller = new FakeController();
+  const server = await startIpcServer({
+    path,
+    controller,
+    version: "t",
+    group: "f2z-no-such-group",
+  });
+  try {
+    await fn({ dir, path, controller });
+  } finally {
+    await server.close();
+    await Deno.remove(dir, { recursive: true });
+  }
+}
+
+const client = (args: string[], env: Record<string, string> = {}) =>
+  fail2zig(["client", ...args], undefined, { env: { FAIL2ZIG_SOCKET: "", ...env } });
+
+Deno.test("the client takes its socket from --socket, then FAIL2ZIG_SOCKET, then the config, then the default", async () => {
+  await withFakeDaemon(async ({ dir, path }) => {
+    const viaEnv = await client(["ping"], { FAIL2ZIG_SOCKET: path });
+    equal(viaEnv.code, 0, viaEnv.stderr);
+    equal(viaEnv.stdout, "pong\n");
+    const flagWins = await client(["--socket", path, "ping"], {
+      FAIL2ZIG_SOCKET: `${dir}/elsewhere.sock`,
+    });
+    equal(flagWins.code, 0, flagWins.stderr);
+    const envWins = await client(["--config", `${dir}/missing.toml`, "ping"], {
+      FAIL2ZIG_SOCKET: path,
+    });
+    equal(envWins.code, 0, envWins.stderr);
+    // A config that does not validate (a bad edit) still names the socket: the admin gets in.
+    const cfg = `${dir}/config.toml`;
+    await Deno.writeTextFile(
+      cfg,
+      `[global]\nsocket_path = "${path}"\nmemory_ceiling_mb = 1\n[jails.sshd]\nfilter = "sshd"\n`,
+    );
+    await Deno.chmod(cfg, 0o644);
+    const invalid = await client(["--config", cfg, "ping"]);
+    equal(invalid.code, 0, invalid.stderr);
+    equal(invalid.stdout, "pong\n");
+    match(invalid.stderr, /does not validate: .*memory_ceiling_mb/);
+    match(invalid.stderr, new RegExp(`using socket ${path}`));
+    // Not even TOML any more: the socket_path line of [global] is still read.
+    await Deno.writeTextFile(cfg, `[global]\nsocket_path = "${path}"\nfirewall = "auto\n`);
+    const broken = await client(["--config", cfg, "unban", "192.0.2.1"]);
+    equal(broken.code, 1, broken.stderr); // reached the daemon, which has no such ban
+    match(broken.stderr, /not_found/);
+    // No socket_path at all: the default socket, and the warning says so.
+    await Deno.writeTextFile(cfg, `[global]\nsocket_pth = "${path}"\n`);
+    const typo = await client(["--config", cfg, "ping"]);
+    match(typo.stderr, /socket_pth/);
+    match(typo.stderr, /using socket \/run\/fail2zig\/fail2zig\.sock/);
+  });
+});
+
+Deno.test("under --output json every client error is {error:{code,message}} on stdout with its exit code", async () => {
+  await withFakeDaemon(async ({ dir, path }) => {
+    const cases: [string[], number, string][] = [
+      [["--socket", path, "--output", "json", "list", "extra"], 2, "usage"],
+      [["--output=json", "--socket", path, "frobnicate"], 2, "usage"],
+      [["--socket", `${dir}/none.sock`, "--output", "json", "ping"], 3, "unreachable"],
+      [["--socket", path, "--output", "json", "status", "nope"], 1, "not_found"],
+      [["--socket", path, "--output", "json", "unban", "192.0.2.1"], 1, "not_found"],
+      [["--config", `${dir}/missing.toml`, "--output", "json", "ping"], 1, "config"],
+    ];
+    for (const [args, exit, code] of cases) {
+      const r = await client(args);
+      equal(r.code, exit, `${args.join(" ")}: ${r.stdout} ${r.stderr}`);
+      const body = JSON.parse(r.stdout);
+      deepEqual(Object.keys(body), ["error"]);
+      equal(body.error.code, code, r.stdout);
+      equal(typeof body.error.message, "string");
+      ok(body.error.message.length > 0);
+      equal(r.stderr, "", `${args.join(" ")} wrote to stderr: ${r.stderr}`);
+    }
+    const table = await client(["--socket", path, "status", "nope"]);
+    equal(table.stdout, "");
+    match(table.stderr, /not_found: no jail named nope/);
+  });
+});
+
+Deno.test("the everyday client commands send the documented requests and print their replies", async () => {
+  await withFakeDaemon(async ({ path, controller }) => {
+    const ok0 = async (...args: string[]) => {
+      const r = await client(["--socket", path, ...args]);
+      equal(r.code, 0, `${args.join(" ")}: ${r.stderr}`);
+      return r.stdout;
+    };
+    await ok0("ban", "192.0.2.1", "--jail", "sshd");
+    await ok0("ban", "192.0.2.1", "--jail", "nginx");
+    await ok0("ban", "192.0.2.2", "--jail", "sshd");
+    match(
+      await ok0("banned", "192.0.2.1", "192.0.2.9"),
+      /192\.0\.2\.1\s+sshd, nginx\n192\.0\.2\.9\s+\(not banned\)/,
+    );
+    match(await ok0("list", "--ip", "192.0.2.1", "--jail", "nginx"), /192\.0\.2\.1\s+nginx/);
+    const un = await ok0("unban", "192.0.2.1", "192.0.2.2", "192.0.2.3");
+    equal(
+      un,
+      "unbanned 192.0.2.1 (sshd)\nunbanned 192.0.2.1 (nginx)\nunbanned 192.0.2.2 (sshd)\n" +
+        "not banned: 192.0.2.3\n",
+    );
+    equal(
+      await ok0("ignore", "add", "10.0.0.0/8"),
+      "ignoring 10.0.0.0/8 in every jail\nno bans to lift\n",
+    );
+    await ok0("ignore", "add", "192.0.2.7", "--jail", "sshd");
+    match(
+      await ok0("ignore", "list", "--jail", "sshd"),
+      /10\.0\.0\.0\/8\s+\(every jail\)\s+runtime\n192\.0\.2\.7\s+sshd\s+runtime/,
+    );
+    equal(
+      await ok0("ignore", "del", "10.0.0.0/8"),
+      "no longer ignoring 10.0.0.0/8 in every jail\n",
+    );
+    equal(await ok0("jail", "stop", "sshd"), "stopped jail sshd\nno bans to lift\n");
+    match(await ok0("jails"), /sshd\s+stopped/);
+    equal(await ok0("jail", "start", "sshd"), "started jail sshd\n");
+    const json = JSON.parse(await ok0("--output", "json", "banned", "192.0.2.1"));
+    deepEqual(json, { banned: [{ ip: "192.0.2.1", jails: [] }] });
+    deepEqual(controller.calls.slice(3), [
+      ["banned", "192.0.2.1", "192.0.2.9"],
+      ["list", "nginx", "192.0.2.1"],
+      ["unban", ["192.0.2.1", "192.0.2.2", "192.0.2.3"]],
+      ["ignoreAdd", "10.0.0.0/8", undefined],
+      ["ignoreAdd", "192.0.2.7", "sshd"],
+      ["ignoreList", "sshd"],
+      ["ignoreDel", "10.0.0.0/8", undefined],
+      ["jailStop", "sshd"],
+      ["jails"],
+      ["jailStart", "sshd"],
+      ["banned", "192.0.2.1"],
+    ]);
+    for (
+      const bad of [["banned"], ["ignore", "add"], ["ignore", "flush"], ["jail", "stop"], ["unban"]]
+    ) {
+      equal((await client(["--socket", path, ...bad])).code, 2, bad.join(" "));
+    }
+  });
 });

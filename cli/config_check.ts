@@ -1,12 +1,16 @@
 /** `fail2zig config check [--config PATH]`. @module */
 import { DEFAULT_CONFIG, Exit, parseFlags, revokeExcept, UsageError } from "./_cli.ts";
-import { ConfigError, loadConfig } from "../src/config/mod.ts";
+import { ConfigError, formatIssue, loadConfig } from "../src/config/mod.ts";
 
-const USAGE = `usage: fail2zig config check [--config PATH]
+/** The `--help` text (also the command's section of fail2zig(8)). */
+export const USAGE = `usage: fail2zig config check [--config PATH]
 
-Validates the config file (default ${DEFAULT_CONFIG}): syntax, every key, file permissions.
+Validates the config file (default ${DEFAULT_CONFIG}): syntax, every key, file permissions, and
+each enabled jail's logpath on disk (a literal path that does not exist is an error, or a
+warning with missing_logpath = "warn"; a glob that matches no file yet is a warning).
 Prints "OK (N jails)" (N counts every jail defined, enabled or not) and exits 0, or prints every
-problem as PATH:LINE:COL: message on stderr and exits 1.`;
+problem as PATH:LINE:COL: message on stderr and exits 1. Warnings go to stderr as
+PATH:LINE:COL: warning: message and do not change the exit code.`;
 
 /** Checks a config file; returns 0 when valid, 1 when not. */
 export async function main(args: string[]): Promise<number> {
@@ -19,7 +23,9 @@ export async function main(args: string[]): Promise<number> {
   const path = flags.values["config"];
   if (path === "") throw new UsageError("--config needs a path");
   try {
-    const config = await loadConfig(typeof path === "string" ? path : DEFAULT_CONFIG);
+    const config = await loadConfig(typeof path === "string" ? path : DEFAULT_CONFIG, {
+      onWarning: (w) => console.error(formatIssue({ ...w, message: `warning: ${w.message}` })),
+    });
     console.log(`OK (${config.jails.length} jails)`);
     return Exit.OK;
   } catch (e) {

@@ -19,9 +19,10 @@ Deno.test("config check prints OK (N jails) and exits 0 for a valid config", asy
     const path = `${dir}/ok.toml`;
     await Deno.writeTextFile(
       path,
-      '[jails.sshd]\nfilter = "sshd"\nlogpath = "/var/log/auth.log"\n' +
+      `[jails.sshd]\nfilter = "sshd"\nlogpath = "${dir}/auth.log"\n` +
         '[jails.off]\nenabled = false\nsource = "bans"\n',
     );
+    await Deno.writeTextFile(`${dir}/auth.log`, "");
     deepEqual(await configCheck("--config", path), {
       code: 0,
       stdout: "OK (2 jails)\n",
@@ -32,9 +33,52 @@ Deno.test("config check prints OK (N jails) and exits 0 for a valid config", asy
   });
 });
 
-Deno.test("config check accepts the commented example config", async () => {
+Deno.test("config check accepts the commented example config (its logpaths may only warn)", async () => {
   const r = await configCheck("--config", "fixtures/config/example.toml");
-  deepEqual(r, { code: 0, stdout: "OK (4 jails)\n", stderr: "" });
+  equal(r.code, 0, r.stderr);
+  equal(r.stdout, "OK (4 jails)\n");
+  for (const line of r.stderr.split("\n").filter((l) => l !== "")) {
+    match(
+      line,
+      /^fixtures\/config\/example\.toml:\d+:\d+: warning: jails\.sshd\.logpath\[[01]\]: /,
+    );
+  }
+});
+
+Deno.test("config check refuses a literal logpath that does not exist and warns for an empty glob", async () => {
+  await withDir(async (dir) => {
+    const path = `${dir}/c.toml`;
+    await Deno.writeTextFile(
+      path,
+      `[jails.sshd]\nfilter = "sshd"\nlogpath = "${dir}/auth.log"\n` +
+        `[jails.web]\nfilter = "nginx-http-auth"\nlogpath = "${dir}/nginx/*.log"\n`,
+    );
+    const missing = await configCheck("--config", path);
+    equal(missing.code, 1);
+    equal(missing.stdout, "");
+    match(
+      missing.stderr,
+      new RegExp(`${path}:3:11: jails\\.sshd\\.logpath: ${dir}/auth\\.log does not exist`),
+    );
+    match(
+      missing.stderr,
+      new RegExp(
+        `${path}:6:11: warning: jails\\.web\\.logpath: ${dir}/nginx/\\*\\.log matches no file yet`,
+      ),
+    );
+    await Deno.writeTextFile(`${dir}/auth.log`, "");
+    const warned = await configCheck("--config", path);
+    equal(warned.code, 0, warned.stderr);
+    equal(warned.stdout, "OK (2 jails)\n");
+    equal(warned.stderr.split("\n").filter((l) => l !== "").length, 1, warned.stderr);
+    await Deno.mkdir(`${dir}/nginx`);
+    await Deno.writeTextFile(`${dir}/nginx/error.log`, "");
+    deepEqual(await configCheck("--config", path), {
+      code: 0,
+      stdout: "OK (2 jails)\n",
+      stderr: "",
+    });
+  });
 });
 
 Deno.test("config check prints every error as PATH:LINE:COL: message and exits 1", async () => {

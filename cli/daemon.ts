@@ -2,7 +2,8 @@
 import { DEFAULT_CONFIG, Exit, parseFlags, UsageError } from "./_cli.ts";
 import { runDaemon } from "../src/daemon/mod.ts";
 
-const USAGE = `usage: fail2zig daemon [--config PATH] [--foreground]
+/** The `--help` text (also the command's section of fail2zig(8)). */
+export const USAGE = `usage: fail2zig daemon [--config PATH] [--foreground]
 
 Runs the daemon in the foreground (systemd supervises it; --foreground is accepted for habit).
   --config PATH   configuration file (default ${DEFAULT_CONFIG})`;

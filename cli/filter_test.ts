@@ -35,7 +35,8 @@ import {
   stopRun,
 } from "./_filter_parallel.ts";
 
-const USAGE =
+/** The `--help` text (also the command's section of fail2zig(8)). */
+export const USAGE =
   `usage: fail2zig filter test FILTER FILE|- [--json] [--mode MODE] [--config PATH] [--missed]
        [--ambiguous] [--duplicates] [--ignored] [--jobs N]
 

@@ -5,7 +5,8 @@ import { denoFileReader, importFail2ban } from "../src/import/mod.ts";
 /** Where fail2ban keeps its configuration. */
 const DEFAULT_DIR = "/etc/fail2ban";
 
-const USAGE = `usage: fail2zig import-fail2ban [DIR]
+/** The `--help` text (also the command's section of fail2zig(8)). */
+export const USAGE = `usage: fail2zig import-fail2ban [DIR]
 
 Reads the fail2ban configuration in DIR (default ${DEFAULT_DIR}): jail.conf, jail.d/*.conf,
 jail.local, jail.d/*.local and the files they include, in fail2ban's order. Prints a fail2zig

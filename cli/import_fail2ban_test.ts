@@ -1,4 +1,4 @@
-import { deepEqual, equal, match, ok } from "node:assert/strict";
+import { deepEqual, equal, match } from "node:assert/strict";
 
 import { fail2zig, ROOT } from "../tests/_daemon.ts";
 
@@ -23,9 +23,12 @@ Deno.test("import-fail2ban output passes config check", async () => {
     await Deno.writeTextFile(`${dir}/config.toml`, r.stdout);
     const check = await fail2zig(["config", "check", "--config", `${dir}/config.toml`]);
     // Not root-owned when the tests run unprivileged: the permission check is not what is tested.
-    const out = check.stdout + check.stderr;
-    if (Deno.uid() === 0) deepEqual([check.code, out], [0, "OK (5 jails)\n"]);
-    else ok(!/:\d+:\d+: /.test(out), out);
+    // Log files this machine lacks only warn: the importer writes missing_logpath = "warn".
+    const errors = check.stderr.split("\n").filter((l) =>
+      /:\d+:\d+: /.test(l) && !/: warning: /.test(l)
+    );
+    deepEqual(errors, [], check.stderr);
+    if (Deno.uid() === 0) deepEqual([check.code, check.stdout], [0, "OK (5 jails)\n"]);
   } finally {
     await Deno.remove(dir, { recursive: true });
   }

@@ -1,7 +1,8 @@
 /** `fail2zig version`. @module */
 import { Exit, parseFlags, revokeExcept, UsageError, VERSION } from "./_cli.ts";
 
-const USAGE = "usage: fail2zig version\n\nPrints the program version.";
+/** The `--help` text (also the command's section of fail2zig(8)). */
+export const USAGE = "usage: fail2zig version\n\nPrints the program version.";
 
 /** Prints `fail2zig VERSION`. */
 export async function main(args: string[]): Promise<number> {

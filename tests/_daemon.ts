@@ -113,16 +113,25 @@ export async function procStatus(pid: number): Promise<Record<string, number>> {
 
 /**
  * Runs `fail2zig ARGS` from source as its own process, as a user would (`deno run -P=daemon
- * mod.ts …`, in the project root), feeding `stdin` when given.
+ * mod.ts …`, in the project root), feeding `stdin` when given; `env` is added to the inherited
+ * environment (a variable set to `""` is removed).
  */
 export async function fail2zig(
   args: readonly string[],
   stdin?: string,
+  opts: { env?: Record<string, string> } = {},
 ): Promise<{ code: number; stdout: string; stderr: string }> {
+  const extra = opts.env ?? {};
+  const inherited = Deno.env.toObject();
+  for (const [k, v] of Object.entries(extra)) {
+    if (v === "") delete inherited[k];
+    else inherited[k] = v;
+  }
   const child = new Deno.Command(Deno.execPath(), {
     args: ["run", "-q", `--config=${join(ROOT, "deno.json")}`, "-P=daemon", "mod.ts", ...args],
     cwd: ROOT,
-    env: { NO_COLOR: "1", DENO_NO_UPDATE_CHECK: "1" },
+    clearEnv: true,
+    env: { ...inherited, NO_COLOR: "1", DENO_NO_UPDATE_CHECK: "1" },
     stdin: stdin === undefined ? "null" : "piped",
     stdout: "piped",
     stderr: "piped",

@@ -16,7 +16,11 @@ export interface JailCounts {
 export async function jailCounts(socket: string, jail: string): Promise<JailCounts> {
   const r = await client(socket, "status", jail);
   if (r.code !== 0 || r.json === null) {
-    throw new Error(`client status ${jail}: expected exit 0 with JSON, found ${r.code}: ${r.err}`);
+    throw new Error(
+      `client status ${jail}: expected exit 0 with JSON, found ${r.code}: ${
+        JSON.stringify(r.json)
+      } ${r.err}`,
+    );
   }
   return {
     lines: r.json["lines_total"] as number,

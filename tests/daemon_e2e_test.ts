@@ -13,6 +13,7 @@ import {
   startDaemon,
 } from "./_daemon.ts";
 import { DAEMON_V8_FLAGS } from "../src/daemon/mod.ts";
+import { wrapper } from "../scripts/gen_packaging.ts";
 
 for (const service of ["sshd", "nginx", "postfix", "dovecot"] as const) {
   Deno.test(`daemon bans every mustBan and no neverBan address of a generated ${service} log appended to a watched file`, async () => {
@@ -61,17 +62,22 @@ bantime = "10m"
   });
 }
 
+/** Runs the daemon on `config` to its exit (for configs it must refuse). */
+function runDaemonOnce(config: string): Promise<Deno.CommandOutput> {
+  return new Deno.Command(Deno.execPath(), {
+    args: ["run", "-q", "-P=daemon", "mod.ts", "daemon", "--config", config],
+    cwd: join(import.meta.dirname!, ".."),
+    stdout: "piped",
+    stderr: "piped",
+  }).output();
+}
+
 Deno.test("daemon refuses an invalid config with its position and starts nothing", async () => {
   const { dir, config } = await makeConfig((d) =>
     `${privateGlobal(d)}\n${sshdJail(d, "bantme = 5")}`
   );
   try {
-    const r = await new Deno.Command(Deno.execPath(), {
-      args: ["run", "-q", "-P=daemon", "mod.ts", "daemon", "--config", config],
-      cwd: join(import.meta.dirname!, ".."),
-      stdout: "piped",
-      stderr: "piped",
-    }).output();
+    const r = await runDaemonOnce(config);
     equal(r.code, 1);
     const err = new TextDecoder().decode(r.stderr);
     ok(err.includes(`${config}:`), err);
@@ -83,6 +89,39 @@ Deno.test("daemon refuses an invalid config with its position and starts nothing
       socketExists = false;
     }
     equal(socketExists, false, "no socket was created");
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test('daemon refuses to start on a literal logpath that does not exist, and only warns with missing_logpath = "warn"', async () => {
+  const { dir, config } = await makeConfig((d) => `${privateGlobal(d)}\n${sshdJail(d)}`);
+  try {
+    const r = await runDaemonOnce(config);
+    equal(r.code, 1);
+    const err = new TextDecoder().decode(r.stderr);
+    ok(err.includes(`${config}:`) && err.includes(`${join(dir, "auth.log")} does not exist`), err);
+    await Deno.writeTextFile(
+      config,
+      `${privateGlobal(dir)}\n${sshdJail(dir, 'missing_logpath = "warn"\nmaxretry = 2')}` +
+        `[jails.web]\nfilter = "nginx-http-auth"\nlogpath = "${join(dir, "web", "*.log")}"\n`,
+    );
+    const daemon = await startDaemon(dir, config);
+    try {
+      const warned = daemon.err.filter((x) => x["msg"] === "config warning").map((x) => x["issue"]);
+      equal(warned.length, 2, JSON.stringify(daemon.err));
+      ok(String(warned[0]).includes("auth.log does not exist; the jail reads it once it appears"));
+      ok(String(warned[1]).includes("matches no file yet"));
+      // The jail does read the file once it appears.
+      const line = (i: number) =>
+        `${
+          new Date().toISOString()
+        } h sshd[${i}]: Failed password for root from 203.0.113.77 port ${i} ssh2\n`;
+      await Deno.writeTextFile(join(dir, "auth.log"), line(1) + line(2));
+      await daemon.waitFor((x) => x["event"] === "ban" && x["ip"] === "203.0.113.77");
+    } finally {
+      await daemon.stop();
+    }
   } finally {
     await Deno.remove(dir, { recursive: true });
   }
@@ -109,6 +148,8 @@ Deno.test("every way of starting the daemon passes the same V8 heap limits", asy
       `task ${name}: ${tasks[name]}`,
     );
   }
+  // The wrapper scripts/install.sh installs when there is no compiled executable.
+  ok(wrapper().includes(` --v8-flags=${DAEMON_V8_FLAGS} -P=daemon `), wrapper());
 });
 
 Deno.test("deno task compile type-checks and bundles without the daemon's heap limits", async () => {

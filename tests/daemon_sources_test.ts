@@ -78,8 +78,8 @@ ${jail("append", join(d, "append.log"))}
 ${jail("rename", join(d, "rotate.log"))}
 ${jail("copytrunc", join(d, "ct.log"))}
 ${jail("recreate", join(d, "del.log"))}
-${jail("later", join(d, "later.log"))}
-${jail("laterdir", join(d, "notyet", "app.log"))}
+${jail("later", join(d, "later.log"), `missing_logpath = "warn"`)}
+${jail("laterdir", join(d, "notyet", "app.log"), `missing_logpath = "warn"`)}
 ${jail("glob", join(d, "glob", "*.log"))}
 ${jail("shareda", join(d, "shared.log"))}
 ${jail("sharedb", join(d, "shared.log"))}

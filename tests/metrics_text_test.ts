@@ -87,6 +87,43 @@ Deno.test("every fail2zig series is exposed with HELP and TYPE and parses as Pro
   ok(!m.render().includes('jail="nginx"'));
 });
 
+Deno.test("fail2zig_up is 1 from the start; build_info and the process_* series carry the samplers' values", () => {
+  let cpu = 1.5;
+  let fds: number | null = 12;
+  const m = createDaemonMetrics({
+    build: { version: "0.1.0", deno: "2.9.6", v8: "14.0" },
+    process: {
+      cpuSeconds: () => cpu,
+      residentBytes: () => 5_000_000,
+      openFds: () => fds,
+      startTimeSeconds: 1_767_225_600.25,
+    },
+  });
+  const sample = (fams: Map<string, { samples: { labels: object; value: number }[] }>, n: string) =>
+    fams.get(n)?.samples[0];
+  let fams = parseExposition(m.render());
+  equal(sample(fams, "fail2zig_up")?.value, 1);
+  deepEqual(sample(fams, "fail2zig_build_info"), {
+    name: "fail2zig_build_info",
+    labels: { version: "0.1.0", deno: "2.9.6", v8: "14.0" },
+    value: 1,
+  });
+  equal(fams.get("process_cpu_seconds_total")?.type, "counter");
+  equal(sample(fams, "process_cpu_seconds_total")?.value, 1.5);
+  equal(sample(fams, "process_resident_memory_bytes")?.value, 5_000_000);
+  equal(sample(fams, "process_open_fds")?.value, 12);
+  equal(sample(fams, "process_start_time_seconds")?.value, 1_767_225_600.25);
+  cpu = 2.25;
+  fds = 13;
+  fams = parseExposition(m.render());
+  equal(sample(fams, "process_cpu_seconds_total")?.value, 2.25);
+  equal(sample(fams, "process_open_fds")?.value, 13);
+  // Without samplers (tests, tools) the families are simply absent.
+  const bare = parseExposition(createDaemonMetrics().render());
+  ok(!bare.has("fail2zig_build_info") && !bare.has("process_open_fds"));
+  equal(sample(bare, "fail2zig_up")?.value, 1);
+});
+
 Deno.test("label values are escaped so that no jail name can break the exposition", () => {
   const r = new MetricsRegistry();
   const c = r.counter("x_total", "help with \\ and\nnewline", ["jail"]);

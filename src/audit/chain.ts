@@ -21,6 +21,18 @@ export const MAX_AUDIT_LINE = 64 * 1024;
 /** Longest text field in a record (reason, origin); longer is cut. */
 export const MAX_AUDIT_FIELD = 1024;
 
+/**
+ * The event of a segment's first record when the chain goes on from an earlier file (the daemon
+ * rotated at `audit_max_mb`, logrotate truncated the file, or a restart found it emptied): its
+ * `prev` names the last hash of the segment before, so the segment verifies on its own.
+ */
+export const SEGMENT_EVENT = "audit_segment";
+/**
+ * Rotated segments the daemon keeps beside the log (`PATH.1` newest … `PATH.9`); at a rotation
+ * the oldest is deleted, so the disk holds at most (1 + 9) × `audit_max_mb`.
+ */
+export const AUDIT_SEGMENTS_KEPT = 9;
+
 const HASH_RE = /^[0-9a-f]{64}$/;
 const HASH_SUFFIX_LEN = ',"hash":"'.length + 64 + '"}'.length;
 
@@ -89,6 +101,7 @@ export interface ChainHead {
 function checkLine(
   line: string,
   head: ChainHead,
+  first = false,
 ): { ok: true; head: ChainHead } | { ok: false; reason: string } {
   if (line.length > MAX_AUDIT_LINE) {
     return { ok: false, reason: `record longer than ${MAX_AUDIT_LINE} bytes` };
@@ -112,14 +125,18 @@ function checkLine(
   if (actual !== hash) {
     return { ok: false, reason: `record altered: its hash is ${actual}, it claims ${hash}` };
   }
+  if (first && r.event === SEGMENT_EVENT && typeof r.prev === "string" && HASH_RE.test(r.prev)) {
+    if (!Number.isSafeInteger(r.seq) || (r.seq as number) < 0) {
+      return { ok: false, reason: `expected a seq, found ${String(r.seq)}` };
+    }
+    head = { seq: r.seq as number, prev: r.prev }; // a segment starts where the one before ended
+  }
   if (r.prev !== head.prev) {
     return {
       ok: false,
       reason: head.seq === 0
-        ? `expected the first record to start the chain (prev = genesis), found prev ${
-          String(r.prev)
-        } ` +
-          "(records removed from the start?)"
+        ? `expected the first record to start the chain (prev = genesis) or a segment ` +
+          `(event ${SEGMENT_EVENT}), found prev ${String(r.prev)} (records removed from the start?)`
         : `expected prev ${head.prev} (the hash of the record before), found ${String(r.prev)} ` +
           "(a record was removed, inserted, reordered or rewritten)",
     };
@@ -132,7 +149,16 @@ function checkLine(
 
 /** Outcome of `verifyAuditLog`. */
 export type AuditVerifyResult =
-  | { ok: true; records: number; lastSeq: number | null; lastHash: string }
+  | {
+    ok: true;
+    records: number;
+    /** seq of the first record (0, or where a segment starts); null when empty. */
+    firstSeq: number | null;
+    /** What the first record links to: `GENESIS_HASH`, or the last hash of the segment before. */
+    startPrev: string;
+    lastSeq: number | null;
+    lastHash: string;
+  }
   | { ok: false; records: number; line: number; reason: string };
 
 /**
@@ -145,6 +171,7 @@ export async function verifyAuditLog(path: string): Promise<AuditVerifyResult> {
   const dec = new TextDecoder("utf-8", { fatal: true });
   const buf = new Uint8Array(256 * 1024);
   let head: ChainHead = { seq: 0, prev: GENESIS_HASH };
+  let start: ChainHead | null = null;
   let lineNo = 0;
   let pending = new Uint8Array(0);
   for (;;) {
@@ -153,43 +180,44 @@ export async function verifyAuditLog(path: string): Promise<AuditVerifyResult> {
     let data = new Uint8Array(pending.length + n);
     data.set(pending);
     data.set(buf.subarray(0, n), pending.length);
-    let start = 0;
-    for (let nl = data.indexOf(10, start); nl !== -1; nl = data.indexOf(10, start)) {
+    let from = 0;
+    for (let nl = data.indexOf(10, from); nl !== -1; nl = data.indexOf(10, from)) {
       lineNo++;
       let text: string;
       try {
-        text = dec.decode(data.subarray(start, nl));
+        text = dec.decode(data.subarray(from, nl));
       } catch {
-        return { ok: false, records: head.seq, line: lineNo, reason: "not UTF-8" };
+        const done = start === null ? 0 : head.seq - start.seq;
+        return { ok: false, records: done, line: lineNo, reason: "not UTF-8" };
       }
-      const r = checkLine(text, head);
-      if (!r.ok) return { ok: false, records: head.seq, line: lineNo, reason: r.reason };
+      const r = checkLine(text, head, lineNo === 1);
+      const done = start === null ? 0 : head.seq - start.seq;
+      if (!r.ok) return { ok: false, records: done, line: lineNo, reason: r.reason };
+      if (start === null) start = { seq: r.head.seq - 1, prev: JSON.parse(text).prev };
       head = r.head;
-      start = nl + 1;
+      from = nl + 1;
     }
-    pending = data.slice(start);
+    pending = data.slice(from);
     data = new Uint8Array(0);
     if (pending.length > MAX_AUDIT_LINE) {
       return {
         ok: false,
-        records: head.seq,
+        records: start === null ? 0 : head.seq - start.seq,
         line: lineNo + 1,
         reason: `record longer than ${MAX_AUDIT_LINE} bytes`,
       };
     }
   }
+  const records = start === null ? 0 : head.seq - start.seq;
   if (pending.length > 0) {
-    return {
-      ok: false,
-      records: head.seq,
-      line: lineNo + 1,
-      reason: "incomplete last record (no newline)",
-    };
+    return { ok: false, records, line: lineNo + 1, reason: "incomplete last record (no newline)" };
   }
   return {
     ok: true,
-    records: head.seq,
-    lastSeq: head.seq === 0 ? null : head.seq - 1,
+    records,
+    firstSeq: start === null ? null : start.seq,
+    startPrev: start === null ? GENESIS_HASH : start.prev,
+    lastSeq: start === null ? null : head.seq - 1,
     lastHash: head.prev,
   };
 }
@@ -200,6 +228,13 @@ export interface AuditLogOptions {
   sync?: boolean;
   /** Clock for record times. @default () => new Date() */
   now?: () => Date;
+  /**
+   * Rotate once the file has reached this many bytes: `PATH` becomes `PATH.1`
+   * (older segments shift up to `AUDIT_SEGMENTS_KEPT`, the oldest is deleted) and a new `PATH`
+   * starts with a `SEGMENT_EVENT` record. 0: never (logrotate's copytruncate may rotate).
+   * @default 0
+   */
+  maxBytes?: number;
 }
 
 /** What `append` wrote. */
@@ -219,6 +254,9 @@ export class AuditLog {
   #head: ChainHead;
   #sync: boolean;
   #now: () => Date;
+  #maxBytes: number;
+  /** The file's size after the last write: a smaller one means it was truncated under us. */
+  #size: number;
   #enc = new TextEncoder();
   readonly path: string;
 
@@ -228,6 +266,8 @@ export class AuditLog {
     this.#head = head;
     this.#sync = options.sync ?? false;
     this.#now = options.now ?? (() => new Date());
+    this.#maxBytes = options.maxBytes ?? 0;
+    this.#size = file.statSync().size;
   }
 
   /** Opens (creating with mode 0600) the log at `path`. */
@@ -240,7 +280,10 @@ export class AuditLog {
     });
     try {
       const { head, cut } = readHead(file);
-      const log = new AuditLog(path, file, head, options);
+      // An empty log after a rotation (logrotate, or ours before a restart) goes on from PATH.1.
+      const before = head.seq === 0 && head.prev === GENESIS_HASH ? previousHead(path) : null;
+      const log = new AuditLog(path, file, before ?? head, options);
+      if (before !== null) log.#segment(`continues ${basename(path)}.1 (found empty at start)`);
       if (cut > 0) {
         log.append({
           event: "audit_recovered",
@@ -259,8 +302,50 @@ export class AuditLog {
     return { ...this.#head };
   }
 
-  /** Appends one record (one write of one line). */
+  /**
+   * Appends one record (one write of one line). When the file was truncated under the log
+   * (logrotate's copytruncate) a `SEGMENT_EVENT` record goes first; when the file has reached
+   * `maxBytes`, the log rotates first (a segment holds at most `maxBytes` plus one record).
+   */
   append(event: AuditEvent): AppendedRecord {
+    const size = this.#file.statSync().size;
+    if (size < this.#size && this.#head.seq > 0) {
+      this.#size = size;
+      this.#segment("continues the file as it was before it was truncated (rotated by copy)");
+    } else if (this.#maxBytes > 0 && size >= this.#maxBytes) {
+      this.#rotate();
+    }
+    return this.#write(event);
+  }
+
+  /** Moves `PATH` to `PATH.1` (shifting older segments) and starts `PATH` with a segment record. */
+  #rotate(): void {
+    this.#file.close();
+    const seg = (n: number) => `${this.path}.${n}`;
+    try {
+      Deno.removeSync(seg(AUDIT_SEGMENTS_KEPT));
+    } catch { /* none yet */ }
+    for (let n = AUDIT_SEGMENTS_KEPT - 1; n >= 1; n--) {
+      try {
+        Deno.renameSync(seg(n), seg(n + 1));
+      } catch { /* none yet */ }
+    }
+    Deno.renameSync(this.path, seg(1));
+    this.#file = Deno.openSync(this.path, {
+      read: true,
+      write: true,
+      createNew: true,
+      mode: AUDIT_LOG_MODE,
+    });
+    this.#size = 0;
+    this.#segment(`continues ${basename(this.path)}.1 (rotated at ${this.#maxBytes} bytes)`);
+  }
+
+  #segment(reason: string): void {
+    this.#write({ event: SEGMENT_EVENT, reason });
+  }
+
+  #write(event: AuditEvent): AppendedRecord {
     const seq = this.#head.seq;
     const { line, hash } = formatAuditRecord(event, {
       seq,
@@ -273,6 +358,7 @@ export class AuditLog {
     while (off < bytes.length) off += this.#file.writeSync(bytes.subarray(off));
     if (this.#sync) this.#file.syncDataSync();
     this.#head = { seq: seq + 1, prev: hash };
+    this.#size += bytes.length;
     return { seq, hash, line };
   }
 
@@ -282,11 +368,32 @@ export class AuditLog {
   }
 }
 
-/** Reads the chain head from the end of the file; cuts an incomplete last line. */
-function readHead(file: Deno.FsFile): { head: ChainHead; cut: number } {
-  const size = file.statSync().size;
-  if (size === 0) return { head: { seq: 0, prev: GENESIS_HASH }, cut: 0 };
-  const span = Math.min(size, 2 * MAX_AUDIT_LINE + 1);
+/** The head of `PATH.1` when it exists and ends with a record, else null. */
+function previousHead(path: string): ChainHead | null {
+  let file: Deno.FsFile;
+  try {
+    file = Deno.openSync(`${path}.1`, { read: true });
+  } catch {
+    return null;
+  }
+  try {
+    const size = file.statSync().size;
+    const tail = readTail(file, size, Math.min(size, MAX_AUDIT_LINE + 1));
+    const text = new TextDecoder().decode(tail).trimEnd();
+    const r = JSON.parse(text.slice(text.lastIndexOf("\n") + 1)) as Record<string, unknown>;
+    if (typeof r.hash === "string" && HASH_RE.test(r.hash) && Number.isSafeInteger(r.seq)) {
+      return { seq: (r.seq as number) + 1, prev: r.hash };
+    }
+    return null;
+  } catch {
+    return null;
+  } finally {
+    file.close();
+  }
+}
+
+/** The last `span` bytes of a file of `size` bytes (fewer if it shrank meanwhile). */
+function readTail(file: Deno.FsFile, size: number, span: number): Uint8Array {
   const tail = new Uint8Array(span);
   file.seekSync(size - span, Deno.SeekMode.Start);
   let got = 0;
@@ -295,7 +402,20 @@ function readHead(file: Deno.FsFile): { head: ChainHead; cut: number } {
     if (n === null) break;
     got += n;
   }
-  let end = got;
+  return tail.subarray(0, got);
+}
+
+function basename(path: string): string {
+  return path.slice(path.lastIndexOf("/") + 1);
+}
+
+/** Reads the chain head from the end of the file; cuts an incomplete last line. */
+function readHead(file: Deno.FsFile): { head: ChainHead; cut: number } {
+  const size = file.statSync().size;
+  if (size === 0) return { head: { seq: 0, prev: GENESIS_HASH }, cut: 0 };
+  const span = Math.min(size, 2 * MAX_AUDIT_LINE + 1);
+  const tail = readTail(file, size, span);
+  let end = tail.length;
   let cut = 0;
   if (tail[end - 1] !== 10) {
     const lastNl = tail.lastIndexOf(10, end - 1);

@@ -1,5 +1,12 @@
 import { deepEqual, equal, match, ok } from "node:assert/strict";
-import { appendAudit, AuditLog, GENESIS_HASH, verifyAuditLog } from "./mod.ts";
+import {
+  appendAudit,
+  AUDIT_SEGMENTS_KEPT,
+  AuditLog,
+  GENESIS_HASH,
+  SEGMENT_EVENT,
+  verifyAuditLog,
+} from "./mod.ts";
 
 async function withLog(fn: (path: string) => Promise<void>): Promise<void> {
   const dir = await Deno.makeTempDir({ prefix: "f2z-audit-" });
@@ -60,7 +67,14 @@ Deno.test("AuditLog writes a chain from the genesis hash that verifyAuditLog acc
     equal(recs[0].origin, "/var/log/auth.log:1000");
     equal((Deno.statSync(path).mode ?? 0) & 0o777, 0o600);
     const v = await verifyAuditLog(path);
-    deepEqual(v, { ok: true, records: 5, lastSeq: 4, lastHash: recs[4].hash });
+    deepEqual(v, {
+      ok: true,
+      records: 5,
+      firstSeq: 0,
+      startPrev: GENESIS_HASH,
+      lastSeq: 4,
+      lastHash: recs[4].hash,
+    });
   });
 });
 
@@ -144,6 +158,8 @@ Deno.test("verifyAuditLog reports junk lines, a missing final newline, and accep
     deepEqual(await verifyAuditLog(path), {
       ok: true,
       records: 0,
+      firstSeq: null,
+      startPrev: GENESIS_HASH,
       lastSeq: null,
       lastHash: GENESIS_HASH,
     });
@@ -190,5 +206,76 @@ Deno.test("a large audit log verifies in one streaming pass", async () => {
     const ms = performance.now() - t0;
     equal(v.ok && v.records, 20_000);
     ok(ms < 10_000, `verify took ${ms} ms`);
+  });
+});
+
+Deno.test("a log rotated at maxBytes leaves segments that each verify and continue one another", async () => {
+  await withLog(async (path) => {
+    const log = AuditLog.open(path, { maxBytes: 600 });
+    try {
+      for (let i = 0; i < 40; i++) {
+        log.append({ event: "ban", ip: `198.51.100.${i}`, jail: "sshd", reason: "5 failures" });
+      }
+    } finally {
+      log.close();
+    }
+    const files = [
+      path,
+      ...Array.from({ length: AUDIT_SEGMENTS_KEPT }, (_, i) => `${path}.${i + 1}`),
+    ];
+    const results = await Promise.all(files.map((f) => verifyAuditLog(f)));
+    const beyond = await Deno.stat(`${path}.${AUDIT_SEGMENTS_KEPT + 1}`).then(
+      () => true,
+      () => false,
+    );
+    equal(beyond, false, "the oldest segment is deleted");
+    for (const [i, r] of results.entries()) ok(r.ok, `${files[i]}: ${JSON.stringify(r)}`);
+    // Oldest first: each segment's first record links to the last hash of the one before.
+    const chain = results.reverse() as Extract<typeof results[number], { ok: true }>[];
+    for (let i = 1; i < chain.length; i++) {
+      equal(chain[i]!.startPrev, chain[i - 1]!.lastHash);
+      equal(chain[i]!.firstSeq, chain[i - 1]!.lastSeq! + 1);
+    }
+    ok(chain[0]!.firstSeq! > 0, "older segments were deleted at the limit");
+    const last = (await Deno.readTextFile(path)).trimEnd().split("\n").at(-1)!;
+    equal(JSON.parse(last).ip, "198.51.100.39");
+    for (const f of files) {
+      ok(Deno.statSync(f).size < 600 + 400, `${f} is ${Deno.statSync(f).size} bytes`);
+    }
+    const first = JSON.parse((await Deno.readTextFile(path)).split("\n")[0]!);
+    equal(first.event, SEGMENT_EVENT);
+    match(first.reason, /continues audit\.log\.1 \(rotated at 600 bytes\)/);
+  });
+});
+
+Deno.test("a log truncated under the writer (copytruncate) or found empty at start goes on as a segment", async () => {
+  await withLog(async (path) => {
+    const lines = await fiveRecords(path);
+    // logrotate copytruncate: copy to .1, truncate in place; the open log notices at its next write.
+    const log = AuditLog.open(path);
+    await Deno.writeTextFile(`${path}.1`, await Deno.readTextFile(path));
+    await Deno.truncate(path, 0);
+    log.append({ event: "ban", ip: "203.0.113.1", jail: "sshd" });
+    log.close();
+    const old = await verifyAuditLog(`${path}.1`);
+    const cur = await verifyAuditLog(path);
+    ok(old.ok && cur.ok, JSON.stringify([old, cur]));
+    if (old.ok && cur.ok) {
+      deepEqual([cur.firstSeq, cur.startPrev, cur.records], [5, JSON.parse(lines[4]!).hash, 2]);
+    }
+    // Rotated while the daemon was stopped: the next start continues from PATH.1.
+    await Deno.rename(path, `${path}.1`);
+    appendAudit(path, { event: "unban", ip: "203.0.113.1", jail: "sshd" });
+    const after = await verifyAuditLog(path);
+    ok(after.ok && after.firstSeq === 7 && after.records === 2, JSON.stringify(after));
+    match(
+      await Deno.readTextFile(path),
+      /"reason":"continues audit\.log\.1 \(found empty at start\)"/,
+    );
+    // A segment record is trusted only on the first line: anywhere else it must chain.
+    const seg = (await Deno.readTextFile(path)).split("\n")[0]!;
+    await Deno.writeTextFile(path, lines.join("\n") + "\n" + seg + "\n");
+    const inside = await verifyAuditLog(path);
+    ok(!inside.ok && inside.line === 6, JSON.stringify(inside));
   });
 });

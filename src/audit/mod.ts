@@ -2,12 +2,14 @@
 export {
   appendAudit,
   AUDIT_LOG_MODE,
+  AUDIT_SEGMENTS_KEPT,
   AuditLog,
   DEFAULT_AUDIT_LOG,
   formatAuditRecord,
   GENESIS_HASH,
   MAX_AUDIT_FIELD,
   MAX_AUDIT_LINE,
+  SEGMENT_EVENT,
   verifyAuditLog,
 } from "./chain.ts";
 export type {

@@ -1,5 +1,6 @@
 /**
- * The few things config validation needs from `src/net` and `src/filters`, behind one seam.
+ * The few things config validation needs from `src/net`, `src/filters` and `src/sources`, behind
+ * one seam.
  * @module
  */
 
@@ -14,6 +15,7 @@ import {
 import type { UserFilterConfig } from "./types.ts";
 
 export { canonicalIp, cidrError };
+export { logpathState } from "../sources/mod.ts";
 
 /**
  * Canonical text of an IP address or CIDR (`"::0001"` → `"::1"`, `"2001:DB8::/32"` →

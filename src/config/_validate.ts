@@ -74,8 +74,9 @@ export const GLOBAL_DEFAULTS: GlobalConfig = {
   socketPath: "/run/fail2zig/fail2zig.sock",
   stateFile: "/var/lib/fail2zig/state.bin",
   auditLog: "/var/lib/fail2zig/audit.log",
+  auditMaxMb: 0,
   journalDirectory: "",
-  metricsBind: { hostname: "127.0.0.1", port: 9100 },
+  metricsBind: { hostname: "127.0.0.1", port: 9191 },
   logLevel: "info",
   firewall: "auto",
   onNoBackend: "fail-closed",
@@ -113,6 +114,7 @@ const ON_NO_BACKEND = ["fail-closed", "log-only"] as const;
 const EVICTIONS: readonly EvictionPolicy[] = ["evict-oldest", "deny-new", "log-and-drop"];
 const SOURCES: readonly SourceKind[] = ["file", "journald", "bans"];
 const READ_FROM = ["end", "start"] as const;
+const MISSING_LOGPATH = ["error", "warn"] as const;
 const FORMULAS = ["linear", "exponential"] as const;
 const PREFIXES = ["syslog", "none"] as const;
 
@@ -121,6 +123,7 @@ const GLOBAL_KEYS = [
   "socket_path",
   "state_file",
   "audit_log",
+  "audit_max_mb",
   "journal_directory",
   "metrics_bind",
   "log_level",
@@ -132,6 +135,7 @@ const GLOBAL_KEYS = [
   "save_interval",
 ];
 const SHARED_KEYS = [
+  "missing_logpath",
   "bantime",
   "findtime",
   "maxretry",
@@ -151,6 +155,18 @@ const JAIL_KEYS = [
 ];
 const INCREMENT_KEYS = ["enabled", "formula", "factor", "max", "jitter", "overall"];
 const FILTER_KEYS = ["patterns", "ignore_patterns", "prefix"];
+
+/**
+ * Every key the validator accepts, by the table it goes in (`defaults` keys also go in a jail;
+ * `jail` lists a jail's own keys and the shared ones). fail2zig.toml(5) is checked against it.
+ */
+export const CONFIG_KEYS: Readonly<Record<string, readonly string[]>> = {
+  global: GLOBAL_KEYS,
+  defaults: SHARED_KEYS,
+  jail: JAIL_KEYS,
+  bantime_increment: INCREMENT_KEYS,
+  "filters.NAME": FILTER_KEYS,
+};
 
 /** Where a key belongs, for "unknown key" hints. */
 function homeOf(key: string): string | undefined {
@@ -490,6 +506,9 @@ function readGlobal(c: Checker, v: unknown): GlobalConfig {
     );
   }
   if ("eviction" in t) set("eviction", readEnum(c, at("eviction"), t["eviction"], EVICTIONS));
+  if ("audit_max_mb" in t) {
+    set("auditMaxMb", readInt(c, at("audit_max_mb"), t["audit_max_mb"], { min: 0, max: 65536 }));
+  }
   if ("line_max_bytes" in t) {
     set(
       "lineMaxBytes",
@@ -516,11 +535,11 @@ function readBind(
   if (s === undefined) return undefined;
   if (s === "") return null;
   const expected =
-    'expected "host:port" such as "127.0.0.1:9100" or "[::1]:9100", or "" to disable';
+    'expected "host:port" such as "127.0.0.1:9191" or "[::1]:9191", or "" to disable';
   const m = /^\[([^\]]*)\]:([0-9]+)$/.exec(s) ?? /^([^:[\]]*):([0-9]+)$/.exec(s);
   if (m === null) {
     const hint = s.split(":").length > 2 && !s.startsWith("[")
-      ? " (an IPv6 address needs brackets: [::1]:9100)"
+      ? " (an IPv6 address needs brackets: [::1]:9191)"
       : "";
     c.error(segs, "value", `${expected}, found ${quote(s)}${hint}`);
     return undefined;
@@ -549,6 +568,7 @@ interface SharedSet {
   maxretry?: number;
   ignoreip?: readonly string[];
   ipv6Prefix?: number;
+  missingLogpath?: "error" | "warn";
   increment: { -readonly [K in keyof BantimeIncrement]?: BantimeIncrement[K] };
 }
 
@@ -588,6 +608,10 @@ function readShared(c: Checker, segs: readonly Segment[], t: Table): SharedSet {
   if ("ipv6_prefix" in t) {
     const n = readInt(c, at("ipv6_prefix"), t["ipv6_prefix"], { min: 16, max: 128 });
     if (n !== undefined) out.ipv6Prefix = n;
+  }
+  if ("missing_logpath" in t) {
+    const v = readEnum(c, at("missing_logpath"), t["missing_logpath"], MISSING_LOGPATH);
+    if (v !== undefined) out.missingLogpath = v;
   }
   if ("bantime_increment" in t) {
     const isegs = at("bantime_increment");
@@ -787,6 +811,7 @@ function readJail(
     } else c.error(segs, "key", 'missing required key logpath (source = "file" reads log files)');
   } else if (source === "journald") {
     notFor("logpath");
+    notFor("missing_logpath");
     if ("journal_match" in t) {
       journalMatch = readStrings(c, at("journal_match"), t["journal_match"], {
         max: MAX_SOURCES,
@@ -811,6 +836,7 @@ function readJail(
     }
   } else if (source === "bans") {
     notFor("logpath");
+    notFor("missing_logpath");
     notFor("journal_match");
     notFor("read_from");
     notFor("filter");
@@ -892,6 +918,7 @@ function readJail(
     maxretry: pick("maxretry") as number,
     ignoreip: own.ignoreip ?? defaults.ignoreip ?? JAIL_DEFAULTS.ignoreip,
     ipv6Prefix: own.ipv6Prefix ?? defaults.ipv6Prefix ?? JAIL_DEFAULTS.ipv6Prefix,
+    missingLogpath: own.missingLogpath ?? defaults.missingLogpath ?? "error",
     bantimeIncrement: increment,
   };
 }

@@ -1,8 +1,10 @@
-/** `loadConfig(path)`: read, check permissions, parse, validate. @module */
+/** `loadConfig(path)`: read, check permissions, parse, validate, check logpaths. @module */
 import type { Config } from "./types.ts";
 import { ConfigError, type ConfigIssue } from "./errors.ts";
 import { checkConfigPermissions } from "./permissions.ts";
 import { parseConfig } from "./parse.ts";
+import { checkLogpaths } from "./_logpaths.ts";
+import { locate } from "./_locate.ts";
 
 /** Largest config file accepted (bytes). */
 export const MAX_CONFIG_BYTES = 1 << 20;
@@ -14,6 +16,17 @@ export interface LoadOptions {
    * config is always refused). @default true when the process runs as root
    */
   checkOwnership?: boolean;
+  /**
+   * Check each enabled file jail's `logpath` on disk: a literal path that does not exist is an
+   * error (with `missing_logpath = "warn"` a warning), a glob that matches nothing a warning.
+   * @default true
+   */
+  checkLogpaths?: boolean;
+  /**
+   * Receives each warning (positions as for errors), also when the logpath check then fails.
+   * @default warnings are dropped
+   */
+  onWarning?: (warning: ConfigIssue) => void;
 }
 
 /**
@@ -22,6 +35,21 @@ export interface LoadOptions {
  * `ConfigError` for every problem: unreadable file, permissions, syntax, schema.
  */
 export async function loadConfig(path: string, opts: LoadOptions = {}): Promise<Config> {
+  const text = await readConfigText(path, opts);
+  const config = parseConfig(text, path);
+  if (opts.checkLogpaths === false) return config;
+  const { errors, warnings } = checkLogpaths(config, locate(text));
+  for (const w of warnings) opts.onWarning?.(w);
+  if (errors.length > 0) throw new ConfigError(errors);
+  return config;
+}
+
+/**
+ * Reads the config file's text with the checks of `loadConfig` (permissions, size, UTF-8) but
+ * does not validate it. Throws `ConfigError` for an unreadable, unsafe, oversize or non-UTF-8
+ * file.
+ */
+export async function readConfigText(path: string, opts: LoadOptions = {}): Promise<string> {
   const whole = (message: string): ConfigError =>
     new ConfigError([{ path, line: 0, column: 0, message }]);
   let file: Deno.FsFile;
@@ -47,13 +75,11 @@ export async function loadConfig(path: string, opts: LoadOptions = {}): Promise<
   } finally {
     file.close();
   }
-  let text: string;
   try {
-    text = new TextDecoder("utf-8", { fatal: true, ignoreBOM: false }).decode(bytes);
+    return new TextDecoder("utf-8", { fatal: true, ignoreBOM: false }).decode(bytes);
   } catch {
     throw whole("the config file is not valid UTF-8");
   }
-  return parseConfig(text, path);
 }
 
 async function readAll(file: Deno.FsFile): Promise<Uint8Array> {

@@ -3,7 +3,8 @@ import { ConfigError, loadConfig } from "./mod.ts";
 
 const isRoot = Deno.uid() === 0;
 const NOBODY = 65534;
-const VALID = '[jails.sshd]\nfilter = "sshd"\nlogpath = "/var/log/auth.log"\n';
+/** A valid config whose logpath exists everywhere (the on-disk check is tested below). */
+const VALID = '[jails.sshd]\nfilter = "sshd"\nlogpath = "/etc/passwd"\n';
 
 /** Runs `fn` with a fresh temp dir holding `config.toml` = `text`; always removes the dir. */
 async function withConfig(text: string | Uint8Array, fn: (path: string) => Promise<void>) {
@@ -106,4 +107,61 @@ Deno.test({
       equal((await loadConfig(path, { checkOwnership: false })).jails.length, 1);
     });
   },
+});
+
+Deno.test("loadConfig() refuses a literal logpath that does not exist, at its position", async () => {
+  await withConfig("", async (path) => {
+    const dir = path.slice(0, path.lastIndexOf("/"));
+    await Deno.writeTextFile(`${dir}/there.log`, "");
+    await Deno.writeTextFile(
+      path,
+      `[jails.a]\nfilter = "sshd"\nlogpath = "${dir}/gone.log"\n` +
+        `[jails.b]\nfilter = "sshd"\nlogpath = ["${dir}/there.log", "${dir}/typo.log"]\n` +
+        `[jails.off]\nenabled = false\nfilter = "sshd"\nlogpath = "${dir}/also-gone.log"\n`,
+    );
+    const why = await refusal(loadConfig(path));
+    equal(why.length, 2, why.join("\n"));
+    ok(why[0]!.startsWith(`3:11: jails.a.logpath: ${dir}/gone.log does not exist`), why[0]);
+    ok(why[0]!.includes('missing_logpath = "warn"'), why[0]);
+    const col = `logpath = ["${dir}/there.log", `.length + 1;
+    ok(why[1]!.startsWith(`6:${col}: jails.b.logpath[1]: ${dir}/typo.log does not exist`), why[1]);
+    // The check can be skipped (and the parse alone never touches the disk).
+    equal((await loadConfig(path, { checkLogpaths: false })).jails.length, 3);
+  });
+});
+
+Deno.test('loadConfig() only warns for missing_logpath = "warn" and for a glob that matches nothing yet', async () => {
+  await withConfig("", async (path) => {
+    const dir = path.slice(0, path.lastIndexOf("/"));
+    await Deno.writeTextFile(`${dir}/web-1.log`, "");
+    await Deno.writeTextFile(
+      path,
+      `[defaults]\nmissing_logpath = "warn"\n` +
+        `[jails.a]\nfilter = "sshd"\nlogpath = "${dir}/later.log"\n` +
+        `[jails.b]\nfilter = "sshd"\nmissing_logpath = "error"\n` +
+        `logpath = ["${dir}/web-*.log", "${dir}/none-*.log"]\n`,
+    );
+    const warnings: string[] = [];
+    const config = await loadConfig(path, {
+      onWarning: (w) => warnings.push(`${w.line}:${w.column}: ${w.message}`),
+    });
+    deepEqual(config.jails.map((j) => j.missingLogpath), ["warn", "error"]);
+    equal(warnings.length, 2, warnings.join("\n"));
+    ok(warnings[0]!.startsWith(`5:11: jails.a.logpath: ${dir}/later.log does not exist; `));
+    ok(warnings[1]!.includes(`jails.b.logpath[1]: ${dir}/none-*.log matches no file yet`));
+  });
+});
+
+Deno.test("missing_logpath is refused for jails that read no files", async () => {
+  await withConfig(
+    '[jails.j]\nfilter = "sshd"\nsource = "journald"\njournal_match = ["_COMM=sshd"]\n' +
+      'missing_logpath = "warn"\n[jails.r]\nsource = "bans"\nmissing_logpath = "nope"\n',
+    async (path) => {
+      deepEqual(await refusal(loadConfig(path)), [
+        '5:1: jails.j.missing_logpath: not used with source = "journald"; remove it',
+        '8:1: jails.r.missing_logpath: not used with source = "bans"; remove it',
+        '8:19: jails.r.missing_logpath: expected one of "error", "warn", found string "nope"',
+      ]);
+    },
+  );
 });

@@ -2,10 +2,18 @@
 export type * from "./types.ts";
 export { ConfigError, type ConfigIssue, formatIssue } from "./errors.ts";
 export { parseConfig } from "./parse.ts";
-export { loadConfig, type LoadOptions, MAX_CONFIG_BYTES, runningAsRoot } from "./load.ts";
+export {
+  loadConfig,
+  type LoadOptions,
+  MAX_CONFIG_BYTES,
+  readConfigText,
+  runningAsRoot,
+} from "./load.ts";
+export { socketPathOf } from "./socket_path.ts";
 export { checkConfigPermissions, type OwnerAndMode } from "./permissions.ts";
 export { formatDuration, parseDuration } from "./_duration.ts";
 export {
+  CONFIG_KEYS,
   GLOBAL_DEFAULTS,
   INCREMENT_DEFAULTS,
   JAIL_DEFAULTS,

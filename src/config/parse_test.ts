@@ -93,7 +93,7 @@ const MALFORMED: [string, string, string[]][] = [
   [
     "an IPv6 metrics_bind without brackets",
     '[global]\nmetrics_bind = "::1:9100"\n',
-    ['2:16: global.metrics_bind: expected "host:port" such as "127.0.0.1:9100" or "[::1]:9100", or "" to disable, found "::1:9100" (an IPv6 address needs brackets: [::1]:9100)'],
+    ['2:16: global.metrics_bind: expected "host:port" such as "127.0.0.1:9191" or "[::1]:9191", or "" to disable, found "::1:9100" (an IPv6 address needs brackets: [::1]:9191)'],
   ],
   [
     "a DNS name in metrics_bind",
@@ -108,7 +108,7 @@ const MALFORMED: [string, string, string[]][] = [
   [
     "a metrics_bind without a port",
     '[global]\nmetrics_bind = "127.0.0.1"\n',
-    ['2:16: global.metrics_bind: expected "host:port" such as "127.0.0.1:9100" or "[::1]:9100", or "" to disable, found "127.0.0.1"'],
+    ['2:16: global.metrics_bind: expected "host:port" such as "127.0.0.1:9191" or "[::1]:9191", or "" to disable, found "127.0.0.1"'],
   ],
   [
     "an unknown log_level",
@@ -498,8 +498,9 @@ Deno.test("parseConfig() accepts an empty config: documented defaults, no jails"
       socketPath: "/run/fail2zig/fail2zig.sock",
       stateFile: "/var/lib/fail2zig/state.bin",
       auditLog: "/var/lib/fail2zig/audit.log",
+      auditMaxMb: 0,
       journalDirectory: "",
-      metricsBind: { hostname: "127.0.0.1", port: 9100 },
+      metricsBind: { hostname: "127.0.0.1", port: 9191 },
       logLevel: "info",
       firewall: "auto",
       onNoBackend: "fail-closed",
@@ -539,6 +540,7 @@ Deno.test("a jail gets the documented defaults when neither it nor [defaults] se
     maxretry: 5,
     ignoreip: ["127.0.0.0/8", "::1"],
     ipv6Prefix: 128,
+    missingLogpath: "error",
     bantimeIncrement: {
       enabled: false,
       formula: "exponential",
@@ -680,8 +682,9 @@ Deno.test("the example config shows every key and compiles to the values it docu
     socketPath: "/run/fail2zig/fail2zig.sock",
     stateFile: "/var/lib/fail2zig/state.bin",
     auditLog: "/var/lib/fail2zig/audit.log",
+    auditMaxMb: 0,
     journalDirectory: "",
-    metricsBind: { hostname: "::1", port: 9100 },
+    metricsBind: { hostname: "::1", port: 9191 },
     logLevel: "info",
     firewall: "auto",
     onNoBackend: "fail-closed",
@@ -698,6 +701,7 @@ Deno.test("the example config shows every key and compiles to the values it docu
   ]);
   const [sshd, postfix, myapp, recidive] = config.jails;
   deepEqual(sshd!.logpath, ["/var/log/auth.log", "/var/log/secure*"]);
+  deepEqual(config.jails.map((j) => j.missingLogpath), ["warn", "error", "error", "error"]);
   deepEqual([sshd!.bantimeMs, sshd!.findtimeMs, sshd!.maxretry, sshd!.ipv6Prefix], [
     3_600_000,
     600_000,

@@ -19,6 +19,8 @@ export interface GlobalConfig {
   readonly stateFile: string;
   /** Empty string: audit log disabled. */
   readonly auditLog: string;
+  /** Rotate the audit log once it reaches this many MiB (segments `PATH.1`…`PATH.9`); 0: never. */
+  readonly auditMaxMb: number;
   /** Journal directory read by `source = "journald"` jails; empty string: the system journal. */
   readonly journalDirectory: string;
   /** Empty string: metrics disabled. Otherwise host and port, IPv6 without brackets. */
@@ -63,6 +65,11 @@ export interface JailConfig {
   /** CIDR texts as written (canonicalised); compile with `src/net`. */
   readonly ignoreip: readonly string[];
   readonly ipv6Prefix: number;
+  /**
+   * A literal `logpath` that does not exist when the config is loaded (daemon start, reload,
+   * `config check`): `"error"` refuses the config, `"warn"` only warns. `"error"` for other sources.
+   */
+  readonly missingLogpath: "error" | "warn";
   readonly bantimeIncrement: BantimeIncrement;
 }
 

@@ -5,7 +5,14 @@
  * run until SIGTERM/SIGINT (SIGHUP reloads) → tear down in reverse order, saving the state last.
  * @module
  */
-import { type Config, ConfigError, loadConfig, RUNTIME_PEAK_MB } from "../config/mod.ts";
+import {
+  type Config,
+  ConfigError,
+  type ConfigIssue,
+  formatIssue,
+  loadConfig,
+  RUNTIME_PEAK_MB,
+} from "../config/mod.ts";
 import { type FirewallBackend, selectBackend } from "../firewall/mod.ts";
 import { createLogSink, LineSink, Logger } from "../log/mod.ts";
 import { AuditLog, Auditor } from "../audit/mod.ts";
@@ -29,6 +36,7 @@ import {
   trackerCapacityFor,
 } from "../tracker/mod.ts";
 import { Engine } from "./engine.ts";
+import { processSamplers } from "./_process.ts";
 import type { StartMessage, WorkerJail, WorkerMessage } from "./_protocol.ts";
 
 /**
@@ -62,8 +70,9 @@ export async function runDaemon(opts: DaemonOptions): Promise<number> {
   shareMallocArenas(); // before the Worker and the I/O threads start (docs/interfaces.md)
   const boot = new Logger("info", [new LineSink()]);
   let config: Config;
+  const warnings: ConfigIssue[] = []; // logged once the configured logger exists
   try {
-    config = await loadConfig(opts.configPath);
+    config = await loadConfig(opts.configPath, { onWarning: (w) => warnings.push(w) });
   } catch (e) {
     if (e instanceof ConfigError) {
       console.error(e.toString());
@@ -73,6 +82,7 @@ export async function runDaemon(opts: DaemonOptions): Promise<number> {
     throw e;
   }
   const logger = new Logger(config.global.logLevel, [createLogSink()]);
+  for (const w of warnings) logger.warn("config warning", { issue: formatIssue(w) });
   const clock = new SystemClock();
 
   let backend: FirewallBackend;
@@ -156,12 +166,16 @@ export async function runDaemon(opts: DaemonOptions): Promise<number> {
   let auditLog: AuditLog | null = null;
   if (config.global.auditLog !== "") {
     await Deno.mkdir(parentDir(config.global.auditLog), { recursive: true, mode: 0o700 });
-    auditLog = AuditLog.open(config.global.auditLog);
+    auditLog = AuditLog.open(config.global.auditLog, {
+      maxBytes: config.global.auditMaxMb * 1024 * 1024,
+    });
   }
   const auditor = new Auditor({ logger, log: auditLog });
   const metrics = createDaemonMetrics({
     memoryBytes: () => Deno.memoryUsage().rss,
     trackerEntries: () => tracker.stats().tracked,
+    build: { version: VERSION, deno: Deno.version.deno, v8: Deno.version.v8 },
+    process: processSamplers(),
   });
   metrics.degraded.set({}, degraded ? 1 : 0);
   let evictionsSeen = 0;
@@ -201,13 +215,14 @@ export async function runDaemon(opts: DaemonOptions): Promise<number> {
     memoryBytes: () => Deno.memoryUsage().rss,
     reloadConfig: async () => {
       try {
-        return await loadConfig(opts.configPath);
+        return await loadConfig(opts.configPath, {
+          onWarning: (w) => logger.warn("config warning", { issue: formatIssue(w) }),
+        });
       } catch (e) {
         throw new ControlError("invalid_config", e instanceof Error ? e.message : String(e));
       }
     },
     onReloaded: async (next) => {
-      for (const j of next.jails) metrics.addJail(j.name);
       await stopJournals();
       await stopWorker();
       worker = spawnWorker(next, engine.positions());

@@ -12,13 +12,18 @@
 import type { Config, JailConfig } from "../config/mod.ts";
 import type { BanEntry, FirewallBackend } from "../firewall/mod.ts";
 import type { Logger } from "../log/mod.ts";
-import { parseIp } from "../net/mod.ts";
+import { canonicalIp, parseIp } from "../net/mod.ts";
 import type { BanDecision, Clock, Tracker } from "../tracker/mod.ts";
 import {
   type BanInfo,
+  type BannedReply,
   type BanReply,
   ControlError,
   type Controller,
+  type IgnoreAddReply,
+  type IgnoreDelReply,
+  type IgnoreListReply,
+  type JailRunReply,
   type JailsReply,
   type JailStatusReply,
   type ListReply,
@@ -218,6 +223,7 @@ export class Engine implements Controller {
       currently_failed: s.currentlyFailed,
       bans_total: s.bansTotal,
       active_bans: s.activeBans,
+      stopped: this.#o.tracker.isStopped(index),
     });
   }
 
@@ -232,13 +238,20 @@ export class Engine implements Controller {
         findtime_s: j.findtimeMs / 1000,
         bantime_s: j.bantimeMs === null ? null : j.bantimeMs / 1000,
         active_bans: stats[i]?.activeBans ?? 0,
+        stopped: this.#o.tracker.isStopped(i),
       })),
     });
   }
 
-  list(jail?: string): Promise<ListReply> {
-    const only = jail === undefined ? undefined : this.#config.jails[this.#jailIndex(jail)]!.name;
+  list(jail?: string, ip?: string): Promise<ListReply> {
+    const index = jail === undefined ? undefined : this.#jailIndex(jail);
     const now = this.#o.clock.now();
+    if (ip !== undefined) {
+      this.#checkIp(ip);
+      const bans = this.#o.tracker.bansOf(ip, index).sort((a, b) => a.bannedAt - b.bannedAt);
+      return Promise.resolve({ bans: bans.map((b) => banInfo(b, now)) });
+    }
+    const only = index === undefined ? undefined : this.#config.jails[index]!.name;
     // The newest MAX_LIST_BANS, kept in a min-heap on bannedAt while the bans stream past: the
     // table may hold hundreds of thousands, and as objects all at once they would exhaust the
     // capped V8 heap (a 62,000-ban list killed the daemon before).
@@ -250,16 +263,18 @@ export class Engine implements Controller {
       if (newest.length < MAX_LIST_BANS) minHeapPush(newest, b);
       else if (b.bannedAt > newest[0]!.bannedAt) minHeapReplaceTop(newest, b);
     }
-    const bans: BanInfo[] = newest.sort((a, b) => a.bannedAt - b.bannedAt).map((b) => ({
-      ip: b.ip,
-      jail: b.jail,
-      banned_at: new Date(b.bannedAt).toISOString(),
-      expires_at: b.expiresAt === null ? null : new Date(b.expiresAt).toISOString(),
-      remaining_s: b.expiresAt === null ? null : Math.max(0, Math.ceil((b.expiresAt - now) / 1000)),
-      ban_count: b.banCount,
-      prefix: b.prefix,
-    }));
+    const bans = newest.sort((a, b) => a.bannedAt - b.bannedAt).map((b) => banInfo(b, now));
     return Promise.resolve(total > bans.length ? { bans, truncated: true, total } : { bans });
+  }
+
+  banned(ips: readonly string[]): Promise<BannedReply> {
+    for (const ip of ips) this.#checkIp(ip);
+    return Promise.resolve({
+      banned: ips.map((ip) => ({
+        ip: canonicalIp(ip) ?? ip,
+        jails: [...new Set(this.#o.tracker.bansOf(ip).map((b) => b.jail))],
+      })),
+    });
   }
 
   async ban(ip: string, jail: string, durationS?: number | null): Promise<BanReply> {
@@ -309,40 +324,120 @@ export class Engine implements Controller {
     };
   }
 
-  async unban(ip: string, jail?: string): Promise<UnbanReply> {
+  async unban(ip: string | readonly string[], jail?: string): Promise<UnbanReply> {
     const index = jail === undefined ? undefined : this.#jailIndex(jail);
-    if (parseIp(ip) === null) {
-      throw new ControlError("bad_request", `expected an IPv4 or IPv6 address, found "${ip}"`);
+    const ips = typeof ip === "string" ? [ip] : ip;
+    for (const one of ips) this.#checkIp(one); // all or nothing: a typo lifts nothing
+    const lifted: BanDecision[] = [];
+    const missed: string[] = [];
+    for (const one of ips) {
+      const these = this.#o.tracker.unban(one, index);
+      if (these.length === 0) missed.push(one);
+      lifted.push(...these);
     }
-    const lifted = this.#o.tracker.unban(ip, index);
     if (lifted.length === 0) {
       throw new ControlError(
         "not_found",
-        `${ip} is not banned${jail === undefined ? "" : ` in jail ${jail}`}`,
+        `${ips.join(", ")} ${ips.length === 1 ? "is" : "are"} not banned${
+          jail === undefined ? "" : ` in jail ${jail}`
+        }`,
       );
     }
     this.#o.changed();
     await this.#lift(lifted, "unbanned by client", "client");
-    return { unbanned: lifted.map((b) => ({ ip: b.ip, jail: b.jail })) };
+    const unbanned = lifted.map((b) => ({ ip: b.ip, jail: b.jail }));
+    return typeof ip === "string" ? { unbanned } : { unbanned, not_banned: missed };
   }
 
-  async unbanAll(): Promise<UnbanReply> {
+  unbanAll(): Promise<UnbanReply> {
     // The bans active now, in batches; bans made meanwhile are not chased (a flood could go on).
     let left = this.#o.tracker.stats().activeBans;
-    const unbanned: UnbanReply["unbanned"] = [];
-    let total = 0;
-    while (left > 0) {
-      const lifted = this.#o.tracker.unbanAll(Math.min(left, LIFT_BATCH));
-      if (lifted.length === 0) break;
-      left -= lifted.length;
-      total += lifted.length;
-      for (const b of lifted) {
-        if (unbanned.length < MAX_LIST_BANS) unbanned.push({ ip: b.ip, jail: b.jail });
+    return this.#liftBatches(() => {
+      const batch = this.#o.tracker.unbanAll(Math.min(left, LIFT_BATCH));
+      left -= batch.length;
+      return batch;
+    }, "unbanned by client (all)");
+  }
+
+  async ignoreAdd(cidr: string, jail?: string): Promise<IgnoreAddReply> {
+    const index = jail === undefined ? undefined : this.#jailIndex(jail);
+    let entry: { cidr: string; jail: string | null };
+    try {
+      entry = this.#o.tracker.ignoreAdd(cidr, index).entry;
+    } catch (e) {
+      if (e instanceof TypeError || e instanceof RangeError) {
+        throw new ControlError("bad_request", e.message);
       }
-      this.#o.changed();
-      await this.#lift(lifted, "unbanned by client (all)", "client");
+      throw e;
     }
-    return total > unbanned.length ? { unbanned, truncated: true, total } : { unbanned };
+    this.#o.changed();
+    const lifted = await this.#liftBatches(
+      () => this.#o.tracker.unbanWithin(entry.cidr, LIFT_BATCH, index),
+      "address ignored by client",
+    );
+    this.#o.logger.info("runtime ignore entry added", {
+      ...entry,
+      unbanned: lifted.total ?? lifted.unbanned.length,
+    });
+    return { ignore: { ...entry }, ...lifted };
+  }
+
+  ignoreDel(cidr: string, jail?: string): Promise<IgnoreDelReply> {
+    const index = jail === undefined ? undefined : this.#jailIndex(jail);
+    let entry: { cidr: string; jail: string | null } | null;
+    try {
+      entry = this.#o.tracker.ignoreRemove(cidr, index);
+    } catch (e) {
+      if (e instanceof TypeError) throw new ControlError("bad_request", e.message);
+      throw e;
+    }
+    if (entry === null) {
+      throw new ControlError(
+        "not_found",
+        `${cidr} is not in the runtime ignore list${
+          jail === undefined ? " of every jail" : ` of jail ${jail}`
+        } (the config's ignoreip is changed in the config)`,
+      );
+    }
+    this.#o.changed();
+    this.#o.logger.info("runtime ignore entry removed", { ...entry });
+    return Promise.resolve({ ignore: { ...entry } });
+  }
+
+  ignoreList(jail?: string): Promise<IgnoreListReply> {
+    const index = jail === undefined ? undefined : this.#jailIndex(jail);
+    const name = index === undefined ? undefined : this.#config.jails[index]!.name;
+    const runtime = this.#o.tracker.ignoreEntries()
+      .filter((e) => name === undefined || e.jail === null || e.jail === name)
+      .map((e) => ({ cidr: e.cidr, jail: e.jail, source: "runtime" as const }));
+    const configured = index === undefined
+      ? []
+      : this.#config.jails[index]!.ignoreip.map((cidr) => ({
+        cidr,
+        jail: name!,
+        source: "config" as const,
+      }));
+    return Promise.resolve({ ignore: [...runtime, ...configured] });
+  }
+
+  async jailStop(jail: string): Promise<JailRunReply> {
+    const index = this.#jailIndex(jail);
+    const name = this.#config.jails[index]!.name;
+    this.#o.tracker.setStopped(index, true);
+    const lifted = await this.#liftBatches(
+      () => this.#o.tracker.unbanAll(LIFT_BATCH, index),
+      "jail stopped by client",
+    );
+    this.#o.logger.info("jail stopped", { jail: name });
+    return { jail: name, stopped: true, ...lifted };
+  }
+
+  jailStart(jail: string): Promise<JailRunReply> {
+    const index = this.#jailIndex(jail);
+    const name = this.#config.jails[index]!.name;
+    this.#o.tracker.setStopped(index, false);
+    this.#o.logger.info("jail started", { jail: name });
+    return Promise.resolve({ jail: name, stopped: false });
   }
 
   async reload(): Promise<ReloadReply> {
@@ -353,12 +448,11 @@ export class Engine implements Controller {
     const kept = new Set(next.jails.map((j) => j.name));
     for (let j = 0; j < this.#config.jails.length; j++) {
       if (kept.has(this.#config.jails[j]!.name)) continue;
-      for (;;) {
-        const batch = this.#o.tracker.unbanAll(LIFT_BATCH, j);
-        if (batch.length === 0) break;
-        this.#o.changed();
-        await this.#lift(batch, "jail removed by reload", "reload");
-      }
+      await this.#liftBatches(
+        () => this.#o.tracker.unbanAll(LIFT_BATCH, j),
+        "jail removed by reload",
+        "reload",
+      );
     }
     const lifted = this.#o.tracker.reconfigure(next.jails);
     const old = this.#config;
@@ -367,6 +461,8 @@ export class Engine implements Controller {
       this.#lines[old.jails.findIndex((o) => o.name === j.name)] ?? 0
     );
     if (lifted.length > 0) await this.#lift(lifted, "jail removed by reload", "reload");
+    for (const j of old.jails) if (!kept.has(j.name)) this.#o.metrics?.removeJail(j.name);
+    for (const j of next.jails) this.#o.metrics?.addJail(j.name);
     this.#o.changed();
     await this.#o.onReloaded?.(next);
     this.#o.logger.info("configuration reloaded", { jails: next.jails.map((j) => j.name) });
@@ -374,6 +470,36 @@ export class Engine implements Controller {
   }
 
   // ---- internals ----
+
+  #checkIp(ip: string): void {
+    if (parseIp(ip) === null) {
+      throw new ControlError("bad_request", `expected an IPv4 or IPv6 address, found "${ip}"`);
+    }
+  }
+
+  /**
+   * Lifts what `take()` returns, one batch of at most `LIFT_BATCH` at a time, until it returns
+   * none; the reply lists at most `MAX_LIST_BANS` of them.
+   */
+  async #liftBatches(
+    take: () => BanDecision[],
+    reason: string,
+    origin = "client",
+  ): Promise<UnbanReply> {
+    const unbanned: UnbanReply["unbanned"] = [];
+    let total = 0;
+    for (;;) {
+      const batch = take();
+      if (batch.length === 0) break;
+      total += batch.length;
+      for (const b of batch) {
+        if (unbanned.length < MAX_LIST_BANS) unbanned.push({ ip: b.ip, jail: b.jail });
+      }
+      this.#o.changed();
+      await this.#lift(batch, reason, origin);
+    }
+    return total > unbanned.length ? { unbanned, truncated: true, total } : { unbanned };
+  }
 
   #jailIndex(name: string): number {
     const i = this.#config.jails.findIndex((j: JailConfig) => j.name === name);
@@ -458,6 +584,19 @@ export class Engine implements Controller {
     this.#queue = run.catch(() => {});
     return run;
   }
+}
+
+/** The `list` row of a ban. */
+function banInfo(b: BanDecision, now: number): BanInfo {
+  return {
+    ip: b.ip,
+    jail: b.jail,
+    banned_at: new Date(b.bannedAt).toISOString(),
+    expires_at: b.expiresAt === null ? null : new Date(b.expiresAt).toISOString(),
+    remaining_s: b.expiresAt === null ? null : Math.max(0, Math.ceil((b.expiresAt - now) / 1000)),
+    ban_count: b.banCount,
+    prefix: b.prefix,
+  };
 }
 
 /** Adds `b` to a min-heap on `bannedAt`. */

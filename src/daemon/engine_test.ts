@@ -1,5 +1,7 @@
 import { deepEqual, equal } from "node:assert/strict";
 import { parseConfig } from "../config/mod.ts";
+import { ControlError } from "../ipc/mod.ts";
+import { createDaemonMetrics, type DaemonMetrics } from "../metrics/mod.ts";
 import { MemoryBackend } from "../firewall/mod.ts";
 import { Logger } from "../log/mod.ts";
 import { ManualClock, Tracker } from "../tracker/mod.ts";
@@ -18,14 +20,15 @@ maxretry = 2
   "engine_test.toml",
 );
 
-async function engine(capacity = 1024, reloadTo = CONFIG) {
+async function engine(capacity = 1024, reloadTo = CONFIG, metrics?: DaemonMetrics) {
   const clock = new ManualClock(Date.parse("2026-11-25T12:00:00Z"));
   const backend = new MemoryBackend({ now: () => clock.now() });
   await backend.init();
   const audit: AuditEvent[] = [];
+  const tracker = new Tracker({ jails: CONFIG.jails, capacity, clock });
   const e = new Engine({
     config: CONFIG,
-    tracker: new Tracker({ jails: CONFIG.jails, capacity, clock }),
+    tracker,
     backend,
     degraded: false,
     clock,
@@ -34,8 +37,19 @@ async function engine(capacity = 1024, reloadTo = CONFIG) {
     changed: () => {},
     reloadConfig: () => Promise.resolve(reloadTo),
     version: "test",
+    ...(metrics === undefined ? {} : { metrics }),
   });
-  return { e, backend, audit, clock };
+  return { e, backend, audit, clock, tracker };
+}
+
+/** The control call's error code, or "none" when it succeeded. */
+async function codeOf(call: () => Promise<unknown>): Promise<string> {
+  try {
+    await call();
+    return "none";
+  } catch (e) {
+    return e instanceof ControlError ? e.code : `not a ControlError: ${e}`;
+  }
 }
 
 Deno.test("Engine keeps an address blocked while another jail still bans it", async () => {
@@ -126,4 +140,113 @@ maxretry = 2
   deepEqual(await e.reload(), { reloaded: true, jails: ["ssh"] });
   deepEqual((await backend.list()).map((b) => b.ip), ["203.0.113.40"]);
   deepEqual((await e.list()).bans.map((b) => [b.ip, b.jail]), [["203.0.113.40", "ssh"]]);
+});
+
+Deno.test("ignoreAdd() lifts the bans it covers from the firewall and keeps them off; ignoreDel() undoes it", async () => {
+  const { e, backend, audit, tracker } = await engine();
+  await e.ban("192.0.2.10", "ssh");
+  await e.ban("192.0.2.11", "mail");
+  await e.ban("198.51.100.1", "ssh");
+  const added = await e.ignoreAdd("192.0.2.0/24");
+  deepEqual(added, {
+    ignore: { cidr: "192.0.2.0/24", jail: null },
+    unbanned: [{ ip: "192.0.2.10", jail: "ssh" }, { ip: "192.0.2.11", jail: "mail" }],
+  });
+  deepEqual((await backend.list()).map((b) => b.ip), ["198.51.100.1"]);
+  deepEqual(audit.filter((a) => a.event === "unban").map((a) => a.reason), [
+    "address ignored by client",
+    "address ignored by client",
+  ]);
+  equal(await codeOf(() => e.ban("192.0.2.10", "ssh")), "bad_request");
+  equal(tracker.record(1, "192.0.2.99", null).kind, "ignored");
+  // One jail only: the other keeps banning it.
+  deepEqual((await e.ignoreAdd("198.51.100.1", "mail")).unbanned, []);
+  deepEqual((await e.ignoreAdd("198.51.100.1", "ssh")).unbanned, [{
+    ip: "198.51.100.1",
+    jail: "ssh",
+  }]);
+  deepEqual(await e.ignoreList("mail"), {
+    ignore: [
+      { cidr: "192.0.2.0/24", jail: null, source: "runtime" },
+      { cidr: "198.51.100.1", jail: "mail", source: "runtime" },
+      { cidr: "127.0.0.0/8", jail: "mail", source: "config" },
+      { cidr: "::1", jail: "mail", source: "config" },
+    ],
+  });
+  equal((await e.ignoreList()).ignore.length, 3);
+  equal(await codeOf(() => e.ignoreAdd("192.0.2.1/24")), "bad_request");
+  equal(await codeOf(() => e.ignoreAdd("192.0.2.0/24", "nope")), "not_found");
+  deepEqual(await e.ignoreDel("192.0.2.0/24"), { ignore: { cidr: "192.0.2.0/24", jail: null } });
+  equal(await codeOf(() => e.ignoreDel("192.0.2.0/24")), "not_found");
+  equal(await codeOf(() => e.ignoreDel("127.0.0.0/8", "mail")), "not_found", "the config's stay");
+  deepEqual(await e.ban("192.0.2.10", "ssh"), { ip: "192.0.2.10", jail: "ssh", duration_s: 600 });
+});
+
+Deno.test("jailStop() lifts the jail's bans and stops its counting until jailStart() or a reload", async () => {
+  const { e, backend, tracker } = await engine();
+  await e.ban("203.0.113.1", "ssh");
+  await e.ban("203.0.113.2", "ssh");
+  await e.ban("203.0.113.1", "mail");
+  deepEqual(await e.jailStop("ssh"), {
+    jail: "ssh",
+    stopped: true,
+    unbanned: [{ ip: "203.0.113.1", jail: "ssh" }, { ip: "203.0.113.2", jail: "ssh" }],
+  });
+  deepEqual((await backend.list()).map((b) => b.ip), ["203.0.113.1"], "mail still bans it");
+  equal(tracker.record(0, "198.51.100.8", null).kind, "ignored");
+  equal(await codeOf(() => e.ban("198.51.100.8", "ssh")), "bad_request");
+  equal((await e.statusJail("ssh")).stopped, true);
+  deepEqual((await e.jails()).jails.map((j) => [j.name, j.stopped]), [["ssh", true], [
+    "mail",
+    false,
+  ]]);
+  deepEqual(await e.jailStart("ssh"), { jail: "ssh", stopped: false });
+  equal(tracker.record(0, "198.51.100.8", null).kind, "counted");
+  await e.jailStop("ssh");
+  await e.reload();
+  equal((await e.statusJail("ssh")).stopped, false, "a reload starts every jail");
+  equal(await codeOf(() => e.jailStop("nope")), "not_found");
+});
+
+Deno.test("banned(), list(jail, ip) and unban(ips) answer for several addresses; one bad address lifts nothing", async () => {
+  const { e, backend } = await engine();
+  await e.ban("203.0.113.5", "ssh");
+  await e.ban("203.0.113.5", "mail");
+  await e.ban("203.0.113.6", "mail");
+  deepEqual(await e.banned(["203.0.113.5", "203.0.113.6", "::ffff:203.0.113.7"]), {
+    banned: [
+      { ip: "203.0.113.5", jails: ["ssh", "mail"] },
+      { ip: "203.0.113.6", jails: ["mail"] },
+      { ip: "203.0.113.7", jails: [] },
+    ],
+  });
+  deepEqual((await e.list(undefined, "203.0.113.5")).bans.map((b) => b.jail), ["ssh", "mail"]);
+  deepEqual((await e.list("mail", "203.0.113.5")).bans.map((b) => b.jail), ["mail"]);
+  deepEqual((await e.list(undefined, "203.0.113.9")).bans, []);
+  equal(await codeOf(() => e.list(undefined, "not-an-ip")), "bad_request");
+  equal(await codeOf(() => e.unban(["203.0.113.5", "nonsense"])), "bad_request");
+  equal((await backend.list()).length, 2, "nothing was lifted");
+  deepEqual(await e.unban(["203.0.113.5", "203.0.113.8"], "mail"), {
+    unbanned: [{ ip: "203.0.113.5", jail: "mail" }],
+    not_banned: ["203.0.113.8"],
+  });
+  equal(await codeOf(() => e.unban(["203.0.113.8", "203.0.113.9"])), "not_found");
+  deepEqual((await e.unban(["203.0.113.5", "203.0.113.6"])).unbanned.length, 2);
+  deepEqual(await backend.list(), []);
+});
+
+Deno.test("reload() drops the metric series of a removed jail and exposes an added one", async () => {
+  const onlySsh = parseConfig(
+    `[jails.ssh]\nfilter = "sshd"\nlogpath = "/var/log/auth.log"\n`,
+    "engine_test.toml",
+  );
+  const metrics = createDaemonMetrics();
+  for (const j of CONFIG.jails) metrics.addJail(j.name);
+  const { e } = await engine(1024, onlySsh, metrics);
+  await e.ban("203.0.113.30", "mail");
+  equal(metrics.render().includes('jail="mail"'), true);
+  await e.reload();
+  const text = metrics.render();
+  equal(text.includes('jail="mail"'), false, text);
+  equal(text.includes('fail2zig_bans_total{jail="ssh"} 0'), true, text);
 });

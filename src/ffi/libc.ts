@@ -25,6 +25,12 @@ export const LIBC_SYMBOLS = {
   close: { parameters: ["i32"], result: "i32" },
   // waiting (runs on a helper thread)
   poll: { parameters: ["buffer", "u64", "i32"], result: "i32", nonblocking: true },
+  // directories (counting open descriptors)
+  opendir: { parameters: ["buffer"], result: "pointer" },
+  readdir: { parameters: ["pointer"], result: "pointer" },
+  closedir: { parameters: ["pointer"], result: "i32" },
+  // resource usage
+  getrusage: { parameters: ["i32", "buffer"], result: "i32" },
   // memory
   mallopt: { parameters: ["i32", "i32"], result: "i32" },
   // errors
@@ -70,6 +76,37 @@ const M_ARENA_MAX = -8;
  */
 export function shareMallocArenas(): boolean {
   return libc().mallopt(M_ARENA_MAX, 1) === 1;
+}
+
+/**
+ * Open file descriptors of this process: the entries of `/proc/self/fd`, read through libc
+ * (Deno itself gates `/proc/self` behind --allow-all), less `.`, `..` and the one the listing
+ * holds. Null when the directory cannot be opened (no procfs).
+ */
+export function openFdCount(): number | null {
+  const c = libc();
+  const dir = c.opendir(new TextEncoder().encode("/proc/self/fd\0"));
+  if (dir === null) return null;
+  let n = 0;
+  try {
+    while (c.readdir(dir) !== null) n++;
+  } finally {
+    c.closedir(dir);
+  }
+  return Math.max(0, n - 3);
+}
+
+/** `struct rusage` bytes on 64-bit Linux (two `timeval`s, then 14 longs). */
+const RUSAGE_BYTES = 144;
+
+/** User plus system CPU time of this process in seconds (`getrusage(RUSAGE_SELF)`), or 0. */
+export function cpuSeconds(): number {
+  const buf = new Uint8Array(RUSAGE_BYTES);
+  if (libc().getrusage(0, buf) !== 0) return 0;
+  const v = new DataView(buf.buffer);
+  const tv = (at: number) =>
+    Number(v.getBigInt64(at, true)) + Number(v.getBigInt64(at + 8, true)) / 1e6;
+  return tv(0) + tv(16);
 }
 
 /** errno values the project branches on (Linux, all architectures Deno runs on). */

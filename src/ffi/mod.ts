@@ -1,10 +1,12 @@
 /** libc bindings: the shared libc handle, netlink sockets and message codecs. @module */
 export {
+  cpuSeconds,
   Errno,
   errno,
   type Libc,
   libc,
   LIBC_SYMBOLS,
+  openFdCount,
   shareMallocArenas,
   strerror,
 } from "./libc.ts";

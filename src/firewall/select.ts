@@ -41,7 +41,10 @@ export interface SelectOptions {
 /** What was selected. */
 export interface Selection {
   readonly backend: FirewallBackend;
-  /** True when running log-only because no kernel backend worked. */
+  /**
+   * True when nothing enforces bans: log-only, configured (`firewall = "log-only"`) or fallen
+   * back to because no kernel backend worked (only the fallback logs `fw_degraded`).
+   */
   readonly degraded: boolean;
   /** `name: message` of every candidate that failed, in order. */
   readonly failures: string[];
@@ -65,7 +68,7 @@ function build(name: KernelBackendName, opts: SelectOptions): FirewallBackend {
 /** Picks and initialises the firewall backend; see the module doc for the rules. */
 export async function selectBackend(opts: SelectOptions): Promise<Selection> {
   if (opts.choice === "log-only") {
-    return { backend: new LogOnlyBackend(opts.logOnlyOut), degraded: false, failures: [] };
+    return { backend: new LogOnlyBackend(opts.logOnlyOut), degraded: true, failures: [] };
   }
   const candidates: readonly KernelBackendName[] = opts.choice === "auto"
     ? AUTO_ORDER

@@ -83,12 +83,13 @@ Deno.test("selectBackend() runs log-only and degraded when allowed and nothing w
   assert.equal(sel.failures.length, 3);
 });
 
-Deno.test("selectBackend() with firewall = log-only is not degraded", async () => {
+Deno.test("selectBackend() with firewall = log-only is degraded: nothing enforces its bans", async () => {
   const sel = await selectBackend({
     choice: "log-only",
     onNoBackend: "fail-closed",
     logOnlyOut: devNull,
   });
   assert.equal(sel.backend.name, "log-only");
-  assert.equal(sel.degraded, false);
+  assert.equal(sel.degraded, true);
+  assert.deepEqual(sel.failures, []);
 });

@@ -90,6 +90,13 @@ export async function importFail2ban(dir: string, opts: ImportOptions): Promise<
   const header: Note[] = tree.problems.map((p) => ({ level: "warn", text: p }));
   const defaultsBlock = { ...settingsBlock("defaults", defaults, null), isDefaults: true };
   fixDefaults(defaultsBlock);
+  // fail2ban's jail.conf names the logs of every service it knows; this host may lack some.
+  defaultsBlock.pairs.unshift(["missing_logpath", '"warn"']);
+  defaultsBlock.notes.push({
+    level: "info",
+    text: 'missing_logpath = "warn": a jail whose log file does not exist yet only warns; ' +
+      'set "error" once config check reports none missing',
+  });
   const check = opts.check ?? loaderProblems;
   dropRejectedDefaults(defaultsBlock, check);
 
@@ -241,7 +248,10 @@ async function translateJail(
   const mapping = mapFilter(spec);
   const pairs: Array<[string, string]> = [];
   if (mapping.kind !== "none") notes.push(...mapping.notes);
-  else unknownFilter = mapping.reason;
+  else {
+    unknownFilter = mapping.reason;
+    notes.push(...await untranslatedRegexes(spec.name, ctx));
+  }
   const always = new Set<SettingName>();
   if (mapping.kind === "bans") {
     pairs.push(["source", '"bans"']);
@@ -304,6 +314,38 @@ async function translateJail(
   const maxSet = (effective.get("increment.max")?.pairs.length ?? 0) > 0;
   if (!maxSet) fixIncrementMax(block, bantime, enabled);
   return block;
+}
+
+/**
+ * The `failregex` and `ignoreregex` lines of `filter.d/NAME.conf` (and its `.local`), quoted as
+ * written (`%(…)s` references kept; a TOML literal string unless the line holds a `'`), one note
+ * each: what the administrator translates into `[filters.NAME]` patterns. A warning when the
+ * filter file is absent.
+ */
+async function untranslatedRegexes(
+  name: string,
+  ctx: { root: string; reader: FileReader },
+): Promise<Note[]> {
+  if (!/^[\w.-]+$/.test(name)) return [];
+  const tree = await readFiles([`${ctx.root}/filter.d/${name}.conf`], ctx.reader);
+  if (tree.files.length === 0) {
+    return [{ level: "warn", text: `filter.d/${name}.conf not found: no regexes to quote` }];
+  }
+  const notes: Note[] = [];
+  for (const key of ["failregex", "ignoreregex"]) {
+    const lines = (tree.raw("Definition", key) ?? "").split("\n").map((l) => l.trim())
+      .filter((l) => l !== "");
+    lines.forEach((line, i) =>
+      notes.push({
+        level: "info",
+        // A TOML literal string when it can be one: pasted as is, nothing doubled.
+        text: `untranslated ${key}[${i}] of filter.d/${name}.conf: ${
+          line.includes("'") ? JSON.stringify(line) : `'${line}'`
+        }`,
+      })
+    );
+  }
+  return notes;
 }
 
 /** The jail's `journalmatch` (own, from `[DEFAULT]`, or a filter option), else the filter file's. */

@@ -320,3 +320,19 @@ function existsSync(path: string): boolean {
     return false;
   }
 }
+
+Deno.test("importFail2ban() quotes each failregex and ignoreregex of a filter it cannot translate", async () => {
+  const r = await importFail2ban(`${FIXTURES}/debian`, { reader: denoFileReader() });
+  const lines = r.toml.split("\n");
+  const at = lines.indexOf("# [jails.myapp]");
+  const quoted = lines.slice(at).filter((l) => l.includes("untranslated "));
+  equal(quoted.length, 3, r.toml);
+  equal(
+    quoted[0],
+    "# note: untranslated failregex[0] of filter.d/myapp.conf: " +
+      "'^%(__prefix_line)sLogin failed for user \\S+ from <HOST>(?: port \\d+)?$'",
+  );
+  equal(quoted[2]!.includes("ignoreregex[0]"), true);
+  // The one without a filter file says so instead.
+  equal(r.toml.includes("filter.d/apache-badbots.conf not found: no regexes to quote"), true);
+});

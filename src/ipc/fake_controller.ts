@@ -5,9 +5,15 @@
  */
 import {
   type BanInfo,
+  type BannedReply,
   type BanReply,
   ControlError,
   type Controller,
+  type IgnoreAddReply,
+  type IgnoreDelReply,
+  type IgnoreEntry,
+  type IgnoreListReply,
+  type JailRunReply,
   type JailsReply,
   type JailStatusReply,
   type ListReply,
@@ -36,6 +42,8 @@ export class FakeController implements Controller {
   #bantimeS: number | null;
   #now: () => number;
   #bans = new Map<string, BanInfo>();
+  #ignore: IgnoreEntry[] = [];
+  #stopped = new Set<string>();
   #started: number;
 
   constructor(options: FakeControllerOptions = {}) {
@@ -76,6 +84,7 @@ export class FakeController implements Controller {
       currently_failed: 0,
       bans_total: active,
       active_bans: active,
+      stopped: this.#stopped.has(jail),
     });
   }
 
@@ -90,15 +99,21 @@ export class FakeController implements Controller {
         findtime_s: 600,
         bantime_s: this.#bantimeS,
         active_bans: [...this.#bans.values()].filter((b) => b.jail === name).length,
+        stopped: this.#stopped.has(name),
       })),
     });
   }
 
-  list(jail?: string): Promise<ListReply> {
-    this.calls.push(jail === undefined ? ["list"] : ["list", jail]);
+  list(jail?: string, ip?: string): Promise<ListReply> {
+    this.calls.push(
+      ip !== undefined ? ["list", jail, ip] : jail === undefined ? ["list"] : [
+        "list",
+        jail,
+      ],
+    );
     if (jail !== undefined) this.#jail(jail);
     const bans = [...this.#bans.values()]
-      .filter((b) => jail === undefined || b.jail === jail)
+      .filter((b) => (jail === undefined || b.jail === jail) && (ip === undefined || b.ip === ip))
       .sort((a, b) => a.banned_at.localeCompare(b.banned_at));
     return Promise.resolve({ bans });
   }
@@ -121,18 +136,90 @@ export class FakeController implements Controller {
     return Promise.resolve({ ip, jail, duration_s: d });
   }
 
-  unban(ip: string, jail?: string): Promise<UnbanReply> {
+  banned(ips: readonly string[]): Promise<BannedReply> {
+    this.calls.push(["banned", ...ips]);
+    return Promise.resolve({
+      banned: ips.map((ip) => ({
+        ip,
+        jails: [...this.#bans.values()].filter((b) => b.ip === ip).map((b) => b.jail),
+      })),
+    });
+  }
+
+  unban(ip: string | readonly string[], jail?: string): Promise<UnbanReply> {
     this.calls.push(jail === undefined ? ["unban", ip] : ["unban", ip, jail]);
     if (jail !== undefined) this.#jail(jail);
+    const ips = typeof ip === "string" ? [ip] : ip;
+    const unbanned: { ip: string; jail: string }[] = [];
+    const missed: string[] = [];
+    for (const one of ips) {
+      const before = unbanned.length;
+      for (const [k, b] of this.#bans) {
+        if (b.ip === one && (jail === undefined || b.jail === jail)) {
+          this.#bans.delete(k);
+          unbanned.push({ ip: one, jail: b.jail });
+        }
+      }
+      if (unbanned.length === before) missed.push(one);
+    }
+    if (unbanned.length === 0) throw new ControlError("not_found", `${ips.join(", ")} not banned`);
+    return Promise.resolve(
+      typeof ip === "string" ? { unbanned } : { unbanned, not_banned: missed },
+    );
+  }
+
+  ignoreAdd(cidr: string, jail?: string): Promise<IgnoreAddReply> {
+    this.calls.push(["ignoreAdd", cidr, jail]);
+    if (jail !== undefined) this.#jail(jail);
+    const entry = { cidr, jail: jail ?? null };
+    this.#ignore.push(entry);
     const unbanned: { ip: string; jail: string }[] = [];
     for (const [k, b] of this.#bans) {
-      if (b.ip === ip && (jail === undefined || b.jail === jail)) {
+      if (b.ip === cidr && (jail === undefined || b.jail === jail)) {
         this.#bans.delete(k);
-        unbanned.push({ ip, jail: b.jail });
+        unbanned.push({ ip: b.ip, jail: b.jail });
       }
     }
-    if (unbanned.length === 0) throw new ControlError("not_found", `${ip} is not banned`);
-    return Promise.resolve({ unbanned });
+    return Promise.resolve({ ignore: entry, unbanned });
+  }
+
+  ignoreDel(cidr: string, jail?: string): Promise<IgnoreDelReply> {
+    this.calls.push(["ignoreDel", cidr, jail]);
+    const i = this.#ignore.findIndex((e) => e.cidr === cidr && e.jail === (jail ?? null));
+    if (i < 0) throw new ControlError("not_found", `${cidr} is not in the runtime ignore list`);
+    const [entry] = this.#ignore.splice(i, 1);
+    return Promise.resolve({ ignore: entry! });
+  }
+
+  ignoreList(jail?: string): Promise<IgnoreListReply> {
+    this.calls.push(jail === undefined ? ["ignoreList"] : ["ignoreList", jail]);
+    if (jail !== undefined) this.#jail(jail);
+    return Promise.resolve({
+      ignore: this.#ignore
+        .filter((e) => jail === undefined || e.jail === null || e.jail === jail)
+        .map((e) => ({ ...e, source: "runtime" as const })),
+    });
+  }
+
+  jailStop(jail: string): Promise<JailRunReply> {
+    this.calls.push(["jailStop", jail]);
+    this.#jail(jail);
+    this.#stopped.add(jail);
+    const unbanned: { ip: string; jail: string }[] = [];
+    for (const [k, b] of this.#bans) {
+      if (b.jail === jail) {
+        this.#bans.delete(k);
+        unbanned.push({ ip: b.ip, jail });
+      }
+    }
+    return Promise.resolve({ jail, stopped: true, unbanned });
+  }
+
+  jailStart(jail: string): Promise<JailRunReply> {
+    this.calls.push(["jailStart", jail]);
+    this.#jail(jail);
+    this.#stopped.delete(jail);
+    return Promise.resolve({ jail, stopped: false });
   }
 
   unbanAll(): Promise<UnbanReply> {

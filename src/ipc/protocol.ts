@@ -8,6 +8,8 @@
 export const PROTOCOL_VERSION = 1;
 /** Longest jail name or address text accepted in a request. */
 export const MAX_NAME_CHARS = 256;
+/** Most addresses in one `banned` or `unban` request (`ips`). */
+export const MAX_REQUEST_IPS = 1000;
 /** Longest `duration_s` accepted in a `ban` request: 100 years. */
 export const MAX_DURATION_S = 100 * 366 * 86_400;
 
@@ -53,11 +55,19 @@ export type Request =
   | { v: 1; cmd: "status" }
   | { v: 1; cmd: "status_jail"; jail: string }
   | { v: 1; cmd: "jails" }
-  | { v: 1; cmd: "list"; jail?: string }
+  /** `ip`: only bans covering this address. */
+  | { v: 1; cmd: "list"; jail?: string; ip?: string }
+  | { v: 1; cmd: "banned"; ips: string[] }
   /** `duration_s` absent: the jail's bantime; `null`: permanent; else whole seconds ≥ 1. */
   | { v: 1; cmd: "ban"; ip: string; jail: string; duration_s?: number | null }
-  | { v: 1; cmd: "unban"; ip: string; jail?: string }
+  /** Exactly one of `ip` and `ips`. */
+  | { v: 1; cmd: "unban"; ip?: string; ips?: string[]; jail?: string }
   | { v: 1; cmd: "unban_all" }
+  | { v: 1; cmd: "ignore_add"; cidr: string; jail?: string }
+  | { v: 1; cmd: "ignore_del"; cidr: string; jail?: string }
+  | { v: 1; cmd: "ignore_list"; jail?: string }
+  | { v: 1; cmd: "jail_stop"; jail: string }
+  | { v: 1; cmd: "jail_start"; jail: string }
   | { v: 1; cmd: "reload" }
   | { v: 1; cmd: "version" }
   | { v: 1; cmd: "ping" };
@@ -87,6 +97,8 @@ export interface JailStatusReply {
   currently_failed: number;
   bans_total: number;
   active_bans: number;
+  /** True after `jail_stop`, until `jail_start` or a reload. */
+  stopped: boolean;
 }
 
 /** One row of the `jails` reply. */
@@ -99,6 +111,8 @@ export interface JailInfo {
   /** null when permanent */
   bantime_s: number | null;
   active_bans: number;
+  /** True after `jail_stop`, until `jail_start` or a reload. */
+  stopped: boolean;
 }
 
 /** `jails` reply. */
@@ -145,6 +159,40 @@ export interface UnbanReply {
   truncated?: true;
   /** Bans lifted in all, when `truncated`. */
   total?: number;
+  /** `unban` with `ips`: the addresses of the request that no jail banned. */
+  not_banned?: string[];
+}
+
+/** `banned` reply: for each address asked about (canonical text), the jails that ban it. */
+export interface BannedReply {
+  banned: { ip: string; jails: string[] }[];
+}
+
+/** A runtime ignore entry; `jail` null: every jail. */
+export interface IgnoreEntry {
+  cidr: string;
+  jail: string | null;
+}
+
+/** `ignore_add` reply: the entry (canonical) and the bans it lifted. */
+export interface IgnoreAddReply extends UnbanReply {
+  ignore: IgnoreEntry;
+}
+
+/** `ignore_del` reply. */
+export interface IgnoreDelReply {
+  ignore: IgnoreEntry;
+}
+
+/** `ignore_list` reply: runtime entries, and with `jail` also that jail's `ignoreip`. */
+export interface IgnoreListReply {
+  ignore: (IgnoreEntry & { source: "runtime" | "config" })[];
+}
+
+/** `jail_stop` and `jail_start` reply (`unbanned` only for `jail_stop`). */
+export interface JailRunReply extends Partial<UnbanReply> {
+  jail: string;
+  stopped: boolean;
 }
 
 /** `reload` reply. */
@@ -173,11 +221,19 @@ export interface Controller {
   status(): Promise<StatusReply>;
   statusJail(jail: string): Promise<JailStatusReply>;
   jails(): Promise<JailsReply>;
-  list(jail?: string): Promise<ListReply>;
+  /** `ip`: only the bans covering this address. */
+  list(jail?: string, ip?: string): Promise<ListReply>;
+  banned(ips: readonly string[]): Promise<BannedReply>;
   /** `durationS` undefined: the jail's bantime; null: permanent. */
   ban(ip: string, jail: string, durationS?: number | null): Promise<BanReply>;
-  unban(ip: string, jail?: string): Promise<UnbanReply>;
+  /** One address (`not_found` when nothing was lifted) or several (`not_banned` lists misses). */
+  unban(ip: string | readonly string[], jail?: string): Promise<UnbanReply>;
   unbanAll(): Promise<UnbanReply>;
+  ignoreAdd(cidr: string, jail?: string): Promise<IgnoreAddReply>;
+  ignoreDel(cidr: string, jail?: string): Promise<IgnoreDelReply>;
+  ignoreList(jail?: string): Promise<IgnoreListReply>;
+  jailStop(jail: string): Promise<JailRunReply>;
+  jailStart(jail: string): Promise<JailRunReply>;
   reload(): Promise<ReloadReply>;
 }
 
@@ -200,10 +256,16 @@ const FIELDS: Record<Command, { required: string[]; optional: string[] }> = {
   status: { required: [], optional: [] },
   status_jail: { required: ["jail"], optional: [] },
   jails: { required: [], optional: [] },
-  list: { required: [], optional: ["jail"] },
+  list: { required: [], optional: ["jail", "ip"] },
+  banned: { required: ["ips"], optional: [] },
   ban: { required: ["ip", "jail"], optional: ["duration_s"] },
-  unban: { required: ["ip"], optional: ["jail"] },
+  unban: { required: [], optional: ["ip", "ips", "jail"] },
   unban_all: { required: [], optional: [] },
+  ignore_add: { required: ["cidr"], optional: ["jail"] },
+  ignore_del: { required: ["cidr"], optional: ["jail"] },
+  ignore_list: { required: [], optional: ["jail"] },
+  jail_stop: { required: ["jail"], optional: [] },
+  jail_start: { required: ["jail"], optional: [] },
   reload: { required: [], optional: [] },
   version: { required: [], optional: [] },
   ping: { required: [], optional: [] },
@@ -258,15 +320,32 @@ export function parseRequest(text: string | null): ParsedRequest {
   for (const key of spec.required) {
     if (!(key in obj)) return errorReply("bad_request", `command ${cmd} needs field "${key}"`);
   }
-  for (const key of ["jail", "ip"]) {
-    if (!(key in obj)) continue;
-    const v = obj[key];
-    if (typeof v !== "string" || v.length === 0 || v.length > MAX_NAME_CHARS) {
-      return errorReply(
+  const badName = (key: string, v: unknown) =>
+    typeof v !== "string" || v.length === 0 || v.length > MAX_NAME_CHARS
+      ? errorReply(
         "bad_request",
         `expected "${key}" to be a string of 1..${MAX_NAME_CHARS} characters, found ${describe(v)}`,
+      )
+      : null;
+  for (const key of ["jail", "ip", "cidr"]) {
+    const bad = key in obj ? badName(key, obj[key]) : null;
+    if (bad !== null) return bad;
+  }
+  if ("ips" in obj) {
+    const ips = obj.ips;
+    if (!Array.isArray(ips) || ips.length === 0 || ips.length > MAX_REQUEST_IPS) {
+      return errorReply(
+        "bad_request",
+        `expected "ips" to be an array of 1..${MAX_REQUEST_IPS} addresses, found ${describe(ips)}`,
       );
     }
+    for (const [i, ip] of ips.entries()) {
+      const bad = badName(`ips[${i}]`, ip);
+      if (bad !== null) return bad;
+    }
+  }
+  if (cmd === "unban" && ("ip" in obj) === ("ips" in obj)) {
+    return errorReply("bad_request", `command unban needs exactly one of "ip" and "ips"`);
   }
   if ("duration_s" in obj) {
     const d = obj.duration_s;

@@ -1,5 +1,5 @@
 import { deepEqual, equal } from "node:assert/strict";
-import { parseRequest } from "./protocol.ts";
+import { MAX_REQUEST_IPS, parseRequest } from "./protocol.ts";
 
 function code(text: string | null): string {
   const r = parseRequest(text);
@@ -20,6 +20,17 @@ Deno.test("parseRequest accepts every documented command with its fields", () =>
       { v: 1, cmd: "unban", ip: "192.0.2.1" },
       { v: 1, cmd: "unban", ip: "192.0.2.1", jail: "sshd" },
       { v: 1, cmd: "unban_all" },
+      { v: 1, cmd: "list", ip: "192.0.2.1" },
+      { v: 1, cmd: "list", jail: "sshd", ip: "192.0.2.1" },
+      { v: 1, cmd: "banned", ips: ["192.0.2.1", "2001:db8::1"] },
+      { v: 1, cmd: "unban", ips: ["192.0.2.1", "192.0.2.2"], jail: "sshd" },
+      { v: 1, cmd: "ignore_add", cidr: "10.0.0.0/8" },
+      { v: 1, cmd: "ignore_add", cidr: "192.0.2.7", jail: "sshd" },
+      { v: 1, cmd: "ignore_del", cidr: "10.0.0.0/8" },
+      { v: 1, cmd: "ignore_list" },
+      { v: 1, cmd: "ignore_list", jail: "sshd" },
+      { v: 1, cmd: "jail_stop", jail: "sshd" },
+      { v: 1, cmd: "jail_start", jail: "sshd" },
       { v: 1, cmd: "reload" },
       { v: 1, cmd: "version" },
       { v: 1, cmd: "ping" },
@@ -45,4 +56,22 @@ Deno.test("parseRequest names what it expected and what it found", () => {
     code: "bad_request",
     error: 'unexpected field "ip" for command unban_all',
   });
+});
+
+Deno.test("parseRequest refuses address lists that are empty, too long or not strings, and unban with both or neither of ip and ips", () => {
+  const req = (o: object) => JSON.stringify({ v: 1, ...o });
+  equal(code(req({ cmd: "banned", ips: [] })), "bad_request");
+  equal(code(req({ cmd: "banned", ips: "192.0.2.1" })), "bad_request");
+  equal(code(req({ cmd: "banned", ips: ["192.0.2.1", 7] })), "bad_request");
+  equal(code(req({ cmd: "banned", ips: Array(MAX_REQUEST_IPS).fill("192.0.2.1") })), "ok");
+  equal(
+    code(req({ cmd: "banned", ips: Array(MAX_REQUEST_IPS + 1).fill("192.0.2.1") })),
+    "bad_request",
+  );
+  equal(code(req({ cmd: "unban" })), "bad_request");
+  equal(code(req({ cmd: "unban", ip: "192.0.2.1", ips: ["192.0.2.2"] })), "bad_request");
+  equal(code(req({ cmd: "ignore_add" })), "bad_request");
+  equal(code(req({ cmd: "ignore_add", cidr: "" })), "bad_request");
+  equal(code(req({ cmd: "jail_stop" })), "bad_request");
+  equal(code(req({ cmd: "ignore_list", cidr: "10.0.0.0/8" })), "bad_request");
 });

@@ -431,13 +431,29 @@ export class IpcServer {
       case "jails":
         return c.jails();
       case "list":
-        return r.jail === undefined ? c.list() : c.list(r.jail);
+        return r.ip === undefined
+          ? (r.jail === undefined ? c.list() : c.list(r.jail))
+          : c.list(r.jail, r.ip);
+      case "banned":
+        return c.banned(r.ips);
       case "ban":
         return "duration_s" in r ? c.ban(r.ip, r.jail, r.duration_s) : c.ban(r.ip, r.jail);
-      case "unban":
-        return r.jail === undefined ? c.unban(r.ip) : c.unban(r.ip, r.jail);
+      case "unban": {
+        const what = r.ips ?? r.ip!;
+        return r.jail === undefined ? c.unban(what) : c.unban(what, r.jail);
+      }
       case "unban_all":
         return c.unbanAll();
+      case "ignore_add":
+        return r.jail === undefined ? c.ignoreAdd(r.cidr) : c.ignoreAdd(r.cidr, r.jail);
+      case "ignore_del":
+        return r.jail === undefined ? c.ignoreDel(r.cidr) : c.ignoreDel(r.cidr, r.jail);
+      case "ignore_list":
+        return r.jail === undefined ? c.ignoreList() : c.ignoreList(r.jail);
+      case "jail_stop":
+        return c.jailStop(r.jail);
+      case "jail_start":
+        return c.jailStart(r.jail);
       case "reload":
         return c.reload();
     }

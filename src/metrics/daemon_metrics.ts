@@ -30,20 +30,46 @@ export const DROP_REASONS = [
   "table_full",
 ] as const;
 
+/** What `fail2zig_build_info` says (its labels). */
+export interface BuildInfo {
+  /** fail2zig's version. */
+  readonly version: string;
+  /** The Deno runtime's version. */
+  readonly deno: string;
+  /** V8's version. */
+  readonly v8: string;
+}
+
+/** Samplers of the standard `process_*` series (Prometheus client conventions). */
+export interface ProcessSamplers {
+  /** User and system CPU time in seconds. */
+  readonly cpuSeconds: () => number;
+  /** Resident set size in bytes. */
+  readonly residentBytes: () => number;
+  /** Open file descriptors, or null when they cannot be counted (the series is then left out). */
+  readonly openFds: () => number | null;
+  /** When the process started, seconds since the epoch. */
+  readonly startTimeSeconds: number;
+}
+
 /** Options of `createDaemonMetrics`. */
 export interface DaemonMetricsOptions {
   /** Sampled at each scrape for `fail2zig_memory_bytes` (the daemon passes RSS). */
   memoryBytes?: () => number;
   /** Sampled at each scrape for `fail2zig_tracker_entries`. */
   trackerEntries?: () => number;
+  /** Labels of `fail2zig_build_info`; absent: the family is not exposed. */
+  build?: BuildInfo;
+  /** Samplers of `process_*`; absent: those families are not exposed. */
+  process?: ProcessSamplers;
 }
 
 /** Handles on every fail2zig series. */
 export interface DaemonMetrics {
   readonly registry: MetricsRegistry;
-  /** 1 while running. */
+  /** 1 while running (set at creation: the registry lives in the running daemon only). */
   readonly up: Gauge;
-  /** 1 when running without a working firewall backend. */
+  /** 1 when nothing enforces bans (log-only, chosen or fallen back to). */
   readonly degraded: Gauge;
   readonly linesParsed: Counter;
   readonly linesMatched: Counter;
@@ -73,7 +99,7 @@ export function createDaemonMetrics(options: DaemonMetricsOptions = {}): DaemonM
     up: r.gauge("fail2zig_up", "1 while the daemon runs."),
     degraded: r.gauge(
       "fail2zig_degraded",
-      "1 when running without a working firewall backend (log-only), else 0.",
+      "1 when no firewall backend enforces bans (log-only, configured or fallen back to), else 0.",
     ),
     linesParsed: r.counter("fail2zig_lines_parsed_total", "Log lines read and parsed.", jail),
     linesMatched: r.counter(
@@ -101,7 +127,17 @@ export function createDaemonMetrics(options: DaemonMetricsOptions = {}): DaemonM
       { buckets: BAN_LATENCY_BUCKETS },
     ),
   };
+  m.up.set({}, 1);
   for (const reason of DROP_REASONS) m.linesDropped.touch({ reason });
+  if (options.build) {
+    const b = options.build;
+    r.gauge("fail2zig_build_info", "Always 1; the labels say which build runs.", [
+      "version",
+      "deno",
+      "v8",
+    ]).set({ version: b.version, deno: b.deno, v8: b.v8 }, 1);
+  }
+  if (options.process) addProcessSeries(r, options.process);
   if (options.memoryBytes) {
     const sample = options.memoryBytes;
     r.onCollect(() => m.memoryBytes.set({}, sample()));
@@ -121,4 +157,24 @@ export function createDaemonMetrics(options: DaemonMetricsOptions = {}): DaemonM
     },
     render: () => r.render(),
   };
+}
+
+/** The standard `process_*` families, sampled at each scrape. */
+function addProcessSeries(r: MetricsRegistry, p: ProcessSamplers): void {
+  const cpu = r.counter("process_cpu_seconds_total", "Total user and system CPU time in seconds.");
+  const rss = r.gauge("process_resident_memory_bytes", "Resident memory size in bytes.");
+  const start = r.gauge(
+    "process_start_time_seconds",
+    "Start time of the process since the Unix epoch in seconds.",
+  );
+  start.set({}, p.startTimeSeconds);
+  const fds = p.openFds() === null
+    ? null
+    : r.gauge("process_open_fds", "Number of open file descriptors.");
+  r.onCollect(() => {
+    cpu.inc({}, Math.max(0, p.cpuSeconds() - cpu.value()));
+    rss.set({}, p.residentBytes());
+    const n = p.openFds();
+    if (fds !== null && n !== null) fds.set({}, n);
+  });
 }

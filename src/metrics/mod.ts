@@ -2,7 +2,12 @@
 export { Counter, formatValue, Gauge, Histogram, MetricsRegistry } from "./registry.ts";
 export type { Labels } from "./registry.ts";
 export { BAN_LATENCY_BUCKETS, createDaemonMetrics, DROP_REASONS } from "./daemon_metrics.ts";
-export type { DaemonMetrics, DaemonMetricsOptions } from "./daemon_metrics.ts";
+export type {
+  BuildInfo,
+  DaemonMetrics,
+  DaemonMetricsOptions,
+  ProcessSamplers,
+} from "./daemon_metrics.ts";
 export { DEFAULT_METRICS_LIMITS, startMetricsServer } from "./server.ts";
 export type {
   MetricsLimits,

@@ -85,6 +85,38 @@ export function fileSourceReadPaths(patterns: readonly string[]): string[] {
   return readRoots(patterns);
 }
 
+/** What is on disk for one `logpath` now (see {@link logpathState}). */
+export interface LogpathState {
+  /** True when the pattern has no wildcard: it names one file. */
+  readonly literal: boolean;
+  /** The regular files (or symlinks to them) it matches now, sorted. */
+  readonly files: readonly string[];
+}
+
+/**
+ * The files a `logpath` pattern matches right now, as the file source would open them at start
+ * (`config check` and the daemon's start and reload report what matches nothing). Needs read
+ * permission on the directories above the first wildcard.
+ * @throws SyntaxError for a pattern the file source refuses
+ */
+export function logpathState(pattern: string): LogpathState {
+  const pat = new PathPattern(pattern);
+  return { literal: pat.literal, files: matchingFiles([pat]).sort() };
+}
+
+/** Every existing file path the patterns match now. */
+function matchingFiles(patterns: readonly PathPattern[]): string[] {
+  const out = new Set<string>();
+  for (const pat of patterns) {
+    for (const dir of pat.directories((d) => listNames(d, "dir"))) {
+      for (const name of listNames(dir, "file") ?? []) {
+        if (pat.matchesName(name)) out.add(join(dir, name));
+      }
+    }
+  }
+  return [...out];
+}
+
 interface Tailer {
   /** The configured path this file was opened under (batch `source`). */
   readonly path: string;
@@ -750,15 +782,7 @@ export class FileSource implements LogSource {
 
   /** Every existing file path the patterns match now. */
   #listMatches(): string[] {
-    const out = new Set<string>();
-    for (const pat of this.#patterns) {
-      for (const dir of pat.directories((d) => listNames(d, "dir"))) {
-        for (const name of listNames(dir, "file") ?? []) {
-          if (pat.matchesName(name)) out.add(join(dir, name));
-        }
-      }
-    }
-    return [...out];
+    return matchingFiles(this.#patterns);
   }
 
   #shutdown(): void {

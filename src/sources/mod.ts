@@ -8,13 +8,14 @@ export {
   DEFAULT_LINE_MAX_BYTES,
   FileSource,
   fileSourceReadPaths,
+  logpathState,
   MAX_OPEN_FILES,
   MAX_WATCHED_DIRS,
   RECHECK_MS,
   ROTATE_GRACE_MS,
   TURN_CHUNKS,
 } from "./file_source.ts";
-export type { FileSourceOptions } from "./file_source.ts";
+export type { FileSourceOptions, LogpathState } from "./file_source.ts";
 export type {
   DropInfo,
   DropReason,

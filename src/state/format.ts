@@ -10,12 +10,13 @@
  * @module
  */
 import { crc32 } from "../hash/mod.ts";
-import { formatIp, maskBytes, parseIp } from "../net/mod.ts";
+import { cidrError, formatIp, maskBytes, parseCidr, parseIp } from "../net/mod.ts";
 import type {
   StateBan,
   StateData,
   StateFailures,
   StateHistory,
+  StateIgnore,
   StateInput,
   StatePosition,
 } from "./types.ts";
@@ -47,6 +48,9 @@ const REC_BAN = 2;
 const REC_HISTORY = 3;
 const REC_FAILURES = 4;
 const REC_POSITION = 5;
+const REC_IGNORE = 6;
+/** Jail id of an IGNORE record that applies to every jail. */
+const EVERY_JAIL = 0xffff;
 const REC_END = 0xff;
 const REC_HEAD = 5;
 const FLAG_PERMANENT = 1;
@@ -216,7 +220,9 @@ export function encodeStateTo(
     let id = jails.get(name);
     if (id !== undefined) return id;
     const bytes = encoder.encode(name);
-    if (bytes.length === 0 || bytes.length > MAX_JAIL_NAME_BYTES || jails.size > 0xffff) return -1;
+    if (bytes.length === 0 || bytes.length > MAX_JAIL_NAME_BYTES || jails.size >= EVERY_JAIL) {
+      return -1;
+    }
     id = jails.size;
     jails.set(name, id);
     w.u8(REC_JAIL);
@@ -323,6 +329,20 @@ export function encodeStateTo(
     w.u32(p.data.length);
     w.bytes(p.data);
   }
+  for (const i of input.ignores ?? []) {
+    const cidr = cidrError(i.cidr) === null ? parseCidr(i.cidr) : null;
+    const id = i.jail === null ? EVERY_JAIL : jailId(i.jail);
+    if (cidr === null || id < 0) {
+      skip(`ignore ${i.cidr}`, cidr === null ? "not an address or CIDR" : "impossible jail name");
+      continue;
+    }
+    const a = cidr.ip.bytes;
+    head(REC_IGNORE, 2 + 1 + 1 + a.length);
+    w.u16(id);
+    w.u8(cidr.ip.family);
+    w.u8(cidr.prefixLen);
+    w.bytes(a);
+  }
   w.u8(REC_END);
   w.u32(4);
   w.u32(records);
@@ -365,7 +385,8 @@ type Item =
   | { readonly kind: "ban"; readonly value: StateBan }
   | { readonly kind: "history"; readonly value: StateHistory }
   | { readonly kind: "failures"; readonly value: StateFailures }
-  | { readonly kind: "position"; readonly value: StatePosition };
+  | { readonly kind: "position"; readonly value: StatePosition }
+  | { readonly kind: "ignore"; readonly value: StateIgnore };
 
 /** Walks the records of a framed file, validating every value; throws `Reject`. */
 function* walk(bytes: Uint8Array, want: Item["kind"] | null): Generator<Item, number> {
@@ -519,6 +540,26 @@ function* walk(bytes: Uint8Array, want: Item["kind"] | null): Generator<Item, nu
         }
         break;
       }
+      case REC_IGNORE: {
+        if (len !== 2 + 1 + 1 + 4 && len !== 2 + 1 + 1 + 16) {
+          fail(`ignore record of ${len} bytes at byte ${at}`);
+        }
+        const jail = view.getUint16(pos, true) === EVERY_JAIL ? null : jailOf();
+        const fam = bytes[pos + 2]!;
+        const prefix = bytes[pos + 3]!;
+        if (len !== (fam === 4 ? 8 : fam === 6 ? 20 : 0)) {
+          fail(`impossible family ${fam} in the ignore record at byte ${at}`);
+        }
+        const ip = formatIp({ family: fam as 4 | 6, bytes: bytes.slice(pos + 4, stop) });
+        const cidr = `${ip}/${prefix}`;
+        const problem = cidrError(cidr);
+        if (problem !== null) fail(`impossible ignore entry at byte ${at}: ${problem}`);
+        if (want === "ignore") {
+          const full = prefix === (fam === 4 ? 32 : 128);
+          yield { kind: "ignore", value: { cidr: full ? ip : cidr, jail } };
+        }
+        break;
+      }
       default:
         fail(`unknown record type ${type} at byte ${at}`);
     }
@@ -588,6 +629,7 @@ export function openState(bytes: Uint8Array): DecodeResult<StateInput> {
       history: lazy("history", (i) => (i.kind === "history" ? i.value : undefined)),
       failures: lazy("failures", (i) => (i.kind === "failures" ? i.value : undefined)),
       positions: lazy("position", (i) => (i.kind === "position" ? i.value : undefined)),
+      ignores: lazy("ignore", (i) => (i.kind === "ignore" ? i.value : undefined)),
     },
   };
 }
@@ -605,6 +647,7 @@ export function decodeState(bytes: Uint8Array): DecodeResult<StateData> {
       history: [...s.history],
       failures: [...s.failures],
       positions: [...s.positions],
+      ignores: [...(s.ignores ?? [])],
     },
   };
 }

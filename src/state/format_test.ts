@@ -45,6 +45,12 @@ function sample(): StateData {
       { key: "file:/var/log/auth.log", data: new Uint8Array([1, 2, 3, 255]) },
       { key: "journal:sshd", data: new Uint8Array(0) },
     ],
+    ignores: [
+      { cidr: "10.0.0.0/8", jail: null },
+      { cidr: "2001:db8:42::/48", jail: "web" },
+      { cidr: "192.0.2.77", jail: "ftp" },
+      { cidr: "127.0.0.0/8", jail: null },
+    ],
   };
 }
 
@@ -61,16 +67,42 @@ function rejects(bytes: Uint8Array, pattern: RegExp): void {
   if (!r.ok) assert.match(r.reason, pattern);
 }
 
-Deno.test("encodeState()/decodeState() round-trip bans, history, failures and positions", () => {
+Deno.test("encodeState()/decodeState() round-trip bans, history, failures, positions and ignore entries", () => {
   const input = sample();
   const bytes = encodeState(input);
   const r = decodeState(bytes);
   assert.ok(r.ok);
   if (r.ok) assert.deepEqual(r.state, input);
-  const empty = { savedAt: T, bans: [], history: [], failures: [], positions: [] };
+  const empty = { savedAt: T, bans: [], history: [], failures: [], positions: [], ignores: [] };
   const e = decodeState(encodeState(empty));
   assert.ok(e.ok);
   if (e.ok) assert.deepEqual(e.state, empty);
+});
+
+Deno.test("an ignore record with host bits set or a bad family makes the file refused", () => {
+  const one = (cidr: string) =>
+    encodeState({
+      ...sample(),
+      bans: [],
+      history: [],
+      failures: [],
+      positions: [],
+      ignores: [{ cidr, jail: null }],
+    });
+  const bytes = one("10.0.0.0/8");
+  const at = bytes.length - 4 - 9 - 8; // the IGNORE payload: u16 jail, u8 family, u8 prefix, 4 bytes
+  assert.equal(bytes[at - 5], 6, "record type IGNORE");
+  const hostBits = bytes.slice();
+  hostBits[at + 5] = 1; // 10.1.0.0/8
+  rejects(resign(hostBits), /host bits/);
+  const family = bytes.slice();
+  family[at + 2] = 5;
+  rejects(resign(family), /impossible family 5/);
+  const skipped: string[] = [];
+  encodeState({ ...sample(), ignores: [{ cidr: "10.0.0.1/8", jail: null }] }, {
+    onSkip: (what) => skipped.push(what),
+  });
+  assert.deepEqual(skipped, ["ignore 10.0.0.1/8"]);
 });
 
 Deno.test("decodeState() rejects every single flipped byte of a small file", () => {

@@ -54,6 +54,14 @@ export interface StatePosition {
   readonly data: Uint8Array;
 }
 
+/** A runtime ignore entry (`client ignore add`). */
+export interface StateIgnore {
+  /** Canonical address or CIDR text, host bits clear. */
+  readonly cidr: string;
+  /** The jail it applies to, or `null` for every jail. */
+  readonly jail: string | null;
+}
+
 /** What is written: iterables so that large tables stream without being copied into arrays. */
 export interface StateInput {
   /** ms since the epoch at which the snapshot was taken. */
@@ -62,6 +70,8 @@ export interface StateInput {
   readonly history: Iterable<StateHistory>;
   readonly failures: Iterable<StateFailures>;
   readonly positions: Iterable<StatePosition>;
+  /** Runtime ignore entries; absent: none. */
+  readonly ignores?: Iterable<StateIgnore>;
 }
 
 /** What is read back. */
@@ -70,4 +80,5 @@ export interface StateData extends StateInput {
   readonly history: StateHistory[];
   readonly failures: StateFailures[];
   readonly positions: StatePosition[];
+  readonly ignores: StateIgnore[];
 }

@@ -249,4 +249,23 @@ export class WordCidrList {
     }
     return false;
   }
+
+  /**
+   * True when the network `w[off..off+4)`/`len128` (prefix length over 128 bits) and one of the
+   * CIDRs overlap: one contains the other, so they agree on the shorter prefix.
+   */
+  overlaps(w: Uint32Array, off: number, len128: number): boolean {
+    const nets = this.#nets;
+    outer: for (let i = 0; i < this.#count; i++) {
+      const len = Math.min(len128, this.#lens[i]!);
+      for (let k = 0; k < 4; k++) {
+        const keep = len - 32 * k;
+        if (keep <= 0) break;
+        const mask = keep >= 32 ? 0xffffffff : (0xffffffff << (32 - keep)) >>> 0;
+        if (((w[off + k]! & mask) >>> 0) !== ((nets[i * 4 + k]! & mask) >>> 0)) continue outer;
+      }
+      return true;
+    }
+    return false;
+  }
 }

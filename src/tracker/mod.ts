@@ -2,3 +2,4 @@
 export * from "./tracker.ts";
 export * from "./clock.ts";
 export * from "./policy.ts";
+export { MAX_RUNTIME_IGNORE, type RuntimeIgnoreEntry } from "./_ignore.ts";

@@ -16,7 +16,8 @@
  * @module
  */
 import type { EvictionPolicy, JailConfig } from "../config/types.ts";
-import type { StateBan, StateFailures, StateHistory } from "../state/mod.ts";
+import type { StateBan, StateFailures, StateHistory, StateIgnore } from "../state/mod.ts";
+import { canonicalIgnore, RuntimeIgnore, type RuntimeIgnoreEntry } from "./_ignore.ts";
 import type { Clock } from "./clock.ts";
 import { SystemClock } from "./clock.ts";
 import {
@@ -142,7 +143,13 @@ export interface BanDecision {
 }
 
 /** Why a failure was not counted. */
-export type IgnoreReason = "invalid" | "disabled" | "never-bannable" | "ignoreip" | "too-old";
+export type IgnoreReason =
+  | "invalid"
+  | "disabled"
+  | "stopped"
+  | "never-bannable"
+  | "ignoreip"
+  | "too-old";
 
 /** The result of `record()` or `ban()`. Non-ban outcomes are shared frozen objects. */
 export type RecordOutcome =
@@ -158,6 +165,7 @@ function ignored(reason: IgnoreReason): RecordOutcome {
 const IGNORED = {
   invalid: ignored("invalid"),
   disabled: ignored("disabled"),
+  stopped: ignored("stopped"),
   "never-bannable": ignored("never-bannable"),
   ignoreip: ignored("ignoreip"),
   "too-old": ignored("too-old"),
@@ -285,6 +293,10 @@ function sameCounting(a: JailRuntime, b: JailRuntime): boolean {
 export class Tracker {
   #jails: JailRuntime[] = [];
   #bansJails: number[] = [];
+  /** `client ignore add` entries (kept across reloads and, through the state file, restarts). */
+  readonly #runtimeIgnore = new RuntimeIgnore();
+  /** By jail index: 1 after `stopJail`, until `startJail` or a reload. */
+  #stopped = new Uint8Array(0);
   readonly #capacity: number;
   readonly #eviction: EvictionPolicy;
   readonly #clock: Clock;
@@ -410,11 +422,12 @@ export class Tracker {
   record(jailIndex: number, ip: string, timeMs: number | null): RecordOutcome {
     const jail = this.#jailAt(jailIndex);
     if (!jail.enabled) return IGNORED.disabled;
+    if (this.#stopped[jailIndex] === 1) return IGNORED.stopped;
     const w = this.#w;
     const fam = parseIpWords(ip, w);
     if (fam === 0) return IGNORED.invalid;
     if (isNeverBannableWords(w)) return IGNORED["never-bannable"];
-    if (jail.ignore.has(w)) return IGNORED.ignoreip;
+    if (this.#ignores(jailIndex, w)) return IGNORED.ignoreip;
     const now = this.#clock.now();
     let t = timeMs === null || !Number.isFinite(timeMs) || timeMs > now ? now : timeMs;
     t = Math.floor(t);
@@ -438,11 +451,12 @@ export class Tracker {
     ) {
       throw new RangeError(`expected a ban duration of at least 1 ms or null, found ${durationMs}`);
     }
+    if (this.#stopped[jailIndex] === 1) return IGNORED.stopped;
     const w = this.#w;
     const fam = parseIpWords(ip, w);
     if (fam === 0) return IGNORED.invalid;
     if (isNeverBannableWords(w)) return IGNORED["never-bannable"];
-    if (jail.ignore.has(w)) return IGNORED.ignoreip;
+    if (this.#ignores(jailIndex, w)) return IGNORED.ignoreip;
     const prefix = fam === 4 ? 32 : jail.v6prefix;
     if (fam === 6) maskWords(w, 0, prefix);
     const now = this.#clock.now();
@@ -472,8 +486,20 @@ export class Tracker {
    * @returns the bans lifted (empty when none matched)
    */
   unban(ip: string, jailIndex?: number): BanDecision[] {
+    return this.#bannedEntriesOf(ip, jailIndex).map((e) => this.#lift(e));
+  }
+
+  /**
+   * The active bans covering `ip` (an address inside a banned IPv6 prefix is covered by it), in
+   * one jail or in every jail, in jail order; nothing changes.
+   */
+  bansOf(ip: string, jailIndex?: number): BanDecision[] {
+    return this.#bannedEntriesOf(ip, jailIndex).map((e) => this.#decision(e, "failures"));
+  }
+
+  #bannedEntriesOf(ip: string, jailIndex: number | undefined): number[] {
     const w = this.#w2;
-    const out: BanDecision[] = [];
+    const out: number[] = [];
     if (parseIpWords(ip, w) === 0) return out;
     const v4 = isV4Words(w);
     const prefixes = v4 ? [32] : [...new Set([128, ...this.#jails.map((j) => j.v6prefix)])];
@@ -486,10 +512,88 @@ export class Tracker {
         k.set(w);
         if (!v4) maskWords(k, 0, p);
         const e = this.#find(j, k, 0);
-        if (e >= 0 && this.#list[e] === BANNED) out.push(this.#lift(e));
+        if (e >= 0 && this.#list[e] === BANNED && !out.includes(e)) out.push(e);
       }
     }
     return out;
+  }
+
+  /**
+   * Lifts, in one jail or every jail, the first `limit` active bans whose address or network
+   * overlaps `cidr` (one contains the other): what `ignoreAdd` must not leave blocked.
+   * @throws TypeError for an invalid `cidr`
+   */
+  unbanWithin(cidr: string, limit = Infinity, jailIndex?: number): BanDecision[] {
+    const only = jailIndex === undefined ? -1 : this.#checkIndex(jailIndex);
+    const net = new WordCidrList([cidr]);
+    const out: BanDecision[] = [];
+    let e = this.#head[BANNED]!;
+    while (e >= 0 && out.length < limit) {
+      const next = this.#next[e]!;
+      if (
+        (only < 0 || this.#jail[e] === only) && net.overlaps(this.#keys, e * 4, this.#len128(e))
+      ) {
+        out.push(this.#lift(e));
+      }
+      e = next;
+    }
+    return out;
+  }
+
+  /** Prefix length of entry `e` counted over 128 bits (IPv4 from bit 96). */
+  #len128(e: number): number {
+    return isV4Words(this.#keys, e * 4) ? 96 + this.#prefix[e]! : this.#prefix[e]!;
+  }
+
+  // ---- runtime ignore list and stopped jails ----
+
+  /**
+   * Adds `cidr` (an address or CIDR, host bits clear) to the runtime ignore list of one jail or
+   * of every jail (`jailIndex` undefined). Bans it covers stay until `unbanWithin` lifts them.
+   * @returns the canonical entry, and false in `added` when it was there already
+   * @throws TypeError for an invalid `cidr`, RangeError when the list is full
+   */
+  ignoreAdd(cidr: string, jailIndex?: number): { entry: RuntimeIgnoreEntry; added: boolean } {
+    const entry = this.#ignoreEntry(cidr, jailIndex);
+    return { entry, added: this.#runtimeIgnore.add(entry) };
+  }
+
+  /**
+   * Removes an entry that `ignoreAdd` made; the config's `ignoreip` is not touched.
+   * @returns the canonical entry, or null when there was no such entry
+   * @throws TypeError for an invalid `cidr`
+   */
+  ignoreRemove(cidr: string, jailIndex?: number): RuntimeIgnoreEntry | null {
+    const entry = this.#ignoreEntry(cidr, jailIndex);
+    return this.#runtimeIgnore.remove(entry) ? entry : null;
+  }
+
+  /** The runtime ignore entries, in the order added. */
+  ignoreEntries(): readonly RuntimeIgnoreEntry[] {
+    return this.#runtimeIgnore.entries();
+  }
+
+  #ignoreEntry(cidr: string, jailIndex: number | undefined): RuntimeIgnoreEntry {
+    const jail = jailIndex === undefined ? null : this.#jailAt(jailIndex).name;
+    return { cidr: canonicalIgnore(cidr), jail };
+  }
+
+  #ignores(jailIndex: number, w: Uint32Array): boolean {
+    return this.#jails[jailIndex]!.ignore.has(w) || this.#runtimeIgnore.has(jailIndex, w);
+  }
+
+  /**
+   * Stops (or restarts) counting and banning in a jail: while stopped, `record` and `ban` answer
+   * `ignored` (`stopped`) and no recidive ban is made in it. Its bans are the caller's to lift
+   * (`unbanAll(limit, jailIndex)`). A reload (`reconfigure`) starts every jail again.
+   */
+  setStopped(jailIndex: number, stopped: boolean): void {
+    this.#stopped[this.#checkIndex(jailIndex)] = stopped ? 1 : 0;
+  }
+
+  /** True after `setStopped(jailIndex, true)`, until it is started again or a reload. */
+  isStopped(jailIndex: number): boolean {
+    return this.#stopped[this.#checkIndex(jailIndex)] === 1;
   }
 
   /**
@@ -650,11 +754,13 @@ export class Tracker {
     bans: Iterable<StateBan>;
     history: Iterable<StateHistory>;
     failures: Iterable<StateFailures>;
+    ignores: Iterable<StateIgnore>;
   } {
     return {
       bans: this.#iterBans(),
       history: this.#iterHistory(),
       failures: this.#iterFailures(),
+      ignores: [...this.#runtimeIgnore.entries()],
     };
   }
 
@@ -672,6 +778,7 @@ export class Tracker {
       bans?: Iterable<StateBan>;
       history?: Iterable<StateHistory>;
       failures?: Iterable<StateFailures>;
+      ignores?: Iterable<StateIgnore>;
     },
     options: { listRestored?: boolean } = {},
   ): RestoreResult {
@@ -681,6 +788,13 @@ export class Tracker {
     const restored: BanDecision[] = [];
     let expired = 0;
     let skipped = 0;
+    for (const i of state.ignores ?? []) {
+      try {
+        this.#runtimeIgnore.add({ cidr: canonicalIgnore(i.cidr), jail: i.jail });
+      } catch {
+        skipped++;
+      }
+    }
     for (const b of state.bans ?? []) {
       const e = this.#restoreEntry(b.jail, b.ip, b.prefix, now, true);
       if (e < 0) {
@@ -930,11 +1044,11 @@ export class Tracker {
     for (const r of this.#bansJails) {
       if (r === fromJail) continue;
       const jail = this.#jails[r]!;
-      if (!jail.enabled) continue;
+      if (!jail.enabled || this.#stopped[r] === 1) continue;
       const k = this.#w2;
       for (let q = 0; q < 4; q++) k[q] = this.#keys[e * 4 + q]!;
       const v4 = isV4Words(k);
-      if (jail.ignore.has(k)) continue;
+      if (this.#ignores(r, k)) continue;
       const prefix = v4 ? 32 : Math.min(this.#prefix[e]!, jail.v6prefix);
       if (!v4) maskWords(k, 0, prefix);
       // #fail uses #w2 only through #durationFor after the lookup; copy the key first.
@@ -1417,5 +1531,7 @@ export class Tracker {
     this.#bansTotal = compiled.map((j) => totals.get(j.name)?.[1] ?? 0);
     this.#failing = compiled.map(() => 0);
     this.#banned = compiled.map(() => 0);
+    this.#stopped = new Uint8Array(compiled.length);
+    this.#runtimeIgnore.setJails(compiled.map((j) => j.name));
   }
 }

@@ -5,6 +5,7 @@ import {
   DROP_LOG_INTERVAL_MS,
   type DropBurst,
   ManualClock,
+  MAX_RUNTIME_IGNORE,
   type RecordOutcome,
   Tracker,
   trackerBudgetFor,
@@ -712,4 +713,118 @@ Deno.test("Tracker deny-new bans attackers seen before the table filled and drop
   assert.deepEqual(outcomes.filter((k) => k === "ban").length, 2);
   assert.equal(outcomes.filter((k) => k === "dropped").length, 3);
   assert.equal(t.stats().drops, 5000 - 98 + 3);
+});
+
+Deno.test("Tracker.ignoreAdd() stops counting an address or CIDR in every jail or in one, and ignoreRemove() undoes it", () => {
+  const { t } = setup([jail("sshd", { maxretry: 1 }), jail("web", { maxretry: 1 })]);
+  assert.deepEqual(t.ignoreAdd("198.51.100.0/24").entry, { cidr: "198.51.100.0/24", jail: null });
+  assert.equal(t.ignoreAdd("198.51.100.0/24").added, false);
+  assert.deepEqual(t.ignoreAdd("2001:DB8::/32", 1).entry, { cidr: "2001:db8::/32", jail: "web" });
+  assert.deepEqual(t.ignoreAdd("203.0.113.9/32", 0).entry, { cidr: "203.0.113.9", jail: "sshd" });
+  assert.throws(() => t.ignoreAdd("10.0.0.1/8"), /host bits/);
+  assert.throws(() => t.ignoreAdd("example.org"), /expected an IP address or CIDR/);
+  for (const j of [0, 1]) {
+    assert.deepEqual(t.record(j, "198.51.100.7", null), { kind: "ignored", reason: "ignoreip" });
+    assert.deepEqual(t.ban("198.51.100.7", j), { kind: "ignored", reason: "ignoreip" });
+  }
+  assert.equal(t.record(0, "2001:db8::5", null).kind, "ban"); // the v6 entry is web's only
+  assert.deepEqual(t.record(1, "2001:db8::5", null), { kind: "ignored", reason: "ignoreip" });
+  assert.equal(t.record(1, "203.0.113.9", null).kind, "ban"); // and this one sshd's only
+  assert.deepEqual(t.ignoreRemove("198.51.100.0/24"), { cidr: "198.51.100.0/24", jail: null });
+  assert.equal(t.ignoreRemove("198.51.100.0/24"), null);
+  assert.equal(t.record(0, "198.51.100.7", null).kind, "ban");
+  assert.deepEqual(t.ignoreEntries(), [
+    { cidr: "2001:db8::/32", jail: "web" },
+    { cidr: "203.0.113.9", jail: "sshd" },
+  ]);
+});
+
+Deno.test("Tracker.unbanWithin() lifts the bans that overlap a CIDR, in one jail or all, in batches", () => {
+  const { t } = setup([
+    jail("sshd", { maxretry: 1, ipv6Prefix: 64 }),
+    jail("web", { maxretry: 1 }),
+  ]);
+  for (const ip of ["192.0.2.1", "192.0.2.200", "192.0.3.1", "2001:db8:0:1::9"]) {
+    t.record(0, ip, null);
+    t.record(1, ip, null);
+  }
+  const names = (bs: readonly BanDecision[]) => bs.map((b) => `${b.jail} ${b.ip}/${b.prefix}`);
+  assert.deepEqual(names(t.unbanWithin("192.0.2.0/24", 1, 1)), ["web 192.0.2.1/32"]);
+  assert.deepEqual(names(t.unbanWithin("192.0.2.0/24", Infinity, 1)), ["web 192.0.2.200/32"]);
+  assert.deepEqual(names(t.unbanWithin("192.0.2.0/24")), [
+    "sshd 192.0.2.1/32",
+    "sshd 192.0.2.200/32",
+  ]);
+  // A /128 inside sshd's banned /64 overlaps it: the /64 is lifted so that the address is free.
+  assert.deepEqual(names(t.unbanWithin("2001:db8:0:1::9")), [
+    "sshd 2001:db8:0:1::/64",
+    "web 2001:db8:0:1::9/128",
+  ]);
+  assert.deepEqual(names(t.unbanWithin("10.0.0.0/8")), []);
+  assert.deepEqual(names(t.bansOf("192.0.3.1")), ["sshd 192.0.3.1/32", "web 192.0.3.1/32"]);
+  assert.deepEqual(names(t.bansOf("192.0.3.1", 1)), ["web 192.0.3.1/32"]);
+});
+
+Deno.test("Tracker.bansOf() finds the jails banning an address, an IPv6 prefix covering it included", () => {
+  const { t } = setup([
+    jail("sshd", { maxretry: 1, ipv6Prefix: 48 }),
+    jail("web", { maxretry: 1 }),
+  ]);
+  t.record(0, "2001:db8:7:1::1", null);
+  t.record(1, "198.51.100.4", null);
+  const of = (ip: string) => t.bansOf(ip).map((b) => `${b.jail} ${b.ip}/${b.prefix}`);
+  assert.deepEqual(of("2001:db8:7:ffff::2"), ["sshd 2001:db8:7::/48"]);
+  assert.deepEqual(of("198.51.100.4"), ["web 198.51.100.4/32"]);
+  assert.deepEqual(of("198.51.100.5"), []);
+  assert.deepEqual(of("not an address"), []);
+  assert.equal(t.stats().activeBans, 2, "bansOf() changes nothing");
+});
+
+Deno.test("the runtime ignore list stops at MAX_RUNTIME_IGNORE entries and evicts none", () => {
+  const { t } = setup([jail("sshd")]);
+  for (let i = 0; i < MAX_RUNTIME_IGNORE; i++) {
+    t.ignoreAdd(`10.${i >> 8}.${i & 255}.0/24`);
+  }
+  assert.throws(() => t.ignoreAdd("192.0.2.0/24"), RangeError);
+  assert.equal(t.ignoreEntries().length, MAX_RUNTIME_IGNORE);
+  assert.equal(t.ignoreEntries()[0]!.cidr, "10.0.0.0/24");
+  assert.equal(t.ignoreAdd("10.0.0.0/24").added, false, "an entry already there is no addition");
+});
+
+Deno.test("runtime ignore entries survive a reload and a snapshot/restore; a stopped jail counts again after a reload", () => {
+  const { t } = setup([jail("sshd", { maxretry: 1 }), jail("web", { maxretry: 1 })]);
+  t.ignoreAdd("192.0.2.0/24");
+  t.ignoreAdd("198.51.100.9", 1);
+  t.setStopped(0, true);
+  assert.equal(t.isStopped(0), true);
+  assert.deepEqual(t.record(0, "203.0.113.1", null), { kind: "ignored", reason: "stopped" });
+  assert.deepEqual(t.ban("203.0.113.1", 0), { kind: "ignored", reason: "stopped" });
+  t.setStopped(0, false);
+  assert.equal(t.record(0, "203.0.113.1", null).kind, "ban");
+  t.setStopped(0, true);
+  // Reload with the jails reordered: entries follow their jail by name; stopped jails restart.
+  t.reconfigure([jail("web", { maxretry: 1 }), jail("sshd", { maxretry: 1 })]);
+  assert.equal(t.isStopped(1), false);
+  assert.deepEqual(t.record(0, "198.51.100.9", null), { kind: "ignored", reason: "ignoreip" });
+  assert.equal(t.record(1, "198.51.100.9", null).kind, "ban");
+  const snap = t.snapshot();
+  const { t: fresh } = setup([jail("sshd", { maxretry: 1 }), jail("web", { maxretry: 1 })]);
+  fresh.restore({ ...snap, ignores: [...snap.ignores] });
+  assert.deepEqual(fresh.ignoreEntries(), [
+    { cidr: "192.0.2.0/24", jail: null },
+    { cidr: "198.51.100.9", jail: "web" },
+  ]);
+  assert.deepEqual(fresh.record(1, "198.51.100.9", null), { kind: "ignored", reason: "ignoreip" });
+  assert.deepEqual(fresh.record(0, "192.0.2.3", null), { kind: "ignored", reason: "ignoreip" });
+});
+
+Deno.test("a stopped recidive jail makes no recidive bans", () => {
+  const { t } = setup([jail("sshd", { maxretry: 1 }), recidive({ maxretry: 1 })]);
+  t.setStopped(1, true);
+  assert.deepEqual(bans(t.record(0, "203.0.113.44", null)).map((b) => b.jail), ["sshd"]);
+  t.setStopped(1, false);
+  assert.deepEqual(bans(t.record(0, "203.0.113.45", null)).map((b) => b.jail), [
+    "sshd",
+    "recidive",
+  ]);
 });

@@ -1,0 +1,216 @@
+/**
+ * `scripts/install.sh` into a temporary root (`--root`): the tree it makes, the installed program
+ * running from there, the man pages rendering, the bash completion completing, the unit passing
+ * `systemd-analyze verify`, an upgrade keeping the config, `--uninstall`, `--dry-run` and
+ * `--binary`. Root only (the config is chowned to the fail2zig group); CI runs as root.
+ */
+import { deepEqual, equal, match, ok } from "node:assert/strict";
+import { join } from "node:path";
+import { ROOT } from "./_daemon.ts";
+import { COMMANDS } from "../mod.ts";
+import { CONFIG_KEYS } from "../src/config/mod.ts";
+
+const isRoot = Deno.uid() === 0;
+const PREFIX = "/usr/local";
+
+async function sh(
+  cmd: string,
+  args: string[],
+  env: Record<string, string> = {},
+): Promise<{ code: number; out: string; err: string }> {
+  const r = await new Deno.Command(cmd, { args, env, stdout: "piped", stderr: "piped" }).output();
+  const dec = new TextDecoder();
+  return { code: r.code, out: dec.decode(r.stdout), err: dec.decode(r.stderr) };
+}
+
+const install = (...args: string[]) => sh("bash", [join(ROOT, "scripts/install.sh"), ...args]);
+
+function has(cmd: string): boolean {
+  return ["/usr/bin", "/bin", "/usr/sbin"].some((d) => {
+    try {
+      Deno.statSync(`${d}/${cmd}`);
+      return true;
+    } catch {
+      return false;
+    }
+  });
+}
+
+/** A temporary root with the /etc/group and /etc/passwd that groupadd --prefix needs. */
+async function withRoot(fn: (root: string) => Promise<void>): Promise<void> {
+  const root = await Deno.makeTempDir({ prefix: "f2z-install-" });
+  try {
+    await Deno.mkdir(`${root}/etc`);
+    await Deno.writeTextFile(`${root}/etc/group`, "root:x:0:\n");
+    await Deno.writeTextFile(`${root}/etc/passwd`, "root:x:0:0:root:/root:/bin/sh\n");
+    await fn(root);
+  } finally {
+    await Deno.remove(root, { recursive: true });
+  }
+}
+
+function mode(path: string): number {
+  return Deno.statSync(path).mode! & 0o7777;
+}
+
+function exists(path: string): boolean {
+  try {
+    Deno.lstatSync(path);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+Deno.test({
+  name: "install.sh installs into a root: program, group-readable config, unit, pages, completion",
+  ignore: !isRoot,
+  fn: async () => {
+    await withRoot(async (root) => {
+      const r = await install("--root", root);
+      equal(r.code, 0, r.out + r.err);
+      const bin = `${root}${PREFIX}/bin/fail2zig`;
+      const lib = `${root}${PREFIX}/lib/fail2zig`;
+      const etc = `${root}/etc`;
+
+      // The checkout with its pinned runtime, and a wrapper that runs it from where it lies.
+      equal(mode(bin), 0o755);
+      match(await Deno.readTextFile(bin), /^#!\/bin\/sh\n/);
+      equal(mode(`${lib}/deno`), 0o755);
+      ok(exists(`${lib}/mod.ts`) && exists(`${lib}/node_modules/smol-toml/package.json`));
+      deepEqual(await sh(bin, ["version"]), { code: 0, out: "fail2zig 0.1.0\n", err: "" });
+      const check = await sh(bin, ["config", "check", "--config", `${etc}/fail2zig/config.toml`]);
+      deepEqual(check, { code: 0, out: "OK (1 jails)\n", err: "" });
+
+      // The group, and the config readable by it (so its members' clients find socket_path).
+      const group = await Deno.readTextFile(`${etc}/group`);
+      const gid = Number(/^fail2zig:x:(\d+):/m.exec(group)?.[1]);
+      ok(gid > 0, group);
+      const cfg = Deno.statSync(`${etc}/fail2zig/config.toml`);
+      deepEqual([cfg.mode! & 0o777, cfg.uid, cfg.gid], [0o640, 0, gid]);
+
+      // The unit follows nftables and gets MemoryMax from the config's ceiling.
+      const unit = await Deno.readTextFile(`${etc}/systemd/system/fail2zig.service`);
+      match(unit, /^PartOf=nftables\.service$/m);
+      match(unit, /^After=.*\bnftables\.service\b/m);
+      match(unit, /^ExecStart=\/usr\/local\/bin\/fail2zig daemon /m);
+      match(unit, /^Documentation=man:fail2zig\(8\) man:fail2zig\.toml\(5\) /m);
+      const dropIn = `${etc}/systemd/system/fail2zig.service.d/memory.conf`;
+      match(await Deno.readTextFile(dropIn), /^\[Service\]\nMemoryMax=160M$/m);
+      ok(exists(`${root}${PREFIX}/share/doc/fail2zig/interfaces.md`), "Documentation= target");
+      ok(exists(`${etc}/logrotate.d/fail2zig`));
+
+      // The man pages render without warnings and carry every command's --help, every key.
+      const page8 = `${root}${PREFIX}/share/man/man8/fail2zig.8`;
+      const page5 = `${root}${PREFIX}/share/man/man5/fail2zig.toml.5`;
+      for (const page of [page8, page5]) {
+        const lint = await sh("groff", ["-man", "-ww", "-z", page]);
+        deepEqual([lint.code, lint.err], [0, ""], page);
+      }
+      const man8 = await sh("man", ["-l", page8], { MANWIDTH: "200", PATH: "/usr/bin:/bin" });
+      equal(man8.code, 0, man8.err);
+      match(man8.out, /^FAIL2ZIG\(8\)/);
+      for (const name of Object.keys(COMMANDS)) {
+        const help = await sh(bin, [...name.split(" "), "--help"]);
+        for (const line of help.out.split("\n").filter((l) => l.trim() !== "")) {
+          ok(
+            man8.out.includes(line.trim()),
+            `fail2zig(8) lacks "${line.trim()}" of ${name} --help`,
+          );
+        }
+      }
+      const man5 = await sh("man", ["-l", page5], { MANWIDTH: "200", PATH: "/usr/bin:/bin" });
+      equal(man5.code, 0, man5.err);
+      for (const key of Object.values(CONFIG_KEYS).flat()) {
+        ok(new RegExp(`^ {7}${key} \\(`, "m").test(man5.out), `fail2zig.toml(5) lacks ${key}`);
+      }
+
+      // The bash completion loads and completes commands, client commands and flags.
+      const completion = `${root}${PREFIX}/share/bash-completion/completions/fail2zig`;
+      const complete = async (...words: string[]) => {
+        const script = `source ${completion}; COMP_WORDS=(${
+          words.map((w) => `'${w}'`).join(" ")
+        }); ` +
+          `COMP_CWORD=${words.length - 1}; _fail2zig; echo "\${COMPREPLY[*]}"`;
+        const c = await sh("bash", ["--norc", "-c", script]);
+        equal(c.err, "");
+        return c.out.trim();
+      };
+      equal(await complete("fail2zig", "cl"), "client");
+      equal(await complete("fail2zig", "client", "ig"), "ignore");
+      equal(await complete("fail2zig", "client", "--out"), "--output");
+      equal(await complete("fail2zig", "config", "ch"), "check");
+      equal(await complete("fail2zig", "config", "check", "--con"), "--config");
+
+      if (has("systemd-analyze")) {
+        // verify --root resolves everything inside the root: give it systemd's own units.
+        await Deno.mkdir(`${root}/usr/lib/systemd`, { recursive: true });
+        await sh("cp", ["-a", "/usr/lib/systemd/system", `${root}/usr/lib/systemd/`]);
+        await Deno.mkdir(`${root}/bin`, { recursive: true });
+        await Deno.copyFile("/bin/kill", `${root}/bin/kill`);
+        const v = await sh("systemd-analyze", [
+          "verify",
+          "--man=no",
+          `--root=${root}`,
+          "/etc/systemd/system/fail2zig.service",
+        ]);
+        deepEqual([v.code, v.err], [0, ""], v.err);
+      }
+
+      // An upgrade keeps the config and follows its ceiling.
+      const edited = (await Deno.readTextFile(`${etc}/fail2zig/config.toml`)).replace(
+        "# memory_ceiling_mb = 128",
+        "memory_ceiling_mb = 256",
+      );
+      await Deno.writeTextFile(`${etc}/fail2zig/config.toml`, edited);
+      const again = await install("--root", root);
+      equal(again.code, 0, again.out + again.err);
+      match(again.out, /keeping .*\/etc\/fail2zig\/config\.toml/);
+      equal(await Deno.readTextFile(`${etc}/fail2zig/config.toml`), edited);
+      match(await Deno.readTextFile(dropIn), /^MemoryMax=288M$/m);
+
+      // Uninstall removes the program and what goes with it; config and group stay.
+      const un = await install("--root", root, "--uninstall");
+      equal(un.code, 0, un.out + un.err);
+      for (
+        const gone of [bin, lib, page8, page5, completion, dropIn, `${etc}/logrotate.d/fail2zig`]
+      ) {
+        ok(!exists(gone), `${gone} is still there`);
+      }
+      ok(!exists(`${etc}/systemd/system/fail2zig.service`));
+      equal(await Deno.readTextFile(`${etc}/fail2zig/config.toml`), edited);
+      match(await Deno.readTextFile(`${etc}/group`), /^fail2zig:/m);
+    });
+  },
+});
+
+Deno.test({
+  name: "install.sh --dry-run changes nothing and --binary installs a compiled executable instead",
+  ignore: !isRoot,
+  fn: async () => {
+    await withRoot(async (root) => {
+      const dry = await install("--root", root, "--dry-run");
+      equal(dry.code, 0, dry.err);
+      match(dry.out, /^\+ groupadd --prefix .* --system fail2zig$/m);
+      match(dry.out, /^\+ install -m 0640 -o 0 -g fail2zig .*packaging\/config\.toml /m);
+      deepEqual([...Deno.readDirSync(`${root}/etc`)].map((e) => e.name).sort(), [
+        "group",
+        "passwd",
+      ]);
+      deepEqual([...Deno.readDirSync(root)].map((e) => e.name), ["etc"]);
+
+      const exe = `${root}/fail2zig-compiled`;
+      await Deno.writeTextFile(exe, '#!/bin/sh\necho compiled fail2zig "$@"\n');
+      await Deno.chmod(exe, 0o755);
+      const r = await install("--root", root, "--prefix", "/opt/f2z", "--binary", exe);
+      equal(r.code, 0, r.out + r.err);
+      const bin = `${root}/opt/f2z/bin/fail2zig`;
+      equal(await Deno.readTextFile(bin), await Deno.readTextFile(exe));
+      equal(mode(bin), 0o755);
+      ok(!exists(`${root}/opt/f2z/lib/fail2zig`), "no checkout copy next to an executable");
+      const unit = await Deno.readTextFile(`${root}/etc/systemd/system/fail2zig.service`);
+      match(unit, /^ExecStart=\/opt\/f2z\/bin\/fail2zig daemon /m);
+      ok(!unit.includes("/usr/local/"), unit);
+    });
+  },
+});
