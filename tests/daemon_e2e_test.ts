@@ -18,11 +18,14 @@ import { wrapper } from "../scripts/gen_packaging.ts";
 for (const service of ["sshd", "nginx", "postfix", "dovecot"] as const) {
   Deno.test(`daemon bans every mustBan and no neverBan address of a generated ${service} log appended to a watched file`, async () => {
     const filter = service === "nginx" ? "nginx-http-auth" : service;
+    // gen-logs counts postfix's SASL failures, which fail2ban 1.1 (and the built-in filter) count
+    // in the auth and aggressive modes, not in normal mode
+    const mode = service === "postfix" ? 'mode = "aggressive"\n' : "";
     const { dir, config } = await makeConfig((d) =>
       `${privateGlobal(d)}
 [jails.${service}]
 filter = "${filter}"
-logpath = "${join(d, "watched.log")}"
+${mode}logpath = "${join(d, "watched.log")}"
 maxretry = 5
 findtime = "10m"
 bantime = "10m"
@@ -150,6 +153,25 @@ Deno.test("every way of starting the daemon passes the same V8 heap limits", asy
   }
   // The wrapper scripts/install.sh installs when there is no compiled executable.
   ok(wrapper().includes(` --v8-flags=${DAEMON_V8_FLAGS} -P=daemon `), wrapper());
+});
+
+Deno.test("every built-in filter in every mode fits together in the parser Worker's heap", async () => {
+  // The V8 flags apply to the Worker's isolate too: dovecot's filter alone once took 20 MiB of
+  // its 12 MiB old space, and a daemon with a dovecot jail died of "out of memory" at start.
+  const r = await new Deno.Command(Deno.execPath(), {
+    args: [
+      "run",
+      "-q",
+      `--v8-flags=${DAEMON_V8_FLAGS}`,
+      "--allow-read",
+      join(import.meta.dirname!, "_compile_all.ts"),
+    ],
+    stdout: "piped",
+    stderr: "piped",
+  }).output();
+  const err = new TextDecoder().decode(r.stderr);
+  equal(r.code, 0, err.slice(0, 400));
+  ok(Number(new TextDecoder().decode(r.stdout)) >= 20, "every filter and mode compiled");
 });
 
 Deno.test("deno task compile type-checks and bundles without the daemon's heap limits", async () => {

@@ -8,10 +8,11 @@
  *
  * sshd logs with `-E FILE`: OpenSSH 9.2 then writes bare messages (no syslog prefix, CRLF line
  * ends), e.g. `Failed password for invalid user nosuchuser from 192.0.2.2 port 40000 ssh2`; the
- * built-in `sshd` filter accepts them as they are. One failed `sshpass` login writes three lines
- * the filter counts (`Invalid user …`, `Failed password …`, `Connection closed by invalid user …
- * [preauth]`), so with `maxretry = 5` the first attempt leaves the attacker connected and the
- * second bans it.
+ * built-in `sshd` filter accepts them as they are. One failed `sshpass` login writes two lines
+ * the filter counts in normal mode (`Invalid user …`, `Failed password …`; bare messages carry no
+ * pid, so no session joins them into one attempt; `Connection closed by invalid user … [preauth]`
+ * counts only in the ddos and aggressive modes, as in fail2ban 1.1), so with `maxretry = 3` the
+ * first attempt leaves the attacker connected and the second bans it.
  */
 import assert from "node:assert/strict";
 import { join } from "node:path";
@@ -28,9 +29,9 @@ import {
 import { canConnect, createLan, DENO, isRoot, type Lan, Netns, run, uniqueName } from "./_netns.ts";
 
 const SSH_PORT = 22;
-const MAXRETRY = 5;
+const MAXRETRY = 3;
 /** Failure lines sshd writes per failed password login of an unknown user (see module doc). */
-const LINES_PER_ATTEMPT = 3;
+const LINES_PER_ATTEMPT = 2;
 const BANTIME_S = 20;
 const SHORT_BAN_S = 3;
 /** A clean stop that takes longer is a failure (and the daemon is killed). */

@@ -282,44 +282,44 @@ const POSTFIX_ERRORS = [`too many errors after <NAME> from ${PFX}`];
 
 // ---- dovecot (docs/formats/dovecot.md) ---------------------------------------------------------
 
-const DOVE = ["", "<NAME>: ", "<NAME>(<NUM>): ", "<NAME>(<NAME>): ", "<NAME>: <NAME>(<NAME>): "]
-  .flatMap((proc) =>
-    ["", "conn <*>: auth-worker<<NUM>>: ", "conn <*>: auth<<NUM>>: "].map((c) =>
-      `${proc}{Info: |}${c}`
-    )
-  );
-const LOGIN_END =
-  "{Aborted login|Disconnected|Remote closed connection|Client has quit the connection|Login aborted}";
-// login processes (DOV-01..04): `REASON (WHY): user=<U>, method=M, rip=ADDR, lip=ADDR, …`; the
-// last field before `rip=` that the client controls is the user name, after the address only
-// server text follows
+// process prefixes as dovecot's own log file and syslog write them; auth-worker lines also carry
+// the connection that asked (`conn unix:auth-worker (pid=N,uid=N): auth-worker<N>: `)
+const DOVE_PROC = [
+  "",
+  "<NAME>: ",
+  "<NAME>(<NUM>): ",
+  "<NAME>(<NAME>): ",
+  "<NAME>: <NAME>(<NAME>): ",
+]
+  .map((proc) => `${proc}{Info: |}`);
+const DOVE_AUTH = DOVE_PROC.flatMap((proc) =>
+  ["", "conn <*>: auth-worker<<NUM>>: ", "conn <*>: auth<<NUM>>: "].map((c) => `${proc}${c}`)
+);
+// login processes (DOV-01..04): `REASON (WHY): user=<U>, method=M, rip=ADDR, lip=ADDR, …`. The
+// user name (≤ 80 bytes, any byte but control) may hold `>, method=P, rip=A, lip=B`, so the
+// address is the `rip=` that only server-written elements follow: `lip=`, `mpid=`, the TLS state
+// (OpenSSL's text after it is free) and `session=<base64>`, as login_log_format_elements writes
+// them by default (1.x – 2.4)
+const LOGIN_TAIL =
+  "rip=<HOST>{|, lip=<HOSTNAME>}{|, mpid=<NUM>}{|, session=<<SID>>|, TLS<*>|, secured<*>}";
 function dovecotLogin(why: string): string[] {
-  return DOVE.flatMap((pre) => [
-    `${pre}${LOGIN_END}<*>${why}<*>): <*>rip=<HOST>`,
-    `${pre}${LOGIN_END}<*>${why}<*>): <*>rip=<HOST>, <*>`,
-  ]);
+  return DOVE_PROC.map((pre) => `${pre}<*>${why}<*>): <*>${LOGIN_TAIL}`);
 }
 const AUTH_WHY =
   "{(auth failed, <NUM> attempts|(<NUM> authentication attempts|(tried to use disabled|(tried to use disallowed|(proxy dest auth failed}";
 const AUTH_FAIL =
   "{pam_authenticate() failed|unknown user|Unknown user|invalid credentials|Invalid credentials|Password mismatch|password mismatch}";
-/** Dovecot's passdb and userdb drivers, as they name themselves in auth lines. */
-const DRIVERS = [
-  "pam",
-  "{passwd|passwd-file|shadow|checkpassword|bsdauth|vpopmail|sasldb}",
-  "{sql|ldap|static|oauth2|lua|dict|imap}",
-];
 const DOVECOT: (string | Rule)[] = [
   ...dovecotLogin(AUTH_WHY),
-  // auth process (DOV-05..07): `DRIVER(USER,ADDR[,<SESSION>]): REASON`
-  ...DOVE.flatMap((pre) =>
-    DRIVERS.flatMap((d) => [
-      `${pre}${d}(<*>,<HOST>): ${AUTH_FAIL}<*>`,
-      `${pre}${d}(<*>,<HOST>,<<*>>): ${AUTH_FAIL}<*>`,
-      `${pre}${d}(<*>,<HOST>,): ${AUTH_FAIL}<*>`,
-    ])
-  ),
-  ...as("fail", DOVE.flatMap((pre) => pam("dovecot").map((p) => `${pre}${p}`)), RHOST),
+  // auth process (DOV-05..07): `DRIVER(USER,ADDR[,<SESSION>]): REASON`; the driver (pam,
+  // passwd-file, sql, ldap, …) is a name without `(`, the session id is base64, so an address
+  // planted in USER is followed by neither `): ` nor `,<base64>): `
+  ...DOVE_AUTH.flatMap((pre) => [
+    `${pre}<NAME>(<*>,<HOST>): ${AUTH_FAIL}<*>`,
+    `${pre}<NAME>(<*>,<HOST>,<<SID>>): ${AUTH_FAIL}<*>`,
+    `${pre}<NAME>(<*>,<HOST>,): ${AUTH_FAIL}<*>`,
+  ]),
+  ...as("fail", DOVE_PROC.flatMap((pre) => pam("dovecot").map((p) => `${pre}${p}`)), RHOST),
 ];
 const DOVECOT_AGGRESSIVE = [
   ...DOVECOT,

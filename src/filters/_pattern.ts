@@ -78,6 +78,13 @@ const TOKENS: Record<string, TokenSpec> = {
     max: 255,
     host: false,
   },
+  SID: {
+    cls: makeClass((c) => isDigit(c) || isAlpha(c) || c === 43 || c === 47 || c === 61),
+    wide: false,
+    min: 1,
+    max: 128,
+    host: false,
+  },
   WORD: {
     cls: makeClass((c) => c > 32 && c !== 127),
     wide: true,
@@ -88,7 +95,7 @@ const TOKENS: Record<string, TokenSpec> = {
 };
 TOKENS["ADDR"] = TOKENS["HOST"]!;
 TOKENS["USER"] = TOKENS["WORD"]!;
-const TOKEN_NAMES = "<HOST> <ADDR> <*> <NUM> <HEX> <NAME> <HOSTNAME> <WORD> <USER>";
+const TOKEN_NAMES = "<HOST> <ADDR> <*> <NUM> <HEX> <NAME> <HOSTNAME> <SID> <WORD> <USER>";
 
 /** Compiled element of a segment. */
 export type Op =
@@ -347,7 +354,41 @@ function build(atoms: Atom[], needHost: boolean, textLen: number): Variant {
   const seg0 = segs[0]!;
   const next0 = seg0[1]?.op;
   const needChar = first0 && !first0.lit && next0 && next0.lit ? next0.s[0]! : "";
-  return { segs: segs.map((s) => s.map((x) => x.op)), hostSeg, first, stepFactor, needChar };
+  return {
+    segs: segs.map((s) => internSeg(s.map((x) => x.op))),
+    hostSeg,
+    first,
+    stepFactor,
+    needChar,
+  };
+}
+
+/**
+ * Segments, and the ops in them, shared by every variant that has the same ones: the variants of
+ * a filter repeat most of their text (dovecot's 1,580 share a few hundred segments), and each copy
+ * cost about 2 KiB of the parser Worker's 12 MiB heap. Cleared when it grows past
+ * `INTERN_MAX` (user filters change on reload).
+ */
+const interned = new Map<string, readonly Op[]>();
+const INTERN_MAX = 50_000;
+function opKey(op: Op): string {
+  return op.lit ? `l${op.s}` : `t${op.name}\u0000${op.split}\u0000${op.max}`;
+}
+function internSeg(seg: Op[]): readonly Op[] {
+  if (interned.size > INTERN_MAX) interned.clear();
+  const key = seg.map(opKey).join("\u0001");
+  const have = interned.get(key);
+  if (have !== undefined) return have;
+  const ops = seg.map((op) => {
+    const k = `\u0002${opKey(op)}`;
+    const one = interned.get(k);
+    if (one !== undefined) return one[0]!;
+    const flat: Op = op.lit ? { lit: true, s: k.slice(2) } : op;
+    interned.set(k, [flat]);
+    return flat;
+  });
+  interned.set(key, ops);
+  return ops;
 }
 
 /**
