@@ -1,9 +1,10 @@
 /**
  * The daemon's lifecycle as one sequence of steps, each registered for undo as it succeeds:
  * control socket checked free (a live daemon on it refuses this start before the firewall is
- * touched) → firewall backend (fail-closed) → state file, restored into the tracker → kernel
- * entries read back and merged (union) → audit log → engine → bans re-added to the firewall →
- * control socket, metrics → parser → expiry timer. A step that fails unwinds the steps before it
+ * touched) → state file, restored into the tracker → audit log → firewall backend (fail-closed)
+ * → kernel entries read back and merged (union) → engine → bans re-added to the firewall →
+ * control socket, metrics → parser → expiry timer. What can fail without the firewall comes
+ * before it, so such a failure never touches the kernel. A step that fails unwinds the steps before it
  * in reverse (no scaffold, no socket, nothing half open) and `Daemon.start` throws a
  * `StartError` whose message is one line; `stop()` is the same unwinding, the state saved last
  * before the scaffold goes. The parts come in as `DaemonDeps`: `cli/daemon.ts` builds the real
@@ -63,7 +64,9 @@ export function oneLine(e: unknown): string {
 
 /** A start step failed; `stage` names it, `message` is `STAGE: cause` on one line. */
 export class StartError extends Error {
+  /** Always `StartError`. */
   override name = "StartError";
+  /** A failure of `stage` because of `reason`, reported under `summary`. */
   constructor(
     /** The step that failed, e.g. `state file`, `metrics_bind 127.0.0.1:9191`. */
     readonly stage: string,
@@ -106,13 +109,17 @@ async function step<T>(stage: string, run: () => T | Promise<T>): Promise<T> {
 
 /** Something started that `stop()` closes. */
 export interface Closable {
+  /** Stops it and releases what it holds. */
   close(): Promise<void> | void;
 }
 
 /** What a parser host gets from the daemon. */
 export interface ParserContext {
+  /** Takes the matched batches and the read positions. */
   readonly engine: Engine;
+  /** Operational log. */
   readonly logger: Logger;
+  /** Counts dropped lines. */
   readonly metrics: DaemonMetrics;
 }
 
@@ -132,7 +139,9 @@ export interface ParserHost {
 export interface DaemonDeps {
   /** The validated configuration. */
   readonly config: Config;
+  /** Operational log (the start failure is reported by the caller). */
   readonly logger: Logger;
+  /** Time of the tracker, the state file and the kernel read-back. */
   readonly clock: Clock;
   /**
    * Checks that the control socket at `path` is free, removing a stale one; throws when a live
@@ -159,8 +168,11 @@ export interface DaemonDeps {
 
 /** A started daemon. */
 export class Daemon {
+  /** The controller the control socket serves (status, bans, reload). */
   readonly engine: Engine;
+  /** The firewall backend in use. */
   readonly backend: FirewallBackend;
+  /** True when nothing enforces bans (log-only). */
   readonly degraded: boolean;
   /** Resolves with a message when a part failed at run time and the daemon must stop. */
   readonly fatal: Promise<string>;
@@ -214,8 +226,7 @@ export class Daemon {
   static async #build(deps: DaemonDeps, undo: UndoStack): Promise<Daemon> {
     const { config, logger, clock } = deps;
     await step("control socket", () => deps.claimSocket(config.global.socketPath));
-    const sel = await step("firewall", () => deps.backend(config));
-    undo.push("firewall", () => sel.backend.close());
+    // What can fail without the firewall comes first: such a failure never touches the kernel.
     const tracker = newTracker(config, clock, logger);
     let engine: Engine | null = null;
     const store = await step("state file", () =>
@@ -231,12 +242,15 @@ export class Daemon {
         }),
         onError: (e) => logger.error("state save failed; retrying", { error: oneLine(e) }),
       }));
-    undo.push("state file", () => store.close());
     const saved = await step("state file", () => restoreState(store, tracker, logger));
-    const kernel = await step("firewall read-back", () => sel.backend.list());
-    adoptKernelBans(tracker, config, kernel, clock.now(), logger);
     const auditLog = await step("audit log", () => deps.audit(config));
     if (auditLog !== null) undo.push("audit log", () => auditLog.close());
+    const sel = await step("firewall", () => deps.backend(config));
+    undo.push("firewall", () => sel.backend.close());
+    // Saved before the scaffold goes (a crash in between loses nothing).
+    undo.push("state file", () => store.close());
+    const kernel = await step("firewall read-back", () => sel.backend.list());
+    if (adoptKernelBans(tracker, config, kernel, clock.now(), logger) > 0) store.scheduleSave();
     const metrics = newMetrics(config, tracker, sel.degraded, deps.memoryBytes);
     let parser: ParserHost | null = null;
     engine = new Engine({
@@ -341,6 +355,7 @@ function restoreState(store: StateStore, tracker: Tracker, logger: Logger): Sour
  * the first jail); its start time is now, its ban count 1 (the state knew nothing of it). Entries
  * whose timeout ran out are never listed by the backends; those the tracker refuses (no jail, a
  * full table) are counted as skipped and stay in the kernel until their timeout.
+ * @returns the number of bans adopted
  */
 export function adoptKernelBans(
   tracker: Tracker,
@@ -353,7 +368,7 @@ export function adoptKernelBans(
   }[],
   now: number,
   logger: Logger,
-): void {
+): number {
   const fallback = (config.jails.find((j) => j.enabled) ?? config.jails[0])?.name;
   const bans: StateBan[] = [];
   for (const k of entries) {
@@ -370,12 +385,13 @@ export function adoptKernelBans(
       banCount: 1,
     });
   }
-  if (bans.length === 0) return;
+  if (bans.length === 0) return 0;
   const r = tracker.restore({ bans }, { listRestored: false });
   logger.info("kernel bans unknown to the state file adopted", {
     adopted: bans.length - r.skipped,
     skipped: r.skipped,
   });
+  return bans.length - r.skipped;
 }
 
 /** Re-adds every active ban of the tracker to the firewall, in bounded batches. */
@@ -448,6 +464,7 @@ export class WorkerParserHost implements ParserHost {
   #journalSeq = 0;
   #journals: JournalSource[] = [];
 
+  /** Nothing runs until `start()`. */
   constructor(ctx: ParserContext) {
     this.#ctx = ctx;
     this.fatal = new Promise<string>((r) => this.#fatal = r);

@@ -30,8 +30,13 @@ bantime = "1h"
 }
 
 /** Fake parts around a MemoryBackend; `opened` lists what is open, in start order. */
-function fakeDeps(cfg: Config, backend: MemoryBackend, failMetrics = false) {
+function fakeDeps(
+  cfg: Config,
+  backend: MemoryBackend,
+  fail: { metrics?: boolean; audit?: boolean } = {},
+) {
   const opened: string[] = [];
+  let inits = 0;
   const closer = (name: string) => {
     opened.push(name);
     return { close: () => void opened.splice(opened.indexOf(name), 1) };
@@ -47,25 +52,31 @@ function fakeDeps(cfg: Config, backend: MemoryBackend, failMetrics = false) {
     logger: new Logger("error", []),
     clock: new ManualClock(NOW),
     claimSocket: () => {},
-    backend: async () => (await backend.init(), { backend, degraded: false }),
+    backend: async () => (inits++, await backend.init(), { backend, degraded: false }),
     store: (c, options) => Promise.resolve(new StateStore(c.global.stateFile, options)),
-    audit: () => Promise.resolve(null),
+    audit: () =>
+      fail.audit
+        ? Promise.reject(new Deno.errors.IsADirectory("Is a directory (os error 21)"))
+        : Promise.resolve(null),
     reloadConfig: () => Promise.resolve(cfg),
     parser: () => parser,
     control: () => Promise.resolve(closer("control")),
     metrics: () => {
-      if (failMetrics) throw new Deno.errors.AddrInUse("Address already in use (os error 98)");
+      if (fail.metrics) throw new Deno.errors.AddrInUse("Address already in use (os error 98)");
       return closer("metrics");
     },
   };
-  return { deps, opened };
+  return { deps, opened, inits: () => inits };
 }
 
 Deno.test("a start failing at the metrics listener unwinds every step before it", async () => {
   const dir = await Deno.makeTempDir();
   try {
     const backend = new MemoryBackend({ now: () => NOW });
-    const { deps, opened } = fakeDeps(config(dir, '"127.0.0.1:9191"'), backend, true);
+    await backend.init();
+    await backend.ban([{ ip: "198.51.100.3", prefix: 32, timeoutMs: 60_000, jail: "ssh" }]);
+    const cfg = config(dir, '"127.0.0.1:9191"');
+    const { deps, opened } = fakeDeps(cfg, backend, { metrics: true });
     await rejects(Daemon.start(deps), (e: unknown) => {
       ok(e instanceof StartError);
       equal(e.stage, "metrics_bind 127.0.0.1:9191");
@@ -74,6 +85,18 @@ Deno.test("a start failing at the metrics listener unwinds every step before it"
     });
     deepEqual(opened, [], "the control socket was closed again");
     equal(backend.installed, false, "the firewall scaffold was removed");
+    const after = new StateStore(cfg.global.stateFile, {
+      saveIntervalMs: 10,
+      collect: () => {
+        throw new Error("not saved");
+      },
+    }).load();
+    equal(after.status, "loaded");
+    deepEqual(
+      after.status === "loaded" ? [...after.state.bans].map((b) => b.ip) : [],
+      ["198.51.100.3"],
+      "the adopted kernel ban was saved before the scaffold went",
+    );
   } finally {
     await Deno.remove(dir, { recursive: true });
   }
@@ -98,6 +121,19 @@ Deno.test("kernel entries no state knows become bans with the kernel's timeout; 
     await d.stop();
     deepEqual(opened, []);
     equal(backend.installed, false);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test("a start failing at the audit log never touches the firewall", async () => {
+  const dir = await Deno.makeTempDir();
+  try {
+    const backend = new MemoryBackend({ now: () => NOW });
+    const { deps, opened, inits } = fakeDeps(config(dir), backend, { audit: true });
+    await rejects(Daemon.start(deps), /^StartError: audit log: Is a directory/);
+    equal(inits(), 0, "the backend was never initialised");
+    deepEqual(opened, []);
   } finally {
     await Deno.remove(dir, { recursive: true });
   }
