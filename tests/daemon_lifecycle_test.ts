@@ -146,6 +146,15 @@ failedStartTest(
   },
 );
 
+failedStartTest(
+  "a start whose control socket directory cannot be created exits 1 with one line naming it and leaves no table",
+  /control socket.*not-a-dir/,
+  async (_ns, dir) => {
+    await Deno.writeTextFile(join(dir, "not-a-dir"), "a regular file\n");
+    return { set: { socket_path: `"${join(dir, "not-a-dir", "fail2zig.sock")}"` } };
+  },
+);
+
 /** `fail2zig client --socket S --output json ARGS…` inside `ns`. */
 async function nsClient(ns: Netns, socket: string, ...args: string[]): Promise<ClientResult> {
   const r = await ns.exec(clientCommand(socket, args));
@@ -193,50 +202,58 @@ Deno.test({
   },
 });
 
-Deno.test({
-  ...opts,
-  name:
-    "a ban that reached the kernel before kill -9 is listed after the restart and can be lifted",
-  fn: async () => {
-    const ns = await Netns.create(uniqueName("leftover"));
-    // A save interval far longer than the test: the state file never sees the ban.
-    const { dir, config } = await makeConfig((d) => nftConfig(d, { save_interval: '"1h"' }));
-    let daemon: RunningDaemon | null = null;
-    try {
-      await Deno.writeTextFile(join(dir, "auth.log"), "");
-      daemon = await startDaemon(dir, config, { prefix: ns.prefix() });
-      const sock = join(dir, "fail2zig.sock");
-      const ban = await nsClient(ns, sock, "ban", "198.51.100.9", "--jail", "sshd");
-      assert.equal(ban.code, 0, ban.err);
-      assert.match(
-        await ns.execOk(["nft", "list", "set", "inet", "fail2zig", "banned_ipv4"]),
-        /198\.51\.100\.9/,
-      );
-      await daemon.stop("SIGKILL");
-      daemon = null;
+/** Everything the kernel shows of the daemon's firewall, in the backend's own tool. */
+async function kernelListing(ns: Netns, backend: string): Promise<string> {
+  if (backend === "nftables") return await ns.execOk(["nft", "list", "ruleset"]);
+  if (backend === "iptables") return await ns.execOk(["iptables", "-S"]);
+  return await ns.execOk(["ipset", "list"]);
+}
 
-      daemon = await startDaemon(dir, config, { prefix: ns.prefix() });
-      const list = await nsClient(ns, sock, "list");
-      assert.equal(list.code, 0, list.err);
-      const bans = list.json?.["bans"] as { ip: string; jail: string; remaining_s: number }[];
-      assert.deepEqual(bans.map((b) => [b.ip, b.jail]), [["198.51.100.9", "sshd"]]);
-      assert.ok(
-        bans[0]!.remaining_s > 3000 && bans[0]!.remaining_s <= 3600,
-        "the kernel's timeout",
+for (const backend of ["nftables", "iptables", "ipset"]) {
+  Deno.test({
+    ...opts,
+    name:
+      `${backend}: a ban that reached the kernel before kill -9 is listed after the restart and can be lifted`,
+    fn: async () => {
+      const ns = await Netns.create(uniqueName("leftover"));
+      // A save interval far longer than the test: the state file never sees the ban.
+      const { dir, config } = await makeConfig((d) =>
+        nftConfig(d, { save_interval: '"1h"', firewall: `"${backend}"` })
       );
-      const unban = await nsClient(ns, sock, "unban", "198.51.100.9");
-      assert.equal(unban.code, 0, unban.err);
-      assert.doesNotMatch(
-        await ns.execOk(["nft", "list", "set", "inet", "fail2zig", "banned_ipv4"]),
-        /198\.51\.100\.9/,
-        "the kernel element is gone",
-      );
-      assert.equal(await daemon.stop(), 0);
-      daemon = null;
-    } finally {
-      await daemon?.stop("SIGKILL").catch(() => {});
-      await ns.destroy();
-      await Deno.remove(dir, { recursive: true });
-    }
-  },
-});
+      let daemon: RunningDaemon | null = null;
+      try {
+        await Deno.writeTextFile(join(dir, "auth.log"), "");
+        daemon = await startDaemon(dir, config, { prefix: ns.prefix() });
+        const sock = join(dir, "fail2zig.sock");
+        const ban = await nsClient(ns, sock, "ban", "198.51.100.9", "--jail", "sshd");
+        assert.equal(ban.code, 0, ban.err);
+        assert.match(await kernelListing(ns, backend), /198\.51\.100\.9/);
+        await daemon.stop("SIGKILL");
+        daemon = null;
+
+        daemon = await startDaemon(dir, config, { prefix: ns.prefix() });
+        const list = await nsClient(ns, sock, "list");
+        assert.equal(list.code, 0, list.err);
+        const bans = list.json?.["bans"] as { ip: string; jail: string; remaining_s: number }[];
+        assert.deepEqual(bans.map((b) => [b.ip, b.jail]), [["198.51.100.9", "sshd"]]);
+        assert.ok(
+          bans[0]!.remaining_s > 3000 && bans[0]!.remaining_s <= 3600,
+          `the kernel's timeout: ${bans[0]!.remaining_s}`,
+        );
+        const unban = await nsClient(ns, sock, "unban", "198.51.100.9");
+        assert.equal(unban.code, 0, unban.err);
+        assert.doesNotMatch(
+          await kernelListing(ns, backend),
+          /198\.51\.100\.9/,
+          "the kernel entry is gone",
+        );
+        assert.equal(await daemon.stop(), 0);
+        daemon = null;
+      } finally {
+        await daemon?.stop("SIGKILL").catch(() => {});
+        await ns.destroy();
+        await Deno.remove(dir, { recursive: true });
+      }
+    },
+  });
+}
