@@ -127,8 +127,11 @@ export interface ParserContext {
 export interface ParserHost {
   /** Starts reading `config`'s sources from `saved`; resolves once watching (or fatal). */
   start(config: Config, saved: readonly SourcePosition[]): Promise<void>;
-  /** Restarts with a reloaded config from the engine's positions (does not wait for ready). */
-  restart(config: Config, saved: readonly SourcePosition[]): Promise<void>;
+  /**
+   * Stops, then starts again with a reloaded config from the engine's positions as they are
+   * after the stop (does not wait for ready).
+   */
+  restart(config: Config): Promise<void>;
   /** Stops reading; the engine has the last positions afterwards. */
   stop(): Promise<void>;
   /** Resolves with a message when the parser failed and the daemon must stop. */
@@ -266,7 +269,7 @@ export class Daemon {
       changed: () => store.scheduleSave(),
       memoryBytes: deps.memoryBytes ?? (() => Deno.memoryUsage().rss),
       reloadConfig: deps.reloadConfig,
-      onReloaded: (next) => parser?.restart(next, engine!.positions()) ?? Promise.resolve(),
+      onReloaded: (next) => parser?.restart(next) ?? Promise.resolve(),
     });
     const e = engine;
     e.seedPositions(saved);
@@ -477,10 +480,11 @@ export class WorkerParserHost implements ParserHost {
     await this.#startJournals(config, saved);
   }
 
-  async restart(config: Config, saved: readonly SourcePosition[]): Promise<void> {
+  async restart(config: Config): Promise<void> {
     await this.stop();
-    this.#worker = this.#spawnWorker(config, saved);
-    await this.#startJournals(config, saved);
+    // Read after the stop: the Worker's and the journals' last positions are in the engine now.
+    this.#worker = this.#spawnWorker(config, this.#ctx.engine.positions());
+    await this.#startJournals(config, this.#ctx.engine.positions());
   }
 
   async stop(): Promise<void> {
