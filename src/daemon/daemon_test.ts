@@ -2,6 +2,7 @@ import { deepEqual, equal, ok, rejects } from "node:assert/strict";
 import { join } from "node:path";
 import { type Config, parseConfig } from "../config/mod.ts";
 import { MemoryBackend } from "../firewall/mod.ts";
+import { SocketInUseError } from "../ipc/mod.ts";
 import { Logger } from "../log/mod.ts";
 import { StateStore } from "../state/mod.ts";
 import { ManualClock } from "../tracker/mod.ts";
@@ -134,6 +135,29 @@ Deno.test("a start failing at the audit log never touches the firewall", async (
     await rejects(Daemon.start(deps), /^StartError: audit log: Is a directory/);
     equal(inits(), 0, "the backend was never initialised");
     deepEqual(opened, []);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test("a start refused at the control socket check never touches the firewall", async () => {
+  const dir = await Deno.makeTempDir();
+  try {
+    const backend = new MemoryBackend({ now: () => NOW });
+    const { deps, inits } = fakeDeps(config(dir), backend);
+    const refused: DaemonDeps = {
+      ...deps,
+      claimSocket: (path) => {
+        throw new SocketInUseError(`${path} is served by a running process; not replacing it`);
+      },
+    };
+    await rejects(Daemon.start(refused), (e: unknown) => {
+      ok(e instanceof StartError);
+      equal(e.stage, "control socket");
+      return true;
+    });
+    equal(inits(), 0, "the backend was never initialised");
+    await rejects(Deno.lstat(join(dir, "state.bin")), "no state file written");
   } finally {
     await Deno.remove(dir, { recursive: true });
   }
