@@ -1,41 +1,35 @@
 /**
- * The daemon's lifecycle, in order: load and validate the config (nothing else happens before
- * it is known good) → logger → state file → firewall backend (fail-closed) → tracker, restored
- * from the state and reconciled with the backend → control socket, metrics → parser Worker →
- * run until SIGTERM/SIGINT (SIGHUP reloads) → tear down in reverse order, saving the state last.
+ * The daemon's lifecycle as one sequence of steps, each registered for undo as it succeeds:
+ * control socket checked free (a live daemon on it refuses this start before the firewall is
+ * touched) → state file, restored into the tracker → audit log → firewall backend (fail-closed)
+ * → kernel entries read back and merged (union) → engine → bans re-added to the firewall →
+ * control socket, metrics → parser → expiry timer. What can fail without the firewall comes
+ * before it, so such a failure never touches the kernel. A step that fails unwinds the steps before it
+ * in reverse (no scaffold, no socket, nothing half open) and `Daemon.start` throws a
+ * `StartError` whose message is one line; `stop()` is the same unwinding, the state saved last
+ * before the scaffold goes. The parts come in as `DaemonDeps`: `cli/daemon.ts` builds the real
+ * ones, tests can build fakes.
  * @module
  */
-import {
-  type Config,
-  ConfigError,
-  type ConfigIssue,
-  formatIssue,
-  loadConfig,
-  RUNTIME_PEAK_MB,
-} from "../config/mod.ts";
-import { type FirewallBackend, selectBackend } from "../firewall/mod.ts";
-import { createLogSink, LineSink, Logger } from "../log/mod.ts";
-import { AuditLog, Auditor } from "../audit/mod.ts";
-import { createDaemonMetrics, type MetricsServer, startMetricsServer } from "../metrics/mod.ts";
-import { parentDir, StateStore } from "../state/mod.ts";
-import { shareMallocArenas } from "../ffi/mod.ts";
+import type { Config } from "../config/mod.ts";
+import type { FirewallBackend } from "../firewall/mod.ts";
+import type { Logger } from "../log/mod.ts";
+import { type AuditLog, Auditor } from "../audit/mod.ts";
+import { createDaemonMetrics, type DaemonMetrics } from "../metrics/mod.ts";
+import type { StateStore, StateStoreOptions } from "../state/mod.ts";
+import type { StateBan } from "../state/mod.ts";
 import { decodePosition, encodePosition, JournalSource, positionKey } from "../sources/mod.ts";
-import {
-  ControlError,
-  notifyReady,
-  notifyReloading,
-  notifyStopping,
-  startIpcServer,
-} from "../ipc/mod.ts";
 import { fileSourceReadPaths, type SourcePosition } from "../sources/mod.ts";
+import type { Controller } from "../ipc/mod.ts";
 import {
   type BanDecision,
-  SystemClock,
+  type Clock,
   Tracker,
   trackerBudgetFor,
   trackerCapacityFor,
 } from "../tracker/mod.ts";
-import { Engine } from "./engine.ts";
+import { RUNTIME_PEAK_MB } from "../config/mod.ts";
+import { type AuditEvent, Engine } from "./engine.ts";
 import { processSamplers } from "./_process.ts";
 import type { StartMessage, WorkerJail, WorkerMessage } from "./_protocol.ts";
 
@@ -59,53 +53,260 @@ export const STOP_TIMEOUT_MS = 10_000;
 export const EXPIRY_TICK_MS = 250;
 /** Version reported by `status`, `version`. */
 export const VERSION = "0.1.0";
+/** How long a parser host's stop may take before its Worker is terminated. */
+export const PARSER_STOP_MS = 2000;
 
-/** Options of {@link runDaemon}. */
-export interface DaemonOptions {
-  readonly configPath: string;
+/** The first line of an error's message (a start failure is reported in one line). */
+export function oneLine(e: unknown): string {
+  const m = e instanceof Error ? e.message : String(e);
+  return (m.split("\n").find((l) => l.trim() !== "") ?? m).trim();
 }
 
-/** Runs until a stop signal; returns the process exit code. */
-export async function runDaemon(opts: DaemonOptions): Promise<number> {
-  shareMallocArenas(); // before the Worker and the I/O threads start (docs/interfaces.md)
-  const boot = new Logger("info", [new LineSink()]);
-  let config: Config;
-  const warnings: ConfigIssue[] = []; // logged once the configured logger exists
-  try {
-    config = await loadConfig(opts.configPath, { onWarning: (w) => warnings.push(w) });
-  } catch (e) {
-    if (e instanceof ConfigError) {
-      console.error(e.toString());
-      boot.error("invalid configuration; nothing was started");
-      return 1;
-    }
-    throw e;
+/** A start step failed; `stage` names it, `message` is `STAGE: cause` on one line. */
+export class StartError extends Error {
+  /** Always `StartError`. */
+  override name = "StartError";
+  /** A failure of `stage` because of `reason`, reported under `summary`. */
+  constructor(
+    /** The step that failed, e.g. `state file`, `metrics_bind 127.0.0.1:9191`. */
+    readonly stage: string,
+    /** What happened, one line. */
+    readonly reason: string,
+    /** The operator's summary (the record's `msg`). */
+    readonly summary = "start failed; everything it had started was undone",
+  ) {
+    super(`${stage}: ${reason}`);
   }
-  const logger = new Logger(config.global.logLevel, [createLogSink()]);
-  for (const w of warnings) logger.warn("config warning", { issue: formatIssue(w) });
-  const clock = new SystemClock();
+}
 
-  let backend: FirewallBackend;
-  let degraded = false;
+/** Undo steps, run in reverse order of registration; a failing step is logged and skipped. */
+export class UndoStack {
+  readonly #steps: { what: string; undo: () => unknown }[] = [];
+  /** Registers `undo` for a step that succeeded. */
+  push(what: string, undo: () => unknown): void {
+    this.#steps.push({ what, undo });
+  }
+  /** Runs every step, newest first; never throws. */
+  async unwind(logger: Logger): Promise<void> {
+    for (let s = this.#steps.pop(); s !== undefined; s = this.#steps.pop()) {
+      try {
+        await s.undo();
+      } catch (e) {
+        logger.warn("undoing a step failed; going on", { step: s.what, error: oneLine(e) });
+      }
+    }
+  }
+}
+
+/** Runs a start step; any failure becomes a `StartError` of `stage`. */
+async function step<T>(stage: string, run: () => T | Promise<T>): Promise<T> {
   try {
-    const sel = await selectBackend({
-      choice: config.global.firewall,
-      onNoBackend: config.global.onNoBackend,
-      ipv6Interval: config.jails.some((j) => j.ipv6Prefix < 128),
+    return await run();
+  } catch (e) {
+    throw e instanceof StartError ? e : new StartError(stage, oneLine(e));
+  }
+}
+
+/** Something started that `stop()` closes. */
+export interface Closable {
+  /** Stops it and releases what it holds. */
+  close(): Promise<void> | void;
+}
+
+/** What a parser host gets from the daemon. */
+export interface ParserContext {
+  /** Takes the matched batches and the read positions. */
+  readonly engine: Engine;
+  /** Operational log. */
+  readonly logger: Logger;
+  /** Counts dropped lines. */
+  readonly metrics: DaemonMetrics;
+}
+
+/** Reads the log sources, matches their lines and hands the batches to the engine. */
+export interface ParserHost {
+  /** Starts reading `config`'s sources from `saved`; resolves once watching (or fatal). */
+  start(config: Config, saved: readonly SourcePosition[]): Promise<void>;
+  /**
+   * Stops, then starts again with a reloaded config from the engine's positions as they are
+   * after the stop (does not wait for ready).
+   */
+  restart(config: Config): Promise<void>;
+  /** Stops reading; the engine has the last positions afterwards. */
+  stop(): Promise<void>;
+  /** Resolves with a message when the parser failed and the daemon must stop. */
+  readonly fatal: Promise<string>;
+}
+
+/** The parts of a daemon; `cli/daemon.ts` builds the real ones. */
+export interface DaemonDeps {
+  /** The validated configuration. */
+  readonly config: Config;
+  /** Operational log (the start failure is reported by the caller). */
+  readonly logger: Logger;
+  /** Time of the tracker, the state file and the kernel read-back. */
+  readonly clock: Clock;
+  /**
+   * Checks that the control socket at `path` is free, removing a stale one; throws when a live
+   * process answers on it. Runs before anything else, the firewall included.
+   */
+  readonly claimSocket: (path: string) => void;
+  /** Selects and initialises the firewall backend (fail-closed: throws when none works). */
+  readonly backend: (config: Config) => Promise<{ backend: FirewallBackend; degraded: boolean }>;
+  /** Opens the state store (its directory created); `load()` is called by the daemon. */
+  readonly store: (config: Config, options: StateStoreOptions) => Promise<StateStore>;
+  /** Opens the audit log; null when it is disabled. */
+  readonly audit: (config: Config) => Promise<AuditLog | null>;
+  /** Loads the configuration again (`reload`, SIGHUP); throws `ControlError` when invalid. */
+  readonly reloadConfig: () => Promise<Config>;
+  /** Builds the parser host (sources and matching). */
+  readonly parser: (ctx: ParserContext) => ParserHost;
+  /** Opens the control socket for `controller`. */
+  readonly control: (config: Config, controller: Controller) => Promise<Closable>;
+  /** Opens the metrics listener (`metrics_bind`); null when disabled. */
+  readonly metrics: (config: Config, render: () => string) => Closable | null;
+  /** Resident memory in bytes (status, metrics). @default Deno.memoryUsage().rss */
+  readonly memoryBytes?: () => number;
+}
+
+/** A started daemon. */
+export class Daemon {
+  /** The controller the control socket serves (status, bans, reload). */
+  readonly engine: Engine;
+  /** The firewall backend in use. */
+  readonly backend: FirewallBackend;
+  /** True when nothing enforces bans (log-only). */
+  readonly degraded: boolean;
+  /** Resolves with a message when a part failed at run time and the daemon must stop. */
+  readonly fatal: Promise<string>;
+  readonly #undo: UndoStack;
+  readonly #store: StateStore;
+  readonly #logger: Logger;
+  #stopping: Promise<void> | null = null;
+
+  private constructor(parts: {
+    engine: Engine;
+    backend: FirewallBackend;
+    degraded: boolean;
+    fatal: Promise<string>;
+    undo: UndoStack;
+    store: StateStore;
+    logger: Logger;
+  }) {
+    this.engine = parts.engine;
+    this.backend = parts.backend;
+    this.degraded = parts.degraded;
+    this.fatal = parts.fatal;
+    this.#undo = parts.undo;
+    this.#store = parts.store;
+    this.#logger = parts.logger;
+  }
+
+  /**
+   * Starts every part in order; a failure undoes what was started, in reverse, and throws a
+   * `StartError` (message on one line).
+   */
+  static async start(deps: DaemonDeps): Promise<Daemon> {
+    const undo = new UndoStack();
+    try {
+      return await Daemon.#build(deps, undo);
+    } catch (e) {
+      await undo.unwind(deps.logger);
+      throw e instanceof StartError ? e : new StartError("start", oneLine(e));
+    }
+  }
+
+  /** Stops every part in reverse order of start (the same unwinding as a failed start). */
+  stop(): Promise<void> {
+    return this.#stopping ??= this.#undo.unwind(this.#logger);
+  }
+
+  /** Writes the state file now (the stop watchdog's last act). */
+  flushState(): Promise<void> {
+    return this.#store.flush();
+  }
+
+  static async #build(deps: DaemonDeps, undo: UndoStack): Promise<Daemon> {
+    const { config, logger, clock } = deps;
+    await step("control socket", () => deps.claimSocket(config.global.socketPath));
+    // What can fail without the firewall comes first: such a failure never touches the kernel.
+    const tracker = newTracker(config, clock, logger);
+    let engine: Engine | null = null;
+    const store = await step("state file", () =>
+      deps.store(config, {
+        saveIntervalMs: config.global.saveIntervalMs,
+        collect: () => ({
+          savedAt: clock.now(),
+          ...tracker.snapshot(),
+          positions: (engine?.positions() ?? []).map((p) => ({
+            key: positionKey(p),
+            data: encodePosition(p),
+          })),
+        }),
+        onError: (e) => logger.error("state save failed; retrying", { error: oneLine(e) }),
+      }));
+    const saved = await step("state file", () => restoreState(store, tracker, logger));
+    const auditLog = await step("audit log", () => deps.audit(config));
+    if (auditLog !== null) undo.push("audit log", () => auditLog.close());
+    const sel = await step("firewall", () => deps.backend(config));
+    undo.push("firewall", () => sel.backend.close());
+    // Saved before the scaffold goes (a crash in between loses nothing).
+    undo.push("state file", () => store.close());
+    const kernel = await step("firewall read-back", () => sel.backend.list());
+    if (adoptKernelBans(tracker, config, kernel, clock.now(), logger) > 0) store.scheduleSave();
+    const metrics = newMetrics(config, tracker, sel.degraded, deps.memoryBytes);
+    let parser: ParserHost | null = null;
+    engine = new Engine({
+      config,
+      tracker,
+      backend: sel.backend,
+      degraded: sel.degraded,
+      clock,
+      logger,
+      version: VERSION,
+      audit: auditSink(new Auditor({ logger, log: auditLog })),
+      metrics,
+      changed: () => store.scheduleSave(),
+      memoryBytes: deps.memoryBytes ?? (() => Deno.memoryUsage().rss),
+      reloadConfig: deps.reloadConfig,
+      onReloaded: (next) => parser?.restart(next) ?? Promise.resolve(),
+    });
+    const e = engine;
+    e.seedPositions(saved);
+    undo.push("engine", () => e.settle());
+    await step("firewall", () => reAddBans(tracker, e));
+    const ipc = await step("control socket", () => deps.control(config, e));
+    undo.push("control socket", () => ipc.close());
+    const bind = config.global.metricsBind;
+    if (bind !== null) {
+      const where = bind.hostname.includes(":") ? `[${bind.hostname}]` : bind.hostname;
+      const m = await step(
+        `metrics_bind ${where}:${bind.port}`,
+        () => deps.metrics(config, () => metrics.render()),
+      );
+      if (m !== null) undo.push("metrics", () => m.close());
+    }
+    const p = parser = deps.parser({ engine: e, logger, metrics });
+    undo.push("parser", () => p.stop());
+    await step("parser", () => p.start(config, saved));
+    const expiry = setInterval(() => e.expireDue().catch(() => {}), EXPIRY_TICK_MS);
+    undo.push("expiry", () => clearInterval(expiry));
+    return new Daemon({
+      engine: e,
+      backend: sel.backend,
+      degraded: sel.degraded,
+      fatal: p.fatal,
+      undo,
+      store,
       logger,
     });
-    backend = sel.backend;
-    degraded = sel.degraded;
-  } catch (e) {
-    logger.error("no firewall backend works; refusing to run without one (fail-closed)", {
-      error: e instanceof Error ? e.message : String(e),
-    });
-    return 1;
   }
+}
 
+function newTracker(config: Config, clock: Clock, logger: Logger): Tracker {
   // The address table gets what the ceiling leaves above the runtime's measured peak.
   const budget = trackerBudgetFor(config.global.memoryCeilingMb, RUNTIME_PEAK_MB);
-  const tracker = new Tracker({
+  return new Tracker({
     jails: config.jails,
     capacity: trackerCapacityFor(budget),
     eviction: config.global.eviction,
@@ -116,25 +317,10 @@ export async function runDaemon(opts: DaemonOptions): Promise<number> {
         total: b.totalDropped,
       }),
   });
+}
 
-  // ---- state file: verified, restored into the tracker ----
-  let engineRef: Engine | null = null;
-  await Deno.mkdir(parentDir(config.global.stateFile), { recursive: true, mode: 0o700 });
-  const store = new StateStore(config.global.stateFile, {
-    saveIntervalMs: config.global.saveIntervalMs,
-    collect: () => ({
-      savedAt: clock.now(),
-      ...tracker.snapshot(),
-      positions: (engineRef?.positions() ?? []).map((p) => ({
-        key: positionKey(p),
-        data: encodePosition(p),
-      })),
-    }),
-    onError: (e) =>
-      logger.error("state save failed; retrying", {
-        error: e instanceof Error ? e.message : String(e),
-      }),
-  });
+/** Loads the state file into the tracker; returns the saved read positions. */
+function restoreState(store: StateStore, tracker: Tracker, logger: Logger): SourcePosition[] {
   const loaded = store.load();
   const saved: SourcePosition[] = [];
   if (loaded.status === "discarded") {
@@ -161,18 +347,77 @@ export async function runDaemon(opts: DaemonOptions): Promise<number> {
       positions: saved.length,
     });
   }
+  return saved;
+}
 
-  // ---- audit trail and metrics ----
-  let auditLog: AuditLog | null = null;
-  if (config.global.auditLog !== "") {
-    await Deno.mkdir(parentDir(config.global.auditLog), { recursive: true, mode: 0o700 });
-    auditLog = AuditLog.open(config.global.auditLog, {
-      maxBytes: config.global.auditMaxMb * 1024 * 1024,
+/**
+ * Takes the union of the kernel's entries and the restored state: an entry in our table that no
+ * restored ban covers (a ban that reached the kernel after the last save before a crash) becomes
+ * a ban in the tracker with the kernel's remaining timeout. Its jail is the one the entry names
+ * (the element comment, the rule comment) when that jail exists, else the first enabled jail (else
+ * the first jail); its start time is now, its ban count 1 (the state knew nothing of it). Entries
+ * whose timeout ran out are never listed by the backends; those the tracker refuses (no jail, a
+ * full table) are counted as skipped and stay in the kernel until their timeout.
+ * @returns the number of bans adopted
+ */
+export function adoptKernelBans(
+  tracker: Tracker,
+  config: Config,
+  entries: readonly {
+    ip: string;
+    prefix: number;
+    timeoutMs: number | null;
+    jail: string;
+  }[],
+  now: number,
+  logger: Logger,
+): number {
+  const fallback = (config.jails.find((j) => j.enabled) ?? config.jails[0])?.name;
+  const bans: StateBan[] = [];
+  for (const k of entries) {
+    if (k.timeoutMs !== null && k.timeoutMs <= 0) continue;
+    if (tracker.isBanned(k.ip, k.prefix)) continue;
+    const jail = tracker.jailIndex(k.jail) >= 0 ? k.jail : fallback;
+    if (jail === undefined) continue;
+    bans.push({
+      jail,
+      ip: k.ip,
+      prefix: k.prefix,
+      bannedAt: now,
+      expiresAt: k.timeoutMs === null ? null : now + k.timeoutMs,
+      banCount: 1,
     });
   }
-  const auditor = new Auditor({ logger, log: auditLog });
+  if (bans.length === 0) return 0;
+  const r = tracker.restore({ bans }, { listRestored: false });
+  logger.info("kernel bans unknown to the state file adopted", {
+    adopted: bans.length - r.skipped,
+    skipped: r.skipped,
+  });
+  return bans.length - r.skipped;
+}
+
+/** Re-adds every active ban of the tracker to the firewall, in bounded batches. */
+async function reAddBans(tracker: Tracker, engine: Engine): Promise<void> {
+  let batch: BanDecision[] = [];
+  for (const b of tracker.eachActiveBan()) {
+    batch.push(b);
+    if (batch.length === RESTORE_BATCH) {
+      await engine.restore(batch);
+      batch = [];
+    }
+  }
+  await engine.restore(batch);
+}
+
+function newMetrics(
+  config: Config,
+  tracker: Tracker,
+  degraded: boolean,
+  memoryBytes: (() => number) | undefined,
+): DaemonMetrics {
   const metrics = createDaemonMetrics({
-    memoryBytes: () => Deno.memoryUsage().rss,
+    memoryBytes: memoryBytes ?? (() => Deno.memoryUsage().rss),
     trackerEntries: () => tracker.stats().tracked,
     build: { version: VERSION, deno: Deno.version.deno, v8: Deno.version.v8 },
     process: processSamplers(),
@@ -189,64 +434,73 @@ export async function runDaemon(opts: DaemonOptions): Promise<number> {
     for (const j of s.jails) metrics.activeBans.set({ jail: j.jail }, j.activeBans);
   });
   for (const j of config.jails) metrics.addJail(j.name);
+  return metrics;
+}
 
-  let worker: Worker | null = null;
-  const engine: Engine = new Engine({
-    config,
-    tracker,
-    backend,
-    degraded,
-    clock,
-    logger,
-    version: VERSION,
-    audit: (ev) =>
-      auditor.record({
-        event: ev.event,
-        ip: ev.prefix === 32 || ev.prefix === 128 ? ev.ip : `${ev.ip}/${ev.prefix}`,
-        jail: ev.jail,
-        ...(ev.event === "ban"
-          ? { durationS: ev.durationMs === null ? null : ev.durationMs / 1000 }
-          : {}),
-        reason: ev.reason,
-        origin: ev.origin,
-      }),
-    metrics,
-    changed: () => store.scheduleSave(),
-    memoryBytes: () => Deno.memoryUsage().rss,
-    reloadConfig: async () => {
-      try {
-        return await loadConfig(opts.configPath, {
-          onWarning: (w) => logger.warn("config warning", { issue: formatIssue(w) }),
-        });
-      } catch (e) {
-        throw new ControlError("invalid_config", e instanceof Error ? e.message : String(e));
-      }
-    },
-    onReloaded: async (next) => {
-      await stopJournals();
-      await stopWorker();
-      worker = spawnWorker(next, engine.positions());
-      await startJournals(next, engine.positions());
-    },
-  });
-  engineRef = engine;
-  engine.seedPositions(saved);
+function auditSink(auditor: Auditor): (ev: AuditEvent) => void {
+  return (ev) =>
+    auditor.record({
+      event: ev.event,
+      ip: ev.prefix === 32 || ev.prefix === 128 ? ev.ip : `${ev.ip}/${ev.prefix}`,
+      jail: ev.jail,
+      ...(ev.event === "ban"
+        ? { durationS: ev.durationMs === null ? null : ev.durationMs / 1000 }
+        : {}),
+      reason: ev.reason,
+      origin: ev.origin,
+    });
+}
 
-  // ---- parser Worker ----
-  let workerStopped: ((positions: SourcePosition[]) => void) | null = null;
-  let fatal: ((message: string) => void) | null = null;
-  const fatalSeen = new Promise<string>((r) => fatal = r);
-  let firstReady: (() => void) | null = null;
-  const workerReady = new Promise<void>((r) => firstReady = r);
+/**
+ * The parser host of the real daemon: file sources and matching in a Worker whose read
+ * permission covers the configured log paths only; journal sources as `journalctl` children on
+ * the main thread, their lines matched in the Worker.
+ */
+export class WorkerParserHost implements ParserHost {
+  readonly fatal: Promise<string>;
+  readonly #ctx: ParserContext;
+  #fatal: (message: string) => void = () => {};
+  #worker: Worker | null = null;
+  #workerStopped: ((positions: SourcePosition[]) => void) | null = null;
+  #firstReady: (() => void) | null = null;
+  readonly #journalPending = new Map<number, { position: SourcePosition; done: () => void }>();
+  #journalSeq = 0;
+  #journals: JournalSource[] = [];
 
-  function spawnWorker(cfg: Config, saved: SourcePosition[]): Worker | null {
+  /** Nothing runs until `start()`. */
+  constructor(ctx: ParserContext) {
+    this.#ctx = ctx;
+    this.fatal = new Promise<string>((r) => this.#fatal = r);
+  }
+
+  async start(config: Config, saved: readonly SourcePosition[]): Promise<void> {
+    const ready = new Promise<void>((r) => this.#firstReady = r);
+    this.#worker = this.#spawnWorker(config, saved);
+    await Promise.race([ready, this.fatal]);
+    await this.#startJournals(config, saved);
+  }
+
+  async restart(config: Config): Promise<void> {
+    await this.stop();
+    // Read after the stop: the Worker's and the journals' last positions are in the engine now.
+    this.#worker = this.#spawnWorker(config, this.#ctx.engine.positions());
+    await this.#startJournals(config, this.#ctx.engine.positions());
+  }
+
+  async stop(): Promise<void> {
+    await this.#stopJournals();
+    await this.#stopWorker();
+  }
+
+  #spawnWorker(cfg: Config, saved: readonly SourcePosition[]): Worker | null {
+    const { engine, logger, metrics } = this.#ctx;
     const jails: WorkerJail[] = cfg.jails.flatMap((j, index) =>
       j.enabled && j.source !== "bans"
         ? [{ index, filter: j.filter, mode: j.mode, logpath: j.logpath, readFrom: j.readFrom }]
         : []
     );
     if (jails.length === 0) {
-      firstReady?.();
+      this.#firstReady?.();
       return null;
     }
     const readPaths = fileSourceReadPaths(jails.flatMap((j) => j.logpath));
@@ -275,8 +529,8 @@ export async function runDaemon(opts: DaemonOptions): Promise<number> {
             );
             break;
           }
-          const pending = journalPending.get(msg.id);
-          journalPending.delete(msg.id);
+          const pending = this.#journalPending.get(msg.id);
+          this.#journalPending.delete(msg.id);
           if (pending === undefined) break;
           engine.applyBatch({ ...msg, positions: [pending.position] }, msg.sentAt).catch(() => {})
             .finally(pending.done);
@@ -284,7 +538,7 @@ export async function runDaemon(opts: DaemonOptions): Promise<number> {
         }
         case "ready":
           logger.debug("parser worker watching", { paths: msg.readPaths });
-          firstReady?.();
+          this.#firstReady?.();
           break;
         case "dropped":
           metrics.linesDropped.inc({ reason: "too_long" }, msg.count);
@@ -294,17 +548,17 @@ export async function runDaemon(opts: DaemonOptions): Promise<number> {
           logger.warn(msg.message);
           break;
         case "fatal":
-          fatal?.(msg.message);
+          this.#fatal(msg.message);
           break;
         case "stopped":
           engine.seedPositions(msg.positions);
-          workerStopped?.(msg.positions);
+          this.#workerStopped?.(msg.positions);
           break;
       }
     };
     w.onerror = (e) => {
       e.preventDefault();
-      fatal?.(`parser worker failed: ${e.message}`);
+      this.#fatal(`parser worker failed: ${e.message}`);
     };
     const start: StartMessage = {
       type: "start",
@@ -317,12 +571,8 @@ export async function runDaemon(opts: DaemonOptions): Promise<number> {
     return w;
   }
 
-  // ---- journal sources: journalctl children on the main thread, lines matched in the Worker ----
-  const journalPending = new Map<number, { position: SourcePosition; done: () => void }>();
-  let journalSeq = 0;
-  let journals: JournalSource[] = [];
-
-  async function startJournals(cfg: Config, saved: readonly SourcePosition[]): Promise<void> {
+  async #startJournals(cfg: Config, saved: readonly SourcePosition[]): Promise<void> {
+    const { logger, metrics } = this.#ctx;
     const groups = new Map<
       string,
       { match: readonly string[]; readFrom: "end" | "start"; jails: number[] }
@@ -344,13 +594,13 @@ export async function runDaemon(opts: DaemonOptions): Promise<number> {
         onDrop: () => metrics.linesDropped.inc({ reason: "too_long" }),
         onWarning: (message) => logger.warn(message),
       });
-      journals.push(source);
+      this.#journals.push(source);
       await source.start((batch) =>
         new Promise<void>((done) => {
-          const w = worker;
+          const w = this.#worker;
           if (w === null) return done();
-          const id = ++journalSeq;
-          journalPending.set(id, { position: batch.position, done });
+          const id = ++this.#journalSeq;
+          this.#journalPending.set(id, { position: batch.position, done });
           w.postMessage({
             type: "lines",
             id,
@@ -363,108 +613,31 @@ export async function runDaemon(opts: DaemonOptions): Promise<number> {
           });
         })
       );
-      source.done.catch((e) =>
-        logger.error("journal source stopped", {
-          error: e instanceof Error ? e.message : String(e),
-        })
-      );
+      source.done.catch((e) => logger.error("journal source stopped", { error: oneLine(e) }));
     }
   }
 
-  async function stopJournals(): Promise<void> {
-    const all = journals;
-    journals = [];
+  async #stopJournals(): Promise<void> {
+    const all = this.#journals;
+    this.#journals = [];
     await Promise.all(all.map(async (s) => {
       const stopped = s.stop();
-      for (const p of journalPending.values()) p.done();
-      journalPending.clear();
+      for (const p of this.#journalPending.values()) p.done();
+      this.#journalPending.clear();
       await stopped;
-      engine.seedPositions(s.positions());
+      this.#ctx.engine.seedPositions(s.positions());
     }));
   }
 
-  async function stopWorker(): Promise<void> {
-    const w = worker;
+  async #stopWorker(): Promise<void> {
+    const w = this.#worker;
     if (w === null) return;
-    worker = null;
-    const stopped = new Promise<unknown>((r) => workerStopped = r);
+    this.#worker = null;
+    const stopped = new Promise<unknown>((r) => this.#workerStopped = r);
     w.postMessage({ type: "stop" });
-    await Promise.race([stopped, new Promise((r) => setTimeout(r, 2000))]);
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    await Promise.race([stopped, new Promise((r) => timer = setTimeout(r, PARSER_STOP_MS))]);
+    clearTimeout(timer);
     w.terminate();
   }
-
-  // ---- start ----
-  if (loaded.status === "loaded") {
-    let batch: BanDecision[] = [];
-    for (const b of tracker.eachActiveBan()) {
-      batch.push(b);
-      if (batch.length === RESTORE_BATCH) {
-        await engine.restore(batch);
-        batch = [];
-      }
-    }
-    await engine.restore(batch);
-  }
-  const ipc = await startIpcServer({
-    path: config.global.socketPath,
-    controller: engine,
-    version: VERSION,
-    logger,
-  });
-  let metricsServer: MetricsServer | null = null;
-  if (config.global.metricsBind !== null) {
-    metricsServer = startMetricsServer({
-      ...config.global.metricsBind,
-      render: () => metrics.render(),
-    });
-  }
-  worker = spawnWorker(config, saved);
-  await Promise.race([workerReady, fatalSeen]);
-  await startJournals(config, saved);
-  const expiry = setInterval(() => engine.expireDue().catch(() => {}), EXPIRY_TICK_MS);
-
-  // ---- run until a signal or a fatal error ----
-  const stop = new Promise<string>((resolve) => {
-    for (const sig of ["SIGTERM", "SIGINT"] as const) {
-      Deno.addSignalListener(sig, () => resolve(sig));
-    }
-  });
-  const onHup = () => {
-    notifyReloading();
-    engine.reload().then(
-      () => notifyReady(),
-      (e) => {
-        logger.error("reload refused; the running configuration is unchanged", {
-          error: e instanceof Error ? e.message : String(e),
-        });
-        notifyReady();
-      },
-    );
-  };
-  Deno.addSignalListener("SIGHUP", onHup);
-  logger.info("ready", { backend: backend.name, degraded, jails: config.jails.map((j) => j.name) });
-  notifyReady();
-  const why = await Promise.race([stop, fatalSeen.then((m) => `fatal: ${m}`)]);
-
-  // ---- tear down in reverse order (a watchdog ends a stop that hangs) ----
-  const watchdog = setTimeout(() => {
-    logger.error("stop did not finish in time; exiting", { timeout_ms: STOP_TIMEOUT_MS });
-    setTimeout(() => Deno.exit(1), STOP_TIMEOUT_MS); // a flush that hangs too
-    store.flush().finally(() => Deno.exit(1));
-  }, STOP_TIMEOUT_MS);
-  notifyStopping();
-  logger.info("stopping", { reason: why });
-  Deno.removeSignalListener("SIGHUP", onHup);
-  clearInterval(expiry);
-  await stopJournals();
-  await stopWorker();
-  await metricsServer?.close();
-  await ipc.close();
-  await engine.settle();
-  await store.close();
-  auditLog?.close();
-  await backend.close();
-  clearTimeout(watchdog);
-  logger.info("stopped");
-  return why.startsWith("fatal") ? 1 : 0;
 }

@@ -1,5 +1,15 @@
 /** The daemon: lifecycle, engine, parser Worker. @module */
-export { DAEMON_V8_FLAGS, runDaemon, VERSION } from "./daemon.ts";
-export type { DaemonOptions } from "./daemon.ts";
+export {
+  adoptKernelBans,
+  Daemon,
+  DAEMON_V8_FLAGS,
+  oneLine,
+  StartError,
+  STOP_TIMEOUT_MS,
+  UndoStack,
+  VERSION,
+  WorkerParserHost,
+} from "./daemon.ts";
+export type { Closable, DaemonDeps, ParserContext, ParserHost } from "./daemon.ts";
 export { Engine } from "./engine.ts";
 export type { AuditEvent, AuditSink, EngineOptions } from "./engine.ts";

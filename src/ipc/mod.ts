@@ -52,7 +52,7 @@ export {
   startIpcServer,
 } from "./server.ts";
 export type { IpcLimits, IpcServerOptions, IpcStats } from "./server.ts";
-export { SocketInUseError } from "./_socket_file.ts";
+export { clearStaleSocket, SocketInUseError } from "./_socket_file.ts";
 export {
   CONNECT_TIMEOUT_MS,
   IpcClient,

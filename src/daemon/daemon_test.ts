@@ -1,0 +1,164 @@
+import { deepEqual, equal, ok, rejects } from "node:assert/strict";
+import { join } from "node:path";
+import { type Config, parseConfig } from "../config/mod.ts";
+import { MemoryBackend } from "../firewall/mod.ts";
+import { SocketInUseError } from "../ipc/mod.ts";
+import { Logger } from "../log/mod.ts";
+import { StateStore } from "../state/mod.ts";
+import { ManualClock } from "../tracker/mod.ts";
+import { Daemon, type DaemonDeps, type ParserHost, StartError } from "./daemon.ts";
+
+const NOW = Date.parse("2026-11-25T12:00:00Z");
+
+function config(dir: string, metrics = '""'): Config {
+  return parseConfig(
+    `[global]
+socket_path = "${join(dir, "s.sock")}"
+state_file = "${join(dir, "state.bin")}"
+audit_log = ""
+metrics_bind = ${metrics}
+[jails.off]
+filter = "sshd"
+logpath = "/var/log/auth.log"
+enabled = false
+[jails.ssh]
+filter = "sshd"
+logpath = "/var/log/auth.log"
+bantime = "1h"
+`,
+    "daemon_test.toml",
+  );
+}
+
+/** Fake parts around a MemoryBackend; `opened` lists what is open, in start order. */
+function fakeDeps(
+  cfg: Config,
+  backend: MemoryBackend,
+  fail: { metrics?: boolean; audit?: boolean } = {},
+) {
+  const opened: string[] = [];
+  let inits = 0;
+  const closer = (name: string) => {
+    opened.push(name);
+    return { close: () => void opened.splice(opened.indexOf(name), 1) };
+  };
+  const parser: ParserHost = {
+    start: () => Promise.resolve(void opened.push("parser")),
+    restart: () => Promise.resolve(),
+    stop: () => Promise.resolve(void opened.splice(opened.indexOf("parser"), 1)),
+    fatal: new Promise<string>(() => {}),
+  };
+  const deps: DaemonDeps = {
+    config: cfg,
+    logger: new Logger("error", []),
+    clock: new ManualClock(NOW),
+    claimSocket: () => {},
+    backend: async () => (inits++, await backend.init(), { backend, degraded: false }),
+    store: (c, options) => Promise.resolve(new StateStore(c.global.stateFile, options)),
+    audit: () =>
+      fail.audit
+        ? Promise.reject(new Deno.errors.IsADirectory("Is a directory (os error 21)"))
+        : Promise.resolve(null),
+    reloadConfig: () => Promise.resolve(cfg),
+    parser: () => parser,
+    control: () => Promise.resolve(closer("control")),
+    metrics: () => {
+      if (fail.metrics) throw new Deno.errors.AddrInUse("Address already in use (os error 98)");
+      return closer("metrics");
+    },
+  };
+  return { deps, opened, inits: () => inits };
+}
+
+Deno.test("a start failing at the metrics listener unwinds every step before it", async () => {
+  const dir = await Deno.makeTempDir();
+  try {
+    const backend = new MemoryBackend({ now: () => NOW });
+    await backend.init();
+    await backend.ban([{ ip: "198.51.100.3", prefix: 32, timeoutMs: 60_000, jail: "ssh" }]);
+    const cfg = config(dir, '"127.0.0.1:9191"');
+    const { deps, opened } = fakeDeps(cfg, backend, { metrics: true });
+    await rejects(Daemon.start(deps), (e: unknown) => {
+      ok(e instanceof StartError);
+      equal(e.stage, "metrics_bind 127.0.0.1:9191");
+      equal(e.message, "metrics_bind 127.0.0.1:9191: Address already in use (os error 98)");
+      return true;
+    });
+    deepEqual(opened, [], "the control socket was closed again");
+    equal(backend.installed, false, "the firewall scaffold was removed");
+    const after = new StateStore(cfg.global.stateFile, {
+      saveIntervalMs: 10,
+      collect: () => {
+        throw new Error("not saved");
+      },
+    }).load();
+    equal(after.status, "loaded");
+    deepEqual(
+      after.status === "loaded" ? [...after.state.bans].map((b) => b.ip) : [],
+      ["198.51.100.3"],
+      "the adopted kernel ban was saved before the scaffold went",
+    );
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test("kernel entries no state knows become bans with the kernel's timeout; stop unwinds", async () => {
+  const dir = await Deno.makeTempDir();
+  try {
+    const backend = new MemoryBackend({ now: () => NOW });
+    await backend.init();
+    await backend.ban([
+      { ip: "198.51.100.1", prefix: 32, timeoutMs: 600_000, jail: "ssh" },
+      { ip: "198.51.100.2", prefix: 32, timeoutMs: null, jail: "gone" },
+    ]);
+    const { deps, opened } = fakeDeps(config(dir), backend);
+    const d = await Daemon.start(deps);
+    deepEqual(opened, ["control", "parser"]);
+    const bans = (await d.engine.list()).bans.map((b) => [b.ip, b.jail, b.remaining_s]);
+    deepEqual(bans, [["198.51.100.1", "ssh", 600], ["198.51.100.2", "ssh", null]]);
+    await d.engine.unban("198.51.100.1");
+    deepEqual((await backend.list()).map((b) => b.ip), ["198.51.100.2"]);
+    await d.stop();
+    deepEqual(opened, []);
+    equal(backend.installed, false);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test("a start failing at the audit log never touches the firewall", async () => {
+  const dir = await Deno.makeTempDir();
+  try {
+    const backend = new MemoryBackend({ now: () => NOW });
+    const { deps, opened, inits } = fakeDeps(config(dir), backend, { audit: true });
+    await rejects(Daemon.start(deps), /^StartError: audit log: Is a directory/);
+    equal(inits(), 0, "the backend was never initialised");
+    deepEqual(opened, []);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test("a start refused at the control socket check never touches the firewall", async () => {
+  const dir = await Deno.makeTempDir();
+  try {
+    const backend = new MemoryBackend({ now: () => NOW });
+    const { deps, inits } = fakeDeps(config(dir), backend);
+    const refused: DaemonDeps = {
+      ...deps,
+      claimSocket: (path) => {
+        throw new SocketInUseError(`${path} is served by a running process; not replacing it`);
+      },
+    };
+    await rejects(Daemon.start(refused), (e: unknown) => {
+      ok(e instanceof StartError);
+      equal(e.stage, "control socket");
+      return true;
+    });
+    equal(inits(), 0, "the backend was never initialised");
+    await rejects(Deno.lstat(join(dir, "state.bin")), "no state file written");
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
