@@ -31,7 +31,8 @@ import {
 import { RUNTIME_PEAK_MB } from "../config/mod.ts";
 import { type AuditEvent, Engine } from "./engine.ts";
 import { processSamplers } from "./_process.ts";
-import type { StartMessage, WorkerJail, WorkerMessage } from "./_protocol.ts";
+import type { StartMessage, WorkerMessage } from "./_protocol.ts";
+import { journalGroups, parserJails } from "./_matcher.ts";
 
 /**
  * V8 flags of the daemon (both isolates): old space capped at 12 MiB (the main isolate's live data
@@ -121,6 +122,8 @@ export interface ParserContext {
   readonly logger: Logger;
   /** Counts dropped lines. */
   readonly metrics: DaemonMetrics;
+  /** The daemon's time (an in-process parser completes partial timestamps with it). */
+  readonly clock: Clock;
 }
 
 /** Reads the log sources, matches their lines and hands the batches to the engine. */
@@ -286,7 +289,7 @@ export class Daemon {
       );
       if (m !== null) undo.push("metrics", () => m.close());
     }
-    const p = parser = deps.parser({ engine: e, logger, metrics });
+    const p = parser = deps.parser({ engine: e, logger, metrics, clock });
     undo.push("parser", () => p.stop());
     await step("parser", () => p.start(config, saved));
     const expiry = setInterval(() => e.expireDue().catch(() => {}), EXPIRY_TICK_MS);
@@ -494,11 +497,7 @@ export class WorkerParserHost implements ParserHost {
 
   #spawnWorker(cfg: Config, saved: readonly SourcePosition[]): Worker | null {
     const { engine, logger, metrics } = this.#ctx;
-    const jails: WorkerJail[] = cfg.jails.flatMap((j, index) =>
-      j.enabled && j.source !== "bans"
-        ? [{ index, filter: j.filter, mode: j.mode, logpath: j.logpath, readFrom: j.readFrom }]
-        : []
-    );
+    const jails = parserJails(cfg);
     if (jails.length === 0) {
       this.#firstReady?.();
       return null;
@@ -573,18 +572,7 @@ export class WorkerParserHost implements ParserHost {
 
   async #startJournals(cfg: Config, saved: readonly SourcePosition[]): Promise<void> {
     const { logger, metrics } = this.#ctx;
-    const groups = new Map<
-      string,
-      { match: readonly string[]; readFrom: "end" | "start"; jails: number[] }
-    >();
-    cfg.jails.forEach((j, index) => {
-      if (!j.enabled || j.source !== "journald") return;
-      const key = [...j.journalMatch].sort().join(" ");
-      const g = groups.get(key) ?? { match: j.journalMatch, readFrom: j.readFrom, jails: [] };
-      g.jails.push(index);
-      groups.set(key, g);
-    });
-    for (const g of groups.values()) {
+    for (const g of journalGroups(cfg)) {
       const source = new JournalSource({
         match: g.match,
         saved,
