@@ -272,3 +272,43 @@ Deno.test("pipeline: reload applies a changed maxretry and a new journald jail, 
       await daemon.stop();
     }
   }));
+
+Deno.test("pipeline: an ignored network and a stopped jail count nothing; the lines after do", () =>
+  withDir(async (dir) => {
+    // `watch` reads the same log: its bans show that a batch was read while `ssh` was stopped.
+    const watch = SSH(3).replace("[jails.ssh]", "[jails.watch]").replace('"1h"', '"2h"');
+    const cfg = config(dir, SSH(3) + watch);
+    const { daemon, audit, fail } = await start(cfg, cfg);
+    const ban = (jail: string) => (r: Record) => r.event === "ban" && r.jail === jail;
+    const bansOf = (ip: string) =>
+      audit.all.filter((r) => r.event === "ban" && r.ip === ip).map((r) => r.jail);
+    try {
+      fail("198.51.100.7", 3);
+      equal((await audit.next(ban("ssh"))).ip, "198.51.100.7");
+      const added = await daemon.engine.ignoreAdd("198.51.100.0/24", "ssh");
+      deepEqual(added.unbanned, [{ ip: "198.51.100.7", jail: "ssh" }]);
+      const lifted = await audit.next((r) => r.event === "unban");
+      deepEqual([lifted.ip, lifted.reason], ["198.51.100.7", "address ignored by client"]);
+
+      fail("198.51.100.8", 3);
+      fail("203.0.113.9", 3);
+      equal((await audit.next(ban("ssh"))).ip, "203.0.113.9");
+      // One batch or two: the audits of a batch are all written before the first is awaited.
+      deepEqual(bansOf("198.51.100.8"), ["watch"], "ssh ignores the network; watch does not");
+
+      const stopped = await daemon.engine.jailStop("ssh");
+      deepEqual(stopped.unbanned, [{ ip: "203.0.113.9", jail: "ssh" }]);
+      const before = await daemon.engine.statusJail("ssh");
+      fail("203.0.113.10", 3);
+      await audit.next((r) => ban("watch")(r) && r.ip === "203.0.113.10"); // the batch was read
+      const during = await daemon.engine.statusJail("ssh");
+      equal(during.lines_total, before.lines_total + 3, "a stopped jail still reads its lines");
+      equal(during.failures_total, before.failures_total, "a stopped jail counted failures");
+      equal((await daemon.engine.jailStart("ssh")).stopped, false);
+      fail("203.0.113.11", 3);
+      equal((await audit.next(ban("ssh"))).ip, "203.0.113.11");
+      deepEqual(bansOf("203.0.113.10"), ["watch"], "a stopped jail banned");
+    } finally {
+      await daemon.stop();
+    }
+  }));
