@@ -37,7 +37,12 @@ import {
 } from "../tracker/mod.ts";
 import { Engine } from "./engine.ts";
 import { processSamplers } from "./_process.ts";
-import type { StartMessage, WorkerJail, WorkerMessage } from "./_protocol.ts";
+import {
+  parseWorkerMessage,
+  type StartMessage,
+  type WorkerJail,
+  type WorkerMessage,
+} from "./_protocol.ts";
 
 /**
  * V8 flags of the daemon (both isolates): old space capped at 12 MiB (the main isolate's live data
@@ -265,41 +270,18 @@ export async function runDaemon(opts: DaemonOptions): Promise<number> {
         },
       },
     });
-    w.onmessage = (e: MessageEvent<WorkerMessage>) => {
-      const msg = e.data;
-      switch (msg.type) {
-        case "batch": {
-          if (msg.id === undefined) {
-            engine.applyBatch(msg, msg.sentAt).catch(() => {}).finally(() =>
-              w.postMessage({ type: "ack" })
-            );
-            break;
-          }
-          const pending = journalPending.get(msg.id);
-          journalPending.delete(msg.id);
-          if (pending === undefined) break;
-          engine.applyBatch({ ...msg, positions: [pending.position] }, msg.sentAt).catch(() => {})
-            .finally(pending.done);
-          break;
-        }
-        case "ready":
-          logger.debug("parser worker watching", { paths: msg.readPaths });
-          firstReady?.();
-          break;
-        case "dropped":
-          metrics.linesDropped.inc({ reason: "too_long" }, msg.count);
-          logger.warn("lines dropped", { reason: msg.reason, count: msg.count });
-          break;
-        case "warning":
-          logger.warn(msg.message);
-          break;
-        case "fatal":
-          fatal?.(msg.message);
-          break;
-        case "stopped":
-          engine.seedPositions(msg.positions);
-          workerStopped?.(msg.positions);
-          break;
+    w.onmessage = (e: MessageEvent<unknown>) => {
+      const parsed = parseWorkerMessage(e.data, cfg.jails.length);
+      if (!parsed.ok) return rejectWorkerMessage(w, parsed);
+      try {
+        onWorkerMessage(w, parsed.message);
+      } catch (err) {
+        const m = parsed.message;
+        rejectWorkerMessage(w, {
+          reason: err instanceof Error ? err.message : String(err),
+          credit: m.type === "batch" && m.id === undefined,
+          ...(m.type === "batch" && m.id !== undefined ? { id: m.id } : {}),
+        });
       }
     };
     w.onerror = (e) => {
@@ -315,6 +297,57 @@ export async function runDaemon(opts: DaemonOptions): Promise<number> {
     };
     w.postMessage(start);
     return w;
+  }
+
+  /** Drops a Worker message that failed its check: counted, logged at most once a second. */
+  let rejectsUnlogged = 0;
+  let rejectLoggedAt = -Infinity;
+  function rejectWorkerMessage(w: Worker, r: { reason: string; credit?: boolean; id?: number }) {
+    metrics.workerMessagesRejected.inc();
+    if (r.credit === true) w.postMessage({ type: "ack" });
+    if (r.id !== undefined) journalPending.get(r.id)?.done(), journalPending.delete(r.id);
+    rejectsUnlogged++;
+    if (Date.now() - rejectLoggedAt < 1000) return;
+    logger.warn("parser worker message rejected", { reason: r.reason, count: rejectsUnlogged });
+    rejectLoggedAt = Date.now();
+    rejectsUnlogged = 0;
+  }
+
+  function onWorkerMessage(w: Worker, msg: WorkerMessage): void {
+    switch (msg.type) {
+      case "batch": {
+        if (msg.id === undefined) {
+          engine.applyBatch(msg, msg.sentAt).catch(() => {}).finally(() =>
+            w.postMessage({ type: "ack" })
+          );
+          break;
+        }
+        const pending = journalPending.get(msg.id);
+        journalPending.delete(msg.id);
+        if (pending === undefined) break;
+        engine.applyBatch({ ...msg, positions: [pending.position] }, msg.sentAt).catch(() => {})
+          .finally(pending.done);
+        break;
+      }
+      case "ready":
+        logger.debug("parser worker watching", { paths: msg.readPaths });
+        firstReady?.();
+        break;
+      case "dropped":
+        metrics.linesDropped.inc({ reason: "too_long" }, msg.count);
+        logger.warn("lines dropped", { reason: msg.reason, count: msg.count });
+        break;
+      case "warning":
+        logger.warn(msg.message);
+        break;
+      case "fatal":
+        fatal?.(msg.message);
+        break;
+      case "stopped":
+        engine.seedPositions(msg.positions);
+        workerStopped?.(msg.positions);
+        break;
+    }
   }
 
   // ---- journal sources: journalctl children on the main thread, lines matched in the Worker ----
