@@ -43,15 +43,27 @@ Deno.test("a logpath that is a symlink to a file in another directory is read: t
   const { dir, config } = await makeConfig((d) =>
     `${privateGlobal(d)}\n${jail("sshd", join(d, "auth.log"))}\n${
       jail("glob", join(d, "g", "*.log"))
-    }`
+    }\n${jail("dirs", join(d, "svc", "*", "*.log"))}`
   );
   await Deno.symlink(target, join(dir, "auth.log"));
   // A glob whose directory is itself a link to another place, holding a link to the target too.
   await Deno.mkdir(join(elsewhere, "gdir"));
   await Deno.writeTextFile(join(elsewhere, "gdir", "app.log"), "");
   await Deno.symlink(join(elsewhere, "gdir"), join(dir, "g"));
+  // A glob over directories, one of which is a link to a directory elsewhere.
+  await Deno.mkdir(join(elsewhere, "adir"));
+  await Deno.writeTextFile(join(elsewhere, "adir", "app.log"), "");
+  await Deno.mkdir(join(dir, "svc"));
+  await Deno.symlink(join(elsewhere, "adir"), join(dir, "svc", "a"));
   const daemon = await startDaemon(dir, config);
   try {
+    await Deno.writeTextFile(join(elsewhere, "adir", "app.log"), failLines("192.0.2.6", 2), {
+      append: true,
+    });
+    equal((await daemon.waitFor(banOf("192.0.2.6")))["jail"], "dirs");
+    // A file that appears later in the linked directory, under a name the glob matches.
+    await Deno.writeTextFile(join(elsewhere, "adir", "new.log"), failLines("192.0.2.5", 2));
+    equal((await daemon.waitFor(banOf("192.0.2.5")))["jail"], "dirs");
     await Deno.writeTextFile(target, failLines("192.0.2.7", 2), { append: true });
     await daemon.waitFor(banOf("192.0.2.7"));
     await Deno.writeTextFile(join(elsewhere, "gdir", "app.log"), failLines("192.0.2.8", 2), {

@@ -80,8 +80,8 @@ export interface FileSourceOptions {
  * The paths the file source must be allowed to read for `patterns` (the parser Worker's `read`
  * permission): each pattern's deepest directory before its first wildcard — read access to the
  * directory is needed to see files being created, renamed and deleted — and, because a
- * permission on a symlink does not cover what it points to, where those directories and the files
- * matching now really are (`realPath`). A link that cannot be resolved (dangling, a loop) adds
+ * permission on a symlink does not cover what it points to, where those directories, the
+ * directories the pattern matches and the files matching now really are (`realPath`). A link that cannot be resolved (dangling, a loop) adds
  * nothing: the source skips that file with a warning. Links appearing later to places outside
  * these paths are skipped the same way until the next reload or restart. Needs read permission
  * on every path (the daemon's main thread).
@@ -96,8 +96,10 @@ export function fileSourceReadPaths(patterns: readonly string[]): string[] {
     } catch { /* dangling or unreadable: that file is skipped with a warning */ }
   };
   for (const root of roots) add(root);
-  const files = matchingFiles(patterns.map((p) => new PathPattern(p)));
-  for (const file of files.slice(0, MAX_OPEN_FILES)) add(file);
+  const compiled = patterns.map((p) => new PathPattern(p));
+  const dirs = new Set(compiled.flatMap((p) => p.directories((d) => listNames(d, "dir"))));
+  for (const dir of [...dirs].slice(0, MAX_WATCHED_DIRS)) add(dir);
+  for (const file of matchingFiles(compiled).slice(0, MAX_OPEN_FILES)) add(file);
   return outermost(out);
 }
 
