@@ -56,6 +56,7 @@ Deno.test("every fail2zig series is exposed with HELP and TYPE and parses as Pro
     fail2zig_tracker_entries: "gauge",
     fail2zig_evictions_total: "counter",
     fail2zig_memory_bytes: "gauge",
+    fail2zig_worker_messages_rejected_total: "counter",
     fail2zig_ban_latency_seconds: "histogram",
   };
   deepEqual(Object.fromEntries([...fams].map(([n, f]) => [n, f.type])), expected);

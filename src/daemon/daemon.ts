@@ -31,7 +31,7 @@ import {
 import { RUNTIME_PEAK_MB } from "../config/mod.ts";
 import { type AuditEvent, Engine } from "./engine.ts";
 import { processSamplers } from "./_process.ts";
-import type { StartMessage, WorkerMessage } from "./_protocol.ts";
+import { parseWorkerMessage, type StartMessage, type WorkerMessage } from "./_protocol.ts";
 import { journalGroups, parserJails } from "./_matcher.ts";
 
 /**
@@ -496,7 +496,6 @@ export class WorkerParserHost implements ParserHost {
   }
 
   #spawnWorker(cfg: Config, saved: readonly SourcePosition[]): Worker | null {
-    const { engine, logger, metrics } = this.#ctx;
     const jails = parserJails(cfg);
     if (jails.length === 0) {
       this.#firstReady?.();
@@ -518,41 +517,18 @@ export class WorkerParserHost implements ParserHost {
         },
       },
     });
-    w.onmessage = (e: MessageEvent<WorkerMessage>) => {
-      const msg = e.data;
-      switch (msg.type) {
-        case "batch": {
-          if (msg.id === undefined) {
-            engine.applyBatch(msg, msg.sentAt).catch(() => {}).finally(() =>
-              w.postMessage({ type: "ack" })
-            );
-            break;
-          }
-          const pending = this.#journalPending.get(msg.id);
-          this.#journalPending.delete(msg.id);
-          if (pending === undefined) break;
-          engine.applyBatch({ ...msg, positions: [pending.position] }, msg.sentAt).catch(() => {})
-            .finally(pending.done);
-          break;
-        }
-        case "ready":
-          logger.debug("parser worker watching", { paths: msg.readPaths });
-          this.#firstReady?.();
-          break;
-        case "dropped":
-          metrics.linesDropped.inc({ reason: "too_long" }, msg.count);
-          logger.warn("lines dropped", { reason: msg.reason, count: msg.count });
-          break;
-        case "warning":
-          logger.warn(msg.message);
-          break;
-        case "fatal":
-          this.#fatal(msg.message);
-          break;
-        case "stopped":
-          engine.seedPositions(msg.positions);
-          this.#workerStopped?.(msg.positions);
-          break;
+    w.onmessage = (e: MessageEvent<unknown>) => {
+      const parsed = parseWorkerMessage(e.data, cfg.jails.length);
+      if (!parsed.ok) return this.#rejectWorkerMessage(w, parsed);
+      try {
+        this.#onWorkerMessage(w, parsed.message);
+      } catch (err) {
+        const m = parsed.message;
+        this.#rejectWorkerMessage(w, {
+          reason: err instanceof Error ? err.message : String(err),
+          credit: m.type === "batch" && m.id === undefined,
+          ...(m.type === "batch" && m.id !== undefined ? { id: m.id } : {}),
+        });
       }
     };
     w.onerror = (e) => {
@@ -568,6 +544,65 @@ export class WorkerParserHost implements ParserHost {
     };
     w.postMessage(start);
     return w;
+  }
+
+  #rejectsUnlogged = 0;
+  #rejectLoggedAt = -Infinity;
+  /** Drops a Worker message that failed its check: counted, logged at most once a second. */
+  #rejectWorkerMessage(w: Worker, r: { reason: string; credit?: boolean; id?: number }): void {
+    const { logger, metrics } = this.#ctx;
+    metrics.workerMessagesRejected.inc();
+    if (r.credit === true) w.postMessage({ type: "ack" });
+    if (r.id !== undefined) {
+      this.#journalPending.get(r.id)?.done();
+      this.#journalPending.delete(r.id);
+    }
+    this.#rejectsUnlogged++;
+    if (Date.now() - this.#rejectLoggedAt < 1000) return;
+    logger.warn("parser worker message rejected", {
+      reason: r.reason,
+      count: this.#rejectsUnlogged,
+    });
+    this.#rejectLoggedAt = Date.now();
+    this.#rejectsUnlogged = 0;
+  }
+
+  #onWorkerMessage(w: Worker, msg: WorkerMessage): void {
+    const { engine, logger, metrics } = this.#ctx;
+    switch (msg.type) {
+      case "batch": {
+        if (msg.id === undefined) {
+          engine.applyBatch(msg, msg.sentAt).catch(() => {}).finally(() =>
+            w.postMessage({ type: "ack" })
+          );
+          break;
+        }
+        const pending = this.#journalPending.get(msg.id);
+        this.#journalPending.delete(msg.id);
+        if (pending === undefined) break;
+        engine.applyBatch({ ...msg, positions: [pending.position] }, msg.sentAt).catch(() => {})
+          .finally(pending.done);
+        break;
+      }
+      case "ready":
+        logger.debug("parser worker watching", { paths: msg.readPaths });
+        this.#firstReady?.();
+        break;
+      case "dropped":
+        metrics.linesDropped.inc({ reason: "too_long" }, msg.count);
+        logger.warn("lines dropped", { reason: msg.reason, count: msg.count });
+        break;
+      case "warning":
+        logger.warn(msg.message);
+        break;
+      case "fatal":
+        this.#fatal(msg.message);
+        break;
+      case "stopped":
+        engine.seedPositions(msg.positions);
+        this.#workerStopped?.(msg.positions);
+        break;
+    }
   }
 
   async #startJournals(cfg: Config, saved: readonly SourcePosition[]): Promise<void> {

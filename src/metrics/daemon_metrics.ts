@@ -80,6 +80,8 @@ export interface DaemonMetrics {
   readonly trackerEntries: Gauge;
   readonly evictions: Counter;
   readonly memoryBytes: Gauge;
+  /** Messages from the parser Worker that failed `parseWorkerMessage` and were dropped. */
+  readonly workerMessagesRejected: Counter;
   /** Seconds from the triggering line being read to the ban being in the kernel. */
   readonly banLatency: Histogram;
   /** Exposes a jail's series at zero (call at start and when a reload adds a jail). */
@@ -121,6 +123,10 @@ export function createDaemonMetrics(options: DaemonMetricsOptions = {}): DaemonM
       "Tracker entries evicted because the table was full.",
     ),
     memoryBytes: r.gauge("fail2zig_memory_bytes", "Resident set size of the process in bytes."),
+    workerMessagesRejected: r.counter(
+      "fail2zig_worker_messages_rejected_total",
+      "Messages from the parser Worker dropped because they failed validation.",
+    ),
     banLatency: r.histogram(
       "fail2zig_ban_latency_seconds",
       "Time from reading the line that triggered a ban to the ban being applied.",
