@@ -33,6 +33,7 @@ import { type AuditEvent, Engine } from "./engine.ts";
 import { processSamplers } from "./_process.ts";
 import { parseWorkerMessage, type StartMessage, type WorkerMessage } from "./_protocol.ts";
 import { journalGroups, parserJails } from "./_matcher.ts";
+import { SourceSet } from "./source_set.ts";
 
 /**
  * V8 flags of the daemon (both isolates): old space capped at 12 MiB (the main isolate's live data
@@ -116,8 +117,10 @@ export interface Closable {
 
 /** What a parser host gets from the daemon. */
 export interface ParserContext {
-  /** Takes the matched batches and the read positions. */
+  /** Takes the matched batches (and advances their sources' positions). */
   readonly engine: Engine;
+  /** The read positions: a start resumes from them, a stopped source seeds its last ones. */
+  readonly sources: SourceSet;
   /** Operational log. */
   readonly logger: Logger;
   /** Counts dropped lines. */
@@ -131,11 +134,11 @@ export interface ParserHost {
   /** Starts reading `config`'s sources from `saved`; resolves once watching (or fatal). */
   start(config: Config, saved: readonly SourcePosition[]): Promise<void>;
   /**
-   * Stops, then starts again with a reloaded config from the engine's positions as they are
+   * Stops, then starts again with a reloaded config from the `SourceSet`'s positions as they are
    * after the stop (does not wait for ready).
    */
   restart(config: Config): Promise<void>;
-  /** Stops reading; the engine has the last positions afterwards. */
+  /** Stops reading; the `SourceSet` has its last positions afterwards. */
   stop(): Promise<void>;
   /** Resolves with a message when the parser failed and the daemon must stop. */
   readonly fatal: Promise<string>;
@@ -234,14 +237,14 @@ export class Daemon {
     await step("control socket", () => deps.claimSocket(config.global.socketPath));
     // What can fail without the firewall comes first: such a failure never touches the kernel.
     const tracker = newTracker(config, clock, logger);
-    let engine: Engine | null = null;
+    const sources = new SourceSet();
     const store = await step("state file", () =>
       deps.store(config, {
         saveIntervalMs: config.global.saveIntervalMs,
         collect: () => ({
           savedAt: clock.now(),
           ...tracker.snapshot(),
-          positions: (engine?.positions() ?? []).map((p) => ({
+          positions: sources.positions().map((p) => ({
             key: positionKey(p),
             data: encodePosition(p),
           })),
@@ -259,9 +262,10 @@ export class Daemon {
     if (adoptKernelBans(tracker, config, kernel, clock.now(), logger) > 0) store.scheduleSave();
     const metrics = newMetrics(config, tracker, sel.degraded, deps.memoryBytes);
     let parser: ParserHost | null = null;
-    engine = new Engine({
+    const e = new Engine({
       config,
       tracker,
+      sources,
       backend: sel.backend,
       degraded: sel.degraded,
       clock,
@@ -274,8 +278,7 @@ export class Daemon {
       reloadConfig: deps.reloadConfig,
       onReloaded: (next) => parser?.restart(next) ?? Promise.resolve(),
     });
-    const e = engine;
-    e.seedPositions(saved);
+    sources.seed(saved);
     undo.push("engine", () => e.settle());
     await step("firewall", () => reAddBans(tracker, e));
     const ipc = await step("control socket", () => deps.control(config, e));
@@ -289,7 +292,7 @@ export class Daemon {
       );
       if (m !== null) undo.push("metrics", () => m.close());
     }
-    const p = parser = deps.parser({ engine: e, logger, metrics, clock });
+    const p = parser = deps.parser({ engine: e, sources, logger, metrics, clock });
     undo.push("parser", () => p.stop());
     await step("parser", () => p.start(config, saved));
     const expiry = setInterval(() => e.expireDue().catch(() => {}), EXPIRY_TICK_MS);
@@ -485,9 +488,9 @@ export class WorkerParserHost implements ParserHost {
 
   async restart(config: Config): Promise<void> {
     await this.stop();
-    // Read after the stop: the Worker's and the journals' last positions are in the engine now.
-    this.#worker = this.#spawnWorker(config, this.#ctx.engine.positions());
-    await this.#startJournals(config, this.#ctx.engine.positions());
+    // Read after the stop: the Worker's and the journals' last positions are in the set now.
+    this.#worker = this.#spawnWorker(config, this.#ctx.sources.positions());
+    await this.#startJournals(config, this.#ctx.sources.positions());
   }
 
   async stop(): Promise<void> {
@@ -599,7 +602,7 @@ export class WorkerParserHost implements ParserHost {
         this.#fatal(msg.message);
         break;
       case "stopped":
-        engine.seedPositions(msg.positions);
+        this.#ctx.sources.seed(msg.positions);
         this.#workerStopped?.(msg.positions);
         break;
     }
@@ -648,7 +651,7 @@ export class WorkerParserHost implements ParserHost {
       for (const p of this.#journalPending.values()) p.done();
       this.#journalPending.clear();
       await stopped;
-      this.#ctx.engine.seedPositions(s.positions());
+      this.#ctx.sources.seed(s.positions());
     }));
   }
 

@@ -5,8 +5,8 @@
  *
  * Stages, in order: a batch of failures arrives → each goes through the tracker (ignoreip,
  * counting, eviction) → bans are applied to the backend in one call → each ban is audited and
- * counted → the sources' position after the batch is recorded (the state file saves both
- * together). A timer calls `expireDue()`; the control plane calls the `Controller` methods.
+ * counted → the sources' position after the batch is recorded in the `SourceSet` (the state
+ * file saves both together). A timer calls `expireDue()`; the control plane calls the `Controller` methods.
  * @module
  */
 import type { Config, JailConfig } from "../config/mod.ts";
@@ -33,8 +33,7 @@ import {
 } from "../ipc/mod.ts";
 import { type BatchMessage, IP_SEPARATOR } from "./_protocol.ts";
 import type { DaemonMetrics } from "../metrics/mod.ts";
-import type { SourcePosition } from "../sources/mod.ts";
-import { positionSource } from "../sources/mod.ts";
+import type { SourceSet } from "./source_set.ts";
 
 /** Most bans one `list` reply carries (the newest); a reply must stay far below the heap cap. */
 export const MAX_LIST_BANS = 10_000;
@@ -69,6 +68,8 @@ export interface EngineOptions {
   readonly clock: Clock;
   readonly logger: Logger;
   readonly audit: AuditSink;
+  /** The sources' read positions: each applied batch advances its source's. */
+  readonly sources: SourceSet;
   /** Called after every change the state file must carry (bans, failures, positions). */
   readonly changed: () => void;
   /** Validates and returns a new config for `reload` (throws ControlError invalid_config). */
@@ -89,8 +90,6 @@ export class Engine implements Controller {
   #started: number;
   /** Lines read per jail, in config order (the tracker counts failures and bans). */
   #lines: number[];
-  /** Positions by source (`positionSource`): each batch replaces its source's whole list. */
-  #positions = new Map<string, readonly SourcePosition[]>();
   #queue: Promise<void> = Promise.resolve();
 
   constructor(options: EngineOptions) {
@@ -103,22 +102,6 @@ export class Engine implements Controller {
   /** The config in force. */
   get config(): Config {
     return this.#config;
-  }
-
-  /** Positions of the batches applied so far (for the state file). */
-  positions(): SourcePosition[] {
-    return [...this.#positions.values()].flat();
-  }
-
-  /** Seeds positions loaded from the state file (so they survive the next save). */
-  seedPositions(positions: readonly SourcePosition[]): void {
-    const bySource = new Map<string, SourcePosition[]>();
-    for (const p of positions) {
-      const list = bySource.get(positionSource(p)) ?? [];
-      if (list.length === 0) bySource.set(positionSource(p), list);
-      list.push(p);
-    }
-    for (const [source, list] of bySource) this.#positions.set(source, list);
   }
 
   /** Applies one Worker batch; resolves when its bans reached the backend. */
@@ -155,8 +138,7 @@ export class Engine implements Controller {
     for (const [j, n] of matched) {
       m?.linesMatched.inc({ jail: this.#config.jails[j]?.name ?? "" }, n);
     }
-    const first = batch.positions[0];
-    if (first !== undefined) this.#positions.set(positionSource(first), batch.positions);
+    this.#o.sources.advance(batch.positions);
     this.#o.changed();
     if (bans.length === 0) return Promise.resolve();
     return this.#apply(bans, origins, receivedAt);

@@ -6,6 +6,7 @@ import { MemoryBackend } from "../firewall/mod.ts";
 import { Logger } from "../log/mod.ts";
 import { ManualClock, Tracker } from "../tracker/mod.ts";
 import { type AuditEvent, Engine, LIFT_BATCH, MAX_LIST_BANS } from "./engine.ts";
+import { SourceSet } from "./source_set.ts";
 
 const CONFIG = parseConfig(
   `[jails.ssh]
@@ -29,6 +30,7 @@ async function engine(capacity = 1024, reloadTo = CONFIG, metrics?: DaemonMetric
   const e = new Engine({
     config: CONFIG,
     tracker,
+    sources: new SourceSet(),
     backend,
     degraded: false,
     clock,

@@ -57,8 +57,8 @@ export class InlineParserHost implements ParserHost {
 
   async restart(config: Config): Promise<void> {
     await this.stop();
-    // Read after the stop: every source's last position is in the engine now.
-    await this.start(config, this.#ctx.engine.positions());
+    // Read after the stop: every source's last position is in the set now.
+    await this.start(config, this.#ctx.sources.positions());
   }
 
   async stop(): Promise<void> {
@@ -66,7 +66,7 @@ export class InlineParserHost implements ParserHost {
     this.#sources = [];
     await Promise.all(all.map(async (s) => {
       await s.stop();
-      this.#ctx.engine.seedPositions(s.positions());
+      this.#ctx.sources.seed(s.positions());
     }));
   }
 

@@ -89,11 +89,14 @@ bantime = "10m"
 `;
 
 /** The daemon with fakes around a MemoryBackend, reading `logs` through the inline parser. */
-async function start(first: Config, reloaded: Config) {
-  const clock = new ManualClock(NOW);
+async function start(
+  first: Config,
+  reloaded: Config,
+  clock = new ManualClock(NOW),
+  logs = new Map<string, MemoryLog>([[AUTH, new MemoryLog()], [SSH_UNIT, new MemoryLog()]]),
+) {
   const backend = new MemoryBackend({ now: () => clock.now() });
   const audit = new AuditRecords();
-  const logs = new Map<string, MemoryLog>([[AUTH, new MemoryLog()], [SSH_UNIT, new MemoryLog()]]);
   const log = (name: string) => {
     const l = logs.get(name);
     if (l === undefined) throw new Error(`no memory log named ${name}`);
@@ -144,7 +147,7 @@ async function start(first: Config, reloaded: Config) {
     log(to).append(lines, lines.map(() => clock.now()));
   };
   const kernel = async () => (await backend.list()).map((b) => b.ip).sort();
-  return { daemon, clock, audit, fail, kernel };
+  return { daemon, clock, logs, audit, fail, kernel };
 }
 
 async function withDir(run: (dir: string) => Promise<void>): Promise<void> {
@@ -310,5 +313,27 @@ Deno.test("pipeline: an ignored network and a stopped jail count nothing; the li
       deepEqual(bansOf("203.0.113.10"), ["watch"], "a stopped jail banned");
     } finally {
       await daemon.stop();
+    }
+  }));
+
+Deno.test("pipeline: a restart resumes each source from the position the state file saved", () =>
+  withDir(async (dir) => {
+    const cfg = config(dir, SSH(3));
+    const first = await start(cfg, cfg);
+    first.fail("198.51.100.1", 3);
+    equal((await first.audit.next((r) => r.event === "ban")).ip, "198.51.100.1");
+    await first.daemon.stop();
+    first.fail("198.51.100.2", 3); // appended while the daemon is down
+    const again = await start(cfg, cfg, first.clock, first.logs);
+    try {
+      equal((await again.audit.next((r) => r.event === "ban")).ip, "198.51.100.2");
+      equal(
+        (await again.daemon.engine.statusJail("ssh")).lines_total,
+        3,
+        "only the lines appended while down were read",
+      );
+      deepEqual(await again.kernel(), ["198.51.100.1", "198.51.100.2"], "the saved ban re-added");
+    } finally {
+      await again.daemon.stop();
     }
   }));
