@@ -66,6 +66,19 @@ export function journalGroups(config: Config): JournalGroup[] {
   return [...groups.values()];
 }
 
+/** A journal source's batch as the matcher takes it: lines, record times, the audit pointer. */
+export function journalLines(batch: LineBatch): {
+  lines: readonly string[];
+  times: readonly (number | null)[];
+  origin: string;
+} {
+  return {
+    lines: batch.lines,
+    times: batch.times ?? batch.lines.map(() => null),
+    origin: batch.position.kind === "journal" ? `journal:${batch.position.cursor}` : batch.source,
+  };
+}
+
 /**
  * The failures of one batch, collected in reused scratch space into one message: the addresses
  * joined into one string, jail/time/offset as typed arrays (copied to their exact length).

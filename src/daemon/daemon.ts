@@ -32,7 +32,7 @@ import { RUNTIME_PEAK_MB } from "../config/mod.ts";
 import { type AuditEvent, Engine } from "./engine.ts";
 import { processSamplers } from "./_process.ts";
 import { parseWorkerMessage, type StartMessage, type WorkerMessage } from "./_protocol.ts";
-import { journalGroups, parserJails } from "./_matcher.ts";
+import { journalGroups, journalLines, parserJails } from "./_matcher.ts";
 import { SourceSet } from "./source_set.ts";
 
 /**
@@ -631,11 +631,7 @@ export class WorkerParserHost implements ParserHost {
             type: "lines",
             id,
             jails: g.jails,
-            lines: batch.lines,
-            times: batch.times ?? batch.lines.map(() => null),
-            origin: batch.position.kind === "journal"
-              ? `journal:${batch.position.cursor}`
-              : batch.source,
+            ...journalLines(batch),
           });
         })
       );

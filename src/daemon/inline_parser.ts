@@ -14,9 +14,11 @@ import {
   fileGroups,
   type JournalGroup,
   journalGroups,
+  journalLines,
   LineMatcher,
   parserJails,
 } from "./_matcher.ts";
+import type { BatchMessage } from "./_protocol.ts";
 import { oneLine, type ParserContext, type ParserHost } from "./daemon.ts";
 
 /** Opens the sources of one start; `saved` holds the positions to resume from. */
@@ -74,8 +76,7 @@ export class InlineParserHost implements ParserHost {
     const { engine, clock } = this.#ctx;
     const jails = parserJails(config);
     const matcher = new LineMatcher(jails, config.filters, () => clock.now());
-    const apply = (batch: ReturnType<LineMatcher["file"]>) =>
-      engine.applyBatch(batch, batch.sentAt).catch(() => {});
+    const apply = (batch: BatchMessage) => engine.applyBatch(batch, batch.sentAt).catch(() => {});
     const watch = (s: LogSource) => {
       this.#sources.push(s);
       s.done.catch((e) => this.#fatal(`log source stopped: ${oneLine(e)}`));
@@ -88,17 +89,13 @@ export class InlineParserHost implements ParserHost {
     for (const g of journalGroups(config)) {
       const s = this.#open.journal(g, saved);
       watch(s);
-      await s.start((batch) =>
-        apply({
-          ...matcher.records(
-            g.jails,
-            batch.lines,
-            batch.times ?? batch.lines.map(() => null),
-            batch.position.kind === "journal" ? `journal:${batch.position.cursor}` : batch.source,
-          ),
+      await s.start((batch) => {
+        const { lines, times, origin } = journalLines(batch);
+        return apply({
+          ...matcher.records(g.jails, lines, times, origin),
           positions: batch.positions,
-        })
-      );
+        });
+      });
     }
   }
 }
