@@ -337,3 +337,15 @@ Deno.test("pipeline: a restart resumes each source from the position the state f
       await again.daemon.stop();
     }
   }));
+
+Deno.test("pipeline: a source the inline host cannot open is the daemon's fatal, not a hang", () =>
+  withDir(async (dir) => {
+    const other = SSH_JOURNAL.replace(SSH_UNIT, "_SYSTEMD_UNIT=none.service");
+    const cfg = config(dir, SSH(3) + other);
+    const { daemon } = await start(cfg, cfg);
+    try {
+      equal(await daemon.fatal, "no memory log named _SYSTEMD_UNIT=none.service");
+    } finally {
+      await daemon.stop();
+    }
+  }));
