@@ -13,7 +13,7 @@ import {
   loadConfig,
   RUNTIME_PEAK_MB,
 } from "../config/mod.ts";
-import { type FirewallBackend, selectBackend } from "../firewall/mod.ts";
+import { type FirewallBackend, FirewallGuard, selectBackend } from "../firewall/mod.ts";
 import { createLogSink, LineSink, Logger } from "../log/mod.ts";
 import { AuditLog, Auditor } from "../audit/mod.ts";
 import { createDaemonMetrics, type MetricsServer, startMetricsServer } from "../metrics/mod.ts";
@@ -195,7 +195,8 @@ export async function runDaemon(opts: DaemonOptions): Promise<number> {
     config,
     tracker,
     backend,
-    degraded,
+    degraded: () => degraded || guard.degraded,
+    onFirewallFailure: () => guard.notifyFailure(),
     clock,
     logger,
     version: VERSION,
@@ -231,6 +232,26 @@ export async function runDaemon(opts: DaemonOptions): Promise<number> {
   });
   engineRef = engine;
   engine.seedPositions(saved);
+  // Kernel truth while running: a flushed or altered ruleset is re-installed with every ban.
+  const guard = new FirewallGuard({
+    backend,
+    activeBans: () => engine.activeEntries(),
+    onRepaired: (r) => {
+      metrics.firewallRepairs.inc();
+      logger.warn("firewall ruleset was flushed or altered; scaffold and bans re-installed", {
+        problem: r.problem,
+        bans: r.bans,
+        ms: r.ms,
+      });
+    },
+    onRepairFailed: (problem, error, retryInMs) =>
+      logger.error("firewall ruleset is broken and cannot be repaired; bans are not enforced", {
+        problem,
+        error,
+        retry_in_ms: retryInMs,
+      }),
+    onDegraded: (d) => metrics.degraded.set({}, degraded || d ? 1 : 0),
+  });
 
   // ---- parser Worker ----
   let workerStopped: ((positions: SourcePosition[]) => void) | null = null;
@@ -405,6 +426,7 @@ export async function runDaemon(opts: DaemonOptions): Promise<number> {
     }
     await engine.restore(batch);
   }
+  guard.start();
   const ipc = await startIpcServer({
     path: config.global.socketPath,
     controller: engine,
@@ -463,6 +485,7 @@ export async function runDaemon(opts: DaemonOptions): Promise<number> {
   await engine.settle();
   await store.close();
   auditLog?.close();
+  await guard.stop();
   await backend.close();
   clearTimeout(watchdog);
   logger.info("stopped");

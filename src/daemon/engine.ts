@@ -65,7 +65,10 @@ export interface EngineOptions {
   readonly config: Config;
   readonly tracker: Tracker;
   readonly backend: FirewallBackend;
-  readonly degraded: boolean;
+  /** Bans are not enforced (log-only); a function when it can change (a failing firewall repair). */
+  readonly degraded: boolean | (() => boolean);
+  /** Called after the backend refused a ban or unban (the firewall guard checks at once). */
+  readonly onFirewallFailure?: () => void;
   readonly clock: Clock;
   readonly logger: Logger;
   readonly audit: AuditSink;
@@ -182,6 +185,17 @@ export class Engine implements Controller {
     });
   }
 
+  /** Bans are not enforced right now (status `degraded`). */
+  get degraded(): boolean {
+    const d = this.#o.degraded;
+    return typeof d === "function" ? d() : d;
+  }
+
+  /** The active bans as backend entries with their remaining timeouts (a live, lazy view). */
+  *activeEntries(): Generator<BanEntry, void> {
+    for (const b of this.#o.tracker.eachActiveBan()) yield this.#entry(b);
+  }
+
   /** Waits until every queued firewall operation has finished. */
   settle(): Promise<void> {
     return this.#queue;
@@ -195,7 +209,7 @@ export class Engine implements Controller {
       version: this.#o.version,
       uptime_s: Math.floor((this.#o.clock.now() - this.#started) / 1000),
       backend: this.#o.backend.name,
-      degraded: this.#o.degraded,
+      degraded: this.degraded,
       memory_bytes: this.#o.memoryBytes?.() ?? 0,
       tracked: s.tracked,
       capacity: s.capacity,
@@ -530,6 +544,7 @@ export class Engine implements Controller {
           error: e instanceof Error ? e.message : String(e),
           count: bans.length,
         });
+        this.#o.onFirewallFailure?.();
         throw e;
       }
       const done = this.#o.clock.now();
@@ -561,6 +576,7 @@ export class Engine implements Controller {
         this.#o.logger.error("firewall refused unbans", {
           error: e instanceof Error ? e.message : String(e),
         });
+        this.#o.onFirewallFailure?.();
         throw e;
       }
       for (const b of bans) {

@@ -34,7 +34,12 @@ import {
   readU32be,
   readU64be,
 } from "../ffi/mod.ts";
-import { type BanEntry, type FirewallBackend, FirewallError } from "./backend.ts";
+import {
+  type BanEntry,
+  type FirewallBackend,
+  FirewallError,
+  type FirewallHealth,
+} from "./backend.ts";
 import { blockEnd, entryTarget, formatAddr, maskAddr, safeComment, type Target } from "./_addr.ts";
 import { type Block, planIntervalBans } from "./_overlap.ts";
 import {
@@ -50,10 +55,12 @@ import {
   ELEM_MAX_BYTES,
   type ElemSpec,
   flushChain,
+  getRulesDump,
   type Layout,
   NFPROTO,
   NFT_MSG,
   nftType,
+  parseRule,
   setElems,
   UDATA_ELEM_COMMENT,
 } from "./_nft_messages.ts";
@@ -171,6 +178,40 @@ export class NftablesBackend implements FirewallBackend {
         this.#scaffold(again);
         await this.#commit("init", again);
       }
+    });
+  }
+
+  /**
+   * One GETRULE dump of the input chain: the chain must hold exactly the two drop rules on
+   * banned_ipv4 and banned_ipv6 (a rule's lookup cannot exist without its set, so the table,
+   * the chain and both sets are proven with it). A missing table or chain reads as not ok.
+   */
+  check(): Promise<FirewallHealth> {
+    return this.#lock.run(async () => {
+      const l = this.layout;
+      const s = this.#socket("check");
+      const seq = s.nextSeq();
+      let msgs;
+      try {
+        msgs = await s.dump(getRulesDump(l, seq), seq, `GETRULE ${l.table} ${l.chain}`);
+      } catch (e) {
+        if (e instanceof NetlinkError && e.errno === ENOENT) {
+          return { ok: false, problem: `table inet ${l.table} or its chain ${l.chain} is missing` };
+        }
+        throw wrap("check", e);
+      }
+      const rules = msgs.map((m) => parseRule(m.payload))
+        .filter((r) => r.table === l.table && r.chain === l.chain);
+      const has = (set: string) => rules.some((r) => r.set === set && r.drops);
+      if (rules.length === 2 && has(l.set4) && has(l.set6)) return { ok: true, problem: "" };
+      if (rules.length === 0) {
+        return { ok: false, problem: `chain inet ${l.table} ${l.chain} is missing or empty` };
+      }
+      return {
+        ok: false,
+        problem: `expected the two drop rules on @${l.set4} and @${l.set6} in chain ${l.chain}, ` +
+          `found ${rules.length} rule(s)`,
+      };
     });
   }
 
