@@ -250,3 +250,37 @@ Deno.test("reload() drops the metric series of a removed jail and exposes an add
   equal(text.includes('jail="mail"'), false, text);
   equal(text.includes('fail2zig_bans_total{jail="ssh"} 0'), true, text);
 });
+
+Deno.test("Engine reports degraded as its callback says and tells the guard when the kernel refused a ban", async () => {
+  const clock = new ManualClock(Date.parse("2026-11-25T12:00:00Z"));
+  const backend = new MemoryBackend({ now: () => clock.now() });
+  await backend.init();
+  let degraded = false;
+  let failures = 0;
+  const e = new Engine({
+    config: CONFIG,
+    tracker: new Tracker({ jails: CONFIG.jails, capacity: 64, clock }),
+    backend,
+    degraded: () => degraded,
+    onFirewallFailure: () => failures++,
+    clock,
+    logger: new Logger("error", []),
+    audit: () => {},
+    changed: () => {},
+    reloadConfig: () => Promise.resolve(CONFIG),
+    version: "test",
+  });
+  equal((await e.status()).degraded, false);
+  degraded = true;
+  equal((await e.status()).degraded, true);
+  await e.ban("203.0.113.8", "ssh", 3600);
+  equal(failures, 0);
+  backend.flush();
+  equal(await codeOf(() => e.ban("203.0.113.9", "ssh", 3600)) !== "none", true);
+  equal(failures, 1);
+  deepEqual(
+    [...e.activeEntries()].map((b) => [b.ip, b.timeoutMs]).sort(),
+    [["203.0.113.8", 3_600_000], ["203.0.113.9", 3_600_000]],
+    "both are active bans the guard re-adds, with their remaining time",
+  );
+});
