@@ -119,11 +119,15 @@ export class FirewallGuard {
 
   /** A ban or unban failed: check now (or right after the check that is running). */
   notifyFailure(): void {
-    if (!this.#stopped) this.tick().catch(() => {});
+    this.tick().catch(() => {});
   }
 
-  /** One check and, when needed, a repair; resolves when done (tests drive the guard with it). */
+  /**
+   * One check and, when needed, a repair; resolves when done (tests drive the guard with it).
+   * Does nothing once stopped (the backend may be closing).
+   */
   tick(): Promise<void> {
+    if (this.#stopped) return Promise.resolve();
     if (this.#running !== null) {
       this.#again = true;
       return this.#running;

@@ -134,9 +134,11 @@ Deno.test("FirewallGuard checks at once after a failed operation and stop() leav
   await guard.stop(); // waits for the running check; the hour-long timer is cleared
   equal(repaired.length, 1);
   deepEqual(keys(await backend.list()), keys(BANS));
+  backend.flush();
   guard.notifyFailure();
   await guard.tick();
-  equal(repaired.length, 1, "stopped: notifications are ignored");
+  equal(repaired.length, 1, "stopped: notifications and ticks do nothing");
+  equal(backend.installed, false, "a stopped guard never re-installs (the backend may be closing)");
 });
 
 Deno.test("FirewallGuard lifts again a ban that was lifted while the repair re-added it", async () => {
