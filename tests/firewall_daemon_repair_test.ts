@@ -2,8 +2,8 @@
  * The daemon's firewall guard as an operator meets it: the real daemon with the nftables backend
  * in a network namespace holds bans; `nft flush ruleset` (the first line of Debian's
  * /etc/nftables.conf) is run inside the namespace; every ban is back in the kernel within one
- * second, the repair is logged and counted in `fail2zig_firewall_repairs_total`, status is not
- * degraded, and a new ban works. Root only.
+ * second (with one asked for right after the flush), the repair is logged and counted in
+ * `fail2zig_firewall_repairs_total`, status is not degraded, and a new ban works. Root only.
  */
 import assert from "node:assert/strict";
 import { join } from "node:path";

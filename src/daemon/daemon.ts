@@ -196,7 +196,7 @@ export async function runDaemon(opts: DaemonOptions): Promise<number> {
     tracker,
     backend,
     degraded: () => degraded || guard.degraded,
-    onFirewallFailure: () => guard.notifyFailure(),
+    onFirewallFailure: () => guard.recover(),
     clock,
     logger,
     version: VERSION,

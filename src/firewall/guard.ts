@@ -5,7 +5,7 @@
  * guard notices and puts everything back.
  *
  * Every `GUARD_INTERVAL_MS`, and at once after a ban or unban the kernel refused
- * (`notifyFailure()`), it runs the backend's `check()` — one read of the kernel, not one per ban.
+ * (`recover()`), it runs the backend's `check()` — one read of the kernel, not one per ban.
  * The firewall needs repair when the check finds the scaffold missing or altered, or (backends
  * that count their entries) when the sets read empty on two checks in a row while bans that are
  * not about to expire are active (two: a ban in flight is in the kernel by the next check). A
@@ -117,9 +117,14 @@ export class FirewallGuard {
     await this.#running;
   }
 
-  /** A ban or unban failed: check now (or right after the check that is running). */
-  notifyFailure(): void {
-    this.tick().catch(() => {});
+  /**
+   * A ban or unban failed: checks now (or right after the check that is running) and resolves
+   * true when that found the firewall broken and repaired it (every active ban re-added).
+   */
+  async recover(): Promise<boolean> {
+    const before = this.#repairs;
+    await this.tick();
+    return this.#repairs > before;
   }
 
   /**

@@ -129,13 +129,15 @@ Deno.test("FirewallGuard reports degraded while the repair fails, backs off, and
 Deno.test("FirewallGuard checks at once after a failed operation and stop() leaves no timer", async () => {
   const { backend, guard, repaired } = await setup(BANS, 3_600_000);
   guard.start();
+  equal(await guard.recover(), false, "nothing to repair: the refusal had another cause");
   backend.flush();
-  guard.notifyFailure(); // what the engine calls when the kernel refused a ban
+  const recovered = guard.recover(); // what the engine calls when the kernel refused a ban
   await guard.stop(); // waits for the running check; the hour-long timer is cleared
+  equal(await recovered, true);
   equal(repaired.length, 1);
   deepEqual(keys(await backend.list()), keys(BANS));
   backend.flush();
-  guard.notifyFailure();
+  equal(await guard.recover(), false);
   await guard.tick();
   equal(repaired.length, 1, "stopped: notifications and ticks do nothing");
   equal(backend.installed, false, "a stopped guard never re-installs (the backend may be closing)");
