@@ -41,13 +41,14 @@ export interface RepairReport {
 
 /** Options of {@link FirewallGuard}. */
 export interface FirewallGuardOptions {
+  /** The backend whose layout is checked and repaired. */
   readonly backend: FirewallBackend;
   /**
    * The bans the kernel must hold, with their remaining timeouts. Iterated synchronously (a
    * repair copies it before its first await), so a live view of the tracker is fine.
    */
   readonly activeBans: () => Iterable<BanEntry>;
-  /** @default GUARD_INTERVAL_MS */
+  /** Time between two checks, ms. @default GUARD_INTERVAL_MS */
   readonly intervalMs?: number;
   /** Clock for the backoff, ms. @default Date.now */
   readonly now?: () => number;
@@ -85,6 +86,7 @@ export class FirewallGuard {
   #degraded = false;
   #repairs = 0;
 
+  /** A guard over `options.backend`; it checks nothing until `start()` or `tick()`. */
   constructor(options: FirewallGuardOptions) {
     this.#o = options;
     this.#interval = options.intervalMs ?? GUARD_INTERVAL_MS;
