@@ -131,12 +131,23 @@ const opts = { ignore: !isRoot, sanitizeResources: false, sanitizeOps: false } a
 
 Deno.test({
   ...opts,
-  name: "nftables: after `nft flush ruleset` or `nft flush table` every ban is back within 1 s",
+  name: "nftables: after `nft flush ruleset`, `nft flush table` or `nft flush set` every ban is " +
+    "back within 1 s",
   fn: () =>
     withGuarded("rep-nft", { kind: "nftables" }, async (fw, ns) => {
       assert.deepEqual(await nftMissing(ns, BANS), []);
       await flushAndWait(fw, ns, nftMissing, "nft flush ruleset", 1);
       await flushAndWait(fw, ns, nftMissing, "nft flush table inet fail2zig", 2);
+      const sets =
+        "nft flush set inet fail2zig banned_ipv4; nft flush set inet fail2zig banned_ipv6";
+      await flushAndWait(fw, ns, nftMissing, sets, 3);
+      // Someone else's commit makes the check read the chain and count the elements again.
+      await ns.execOk(["nft", "add", "table", "inet", "other"]);
+      for (let i = 0; i < 2; i++) {
+        const h = await fw.check();
+        assert.deepEqual([h.ok, h.entries], [true, BANS.length], h.problem);
+      }
+      assert.equal((await fw.guardState()).repairs, 3);
       await newBanWorks(fw, ns, nftMissing);
       const ruleCount = (await ns.execOk(["nft", "list", "chain", "inet", "fail2zig", "input"]))
         .split("\n").filter((l) => l.includes(" drop")).length;

@@ -27,6 +27,8 @@ export const NFT_MSG = {
   NEWSETELEM: 12,
   GETSETELEM: 13,
   DELSETELEM: 14,
+  NEWGEN: 15,
+  GETGEN: 16,
   DESTROYTABLE: 26,
   DESTROYSETELEM: 30,
 } as const;
@@ -296,6 +298,26 @@ export function setElems(
     }
   });
   w.endMessage();
+}
+
+/** A GETGEN request (answered by NEWGEN carrying the ruleset generation, then an ACK). */
+export function getGenRequest(seq: number): Uint8Array {
+  const w = new MessageWriter();
+  w.beginMessage(nftType(NFT_MSG.GETGEN), NLM_F.REQUEST | NLM_F.ACK, seq);
+  w.nfgenmsg(NFPROTO.UNSPEC);
+  w.endMessage();
+  return w.bytes();
+}
+
+/** The generation id of a NEWGEN answer, or null when it carries none. */
+export function parseGen(payload: Uint8Array): number | null {
+  const id = findAttr(parseAttrs(payload, 4), 1 /* NFTA_GEN_ID */);
+  return id && id.length >= 4 ? readU32be(id) : null;
+}
+
+/** The generation after `gen`: the kernel counts commits in a u32 that skips 0. */
+export function nextGen(gen: number): number {
+  return gen === 0xffff_ffff ? 1 : gen + 1;
 }
 
 /** A GETRULE dump request for the rules of `l.chain` (the kernel filters by table and chain). */

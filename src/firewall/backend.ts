@@ -39,8 +39,9 @@ export interface FirewallHealth {
   /** What is missing or altered (empty when `ok`). */
   readonly problem: string;
   /**
-   * Ban entries present, when the backend counts them in the same read (iptables, ipset, memory);
-   * absent when counting would cost a read of every element (nftables).
+   * Ban entries present, when the backend counts them in the same read (iptables, ipset, memory;
+   * nftables when someone else changed the ruleset since it last looked); absent when unknown
+   * (nftables after only its own commits, log-only).
    */
   readonly entries?: number;
 }
