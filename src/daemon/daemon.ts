@@ -12,7 +12,7 @@
  * @module
  */
 import type { Config } from "../config/mod.ts";
-import type { FirewallBackend } from "../firewall/mod.ts";
+import { type FirewallBackend, FirewallGuard } from "../firewall/mod.ts";
 import type { Logger } from "../log/mod.ts";
 import { type AuditLog, Auditor } from "../audit/mod.ts";
 import { createDaemonMetrics, type DaemonMetrics } from "../metrics/mod.ts";
@@ -262,12 +262,14 @@ export class Daemon {
     if (adoptKernelBans(tracker, config, kernel, clock.now(), logger) > 0) store.scheduleSave();
     const metrics = newMetrics(config, tracker, sel.degraded, deps.memoryBytes);
     let parser: ParserHost | null = null;
+    let guard: FirewallGuard | null = null;
     const e = new Engine({
       config,
       tracker,
       sources,
       backend: sel.backend,
-      degraded: sel.degraded,
+      degraded: () => sel.degraded || (guard?.degraded ?? false),
+      onFirewallFailure: () => guard?.recover() ?? Promise.resolve(false),
       clock,
       logger,
       version: VERSION,
@@ -281,6 +283,9 @@ export class Daemon {
     sources.seed(saved);
     undo.push("engine", () => e.settle());
     await step("firewall", () => reAddBans(tracker, e));
+    const g = guard = newGuard(sel, e, metrics, logger);
+    g.start();
+    undo.push("firewall guard", () => g.stop()); // before the scaffold goes
     const ipc = await step("control socket", () => deps.control(config, e));
     undo.push("control socket", () => ipc.close());
     const bind = config.global.metricsBind;
@@ -441,6 +446,34 @@ function newMetrics(
   });
   for (const j of config.jails) metrics.addJail(j.name);
   return metrics;
+}
+
+/** Kernel truth while running: a flushed or altered ruleset is re-installed with every ban. */
+function newGuard(
+  sel: { backend: FirewallBackend; degraded: boolean },
+  engine: Engine,
+  metrics: DaemonMetrics,
+  logger: Logger,
+): FirewallGuard {
+  return new FirewallGuard({
+    backend: sel.backend,
+    activeBans: () => engine.activeEntries(),
+    onRepaired: (r) => {
+      metrics.firewallRepairs.inc();
+      logger.warn("firewall ruleset was flushed or altered; scaffold and bans re-installed", {
+        problem: r.problem,
+        bans: r.bans,
+        ms: r.ms,
+      });
+    },
+    onRepairFailed: (problem, error, retryInMs) =>
+      logger.error("firewall ruleset is broken and cannot be repaired; bans are not enforced", {
+        problem,
+        error,
+        retry_in_ms: retryInMs,
+      }),
+    onDegraded: (d) => metrics.degraded.set({}, sel.degraded || d ? 1 : 0),
+  });
 }
 
 function auditSink(auditor: Auditor): (ev: AuditEvent) => void {

@@ -64,7 +64,14 @@ export interface EngineOptions {
   readonly config: Config;
   readonly tracker: Tracker;
   readonly backend: FirewallBackend;
-  readonly degraded: boolean;
+  /** Bans are not enforced (log-only); a function when it can change (a failing firewall repair). */
+  readonly degraded: boolean | (() => boolean);
+  /**
+   * Called after the backend refused a ban or unban (the firewall guard checks at once); resolves
+   * true when it found the firewall flushed and repaired it with every active ban — the refused
+   * operation has then taken effect and is recorded as done.
+   */
+  readonly onFirewallFailure?: () => Promise<boolean>;
   readonly clock: Clock;
   readonly logger: Logger;
   readonly audit: AuditSink;
@@ -164,6 +171,17 @@ export class Engine implements Controller {
     });
   }
 
+  /** Bans are not enforced right now (status `degraded`). */
+  get degraded(): boolean {
+    const d = this.#o.degraded;
+    return typeof d === "function" ? d() : d;
+  }
+
+  /** The active bans as backend entries with their remaining timeouts (a live, lazy view). */
+  *activeEntries(): Generator<BanEntry, void> {
+    for (const b of this.#o.tracker.eachActiveBan()) yield this.#entry(b);
+  }
+
   /** Waits until every queued firewall operation has finished. */
   settle(): Promise<void> {
     return this.#queue;
@@ -177,7 +195,7 @@ export class Engine implements Controller {
       version: this.#o.version,
       uptime_s: Math.floor((this.#o.clock.now() - this.#started) / 1000),
       backend: this.#o.backend.name,
-      degraded: this.#o.degraded,
+      degraded: this.degraded,
       memory_bytes: this.#o.memoryBytes?.() ?? 0,
       tracked: s.tracked,
       capacity: s.capacity,
@@ -508,11 +526,7 @@ export class Engine implements Controller {
       try {
         await this.#o.backend.ban(bans.map((b) => this.#entry(b)));
       } catch (e) {
-        this.#o.logger.error("firewall refused bans", {
-          error: e instanceof Error ? e.message : String(e),
-          count: bans.length,
-        });
-        throw e;
+        if (!(await this.#repaired("firewall refused bans", e, bans.length))) throw e;
       }
       const done = this.#o.clock.now();
       bans.forEach((b, i) => {
@@ -540,10 +554,7 @@ export class Engine implements Controller {
       try {
         if (gone.length > 0) await this.#o.backend.unban(gone.map((b) => this.#entry(b)));
       } catch (e) {
-        this.#o.logger.error("firewall refused unbans", {
-          error: e instanceof Error ? e.message : String(e),
-        });
-        throw e;
+        if (!(await this.#repaired("firewall refused unbans", e, gone.length))) throw e;
       }
       for (const b of bans) {
         this.#o.metrics?.unbans.inc({ jail: b.jail });
@@ -558,6 +569,22 @@ export class Engine implements Controller {
         });
       }
     });
+  }
+
+  /**
+   * After a refused operation: true when the guard repaired a flushed firewall from the tracker
+   * (which already holds the operation's outcome), so the operation took effect; else logged.
+   */
+  async #repaired(what: string, e: unknown, count: number): Promise<boolean> {
+    const error = e instanceof Error ? e.message : String(e);
+    const repaired = (await this.#o.onFirewallFailure?.().catch(() => false)) ?? false;
+    if (repaired) {
+      this.#o.logger.warn(`${what} until the flushed firewall was repaired; now in force`, {
+        error,
+        count,
+      });
+    } else this.#o.logger.error(what, { error, count });
+    return repaired;
   }
 
   /** Runs firewall operations one at a time, in order; a failure does not block later ones. */

@@ -69,7 +69,7 @@ export interface DaemonMetrics {
   readonly registry: MetricsRegistry;
   /** 1 while running (set at creation: the registry lives in the running daemon only). */
   readonly up: Gauge;
-  /** 1 when nothing enforces bans (log-only, chosen or fallen back to). */
+  /** 1 when nothing enforces bans (log-only, chosen or fallen back to, or a failing repair). */
   readonly degraded: Gauge;
   readonly linesParsed: Counter;
   readonly linesMatched: Counter;
@@ -84,6 +84,8 @@ export interface DaemonMetrics {
   readonly workerMessagesRejected: Counter;
   /** Seconds from the triggering line being read to the ban being in the kernel. */
   readonly banLatency: Histogram;
+  /** Times the firewall scaffold was found flushed or altered and re-installed with every ban. */
+  readonly firewallRepairs: Counter;
   /** Exposes a jail's series at zero (call at start and when a reload adds a jail). */
   addJail(jail: string): void;
   /** Drops a jail's series (a reload removed it). */
@@ -101,7 +103,8 @@ export function createDaemonMetrics(options: DaemonMetricsOptions = {}): DaemonM
     up: r.gauge("fail2zig_up", "1 while the daemon runs."),
     degraded: r.gauge(
       "fail2zig_degraded",
-      "1 when no firewall backend enforces bans (log-only, configured or fallen back to), else 0.",
+      "1 when bans are not enforced: log-only (configured or fallen back to), or the firewall was " +
+        "flushed and cannot be repaired; else 0.",
     ),
     linesParsed: r.counter("fail2zig_lines_parsed_total", "Log lines read and parsed.", jail),
     linesMatched: r.counter(
@@ -131,6 +134,11 @@ export function createDaemonMetrics(options: DaemonMetricsOptions = {}): DaemonM
       "fail2zig_ban_latency_seconds",
       "Time from reading the line that triggered a ban to the ban being applied.",
       { buckets: BAN_LATENCY_BUCKETS },
+    ),
+    firewallRepairs: r.counter(
+      "fail2zig_firewall_repairs_total",
+      "Times the firewall ruleset was found flushed or altered and its scaffold and every active " +
+        "ban were put back.",
     ),
   };
   m.up.set({}, 1);
