@@ -49,6 +49,7 @@ Deno.test("every fail2zig series is exposed with HELP and TYPE and parses as Pro
     fail2zig_degraded: "gauge",
     fail2zig_lines_parsed_total: "counter",
     fail2zig_lines_matched_total: "counter",
+    fail2zig_lines_ambiguous_total: "counter",
     fail2zig_lines_dropped_total: "counter",
     fail2zig_bans_total: "counter",
     fail2zig_unbans_total: "counter",

@@ -196,21 +196,27 @@ export class LineMatcher {
     const failures = this.#failures;
     failures.reset(lines.length * jails.length);
     const now = this.#now();
+    const seen: [number, number, number][] = [];
     for (const j of jails) {
       const filter = this.#filters.get(j);
-      if (filter === undefined) continue;
+      if (filter === undefined) {
+        seen.push([j, lines.length, 0]);
+        continue;
+      }
+      const ambiguousBefore = filter.ambiguousLines;
       for (let i = 0; i < lines.length; i++) {
         const m = filter.match(lines[i]!, now);
         if (m === null) continue;
         const time = times === undefined ? m.time ?? NaN : Math.min(times[i] ?? m.time ?? NaN, now);
         failures.add(j, m.ip, time, offsets?.[i] ?? -1);
       }
+      seen.push([j, lines.length, filter.ambiguousLines - ambiguousBefore]);
     }
     return failures.take({
       type: "batch",
       ...(id === undefined ? {} : { id }),
       origin,
-      lines: jails.map((j) => [j, lines.length]),
+      lines: seen,
       positions,
     }, this.#now());
   }

@@ -66,8 +66,11 @@ export interface BatchMessage {
   readonly origin: string;
   /** Byte offset of the triggering line per failure (file sources; -1 when unknown). */
   readonly offsets: Float64Array;
-  /** Lines seen per jail index in this batch (`[jailIndex, count]` pairs). */
-  readonly lines: [number, number][];
+  /**
+   * Lines seen per jail index in this batch, and how many of them the jail's filter found
+   * ambiguous (`[jailIndex, count, ambiguous]`).
+   */
+  readonly lines: [number, number, number][];
   /** Every position of the source after this batch (see `LineBatch.positions`). */
   readonly positions: readonly SourcePosition[];
   /** When the Worker posted the batch (ms since epoch), for the ban latency figure. */
@@ -173,9 +176,9 @@ function checkBatch(m: Record<string, unknown>, jailCount: number): BatchMessage
   need(Array.isArray(lines) && lines.length <= jailCount, "lines: expected one pair per jail");
   for (const [i, pair] of lines.entries()) {
     need(
-      Array.isArray(pair) && pair.length === 2 && isCount(pair[0], jailCount - 1) &&
-        isCount(pair[1], Number.MAX_SAFE_INTEGER),
-      `lines[${i}]: expected [jail index, line count]`,
+      Array.isArray(pair) && pair.length === 3 && isCount(pair[0], jailCount - 1) &&
+        isCount(pair[1], Number.MAX_SAFE_INTEGER) && isCount(pair[2], pair[1]),
+      `lines[${i}]: expected [jail index, line count, ambiguous count]`,
     );
   }
   need(typeof m.sentAt === "number" && Number.isFinite(m.sentAt), "sentAt: expected a time");

@@ -97,6 +97,8 @@ export class Engine implements Controller {
   #started: number;
   /** Lines read per jail, in config order (the tracker counts failures and bans). */
   #lines: number[];
+  /** Lines per jail that its filter found ambiguous (counted for nobody). */
+  #ambiguous: number[];
   #queue: Promise<void> = Promise.resolve();
 
   constructor(options: EngineOptions) {
@@ -104,6 +106,7 @@ export class Engine implements Controller {
     this.#config = options.config;
     this.#started = options.clock.now();
     this.#lines = options.config.jails.map(() => 0);
+    this.#ambiguous = options.config.jails.map(() => 0);
   }
 
   /** The config in force. */
@@ -114,9 +117,14 @@ export class Engine implements Controller {
   /** Applies one Worker batch; resolves when its bans reached the backend. */
   applyBatch(batch: BatchMessage, receivedAt: number): Promise<void> {
     const m = this.#o.metrics;
-    for (const [j, n] of batch.lines) {
-      if (j < this.#lines.length) this.#lines[j]! += n;
-      m?.linesParsed.inc({ jail: this.#config.jails[j]?.name ?? "" }, n);
+    for (const [j, n, ambiguous] of batch.lines) {
+      if (j < this.#lines.length) {
+        this.#lines[j]! += n;
+        this.#ambiguous[j]! += ambiguous;
+      }
+      const jail = { jail: this.#config.jails[j]?.name ?? "" };
+      m?.linesParsed.inc(jail, n);
+      if (ambiguous > 0) m?.linesAmbiguous.inc(jail, ambiguous);
     }
     const bans: BanDecision[] = [];
     const origins: string[] = [];
@@ -219,6 +227,7 @@ export class Engine implements Controller {
         ? [...j.journalMatch]
         : ["bans"],
       lines_total: this.#lines[index]!,
+      ambiguous_total: this.#ambiguous[index]!,
       failures_total: s.failuresTotal,
       currently_failed: s.currentlyFailed,
       bans_total: s.bansTotal,
@@ -459,6 +468,9 @@ export class Engine implements Controller {
     this.#config = next;
     this.#lines = next.jails.map((j) =>
       this.#lines[old.jails.findIndex((o) => o.name === j.name)] ?? 0
+    );
+    this.#ambiguous = next.jails.map((j) =>
+      this.#ambiguous[old.jails.findIndex((o) => o.name === j.name)] ?? 0
     );
     if (lifted.length > 0) await this.#lift(lifted, "jail removed by reload", "reload");
     for (const j of old.jails) if (!kept.has(j.name)) this.#o.metrics?.removeJail(j.name);

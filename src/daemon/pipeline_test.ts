@@ -349,3 +349,23 @@ Deno.test("pipeline: a source the inline host cannot open is the daemon's fatal,
       await daemon.stop();
     }
   }));
+
+Deno.test("pipeline: a line two readings disagree on counts for nobody and is counted as ambiguous", () =>
+  withDir(async (dir) => {
+    const cfg = config(dir, SSH(1));
+    const { daemon, audit, fail, logs, clock } = await start(cfg, cfg);
+    try {
+      // a password failure has no `: INFO`, but the reading is kept: two addresses, no verdict
+      const stamp = new Date(clock.now()).toISOString();
+      const planted =
+        `${stamp} web1 sshd[77]: Failed password for invalid user x from 192.0.2.9 port 2 ssh2: from 198.51.100.66 port 1 ssh2`;
+      logs.get(AUTH)!.append([planted], [clock.now()]);
+      fail("203.0.113.5", 1); // read after the planted line: its ban shows the line was read
+      equal((await audit.next((r) => r.event === "ban")).ip, "203.0.113.5");
+      const ssh = await daemon.engine.statusJail("ssh");
+      deepEqual([ssh.lines_total, ssh.ambiguous_total, ssh.failures_total], [2, 1, 1]);
+      deepEqual(audit.all.filter((r) => r.event === "ban").map((r) => r.ip), ["203.0.113.5"]);
+    } finally {
+      await daemon.stop();
+    }
+  }));

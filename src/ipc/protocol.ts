@@ -93,6 +93,8 @@ export interface JailStatusReply {
   filter: string;
   sources: string[];
   lines_total: number;
+  /** Lines whose address two readings of the filter disagreed on (counted for nobody). */
+  ambiguous_total: number;
   failures_total: number;
   currently_failed: number;
   bans_total: number;

@@ -73,6 +73,7 @@ export interface DaemonMetrics {
   readonly degraded: Gauge;
   readonly linesParsed: Counter;
   readonly linesMatched: Counter;
+  readonly linesAmbiguous: Counter;
   readonly linesDropped: Counter;
   readonly bans: Counter;
   readonly unbans: Counter;
@@ -110,6 +111,11 @@ export function createDaemonMetrics(options: DaemonMetricsOptions = {}): DaemonM
     linesMatched: r.counter(
       "fail2zig_lines_matched_total",
       "Log lines that matched a failure pattern.",
+      jail,
+    ),
+    linesAmbiguous: r.counter(
+      "fail2zig_lines_ambiguous_total",
+      "Log lines whose address two readings of the filter disagree on: counted for nobody.",
       jail,
     ),
     linesDropped: r.counter(
@@ -160,7 +166,7 @@ export function createDaemonMetrics(options: DaemonMetricsOptions = {}): DaemonM
     const sample = options.trackerEntries;
     r.onCollect(() => m.trackerEntries.set({}, sample()));
   }
-  const perJail = [m.linesParsed, m.linesMatched, m.bans, m.unbans, m.activeBans];
+  const perJail = [m.linesParsed, m.linesMatched, m.linesAmbiguous, m.bans, m.unbans, m.activeBans];
   return {
     ...m,
     addJail(name: string): void {
