@@ -115,6 +115,12 @@ export async function runDaemon(opts: DaemonOptions): Promise<number> {
         dropped: b.dropped,
         total: b.totalDropped,
       }),
+    // The kernel keeps each with its timeout; `list`, `unban` and the state file no longer see it.
+    onBanHandOff: (b) =>
+      logger.warn("tracker full of bans: bans handed off to the kernel", {
+        handed_off: b.dropped,
+        total: b.totalDropped,
+      }),
   });
 
   // ---- state file: verified, restored into the tracker ----
