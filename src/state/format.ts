@@ -1,5 +1,5 @@
 /**
- * The state file format (version 1), pure: bytes in, records out. Layout in docs/state.md.
+ * The state file format (version 2), pure: bytes in, records out. Layout in docs/state.md.
  *
  *   header (24 bytes) · records (type u8, length u32, payload) · END record · CRC32 (u32)
  *
@@ -7,11 +7,16 @@
  * and covers every byte before it, header included, so the file can be written as a stream.
  * Decoding validates everything (checksum, structure, every value) before it yields a record:
  * a file is used whole or not at all.
+ *
+ * Versions: a file of an older version that the decoder still reads (`STATE_VERSIONS_READ`) is
+ * migrated, never discarded: version 1 is version 2 without the AUDIT record (the audit chain's
+ * head), so it decodes with `audit: null`. The encoder can still write version 1 (fixtures).
  * @module
  */
 import { crc32 } from "../hash/mod.ts";
 import { cidrError, formatIp, maskBytes, parseCidr, parseIp } from "../net/mod.ts";
 import type {
+  StateAuditHead,
   StateBan,
   StateData,
   StateFailures,
@@ -23,8 +28,10 @@ import type {
 
 /** "F2ZS". */
 export const STATE_MAGIC = 0x535a3246;
-/** Format version written and accepted. */
-export const STATE_VERSION = 1;
+/** Format version written. */
+export const STATE_VERSION = 2;
+/** Format versions read (older ones are migrated on load). */
+export const STATE_VERSIONS_READ: readonly number[] = [1, 2];
 /** Header bytes. */
 export const STATE_HEADER_BYTES = 24;
 /** Files larger than this are refused (decode) and never written (encode throws). */
@@ -49,6 +56,9 @@ const REC_HISTORY = 3;
 const REC_FAILURES = 4;
 const REC_POSITION = 5;
 const REC_IGNORE = 6;
+/** Version 2: the audit chain's head (next seq, last hash). */
+const REC_AUDIT = 7;
+const AUDIT_HASH_BYTES = 32;
 /** Jail id of an IGNORE record that applies to every jail. */
 const EVERY_JAIL = 0xffff;
 const REC_END = 0xff;
@@ -187,6 +197,18 @@ export interface EncodeOptions {
    * prefix, time or count, an over-long key…). Writing the rest keeps the file loadable.
    */
   readonly onSkip?: (what: string, reason: string) => void;
+  /**
+   * Format version to write: `STATE_VERSION`, or 1 (without the audit head; for the fixture of
+   * the older format). @default STATE_VERSION
+   */
+  readonly version?: 1 | 2;
+}
+
+/** Why an audit head cannot be stored, or null. */
+function auditProblem(a: StateAuditHead): string | null {
+  if (!Number.isSafeInteger(a.seq) || a.seq < 0) return `impossible audit seq ${a.seq}`;
+  if (!/^[0-9a-f]{64}$/.test(a.prev)) return "audit hash of 64 hex digits expected";
+  return null;
 }
 
 /**
@@ -206,9 +228,10 @@ export function encodeStateTo(
     throw new RangeError(`expected a save time between 2000 and 2100, found ${input.savedAt}`);
   }
   const skip = options.onSkip ?? (() => {});
+  const version = options.version ?? STATE_VERSION;
   const w = new ChunkWriter(sink);
   w.u32(STATE_MAGIC);
-  w.u16(STATE_VERSION);
+  w.u16(version);
   w.u16(STATE_HEADER_BYTES);
   w.u32(0);
   w.f64(input.savedAt);
@@ -343,6 +366,18 @@ export function encodeStateTo(
     w.u8(cidr.prefixLen);
     w.bytes(a);
   }
+  const audit = input.audit ?? null;
+  if (audit !== null) {
+    const problem = version < 2 ? "version 1 has no audit record" : auditProblem(audit);
+    if (problem !== null) skip("audit head", problem);
+    else {
+      head(REC_AUDIT, 8 + AUDIT_HASH_BYTES);
+      w.f64(audit.seq);
+      for (let i = 0; i < AUDIT_HASH_BYTES; i++) {
+        w.u8(parseInt(audit.prev.slice(2 * i, 2 * i + 2), 16));
+      }
+    }
+  }
   w.u8(REC_END);
   w.u32(4);
   w.u32(records);
@@ -386,11 +421,14 @@ type Item =
   | { readonly kind: "history"; readonly value: StateHistory }
   | { readonly kind: "failures"; readonly value: StateFailures }
   | { readonly kind: "position"; readonly value: StatePosition }
-  | { readonly kind: "ignore"; readonly value: StateIgnore };
+  | { readonly kind: "ignore"; readonly value: StateIgnore }
+  | { readonly kind: "audit"; readonly value: StateAuditHead };
 
 /** Walks the records of a framed file, validating every value; throws `Reject`. */
 function* walk(bytes: Uint8Array, want: Item["kind"] | null): Generator<Item, number> {
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  const version = view.getUint16(4, true);
+  let audits = 0;
   const savedAt = view.getFloat64(12, true);
   checkTime(savedAt, "save time", 12);
   const jails = new Map<number, string>();
@@ -560,6 +598,23 @@ function* walk(bytes: Uint8Array, want: Item["kind"] | null): Generator<Item, nu
         }
         break;
       }
+      case REC_AUDIT: {
+        if (version < 2) fail(`unknown record type ${type} at byte ${at}`);
+        if (len !== 8 + AUDIT_HASH_BYTES) fail(`audit record of ${len} bytes at byte ${at}`);
+        if (++audits > 1) fail(`a second audit record at byte ${at}`);
+        const seq = view.getFloat64(pos, true);
+        if (!Number.isSafeInteger(seq) || seq < 0) {
+          fail(`impossible audit seq ${seq} at byte ${at}`);
+        }
+        if (want === "audit") {
+          let prev = "";
+          for (let i = 0; i < AUDIT_HASH_BYTES; i++) {
+            prev += bytes[pos + 8 + i]!.toString(16).padStart(2, "0");
+          }
+          yield { kind: "audit", value: { seq, prev } };
+        }
+        break;
+      }
       default:
         fail(`unknown record type ${type} at byte ${at}`);
     }
@@ -588,7 +643,9 @@ function checkFrame(bytes: Uint8Array): void {
     );
   }
   const version = view.getUint16(4, true);
-  if (version !== STATE_VERSION) fail(`unsupported version ${version} (expected ${STATE_VERSION})`);
+  if (!STATE_VERSIONS_READ.includes(version)) {
+    fail(`unsupported version ${version} (expected ${STATE_VERSIONS_READ.join(" or ")})`);
+  }
   const headerLen = view.getUint16(6, true);
   if (headerLen !== STATE_HEADER_BYTES) fail(`unexpected header length ${headerLen}`);
   if (view.getUint32(8, true) !== 0 || view.getUint32(20, true) !== 0) fail("unknown header flags");
@@ -621,10 +678,13 @@ export function openState(bytes: Uint8Array): DecodeResult<StateInput> {
       },
     };
   }
+  let audit: StateAuditHead | null = null; // version 1 (migrated): none
+  for (const item of walk(bytes, "audit")) if (item.kind === "audit") audit = item.value;
   return {
     ok: true,
     state: {
       savedAt,
+      audit,
       bans: lazy("ban", (i) => (i.kind === "ban" ? i.value : undefined)),
       history: lazy("history", (i) => (i.kind === "history" ? i.value : undefined)),
       failures: lazy("failures", (i) => (i.kind === "failures" ? i.value : undefined)),
@@ -643,6 +703,7 @@ export function decodeState(bytes: Uint8Array): DecodeResult<StateData> {
     ok: true,
     state: {
       savedAt: s.savedAt,
+      audit: s.audit ?? null,
       bans: [...s.bans],
       history: [...s.history],
       failures: [...s.failures],
