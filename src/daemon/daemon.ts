@@ -125,11 +125,13 @@ export async function runDaemon(opts: DaemonOptions): Promise<number> {
 
   // ---- state file: verified, restored into the tracker ----
   let engineRef: Engine | null = null;
+  let auditLog: AuditLog | null = null;
   await Deno.mkdir(parentDir(config.global.stateFile), { recursive: true, mode: 0o700 });
   const store = new StateStore(config.global.stateFile, {
     saveIntervalMs: config.global.saveIntervalMs,
     collect: () => ({
       savedAt: clock.now(),
+      audit: auditLog?.head ?? null, // the chain goes on from it after a restart
       ...tracker.snapshot(),
       positions: (engineRef?.positions() ?? []).map((p) => ({
         key: positionKey(p),
@@ -169,11 +171,11 @@ export async function runDaemon(opts: DaemonOptions): Promise<number> {
   }
 
   // ---- audit trail and metrics ----
-  let auditLog: AuditLog | null = null;
   if (config.global.auditLog !== "") {
     await Deno.mkdir(parentDir(config.global.auditLog), { recursive: true, mode: 0o700 });
     auditLog = AuditLog.open(config.global.auditLog, {
       maxBytes: config.global.auditMaxMb * 1024 * 1024,
+      saved: loaded.status === "loaded" ? loaded.state.audit ?? null : null,
     });
   }
   const auditor = new Auditor({ logger, log: auditLog });
