@@ -138,10 +138,16 @@ export async function runDaemon(opts: DaemonOptions): Promise<number> {
         data: encodePosition(p),
       })),
     }),
-    onError: (e) =>
+    // Reported once, then at most once a minute with the count (a full disk fails every retry).
+    onError: (e, f) =>
       logger.error("state save failed; retrying", {
         error: e instanceof Error ? e.message : String(e),
+        failures: f.failures,
+        consecutive: f.consecutive,
       }),
+    onFailing: (failing, n) => {
+      if (!failing) logger.info("state save works again", { failed_saves: n });
+    },
   });
   const loaded = store.load();
   const saved: SourcePosition[] = [];
@@ -189,6 +195,7 @@ export async function runDaemon(opts: DaemonOptions): Promise<number> {
   let evictionsSeen = 0;
   let dropsSeen = 0;
   metrics.registry.onCollect(() => {
+    metrics.degraded.set({}, degraded || store.failing ? 1 : 0); // saves failing: degraded too
     const s = tracker.stats();
     metrics.evictions.inc({}, s.evictions - evictionsSeen);
     metrics.linesDropped.inc({ reason: "table_full" }, s.drops - dropsSeen);
@@ -204,6 +211,7 @@ export async function runDaemon(opts: DaemonOptions): Promise<number> {
     tracker,
     backend,
     degraded,
+    isDegraded: () => store.failing, // the state file is not kept while saves fail
     clock,
     logger,
     version: VERSION,

@@ -66,6 +66,8 @@ export interface EngineOptions {
   readonly tracker: Tracker;
   readonly backend: FirewallBackend;
   readonly degraded: boolean;
+  /** Further reasons to report degraded while they last (state saves failing). */
+  readonly isDegraded?: () => boolean;
   readonly clock: Clock;
   readonly logger: Logger;
   readonly audit: AuditSink;
@@ -195,7 +197,7 @@ export class Engine implements Controller {
       version: this.#o.version,
       uptime_s: Math.floor((this.#o.clock.now() - this.#started) / 1000),
       backend: this.#o.backend.name,
-      degraded: this.#o.degraded,
+      degraded: this.#o.degraded || (this.#o.isDegraded?.() ?? false),
       memory_bytes: this.#o.memoryBytes?.() ?? 0,
       tracked: s.tracked,
       capacity: s.capacity,

@@ -250,3 +250,24 @@ Deno.test("reload() drops the metric series of a removed jail and exposes an add
   equal(text.includes('jail="mail"'), false, text);
   equal(text.includes('fail2zig_bans_total{jail="ssh"} 0'), true, text);
 });
+
+Deno.test("status() says degraded while isDegraded() does (state saves failing)", async () => {
+  const clock = new ManualClock();
+  let failing = true;
+  const e = new Engine({
+    config: CONFIG,
+    tracker: new Tracker({ jails: CONFIG.jails, capacity: 64, clock }),
+    backend: new MemoryBackend({ now: () => clock.now() }),
+    degraded: false,
+    isDegraded: () => failing,
+    clock,
+    logger: new Logger("error", []),
+    audit: () => {},
+    changed: () => {},
+    reloadConfig: () => Promise.resolve(CONFIG),
+    version: "test",
+  });
+  equal((await e.status()).degraded, true);
+  failing = false;
+  equal((await e.status()).degraded, false);
+});
