@@ -230,12 +230,7 @@ export function encodeStateTo(
   const skip = options.onSkip ?? (() => {});
   const version = options.version ?? STATE_VERSION;
   const w = new ChunkWriter(sink);
-  w.u32(STATE_MAGIC);
-  w.u16(version);
-  w.u16(STATE_HEADER_BYTES);
-  w.u32(0);
-  w.f64(input.savedAt);
-  w.u32(0);
+  writeHeader(w, version, input.savedAt);
   let records = 0;
   const jails = new Map<string, number>();
   /** The jail's id, declaring it first; -1 when the name cannot be stored. */
@@ -331,6 +326,38 @@ export function encodeStateTo(
     w.u16(times.length);
     for (const t of times) w.f64(t);
   }
+  writeExtras(w, input, version, head, jailId, skip);
+  w.u8(REC_END);
+  w.u32(4);
+  w.u32(records);
+  const crc = w.crc;
+  w.u32(crc);
+  w.flush();
+  return w.total;
+}
+
+/** The 24-byte header: magic, version, header length, flags 0, save time, reserved 0. */
+function writeHeader(w: ChunkWriter, version: number, savedAt: number): void {
+  w.u32(STATE_MAGIC);
+  w.u16(version);
+  w.u16(STATE_HEADER_BYTES);
+  w.u32(0);
+  w.f64(savedAt);
+  w.u32(0);
+}
+
+/**
+ * The encoder's records that carry no address (positions, runtime ignore entries, the audit
+ * head), written through `head` (type and length, counted) and `jailId`.
+ */
+function writeExtras(
+  w: ChunkWriter,
+  input: StateInput,
+  version: number,
+  head: (type: number, len: number) => void,
+  jailId: (name: string) => number,
+  skip: (what: string, reason: string) => void,
+): void {
   const keys = new Set<string>();
   for (const p of input.positions) {
     const key = encoder.encode(p.key);
@@ -378,13 +405,6 @@ export function encodeStateTo(
       }
     }
   }
-  w.u8(REC_END);
-  w.u32(4);
-  w.u32(records);
-  const crc = w.crc;
-  w.u32(crc);
-  w.flush();
-  return w.total;
 }
 
 /** Encodes the whole state into one buffer (small states and tests; see `encodeStateTo`). */
@@ -446,10 +466,7 @@ function* walk(bytes: Uint8Array, want: Item["kind"] | null): Generator<Item, nu
     if (len > end - pos) fail(`record at byte ${at} claims ${len} bytes, only ${end - pos} remain`);
     const stop = pos + len;
     if (type === REC_END) {
-      if (len !== 4) fail(`end record of ${len} bytes (expected 4)`);
-      const count = view.getUint32(pos, true);
-      if (count !== records) fail(`end record counts ${count} records, found ${records}`);
-      if (stop !== end) fail(`${end - stop} bytes after the end record`);
+      checkEnd(view, pos, len, records, end - stop);
       return savedAt;
     }
     records++;
@@ -480,45 +497,15 @@ function* walk(bytes: Uint8Array, want: Item["kind"] | null): Generator<Item, nu
       }
     };
     switch (type) {
-      case REC_JAIL: {
-        if (len < 3 || len > 2 + MAX_JAIL_NAME_BYTES) {
-          fail(`jail record of ${len} bytes at byte ${at}`);
-        }
-        const id = view.getUint16(pos, true);
-        let name: string;
-        try {
-          name = utf8.decode(bytes.subarray(pos + 2, stop));
-        } catch {
-          fail(`jail name is not UTF-8 at byte ${at}`);
-        }
-        if (jails.has(id) || names.has(name)) {
-          fail(`jail ${JSON.stringify(name)} declared twice at byte ${at}`);
-        }
-        jails.set(id, name);
-        names.add(name);
+      case REC_JAIL:
+        readJail({ bytes, view, pos, len, stop, at }, jails, names);
         break;
-      }
       case REC_BAN: {
         const jail = jailOf();
         const { ip, prefix } = address(want === "ban");
         need(1 + 8 + 8 + 4);
-        const flags = bytes[pos]!;
-        const bannedAt = view.getFloat64(pos + 1, true);
-        const exp = view.getFloat64(pos + 9, true);
-        const banCount = view.getUint32(pos + 17, true);
-        if (flags > FLAG_PERMANENT) fail(`unknown ban flags ${flags} at byte ${at}`);
-        checkTime(bannedAt, "ban time", at);
-        const permanent = flags === FLAG_PERMANENT;
-        if (permanent ? exp !== 0 : !(exp > bannedAt && exp <= MAX_TIME_MS)) {
-          fail(`impossible expiry ${exp} for a ban made at ${bannedAt} (byte ${at})`);
-        }
-        if (banCount < 1) fail(`ban with a ban count of 0 at byte ${at}`);
-        if (want === "ban") {
-          yield {
-            kind: "ban",
-            value: { jail, ip, prefix, bannedAt, expiresAt: permanent ? null : exp, banCount },
-          };
-        }
+        const fields = readBanFields(bytes, view, pos, at);
+        if (want === "ban") yield { kind: "ban", value: { jail, ip, prefix, ...fields } };
         break;
       }
       case REC_HISTORY: {
@@ -555,64 +542,20 @@ function* walk(bytes: Uint8Array, want: Item["kind"] | null): Generator<Item, nu
         break;
       }
       case REC_POSITION: {
-        if (len < 6) fail(`position record too short at byte ${at}`);
-        const klen = view.getUint16(pos, true);
-        if (klen < 1 || klen > MAX_POSITION_KEY_BYTES || 2 + klen + 4 > len) {
-          fail(`impossible position key length ${klen} at byte ${at}`);
-        }
-        const dlen = view.getUint32(pos + 2 + klen, true);
-        if (dlen > MAX_POSITION_DATA_BYTES || 2 + klen + 4 + dlen !== len) {
-          fail(`impossible position data length ${dlen} at byte ${at}`);
-        }
-        let key: string;
-        try {
-          key = utf8.decode(bytes.subarray(pos + 2, pos + 2 + klen));
-        } catch {
-          fail(`position key is not UTF-8 at byte ${at}`);
-        }
-        if (keys.has(key)) fail(`position key ${JSON.stringify(key)} appears twice`);
-        keys.add(key);
-        const start = pos + 2 + klen + 4;
-        if (want === "position") {
-          yield { kind: "position", value: { key, data: bytes.slice(start, start + dlen) } };
-        }
+        const v = readPosition({ bytes, view, pos, len, stop, at }, keys, want === "position");
+        if (v !== null) yield { kind: "position", value: v };
         break;
       }
       case REC_IGNORE: {
-        if (len !== 2 + 1 + 1 + 4 && len !== 2 + 1 + 1 + 16) {
-          fail(`ignore record of ${len} bytes at byte ${at}`);
-        }
-        const jail = view.getUint16(pos, true) === EVERY_JAIL ? null : jailOf();
-        const fam = bytes[pos + 2]!;
-        const prefix = bytes[pos + 3]!;
-        if (len !== (fam === 4 ? 8 : fam === 6 ? 20 : 0)) {
-          fail(`impossible family ${fam} in the ignore record at byte ${at}`);
-        }
-        const ip = formatIp({ family: fam as 4 | 6, bytes: bytes.slice(pos + 4, stop) });
-        const cidr = `${ip}/${prefix}`;
-        const problem = cidrError(cidr);
-        if (problem !== null) fail(`impossible ignore entry at byte ${at}: ${problem}`);
-        if (want === "ignore") {
-          const full = prefix === (fam === 4 ? 32 : 128);
-          yield { kind: "ignore", value: { cidr: full ? ip : cidr, jail } };
-        }
+        const v = readIgnore({ bytes, view, pos, len, stop, at }, jails);
+        if (want === "ignore") yield { kind: "ignore", value: v };
         break;
       }
       case REC_AUDIT: {
         if (version < 2) fail(`unknown record type ${type} at byte ${at}`);
-        if (len !== 8 + AUDIT_HASH_BYTES) fail(`audit record of ${len} bytes at byte ${at}`);
         if (++audits > 1) fail(`a second audit record at byte ${at}`);
-        const seq = view.getFloat64(pos, true);
-        if (!Number.isSafeInteger(seq) || seq < 0) {
-          fail(`impossible audit seq ${seq} at byte ${at}`);
-        }
-        if (want === "audit") {
-          let prev = "";
-          for (let i = 0; i < AUDIT_HASH_BYTES; i++) {
-            prev += bytes[pos + 8 + i]!.toString(16).padStart(2, "0");
-          }
-          yield { kind: "audit", value: { seq, prev } };
-        }
+        const v = readAudit({ bytes, view, pos, len, stop, at }, want === "audit");
+        if (v !== null) yield { kind: "audit", value: v };
         break;
       }
       default:
@@ -620,6 +563,122 @@ function* walk(bytes: Uint8Array, want: Item["kind"] | null): Generator<Item, nu
     }
     pos = stop;
   }
+}
+
+/** Where one record lies: its payload is `bytes[pos, stop)` (`len` bytes); `at` is its header. */
+interface RecordAt {
+  readonly bytes: Uint8Array;
+  readonly view: DataView;
+  readonly pos: number;
+  readonly len: number;
+  readonly stop: number;
+  readonly at: number;
+}
+
+/** Checks the END record: 4 bytes, the count of the records before it, nothing after it. */
+function checkEnd(view: DataView, pos: number, len: number, records: number, after: number): void {
+  if (len !== 4) fail(`end record of ${len} bytes (expected 4)`);
+  const count = view.getUint32(pos, true);
+  if (count !== records) fail(`end record counts ${count} records, found ${records}`);
+  if (after !== 0) fail(`${after} bytes after the end record`);
+}
+
+/** Validates a JAIL record and declares it in `jails`/`names` (ids and names unique). */
+function readJail(r: RecordAt, jails: Map<number, string>, names: Set<string>): void {
+  const { bytes, view, pos, len, stop, at } = r;
+  if (len < 3 || len > 2 + MAX_JAIL_NAME_BYTES) fail(`jail record of ${len} bytes at byte ${at}`);
+  const id = view.getUint16(pos, true);
+  let name: string;
+  try {
+    name = utf8.decode(bytes.subarray(pos + 2, stop));
+  } catch {
+    fail(`jail name is not UTF-8 at byte ${at}`);
+  }
+  if (jails.has(id) || names.has(name)) {
+    fail(`jail ${JSON.stringify(name)} declared twice at byte ${at}`);
+  }
+  jails.set(id, name);
+  names.add(name);
+}
+
+/** Validates the fields of a BAN record after its address (21 bytes at `pos`). */
+function readBanFields(
+  bytes: Uint8Array,
+  view: DataView,
+  pos: number,
+  at: number,
+): { bannedAt: number; expiresAt: number | null; banCount: number } {
+  const flags = bytes[pos]!;
+  const bannedAt = view.getFloat64(pos + 1, true);
+  const exp = view.getFloat64(pos + 9, true);
+  const banCount = view.getUint32(pos + 17, true);
+  if (flags > FLAG_PERMANENT) fail(`unknown ban flags ${flags} at byte ${at}`);
+  checkTime(bannedAt, "ban time", at);
+  const permanent = flags === FLAG_PERMANENT;
+  if (permanent ? exp !== 0 : !(exp > bannedAt && exp <= MAX_TIME_MS)) {
+    fail(`impossible expiry ${exp} for a ban made at ${bannedAt} (byte ${at})`);
+  }
+  if (banCount < 1) fail(`ban with a ban count of 0 at byte ${at}`);
+  return { bannedAt, expiresAt: permanent ? null : exp, banCount };
+}
+
+/** Validates a POSITION record (its key unique in `keys`); the record when `emit`. */
+function readPosition(r: RecordAt, keys: Set<string>, emit: boolean): StatePosition | null {
+  const { bytes, view, pos, len, at } = r;
+  if (len < 6) fail(`position record too short at byte ${at}`);
+  const klen = view.getUint16(pos, true);
+  if (klen < 1 || klen > MAX_POSITION_KEY_BYTES || 2 + klen + 4 > len) {
+    fail(`impossible position key length ${klen} at byte ${at}`);
+  }
+  const dlen = view.getUint32(pos + 2 + klen, true);
+  if (dlen > MAX_POSITION_DATA_BYTES || 2 + klen + 4 + dlen !== len) {
+    fail(`impossible position data length ${dlen} at byte ${at}`);
+  }
+  let key: string;
+  try {
+    key = utf8.decode(bytes.subarray(pos + 2, pos + 2 + klen));
+  } catch {
+    fail(`position key is not UTF-8 at byte ${at}`);
+  }
+  if (keys.has(key)) fail(`position key ${JSON.stringify(key)} appears twice`);
+  keys.add(key);
+  const start = pos + 2 + klen + 4;
+  return emit ? { key, data: bytes.slice(start, start + dlen) } : null;
+}
+
+/** Validates and reads an IGNORE record (`jails`: the ids declared so far). */
+function readIgnore(r: RecordAt, jails: ReadonlyMap<number, string>): StateIgnore {
+  const { bytes, view, pos, len, stop, at } = r;
+  if (len !== 2 + 1 + 1 + 4 && len !== 2 + 1 + 1 + 16) {
+    fail(`ignore record of ${len} bytes at byte ${at}`);
+  }
+  const id = view.getUint16(pos, true);
+  const jail = id === EVERY_JAIL ? null : jails.get(id);
+  if (jail === undefined) fail(`record at byte ${at} refers to undeclared jail ${id}`);
+  const fam = bytes[pos + 2]!;
+  const prefix = bytes[pos + 3]!;
+  if (len !== (fam === 4 ? 8 : fam === 6 ? 20 : 0)) {
+    fail(`impossible family ${fam} in the ignore record at byte ${at}`);
+  }
+  const ip = formatIp({ family: fam as 4 | 6, bytes: bytes.slice(pos + 4, stop) });
+  const cidr = `${ip}/${prefix}`;
+  const problem = cidrError(cidr);
+  if (problem !== null) fail(`impossible ignore entry at byte ${at}: ${problem}`);
+  return { cidr: prefix === (fam === 4 ? 32 : 128) ? ip : cidr, jail };
+}
+
+/** Validates an AUDIT record (version 2); the head when `emit`. */
+function readAudit(r: RecordAt, emit: boolean): StateAuditHead | null {
+  const { bytes, view, pos, len, at } = r;
+  if (len !== 8 + AUDIT_HASH_BYTES) fail(`audit record of ${len} bytes at byte ${at}`);
+  const seq = view.getFloat64(pos, true);
+  if (!Number.isSafeInteger(seq) || seq < 0) fail(`impossible audit seq ${seq} at byte ${at}`);
+  if (!emit) return null;
+  let prev = "";
+  for (let i = 0; i < AUDIT_HASH_BYTES; i++) {
+    prev += bytes[pos + 8 + i]!.toString(16).padStart(2, "0");
+  }
+  return { seq, prev };
 }
 
 /** Checks magic, version, header and checksum; throws `Reject`. */
