@@ -86,6 +86,7 @@ export interface StateInput {
 
 /** What is read back. */
 export interface StateData extends StateInput {
+  /** The audit chain's head; null when the file has none (no audit log, or version 1). */
   readonly audit: StateAuditHead | null;
   readonly bans: StateBan[];
   readonly history: StateHistory[];
