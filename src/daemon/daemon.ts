@@ -14,7 +14,7 @@
 import type { Config } from "../config/mod.ts";
 import { type FirewallBackend, FirewallGuard } from "../firewall/mod.ts";
 import type { Logger } from "../log/mod.ts";
-import { type AuditLog, Auditor } from "../audit/mod.ts";
+import { type AuditLog, Auditor, type ChainHead } from "../audit/mod.ts";
 import { createDaemonMetrics, type DaemonMetrics } from "../metrics/mod.ts";
 import type { StateStore, StateStoreOptions } from "../state/mod.ts";
 import type { StateBan } from "../state/mod.ts";
@@ -162,7 +162,7 @@ export interface DaemonDeps {
   /** Opens the state store (its directory created); `load()` is called by the daemon. */
   readonly store: (config: Config, options: StateStoreOptions) => Promise<StateStore>;
   /** Opens the audit log; null when it is disabled. */
-  readonly audit: (config: Config) => Promise<AuditLog | null>;
+  readonly audit: (config: Config, saved: ChainHead | null) => Promise<AuditLog | null>;
   /** Loads the configuration again (`reload`, SIGHUP); throws `ControlError` when invalid. */
   readonly reloadConfig: () => Promise<Config>;
   /** Builds the parser host (sources and matching). */
@@ -238,29 +238,41 @@ export class Daemon {
     // What can fail without the firewall comes first: such a failure never touches the kernel.
     const tracker = newTracker(config, clock, logger);
     const sources = new SourceSet();
+    let auditLog: AuditLog | null = null;
     const store = await step("state file", () =>
       deps.store(config, {
         saveIntervalMs: config.global.saveIntervalMs,
         collect: () => ({
           savedAt: clock.now(),
+          audit: auditLog?.head ?? null, // the chain goes on from it after a restart
           ...tracker.snapshot(),
           positions: sources.positions().map((p) => ({
             key: positionKey(p),
             data: encodePosition(p),
           })),
         }),
-        onError: (e) => logger.error("state save failed; retrying", { error: oneLine(e) }),
+        // Reported once, then at most once a minute with the count (a full disk fails every retry).
+        onError: (e, f) =>
+          logger.error("state save failed; retrying", {
+            error: oneLine(e),
+            failures: f.failures,
+            consecutive: f.consecutive,
+          }),
+        onFailing: (failing, n) => {
+          if (!failing) logger.info("state save works again", { failed_saves: n });
+        },
       }));
-    const saved = await step("state file", () => restoreState(store, tracker, logger));
-    const auditLog = await step("audit log", () => deps.audit(config));
-    if (auditLog !== null) undo.push("audit log", () => auditLog.close());
+    const { saved, audit } = await step("state file", () => restoreState(store, tracker, logger));
+    const log = auditLog = await step("audit log", () => deps.audit(config, audit));
+    if (log !== null) undo.push("audit log", () => log.close());
     const sel = await step("firewall", () => deps.backend(config));
     undo.push("firewall", () => sel.backend.close());
     // Saved before the scaffold goes (a crash in between loses nothing).
     undo.push("state file", () => store.close());
     const kernel = await step("firewall read-back", () => sel.backend.list());
     if (adoptKernelBans(tracker, config, kernel, clock.now(), logger) > 0) store.scheduleSave();
-    const metrics = newMetrics(config, tracker, sel.degraded, deps.memoryBytes);
+    // degraded for every reason, read at each scrape: log-only, a failing firewall repair, saves
+    const metrics = newMetrics(config, tracker, () => e.degraded, deps.memoryBytes);
     let parser: ParserHost | null = null;
     let guard: FirewallGuard | null = null;
     const e = new Engine({
@@ -269,11 +281,12 @@ export class Daemon {
       sources,
       backend: sel.backend,
       degraded: () => sel.degraded || (guard?.degraded ?? false),
+      isDegraded: () => store.failing, // the state file is not kept while saves fail
       onFirewallFailure: () => guard?.recover() ?? Promise.resolve(false),
       clock,
       logger,
       version: VERSION,
-      audit: auditSink(new Auditor({ logger, log: auditLog })),
+      audit: auditSink(new Auditor({ logger, log })),
       metrics,
       changed: () => store.scheduleSave(),
       memoryBytes: deps.memoryBytes ?? (() => Deno.memoryUsage().rss),
@@ -327,11 +340,21 @@ function newTracker(config: Config, clock: Clock, logger: Logger): Tracker {
         dropped: b.dropped,
         total: b.totalDropped,
       }),
+    // The kernel keeps each with its timeout; `list`, `unban` and the state file no longer see it.
+    onBanHandOff: (b) =>
+      logger.warn("tracker full of bans: bans handed off to the kernel", {
+        handed_off: b.dropped,
+        total: b.totalDropped,
+      }),
   });
 }
 
-/** Loads the state file into the tracker; returns the saved read positions. */
-function restoreState(store: StateStore, tracker: Tracker, logger: Logger): SourcePosition[] {
+/** Loads the state file into the tracker; returns the saved read positions and audit chain head. */
+function restoreState(
+  store: StateStore,
+  tracker: Tracker,
+  logger: Logger,
+): { saved: SourcePosition[]; audit: ChainHead | null } {
   const loaded = store.load();
   const saved: SourcePosition[] = [];
   if (loaded.status === "discarded") {
@@ -358,7 +381,7 @@ function restoreState(store: StateStore, tracker: Tracker, logger: Logger): Sour
       positions: saved.length,
     });
   }
-  return saved;
+  return { saved, audit: loaded.status === "loaded" ? loaded.state.audit ?? null : null };
 }
 
 /**
@@ -424,7 +447,7 @@ async function reAddBans(tracker: Tracker, engine: Engine): Promise<void> {
 function newMetrics(
   config: Config,
   tracker: Tracker,
-  degraded: boolean,
+  degraded: () => boolean,
   memoryBytes: (() => number) | undefined,
 ): DaemonMetrics {
   const metrics = createDaemonMetrics({
@@ -433,10 +456,10 @@ function newMetrics(
     build: { version: VERSION, deno: Deno.version.deno, v8: Deno.version.v8 },
     process: processSamplers(),
   });
-  metrics.degraded.set({}, degraded ? 1 : 0);
   let evictionsSeen = 0;
   let dropsSeen = 0;
   metrics.registry.onCollect(() => {
+    metrics.degraded.set({}, degraded() ? 1 : 0);
     const s = tracker.stats();
     metrics.evictions.inc({}, s.evictions - evictionsSeen);
     metrics.linesDropped.inc({ reason: "table_full" }, s.drops - dropsSeen);
@@ -472,7 +495,6 @@ function newGuard(
         error,
         retry_in_ms: retryInMs,
       }),
-    onDegraded: (d) => metrics.degraded.set({}, sel.degraded || d ? 1 : 0),
   });
 }
 

@@ -12,7 +12,7 @@
 import type { Config, JailConfig } from "../config/mod.ts";
 import type { BanEntry, FirewallBackend } from "../firewall/mod.ts";
 import type { Logger } from "../log/mod.ts";
-import { canonicalIp, parseIp } from "../net/mod.ts";
+import { canonicalIp, networkOf, parseIp } from "../net/mod.ts";
 import type { BanDecision, Clock, Tracker } from "../tracker/mod.ts";
 import {
   type BanInfo,
@@ -66,6 +66,8 @@ export interface EngineOptions {
   readonly backend: FirewallBackend;
   /** Bans are not enforced (log-only); a function when it can change (a failing firewall repair). */
   readonly degraded: boolean | (() => boolean);
+  /** Further reasons to report degraded while they last (state saves failing). */
+  readonly isDegraded?: () => boolean;
   /**
    * Called after the backend refused a ban or unban (the firewall guard checks at once); resolves
    * true when it found the firewall flushed and repaired it with every active ban — the refused
@@ -182,7 +184,7 @@ export class Engine implements Controller {
   /** Bans are not enforced right now (status `degraded`). */
   get degraded(): boolean {
     const d = this.#o.degraded;
-    return typeof d === "function" ? d() : d;
+    return (typeof d === "function" ? d() : d) || (this.#o.isDegraded?.() ?? false);
   }
 
   /** The active bans as backend entries with their remaining timeouts (a live, lazy view). */
@@ -344,11 +346,16 @@ export class Engine implements Controller {
       if (these.length === 0) missed.push(one);
       lifted.push(...these);
     }
+    const handedOff = await this.#liftHandedOff(missed, index);
     if (lifted.length === 0) {
       throw new ControlError(
         "not_found",
         `${ips.join(", ")} ${ips.length === 1 ? "is" : "are"} not banned${
           jail === undefined ? "" : ` in jail ${jail}`
+        }${
+          handedOff
+            ? " (removed from the firewall all the same, in case a ban that the full table handed off to the kernel held it)"
+            : ""
         }`,
       );
     }
@@ -482,6 +489,28 @@ export class Engine implements Controller {
   }
 
   // ---- internals ----
+
+  /**
+   * Removes from the firewall the elements that bans of `ips` handed off by the full tracker table
+   * would be (the address, and for IPv6 its network under each jail's `ipv6_prefix`), unless a ban
+   * in the table still holds them. Removing an absent element is no error. Returns whether any
+   * were tried (only when the tracker has handed bans off).
+   */
+  async #liftHandedOff(ips: readonly string[], index: number | undefined): Promise<boolean> {
+    if (ips.length === 0 || this.#o.tracker.stats().bansHandedOff === 0) return false;
+    const jails = index === undefined ? this.#config.jails : [this.#config.jails[index]!];
+    const entries = new Map<string, BanEntry>();
+    for (const ip of ips) {
+      const v4 = parseIp(ip)!.family === 4;
+      for (const prefix of v4 ? [32] : new Set([128, ...jails.map((j) => j.ipv6Prefix)])) {
+        const net = networkOf(ip, prefix);
+        if (this.#o.tracker.isBanned(net, prefix)) continue;
+        entries.set(`${net}/${prefix}`, { ip: net, prefix, jail: "", timeoutMs: null });
+      }
+    }
+    if (entries.size > 0) await this.#enqueue(() => this.#o.backend.unban([...entries.values()]));
+    return true;
+  }
 
   #checkIp(ip: string): void {
     if (parseIp(ip) === null) {

@@ -299,3 +299,51 @@ Deno.test("Engine reports degraded as its callback says; a refused ban counts as
   equal((await e.status()).degraded, true, "the guard's failing repair");
   await guard.stop();
 });
+
+Deno.test("status() says degraded while isDegraded() does (state saves failing)", async () => {
+  const clock = new ManualClock();
+  let failing = true;
+  const e = new Engine({
+    config: CONFIG,
+    tracker: new Tracker({ jails: CONFIG.jails, capacity: 64, clock }),
+    sources: new SourceSet(),
+    backend: new MemoryBackend({ now: () => clock.now() }),
+    degraded: false,
+    isDegraded: () => failing,
+    clock,
+    logger: new Logger("error", []),
+    audit: () => {},
+    changed: () => {},
+    reloadConfig: () => Promise.resolve(CONFIG),
+    version: "test",
+  });
+  equal((await e.status()).degraded, true);
+  failing = false;
+  equal((await e.status()).degraded, false);
+});
+
+Deno.test("a ban the full table handed off stays in the firewall, and unban lifts it there", async () => {
+  const { e, backend, tracker } = await engine(16);
+  for (let i = 0; i <= 16; i++) await e.ban(`203.0.113.${i}`, "ssh", 3600 + i);
+  equal(tracker.stats().bansHandedOff, 1);
+  const kernel = async () => (await backend.list()).map((b) => b.ip);
+  equal((await kernel()).length, 17, "the handed-off ban is still enforced");
+  deepEqual(tracker.bansOf("203.0.113.0"), [], "the table no longer holds it");
+  equal((await e.list()).bans.length, 16);
+  await e.ban("203.0.113.5", "mail", 3600);
+  let message = "";
+  try {
+    await e.unban(["203.0.113.0", "203.0.113.5"], "ssh");
+  } catch (err) {
+    message = String(err);
+  }
+  equal(message, "", "203.0.113.5 was lifted from the table");
+  try {
+    await e.unban("203.0.113.0");
+  } catch (err) {
+    message = (err as Error).message;
+  }
+  equal((await kernel()).includes("203.0.113.0"), false, "lifted from the firewall");
+  equal((await kernel()).includes("203.0.113.5"), true, "still banned in mail");
+  equal(message.includes("removed from the firewall all the same"), true, message);
+});

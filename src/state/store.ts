@@ -69,14 +69,39 @@ function readAllSync(file: Deno.FsFile, size: number): Uint8Array {
   return at === size ? out : out.slice(0, at);
 }
 
+/**
+ * Least interval between two `onError` reports while background saves keep failing (a full disk
+ * fails every retry, one per `save_interval`: 10 log lines a second at 100 ms).
+ */
+export const SAVE_ERROR_REPORT_INTERVAL_MS = 60_000;
+
+/** Passed to `onError` with the failure that is reported. */
+export interface SaveFailure {
+  /** Failed saves since the previous report, this one included (1 for the first). */
+  readonly failures: number;
+  /** Failed saves in a row, since the last successful one. */
+  readonly consecutive: number;
+}
+
 /** Options of `new StateStore()`. */
 export interface StateStoreOptions {
   /** Longest delay between a change and its save (`save_interval`). */
   readonly saveIntervalMs: number;
   /** Produces the state to write; called synchronously at save time. */
   readonly collect: () => StateInput;
-  /** Called when a save fails (the store retries after `saveIntervalMs`). @default rethrow-less no-op */
-  readonly onError?: (err: unknown) => void;
+  /**
+   * Called when a background save fails (the store retries after `saveIntervalMs`): for the first
+   * failure, then at most once per `SAVE_ERROR_REPORT_INTERVAL_MS` while they go on, with the
+   * count of those in between. @default no-op
+   */
+  readonly onError?: (err: unknown, failure: SaveFailure) => void;
+  /**
+   * Called when saves start failing (`true`, at the first failure) and when one succeeds again
+   * (`false`, with the failures in a row): the daemon reports degraded in between.
+   */
+  readonly onFailing?: (failing: boolean, consecutive: number) => void;
+  /** Clock of the report interval, ms. @default performance.now */
+  readonly now?: () => number;
   /** Called after each successful save with its size and duration. */
   readonly onSaved?: (info: { bytes: number; ms: number }) => void;
 }
@@ -100,6 +125,11 @@ export class StateStore {
   #inflight: Promise<void> | undefined;
   /** The timer fired while a save was being written: start the next one when it ends. */
   #due = false;
+  /** Failed saves since the last successful one. */
+  #consecutive = 0;
+  /** Failed background saves not reported yet, and when the last report was made. */
+  #unreported = 0;
+  #lastReport = -Infinity;
 
   /** @param path the `state_file` (its directory must exist) */
   constructor(path: string, options: StateStoreOptions) {
@@ -115,6 +145,11 @@ export class StateStore {
   /** Path of the state file. */
   get path(): string {
     return this.#path;
+  }
+
+  /** True from a failed save until one succeeds. */
+  get failing(): boolean {
+    return this.#consecutive > 0;
   }
 
   /** True while a change waits for its save or a save is being written. */
@@ -215,9 +250,20 @@ export class StateStore {
   /** A timer-driven save: a failure is reported and retried after `saveIntervalMs`. */
   #saveInBackground(): void {
     this.#run().catch((err) => {
-      this.#opts.onError?.(err);
+      this.#report(err);
       this.scheduleSave();
     });
+  }
+
+  /** Reports a failed background save: the first one, then at most one per report interval. */
+  #report(err: unknown): void {
+    this.#unreported++;
+    const now = (this.#opts.now ?? (() => performance.now()))();
+    if (now - this.#lastReport < SAVE_ERROR_REPORT_INTERVAL_MS) return;
+    this.#lastReport = now;
+    const failures = this.#unreported;
+    this.#unreported = 0;
+    this.#opts.onError?.(err, { failures, consecutive: this.#consecutive });
   }
 
   /** Runs one save, marked in flight so that no other starts before it ends. */
@@ -228,9 +274,19 @@ export class StateStore {
     try {
       await this.#save();
       ok = true;
+    } catch (err) {
+      if (++this.#consecutive === 1) this.#opts.onFailing?.(true, 1);
+      throw err;
     } finally {
       this.#inflight = undefined;
       release();
+      if (ok && this.#consecutive > 0) {
+        const n = this.#consecutive;
+        this.#consecutive = 0;
+        this.#unreported = 0;
+        this.#lastReport = -Infinity; // the next failure is news again
+        this.#opts.onFailing?.(false, n);
+      }
       const due = this.#due;
       this.#due = false;
       // A failed save is retried by its caller's path (timer or flush), not at once.

@@ -1,6 +1,13 @@
 import assert from "node:assert/strict";
 import { fileURLToPath as fromFileUrl } from "node:url";
-import { decodeState, encodeState, parentDir, type StateInput, StateStore } from "./mod.ts";
+import {
+  decodeState,
+  encodeState,
+  parentDir,
+  SAVE_ERROR_REPORT_INTERVAL_MS,
+  type StateInput,
+  StateStore,
+} from "./mod.ts";
 
 const T = 1_767_225_600_000;
 
@@ -217,6 +224,63 @@ Deno.test("StateStore keeps the previous file when a save fails and retries late
     fail = false;
     await new Promise((r) => setTimeout(r, 40));
     assert.equal(store.dirty, false);
+    await store.close();
+  });
+});
+
+Deno.test("StateStore reports failing saves once, then at most once a minute with a count, and says when it fails and recovers", async () => {
+  await withDir(async (dir) => {
+    const path = `${dir}/state.bin`;
+    // A real fs error on every save: PATH.tmp is a non-empty directory (not even root removes it).
+    Deno.mkdirSync(`${path}.tmp/blocker`, { recursive: true });
+    let clock = 0;
+    let attempts = 0;
+    let reached: (() => void) | null = null;
+    let want = 0;
+    /** Resolves once `n` more saves have failed (each failure reads the clock once). */
+    const failures = (n: number) =>
+      new Promise<void>((r) => {
+        want = attempts + n;
+        reached = r;
+      });
+    const errors: [string, number, number][] = [];
+    const health: [boolean, number][] = [];
+    let recovered: (() => void) | null = null;
+    const store = new StateStore(path, {
+      saveIntervalMs: 1,
+      collect: () => state(2),
+      now: () => {
+        if (++attempts >= want) reached?.();
+        return clock;
+      },
+      onError: (e, f) => errors.push([(e as Error).name, f.failures, f.consecutive]),
+      onFailing: (failing, n) => {
+        health.push([failing, n]);
+        if (!failing) recovered?.();
+      },
+    });
+    store.scheduleSave();
+    await failures(25);
+    assert.equal(store.failing, true);
+    assert.deepEqual(health, [[true, 1]]);
+    assert.equal(errors.length, 1, "one report for the first failure, none for the retries");
+    assert.equal(errors[0]![1], 1);
+    clock += SAVE_ERROR_REPORT_INTERVAL_MS - 1;
+    await failures(5);
+    assert.equal(errors.length, 1, "still inside the interval");
+    clock += 1;
+    await failures(1);
+    assert.equal(errors.length, 2);
+    const [, count, consecutive] = errors[1]!;
+    assert.ok(count >= 30 && consecutive >= count, JSON.stringify(errors));
+    const back = new Promise<void>((r) => (recovered = r));
+    Deno.removeSync(`${path}.tmp`, { recursive: true });
+    await back;
+    assert.equal(store.failing, false);
+    assert.equal(health.length, 2);
+    assert.equal(health[1]![0], false);
+    assert.ok(health[1]![1] >= 31);
+    assert.equal(bansIn(path), 2);
     await store.close();
   });
 });
