@@ -413,13 +413,19 @@ function logpaths(
   return { paths, head, notes };
 }
 
+/**
+ * The fail2zig jail name `import-fail2ban` gives a fail2ban jail (before making it unique): the
+ * name itself when valid, else with other characters turned into `-`, cut to 24.
+ */
+export function jailNameFor(section: string): string {
+  if (JAIL_NAME.test(section)) return section;
+  return section.replace(/[^A-Za-z0-9_-]/g, "-").replace(/^[^A-Za-z0-9]+/, "").slice(0, 24) ||
+    "jail";
+}
+
 /** A valid, unused fail2zig jail name for a fail2ban section name. */
 function uniqueName(section: string, taken: Set<string>, notes: Note[]): string {
-  let name = section;
-  if (!JAIL_NAME.test(name)) {
-    name = section.replace(/[^A-Za-z0-9_-]/g, "-").replace(/^[^A-Za-z0-9]+/, "").slice(0, 24) ||
-      "jail";
-  }
+  let name = jailNameFor(section);
   for (let k = 2; taken.has(name); k++) name = `${name.slice(0, 24 - String(k).length - 1)}-${k}`;
   if (name !== section) {
     notes.push({
