@@ -14,7 +14,7 @@ Deno.test("import-fail2ban prints the translated config, warnings on stderr, and
     r.stderr,
     /^fail2zig import-fail2ban: warning: \[DEFAULT\] ignoreip: skipped "trusted\.example\.com"/m,
   );
-  match(r.stderr, /^fail2zig import-fail2ban: 5 jails imported, 2 commented out$/m);
+  match(r.stderr, /^fail2zig import-fail2ban: 6 jails imported, 1 commented out$/m);
 });
 
 Deno.test("import-fail2ban output passes config check", async () => {
@@ -29,7 +29,7 @@ Deno.test("import-fail2ban output passes config check", async () => {
       /:\d+:\d+: /.test(l) && !/: warning: /.test(l)
     );
     deepEqual(errors, [], check.stderr);
-    if (Deno.uid() === 0) deepEqual([check.code, check.stdout], [0, "OK (5 jails)\n"]);
+    if (Deno.uid() === 0) deepEqual([check.code, check.stdout], [0, "OK (6 jails)\n"]);
   } finally {
     await Deno.remove(dir, { recursive: true });
   }
