@@ -17,8 +17,10 @@
  *
  * fail2ban searches the regex anywhere in the line (after the date); a fail2zig pattern matches
  * the whole message, so an unanchored side gets `<*>` — beside a token (`<HOST>` at the very
- * end, say), where `<*>` may not touch it, `{| <*>}` (any text after a space) and a note. Refused: lookaround, backreferences, character classes other than `[^ ]+` `[^\s]+` `[0-9]+`
- * `\d+`, a single `.` or `\S`, repetition counts `{n,m}`, `*`/`+` on a group or a literal, inline
+ * end, say), where `<*>` may not touch it, `{| <*>}` (any text after a space) and a note. A
+ * repeated negated class (`[^"]*`, `[^\]]+`) becomes `<*>` (looser) and `\b` is dropped.
+ * fail2ban's lower-case tags (`<mdre-<mode>>`) are looked up like `%(name)s`. Refused:
+ * lookaround, backreferences, other character classes, a single `.` or `\S`, repetition counts `{n,m}`, `*`/`+` on a group or a literal, inline
  * flags, `<F-NOFAIL>` and the other tags that change fail2ban's verdict, `<SUBNET>`.
  * @module
  */
@@ -99,6 +101,14 @@ class Translator {
           return token;
         }
       }
+      // Any other negated class, repeated: a skip (looser: it also takes the excluded characters).
+      const negated = /^\[\^(?:\\.|[^\]\\])+\][*+]/.exec(rest);
+      if (negated !== null) {
+        this.pos += negated[0].length;
+        this.lazy();
+        this.notes.add(`${negated[0]} becomes <*>, which also takes what it excludes`);
+        return "<*>";
+      }
       throw new Refused(`character class ${JSON.stringify(/^\[\^?\]?[^\]]*\]?/.exec(rest)![0])}`);
     }
     if (c === ".") {
@@ -175,6 +185,10 @@ class Translator {
       throw new Refused(`a single \\${e}`);
     }
     if (/[0-9]/.test(e)) throw new Refused(`a backreference \\${e}`);
+    if (e === "b") {
+      this.notes.add("\\b (a word boundary) dropped");
+      return "";
+    }
     if (/[A-Za-z]/.test(e)) throw new Refused(`the escape \\${e}`);
     return this.literal(e);
   }
@@ -197,6 +211,13 @@ class Translator {
   lazy(): void {
     if (this.re[this.pos] === "?") this.pos++;
   }
+}
+
+/** A definition used inside a regex: refused when it holds several regexes (lines). */
+function oneRegex(ref: string, value: string): string {
+  const v = value.trim();
+  if (v.includes("\n")) throw new Refused(`${ref} expands to several regexes`);
+  return v;
 }
 
 /**
@@ -225,11 +246,14 @@ function translateBody(
   lookup: (name: string) => string | undefined,
 ): RegexTranslation {
   let re = regex;
-  for (let round = 0; round < 8 && re.includes("%("); round++) {
+  for (let round = 0; round < 8 && /%\(|<[a-z_][\w-]*>/.test(re); round++) {
     re = re.replace(/%\((\w+)\)s/g, (all, name: string) => {
       const v = lookup(name);
       if (v === undefined) throw new Refused(`${all} is not defined in the filter`);
-      return v.trim();
+      return oneRegex(all, v);
+    }).replace(/<([a-z_][\w-]*)>/g, (all, name: string) => {
+      const v = lookup(name);
+      return v === undefined ? all : oneRegex(all, v);
     });
   }
   {

@@ -34,6 +34,16 @@ Deno.test("translateRegex() maps the common subset into the pattern language", (
   ]);
 });
 
+Deno.test("translateRegex() makes a repeated negated class a skip, drops \\b, looks up fail2ban's <tags>", () => {
+  deepEqual(ok('^user "[^"]*" from <HOST>$'), ['user "<*>" from <HOST>', false]);
+  deepEqual(ok("^\\[[^\\]]+\\] \\bfrom <HOST>$"), ["[<*>] from <HOST>", false]);
+  const defs: Record<string, string> = { mode: "normal", "re-normal": "bad \\S+", many: "a\nb" };
+  deepEqual(ok("^<re-<mode>> from <HOST>$", (n) => defs[n]), ["bad <WORD> from <HOST>", false]);
+  deepEqual(ok("^%(many)s <HOST>$", (n) => defs[n]), "%(many)s expands to several regexes");
+  const t = translateRegex('^x [^"]+ <HOST>$');
+  deepEqual(t.ok ? t.notes : [], ['[^"]+ becomes <*>, which also takes what it excludes']);
+});
+
 Deno.test("translateRegex() refuses what it cannot map, and says why", () => {
   deepEqual(ok("^(?!root)\\S+ from <HOST>$"), "lookaround (?=, (?!, (?<=, (?<!)");
   deepEqual(ok("^(?<=x) <HOST>$"), "lookaround (?=, (?!, (?<=, (?<!)");
@@ -46,7 +56,7 @@ Deno.test("translateRegex() refuses what it cannot map, and says why", () => {
   deepEqual(ok("^(?i)x <HOST>$"), 'the group "(?i)"');
   deepEqual(ok("^x <HOST><F-NOFAIL>y</F-NOFAIL>$"), "the tag <F-NOFAIL>");
   deepEqual(ok("^%(missing)s <HOST>$"), "%(missing)s is not defined in the filter");
-  deepEqual(ok("^x \\bword <HOST>$"), "the escape \\b");
+  deepEqual(ok("^x \\Bword <HOST>$"), "the escape \\B");
   deepEqual(ok("^x (a <HOST>$"), "an unclosed (");
   deepEqual(ok("^x a) <HOST>$"), "an unmatched )");
 });
