@@ -233,8 +233,38 @@ Deno.test("import-fail2ban --bans exits 1 for a file that is not a fail2ban data
     equal(r.code, 1);
     match(r.stderr, /other\.db: expected a fail2ban database with a bips table/);
     ok(!(await Deno.stat(`${dir}/state`).then(() => true, () => false)), "state dir created");
+    const missing = await importCli("--bans", `${dir}/none.sqlite3`, "--config", config);
+    equal(missing.code, 1);
+    match(missing.stderr, /none\.sqlite3: .*unable to open/);
     const flag = await importCli("--force");
     equal(flag.code, 2);
     match(flag.stderr, /--config and --force go with --bans/);
+  });
+});
+
+Deno.test("import-fail2ban --bans keeps read and write, and drops net once the sockets are probed", async () => {
+  await withBansSetup(async (_dir, db, config) => {
+    const probe = await new Deno.Command(Deno.execPath(), {
+      args: [
+        "eval",
+        "-P=daemon",
+        `import { main } from "./cli/import_fail2ban.ts";
+         const code = await main(["--bans", ${JSON.stringify(db)}, "--config", ${
+          JSON.stringify(config)
+        }]);
+         const s = await Promise.all(["read", "write", "net", "env", "run", "ffi", "sys"].map(async (name) =>
+           name + "=" + (await Deno.permissions.query({ name })).state));
+         console.log(code, s.join(" "));`,
+      ],
+      cwd: ROOT,
+      stdout: "piped",
+      stderr: "piped",
+    }).output();
+    // sys reads "denied": loading node:sqlite starts Deno's Node layer, which asks for it (and
+    // is refused: the import does not need it).
+    equal(
+      new TextDecoder().decode(probe.stdout).trim(),
+      "0 read=granted write=granted net=prompt env=prompt run=prompt ffi=prompt sys=denied",
+    );
   });
 });
