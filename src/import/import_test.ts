@@ -141,6 +141,10 @@ for (const backend of ["auto", "systemd"]) {
         ok(r.imported.includes(name), name);
       }
       ok(r.skipped.length > 20);
+      // Filters without a built-in whose regexes translate come along as [filters.NAME].
+      const translated = config.filters.map((f) => f.name);
+      ok(translated.length >= 3, translated.join(" "));
+      for (const f of translated) equal(config.jails.find((j) => j.filter === f)?.filter, f);
       const sources = new Set(
         config.jails.filter((j) => j.name !== "recidive").map((j) => j.source),
       );
