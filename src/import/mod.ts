@@ -19,3 +19,13 @@ export {
   readTree,
 } from "./_ini.ts";
 export { parseFail2banTime, type TimeResult } from "./_time.ts";
+export {
+  convertBans,
+  type ConvertedBans,
+  DEFAULT_FAIL2BAN_DB,
+  type Fail2banBanRow,
+  mergeBans,
+  readFail2banBans,
+  targetFor,
+  type TargetJail,
+} from "./bans.ts";
