@@ -174,3 +174,34 @@ Deno.test("the everyday client commands send the documented requests and print t
     }
   });
 });
+
+Deno.test("client history sends the address and --limit, and says when records were cut", async () => {
+  await withFakeDaemon(async ({ path, controller }) => {
+    const run = (...args: string[]) => client(["--socket", path, ...args]);
+    equal((await run("ban", "192.0.2.4", "--jail", "sshd")).code, 0);
+    equal((await run("unban", "192.0.2.4")).code, 0);
+    const r = await run("history", "192.0.2.4", "--limit", "1");
+    equal(r.code, 0, r.stderr);
+    const lines = r.stdout.trimEnd().split("\n");
+    equal(lines[0], "2 records; the newest 1 are listed");
+    match(lines[2]!, /unban\s+192\.0\.2\.4\s+sshd\s+client$/);
+    deepEqual(controller.calls.at(-1), ["history", "192.0.2.4", 1]);
+    for (
+      const bad of [
+        ["history"],
+        ["history", "192.0.2.4", "--limit", "0"],
+        [
+          "history",
+          "192.0.2.4",
+          "--limit",
+          "1001",
+        ],
+        ["history", "192.0.2.4", "--jail", "sshd"],
+        ["list", "--limit", "3"],
+      ]
+    ) {
+      equal((await run(...bad)).code, 2, bad.join(" "));
+    }
+  });
+  equal(renderTable("history", { ip: "192.0.2.9", records: [] }), "no audit records of 192.0.2.9");
+});

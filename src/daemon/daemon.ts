@@ -14,7 +14,7 @@
 import type { Config } from "../config/mod.ts";
 import type { FirewallBackend } from "../firewall/mod.ts";
 import type { Logger } from "../log/mod.ts";
-import { type AuditLog, Auditor } from "../audit/mod.ts";
+import { type AuditLog, Auditor, readAuditHistory } from "../audit/mod.ts";
 import { createDaemonMetrics, type DaemonMetrics } from "../metrics/mod.ts";
 import type { StateStore, StateStoreOptions } from "../state/mod.ts";
 import type { StateBan } from "../state/mod.ts";
@@ -265,6 +265,9 @@ export class Daemon {
       logger,
       version: VERSION,
       audit: auditSink(new Auditor({ logger, log: auditLog })),
+      ...(auditLog === null
+        ? {}
+        : { history: (ip: string, max: number) => readAuditHistory(auditLog.path, ip, max) }),
       metrics,
       changed: () => store.scheduleSave(),
       memoryBytes: deps.memoryBytes ?? (() => Deno.memoryUsage().rss),

@@ -20,6 +20,8 @@ import {
   type BanReply,
   ControlError,
   type Controller,
+  type HistoryRecord,
+  type HistoryReply,
   type IgnoreAddReply,
   type IgnoreDelReply,
   type IgnoreListReply,
@@ -27,6 +29,7 @@ import {
   type JailsReply,
   type JailStatusReply,
   type ListReply,
+  MAX_HISTORY_RECORDS,
   type ReloadReply,
   type StatusReply,
   type UnbanReply,
@@ -77,6 +80,14 @@ export interface EngineOptions {
   readonly onReloaded?: (config: Config) => Promise<void>;
   /** The Prometheus series the engine feeds (lines, matches, bans, unbans, latency). */
   readonly metrics?: DaemonMetrics;
+  /**
+   * Reads the audit records of a canonical address from the audit log and its segments: the
+   * newest `max`, oldest first, and how many there are in all. Absent when the log is disabled.
+   */
+  readonly history?: (ip: string, max: number) => Promise<{
+    records: HistoryRecord[];
+    total: number;
+  }>;
   /** Process memory in bytes (status). */
   readonly memoryBytes?: () => number;
   readonly version: string;
@@ -467,6 +478,22 @@ export class Engine implements Controller {
     await this.#o.onReloaded?.(next);
     this.#o.logger.info("configuration reloaded", { jails: next.jails.map((j) => j.name) });
     return { reloaded: true, jails: next.jails.map((j) => j.name) };
+  }
+
+  async history(ip: string, limit = MAX_HISTORY_RECORDS): Promise<HistoryReply> {
+    this.#checkIp(ip);
+    const canon = canonicalIp(ip) ?? ip;
+    if (this.#o.history === undefined) {
+      throw new ControlError(
+        "not_found",
+        'no audit log to read: audit_log = "" in the config (the journal still has the records)',
+      );
+    }
+    const max = Math.min(limit, MAX_HISTORY_RECORDS);
+    const { records, total } = await this.#o.history(canon, max);
+    return total > records.length
+      ? { ip: canon, records, truncated: true, total }
+      : { ip: canon, records };
   }
 
   // ---- internals ----

@@ -5,7 +5,13 @@ import { createDaemonMetrics, type DaemonMetrics } from "../metrics/mod.ts";
 import { MemoryBackend } from "../firewall/mod.ts";
 import { Logger } from "../log/mod.ts";
 import { ManualClock, Tracker } from "../tracker/mod.ts";
-import { type AuditEvent, Engine, LIFT_BATCH, MAX_LIST_BANS } from "./engine.ts";
+import {
+  type AuditEvent,
+  Engine,
+  type EngineOptions,
+  LIFT_BATCH,
+  MAX_LIST_BANS,
+} from "./engine.ts";
 
 const CONFIG = parseConfig(
   `[jails.ssh]
@@ -20,7 +26,12 @@ maxretry = 2
   "engine_test.toml",
 );
 
-async function engine(capacity = 1024, reloadTo = CONFIG, metrics?: DaemonMetrics) {
+async function engine(
+  capacity = 1024,
+  reloadTo = CONFIG,
+  metrics?: DaemonMetrics,
+  extra: Partial<EngineOptions> = {},
+) {
   const clock = new ManualClock(Date.parse("2026-11-25T12:00:00Z"));
   const backend = new MemoryBackend({ now: () => clock.now() });
   await backend.init();
@@ -38,6 +49,7 @@ async function engine(capacity = 1024, reloadTo = CONFIG, metrics?: DaemonMetric
     reloadConfig: () => Promise.resolve(reloadTo),
     version: "test",
     ...(metrics === undefined ? {} : { metrics }),
+    ...extra,
   });
   return { e, backend, audit, clock, tracker };
 }
@@ -249,4 +261,26 @@ Deno.test("reload() drops the metric series of a removed jail and exposes an add
   const text = metrics.render();
   equal(text.includes('jail="mail"'), false, text);
   equal(text.includes('fail2zig_bans_total{jail="ssh"} 0'), true, text);
+});
+
+Deno.test("Engine history asks the audit reader for the canonical address, at most 1000 records", async () => {
+  const asked: [string, number][] = [];
+  const rec = { seq: 4, ts: "2026-11-25T12:00:00.000Z", event: "ban", ip: "2001:db8::1" };
+  const { e } = await engine(1024, CONFIG, undefined, {
+    history: (ip, max) => {
+      asked.push([ip, max]);
+      return Promise.resolve({ records: [rec], total: max === 1 ? 3 : 1 });
+    },
+  });
+  deepEqual(await e.history("2001:DB8:0::1"), { ip: "2001:db8::1", records: [rec] });
+  deepEqual(await e.history("2001:db8::1", 1), {
+    ip: "2001:db8::1",
+    records: [rec],
+    truncated: true,
+    total: 3,
+  });
+  deepEqual(asked, [["2001:db8::1", 1000], ["2001:db8::1", 1]]);
+  equal(await codeOf(() => e.history("2001:db8::zz")), "bad_request");
+  const { e: noLog } = await engine();
+  equal(await codeOf(() => noLog.history("192.0.2.1")), "not_found", "audit_log disabled");
 });
