@@ -30,6 +30,7 @@ import {
 } from "../tracker/mod.ts";
 import { RUNTIME_PEAK_MB } from "../config/mod.ts";
 import { type AuditEvent, Engine } from "./engine.ts";
+import { hostAddresses } from "./_host.ts";
 import { processSamplers } from "./_process.ts";
 import type { StartMessage, WorkerJail, WorkerMessage } from "./_protocol.ts";
 
@@ -165,6 +166,8 @@ export interface DaemonDeps {
   readonly control: (config: Config, controller: Controller) => Promise<Closable>;
   /** Opens the metrics listener (`metrics_bind`); null when disabled. */
   readonly metrics: (config: Config, render: () => string) => Closable | null;
+  /** The host's own addresses (`ignoreself`), read at start and reload. @default interfaces' */
+  readonly selfAddresses?: () => readonly string[];
   /** Resident memory in bytes (status, metrics). @default Deno.memoryUsage().rss */
   readonly memoryBytes?: () => number;
 }
@@ -271,6 +274,7 @@ export class Daemon {
       metrics,
       changed: () => store.scheduleSave(),
       memoryBytes: deps.memoryBytes ?? (() => Deno.memoryUsage().rss),
+      selfAddresses: deps.selfAddresses ?? (() => hostAddresses()),
       reloadConfig: deps.reloadConfig,
       onReloaded: (next) => parser?.restart(next) ?? Promise.resolve(),
     });

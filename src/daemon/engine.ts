@@ -12,7 +12,7 @@
 import type { Config, JailConfig } from "../config/mod.ts";
 import type { BanEntry, FirewallBackend } from "../firewall/mod.ts";
 import type { Logger } from "../log/mod.ts";
-import { canonicalIp, parseIp } from "../net/mod.ts";
+import { canonicalIp, networkOf, parseIp } from "../net/mod.ts";
 import type { BanDecision, Clock, Tracker } from "../tracker/mod.ts";
 import {
   type BanInfo,
@@ -88,6 +88,11 @@ export interface EngineOptions {
     records: HistoryRecord[];
     total: number;
   }>;
+  /**
+   * The host's own addresses (canonical), for the jails with `ignoreself`; read at construction
+   * and at every reload. @default none (loopback is never banned anyway)
+   */
+  readonly selfAddresses?: () => readonly string[];
   /** Process memory in bytes (status). */
   readonly memoryBytes?: () => number;
   readonly version: string;
@@ -103,12 +108,15 @@ export class Engine implements Controller {
   /** Positions by source (`positionSource`): each batch replaces its source's whole list. */
   #positions = new Map<string, readonly SourcePosition[]>();
   #queue: Promise<void> = Promise.resolve();
+  /** Per jail: keys (`selfKey`) of the host's own addresses; null when `ignoreself` is off. */
+  #self: (Set<string> | null)[] = [];
 
   constructor(options: EngineOptions) {
     this.#o = options;
     this.#config = options.config;
     this.#started = options.clock.now();
     this.#lines = options.config.jails.map(() => 0);
+    this.#readSelf(options.config);
   }
 
   /** The config in force. */
@@ -152,6 +160,7 @@ export class Engine implements Controller {
       from = to + 1;
       const j = batch.jails[i]!;
       matched.set(j, (matched.get(j) ?? 0) + 1);
+      if (this.#isSelf(j, ip)) continue; // ignoreself: as if in ignoreip
       const t = batch.times[i]!;
       const out = this.#o.tracker.record(j, ip, Number.isNaN(t) ? null : t);
       if (out.kind === "ban") {
@@ -293,6 +302,12 @@ export class Engine implements Controller {
     const parsed = parseIp(ip);
     if (parsed === null) {
       throw new ControlError("bad_request", `expected an IPv4 or IPv6 address, found "${ip}"`);
+    }
+    if (this.#isSelf(index, canonicalIp(ip)!)) {
+      throw new ControlError(
+        "bad_request",
+        `${ip} is not bannable in jail ${jail} (ignoreself: an address of this host)`,
+      );
     }
     const durationMs = durationS === undefined
       ? undefined
@@ -454,6 +469,7 @@ export class Engine implements Controller {
   async reload(): Promise<ReloadReply> {
     const next = await this.#o.reloadConfig();
     this.#o.tracker.checkJails(next.jails); // a refused reload changes nothing
+    this.#readSelf(next);
     // Bans of removed jails are lifted in batches first: reconfigure() returns what is left as
     // objects, and a table of them at once would exhaust the capped heap.
     const kept = new Set(next.jails.map((j) => j.name));
@@ -497,6 +513,21 @@ export class Engine implements Controller {
   }
 
   // ---- internals ----
+
+  /** Reads the host's addresses again for the jails of `config` with `ignoreself`. */
+  #readSelf(config: Config): void {
+    const own = config.jails.some((j) => j.ignoreself) ? this.#o.selfAddresses?.() ?? [] : [];
+    this.#self = config.jails.map((j) =>
+      j.ignoreself ? new Set(own.map((ip) => selfKey(ip, j.ipv6Prefix))) : null
+    );
+  }
+
+  /** True when the canonical address `ip` is one of the host's own in jail `j` (ignoreself). */
+  #isSelf(j: number, ip: string): boolean {
+    const set = this.#self[j];
+    if (set === null || set === undefined || set.size === 0) return false;
+    return set.has(selfKey(ip, this.#config.jails[j]!.ipv6Prefix));
+  }
 
   #checkIp(ip: string): void {
     if (parseIp(ip) === null) {
@@ -611,6 +642,14 @@ export class Engine implements Controller {
     this.#queue = run.catch(() => {});
     return run;
   }
+}
+
+/**
+ * What `ignoreself` compares: the address, or for IPv6 in a jail counting by prefix its network
+ * (the jail would ban the whole network, the host's own address with it).
+ */
+function selfKey(ip: string, ipv6Prefix: number): string {
+  return ipv6Prefix < 128 && ip.includes(":") ? networkOf(ip, ipv6Prefix) : ip;
 }
 
 /** The `list` row of a ban. */
