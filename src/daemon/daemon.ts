@@ -12,7 +12,7 @@
  * @module
  */
 import type { Config } from "../config/mod.ts";
-import type { FirewallBackend } from "../firewall/mod.ts";
+import { type FirewallBackend, FirewallGuard } from "../firewall/mod.ts";
 import type { Logger } from "../log/mod.ts";
 import { type AuditLog, Auditor, readAuditHistory } from "../audit/mod.ts";
 import { createDaemonMetrics, type DaemonMetrics } from "../metrics/mod.ts";
@@ -32,7 +32,9 @@ import { RUNTIME_PEAK_MB } from "../config/mod.ts";
 import { type AuditEvent, Engine } from "./engine.ts";
 import { hostAddresses } from "./_host.ts";
 import { processSamplers } from "./_process.ts";
-import type { StartMessage, WorkerJail, WorkerMessage } from "./_protocol.ts";
+import { parseWorkerMessage, type StartMessage, type WorkerMessage } from "./_protocol.ts";
+import { journalGroups, journalLines, parserJails } from "./_matcher.ts";
+import { SourceSet } from "./source_set.ts";
 
 /**
  * V8 flags of the daemon (both isolates): old space capped at 12 MiB (the main isolate's live data
@@ -116,12 +118,16 @@ export interface Closable {
 
 /** What a parser host gets from the daemon. */
 export interface ParserContext {
-  /** Takes the matched batches and the read positions. */
+  /** Takes the matched batches (and advances their sources' positions). */
   readonly engine: Engine;
+  /** The read positions: a start resumes from them, a stopped source seeds its last ones. */
+  readonly sources: SourceSet;
   /** Operational log. */
   readonly logger: Logger;
   /** Counts dropped lines. */
   readonly metrics: DaemonMetrics;
+  /** The daemon's time (an in-process parser completes partial timestamps with it). */
+  readonly clock: Clock;
 }
 
 /** Reads the log sources, matches their lines and hands the batches to the engine. */
@@ -129,11 +135,11 @@ export interface ParserHost {
   /** Starts reading `config`'s sources from `saved`; resolves once watching (or fatal). */
   start(config: Config, saved: readonly SourcePosition[]): Promise<void>;
   /**
-   * Stops, then starts again with a reloaded config from the engine's positions as they are
+   * Stops, then starts again with a reloaded config from the `SourceSet`'s positions as they are
    * after the stop (does not wait for ready).
    */
   restart(config: Config): Promise<void>;
-  /** Stops reading; the engine has the last positions afterwards. */
+  /** Stops reading; the `SourceSet` has its last positions afterwards. */
   stop(): Promise<void>;
   /** Resolves with a message when the parser failed and the daemon must stop. */
   readonly fatal: Promise<string>;
@@ -234,14 +240,14 @@ export class Daemon {
     await step("control socket", () => deps.claimSocket(config.global.socketPath));
     // What can fail without the firewall comes first: such a failure never touches the kernel.
     const tracker = newTracker(config, clock, logger);
-    let engine: Engine | null = null;
+    const sources = new SourceSet();
     const store = await step("state file", () =>
       deps.store(config, {
         saveIntervalMs: config.global.saveIntervalMs,
         collect: () => ({
           savedAt: clock.now(),
           ...tracker.snapshot(),
-          positions: (engine?.positions() ?? []).map((p) => ({
+          positions: sources.positions().map((p) => ({
             key: positionKey(p),
             data: encodePosition(p),
           })),
@@ -259,11 +265,14 @@ export class Daemon {
     if (adoptKernelBans(tracker, config, kernel, clock.now(), logger) > 0) store.scheduleSave();
     const metrics = newMetrics(config, tracker, sel.degraded, deps.memoryBytes);
     let parser: ParserHost | null = null;
-    engine = new Engine({
+    let guard: FirewallGuard | null = null;
+    const e = new Engine({
       config,
       tracker,
+      sources,
       backend: sel.backend,
-      degraded: sel.degraded,
+      degraded: () => sel.degraded || (guard?.degraded ?? false),
+      onFirewallFailure: () => guard?.recover() ?? Promise.resolve(false),
       clock,
       logger,
       version: VERSION,
@@ -278,10 +287,12 @@ export class Daemon {
       reloadConfig: deps.reloadConfig,
       onReloaded: (next) => parser?.restart(next) ?? Promise.resolve(),
     });
-    const e = engine;
-    e.seedPositions(saved);
+    sources.seed(saved);
     undo.push("engine", () => e.settle());
     await step("firewall", () => reAddBans(tracker, e));
+    const g = guard = newGuard(sel, e, metrics, logger);
+    g.start();
+    undo.push("firewall guard", () => g.stop()); // before the scaffold goes
     const ipc = await step("control socket", () => deps.control(config, e));
     undo.push("control socket", () => ipc.close());
     const bind = config.global.metricsBind;
@@ -293,7 +304,7 @@ export class Daemon {
       );
       if (m !== null) undo.push("metrics", () => m.close());
     }
-    const p = parser = deps.parser({ engine: e, logger, metrics });
+    const p = parser = deps.parser({ engine: e, sources, logger, metrics, clock });
     undo.push("parser", () => p.stop());
     await step("parser", () => p.start(config, saved));
     const expiry = setInterval(() => e.expireDue().catch(() => {}), EXPIRY_TICK_MS);
@@ -444,6 +455,34 @@ function newMetrics(
   return metrics;
 }
 
+/** Kernel truth while running: a flushed or altered ruleset is re-installed with every ban. */
+function newGuard(
+  sel: { backend: FirewallBackend; degraded: boolean },
+  engine: Engine,
+  metrics: DaemonMetrics,
+  logger: Logger,
+): FirewallGuard {
+  return new FirewallGuard({
+    backend: sel.backend,
+    activeBans: () => engine.activeEntries(),
+    onRepaired: (r) => {
+      metrics.firewallRepairs.inc();
+      logger.warn("firewall ruleset was flushed or altered; scaffold and bans re-installed", {
+        problem: r.problem,
+        bans: r.bans,
+        ms: r.ms,
+      });
+    },
+    onRepairFailed: (problem, error, retryInMs) =>
+      logger.error("firewall ruleset is broken and cannot be repaired; bans are not enforced", {
+        problem,
+        error,
+        retry_in_ms: retryInMs,
+      }),
+    onDegraded: (d) => metrics.degraded.set({}, sel.degraded || d ? 1 : 0),
+  });
+}
+
 function auditSink(auditor: Auditor): (ev: AuditEvent) => void {
   return (ev) =>
     auditor.record({
@@ -489,9 +528,9 @@ export class WorkerParserHost implements ParserHost {
 
   async restart(config: Config): Promise<void> {
     await this.stop();
-    // Read after the stop: the Worker's and the journals' last positions are in the engine now.
-    this.#worker = this.#spawnWorker(config, this.#ctx.engine.positions());
-    await this.#startJournals(config, this.#ctx.engine.positions());
+    // Read after the stop: the Worker's and the journals' last positions are in the set now.
+    this.#worker = this.#spawnWorker(config, this.#ctx.sources.positions());
+    await this.#startJournals(config, this.#ctx.sources.positions());
   }
 
   async stop(): Promise<void> {
@@ -500,12 +539,7 @@ export class WorkerParserHost implements ParserHost {
   }
 
   #spawnWorker(cfg: Config, saved: readonly SourcePosition[]): Worker | null {
-    const { engine, logger, metrics } = this.#ctx;
-    const jails: WorkerJail[] = cfg.jails.flatMap((j, index) =>
-      j.enabled && j.source !== "bans"
-        ? [{ index, filter: j.filter, mode: j.mode, logpath: j.logpath, readFrom: j.readFrom }]
-        : []
-    );
+    const jails = parserJails(cfg);
     if (jails.length === 0) {
       this.#firstReady?.();
       return null;
@@ -526,41 +560,18 @@ export class WorkerParserHost implements ParserHost {
         },
       },
     });
-    w.onmessage = (e: MessageEvent<WorkerMessage>) => {
-      const msg = e.data;
-      switch (msg.type) {
-        case "batch": {
-          if (msg.id === undefined) {
-            engine.applyBatch(msg, msg.sentAt).catch(() => {}).finally(() =>
-              w.postMessage({ type: "ack" })
-            );
-            break;
-          }
-          const pending = this.#journalPending.get(msg.id);
-          this.#journalPending.delete(msg.id);
-          if (pending === undefined) break;
-          engine.applyBatch({ ...msg, positions: [pending.position] }, msg.sentAt).catch(() => {})
-            .finally(pending.done);
-          break;
-        }
-        case "ready":
-          logger.debug("parser worker watching", { paths: msg.readPaths });
-          this.#firstReady?.();
-          break;
-        case "dropped":
-          metrics.linesDropped.inc({ reason: "too_long" }, msg.count);
-          logger.warn("lines dropped", { reason: msg.reason, count: msg.count });
-          break;
-        case "warning":
-          logger.warn(msg.message);
-          break;
-        case "fatal":
-          this.#fatal(msg.message);
-          break;
-        case "stopped":
-          engine.seedPositions(msg.positions);
-          this.#workerStopped?.(msg.positions);
-          break;
+    w.onmessage = (e: MessageEvent<unknown>) => {
+      const parsed = parseWorkerMessage(e.data, cfg.jails.length);
+      if (!parsed.ok) return this.#rejectWorkerMessage(w, parsed);
+      try {
+        this.#onWorkerMessage(w, parsed.message);
+      } catch (err) {
+        const m = parsed.message;
+        this.#rejectWorkerMessage(w, {
+          reason: err instanceof Error ? err.message : String(err),
+          credit: m.type === "batch" && m.id === undefined,
+          ...(m.type === "batch" && m.id !== undefined ? { id: m.id } : {}),
+        });
       }
     };
     w.onerror = (e) => {
@@ -578,20 +589,68 @@ export class WorkerParserHost implements ParserHost {
     return w;
   }
 
+  #rejectsUnlogged = 0;
+  #rejectLoggedAt = -Infinity;
+  /** Drops a Worker message that failed its check: counted, logged at most once a second. */
+  #rejectWorkerMessage(w: Worker, r: { reason: string; credit?: boolean; id?: number }): void {
+    const { logger, metrics } = this.#ctx;
+    metrics.workerMessagesRejected.inc();
+    if (r.credit === true) w.postMessage({ type: "ack" });
+    if (r.id !== undefined) {
+      this.#journalPending.get(r.id)?.done();
+      this.#journalPending.delete(r.id);
+    }
+    this.#rejectsUnlogged++;
+    if (Date.now() - this.#rejectLoggedAt < 1000) return;
+    logger.warn("parser worker message rejected", {
+      reason: r.reason,
+      count: this.#rejectsUnlogged,
+    });
+    this.#rejectLoggedAt = Date.now();
+    this.#rejectsUnlogged = 0;
+  }
+
+  #onWorkerMessage(w: Worker, msg: WorkerMessage): void {
+    const { engine, logger, metrics } = this.#ctx;
+    switch (msg.type) {
+      case "batch": {
+        if (msg.id === undefined) {
+          engine.applyBatch(msg, msg.sentAt).catch(() => {}).finally(() =>
+            w.postMessage({ type: "ack" })
+          );
+          break;
+        }
+        const pending = this.#journalPending.get(msg.id);
+        this.#journalPending.delete(msg.id);
+        if (pending === undefined) break;
+        engine.applyBatch({ ...msg, positions: [pending.position] }, msg.sentAt).catch(() => {})
+          .finally(pending.done);
+        break;
+      }
+      case "ready":
+        logger.debug("parser worker watching", { paths: msg.readPaths });
+        this.#firstReady?.();
+        break;
+      case "dropped":
+        metrics.linesDropped.inc({ reason: "too_long" }, msg.count);
+        logger.warn("lines dropped", { reason: msg.reason, count: msg.count });
+        break;
+      case "warning":
+        logger.warn(msg.message);
+        break;
+      case "fatal":
+        this.#fatal(msg.message);
+        break;
+      case "stopped":
+        this.#ctx.sources.seed(msg.positions);
+        this.#workerStopped?.(msg.positions);
+        break;
+    }
+  }
+
   async #startJournals(cfg: Config, saved: readonly SourcePosition[]): Promise<void> {
     const { logger, metrics } = this.#ctx;
-    const groups = new Map<
-      string,
-      { match: readonly string[]; readFrom: "end" | "start"; jails: number[] }
-    >();
-    cfg.jails.forEach((j, index) => {
-      if (!j.enabled || j.source !== "journald") return;
-      const key = [...j.journalMatch].sort().join(" ");
-      const g = groups.get(key) ?? { match: j.journalMatch, readFrom: j.readFrom, jails: [] };
-      g.jails.push(index);
-      groups.set(key, g);
-    });
-    for (const g of groups.values()) {
+    for (const g of journalGroups(cfg)) {
       const source = new JournalSource({
         match: g.match,
         saved,
@@ -612,11 +671,7 @@ export class WorkerParserHost implements ParserHost {
             type: "lines",
             id,
             jails: g.jails,
-            lines: batch.lines,
-            times: batch.times ?? batch.lines.map(() => null),
-            origin: batch.position.kind === "journal"
-              ? `journal:${batch.position.cursor}`
-              : batch.source,
+            ...journalLines(batch),
           });
         })
       );
@@ -632,7 +687,7 @@ export class WorkerParserHost implements ParserHost {
       for (const p of this.#journalPending.values()) p.done();
       this.#journalPending.clear();
       await stopped;
-      this.#ctx.engine.seedPositions(s.positions());
+      this.#ctx.sources.seed(s.positions());
     }));
   }
 

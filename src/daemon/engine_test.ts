@@ -2,7 +2,7 @@ import { deepEqual, equal, ok } from "node:assert/strict";
 import { parseConfig } from "../config/mod.ts";
 import { ControlError } from "../ipc/mod.ts";
 import { createDaemonMetrics, type DaemonMetrics } from "../metrics/mod.ts";
-import { MemoryBackend } from "../firewall/mod.ts";
+import { FirewallError, FirewallGuard, MemoryBackend } from "../firewall/mod.ts";
 import { Logger } from "../log/mod.ts";
 import { ManualClock, Tracker } from "../tracker/mod.ts";
 import {
@@ -14,6 +14,7 @@ import {
 } from "./engine.ts";
 import type { BatchMessage } from "./_protocol.ts";
 import { hostAddresses } from "./_host.ts";
+import { SourceSet } from "./source_set.ts";
 
 const CONFIG = parseConfig(
   `[jails.ssh]
@@ -43,6 +44,7 @@ async function engine(
   const e = new Engine({
     config,
     tracker,
+    sources: new SourceSet(),
     backend,
     degraded: false,
     clock,
@@ -365,4 +367,51 @@ Deno.test("hostAddresses takes every interface address, canonical, zone dropped,
     ["127.0.0.1", "::1", "10.1.2.3", "fe80::1"],
   );
   ok(hostAddresses().includes("::1"), "the real interfaces read (sys permission)");
+});
+
+Deno.test("Engine reports degraded as its callback says; a refused ban counts as done only when the guard repaired the firewall", async () => {
+  const clock = new ManualClock(Date.parse("2026-11-25T12:00:00Z"));
+  const backend = new MemoryBackend({ now: () => clock.now() });
+  await backend.init();
+  let degraded = false;
+  const audit: AuditEvent[] = [];
+  const tracker = new Tracker({ jails: CONFIG.jails, capacity: 64, clock });
+  const e: Engine = new Engine({
+    config: CONFIG,
+    tracker,
+    sources: new SourceSet(),
+    backend,
+    degraded: () => degraded || guard.degraded,
+    onFirewallFailure: () => guard.recover(),
+    clock,
+    logger: new Logger("error", []),
+    audit: (ev) => audit.push(ev),
+    changed: () => {},
+    reloadConfig: () => Promise.resolve(CONFIG),
+    version: "test",
+  });
+  const guard = new FirewallGuard({ backend, activeBans: () => e.activeEntries() });
+  equal((await e.status()).degraded, false);
+  degraded = true;
+  equal((await e.status()).degraded, true);
+  degraded = false;
+  await e.ban("203.0.113.8", "ssh", 3600);
+  backend.flush(); // nft flush ruleset
+  await e.ban("203.0.113.9", "ssh", 3600);
+  deepEqual(
+    (await backend.list()).map((b) => [b.ip, b.timeoutMs]).sort(),
+    [["203.0.113.8", 3_600_000], ["203.0.113.9", 3_600_000]],
+    "the repair put back the older ban and the refused one",
+  );
+  equal(
+    audit.filter((a) => a.event === "ban").length,
+    2,
+    "the refused ban is audited once in force",
+  );
+  backend.flush();
+  backend.refuseInit(new FirewallError("memory", "init", "no", 1));
+  equal(await codeOf(() => e.ban("203.0.113.10", "ssh", 3600)) !== "none", true);
+  equal(audit.filter((a) => a.event === "ban").length, 2, "not in force: not audited");
+  equal((await e.status()).degraded, true, "the guard's failing repair");
+  await guard.stop();
 });

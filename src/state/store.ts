@@ -27,6 +27,48 @@ export function parentDir(path: string): string {
   return trimmed.slice(0, slash).replace(/\/+$/, "") || "/";
 }
 
+/** Suffix of a state file moved aside because it failed verification. */
+export const CORRUPT = ".corrupt";
+/** Suffix of a state file moved aside because someone else could have written it. */
+export const UNTRUSTED = ".untrusted";
+
+/**
+ * Why a state file with this status could have been written by someone other than this process
+ * (it saves mode 0600 as itself): world-writable, writable by a group other than root and its own,
+ * or owned by another user. Null when it is trusted (or the process's ids cannot be read).
+ */
+export function untrustedBecause(
+  st: { mode: number | null; uid: number | null; gid: number | null },
+): string | null {
+  const mode = st.mode ?? 0;
+  const octal = `0${(mode & 0o7777).toString(8).padStart(3, "0")}`;
+  if (mode & 0o002) return `is world-writable (mode ${octal})`;
+  let uid: number | null = null;
+  let gid: number | null = null;
+  try {
+    uid = Deno.uid();
+    gid = Deno.gid();
+  } catch { /* no sys permission: only the mode is checked */ }
+  if (mode & 0o020 && st.gid !== 0 && gid !== null && st.gid !== gid) {
+    return `is writable by group ${st.gid} (mode ${octal})`;
+  }
+  if (uid !== null && st.uid !== uid) {
+    return `is owned by uid ${st.uid}, not by this process (${uid})`;
+  }
+  return null;
+}
+
+function readAllSync(file: Deno.FsFile, size: number): Uint8Array {
+  const out = new Uint8Array(size);
+  let at = 0;
+  while (at < size) {
+    const n = file.readSync(out.subarray(at));
+    if (n === null) break;
+    at += n;
+  }
+  return at === size ? out : out.slice(0, at);
+}
+
 /** Options of `new StateStore()`. */
 export interface StateStoreOptions {
   /** Longest delay between a change and its save (`save_interval`). */
@@ -88,27 +130,43 @@ export class StateStore {
   load(): LoadResult {
     let bytes: Uint8Array;
     try {
-      const st = Deno.statSync(this.#path);
-      if (!st.isFile) return this.#discard(`${this.#path} is not a regular file`, false);
-      if (st.size > MAX_STATE_BYTES) {
-        return this.#discard(`${st.size} bytes is larger than ${MAX_STATE_BYTES}`, true);
+      const link = Deno.lstatSync(this.#path);
+      if (link.isSymlink) {
+        return this.#discard(`${this.#path} is a symlink (the daemon never writes one)`, UNTRUSTED);
       }
-      bytes = Deno.readFileSync(this.#path);
+      if (!link.isFile) return this.#discard(`${this.#path} is not a regular file`, null);
+      const untrusted = untrustedBecause(link);
+      if (untrusted !== null) return this.#discard(`${this.#path} ${untrusted}`, UNTRUSTED);
+      if (link.size > MAX_STATE_BYTES) {
+        return this.#discard(`${link.size} bytes is larger than ${MAX_STATE_BYTES}`, CORRUPT);
+      }
+      const file = Deno.openSync(this.#path, { read: true });
+      try {
+        // The bytes read are those of the file checked: not swapped in between.
+        const st = file.statSync();
+        if (st.dev !== link.dev || st.ino !== link.ino) {
+          return this.#discard(`${this.#path} was replaced while being opened`, null);
+        }
+        bytes = readAllSync(file, st.size);
+      } finally {
+        file.close();
+      }
     } catch (err) {
       if (err instanceof Deno.errors.NotFound) return { status: "missing" };
       throw err;
     }
     const opened = openState(bytes);
-    if (!opened.ok) return this.#discard(opened.reason, true);
+    if (!opened.ok) return this.#discard(opened.reason, CORRUPT);
     return { status: "loaded", state: opened.state, bytes: bytes.length };
   }
 
-  #discard(reason: string, move: boolean): LoadResult {
+  /** Reports a refused file, moved aside to `PATH` + `suffix` unless `suffix` is null. */
+  #discard(reason: string, suffix: string | null): LoadResult {
     let movedTo: string | null = null;
-    if (move) {
+    if (suffix !== null) {
       try {
-        Deno.renameSync(this.#path, `${this.#path}.corrupt`);
-        movedTo = `${this.#path}.corrupt`;
+        Deno.renameSync(this.#path, this.#path + suffix);
+        movedTo = this.#path + suffix;
       } catch {
         movedTo = null;
       }

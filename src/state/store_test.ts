@@ -332,3 +332,37 @@ Deno.test("parentDir() returns the directory that holds a path", () => {
   ];
   for (const [path, dir] of cases) assert.equal(parentDir(path), dir, JSON.stringify(path));
 });
+
+Deno.test("StateStore.load() refuses a world-writable, group-writable, foreign-owned or symlinked state file: moved aside, never loaded", async () => {
+  await withDir((dir) => {
+    const path = `${dir}/state.bin`;
+    const good = encodeState(state(2));
+    const store = new StateStore(path, { saveIntervalMs: 10, collect: () => state(0) });
+    const refused = (why: RegExp, movedTo: string | null = `${path}.untrusted`) => {
+      const r = store.load();
+      assert.equal(r.status, "discarded", `${why}: loaded`);
+      if (r.status !== "discarded") return;
+      assert.match(r.reason, why);
+      assert.equal(r.movedTo, movedTo);
+      assert.deepEqual(store.load(), { status: "missing" }, "the next save starts a new file");
+      Deno.removeSync(`${path}.untrusted`, { recursive: true });
+    };
+    Deno.writeFileSync(path, good, { mode: 0o600 });
+    Deno.chmodSync(path, 0o666);
+    refused(/is world-writable \(mode 0666\)/);
+    Deno.writeFileSync(path, good, { mode: 0o600 });
+    Deno.chmodSync(path, 0o620);
+    Deno.chownSync(path, Deno.uid(), 4242);
+    refused(/is writable by group 4242/);
+    Deno.writeFileSync(path, good, { mode: 0o600 });
+    Deno.chownSync(path, 4242, Deno.gid());
+    refused(/is owned by uid 4242/);
+    // A symlink to a file that would be trusted on its own (say, a root-only file elsewhere).
+    Deno.writeFileSync(`${dir}/elsewhere.bin`, good, { mode: 0o600 });
+    Deno.symlinkSync(`${dir}/elsewhere.bin`, path);
+    refused(/is a symlink/);
+    assert.ok(Deno.statSync(`${dir}/elsewhere.bin`).isFile, "the link's target is left alone");
+    Deno.writeFileSync(path, good, { mode: 0o600 });
+    assert.equal(store.load().status, "loaded", "0600, owned by the process: loaded");
+  });
+});
