@@ -27,6 +27,7 @@ import {
   IpcClient,
   IpcConnectError,
   IpcProtocolError,
+  MAX_HISTORY_RECORDS,
   MAX_REQUEST_IPS,
   type Reply,
 } from "../src/ipc/mod.ts";
@@ -51,6 +52,9 @@ commands:
   ignore list [--jail J]          entries made by ignore add (with --jail: also the config's)
   jail stop J                     lift the jail's bans and stop counting (until start or reload)
   jail start J                    count again
+  history IP [--limit N]          the address's bans and unbans from the audit log (and its
+                                  rotated segments): the newest N (default and most
+                                  ${MAX_HISTORY_RECORDS}), newest last
   reload                          re-read the config (validated first; on error nothing changes)
   version                         the daemon's version
   ping                            check that the daemon answers
@@ -74,6 +78,7 @@ export const CLIENT_COMMANDS = [
   "unban",
   "ignore",
   "jail",
+  "history",
   "reload",
   "version",
   "ping",
@@ -105,6 +110,7 @@ async function run(args: string[], json: boolean): Promise<number> {
     duration: { type: "string" },
     ip: { type: "string" },
     all: { type: "boolean" },
+    limit: { type: "string" },
   }, USAGE);
   if (flags === null) return Exit.OK;
   const v = flags.values;
@@ -120,6 +126,7 @@ async function run(args: string[], json: boolean): Promise<number> {
     duration: v.duration as string | undefined,
     ip: v.ip as string | undefined,
     all: v.all === true,
+    limit: v.limit as string | undefined,
   });
 
   const found = await resolveSocket(
@@ -203,7 +210,7 @@ interface Request {
   [field: string]: unknown;
 }
 
-type Option = "jail" | "duration" | "all" | "ip";
+type Option = "jail" | "duration" | "all" | "ip" | "limit";
 
 /** Maps the command line to a request; throws `UsageError` for anything off. */
 function buildRequest(
@@ -213,11 +220,12 @@ function buildRequest(
     duration: string | undefined;
     ip: string | undefined;
     all: boolean;
+    limit: string | undefined;
   },
 ): Request {
   const [cmd, ...rest] = pos;
   const only = (allowed: Option[]) => {
-    for (const k of ["jail", "duration", "all", "ip"] as const) {
+    for (const k of ["jail", "duration", "all", "ip", "limit"] as const) {
       if (!allowed.includes(k) && (k === "all" ? opt.all : opt[k] !== undefined)) {
         throw new UsageError(`--${k} does not apply to '${cmd}'`);
       }
@@ -305,6 +313,18 @@ function buildRequest(
         throw new UsageError(`'jail ${sub}' takes one JAIL, found ${names.length}`);
       }
       return { v: 1, cmd: `jail_${sub}`, jail: names[0] };
+    }
+    case "history": {
+      only(["limit"]);
+      args(1, "one argument (IP)");
+      const req: Request = { v: 1, cmd, ip: rest[0] };
+      if (opt.limit !== undefined) {
+        if (!/^[1-9]\d*$/.test(opt.limit) || Number(opt.limit) > MAX_HISTORY_RECORDS) {
+          throw new UsageError(`--limit must be 1..${MAX_HISTORY_RECORDS}, found ${opt.limit}`);
+        }
+        req.limit = Number(opt.limit);
+      }
+      return req;
     }
     default:
       throw new UsageError(`unknown client command '${cmd}'`);
@@ -414,6 +434,24 @@ function unbannedLines(b: Record<string, unknown>, none: string): string {
     un.map((u) => `unbanned ${clean(u.ip)} (${clean(u.jail)})`).join("\n");
 }
 
+/** The `history` reply as a table, newest last. */
+function historyTable(b: Record<string, unknown>): string {
+  const recs = rows(b.records);
+  if (recs.length === 0) return `no audit records of ${clean(b.ip)}`;
+  return truncatedNote(b, recs.length, "records; the newest") + table(
+    ["TIME", "EVENT", "ADDRESS", "JAIL", "DURATION", "REASON", "ORIGIN"],
+    recs.map((r) => [
+      clean(r.ts),
+      clean(r.event),
+      clean(r.ip ?? ""),
+      clean(r.jail ?? ""),
+      r.event === "ban" && r.duration_s !== undefined ? seconds(r.duration_s) : "",
+      clean(r.reason ?? ""),
+      clean(r.origin ?? ""),
+    ]),
+  );
+}
+
 /** Human rendering of a reply body for a terminal. */
 export function renderTable(cmd: string, b: Record<string, unknown>): string {
   switch (cmd) {
@@ -515,6 +553,8 @@ export function renderTable(cmd: string, b: Record<string, unknown>): string {
       return `stopped jail ${clean(b.jail)}\n${unbannedLines(b, "no bans to lift")}`;
     case "jail_start":
       return `started jail ${clean(b.jail)}`;
+    case "history":
+      return historyTable(b);
     case "reload":
       return `reloaded; jails: ${Array.isArray(b.jails) ? clean(b.jails.join(", ")) : ""}`;
     case "version":

@@ -1,5 +1,5 @@
 import { deepEqual, equal, match, ok } from "node:assert/strict";
-import { renderTable } from "./client.ts";
+import { CLIENT_COMMANDS, renderTable, USAGE } from "./client.ts";
 import { FakeController, startIpcServer } from "../src/ipc/mod.ts";
 import { fail2zig } from "../tests/_daemon.ts";
 
@@ -173,4 +173,66 @@ Deno.test("the everyday client commands send the documented requests and print t
       equal((await client(["--socket", path, ...bad])).code, 2, bad.join(" "));
     }
   });
+});
+
+Deno.test("client history sends the address and --limit, and says when records were cut", async () => {
+  await withFakeDaemon(async ({ path, controller }) => {
+    const run = (...args: string[]) => client(["--socket", path, ...args]);
+    equal((await run("ban", "192.0.2.4", "--jail", "sshd")).code, 0);
+    equal((await run("unban", "192.0.2.4")).code, 0);
+    const r = await run("history", "192.0.2.4", "--limit", "1");
+    equal(r.code, 0, r.stderr);
+    const lines = r.stdout.trimEnd().split("\n");
+    equal(lines[0], "2 records; the newest 1 are listed");
+    match(lines[2]!, /unban\s+192\.0\.2\.4\s+sshd\s+client$/);
+    deepEqual(controller.calls.at(-1), ["history", "192.0.2.4", 1]);
+    for (
+      const bad of [
+        ["history"],
+        ["history", "192.0.2.4", "--limit", "0"],
+        [
+          "history",
+          "192.0.2.4",
+          "--limit",
+          "1001",
+        ],
+        ["history", "192.0.2.4", "--jail", "sshd"],
+        ["list", "--limit", "3"],
+      ]
+    ) {
+      equal((await run(...bad)).code, 2, bad.join(" "));
+    }
+  });
+  equal(renderTable("history", { ip: "192.0.2.9", records: [] }), "no audit records of 192.0.2.9");
+});
+
+/** The leading keywords of a command form: `jail stop JAIL` → ["jail", "stop"]. */
+function keywords(form: string): string[] {
+  const words = form.trim().split(/\s+/);
+  const end = words.findIndex((w) => !/^[a-z][a-z_]*$/.test(w));
+  return end < 0 ? words : words.slice(0, end);
+}
+
+Deno.test("every fail2zig client command the admin guides name is one the client's usage lists", async () => {
+  let doc = "";
+  for (const guide of ["migration", "quickstart", "operations"]) {
+    doc += await Deno.readTextFile(new URL(`../docs/${guide}.md`, import.meta.url));
+  }
+  const usage = USAGE.slice(USAGE.indexOf("commands:"), USAGE.indexOf("options:"));
+  const known = usage.split("\n").filter((l) => /^ {2}[a-z]/.test(l)).map((l) =>
+    keywords(l.trim().split(/ {2,}/)[0]!).join(" ")
+  );
+  const named = [
+    ...doc.matchAll(/`fail2zig client ([a-z][^`]*)`/g),
+    ...doc.matchAll(/^ {4}fail2zig client ([a-z].*?)(?: {2,}#.*)?$/gm), // code blocks
+  ].map((m) => m[1]!);
+  ok(named.length >= 20, `only ${named.length} commands found`);
+  for (const form of named) {
+    const words = keywords(form);
+    ok(CLIENT_COMMANDS.includes(words[0] as (typeof CLIENT_COMMANDS)[number]), form);
+    // a known command, then its arguments (a jail name such as sshd may look like a keyword)
+    const listed = known.some((k) => `${words.join(" ")} `.startsWith(`${k} `));
+    ok(listed, `${form}: not in the usage (${known.join(", ")})`);
+    for (const flag of form.match(/--[a-z]+/g) ?? []) ok(USAGE.includes(flag), `${form}: ${flag}`);
+  }
 });

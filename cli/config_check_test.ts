@@ -1,6 +1,7 @@
 import { deepEqual, equal, match } from "node:assert/strict";
 
 import { fail2zig } from "../tests/_daemon.ts";
+import { memoryMaxBytes } from "../src/config/mod.ts";
 
 /** `fail2zig config check ARGS`. */
 const configCheck = (...args: string[]) => fail2zig(["config", "check", ...args]);
@@ -134,4 +135,57 @@ Deno.test({
       });
     });
   },
+});
+
+Deno.test("config check warns when the installed unit's MemoryMax is not memory_ceiling_mb + 32 MiB", async () => {
+  await withDir(async (dir) => {
+    const units = `${dir}/units`;
+    const config = `${dir}/c.toml`;
+    const setCeiling = (mb: number) =>
+      Deno.writeTextFile(config, `[global]\nmemory_ceiling_mb = ${mb}\n`);
+    const check = () => configCheck("--config", config, "--unit-dir", units);
+    await setCeiling(256);
+    deepEqual(
+      await check(),
+      { code: 0, stdout: "OK (0 jails)\n", stderr: "" },
+      "nothing installed",
+    );
+
+    await Deno.mkdir(`${units}/fail2zig.service.d`, { recursive: true });
+    await Deno.copyFile("packaging/fail2zig.service", `${units}/fail2zig.service`); // 160M
+    const low = await check();
+    equal(low.code, 0, "a warning only");
+    equal(low.stdout, "OK (0 jails)\n");
+    match(
+      low.stderr,
+      /^\S+\/units\/fail2zig\.service:\d+: warning: MemoryMax=160M disagrees with memory_ceiling_mb = 256 \(\+ 32 MiB = 288M\) and is below it: the kernel kills/,
+    );
+
+    // the drop-in scripts/install.sh writes overrides the unit; a later drop-in wins over it
+    const dropin = `${units}/fail2zig.service.d/memory.conf`;
+    await Deno.writeTextFile(
+      dropin,
+      "# Written by scripts/install.sh\n[Service]\nMemoryMax=288M\n",
+    );
+    equal((await check()).stderr, "", "288M = 256 + 32");
+    await Deno.writeTextFile(
+      `${units}/fail2zig.service.d/zz-local.conf`,
+      "[Service]\nMemoryMax=1G\n",
+    );
+    match((await check()).stderr, /zz-local\.conf:2: warning: MemoryMax=1G .* is above it/);
+    await Deno.remove(`${units}/fail2zig.service.d/zz-local.conf`);
+
+    await setCeiling(512);
+    match((await check()).stderr, /memory\.conf:3: warning: MemoryMax=288M disagrees .* = 544M\)/);
+    // without --unit-dir: /etc/systemd/system, where install.sh writes (a warning never fails)
+    const dflt = await configCheck("--config", config);
+    equal(dflt.code, 0);
+  });
+});
+
+Deno.test("MemoryMax values compare in systemd's 1024-based units", () => {
+  deepEqual(
+    ["160M", "1G", "1.5K", "1048576", "infinity", "50%", "lots"].map(memoryMaxBytes),
+    [160 * 2 ** 20, 2 ** 30, 1536, 2 ** 20, Infinity, null, null],
+  );
 });

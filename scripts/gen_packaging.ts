@@ -15,11 +15,15 @@
 import { COMMANDS, USAGE as TOP_USAGE } from "../mod.ts";
 import { VERSION } from "../cli/_cli.ts";
 import { CLIENT_COMMANDS } from "../cli/client.ts";
-import { CONFIG_KEYS, GLOBAL_DEFAULTS, parseConfig } from "../src/config/mod.ts";
+import {
+  CONFIG_KEYS,
+  GLOBAL_DEFAULTS,
+  MEMORY_MAX_MARGIN_MB,
+  parseConfig,
+} from "../src/config/mod.ts";
 import { DAEMON_V8_FLAGS } from "../src/daemon/mod.ts";
 
-/** MiB the unit allows above `memory_ceiling_mb` (systemd counts page cache the daemon does not). */
-export const MEMORY_MAX_MARGIN_MB = 32;
+export { MEMORY_MAX_MARGIN_MB };
 
 const DOCS = new URL("../docs/interfaces.md", import.meta.url);
 

@@ -23,4 +23,6 @@ export type {
   ChainHead,
 } from "./chain.ts";
 export { Auditor } from "./auditor.ts";
+export { readAuditHistory } from "./history.ts";
+export type { AuditHistory } from "./history.ts";
 export type { AuditorOptions, AuditRecordInput } from "./auditor.ts";

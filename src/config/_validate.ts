@@ -103,6 +103,7 @@ export const JAIL_DEFAULTS = {
   maxretry: 5,
   ignoreip: ["127.0.0.0/8", "::1"] as readonly string[],
   ipv6Prefix: 128,
+  ignoreself: true,
 } as const;
 
 /** A jail named `recidive` with `source = "bans"` gets these unless the jail itself sets them. */
@@ -140,6 +141,7 @@ const SHARED_KEYS = [
   "findtime",
   "maxretry",
   "ignoreip",
+  "ignoreself",
   "ipv6_prefix",
   "bantime_increment",
 ];
@@ -567,6 +569,7 @@ interface SharedSet {
   findtimeMs?: number;
   maxretry?: number;
   ignoreip?: readonly string[];
+  ignoreself?: boolean;
   ipv6Prefix?: number;
   missingLogpath?: "error" | "warn";
   increment: { -readonly [K in keyof BantimeIncrement]?: BantimeIncrement[K] };
@@ -604,6 +607,10 @@ function readShared(c: Checker, segs: readonly Segment[], t: Table): SharedSet {
       },
     });
     if (list !== undefined) out.ignoreip = list;
+  }
+  if ("ignoreself" in t) {
+    const b = readBool(c, at("ignoreself"), t["ignoreself"]);
+    if (b !== undefined) out.ignoreself = b;
   }
   if ("ipv6_prefix" in t) {
     const n = readInt(c, at("ipv6_prefix"), t["ipv6_prefix"], { min: 16, max: 128 });
@@ -918,6 +925,7 @@ function readJail(
     maxretry: pick("maxretry") as number,
     ignoreip: own.ignoreip ?? defaults.ignoreip ?? JAIL_DEFAULTS.ignoreip,
     ipv6Prefix: own.ipv6Prefix ?? defaults.ipv6Prefix ?? JAIL_DEFAULTS.ipv6Prefix,
+    ignoreself: own.ignoreself ?? defaults.ignoreself ?? JAIL_DEFAULTS.ignoreself,
     missingLogpath: own.missingLogpath ?? defaults.missingLogpath ?? "error",
     bantimeIncrement: increment,
   };

@@ -25,3 +25,12 @@ export {
   RECIDIVE_DEFAULTS,
   RUNTIME_PEAK_MB,
 } from "./_validate.ts";
+export {
+  DEFAULT_UNIT_DIR,
+  MEMORY_MAX_MARGIN_MB,
+  memoryMaxBytes,
+  memoryMaxWarning,
+  UNIT_NAME,
+  type UnitMemoryMax,
+  unitMemoryMax,
+} from "./memory_max.ts";

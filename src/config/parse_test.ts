@@ -540,6 +540,7 @@ Deno.test("a jail gets the documented defaults when neither it nor [defaults] se
     maxretry: 5,
     ignoreip: ["127.0.0.0/8", "::1"],
     ipv6Prefix: 128,
+    ignoreself: true,
     missingLogpath: "error",
     bantimeIncrement: {
       enabled: false,
@@ -709,6 +710,7 @@ Deno.test("the example config shows every key and compiles to the values it docu
     64,
   ]);
   deepEqual(sshd!.ignoreip, ["127.0.0.0/8", "::1", "192.0.2.0/24"]);
+  equal(sshd!.ignoreself, true);
   deepEqual(sshd!.bantimeIncrement, {
     enabled: true,
     formula: "exponential",
@@ -740,4 +742,29 @@ Deno.test("the example config shows every key and compiles to the values it docu
   const keys = [...docs.matchAll(/^\| [a-z_.A-Z, ]+\| `([a-z_]+)`/gm)].map((m) => m[1]!);
   ok(keys.length >= 30, `found only ${keys.length} keys in docs/interfaces.md`);
   for (const key of keys) ok(new RegExp(`^\\[?[a-z.]*${key}\\b`, "m").test(text), key);
+});
+
+Deno.test("ignoreself is on by default, set in [defaults] or per jail, and a boolean", () => {
+  const config = parseConfig(
+    `[defaults]
+ignoreself = false
+[jails.a]
+filter = "sshd"
+logpath = "/a"
+[jails.b]
+filter = "sshd"
+logpath = "/b"
+ignoreself = true
+`,
+    "c.toml",
+  );
+  deepEqual(config.jails.map((j) => j.ignoreself), [false, true]);
+  equal(
+    parseConfig(`[jails.a]\nfilter = "sshd"\nlogpath = "/a"\n`, "c.toml").jails[0]!.ignoreself,
+    true,
+  );
+  const errors = errorsOf(`[jails.a]\nfilter = "sshd"\nlogpath = "/a"\nignoreself = "no"\n`);
+  equal(errors.length, 1);
+  ok(errors[0]!.includes("jails.a.ignoreself"), errors[0]);
+  deepEqual(errorsOf(`[global]\nignoreself = false\n`).length, 1, "a jail key, not [global]'s");
 });

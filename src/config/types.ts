@@ -66,6 +66,11 @@ export interface JailConfig {
   readonly ignoreip: readonly string[];
   readonly ipv6Prefix: number;
   /**
+   * The host's own addresses (its interfaces', read at start and reload) are never counted or
+   * banned, as if in `ignoreip` (fail2ban's `ignoreself`).
+   */
+  readonly ignoreself: boolean;
+  /**
    * A literal `logpath` that does not exist when the config is loaded (daemon start, reload,
    * `config check`): `"error"` refuses the config, `"warn"` only warns. `"error"` for other sources.
    */

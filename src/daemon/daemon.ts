@@ -14,7 +14,7 @@
 import type { Config } from "../config/mod.ts";
 import { type FirewallBackend, FirewallGuard } from "../firewall/mod.ts";
 import type { Logger } from "../log/mod.ts";
-import { type AuditLog, Auditor, type ChainHead } from "../audit/mod.ts";
+import { type AuditLog, Auditor, type ChainHead, readAuditHistory } from "../audit/mod.ts";
 import { createDaemonMetrics, type DaemonMetrics } from "../metrics/mod.ts";
 import type { StateStore, StateStoreOptions } from "../state/mod.ts";
 import type { StateBan } from "../state/mod.ts";
@@ -30,6 +30,7 @@ import {
 } from "../tracker/mod.ts";
 import { RUNTIME_PEAK_MB } from "../config/mod.ts";
 import { type AuditEvent, Engine } from "./engine.ts";
+import { hostAddresses } from "./_host.ts";
 import { processSamplers } from "./_process.ts";
 import { parseWorkerMessage, type StartMessage, type WorkerMessage } from "./_protocol.ts";
 import { journalGroups, journalLines, parserJails } from "./_matcher.ts";
@@ -171,6 +172,8 @@ export interface DaemonDeps {
   readonly control: (config: Config, controller: Controller) => Promise<Closable>;
   /** Opens the metrics listener (`metrics_bind`); null when disabled. */
   readonly metrics: (config: Config, render: () => string) => Closable | null;
+  /** The host's own addresses (`ignoreself`), read at start and reload. @default interfaces' */
+  readonly selfAddresses?: () => readonly string[];
   /** Resident memory in bytes (status, metrics). @default Deno.memoryUsage().rss */
   readonly memoryBytes?: () => number;
 }
@@ -287,9 +290,13 @@ export class Daemon {
       logger,
       version: VERSION,
       audit: auditSink(new Auditor({ logger, log })),
+      ...(log === null
+        ? {}
+        : { history: (ip: string, max: number) => readAuditHistory(log.path, ip, max) }),
       metrics,
       changed: () => store.scheduleSave(),
       memoryBytes: deps.memoryBytes ?? (() => Deno.memoryUsage().rss),
+      selfAddresses: deps.selfAddresses ?? (() => hostAddresses()),
       reloadConfig: deps.reloadConfig,
       onReloaded: (next) => parser?.restart(next) ?? Promise.resolve(),
     });

@@ -20,6 +20,8 @@ import {
   type BanReply,
   ControlError,
   type Controller,
+  type HistoryRecord,
+  type HistoryReply,
   type IgnoreAddReply,
   type IgnoreDelReply,
   type IgnoreListReply,
@@ -27,6 +29,7 @@ import {
   type JailsReply,
   type JailStatusReply,
   type ListReply,
+  MAX_HISTORY_RECORDS,
   type ReloadReply,
   type StatusReply,
   type UnbanReply,
@@ -87,6 +90,19 @@ export interface EngineOptions {
   readonly onReloaded?: (config: Config) => Promise<void>;
   /** The Prometheus series the engine feeds (lines, matches, bans, unbans, latency). */
   readonly metrics?: DaemonMetrics;
+  /**
+   * Reads the audit records of a canonical address from the audit log and its segments: the
+   * newest `max`, oldest first, and how many there are in all. Absent when the log is disabled.
+   */
+  readonly history?: (ip: string, max: number) => Promise<{
+    records: HistoryRecord[];
+    total: number;
+  }>;
+  /**
+   * The host's own addresses (canonical), for the jails with `ignoreself`; read at construction
+   * and at every reload. @default none (loopback is never banned anyway)
+   */
+  readonly selfAddresses?: () => readonly string[];
   /** Process memory in bytes (status). */
   readonly memoryBytes?: () => number;
   readonly version: string;
@@ -102,6 +118,8 @@ export class Engine implements Controller {
   /** Lines per jail that its filter found ambiguous (counted for nobody). */
   #ambiguous: number[];
   #queue: Promise<void> = Promise.resolve();
+  /** Per jail: keys (`selfKey`) of the host's own addresses; null when `ignoreself` is off. */
+  #self: (Set<string> | null)[] = [];
 
   constructor(options: EngineOptions) {
     this.#o = options;
@@ -109,6 +127,7 @@ export class Engine implements Controller {
     this.#started = options.clock.now();
     this.#lines = options.config.jails.map(() => 0);
     this.#ambiguous = options.config.jails.map(() => 0);
+    this.#readSelf(options.config);
   }
 
   /** The config in force. */
@@ -141,6 +160,7 @@ export class Engine implements Controller {
       from = to + 1;
       const j = batch.jails[i]!;
       matched.set(j, (matched.get(j) ?? 0) + 1);
+      if (this.#isSelf(j, ip)) continue; // ignoreself: as if in ignoreip
       const t = batch.times[i]!;
       const out = this.#o.tracker.record(j, ip, Number.isNaN(t) ? null : t);
       if (out.kind === "ban") {
@@ -293,6 +313,12 @@ export class Engine implements Controller {
     const parsed = parseIp(ip);
     if (parsed === null) {
       throw new ControlError("bad_request", `expected an IPv4 or IPv6 address, found "${ip}"`);
+    }
+    if (this.#isSelf(index, canonicalIp(ip)!)) {
+      throw new ControlError(
+        "bad_request",
+        `${ip} is not bannable in jail ${jail} (ignoreself: an address of this host)`,
+      );
     }
     const durationMs = durationS === undefined
       ? undefined
@@ -459,6 +485,7 @@ export class Engine implements Controller {
   async reload(): Promise<ReloadReply> {
     const next = await this.#o.reloadConfig();
     this.#o.tracker.checkJails(next.jails); // a refused reload changes nothing
+    this.#readSelf(next);
     // Bans of removed jails are lifted in batches first: reconfigure() returns what is left as
     // objects, and a table of them at once would exhaust the capped heap.
     const kept = new Set(next.jails.map((j) => j.name));
@@ -488,6 +515,22 @@ export class Engine implements Controller {
     return { reloaded: true, jails: next.jails.map((j) => j.name) };
   }
 
+  async history(ip: string, limit = MAX_HISTORY_RECORDS): Promise<HistoryReply> {
+    this.#checkIp(ip);
+    const canon = canonicalIp(ip) ?? ip;
+    if (this.#o.history === undefined) {
+      throw new ControlError(
+        "not_found",
+        'no audit log to read: audit_log = "" in the config (the journal still has the records)',
+      );
+    }
+    const max = Math.min(limit, MAX_HISTORY_RECORDS);
+    const { records, total } = await this.#o.history(canon, max);
+    return total > records.length
+      ? { ip: canon, records, truncated: true, total }
+      : { ip: canon, records };
+  }
+
   // ---- internals ----
 
   /**
@@ -510,6 +553,21 @@ export class Engine implements Controller {
     }
     if (entries.size > 0) await this.#enqueue(() => this.#o.backend.unban([...entries.values()]));
     return true;
+  }
+
+  /** Reads the host's addresses again for the jails of `config` with `ignoreself`. */
+  #readSelf(config: Config): void {
+    const own = config.jails.some((j) => j.ignoreself) ? this.#o.selfAddresses?.() ?? [] : [];
+    this.#self = config.jails.map((j) =>
+      j.ignoreself ? new Set(own.map((ip) => selfKey(ip, j.ipv6Prefix))) : null
+    );
+  }
+
+  /** True when the canonical address `ip` is one of the host's own in jail `j` (ignoreself). */
+  #isSelf(j: number, ip: string): boolean {
+    const set = this.#self[j];
+    if (set === null || set === undefined || set.size === 0) return false;
+    return set.has(selfKey(ip, this.#config.jails[j]!.ipv6Prefix));
   }
 
   #checkIp(ip: string): void {
@@ -634,6 +692,14 @@ export class Engine implements Controller {
     this.#queue = run.catch(() => {});
     return run;
   }
+}
+
+/**
+ * What `ignoreself` compares: the address, or for IPv6 in a jail counting by prefix its network
+ * (the jail would ban the whole network, the host's own address with it).
+ */
+function selfKey(ip: string, ipv6Prefix: number): string {
+  return ipv6Prefix < 128 && ip.includes(":") ? networkOf(ip, ipv6Prefix) : ip;
 }
 
 /** The `list` row of a ban. */

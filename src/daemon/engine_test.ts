@@ -1,11 +1,19 @@
-import { deepEqual, equal } from "node:assert/strict";
+import { deepEqual, equal, ok } from "node:assert/strict";
 import { parseConfig } from "../config/mod.ts";
 import { ControlError } from "../ipc/mod.ts";
 import { createDaemonMetrics, type DaemonMetrics } from "../metrics/mod.ts";
 import { FirewallError, FirewallGuard, MemoryBackend } from "../firewall/mod.ts";
 import { Logger } from "../log/mod.ts";
 import { ManualClock, Tracker } from "../tracker/mod.ts";
-import { type AuditEvent, Engine, LIFT_BATCH, MAX_LIST_BANS } from "./engine.ts";
+import {
+  type AuditEvent,
+  Engine,
+  type EngineOptions,
+  LIFT_BATCH,
+  MAX_LIST_BANS,
+} from "./engine.ts";
+import type { BatchMessage } from "./_protocol.ts";
+import { hostAddresses } from "./_host.ts";
 import { SourceSet } from "./source_set.ts";
 
 const CONFIG = parseConfig(
@@ -21,14 +29,20 @@ maxretry = 2
   "engine_test.toml",
 );
 
-async function engine(capacity = 1024, reloadTo = CONFIG, metrics?: DaemonMetrics) {
+async function engine(
+  capacity = 1024,
+  reloadTo = CONFIG,
+  metrics?: DaemonMetrics,
+  extra: Partial<EngineOptions> = {},
+) {
   const clock = new ManualClock(Date.parse("2026-11-25T12:00:00Z"));
   const backend = new MemoryBackend({ now: () => clock.now() });
   await backend.init();
   const audit: AuditEvent[] = [];
-  const tracker = new Tracker({ jails: CONFIG.jails, capacity, clock });
+  const config = extra.config ?? CONFIG;
+  const tracker = new Tracker({ jails: config.jails, capacity, clock });
   const e = new Engine({
-    config: CONFIG,
+    config,
     tracker,
     sources: new SourceSet(),
     backend,
@@ -40,6 +54,7 @@ async function engine(capacity = 1024, reloadTo = CONFIG, metrics?: DaemonMetric
     reloadConfig: () => Promise.resolve(reloadTo),
     version: "test",
     ...(metrics === undefined ? {} : { metrics }),
+    ...extra,
   });
   return { e, backend, audit, clock, tracker };
 }
@@ -251,6 +266,107 @@ Deno.test("reload() drops the metric series of a removed jail and exposes an add
   const text = metrics.render();
   equal(text.includes('jail="mail"'), false, text);
   equal(text.includes('fail2zig_bans_total{jail="ssh"} 0'), true, text);
+});
+
+Deno.test("Engine history asks the audit reader for the canonical address, at most 1000 records", async () => {
+  const asked: [string, number][] = [];
+  const rec = { seq: 4, ts: "2026-11-25T12:00:00.000Z", event: "ban", ip: "2001:db8::1" };
+  const { e } = await engine(1024, CONFIG, undefined, {
+    history: (ip, max) => {
+      asked.push([ip, max]);
+      return Promise.resolve({ records: [rec], total: max === 1 ? 3 : 1 });
+    },
+  });
+  deepEqual(await e.history("2001:DB8:0::1"), { ip: "2001:db8::1", records: [rec] });
+  deepEqual(await e.history("2001:db8::1", 1), {
+    ip: "2001:db8::1",
+    records: [rec],
+    truncated: true,
+    total: 3,
+  });
+  deepEqual(asked, [["2001:db8::1", 1000], ["2001:db8::1", 1]]);
+  equal(await codeOf(() => e.history("2001:db8::zz")), "bad_request");
+  const { e: noLog } = await engine();
+  equal(await codeOf(() => noLog.history("192.0.2.1")), "not_found", "audit_log disabled");
+});
+
+/** A Worker batch of `failures` (`[jail index, canonical address]`), times unknown. */
+function batch(failures: readonly [number, string][]): BatchMessage {
+  const n = failures.length;
+  return {
+    type: "batch",
+    count: n,
+    jails: Int32Array.from(failures.map(([j]) => j)),
+    ips: failures.map(([, ip]) => ip).join("\n"),
+    times: new Float64Array(n).fill(NaN),
+    origin: "/var/log/auth.log",
+    offsets: new Float64Array(n).fill(-1),
+    lines: [],
+    positions: [],
+    sentAt: 0,
+  };
+}
+
+const SELF_CONFIG = parseConfig(
+  `[jails.ssh]
+filter = "sshd"
+logpath = "/var/log/auth.log"
+maxretry = 2
+ipv6_prefix = 64
+[jails.open]
+filter = "sshd"
+logpath = "/var/log/auth.log"
+maxretry = 2
+ignoreself = false
+`,
+  "engine_self_test.toml",
+);
+
+Deno.test("ignoreself: failures from the host's own addresses never ban; reload reads them again", async () => {
+  let own = ["192.0.2.10", "2001:db8:5:6::1"];
+  const next = parseConfig(
+    `[jails.ssh]\nfilter = "sshd"\nlogpath = "/a"\nmaxretry = 2\n`,
+    "engine_self_test.toml",
+  );
+  const { e, backend, audit } = await engine(1024, next, undefined, {
+    config: SELF_CONFIG,
+    selfAddresses: () => own,
+  });
+  const twice = (j: number, ip: string): [number, string][] => [[j, ip], [j, ip]];
+  await e.applyBatch(
+    batch([
+      ...twice(0, "192.0.2.10"),
+      ...twice(0, "2001:db8:5:6::99"), // the host's own /64 in a jail banning by /64
+      ...twice(0, "198.51.100.1"),
+      ...twice(1, "192.0.2.10"), // ignoreself = false
+    ]),
+    0,
+  );
+  deepEqual(audit.map((a) => `${a.jail} ${a.ip}`), ["ssh 198.51.100.1", "open 192.0.2.10"]);
+  equal(await codeOf(() => e.ban("192.0.2.10", "ssh")), "bad_request", "not by hand either");
+  equal(await codeOf(() => e.ban("192.0.2.10", "open")), "none");
+
+  own = ["192.0.2.20"]; // the host's address changed; a reload reads it again
+  await e.reload();
+  const before = audit.length;
+  await e.applyBatch(batch([...twice(0, "192.0.2.20"), ...twice(0, "192.0.2.10")]), 0);
+  deepEqual(audit.slice(before).map((a) => `${a.event} ${a.jail} ${a.ip}`), [
+    "ban ssh 192.0.2.10",
+  ]);
+  ok((await backend.list()).every((b) => b.ip !== "192.0.2.20"));
+});
+
+Deno.test("hostAddresses takes every interface address, canonical, zone dropped, plus loopback", () => {
+  deepEqual(
+    hostAddresses([
+      { address: "10.1.2.3" },
+      { address: "fe80::0001%eth0" },
+      { address: "127.0.0.1" },
+      { address: "not an address" },
+    ]),
+    ["127.0.0.1", "::1", "10.1.2.3", "fe80::1"],
+  );
+  ok(hostAddresses().includes("::1"), "the real interfaces read (sys permission)");
 });
 
 Deno.test("Engine reports degraded as its callback says; a refused ban counts as done only when the guard repaired the firewall", async () => {

@@ -9,6 +9,8 @@ import {
   type BanReply,
   ControlError,
   type Controller,
+  type HistoryRecord,
+  type HistoryReply,
   type IgnoreAddReply,
   type IgnoreDelReply,
   type IgnoreEntry,
@@ -44,6 +46,7 @@ export class FakeController implements Controller {
   #bans = new Map<string, BanInfo>();
   #ignore: IgnoreEntry[] = [];
   #stopped = new Set<string>();
+  #history: HistoryRecord[] = [];
   #started: number;
 
   constructor(options: FakeControllerOptions = {}) {
@@ -134,6 +137,7 @@ export class FakeController implements Controller {
       ban_count: 1,
       prefix: ip.includes(":") ? 128 : 32,
     });
+    this.#record({ event: "ban", ip, jail, duration_s: d, reason: "client", origin: "client" });
     return Promise.resolve({ ip, jail, duration_s: d });
   }
 
@@ -159,6 +163,7 @@ export class FakeController implements Controller {
         if (b.ip === one && (jail === undefined || b.jail === jail)) {
           this.#bans.delete(k);
           unbanned.push({ ip: one, jail: b.jail });
+          this.#record({ event: "unban", ip: one, jail: b.jail, reason: "client" });
         }
       }
       if (unbanned.length === before) missed.push(one);
@@ -228,6 +233,22 @@ export class FakeController implements Controller {
     const unbanned = [...this.#bans.values()].map((b) => ({ ip: b.ip, jail: b.jail }));
     this.#bans.clear();
     return Promise.resolve({ unbanned });
+  }
+
+  history(ip: string, limit?: number): Promise<HistoryReply> {
+    this.calls.push(limit === undefined ? ["history", ip] : ["history", ip, limit]);
+    const all = this.#history.filter((r) => r.ip === ip);
+    const records = limit === undefined ? all : all.slice(-limit);
+    return Promise.resolve(
+      records.length < all.length
+        ? { ip, records, truncated: true, total: all.length }
+        : { ip, records },
+    );
+  }
+
+  #record(r: Omit<HistoryRecord, "seq" | "ts">): void {
+    const ts = new Date(this.#now()).toISOString();
+    this.#history.push({ seq: this.#history.length, ts, ...r });
   }
 
   reload(): Promise<ReloadReply> {

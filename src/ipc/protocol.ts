@@ -10,6 +10,8 @@ export const PROTOCOL_VERSION = 1;
 export const MAX_NAME_CHARS = 256;
 /** Most addresses in one `banned` or `unban` request (`ips`). */
 export const MAX_REQUEST_IPS = 1000;
+/** Most audit records one `history` reply carries (the newest), and the largest `limit`. */
+export const MAX_HISTORY_RECORDS = 1000;
 /** Longest `duration_s` accepted in a `ban` request: 100 years. */
 export const MAX_DURATION_S = 100 * 366 * 86_400;
 
@@ -69,6 +71,8 @@ export type Request =
   | { v: 1; cmd: "jail_stop"; jail: string }
   | { v: 1; cmd: "jail_start"; jail: string }
   | { v: 1; cmd: "reload" }
+  /** `limit`: at most this many records (the newest), 1..`MAX_HISTORY_RECORDS`. */
+  | { v: 1; cmd: "history"; ip: string; limit?: number }
   | { v: 1; cmd: "version" }
   | { v: 1; cmd: "ping" };
 
@@ -197,6 +201,34 @@ export interface JailRunReply extends Partial<UnbanReply> {
   stopped: boolean;
 }
 
+/** One audit record of the `history` reply, as stored (without `prev`/`hash`). */
+export interface HistoryRecord {
+  seq: number;
+  /** ISO-8601 UTC */
+  ts: string;
+  /** "ban" or "unban" */
+  event: string;
+  /** The address, or `ADDR/LEN` for a prefix ban covering the address asked about. */
+  ip?: string;
+  jail?: string;
+  /** ban records: seconds, null when permanent */
+  duration_s?: number | null;
+  reason?: string;
+  origin?: string;
+}
+
+/** `history` reply: the audit records of an address, oldest first. */
+export interface HistoryReply {
+  /** The address asked about (canonical). */
+  ip: string;
+  /** The newest records (at most the request's `limit`), oldest first. */
+  records: HistoryRecord[];
+  /** Present when the audit log holds more records of the address than `records`. */
+  truncated?: true;
+  /** Records of the address in all, when `truncated`. */
+  total?: number;
+}
+
 /** `reload` reply. */
 export interface ReloadReply {
   reloaded: true;
@@ -237,6 +269,8 @@ export interface Controller {
   jailStop(jail: string): Promise<JailRunReply>;
   jailStart(jail: string): Promise<JailRunReply>;
   reload(): Promise<ReloadReply>;
+  /** The audit records of `ip` (`not_found` when the audit log is disabled). */
+  history(ip: string, limit?: number): Promise<HistoryReply>;
 }
 
 /** An error reply body. */
@@ -269,6 +303,7 @@ const FIELDS: Record<Command, { required: string[]; optional: string[] }> = {
   jail_stop: { required: ["jail"], optional: [] },
   jail_start: { required: ["jail"], optional: [] },
   reload: { required: [], optional: [] },
+  history: { required: ["ip"], optional: ["limit"] },
   version: { required: [], optional: [] },
   ping: { required: [], optional: [] },
 };
@@ -364,6 +399,15 @@ export function parseRequest(text: string | null): ParsedRequest {
         `expected "duration_s" to be null (permanent) or whole seconds 1..${MAX_DURATION_S}, found ${
           describe(d)
         }`,
+      );
+    }
+  }
+  if ("limit" in obj) {
+    const n = obj.limit;
+    if (!Number.isSafeInteger(n) || (n as number) < 1 || (n as number) > MAX_HISTORY_RECORDS) {
+      return errorReply(
+        "bad_request",
+        `expected "limit" to be a whole number 1..${MAX_HISTORY_RECORDS}, found ${describe(n)}`,
       );
     }
   }

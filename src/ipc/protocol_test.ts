@@ -1,5 +1,5 @@
 import { deepEqual, equal } from "node:assert/strict";
-import { duplicateKey, MAX_REQUEST_IPS, parseRequest } from "./protocol.ts";
+import { duplicateKey, MAX_HISTORY_RECORDS, MAX_REQUEST_IPS, parseRequest } from "./protocol.ts";
 
 function code(text: string | null): string {
   const r = parseRequest(text);
@@ -34,6 +34,8 @@ Deno.test("parseRequest accepts every documented command with its fields", () =>
       { v: 1, cmd: "reload" },
       { v: 1, cmd: "version" },
       { v: 1, cmd: "ping" },
+      { v: 1, cmd: "history", ip: "192.0.2.1" },
+      { v: 1, cmd: "history", ip: "192.0.2.1", limit: 1000 },
     ]
   ) {
     deepEqual(parseRequest(JSON.stringify(req)), { ok: true, request: req });
@@ -74,6 +76,17 @@ Deno.test("parseRequest refuses address lists that are empty, too long or not st
   equal(code(req({ cmd: "ignore_add", cidr: "" })), "bad_request");
   equal(code(req({ cmd: "jail_stop" })), "bad_request");
   equal(code(req({ cmd: "ignore_list", cidr: "10.0.0.0/8" })), "bad_request");
+});
+
+Deno.test("parseRequest takes a history limit of whole records 1..MAX_HISTORY_RECORDS only", () => {
+  const h = (limit: unknown) =>
+    code(JSON.stringify({ v: 1, cmd: "history", ip: "192.0.2.1", limit }));
+  deepEqual([h(1), h(MAX_HISTORY_RECORDS)], ["ok", "ok"]);
+  for (const bad of [0, -1, 1.5, MAX_HISTORY_RECORDS + 1, "10", null]) {
+    equal(h(bad), "bad_request", String(bad));
+  }
+  equal(code('{"v":1,"cmd":"history"}'), "bad_request", "needs ip");
+  equal(code('{"v":1,"cmd":"history","ip":"192.0.2.1","jail":"sshd"}'), "bad_request");
 });
 
 Deno.test("parseRequest refuses a request that names a field twice, also through escapes or nested", () => {

@@ -456,6 +456,8 @@ export class IpcServer {
         return c.jailStart(r.jail);
       case "reload":
         return c.reload();
+      case "history":
+        return r.limit === undefined ? c.history(r.ip) : c.history(r.ip, r.limit);
     }
   }
 

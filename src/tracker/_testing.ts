@@ -28,6 +28,7 @@ export function jail(
     maxretry: 5,
     ignoreip: ["127.0.0.0/8", "::1"],
     ipv6Prefix: 128,
+    ignoreself: true,
     missingLogpath: "error",
     ...rest,
     bantimeIncrement: {
