@@ -3,6 +3,7 @@
  * durations are milliseconds, addresses and patterns are already compiled.
  * @module
  */
+import type { UserFilterConfig } from "../filters/mod.ts";
 
 /** Firewall backend choice (`[global] firewall`). */
 export type FirewallChoice = "auto" | "nftables" | "iptables" | "ipset" | "log-only";
@@ -73,13 +74,8 @@ export interface JailConfig {
   readonly bantimeIncrement: BantimeIncrement;
 }
 
-/** One `[filters.NAME]`: a user filter in the pattern language. */
-export interface UserFilterConfig {
-  readonly name: string;
-  readonly patterns: readonly string[];
-  readonly ignorePatterns: readonly string[];
-  readonly prefix: "syslog" | "none";
-}
+/** One `[filters.NAME]`: a user filter in the pattern language (owned by `src/filters`). */
+export type { UserFilterConfig };
 
 /** The whole compiled configuration. */
 export interface Config {

@@ -5,7 +5,6 @@
  * failure variants whose first character fits → ignore patterns → time, clamped to now.
  * @module
  */
-import type { UserFilterConfig } from "../config/types.ts";
 import { BUILTINS, type FilterDef, type Role, type Rule } from "./_builtins.ts";
 export type { Role } from "./_builtins.ts";
 import {
@@ -27,6 +26,14 @@ import {
   type Variant,
 } from "./_pattern.ts";
 import { newShape, parseShape, type ProgramSet, type Shape, shapeTime } from "./_shape.ts";
+
+/** One `[filters.NAME]` of the config: a user filter in the pattern language. */
+export interface UserFilterConfig {
+  readonly name: string;
+  readonly patterns: readonly string[];
+  readonly ignorePatterns: readonly string[];
+  readonly prefix: "syslog" | "none";
+}
 
 /** One matching line: the source address (canonical text) and the line's time. */
 export interface FilterMatch {

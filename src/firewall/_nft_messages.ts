@@ -4,7 +4,7 @@
  * transaction, in order: batch begin → table → chain → sets → rules → elements → batch end.
  * @module
  */
-import { MessageWriter, NLM_F } from "../ffi/netlink.ts";
+import { MessageWriter, NLM_F } from "../ffi/mod.ts";
 
 /** NFPROTO_* families used in `nfgenmsg`. */
 export const NFPROTO = { UNSPEC: 0, INET: 1, IPV4: 2, IPV6: 10 } as const;

@@ -13,7 +13,7 @@ import {
   setUmask,
   UnixErrno,
   unixSocket,
-} from "../ffi/unix.ts";
+} from "../ffi/mod.ts";
 
 /** Mode of a directory the server creates for its socket. */
 export const SOCKET_DIR_MODE = 0o750;

@@ -14,7 +14,7 @@ import {
   sendSome,
   UnixErrno,
   unixSocket,
-} from "../ffi/unix.ts";
+} from "../ffi/mod.ts";
 import { encodeFrame, FrameDecoder, MAX_REPLY_BYTES } from "./frame.ts";
 import { ERROR_CODES, type ErrorCode } from "./protocol.ts";
 

@@ -28,7 +28,7 @@ import {
   recvSome,
   sendSome,
   shutdownFd,
-} from "../ffi/unix.ts";
+} from "../ffi/mod.ts";
 import {
   encodeFrame,
   FrameDecoder,

@@ -6,8 +6,8 @@
  * its socket exists, else stderr lines.
  * @module
  */
-import type { LogLevel } from "../config/types.ts";
-import { closeFd, sendDatagram, unixSocket } from "../ffi/unix.ts";
+import type { LogLevel } from "../config/mod.ts";
+import { closeFd, sendDatagram, unixSocket } from "../ffi/mod.ts";
 import { encodeJournalEntry, journalFieldName } from "./journal_protocol.ts";
 import { type Fields, LineSink, type LogSink } from "./logger.ts";
 

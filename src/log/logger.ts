@@ -3,7 +3,7 @@
  * the control-plane work adds a journald sink (native protocol) behind the same `LogSink` seam.
  * @module
  */
-import type { LogLevel } from "../config/types.ts";
+import type { LogLevel } from "../config/mod.ts";
 
 const RANK: Record<LogLevel, number> = { debug: 0, info: 1, warn: 2, error: 3 };
 

@@ -15,7 +15,7 @@
  * of a ban. `TRACKER_BYTES_PER_ENTRY` and `trackerCapacityFor()` size the table from a budget.
  * @module
  */
-import type { EvictionPolicy, JailConfig } from "../config/types.ts";
+import type { EvictionPolicy, JailConfig } from "../config/mod.ts";
 import type { StateBan, StateFailures, StateHistory, StateIgnore } from "../state/mod.ts";
 import { canonicalIgnore, RuntimeIgnore, type RuntimeIgnoreEntry } from "./_ignore.ts";
 import type { Clock } from "./clock.ts";
