@@ -14,6 +14,7 @@ gate lint deno lint -q
 gate fmt deno fmt --check -q
 gate check deno check -q mod.ts $(find src cli tests scripts -name '*.ts' 2>/dev/null | sort)
 gate imports deno run -q -R scripts/check_imports.ts
+gate function-length deno lint -q --rules-tags= src
 log=$(mktemp)
 deno test -q -P=test "$@" 2>&1 | tee "$log"
 summary=$(grep -E '^(ok|FAILED) \| [0-9]+ passed' "$log" | tail -1)
