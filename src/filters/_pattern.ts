@@ -20,6 +20,7 @@ import { canonicalIp } from "../net/mod.ts";
 
 /** A pattern that cannot be compiled; `column` is 1-based in the pattern text. */
 export class PatternError extends SyntaxError {
+  /** Always `"PatternError"`. */
   override name = "PatternError";
   /** 1-based column in the pattern text. */
   readonly column: number;
@@ -29,6 +30,7 @@ export class PatternError extends SyntaxError {
   list: "patterns" | "ignore_patterns" = "patterns";
   /** The message without position. */
   readonly reason: string;
+  /** An error at 1-based `column` of the pattern text. */
   constructor(column: number, message: string) {
     super(`column ${column}: ${message}`);
     this.column = column;
@@ -389,6 +391,15 @@ function internSeg(seg: Op[]): readonly Op[] {
   });
   interned.set(key, ops);
   return ops;
+}
+
+/**
+ * Checks that a pattern text compiles (what `compilePattern` accepts) without handing out its
+ * compiled form; throws `PatternError` with a 1-based column when it does not. `needHost`: failure
+ * patterns need exactly one `<HOST>`; ignore patterns may have none.
+ */
+export function checkPattern(text: string, needHost = true): void {
+  compilePattern(text, needHost);
 }
 
 /**

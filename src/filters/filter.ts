@@ -29,9 +29,13 @@ import { newShape, parseShape, type ProgramSet, type Shape, shapeTime } from "./
 
 /** One `[filters.NAME]` of the config: a user filter in the pattern language. */
 export interface UserFilterConfig {
+  /** The `NAME` of `[filters.NAME]`. */
   readonly name: string;
+  /** Failure patterns, in the pattern language. */
   readonly patterns: readonly string[];
+  /** Patterns of lines that are never failures. */
   readonly ignorePatterns: readonly string[];
+  /** Line shape: a syslog prefix to parse, or the message alone. */
   readonly prefix: "syslog" | "none";
 }
 
@@ -49,10 +53,13 @@ export interface FilterMatch {
  * (see `exceedsLineCap`); `match` itself refuses lines over `HARD_LINE_LIMIT` characters.
  */
 export interface Filter {
+  /** The filter's name (`sshd`, or a user filter's). */
   readonly name: string;
+  /** The mode it was built for (`normal`, `aggressive`, …). */
   readonly mode: string;
   /** Upper bound of scan steps per character of a line (for the linear-bound test). */
   readonly stepFactor: number;
+  /** The failure an address is charged with on this line, or `null` (no match, ignored, ambiguous). */
   match(line: string, nowMs: number): FilterMatch | null;
   /** Like `match`, plus the index of the failure pattern that matched (for reports). */
   matchDetailed(line: string, nowMs: number): (FilterMatch & { pattern: number }) | null;

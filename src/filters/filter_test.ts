@@ -1,12 +1,6 @@
 import { equal, ok, throws } from "node:assert/strict";
-import {
-  compilePattern,
-  compileUserFilter,
-  exceedsLineCap,
-  filterModes,
-  getFilter,
-  PatternError,
-} from "./mod.ts";
+import { compilePattern } from "./_pattern.ts";
+import { compileUserFilter, exceedsLineCap, filterModes, getFilter, PatternError } from "./mod.ts";
 
 const NOW = Date.UTC(2026, 10, 25, 12, 0, 0);
 

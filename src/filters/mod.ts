@@ -30,4 +30,4 @@ export {
   SESSION_MAX,
   type UserFilterConfig,
 } from "./filter.ts";
-export { compilePattern, PatternError, takeSteps } from "./_pattern.ts";
+export { checkPattern, PatternError, takeSteps } from "./_pattern.ts";
