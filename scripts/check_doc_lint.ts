@@ -78,8 +78,9 @@ if (import.meta.main) {
   const root = resolve(Deno.args[0] ?? join(dirname(new URL(import.meta.url).pathname), ".."));
   const problems = await checkDocLint(root);
   for (const p of problems) console.error(p);
+  const linted = entryPoints(root);
   for (const [file, why] of Object.entries(DOC_LINT_PENDING)) {
-    console.error(`doc lint skipped for ${file}: ${why}`);
+    if (linted.includes(file)) console.error(`doc lint skipped for ${file}: ${why}`);
   }
   Deno.exitCode = problems.length === 0 ? 0 : 1;
 }

@@ -15,6 +15,7 @@ gate fmt deno fmt --check -q
 gate check deno check -q mod.ts $(find src cli tests scripts -name '*.ts' 2>/dev/null | sort)
 gate imports deno run -q -R scripts/check_imports.ts
 gate function-length deno lint -q --rules-tags= src
+gate doc-lint deno run -q -R --allow-run scripts/check_doc_lint.ts
 log=$(mktemp)
 deno test -q -P=test "$@" 2>&1 | tee "$log"
 summary=$(grep -E '^(ok|FAILED) \| [0-9]+ passed' "$log" | tail -1)

@@ -21,4 +21,6 @@ export type {
   ChainHead,
 } from "./chain.ts";
 export { Auditor } from "./auditor.ts";
+/** The logger an `Auditor` writes to and the types it names (owned by `src/log`). */
+export type { Fields, Logger, LogLevel } from "../log/mod.ts";
 export type { AuditorOptions, AuditRecordInput } from "./auditor.ts";

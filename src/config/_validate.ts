@@ -41,7 +41,7 @@ import {
  */
 export const RUNTIME_PEAK_MB = 94;
 /** Smallest `memory_ceiling_mb`: the runtime's peak plus a 2 MiB table (≈ 15,000 addresses). */
-export const MIN_MEMORY_CEILING_MB = RUNTIME_PEAK_MB + 2;
+export const MIN_MEMORY_CEILING_MB: number = RUNTIME_PEAK_MB + 2;
 /** Largest `memory_ceiling_mb`. */
 export const MAX_MEMORY_CEILING_MB = 65536;
 /** Most jails in one config. */

@@ -11,7 +11,12 @@ export {
 } from "./load.ts";
 export { socketPathOf } from "./socket_path.ts";
 export { checkConfigPermissions, type OwnerAndMode } from "./permissions.ts";
-export { formatDuration, parseDuration } from "./_duration.ts";
+export {
+  type DurationOptions,
+  type DurationResult,
+  formatDuration,
+  parseDuration,
+} from "./_duration.ts";
 export {
   CONFIG_KEYS,
   GLOBAL_DEFAULTS,

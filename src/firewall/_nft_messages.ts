@@ -70,9 +70,13 @@ const NFT_CMP_EQ = 0;
 
 /** Names of what the backend installs. */
 export interface Layout {
+  /** The table (family inet). */
   readonly table: string;
+  /** The input chain. */
   readonly chain: string;
+  /** The IPv4 set (`banned_ipv4`). */
   readonly set4: string;
+  /** The IPv6 set (`banned_ipv6`). */
   readonly set6: string;
   /** banned_ipv6 carries `flags interval` (IPv6 prefixes shorter than 128). */
   readonly ipv6Interval: boolean;

@@ -28,6 +28,7 @@ export class MemoryBackend implements FirewallBackend {
   #bans = new Map<string, Held>();
   #open = false;
 
+  /** An empty backend; bans expire by `options.now`. */
   constructor(options: MemoryOptions = {}) {
     this.#now = options.now ?? Date.now;
     this.#prefixes = options.ipv6Prefixes ?? true;

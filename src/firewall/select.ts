@@ -40,6 +40,7 @@ export interface SelectOptions {
 
 /** What was selected. */
 export interface Selection {
+  /** The backend chosen. */
   readonly backend: FirewallBackend;
   /**
    * True when nothing enforces bans: log-only, configured (`firewall = "log-only"`) or fallen

@@ -59,7 +59,10 @@ export class StateStore {
   /** The timer fired while a save was being written: start the next one when it ends. */
   #due = false;
 
-  /** @param path the `state_file` (its directory must exist) */
+  /**
+   * A store of the state file `path`, saving at most `options.saveIntervalMs` after a change.
+   * @param path the `state_file` (its directory must exist)
+   */
   constructor(path: string, options: StateStoreOptions) {
     if (!(options.saveIntervalMs >= 0)) {
       throw new RangeError(`expected a save interval ≥ 0 ms, found ${options.saveIntervalMs}`);
