@@ -424,7 +424,7 @@ filter = "myapp"
 logpath = "/var/log/app.log"
 `,
     [
-      "4:17: filters.myapp.patterns[1]: expected one of <HOST> <ADDR> <*> <NUM> <HEX> <NAME> <HOSTNAME> <WORD> <USER>, found <USR>",
+      "4:17: filters.myapp.patterns[1]: expected one of <HOST> <ADDR> <*> <NUM> <HEX> <NAME> <HOSTNAME> <SID> <WORD> <USER>, found <USR>",
       "5:15: filters.myapp.patterns[2]: expected exactly one <HOST> (or <ADDR>) for the source address, found none",
       "7:33: filters.myapp.ignore_patterns[0]: expected '}' to close this '{', found the end",
     ],
@@ -433,7 +433,7 @@ logpath = "/var/log/app.log"
     "a bad pattern in a multi-line string",
     '[filters.x]\npatterns = ["""\nmulti <HOST> <BAD>"""]\n',
     [
-      "3:14: filters.x.patterns[0]: expected one of <HOST> <ADDR> <*> <NUM> <HEX> <NAME> <HOSTNAME> <WORD> <USER>, found <BAD>",
+      "3:14: filters.x.patterns[0]: expected one of <HOST> <ADDR> <*> <NUM> <HEX> <NAME> <HOSTNAME> <SID> <WORD> <USER>, found <BAD>",
     ],
   ],
   [
