@@ -27,11 +27,6 @@ export const OVER_LIMIT: Readonly<Record<string, string>> = {
     "the state format is being versioned and migrated in parallel (issue 12)",
   "src/state/format.ts function walk":
     "the state format is being versioned and migrated in parallel (issue 12)",
-  "src/filters/filter.ts method matchDetailed":
-    "the per-line hot path; split with the per-filter match state of issue 12 item 5, " +
-    "measured with bench:filters",
-  "src/filters/_pattern.ts function build":
-    "the pattern compiler; split with the per-filter match state of issue 12 item 5",
 };
 
 /** The repository-relative path of a linted file (`src/…`), or `null` outside `src/`. */

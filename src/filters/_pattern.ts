@@ -232,11 +232,15 @@ function show(c: number): string {
   return JSON.stringify(String.fromCharCode(c));
 }
 
-/** Checks one expanded variant and splits it into segments. */
-function build(atoms: Atom[], needHost: boolean, textLen: number): Variant {
-  // merge literals, keep columns
-  type A = { op: Op | null; col: number }; // op null = <*>
-  const seq: A[] = [];
+/** One op of a variant with its column in the pattern text; `op` null stands for `<*>`. */
+type Placed = { op: Op | null; col: number };
+
+/**
+ * The atoms of one expanded variant as ops: adjacent literals merged (keeping the first column),
+ * trailing whitespace dropped; throws on `<*><*>`.
+ */
+function placeAtoms(atoms: Atom[]): Placed[] {
+  const seq: Placed[] = [];
   for (const a of atoms) {
     const last = seq[seq.length - 1];
     if (a.k === "lit") {
@@ -262,6 +266,12 @@ function build(atoms: Atom[], needHost: boolean, textLen: number): Variant {
     if (s === "") seq.pop();
     else tail.op = { lit: true, s };
   }
+  return seq;
+}
+
+/** Checks one expanded variant and splits it into segments. */
+function build(atoms: Atom[], needHost: boolean, textLen: number): Variant {
+  const seq = placeAtoms(atoms);
   if (seq.length === 0) throw new PatternError(1, "expected a pattern, found nothing");
   const hosts = seq.filter((a) => a.op && !a.op.lit && a.op.host);
   if (needHost && hosts.length === 0) {

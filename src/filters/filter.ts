@@ -435,6 +435,43 @@ class CompiledFilter implements Filter {
     return this.#syslog ? this.#shape.ts : 0;
   }
 
+  /** Keeps a line that matched nothing after quiet entries were skipped, for `lastKind`. */
+  #skipped(list: Entry[], line: string, b: number, e: number): void {
+    this.#skList = list;
+    this.#skLine = line;
+    this.#skB = b;
+    this.#skE = e;
+  }
+
+  /**
+   * After failure pattern `pattern` matched the message `line[b, e)`: true (and the line's kind
+   * set) when an ignore pattern matches, the line may have been cut by the service, or the text
+   * the pattern needs once is missing or repeated.
+   */
+  #rejects(line: string, b: number, e: number, pattern: number): boolean {
+    const ignore = this.#ignore;
+    for (let i = 0; i < ignore.length; i++) {
+      if (matchVariant(ignore[i]!, line, b, e) !== 0) {
+        this.#kind = LineKind.IGNORED;
+        return true;
+      }
+    }
+    const cap = this.#cap;
+    if (cap > 0 && e - b >= cap / 3 && exceedsLineCap(line.slice(b, e), cap - 1)) {
+      this.#kind = LineKind.AMBIGUOUS; // cut by the service: its trailing structure may be gone
+      return true;
+    }
+    const once = this.#unique[pattern];
+    if (once) {
+      const at = line.indexOf(once, b);
+      if (at < 0 || line.indexOf(once, at + 1) >= 0) {
+        this.#kind = LineKind.AMBIGUOUS;
+        return true;
+      }
+    }
+    return false;
+  }
+
   matchDetailed(line: string, nowMs: number): (FilterMatch & { pattern: number }) | null {
     this.#kind = LineKind.NONE;
     this.#skList = null;
@@ -537,34 +574,10 @@ class CompiledFilter implements Filter {
       }
     }
     if (pattern < 0) {
-      if (idle === 1) {
-        this.#skList = list;
-        this.#skLine = line;
-        this.#skB = b;
-        this.#skE = e;
-      }
+      if (idle === 1) this.#skipped(list, line, b, e);
       return null;
     }
-    const ignore = this.#ignore;
-    for (let i = 0; i < ignore.length; i++) {
-      if (matchVariant(ignore[i]!, line, b, e) !== 0) {
-        this.#kind = LineKind.IGNORED;
-        return null;
-      }
-    }
-    const cap = this.#cap;
-    if (cap > 0 && e - b >= cap / 3 && exceedsLineCap(line.slice(b, e), cap - 1)) {
-      this.#kind = LineKind.AMBIGUOUS; // cut by the service: its trailing structure may be gone
-      return null;
-    }
-    const once = this.#unique[pattern];
-    if (once) {
-      const at = line.indexOf(once, b);
-      if (at < 0 || line.indexOf(once, at + 1) >= 0) {
-        this.#kind = LineKind.AMBIGUOUS;
-        return null;
-      }
-    }
+    if (this.#rejects(line, b, e, pattern)) return null;
     const role = this.#roles[pattern]!;
     if (role !== "fail" || this.#sessions.size > 0) {
       ip = this.#session(line, sh, role, ip);
