@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# The whole test suite: lint, format, type check, then every *_test.ts. Ends with one line
-# "N passed, N failed" (each gate counts as one test) so CI can read the outcome.
+# The whole test suite: lint, format, type check, the import, function-length and doc-lint gates,
+# then every *_test.ts. Ends with one line "N passed, N failed" (each gate counts as one test) so CI
+# can read the outcome.
 set -u
 cd "$(dirname "$0")/.."
 export PATH="$PWD/node_modules/.bin:$PATH"
