@@ -24,6 +24,7 @@ export const SOCKET_MODE_OWNER = 0o600;
 
 /** Thrown when another process serves the socket already. */
 export class SocketInUseError extends Error {
+  /** Always `"SocketInUseError"`. */
   override name = "SocketInUseError";
 }
 

@@ -46,6 +46,7 @@ export class FakeController implements Controller {
   #stopped = new Set<string>();
   #started: number;
 
+  /** A controller with `options.jails` (default `sshd`, `nginx`) and no bans. */
   constructor(options: FakeControllerOptions = {}) {
     this.#jails = options.jails ?? ["sshd", "nginx"];
     this.#bantimeS = options.bantimeS === undefined ? 600 : options.bantimeS;
@@ -57,6 +58,7 @@ export class FakeController implements Controller {
     if (!this.#jails.includes(name)) throw new ControlError("not_found", `no jail named ${name}`);
   }
 
+  /** Answers `status` from the fake's own state. */
   status(): Promise<StatusReply> {
     this.calls.push(["status"]);
     return Promise.resolve({
@@ -71,6 +73,7 @@ export class FakeController implements Controller {
     });
   }
 
+  /** Answers `status_jail`; `not_found` for an unknown jail. */
   statusJail(jail: string): Promise<JailStatusReply> {
     this.calls.push(["statusJail", jail]);
     this.#jail(jail);
@@ -88,6 +91,7 @@ export class FakeController implements Controller {
     });
   }
 
+  /** Answers `jails`. */
   jails(): Promise<JailsReply> {
     this.calls.push(["jails"]);
     return Promise.resolve({
@@ -136,6 +140,7 @@ export class FakeController implements Controller {
     return Promise.resolve({ ip, jail, duration_s: d });
   }
 
+  /** Answers `banned`. */
   banned(ips: readonly string[]): Promise<BannedReply> {
     this.calls.push(["banned", ...ips]);
     return Promise.resolve({
@@ -168,6 +173,7 @@ export class FakeController implements Controller {
     );
   }
 
+  /** Answers `ignore_add`: adds the entry and lifts the bans it covers. */
   ignoreAdd(cidr: string, jail?: string): Promise<IgnoreAddReply> {
     this.calls.push(["ignoreAdd", cidr, jail]);
     if (jail !== undefined) this.#jail(jail);
@@ -183,6 +189,7 @@ export class FakeController implements Controller {
     return Promise.resolve({ ignore: entry, unbanned });
   }
 
+  /** Answers `ignore_del`; `not_found` when there is no such entry. */
   ignoreDel(cidr: string, jail?: string): Promise<IgnoreDelReply> {
     this.calls.push(["ignoreDel", cidr, jail]);
     const i = this.#ignore.findIndex((e) => e.cidr === cidr && e.jail === (jail ?? null));
@@ -191,6 +198,7 @@ export class FakeController implements Controller {
     return Promise.resolve({ ignore: entry! });
   }
 
+  /** Answers `ignore_list`. */
   ignoreList(jail?: string): Promise<IgnoreListReply> {
     this.calls.push(jail === undefined ? ["ignoreList"] : ["ignoreList", jail]);
     if (jail !== undefined) this.#jail(jail);
@@ -201,6 +209,7 @@ export class FakeController implements Controller {
     });
   }
 
+  /** Answers `jail_stop`: lifts the jail's bans and marks it stopped. */
   jailStop(jail: string): Promise<JailRunReply> {
     this.calls.push(["jailStop", jail]);
     this.#jail(jail);
@@ -215,6 +224,7 @@ export class FakeController implements Controller {
     return Promise.resolve({ jail, stopped: true, unbanned });
   }
 
+  /** Answers `jail_start`. */
   jailStart(jail: string): Promise<JailRunReply> {
     this.calls.push(["jailStart", jail]);
     this.#jail(jail);
@@ -222,6 +232,7 @@ export class FakeController implements Controller {
     return Promise.resolve({ jail, stopped: false });
   }
 
+  /** Answers `unban_all`. */
   unbanAll(): Promise<UnbanReply> {
     this.calls.push(["unbanAll"]);
     const unbanned = [...this.#bans.values()].map((b) => ({ ip: b.ip, jail: b.jail }));
@@ -229,6 +240,7 @@ export class FakeController implements Controller {
     return Promise.resolve({ unbanned });
   }
 
+  /** Answers `reload`; `invalid_config` when `reloadError` is set. */
   reload(): Promise<ReloadReply> {
     this.calls.push(["reload"]);
     if (this.reloadError !== null) {
