@@ -1,6 +1,6 @@
 /** `fail2zig audit verify [FILE…]`: checks the audit log's hash chain. Keeps read only. @module */
 import { Exit, parseFlags, revokeExcept } from "./_cli.ts";
-import { DEFAULT_AUDIT_LOG, SEGMENT_EVENT, verifyAuditLog } from "../src/audit/mod.ts";
+import { DEFAULT_AUDIT_LOG, GAP_EVENT, SEGMENT_EVENT, verifyAuditLog } from "../src/audit/mod.ts";
 
 /** The `--help` text (also the command's section of fail2zig(8)). */
 export const USAGE = `usage: fail2zig audit verify [FILE…]
@@ -9,7 +9,12 @@ Checks the hash chain of the audit log (default ${DEFAULT_AUDIT_LOG}) and report
 broken link. A rotated segment (audit_max_mb, or logrotate) verifies on its own: its first
 record (event ${SEGMENT_EVENT}) names the last hash of the segment before. Given several FILEs,
 oldest first (e.g. audit.log.2 audit.log.1 audit.log), each must also continue the one before.
-Exit 0 when the chain holds, 1 when it is broken or a file cannot be read.
+A record of event ${GAP_EVENT} declares lost records: the file was deleted or replaced while the
+daemon ran, or found missing, emptied or behind the state file's chain head at start; each is
+reported as GAP (unless it is the first record and the FILE given before it continues into it).
+A segment whose predecessor is not given is reported with a note: its earlier records are not
+checked.
+Exit 0 when the chain holds, 1 when it is broken, has a gap, or a file cannot be read.
 Records removed from the end cannot be seen here: compare the last seq and hash printed with
 the AUDIT_SEQ/AUDIT_HASH fields the journal received.`;
 
@@ -40,8 +45,10 @@ export async function main(args: string[]): Promise<number> {
       before = null;
       continue;
     }
+    let continued = false;
     if (before !== null && result.firstSeq !== null && before.seq !== null) {
-      if (result.startPrev !== before.hash || result.firstSeq !== before.seq + 1) {
+      continued = result.startPrev === before.hash && result.firstSeq === before.seq + 1;
+      if (!continued) {
         console.log(
           `${label(path)}BROKEN at line 1: does not continue ${before.path} (expected seq ${
             before.seq + 1
@@ -50,9 +57,22 @@ export async function main(args: string[]): Promise<number> {
         code = Exit.FAILED;
       }
     }
+    for (const g of result.gaps) {
+      if (g.line === 1 && continued) continue; // the file before holds what it declares lost
+      console.log(
+        `${label(path)}GAP at line ${g.line}: records before seq ${g.seq} are missing: ${g.reason}`,
+      );
+      code = Exit.FAILED;
+    }
     const from = result.firstSeq !== null && result.firstSeq > 0
       ? `, a segment from seq ${result.firstSeq} after ${result.startPrev}`
       : "";
+    if (!continued && result.firstEvent === SEGMENT_EVENT && result.firstSeq !== null) {
+      console.log(
+        `${label(path)}note: records before seq ${result.firstSeq} are in an earlier segment, ` +
+          "not checked here (give the segments oldest first to check them)",
+      );
+    }
     console.log(
       result.records === 0
         ? `${label(path)}OK: ${path} holds no records`

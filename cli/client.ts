@@ -434,6 +434,7 @@ export function renderTable(cmd: string, b: Record<string, unknown>): string {
         ["filter", b.filter],
         ["sources", Array.isArray(b.sources) ? b.sources.join(", ") : ""],
         ["lines", b.lines_total],
+        ["ambiguous lines", b.ambiguous_total],
         ["failures", b.failures_total],
         ["currently failed", b.currently_failed],
         ["bans", b.bans_total],

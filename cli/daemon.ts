@@ -110,10 +110,13 @@ export function realDeps(configPath: string, config: Config, logger: Logger): Da
       await Deno.mkdir(parentDir(cfg.global.stateFile), { recursive: true, mode: 0o700 });
       return new StateStore(cfg.global.stateFile, options);
     },
-    audit: async (cfg) => {
+    audit: async (cfg, saved) => {
       if (cfg.global.auditLog === "") return null;
       await Deno.mkdir(parentDir(cfg.global.auditLog), { recursive: true, mode: 0o700 });
-      return AuditLog.open(cfg.global.auditLog, { maxBytes: cfg.global.auditMaxMb * 1024 * 1024 });
+      return AuditLog.open(cfg.global.auditLog, {
+        maxBytes: cfg.global.auditMaxMb * 1024 * 1024,
+        saved, // the chain goes on from the head the state file kept
+      });
     },
     reloadConfig: async () => {
       try {

@@ -23,10 +23,6 @@ export const OVER_LIMIT: Readonly<Record<string, string>> = {
     "one walk over the TOML text; src/config is being reworked in parallel (issue 12)",
   "src/config/_validate.ts function readJail":
     "one key table per jail; src/config is being reworked in parallel (issue 12)",
-  "src/state/format.ts function encodeStateTo":
-    "the state format is being versioned and migrated in parallel (issue 12)",
-  "src/state/format.ts function walk":
-    "the state format is being versioned and migrated in parallel (issue 12)",
 };
 
 /** The repository-relative path of a linted file (`src/…`), or `null` outside `src/`. */
@@ -75,10 +71,10 @@ const plugin: Deno.lint.Plugin = {
           FunctionDeclaration: check,
           FunctionExpression: check,
           ArrowFunctionExpression: check,
-          "Program:exit"(node) {
+          "Program:exit"() {
             for (const key of known.filter((k) => !seen.has(k))) {
               context.report({
-                node,
+                range: [0, Math.max(0, text.indexOf("\n"))],
                 message:
                   `${key} is listed in OVER_LIMIT but no longer over ${MAX_FUNCTION_LINES} ` +
                   "lines: remove the entry",

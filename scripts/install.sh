@@ -6,7 +6,8 @@
 #   /etc/fail2zig/config.toml        0640 root:fail2zig, from packaging/config.toml; never overwritten
 #   /etc/systemd/system/fail2zig.service (+ .d/memory.conf: MemoryMax = memory_ceiling_mb + 32 MiB)
 #   /usr/local/share/man/man8/fail2zig.8, man5/fail2zig.toml.5 (generated: scripts/gen_packaging.ts)
-#   /usr/local/share/bash-completion/completions/fail2zig, /etc/logrotate.d/fail2zig
+#   /usr/local/share/bash-completion/completions/fail2zig, zsh/site-functions/_fail2zig,
+#   /usr/local/share/fish/vendor_completions.d/fail2zig.fish, /etc/logrotate.d/fail2zig
 #   /usr/local/share/doc/fail2zig/   interfaces.md, README.md, example.toml
 # and the system group fail2zig (its members may use `fail2zig client`). Installing again
 # upgrades: the program, unit, pages and drop-in are replaced; config and state are kept.
@@ -17,7 +18,7 @@ usage() {
   cat <<'EOF'
 usage: scripts/install.sh [--prefix DIR] [--root DIR] [--binary FILE] [--dry-run] [--uninstall]
 
-  --prefix DIR    install prefix of program, pages, completion and docs (default /usr/local)
+  --prefix DIR    install prefix of program, pages, completions and docs (default /usr/local)
   --root DIR      stage the whole install under DIR (a package root or a test); /etc too
   --binary FILE   the compiled executable to install (default dist/fail2zig when it exists)
   --dry-run       print what would be done, change nothing
@@ -57,6 +58,8 @@ BIN=$ROOT$PREFIX/bin
 LIB=$ROOT$PREFIX/lib/fail2zig
 MAN=$ROOT$PREFIX/share/man
 COMP=$ROOT$PREFIX/share/bash-completion/completions
+ZCOMP=$ROOT$PREFIX/share/zsh/site-functions
+FCOMP=$ROOT$PREFIX/share/fish/vendor_completions.d
 DOC=$ROOT$PREFIX/share/doc/fail2zig
 ETC=$ROOT/etc
 UNITS=$ETC/systemd/system
@@ -76,7 +79,8 @@ if [ "$UNINSTALL" = 1 ]; then
     run systemctl disable --now fail2zig.service || true
   fi
   run rm -f "$BIN/fail2zig" "$MAN/man8/fail2zig.8" "$MAN/man5/fail2zig.toml.5" \
-    "$COMP/fail2zig" "$ETC/logrotate.d/fail2zig" "$UNITS/fail2zig.service"
+    "$COMP/fail2zig" "$ZCOMP/_fail2zig" "$FCOMP/fail2zig.fish" "$ETC/logrotate.d/fail2zig" \
+    "$UNITS/fail2zig.service"
   run rm -rf "$LIB" "$DOC" "$UNITS/fail2zig.service.d"
   if [ "$LIVE" = 1 ]; then run systemctl daemon-reload; fi
   say "removed; kept $ETC/fail2zig (config), /var/lib/fail2zig (state) and the group fail2zig"
@@ -142,13 +146,15 @@ printf '# Written by scripts/install.sh: memory_ceiling_mb of %s + 32 MiB.\n[Ser
   "/etc/fail2zig/config.toml" "$max" >"$tmp/memory.conf"
 run install -m 0644 "$tmp/memory.conf" "$UNITS/fail2zig.service.d/memory.conf"
 
-# ---- pages, completion, logrotate, docs ----
+# ---- pages, completions, logrotate, docs ----
 run "${GEN[@]}" man "$tmp"
-run "${GEN[@]}" completion "$tmp/completion.bash"
-run mkdir -p "$MAN/man8" "$MAN/man5" "$COMP" "$ETC/logrotate.d" "$DOC"
+run "${GEN[@]}" completion "$tmp"
+run mkdir -p "$MAN/man8" "$MAN/man5" "$COMP" "$ZCOMP" "$FCOMP" "$ETC/logrotate.d" "$DOC"
 run install -m 0644 "$tmp/fail2zig.8" "$MAN/man8/fail2zig.8"
 run install -m 0644 "$tmp/fail2zig.toml.5" "$MAN/man5/fail2zig.toml.5"
-run install -m 0644 "$tmp/completion.bash" "$COMP/fail2zig"
+run install -m 0644 "$tmp/fail2zig.bash" "$COMP/fail2zig"
+run install -m 0644 "$tmp/_fail2zig" "$ZCOMP/_fail2zig"
+run install -m 0644 "$tmp/fail2zig.fish" "$FCOMP/fail2zig.fish"
 run install -m 0644 "$SRC/packaging/fail2zig.logrotate" "$ETC/logrotate.d/fail2zig"
 run install -m 0644 "$SRC/docs/interfaces.md" "$SRC/README.md" "$SRC/fixtures/config/example.toml" "$DOC/"
 

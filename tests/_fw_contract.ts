@@ -46,6 +46,9 @@ export function contractSuite(label: string, subject: ContractSubject, ignore = 
           await b.init();
           await b.init();
           assert.deepEqual(await b.list(), []);
+          const h = await b.check();
+          assert.equal(h.ok, true, h.problem);
+          assert.ok(h.entries === undefined || h.entries === 0, `entries ${h.entries}`);
         });
 
         await t.step(
@@ -141,10 +144,26 @@ export function contractSuite(label: string, subject: ContractSubject, ignore = 
           assert.ok(!byKey(await b.list()).has("192.0.2.200/32"), "gone after its timeout");
         });
 
+        await t.step("check() counts what it can; after close() it finds no scaffold", async () => {
+          const h = await b.check();
+          assert.equal(h.ok, true, h.problem);
+          const n = (await b.list()).length;
+          assert.ok(n > 0);
+          assert.ok(
+            h.entries === undefined || h.entries === n,
+            `entries ${h.entries}, listed ${n}`,
+          );
+          await b.close();
+          const gone = await b.check();
+          assert.equal(gone.ok, false);
+          assert.notEqual(gone.problem, "");
+        });
+
         await t.step("close() removes the scaffold; init() afterwards starts empty", async () => {
           await b.close();
           await b.init();
           assert.deepEqual(await b.list(), []);
+          assert.equal((await b.check()).ok, true);
           await b.close();
         });
       } finally {

@@ -6,13 +6,17 @@
  * CONFIG (JSON): `{ kind: "nftables" | "iptables" | "ipset" | "select", ipv6Interval?, ipset?,
  * choice?, onNoBackend?, injectNftablesFailure? }`. Requests `{ id, op, entries? }` with op
  * init | ban | unban | list | close; answers `{ id, ok: true, value }` or
- * `{ id, ok: false, error: { name, message, backend?, operation?, errno? } }`.
+ * `{ id, ok: false, error: { name, message, backend?, operation?, errno? } }`. Also op check
+ * (`backend.check()`), guard (starts a `FirewallGuard` whose active bans are `entries`, and
+ * every later ban; unbans leave them), guard-state (`{ repairs, degraded }`); close stops the
+ * guard first, as the daemon does.
  * @module
  */
 import {
   type BanEntry,
   type FirewallBackend,
   FirewallError,
+  FirewallGuard,
   IpsetBackend,
   IptablesBackend,
   NftablesBackend,
@@ -31,6 +35,35 @@ interface Config {
 const cfg = JSON.parse(Deno.args[0] ?? "{}") as Config;
 const ipset = cfg.ipset ? { ipset: cfg.ipset } : {};
 let backend: FirewallBackend | null = null;
+let guard: FirewallGuard | null = null;
+/** The guard's active bans: key → entry and absolute expiry. */
+const active = new Map<string, { entry: BanEntry; expiresAt: number | null }>();
+
+function remember(entries: readonly BanEntry[]): void {
+  for (const e of entries) {
+    const expiresAt = e.timeoutMs === null ? null : Date.now() + e.timeoutMs;
+    active.set(`${e.ip}/${e.prefix}`, { entry: e, expiresAt });
+  }
+}
+
+function* activeBans(): Generator<BanEntry, void> {
+  const now = Date.now();
+  for (const { entry, expiresAt } of active.values()) {
+    if (expiresAt !== null && expiresAt <= now) continue;
+    yield { ...entry, timeoutMs: expiresAt === null ? null : expiresAt - now };
+  }
+}
+
+function startGuard(b: FirewallBackend, entries: readonly BanEntry[]): void {
+  remember(entries);
+  guard = new FirewallGuard({
+    backend: b,
+    activeBans,
+    onRepaired: (r) => console.error(`guard: repaired (${r.problem}), ${r.bans} bans, ${r.ms} ms`),
+    onRepairFailed: (p, e) => console.error(`guard: repair failed (${p}): ${e}`),
+  });
+  guard.start();
+}
 
 function make(): FirewallBackend {
   if (cfg.kind === "nftables") {
@@ -61,6 +94,7 @@ async function handle(op: string, entries: BanEntry[]): Promise<unknown> {
               ban: () => Promise.resolve(),
               unban: () => Promise.resolve(),
               list: () => Promise.resolve([]),
+              check: () => Promise.resolve({ ok: false, problem: "injected" }),
               close: () => Promise.resolve(),
             }),
           }
@@ -76,12 +110,22 @@ async function handle(op: string, entries: BanEntry[]): Promise<unknown> {
     case "init":
       return await backend.init();
     case "ban":
+      if (guard !== null) remember(entries);
       return await backend.ban(entries);
     case "unban":
+      for (const e of entries) active.delete(`${e.ip}/${e.prefix}`);
       return await backend.unban(entries);
     case "list":
       return await backend.list();
+    case "check":
+      return await backend.check();
+    case "guard":
+      return startGuard(backend, entries);
+    case "guard-state":
+      return { repairs: guard?.repairs ?? 0, degraded: guard?.degraded ?? false };
     case "close":
+      await guard?.stop();
+      guard = null;
       return await backend.close();
   }
   throw new Error(`unknown op ${op}`);

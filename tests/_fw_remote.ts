@@ -4,7 +4,12 @@
  * `FirewallError` with the same backend, operation, errno and message.
  * @module
  */
-import { type BanEntry, type FirewallBackend, FirewallError } from "../src/firewall/mod.ts";
+import {
+  type BanEntry,
+  type FirewallBackend,
+  FirewallError,
+  type FirewallHealth,
+} from "../src/firewall/mod.ts";
 import { DENO, type Netns, ROOT } from "./_netns.ts";
 
 /** Driver configuration (see `_fw_driver.ts`). */
@@ -123,6 +128,17 @@ export class RemoteBackend implements FirewallBackend {
   }
   list(): Promise<BanEntry[]> {
     return this.call("list") as Promise<BanEntry[]>;
+  }
+  check(): Promise<FirewallHealth> {
+    return this.call("check") as Promise<FirewallHealth>;
+  }
+  /** Starts a `FirewallGuard` in the driver whose active bans are `entries` (and later bans). */
+  guard(entries: readonly BanEntry[]): Promise<void> {
+    return this.call("guard", entries).then(() => {});
+  }
+  /** The driver's guard: successful repairs and degraded. */
+  guardState(): Promise<{ repairs: number; degraded: boolean }> {
+    return this.call("guard-state") as Promise<{ repairs: number; degraded: boolean }>;
   }
   close(): Promise<void> {
     return this.call("close").then(() => {});

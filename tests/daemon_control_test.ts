@@ -109,13 +109,7 @@ Deno.test("client commands, reload and restart work against a live daemon", asyn
       2,
       "bans survive reload",
     );
-    // the new maxretry applies: two fresh failures ban
-    const log2 = await Deno.open(join(dir, "sshd.log"), { append: true });
-    for (let i = 0; i < 2; i++) {
-      await log2.write(new TextEncoder().encode(failLine("198.51.100.9", i)));
-    }
-    log2.close();
-    await daemon.waitFor((r) => r["event"] === "ban" && r["ip"] === "198.51.100.9");
+    // that the new maxretry applies to new lines is src/daemon/pipeline_test.ts's case
 
     // a broken config is refused; nothing changes
     await Deno.writeTextFile(config, `${privateGlobal(dir)}\n${jail("sshd", dir, "maxretry = 0")}`);
@@ -174,7 +168,7 @@ Deno.test("client commands, reload and restart work against a live daemon", asyn
   }
 });
 
-Deno.test("ignore entries and stopped jails act on a live daemon, and ignore entries survive a restart", async () => {
+Deno.test("ignore and jail stop/start commands reach a live daemon, and ignore entries survive a restart", async () => {
   const { dir, config } = await makeConfig((d) =>
     `${privateGlobal(d, 'save_interval = "50ms"')}\n${jail("sshd", d)}`
   );
@@ -198,35 +192,12 @@ Deno.test("ignore entries and stopped jails act on a live daemon, and ignore ent
       unbanned: [{ ip: "198.51.100.7", jail: "sshd" }],
     });
     await daemon.waitFor((r) => r["event"] === "unban" && r["ip"] === "198.51.100.7");
-    // Failures of an ignored address do not count; the lines after them still do.
-    await fail("198.51.100.8");
-    await fail("203.0.113.9");
-    await daemon.waitFor(banOf("203.0.113.9"));
-    ok(!daemon.out.some(banOf("198.51.100.8")), "an ignored address was banned");
-    deepEqual((await client(sock, "banned", "198.51.100.8", "203.0.113.9")).json, {
-      banned: [{ ip: "198.51.100.8", jails: [] }, { ip: "203.0.113.9", jails: ["sshd"] }],
-    });
-
-    // A stopped jail lifts its bans and counts nothing until it is started again.
+    // What an ignored network and a stopped jail count is src/daemon/pipeline_test.ts's case;
+    // here the control commands over the socket, and the entry across a restart.
     const stopped = await client(sock, "jail", "stop", "sshd");
-    deepEqual(stopped.json, {
-      jail: "sshd",
-      stopped: true,
-      unbanned: [{ ip: "203.0.113.9", jail: "sshd" }],
-    });
-    const before = (await client(sock, "status", "sshd")).json!;
-    await fail("203.0.113.10");
-    await waitUntil(async () =>
-      (await client(sock, "status", "sshd")).json?.["lines_total"] ===
-        (before["lines_total"] as number) + 3
-    );
-    const during = (await client(sock, "status", "sshd")).json!;
-    equal(during["failures_total"], before["failures_total"], "a stopped jail counted");
-    equal(during["stopped"], true);
+    deepEqual(stopped.json, { jail: "sshd", stopped: true, unbanned: [] });
+    equal((await client(sock, "status", "sshd")).json?.["stopped"], true);
     equal((await client(sock, "jail", "start", "sshd")).code, 0);
-    await fail("203.0.113.11");
-    await daemon.waitFor(banOf("203.0.113.11"));
-    ok(!daemon.out.some(banOf("203.0.113.10")));
 
     // The ignore entry is in the state file: a restarted daemon still ignores the network.
     equal(await daemon.stop(), 0);

@@ -142,6 +142,39 @@ Deno.test({
       equal(await complete("fail2zig", "config", "ch"), "check");
       equal(await complete("fail2zig", "config", "check", "--con"), "--config");
 
+      // zsh and fish completions, installed where those shells look (checked when installed).
+      const zshComp = `${root}${PREFIX}/share/zsh/site-functions/_fail2zig`;
+      const fishComp = `${root}${PREFIX}/share/fish/vendor_completions.d/fail2zig.fish`;
+      match(await Deno.readTextFile(zshComp), /^#compdef fail2zig\n/);
+      match(await Deno.readTextFile(fishComp), /^complete -c fail2zig /m);
+      if (has("zsh")) {
+        // compadd stubbed: the offers before zsh's own prefix filtering.
+        const zsh = async (current: number, ...words: string[]) => {
+          const script = `compadd() { [[ $1 == -- ]] && shift; print -r -- "$@"; }; ` +
+            `words=(${words.map((w) => `'${w}'`).join(" ")}); CURRENT=${current}; ` +
+            `source ${zshComp}`;
+          const c = await sh("zsh", ["-f", "-c", script]);
+          equal(c.err, "");
+          return c.out.trim().split(" ");
+        };
+        ok((await zsh(2, "fail2zig", "cl")).includes("client"));
+        ok((await zsh(3, "fail2zig", "client", "ig")).includes("ignore"));
+        ok((await zsh(3, "fail2zig", "client", "--out")).includes("--output"));
+        deepEqual(await zsh(3, "fail2zig", "config", "ch"), ["check"]);
+        ok((await zsh(4, "fail2zig", "import-fail2ban", "--bans", "--")).includes("--force"));
+      }
+      if (has("fish")) {
+        const fish = async (line: string) => {
+          const c = await sh("fish", ["-N", "-c", `source ${fishComp}; complete -C '${line}'`]);
+          equal(c.err, "");
+          return c.out.split("\n").map((l) => l.split("\t")[0]).filter((l) => l !== "");
+        };
+        deepEqual(await fish("fail2zig cl"), ["client"]);
+        deepEqual(await fish("fail2zig client ig"), ["ignore"]);
+        deepEqual(await fish("fail2zig config ch"), ["check"]);
+        deepEqual(await fish("fail2zig config check --con"), ["--config"]);
+      }
+
       if (has("systemd-analyze")) {
         // verify --root resolves everything inside the root: give it systemd's own units.
         await Deno.mkdir(`${root}/usr/lib/systemd`, { recursive: true });
@@ -169,17 +202,21 @@ Deno.test({
       equal(await Deno.readTextFile(`${etc}/fail2zig/config.toml`), edited);
       match(await Deno.readTextFile(dropIn), /^MemoryMax=288M$/m);
 
-      // Uninstall removes the program and what goes with it; config and group stay.
+      // Uninstall removes the program and what goes with it; config, state and group stay.
+      await Deno.mkdir(`${root}/var/lib/fail2zig`, { recursive: true });
+      await Deno.writeTextFile(`${root}/var/lib/fail2zig/state.bin`, "state");
       const un = await install("--root", root, "--uninstall");
       equal(un.code, 0, un.out + un.err);
+      const gone = [bin, lib, page8, page5, completion, zshComp, fishComp, dropIn];
       for (
-        const gone of [bin, lib, page8, page5, completion, dropIn, `${etc}/logrotate.d/fail2zig`]
+        const g of [...gone, `${etc}/logrotate.d/fail2zig`, `${root}${PREFIX}/share/doc/fail2zig`]
       ) {
-        ok(!exists(gone), `${gone} is still there`);
+        ok(!exists(g), `${g} is still there`);
       }
       ok(!exists(`${etc}/systemd/system/fail2zig.service`));
       equal(await Deno.readTextFile(`${etc}/fail2zig/config.toml`), edited);
       match(await Deno.readTextFile(`${etc}/group`), /^fail2zig:/m);
+      equal(await Deno.readTextFile(`${root}/var/lib/fail2zig/state.bin`), "state");
     });
   },
 });

@@ -49,6 +49,7 @@ Deno.test("every fail2zig series is exposed with HELP and TYPE and parses as Pro
     fail2zig_degraded: "gauge",
     fail2zig_lines_parsed_total: "counter",
     fail2zig_lines_matched_total: "counter",
+    fail2zig_lines_ambiguous_total: "counter",
     fail2zig_lines_dropped_total: "counter",
     fail2zig_bans_total: "counter",
     fail2zig_unbans_total: "counter",
@@ -56,7 +57,9 @@ Deno.test("every fail2zig series is exposed with HELP and TYPE and parses as Pro
     fail2zig_tracker_entries: "gauge",
     fail2zig_evictions_total: "counter",
     fail2zig_memory_bytes: "gauge",
+    fail2zig_worker_messages_rejected_total: "counter",
     fail2zig_ban_latency_seconds: "histogram",
+    fail2zig_firewall_repairs_total: "counter",
   };
   deepEqual(Object.fromEntries([...fams].map(([n, f]) => [n, f.type])), expected);
   for (const [n, f] of fams) ok(f.help && f.help.length > 0, `${n} has no HELP`);

@@ -42,6 +42,10 @@ export class Auditor {
   constructor(options: AuditorOptions) {
     this.#logger = options.logger;
     this.#log = options.log;
+    const notice = this.#log?.openNotice ?? null;
+    if (notice !== null) {
+      this.#logger.warn("audit log: records lost", { path: this.#log?.path, notice });
+    }
   }
 
   /** Records one event; returns the chain record, or null without a chain (or on failure). */
@@ -72,6 +76,12 @@ export class Auditor {
       audit_hash: appended?.hash,
       audit_error: chainError,
     });
+    if (appended?.notice !== undefined) {
+      this.#logger.warn("audit log deleted, moved or replaced; reopened", {
+        path: this.#log?.path,
+        notice: appended.notice,
+      });
+    }
     if (chainError !== undefined) {
       this.#logger.error("audit log append failed", { path: this.#log?.path, error: chainError });
     }

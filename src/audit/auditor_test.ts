@@ -86,3 +86,27 @@ Deno.test("an audit file that cannot be written does not stop the record from re
     await Deno.remove(dir, { recursive: true });
   }
 });
+
+Deno.test("the Auditor warns when the audit file was deleted under it, and when a start found records lost", async () => {
+  const dir = await Deno.makeTempDir({ prefix: "f2z-auditor-" });
+  const seen: string[] = [];
+  const logger = new Logger("info", [{ write: (level, msg) => seen.push(`${level} ${msg}`) }]);
+  try {
+    const path = `${dir}/audit.log`;
+    const log = AuditLog.open(path);
+    const auditor = new Auditor({ logger, log });
+    auditor.record({ event: "ban", ip: "192.0.2.1", jail: "sshd" });
+    await Deno.remove(path);
+    auditor.record({ event: "ban", ip: "192.0.2.2", jail: "sshd" });
+    const head = log.head;
+    log.close();
+    ok(seen.includes("warn audit log deleted, moved or replaced; reopened"), seen.join("\n"));
+    await Deno.remove(path);
+    const again = AuditLog.open(path, { saved: head });
+    new Auditor({ logger, log: again });
+    again.close();
+    ok(seen.includes("warn audit log: records lost"), seen.join("\n"));
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});

@@ -28,6 +28,14 @@ export const MAX_AUDIT_FIELD = 1024;
  */
 export const SEGMENT_EVENT = "audit_segment";
 /**
+ * The event of a record that declares lost records: the chain goes on (its `seq`/`prev` continue
+ * the head the writer knew: from its own memory, or from the state file at a restart) but the
+ * records before it are not in this file — it was deleted or replaced while the daemon ran, or
+ * found missing, emptied or behind the state file's head at start. `verifyAuditLog` accepts one
+ * anywhere (at a seq not below the head) and reports it; `audit verify` then exits 1.
+ */
+export const GAP_EVENT = "audit_gap";
+/**
  * Rotated segments the daemon keeps beside the log (`PATH.1` newest … `PATH.9`); at a rotation
  * the oldest is deleted, so the disk holds at most (1 + 9) × `audit_max_mb`.
  */
@@ -114,7 +122,7 @@ function checkLine(
   line: string,
   head: ChainHead,
   first = false,
-): { ok: true; head: ChainHead } | { ok: false; reason: string } {
+): { ok: true; head: ChainHead; gap: string | null } | { ok: false; reason: string } {
   if (line.length > MAX_AUDIT_LINE) {
     return { ok: false, reason: `record longer than ${MAX_AUDIT_LINE} bytes` };
   }
@@ -137,9 +145,13 @@ function checkLine(
   if (actual !== hash) {
     return { ok: false, reason: `record altered: its hash is ${actual}, it claims ${hash}` };
   }
-  if (first && r.event === SEGMENT_EVENT && typeof r.prev === "string" && HASH_RE.test(r.prev)) {
-    if (!Number.isSafeInteger(r.seq) || (r.seq as number) < 0) {
-      return { ok: false, reason: `expected a seq, found ${String(r.seq)}` };
+  const starts = (first && r.event === SEGMENT_EVENT) || r.event === GAP_EVENT;
+  if (starts && typeof r.prev === "string" && HASH_RE.test(r.prev)) {
+    if (!Number.isSafeInteger(r.seq) || (r.seq as number) < (first ? 0 : head.seq)) {
+      return {
+        ok: false,
+        reason: `expected a seq from ${first ? 0 : head.seq}, found ${String(r.seq)}`,
+      };
     }
     head = { seq: r.seq as number, prev: r.prev }; // a segment starts where the one before ended
   }
@@ -156,7 +168,18 @@ function checkLine(
   if (r.seq !== head.seq) {
     return { ok: false, reason: `expected seq ${head.seq}, found ${String(r.seq)}` };
   }
-  return { ok: true, head: { seq: head.seq + 1, prev: hash } };
+  const gap = r.event === GAP_EVENT ? (typeof r.reason === "string" ? r.reason : "") : null;
+  return { ok: true, head: { seq: head.seq + 1, prev: hash }, gap };
+}
+
+/** A `GAP_EVENT` record found by `verifyAuditLog`. */
+export interface AuditGap {
+  /** 1-based line. */
+  line: number;
+  /** The gap record's seq: records before it are not in the file from there back. */
+  seq: number;
+  /** Its `reason`. */
+  reason: string;
 }
 
 /** Outcome of `verifyAuditLog`. */
@@ -170,6 +193,10 @@ export type AuditVerifyResult =
     startPrev: string;
     lastSeq: number | null;
     lastHash: string;
+    /** The event of the first record (`SEGMENT_EVENT`, `GAP_EVENT`, …); null when empty. */
+    firstEvent: string | null;
+    /** Records that declare lost records before them (`GAP_EVENT`), in file order. */
+    gaps: AuditGap[];
   }
   | { ok: false; records: number; line: number; reason: string };
 
@@ -184,6 +211,9 @@ export async function verifyAuditLog(path: string): Promise<AuditVerifyResult> {
   const buf = new Uint8Array(256 * 1024);
   let head: ChainHead = { seq: 0, prev: GENESIS_HASH };
   let start: ChainHead | null = null;
+  let firstEvent: string | null = null;
+  let skipped = 0; // seq numbers a gap jumped over (not records of this file)
+  const gaps: AuditGap[] = [];
   let lineNo = 0;
   let pending = new Uint8Array(0);
   for (;;) {
@@ -199,13 +229,18 @@ export async function verifyAuditLog(path: string): Promise<AuditVerifyResult> {
       try {
         text = dec.decode(data.subarray(from, nl));
       } catch {
-        const done = start === null ? 0 : head.seq - start.seq;
+        const done = start === null ? 0 : head.seq - start.seq - skipped;
         return { ok: false, records: done, line: lineNo, reason: "not UTF-8" };
       }
       const r = checkLine(text, head, lineNo === 1);
-      const done = start === null ? 0 : head.seq - start.seq;
+      const done = start === null ? 0 : head.seq - start.seq - skipped;
       if (!r.ok) return { ok: false, records: done, line: lineNo, reason: r.reason };
-      if (start === null) start = { seq: r.head.seq - 1, prev: JSON.parse(text).prev };
+      if (start === null) {
+        const rec = JSON.parse(text);
+        start = { seq: r.head.seq - 1, prev: rec.prev };
+        firstEvent = typeof rec.event === "string" ? rec.event : null;
+      } else if (r.gap !== null) skipped += r.head.seq - 1 - head.seq;
+      if (r.gap !== null) gaps.push({ line: lineNo, seq: r.head.seq - 1, reason: r.gap });
       head = r.head;
       from = nl + 1;
     }
@@ -214,13 +249,13 @@ export async function verifyAuditLog(path: string): Promise<AuditVerifyResult> {
     if (pending.length > MAX_AUDIT_LINE) {
       return {
         ok: false,
-        records: start === null ? 0 : head.seq - start.seq,
+        records: start === null ? 0 : head.seq - start.seq - skipped,
         line: lineNo + 1,
         reason: `record longer than ${MAX_AUDIT_LINE} bytes`,
       };
     }
   }
-  const records = start === null ? 0 : head.seq - start.seq;
+  const records = start === null ? 0 : head.seq - start.seq - skipped;
   if (pending.length > 0) {
     return { ok: false, records, line: lineNo + 1, reason: "incomplete last record (no newline)" };
   }
@@ -231,6 +266,8 @@ export async function verifyAuditLog(path: string): Promise<AuditVerifyResult> {
     startPrev: start === null ? GENESIS_HASH : start.prev,
     lastSeq: start === null ? null : head.seq - 1,
     lastHash: head.prev,
+    firstEvent,
+    gaps,
   };
 }
 
@@ -247,6 +284,12 @@ export interface AuditLogOptions {
    * @default 0
    */
   maxBytes?: number;
+  /**
+   * The chain's head as last saved (the state file's AUDIT record): when the file at `path` is
+   * missing, empty (without a `PATH.1` that continues it) or behind this head, the chain goes on
+   * from it with a `GAP_EVENT` record instead of starting again at seq 0. @default null
+   */
+  saved?: ChainHead | null;
 }
 
 /** What `append` wrote. */
@@ -257,12 +300,20 @@ export interface AppendedRecord {
   hash: string;
   /** The line as written, without the newline. */
   line: string;
+  /**
+   * Set when the file had been deleted, moved or replaced under the log: what happened. The log
+   * reopened `path` and wrote a `GAP_EVENT` (deleted, or replaced by a non-empty file) or
+   * `SEGMENT_EVENT` (moved away, e.g. logrotate without copytruncate) record first.
+   */
+  notice?: string;
 }
 
 /**
  * An open audit log, appended by one process (the daemon). `open` finds the chain head from the
  * file's last record; an incomplete last line (a crash mid-write) is cut off and the cut itself
- * recorded as an `audit_recovered` record.
+ * recorded as an `audit_recovered` record. Before each record `append` checks that `path` still
+ * names the open file (device and inode): one deleted, moved or replaced under the log is noticed
+ * at the next record, and the log reopens `path` (see `AppendedRecord.notice`).
  */
 export class AuditLog {
   #file: Deno.FsFile;
@@ -273,6 +324,8 @@ export class AuditLog {
   /** The file's size after the last write: a smaller one means it was truncated under us. */
   #size: number;
   #enc = new TextEncoder();
+  /** What `open` had to declare (a `GAP_EVENT` at start), or null. */
+  #openNotice: string | null = null;
   /** Path of the log file. */
   readonly path: string;
 
@@ -288,18 +341,26 @@ export class AuditLog {
 
   /** Opens (creating with mode 0600) the log at `path`. */
   static open(path: string, options: AuditLogOptions = {}): AuditLog {
-    const file = Deno.openSync(path, {
-      read: true,
-      write: true,
-      create: true,
-      mode: AUDIT_LOG_MODE,
-    });
+    const file = openLog(path);
     try {
       const { head, cut } = readHead(file);
+      const empty = head.seq === 0 && head.prev === GENESIS_HASH;
       // An empty log after a rotation (logrotate, or ours before a restart) goes on from PATH.1.
-      const before = head.seq === 0 && head.prev === GENESIS_HASH ? previousHead(path) : null;
+      const before = empty ? previousHead(path) : null;
+      const saved = options.saved ?? null;
       const log = new AuditLog(path, file, before ?? head, options);
-      if (before !== null) log.#segment(`continues ${basename(path)}.1 (found empty at start)`);
+      if (saved !== null && saved.seq > (before ?? head).seq) {
+        // The state file knows a longer chain than this file (and PATH.1) hold: records are lost.
+        log.#head = { ...saved };
+        log.#openNotice = empty
+          ? `${path} was missing or empty at start; the chain goes on from the state file's head ` +
+            `(seq ${saved.seq}): the records before it are not in this file`
+          : `${path} ends at seq ${head.seq}, before the state file's head (seq ${saved.seq}): ` +
+            "records were removed from its end or the file was replaced";
+        log.#write({ event: GAP_EVENT, reason: log.#openNotice });
+      } else if (before !== null) {
+        log.#segment(`continues ${basename(path)}.1 (found empty at start)`);
+      }
       if (cut > 0) {
         log.append({
           event: "audit_recovered",
@@ -318,12 +379,19 @@ export class AuditLog {
     return { ...this.#head };
   }
 
+  /** Why `open` declared a gap (the file was missing, emptied or behind `saved`), or null. */
+  get openNotice(): string | null {
+    return this.#openNotice;
+  }
+
   /**
    * Appends one record (one write of one line). When the file was truncated under the log
    * (logrotate's copytruncate) a `SEGMENT_EVENT` record goes first; when the file has reached
    * `maxBytes`, the log rotates first (a segment holds at most `maxBytes` plus one record).
    */
   append(event: AuditEvent): AppendedRecord {
+    const notice = this.#reopenIfGone();
+    if (notice !== null) return { ...this.#write(event), notice };
     const size = this.#file.statSync().size;
     if (size < this.#size && this.#head.seq > 0) {
       this.#size = size;
@@ -332,6 +400,41 @@ export class AuditLog {
       this.#rotate();
     }
     return this.#write(event);
+  }
+
+  /**
+   * When `path` no longer names the open file — deleted (no link left), moved away, or replaced —
+   * reopens `path` (creating it) and writes the record that says so; returns what happened, or
+   * null when the file is still in place.
+   */
+  #reopenIfGone(): string | null {
+    const open = this.#file.statSync();
+    let current: Deno.FileInfo | null = null;
+    try {
+      current = Deno.statSync(this.path);
+    } catch (e) {
+      if (!(e instanceof Deno.errors.NotFound)) throw e;
+    }
+    if (current !== null && current.dev === open.dev && current.ino === open.ino) return null;
+    const deleted = open.nlink === 0;
+    const file = openLog(this.path);
+    this.#file.close();
+    this.#file = file;
+    this.#size = file.statSync().size;
+    const at = `seq ${this.#head.seq}`;
+    if (!deleted && this.#size === 0) {
+      const notice = `${this.path} was moved away while the daemon ran; the chain goes on in a ` +
+        `new file from ${at}`;
+      this.#segment(`continues the file moved away from ${basename(this.path)}`);
+      return notice;
+    }
+    const notice = deleted
+      ? `${this.path} was deleted or replaced while the daemon ran: the records before ${at} in ` +
+        "it are lost"
+      : `${this.path} was replaced by another file while the daemon ran (the old one was moved); ` +
+        `the chain goes on in it from ${at}`;
+    this.#write({ event: GAP_EVENT, reason: notice });
+    return notice;
   }
 
   /** Moves `PATH` to `PATH.1` (shifting older segments) and starts `PATH` with a segment record. */
@@ -382,6 +485,11 @@ export class AuditLog {
   close(): void {
     this.#file.close();
   }
+}
+
+/** Opens (creating with mode 0600) the log file for reading and appending. */
+function openLog(path: string): Deno.FsFile {
+  return Deno.openSync(path, { read: true, write: true, create: true, mode: AUDIT_LOG_MODE });
 }
 
 /** The head of `PATH.1` when it exists and ends with a record, else null. */

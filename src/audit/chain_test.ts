@@ -3,6 +3,7 @@ import {
   appendAudit,
   AUDIT_SEGMENTS_KEPT,
   AuditLog,
+  GAP_EVENT,
   GENESIS_HASH,
   SEGMENT_EVENT,
   verifyAuditLog,
@@ -74,6 +75,8 @@ Deno.test("AuditLog writes a chain from the genesis hash that verifyAuditLog acc
       startPrev: GENESIS_HASH,
       lastSeq: 4,
       lastHash: recs[4].hash,
+      firstEvent: "ban",
+      gaps: [],
     });
   });
 });
@@ -162,6 +165,8 @@ Deno.test("verifyAuditLog reports junk lines, a missing final newline, and accep
       startPrev: GENESIS_HASH,
       lastSeq: null,
       lastHash: GENESIS_HASH,
+      firstEvent: null,
+      gaps: [],
     });
   });
 });
@@ -277,5 +282,105 @@ Deno.test("a log truncated under the writer (copytruncate) or found empty at sta
     await Deno.writeTextFile(path, lines.join("\n") + "\n" + seg + "\n");
     const inside = await verifyAuditLog(path);
     ok(!inside.ok && inside.line === 6, JSON.stringify(inside));
+  });
+});
+
+Deno.test("a log deleted while running is reopened: the new file declares the gap and verify reports it", async () => {
+  await withLog(async (path) => {
+    const lines = await fiveRecords(path);
+    const log = AuditLog.open(path);
+    await Deno.remove(path);
+    const rec = log.append({ event: "ban", ip: "203.0.113.1", jail: "sshd" });
+    log.close();
+    match(
+      rec.notice ?? "",
+      /was deleted or replaced while the daemon ran: the records before seq 5 in it are lost/,
+    );
+    equal(rec.seq, 6);
+    const [gap] = (await Deno.readTextFile(path)).split("\n").map((l) => l && JSON.parse(l));
+    deepEqual([gap.event, gap.seq, gap.prev], [GAP_EVENT, 5, JSON.parse(lines[4]!).hash]);
+    const v = await verifyAuditLog(path);
+    ok(v.ok, JSON.stringify(v));
+    if (v.ok) {
+      deepEqual([v.firstSeq, v.records, v.firstEvent], [5, 2, GAP_EVENT]);
+      deepEqual(v.gaps.map((g) => [g.line, g.seq]), [[1, 5]]);
+    }
+  });
+});
+
+Deno.test("a log moved away while running goes on as a segment; one replaced by another file declares a gap", async () => {
+  await withLog(async (path) => {
+    await fiveRecords(path);
+    const log = AuditLog.open(path);
+    await Deno.rename(path, `${path}.old`); // logrotate without copytruncate
+    const moved = log.append({ event: "ban", ip: "203.0.113.1", jail: "sshd" });
+    match(moved.notice ?? "", /was moved away while the daemon ran/);
+    const seg = await verifyAuditLog(path);
+    ok(seg.ok && seg.firstEvent === SEGMENT_EVENT && seg.gaps.length === 0, JSON.stringify(seg));
+    const old = await verifyAuditLog(`${path}.old`);
+    ok(old.ok && seg.ok && seg.startPrev === old.lastHash && seg.firstSeq === 5);
+    // Nothing changed since: no notice, no extra record.
+    equal(log.append({ event: "unban", ip: "203.0.113.1", jail: "sshd" }).notice, undefined);
+    // Replaced while the old file still exists elsewhere (a hard link keeps it).
+    await Deno.link(path, `${path}.kept`);
+    // Replaced by a file with its own two records: the chain goes on in it after a gap record.
+    const other = `${path}.other`;
+    appendAudit(other, { event: "ban", ip: "198.51.100.1" });
+    appendAudit(other, { event: "ban", ip: "198.51.100.2" });
+    await Deno.rename(other, path);
+    const replaced = log.append({ event: "ban", ip: "203.0.113.2", jail: "sshd" });
+    log.close();
+    match(replaced.notice ?? "", /was replaced by another file while the daemon ran/);
+    const v = await verifyAuditLog(path);
+    ok(v.ok, JSON.stringify(v));
+    if (v.ok) {
+      deepEqual(v.gaps.map((g) => [g.line, g.seq]), [[3, 8]]);
+      deepEqual([v.firstSeq, v.lastSeq, v.records], [0, 9, 4]);
+    }
+    // Renamed over with no other link left: the file it replaced is gone with its records.
+    const again = AuditLog.open(path);
+    appendAudit(other, { event: "ban", ip: "198.51.100.3" });
+    await Deno.rename(other, path);
+    match(again.append({ event: "ban" }).notice ?? "", /was deleted or replaced while the daemon/);
+    again.close();
+  });
+});
+
+Deno.test("a restart goes on from the state file's head when the log is missing, emptied or behind it", async () => {
+  await withLog(async (path) => {
+    const lines = await fiveRecords(path);
+    const saved = { seq: 5, prev: JSON.parse(lines[4]!).hash as string };
+    // Ahead of (or at) the saved head, e.g. after a crash between two state saves: no gap.
+    const ahead = AuditLog.open(path, { saved: { seq: 3, prev: JSON.parse(lines[2]!).hash } });
+    equal(ahead.openNotice, null);
+    deepEqual(ahead.head, saved);
+    ahead.close();
+    // Missing at start: the chain goes on at seq 5 after the saved hash, not again at 0.
+    await Deno.remove(path);
+    const fresh = AuditLog.open(path, { saved });
+    match(fresh.openNotice ?? "", /was missing or empty at start/);
+    fresh.append({ event: "ban", ip: "203.0.113.1", jail: "sshd" });
+    fresh.close();
+    const v = await verifyAuditLog(path);
+    ok(v.ok && v.firstSeq === 5 && v.startPrev === saved.prev, JSON.stringify(v));
+    ok(v.ok && v.gaps.length === 1 && v.gaps[0]!.line === 1);
+    // Behind the saved head (its last records cut): a gap record in the middle of the file.
+    await rewrite(path, lines.slice(0, 3));
+    const behind = AuditLog.open(path, { saved });
+    match(behind.openNotice ?? "", /ends at seq 3, before the state file's head \(seq 5\)/);
+    behind.close();
+    const b = await verifyAuditLog(path);
+    ok(b.ok, JSON.stringify(b));
+    if (b.ok) {
+      deepEqual(b.gaps.map((g) => [g.line, g.seq]), [[4, 5]]);
+      deepEqual([b.records, b.lastSeq], [4, 5]);
+    }
+    // A gap record may not go back in seq, and is checked like any record.
+    const text = (await Deno.readTextFile(path)).split("\n");
+    const back = JSON.parse(text[3]!);
+    back.seq = 1;
+    await rewrite(path, [...text.slice(0, 3), JSON.stringify(back)]);
+    const bad = await verifyAuditLog(path);
+    ok(!bad.ok && bad.line === 4, JSON.stringify(bad));
   });
 });

@@ -32,7 +32,7 @@ export interface Located {
    * For strings: `map[i]` is the text offset where decoded UTF-16 unit `i` is written;
    * `map[length]` is the closing delimiter.
    */
-  readonly stringMap?: readonly number[];
+  readonly stringMap?: ArrayLike<number>;
 }
 
 /** A key or table defined twice: where the second occurrence is, and why it is wrong. */
@@ -362,7 +362,7 @@ export function locate(text: string): Layout {
         valueOffset: start,
         kind: "string",
         raw: text.slice(start, i),
-        stringMap: s.map,
+        stringMap: Int32Array.from(s.map),
       });
       return true;
     }

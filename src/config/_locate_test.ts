@@ -39,7 +39,7 @@ Deno.test("locate() maps decoded string characters back to the text, escapes inc
   const text = 'p = "a\\\\d\\u00e9b"\n';
   const loc = locate(text).get(["p"])!;
   // decoded: a \ d é b — raw offsets of each start at the quote + 1
-  deepEqual(loc.stringMap, [5, 6, 8, 9, 15, 16]);
+  deepEqual(Array.from(loc.stringMap!), [5, 6, 8, 9, 15, 16]);
 });
 
 Deno.test("locate() tells integers from floats and datetimes as written", () => {

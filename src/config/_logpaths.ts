@@ -1,8 +1,10 @@
 /**
  * The on-disk check of `logpath`s, run when a config is loaded (daemon start, reload, `config
  * check`): a literal path that does not exist is an error (a warning with `missing_logpath =
- * "warn"`), a glob that matches nothing yet is a warning. fail2ban refuses to start on a missing
- * log file; a silent jail with `lines: 0` is worse than either.
+ * "warn"`), a glob that matches nothing yet is a warning, and so is a symlink that cannot be
+ * resolved (the file source skips it with a warning; an attacker who can drop a link into a log
+ * directory must not keep the daemon from starting). fail2ban refuses to start on a missing log
+ * file; a silent jail with `lines: 0` is worse than either.
  * @module
  */
 import type { Config } from "./types.ts";
@@ -36,7 +38,12 @@ export function checkLogpaths(config: Config, layout: Layout): LogpathReport {
       };
       const state = logpathState(pattern);
       if (state.files.length > 0) return;
-      if (!state.literal) {
+      if (state.brokenLink) {
+        warnings.push(issue(
+          `${pattern} is a symlink that cannot be resolved (dangling or a loop); the jail reads ` +
+            `it once it points to a file`,
+        ));
+      } else if (!state.literal) {
         warnings.push(issue(`${pattern} matches no file yet (files that appear are read)`));
       } else if (jail.missingLogpath === "warn") {
         warnings.push(

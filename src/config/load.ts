@@ -1,7 +1,7 @@
 /** `loadConfig(path)`: read, check permissions, parse, validate, check logpaths. @module */
 import type { Config } from "./types.ts";
 import { ConfigError, type ConfigIssue } from "./errors.ts";
-import { checkConfigPermissions } from "./permissions.ts";
+import { checkConfigDirPermissions, checkConfigPermissions } from "./permissions.ts";
 import { parseConfig } from "./parse.ts";
 import { checkLogpaths } from "./_logpaths.ts";
 import { locate } from "./_locate.ts";
@@ -63,7 +63,10 @@ export async function readConfigText(path: string, opts: LoadOptions = {}): Prom
     const stat = await file.stat();
     if (!stat.isFile) throw whole("the config path is not a regular file");
     const asRoot = opts.checkOwnership ?? runningAsRoot();
-    const refusals: ConfigIssue[] = checkConfigPermissions(path, stat, asRoot);
+    const refusals: ConfigIssue[] = [
+      ...checkConfigPermissions(path, stat, asRoot),
+      ...directoryRefusals(path, asRoot),
+    ];
     if (refusals.length > 0) throw new ConfigError(refusals);
     if (stat.size > MAX_CONFIG_BYTES) {
       throw whole(`the config file is ${stat.size} bytes; at most ${MAX_CONFIG_BYTES} are allowed`);
@@ -80,6 +83,24 @@ export async function readConfigText(path: string, opts: LoadOptions = {}): Prom
   } catch {
     throw whole("the config file is not valid UTF-8");
   }
+}
+
+/**
+ * The refusals of every directory above the config: those holding `path` as given and those
+ * holding the file it resolves to (a writable directory on either way could replace it).
+ */
+function directoryRefusals(path: string, asRoot: boolean): ConfigIssue[] {
+  const dirs = new Set<string>();
+  for (const p of [path, Deno.realPathSync(path)]) {
+    const slash = p.lastIndexOf("/");
+    let dir = Deno.realPathSync(slash < 0 ? "." : slash === 0 ? "/" : p.slice(0, slash));
+    for (;;) {
+      dirs.add(dir);
+      if (dir === "/") break;
+      dir = dir.slice(0, dir.lastIndexOf("/")) || "/";
+    }
+  }
+  return [...dirs].flatMap((d) => checkConfigDirPermissions(path, d, Deno.statSync(d), asRoot));
 }
 
 async function readAll(file: Deno.FsFile): Promise<Uint8Array> {

@@ -165,3 +165,48 @@ Deno.test("missing_logpath is refused for jails that read no files", async () =>
     },
   );
 });
+
+Deno.test("loadConfig() refuses a 0644 config in a world-writable directory, or below one, unless root-owned and sticky", async () => {
+  await withConfig(VALID, async (path) => {
+    const dir = path.slice(0, path.lastIndexOf("/"));
+    await Deno.chmod(dir, 0o777);
+    deepEqual(await refusal(loadConfig(path, { checkOwnership: false })), [
+      `refusing a config in a world-writable directory ${dir} (mode 0777, not sticky and root-owned): any local user could replace it; fix: chmod o-w ${dir}`,
+    ]);
+    // One level down, in a safe directory: the open one above could still swap the directory.
+    await Deno.mkdir(`${dir}/sub`, { mode: 0o755 });
+    await Deno.writeTextFile(`${dir}/sub/config.toml`, VALID, { mode: 0o644 });
+    const below = await refusal(loadConfig(`${dir}/sub/config.toml`, { checkOwnership: false }));
+    ok(below.length === 1 && below[0]!.includes(`world-writable directory ${dir} `), below[0]);
+    // Reached through a symlink in a safe directory, the file's real directory still counts.
+    const safe = await Deno.makeTempDir({ prefix: "fail2zig-link-" });
+    try {
+      await Deno.symlink(path, `${safe}/config.toml`);
+      equal(
+        (await refusal(loadConfig(`${safe}/config.toml`, { checkOwnership: false }))).length,
+        1,
+      );
+    } finally {
+      await Deno.remove(safe, { recursive: true });
+    }
+    if (isRoot) {
+      await Deno.chmod(dir, 0o1777); // root-owned and sticky, as /tmp
+      equal((await loadConfig(path)).jails.length, 1);
+    }
+    await Deno.chmod(dir, 0o700);
+  });
+});
+
+Deno.test({
+  name: "loadConfig() as root refuses a config in a directory owned by another user",
+  ignore: !isRoot,
+  fn: async () => {
+    await withConfig(VALID, async (path) => {
+      const dir = path.slice(0, path.lastIndexOf("/"));
+      await Deno.chown(dir, NOBODY, 0);
+      deepEqual(await refusal(loadConfig(path)), [
+        `refusing a config in directory ${dir}, owned by uid ${NOBODY} while running as root: that user could replace it; fix: chown root ${dir}`,
+      ]);
+    });
+  },
+});

@@ -10,7 +10,11 @@ export {
   runningAsRoot,
 } from "./load.ts";
 export { socketPathOf } from "./socket_path.ts";
-export { checkConfigPermissions, type OwnerAndMode } from "./permissions.ts";
+export {
+  checkConfigDirPermissions,
+  checkConfigPermissions,
+  type OwnerAndMode,
+} from "./permissions.ts";
 export {
   type DurationOptions,
   type DurationResult,

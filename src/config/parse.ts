@@ -4,13 +4,17 @@ import type { Config } from "./types.ts";
 import { ConfigError, type ConfigIssue } from "./errors.ts";
 import { type Layout, locate } from "./_locate.ts";
 import { validate } from "./_validate.ts";
+import { checkBounds } from "./_bounds.ts";
 
 /**
  * Parses and validates config text without touching the file system. `path` only labels the
- * errors. Throws `ConfigError` holding every problem found (one for a TOML syntax error; all
- * duplicate keys and tables; all schema problems otherwise).
+ * errors. Throws `ConfigError` holding every problem found (one for a TOML syntax error or a
+ * size bound of `_bounds.ts` exceeded — checked first, before any value is built; all duplicate
+ * keys and tables; all schema problems otherwise).
  */
 export function parseConfig(text: string, path: string): Config {
+  const tooBig = checkBounds(text, path);
+  if (tooBig !== null) throw new ConfigError([tooBig]);
   const layout = locate(text);
   let doc: Record<string, unknown>;
   try {

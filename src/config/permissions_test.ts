@@ -1,5 +1,5 @@
 import { deepEqual, equal, ok } from "node:assert/strict";
-import { checkConfigPermissions } from "./mod.ts";
+import { checkConfigDirPermissions, checkConfigPermissions } from "./mod.ts";
 
 const P = "/etc/fail2zig/config.toml";
 const messages = (mode: number, uid: number, gid: number, root: boolean) =>
@@ -39,4 +39,30 @@ Deno.test("checkConfigPermissions() reports every problem and only whole-file po
 
 Deno.test("checkConfigPermissions() leaves owner and group to an unprivileged process", () => {
   deepEqual(messages(0o664, 1000, 1000, false), []);
+});
+
+Deno.test("checkConfigDirPermissions() refuses a directory others may write, unless it is root-owned and sticky", () => {
+  const dir = (mode: number, uid: number, gid: number, root: boolean) =>
+    checkConfigDirPermissions(P, "/etc/fail2zig", { mode: 0o040000 | mode, uid, gid }, root)
+      .map((i) => i.message);
+  deepEqual(dir(0o755, 0, 0, true), []);
+  deepEqual(dir(0o775, 0, 0, true), []);
+  deepEqual(dir(0o777, 0, 0, true), [
+    "refusing a config in a world-writable directory /etc/fail2zig (mode 0777, not sticky and root-owned): any local user could replace it; fix: chmod o-w /etc/fail2zig",
+  ]);
+  equal(dir(0o777, 1000, 1000, false).length, 1, "also when not running as root");
+  deepEqual(dir(0o1777, 0, 0, true), [], "/tmp-like: only an entry's owner may replace it");
+  equal(dir(0o1777, 1000, 0, true).length, 2, "sticky but owned by a user: that user may");
+  deepEqual(dir(0o775, 0, 4, true), [
+    "refusing a config in directory /etc/fail2zig, writable by group 4 (mode 0775): members of that group could replace it; fix: chmod g-w /etc/fail2zig",
+  ]);
+  deepEqual(dir(0o755, 1000, 0, true), [
+    "refusing a config in directory /etc/fail2zig, owned by uid 1000 while running as root: that user could replace it; fix: chown root /etc/fail2zig",
+  ]);
+  deepEqual(
+    dir(0o775, 1000, 1000, false),
+    [],
+    "owner and group are left to an unprivileged process",
+  );
+  ok(checkConfigDirPermissions(P, "/x", { mode: 0o40777, uid: 0, gid: 0 }, true)[0]!.line === 0);
 });

@@ -12,9 +12,9 @@
  * @module
  */
 import type { Config } from "../config/mod.ts";
-import type { FirewallBackend } from "../firewall/mod.ts";
+import { type FirewallBackend, FirewallGuard } from "../firewall/mod.ts";
 import type { Logger } from "../log/mod.ts";
-import { type AuditLog, Auditor } from "../audit/mod.ts";
+import { type AuditLog, Auditor, type ChainHead } from "../audit/mod.ts";
 import { createDaemonMetrics, type DaemonMetrics } from "../metrics/mod.ts";
 import type { StateStore, StateStoreOptions } from "../state/mod.ts";
 import type { StateBan } from "../state/mod.ts";
@@ -31,7 +31,9 @@ import {
 import { RUNTIME_PEAK_MB } from "../config/mod.ts";
 import { type AuditEvent, Engine } from "./engine.ts";
 import { processSamplers } from "./_process.ts";
-import type { StartMessage, WorkerJail, WorkerMessage } from "./_protocol.ts";
+import { parseWorkerMessage, type StartMessage, type WorkerMessage } from "./_protocol.ts";
+import { journalGroups, journalLines, parserJails } from "./_matcher.ts";
+import { SourceSet } from "./source_set.ts";
 
 /**
  * V8 flags of the daemon (both isolates): old space capped at 12 MiB (the main isolate's live data
@@ -115,12 +117,16 @@ export interface Closable {
 
 /** What a parser host gets from the daemon. */
 export interface ParserContext {
-  /** Takes the matched batches and the read positions. */
+  /** Takes the matched batches (and advances their sources' positions). */
   readonly engine: Engine;
+  /** The read positions: a start resumes from them, a stopped source seeds its last ones. */
+  readonly sources: SourceSet;
   /** Operational log. */
   readonly logger: Logger;
   /** Counts dropped lines. */
   readonly metrics: DaemonMetrics;
+  /** The daemon's time (an in-process parser completes partial timestamps with it). */
+  readonly clock: Clock;
 }
 
 /** Reads the log sources, matches their lines and hands the batches to the engine. */
@@ -128,11 +134,11 @@ export interface ParserHost {
   /** Starts reading `config`'s sources from `saved`; resolves once watching (or fatal). */
   start(config: Config, saved: readonly SourcePosition[]): Promise<void>;
   /**
-   * Stops, then starts again with a reloaded config from the engine's positions as they are
+   * Stops, then starts again with a reloaded config from the `SourceSet`'s positions as they are
    * after the stop (does not wait for ready).
    */
   restart(config: Config): Promise<void>;
-  /** Stops reading; the engine has the last positions afterwards. */
+  /** Stops reading; the `SourceSet` has its last positions afterwards. */
   stop(): Promise<void>;
   /** Resolves with a message when the parser failed and the daemon must stop. */
   readonly fatal: Promise<string>;
@@ -156,7 +162,7 @@ export interface DaemonDeps {
   /** Opens the state store (its directory created); `load()` is called by the daemon. */
   readonly store: (config: Config, options: StateStoreOptions) => Promise<StateStore>;
   /** Opens the audit log; null when it is disabled. */
-  readonly audit: (config: Config) => Promise<AuditLog | null>;
+  readonly audit: (config: Config, saved: ChainHead | null) => Promise<AuditLog | null>;
   /** Loads the configuration again (`reload`, SIGHUP); throws `ControlError` when invalid. */
   readonly reloadConfig: () => Promise<Config>;
   /** Builds the parser host (sources and matching). */
@@ -231,50 +237,68 @@ export class Daemon {
     await step("control socket", () => deps.claimSocket(config.global.socketPath));
     // What can fail without the firewall comes first: such a failure never touches the kernel.
     const tracker = newTracker(config, clock, logger);
-    let engine: Engine | null = null;
+    const sources = new SourceSet();
+    let auditLog: AuditLog | null = null;
     const store = await step("state file", () =>
       deps.store(config, {
         saveIntervalMs: config.global.saveIntervalMs,
         collect: () => ({
           savedAt: clock.now(),
+          audit: auditLog?.head ?? null, // the chain goes on from it after a restart
           ...tracker.snapshot(),
-          positions: (engine?.positions() ?? []).map((p) => ({
+          positions: sources.positions().map((p) => ({
             key: positionKey(p),
             data: encodePosition(p),
           })),
         }),
-        onError: (e) => logger.error("state save failed; retrying", { error: oneLine(e) }),
+        // Reported once, then at most once a minute with the count (a full disk fails every retry).
+        onError: (e, f) =>
+          logger.error("state save failed; retrying", {
+            error: oneLine(e),
+            failures: f.failures,
+            consecutive: f.consecutive,
+          }),
+        onFailing: (failing, n) => {
+          if (!failing) logger.info("state save works again", { failed_saves: n });
+        },
       }));
-    const saved = await step("state file", () => restoreState(store, tracker, logger));
-    const auditLog = await step("audit log", () => deps.audit(config));
-    if (auditLog !== null) undo.push("audit log", () => auditLog.close());
+    const { saved, audit } = await step("state file", () => restoreState(store, tracker, logger));
+    const log = auditLog = await step("audit log", () => deps.audit(config, audit));
+    if (log !== null) undo.push("audit log", () => log.close());
     const sel = await step("firewall", () => deps.backend(config));
     undo.push("firewall", () => sel.backend.close());
     // Saved before the scaffold goes (a crash in between loses nothing).
     undo.push("state file", () => store.close());
     const kernel = await step("firewall read-back", () => sel.backend.list());
     if (adoptKernelBans(tracker, config, kernel, clock.now(), logger) > 0) store.scheduleSave();
-    const metrics = newMetrics(config, tracker, sel.degraded, deps.memoryBytes);
+    // degraded for every reason, read at each scrape: log-only, a failing firewall repair, saves
+    const metrics = newMetrics(config, tracker, () => e.degraded, deps.memoryBytes);
     let parser: ParserHost | null = null;
-    engine = new Engine({
+    let guard: FirewallGuard | null = null;
+    const e = new Engine({
       config,
       tracker,
+      sources,
       backend: sel.backend,
-      degraded: sel.degraded,
+      degraded: () => sel.degraded || (guard?.degraded ?? false),
+      isDegraded: () => store.failing, // the state file is not kept while saves fail
+      onFirewallFailure: () => guard?.recover() ?? Promise.resolve(false),
       clock,
       logger,
       version: VERSION,
-      audit: auditSink(new Auditor({ logger, log: auditLog })),
+      audit: auditSink(new Auditor({ logger, log })),
       metrics,
       changed: () => store.scheduleSave(),
       memoryBytes: deps.memoryBytes ?? (() => Deno.memoryUsage().rss),
       reloadConfig: deps.reloadConfig,
       onReloaded: (next) => parser?.restart(next) ?? Promise.resolve(),
     });
-    const e = engine;
-    e.seedPositions(saved);
+    sources.seed(saved);
     undo.push("engine", () => e.settle());
     await step("firewall", () => reAddBans(tracker, e));
+    const g = guard = newGuard(sel, e, metrics, logger);
+    g.start();
+    undo.push("firewall guard", () => g.stop()); // before the scaffold goes
     const ipc = await step("control socket", () => deps.control(config, e));
     undo.push("control socket", () => ipc.close());
     const bind = config.global.metricsBind;
@@ -286,7 +310,7 @@ export class Daemon {
       );
       if (m !== null) undo.push("metrics", () => m.close());
     }
-    const p = parser = deps.parser({ engine: e, logger, metrics });
+    const p = parser = deps.parser({ engine: e, sources, logger, metrics, clock });
     undo.push("parser", () => p.stop());
     await step("parser", () => p.start(config, saved));
     const expiry = setInterval(() => e.expireDue().catch(() => {}), EXPIRY_TICK_MS);
@@ -316,11 +340,21 @@ function newTracker(config: Config, clock: Clock, logger: Logger): Tracker {
         dropped: b.dropped,
         total: b.totalDropped,
       }),
+    // The kernel keeps each with its timeout; `list`, `unban` and the state file no longer see it.
+    onBanHandOff: (b) =>
+      logger.warn("tracker full of bans: bans handed off to the kernel", {
+        handed_off: b.dropped,
+        total: b.totalDropped,
+      }),
   });
 }
 
-/** Loads the state file into the tracker; returns the saved read positions. */
-function restoreState(store: StateStore, tracker: Tracker, logger: Logger): SourcePosition[] {
+/** Loads the state file into the tracker; returns the saved read positions and audit chain head. */
+function restoreState(
+  store: StateStore,
+  tracker: Tracker,
+  logger: Logger,
+): { saved: SourcePosition[]; audit: ChainHead | null } {
   const loaded = store.load();
   const saved: SourcePosition[] = [];
   if (loaded.status === "discarded") {
@@ -347,7 +381,7 @@ function restoreState(store: StateStore, tracker: Tracker, logger: Logger): Sour
       positions: saved.length,
     });
   }
-  return saved;
+  return { saved, audit: loaded.status === "loaded" ? loaded.state.audit ?? null : null };
 }
 
 /**
@@ -413,7 +447,7 @@ async function reAddBans(tracker: Tracker, engine: Engine): Promise<void> {
 function newMetrics(
   config: Config,
   tracker: Tracker,
-  degraded: boolean,
+  degraded: () => boolean,
   memoryBytes: (() => number) | undefined,
 ): DaemonMetrics {
   const metrics = createDaemonMetrics({
@@ -422,10 +456,10 @@ function newMetrics(
     build: { version: VERSION, deno: Deno.version.deno, v8: Deno.version.v8 },
     process: processSamplers(),
   });
-  metrics.degraded.set({}, degraded ? 1 : 0);
   let evictionsSeen = 0;
   let dropsSeen = 0;
   metrics.registry.onCollect(() => {
+    metrics.degraded.set({}, degraded() ? 1 : 0);
     const s = tracker.stats();
     metrics.evictions.inc({}, s.evictions - evictionsSeen);
     metrics.linesDropped.inc({ reason: "table_full" }, s.drops - dropsSeen);
@@ -435,6 +469,33 @@ function newMetrics(
   });
   for (const j of config.jails) metrics.addJail(j.name);
   return metrics;
+}
+
+/** Kernel truth while running: a flushed or altered ruleset is re-installed with every ban. */
+function newGuard(
+  sel: { backend: FirewallBackend; degraded: boolean },
+  engine: Engine,
+  metrics: DaemonMetrics,
+  logger: Logger,
+): FirewallGuard {
+  return new FirewallGuard({
+    backend: sel.backend,
+    activeBans: () => engine.activeEntries(),
+    onRepaired: (r) => {
+      metrics.firewallRepairs.inc();
+      logger.warn("firewall ruleset was flushed or altered; scaffold and bans re-installed", {
+        problem: r.problem,
+        bans: r.bans,
+        ms: r.ms,
+      });
+    },
+    onRepairFailed: (problem, error, retryInMs) =>
+      logger.error("firewall ruleset is broken and cannot be repaired; bans are not enforced", {
+        problem,
+        error,
+        retry_in_ms: retryInMs,
+      }),
+  });
 }
 
 function auditSink(auditor: Auditor): (ev: AuditEvent) => void {
@@ -482,9 +543,9 @@ export class WorkerParserHost implements ParserHost {
 
   async restart(config: Config): Promise<void> {
     await this.stop();
-    // Read after the stop: the Worker's and the journals' last positions are in the engine now.
-    this.#worker = this.#spawnWorker(config, this.#ctx.engine.positions());
-    await this.#startJournals(config, this.#ctx.engine.positions());
+    // Read after the stop: the Worker's and the journals' last positions are in the set now.
+    this.#worker = this.#spawnWorker(config, this.#ctx.sources.positions());
+    await this.#startJournals(config, this.#ctx.sources.positions());
   }
 
   async stop(): Promise<void> {
@@ -493,12 +554,7 @@ export class WorkerParserHost implements ParserHost {
   }
 
   #spawnWorker(cfg: Config, saved: readonly SourcePosition[]): Worker | null {
-    const { engine, logger, metrics } = this.#ctx;
-    const jails: WorkerJail[] = cfg.jails.flatMap((j, index) =>
-      j.enabled && j.source !== "bans"
-        ? [{ index, filter: j.filter, mode: j.mode, logpath: j.logpath, readFrom: j.readFrom }]
-        : []
-    );
+    const jails = parserJails(cfg);
     if (jails.length === 0) {
       this.#firstReady?.();
       return null;
@@ -519,41 +575,18 @@ export class WorkerParserHost implements ParserHost {
         },
       },
     });
-    w.onmessage = (e: MessageEvent<WorkerMessage>) => {
-      const msg = e.data;
-      switch (msg.type) {
-        case "batch": {
-          if (msg.id === undefined) {
-            engine.applyBatch(msg, msg.sentAt).catch(() => {}).finally(() =>
-              w.postMessage({ type: "ack" })
-            );
-            break;
-          }
-          const pending = this.#journalPending.get(msg.id);
-          this.#journalPending.delete(msg.id);
-          if (pending === undefined) break;
-          engine.applyBatch({ ...msg, positions: [pending.position] }, msg.sentAt).catch(() => {})
-            .finally(pending.done);
-          break;
-        }
-        case "ready":
-          logger.debug("parser worker watching", { paths: msg.readPaths });
-          this.#firstReady?.();
-          break;
-        case "dropped":
-          metrics.linesDropped.inc({ reason: "too_long" }, msg.count);
-          logger.warn("lines dropped", { reason: msg.reason, count: msg.count });
-          break;
-        case "warning":
-          logger.warn(msg.message);
-          break;
-        case "fatal":
-          this.#fatal(msg.message);
-          break;
-        case "stopped":
-          engine.seedPositions(msg.positions);
-          this.#workerStopped?.(msg.positions);
-          break;
+    w.onmessage = (e: MessageEvent<unknown>) => {
+      const parsed = parseWorkerMessage(e.data, cfg.jails.length);
+      if (!parsed.ok) return this.#rejectWorkerMessage(w, parsed);
+      try {
+        this.#onWorkerMessage(w, parsed.message);
+      } catch (err) {
+        const m = parsed.message;
+        this.#rejectWorkerMessage(w, {
+          reason: err instanceof Error ? err.message : String(err),
+          credit: m.type === "batch" && m.id === undefined,
+          ...(m.type === "batch" && m.id !== undefined ? { id: m.id } : {}),
+        });
       }
     };
     w.onerror = (e) => {
@@ -571,20 +604,68 @@ export class WorkerParserHost implements ParserHost {
     return w;
   }
 
+  #rejectsUnlogged = 0;
+  #rejectLoggedAt = -Infinity;
+  /** Drops a Worker message that failed its check: counted, logged at most once a second. */
+  #rejectWorkerMessage(w: Worker, r: { reason: string; credit?: boolean; id?: number }): void {
+    const { logger, metrics } = this.#ctx;
+    metrics.workerMessagesRejected.inc();
+    if (r.credit === true) w.postMessage({ type: "ack" });
+    if (r.id !== undefined) {
+      this.#journalPending.get(r.id)?.done();
+      this.#journalPending.delete(r.id);
+    }
+    this.#rejectsUnlogged++;
+    if (Date.now() - this.#rejectLoggedAt < 1000) return;
+    logger.warn("parser worker message rejected", {
+      reason: r.reason,
+      count: this.#rejectsUnlogged,
+    });
+    this.#rejectLoggedAt = Date.now();
+    this.#rejectsUnlogged = 0;
+  }
+
+  #onWorkerMessage(w: Worker, msg: WorkerMessage): void {
+    const { engine, logger, metrics } = this.#ctx;
+    switch (msg.type) {
+      case "batch": {
+        if (msg.id === undefined) {
+          engine.applyBatch(msg, msg.sentAt).catch(() => {}).finally(() =>
+            w.postMessage({ type: "ack" })
+          );
+          break;
+        }
+        const pending = this.#journalPending.get(msg.id);
+        this.#journalPending.delete(msg.id);
+        if (pending === undefined) break;
+        engine.applyBatch({ ...msg, positions: [pending.position] }, msg.sentAt).catch(() => {})
+          .finally(pending.done);
+        break;
+      }
+      case "ready":
+        logger.debug("parser worker watching", { paths: msg.readPaths });
+        this.#firstReady?.();
+        break;
+      case "dropped":
+        metrics.linesDropped.inc({ reason: "too_long" }, msg.count);
+        logger.warn("lines dropped", { reason: msg.reason, count: msg.count });
+        break;
+      case "warning":
+        logger.warn(msg.message);
+        break;
+      case "fatal":
+        this.#fatal(msg.message);
+        break;
+      case "stopped":
+        this.#ctx.sources.seed(msg.positions);
+        this.#workerStopped?.(msg.positions);
+        break;
+    }
+  }
+
   async #startJournals(cfg: Config, saved: readonly SourcePosition[]): Promise<void> {
     const { logger, metrics } = this.#ctx;
-    const groups = new Map<
-      string,
-      { match: readonly string[]; readFrom: "end" | "start"; jails: number[] }
-    >();
-    cfg.jails.forEach((j, index) => {
-      if (!j.enabled || j.source !== "journald") return;
-      const key = [...j.journalMatch].sort().join(" ");
-      const g = groups.get(key) ?? { match: j.journalMatch, readFrom: j.readFrom, jails: [] };
-      g.jails.push(index);
-      groups.set(key, g);
-    });
-    for (const g of groups.values()) {
+    for (const g of journalGroups(cfg)) {
       const source = new JournalSource({
         match: g.match,
         saved,
@@ -605,11 +686,7 @@ export class WorkerParserHost implements ParserHost {
             type: "lines",
             id,
             jails: g.jails,
-            lines: batch.lines,
-            times: batch.times ?? batch.lines.map(() => null),
-            origin: batch.position.kind === "journal"
-              ? `journal:${batch.position.cursor}`
-              : batch.source,
+            ...journalLines(batch),
           });
         })
       );
@@ -625,7 +702,7 @@ export class WorkerParserHost implements ParserHost {
       for (const p of this.#journalPending.values()) p.done();
       this.#journalPending.clear();
       await stopped;
-      this.#ctx.engine.seedPositions(s.positions());
+      this.#ctx.sources.seed(s.positions());
     }));
   }
 

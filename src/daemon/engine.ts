@@ -5,14 +5,14 @@
  *
  * Stages, in order: a batch of failures arrives → each goes through the tracker (ignoreip,
  * counting, eviction) → bans are applied to the backend in one call → each ban is audited and
- * counted → the sources' position after the batch is recorded (the state file saves both
- * together). A timer calls `expireDue()`; the control plane calls the `Controller` methods.
+ * counted → the sources' position after the batch is recorded in the `SourceSet` (the state
+ * file saves both together). A timer calls `expireDue()`; the control plane calls the `Controller` methods.
  * @module
  */
 import type { Config, JailConfig } from "../config/mod.ts";
 import type { BanEntry, FirewallBackend } from "../firewall/mod.ts";
 import type { Logger } from "../log/mod.ts";
-import { canonicalIp, parseIp } from "../net/mod.ts";
+import { canonicalIp, networkOf, parseIp } from "../net/mod.ts";
 import type { BanDecision, Clock, Tracker } from "../tracker/mod.ts";
 import {
   type BanInfo,
@@ -33,8 +33,7 @@ import {
 } from "../ipc/mod.ts";
 import { type BatchMessage, IP_SEPARATOR } from "./_protocol.ts";
 import type { DaemonMetrics } from "../metrics/mod.ts";
-import type { SourcePosition } from "../sources/mod.ts";
-import { positionSource } from "../sources/mod.ts";
+import type { SourceSet } from "./source_set.ts";
 
 /** Most bans one `list` reply carries (the newest); a reply must stay far below the heap cap. */
 export const MAX_LIST_BANS = 10_000;
@@ -65,10 +64,21 @@ export interface EngineOptions {
   readonly config: Config;
   readonly tracker: Tracker;
   readonly backend: FirewallBackend;
-  readonly degraded: boolean;
+  /** Bans are not enforced (log-only); a function when it can change (a failing firewall repair). */
+  readonly degraded: boolean | (() => boolean);
+  /** Further reasons to report degraded while they last (state saves failing). */
+  readonly isDegraded?: () => boolean;
+  /**
+   * Called after the backend refused a ban or unban (the firewall guard checks at once); resolves
+   * true when it found the firewall flushed and repaired it with every active ban — the refused
+   * operation has then taken effect and is recorded as done.
+   */
+  readonly onFirewallFailure?: () => Promise<boolean>;
   readonly clock: Clock;
   readonly logger: Logger;
   readonly audit: AuditSink;
+  /** The sources' read positions: each applied batch advances its source's. */
+  readonly sources: SourceSet;
   /** Called after every change the state file must carry (bans, failures, positions). */
   readonly changed: () => void;
   /** Validates and returns a new config for `reload` (throws ControlError invalid_config). */
@@ -89,8 +99,8 @@ export class Engine implements Controller {
   #started: number;
   /** Lines read per jail, in config order (the tracker counts failures and bans). */
   #lines: number[];
-  /** Positions by source (`positionSource`): each batch replaces its source's whole list. */
-  #positions = new Map<string, readonly SourcePosition[]>();
+  /** Lines per jail that its filter found ambiguous (counted for nobody). */
+  #ambiguous: number[];
   #queue: Promise<void> = Promise.resolve();
 
   constructor(options: EngineOptions) {
@@ -98,6 +108,7 @@ export class Engine implements Controller {
     this.#config = options.config;
     this.#started = options.clock.now();
     this.#lines = options.config.jails.map(() => 0);
+    this.#ambiguous = options.config.jails.map(() => 0);
   }
 
   /** The config in force. */
@@ -105,28 +116,17 @@ export class Engine implements Controller {
     return this.#config;
   }
 
-  /** Positions of the batches applied so far (for the state file). */
-  positions(): SourcePosition[] {
-    return [...this.#positions.values()].flat();
-  }
-
-  /** Seeds positions loaded from the state file (so they survive the next save). */
-  seedPositions(positions: readonly SourcePosition[]): void {
-    const bySource = new Map<string, SourcePosition[]>();
-    for (const p of positions) {
-      const list = bySource.get(positionSource(p)) ?? [];
-      if (list.length === 0) bySource.set(positionSource(p), list);
-      list.push(p);
-    }
-    for (const [source, list] of bySource) this.#positions.set(source, list);
-  }
-
   /** Applies one Worker batch; resolves when its bans reached the backend. */
   applyBatch(batch: BatchMessage, receivedAt: number): Promise<void> {
     const m = this.#o.metrics;
-    for (const [j, n] of batch.lines) {
-      if (j < this.#lines.length) this.#lines[j]! += n;
-      m?.linesParsed.inc({ jail: this.#config.jails[j]?.name ?? "" }, n);
+    for (const [j, n, ambiguous] of batch.lines) {
+      if (j < this.#lines.length) {
+        this.#lines[j]! += n;
+        this.#ambiguous[j]! += ambiguous;
+      }
+      const jail = { jail: this.#config.jails[j]?.name ?? "" };
+      m?.linesParsed.inc(jail, n);
+      if (ambiguous > 0) m?.linesAmbiguous.inc(jail, ambiguous);
     }
     const bans: BanDecision[] = [];
     const origins: string[] = [];
@@ -155,8 +155,7 @@ export class Engine implements Controller {
     for (const [j, n] of matched) {
       m?.linesMatched.inc({ jail: this.#config.jails[j]?.name ?? "" }, n);
     }
-    const first = batch.positions[0];
-    if (first !== undefined) this.#positions.set(positionSource(first), batch.positions);
+    this.#o.sources.advance(batch.positions);
     this.#o.changed();
     if (bans.length === 0) return Promise.resolve();
     return this.#apply(bans, origins, receivedAt);
@@ -182,6 +181,17 @@ export class Engine implements Controller {
     });
   }
 
+  /** Bans are not enforced right now (status `degraded`). */
+  get degraded(): boolean {
+    const d = this.#o.degraded;
+    return (typeof d === "function" ? d() : d) || (this.#o.isDegraded?.() ?? false);
+  }
+
+  /** The active bans as backend entries with their remaining timeouts (a live, lazy view). */
+  *activeEntries(): Generator<BanEntry, void> {
+    for (const b of this.#o.tracker.eachActiveBan()) yield this.#entry(b);
+  }
+
   /** Waits until every queued firewall operation has finished. */
   settle(): Promise<void> {
     return this.#queue;
@@ -195,7 +205,7 @@ export class Engine implements Controller {
       version: this.#o.version,
       uptime_s: Math.floor((this.#o.clock.now() - this.#started) / 1000),
       backend: this.#o.backend.name,
-      degraded: this.#o.degraded,
+      degraded: this.degraded,
       memory_bytes: this.#o.memoryBytes?.() ?? 0,
       tracked: s.tracked,
       capacity: s.capacity,
@@ -219,6 +229,7 @@ export class Engine implements Controller {
         ? [...j.journalMatch]
         : ["bans"],
       lines_total: this.#lines[index]!,
+      ambiguous_total: this.#ambiguous[index]!,
       failures_total: s.failuresTotal,
       currently_failed: s.currentlyFailed,
       bans_total: s.bansTotal,
@@ -335,11 +346,16 @@ export class Engine implements Controller {
       if (these.length === 0) missed.push(one);
       lifted.push(...these);
     }
+    const handedOff = await this.#liftHandedOff(missed, index);
     if (lifted.length === 0) {
       throw new ControlError(
         "not_found",
         `${ips.join(", ")} ${ips.length === 1 ? "is" : "are"} not banned${
           jail === undefined ? "" : ` in jail ${jail}`
+        }${
+          handedOff
+            ? " (removed from the firewall all the same, in case a ban that the full table handed off to the kernel held it)"
+            : ""
         }`,
       );
     }
@@ -460,6 +476,9 @@ export class Engine implements Controller {
     this.#lines = next.jails.map((j) =>
       this.#lines[old.jails.findIndex((o) => o.name === j.name)] ?? 0
     );
+    this.#ambiguous = next.jails.map((j) =>
+      this.#ambiguous[old.jails.findIndex((o) => o.name === j.name)] ?? 0
+    );
     if (lifted.length > 0) await this.#lift(lifted, "jail removed by reload", "reload");
     for (const j of old.jails) if (!kept.has(j.name)) this.#o.metrics?.removeJail(j.name);
     for (const j of next.jails) this.#o.metrics?.addJail(j.name);
@@ -470,6 +489,28 @@ export class Engine implements Controller {
   }
 
   // ---- internals ----
+
+  /**
+   * Removes from the firewall the elements that bans of `ips` handed off by the full tracker table
+   * would be (the address, and for IPv6 its network under each jail's `ipv6_prefix`), unless a ban
+   * in the table still holds them. Removing an absent element is no error. Returns whether any
+   * were tried (only when the tracker has handed bans off).
+   */
+  async #liftHandedOff(ips: readonly string[], index: number | undefined): Promise<boolean> {
+    if (ips.length === 0 || this.#o.tracker.stats().bansHandedOff === 0) return false;
+    const jails = index === undefined ? this.#config.jails : [this.#config.jails[index]!];
+    const entries = new Map<string, BanEntry>();
+    for (const ip of ips) {
+      const v4 = parseIp(ip)!.family === 4;
+      for (const prefix of v4 ? [32] : new Set([128, ...jails.map((j) => j.ipv6Prefix)])) {
+        const net = networkOf(ip, prefix);
+        if (this.#o.tracker.isBanned(net, prefix)) continue;
+        entries.set(`${net}/${prefix}`, { ip: net, prefix, jail: "", timeoutMs: null });
+      }
+    }
+    if (entries.size > 0) await this.#enqueue(() => this.#o.backend.unban([...entries.values()]));
+    return true;
+  }
 
   #checkIp(ip: string): void {
     if (parseIp(ip) === null) {
@@ -526,11 +567,7 @@ export class Engine implements Controller {
       try {
         await this.#o.backend.ban(bans.map((b) => this.#entry(b)));
       } catch (e) {
-        this.#o.logger.error("firewall refused bans", {
-          error: e instanceof Error ? e.message : String(e),
-          count: bans.length,
-        });
-        throw e;
+        if (!(await this.#repaired("firewall refused bans", e, bans.length))) throw e;
       }
       const done = this.#o.clock.now();
       bans.forEach((b, i) => {
@@ -558,10 +595,7 @@ export class Engine implements Controller {
       try {
         if (gone.length > 0) await this.#o.backend.unban(gone.map((b) => this.#entry(b)));
       } catch (e) {
-        this.#o.logger.error("firewall refused unbans", {
-          error: e instanceof Error ? e.message : String(e),
-        });
-        throw e;
+        if (!(await this.#repaired("firewall refused unbans", e, gone.length))) throw e;
       }
       for (const b of bans) {
         this.#o.metrics?.unbans.inc({ jail: b.jail });
@@ -576,6 +610,22 @@ export class Engine implements Controller {
         });
       }
     });
+  }
+
+  /**
+   * After a refused operation: true when the guard repaired a flushed firewall from the tracker
+   * (which already holds the operation's outcome), so the operation took effect; else logged.
+   */
+  async #repaired(what: string, e: unknown, count: number): Promise<boolean> {
+    const error = e instanceof Error ? e.message : String(e);
+    const repaired = (await this.#o.onFirewallFailure?.().catch(() => false)) ?? false;
+    if (repaired) {
+      this.#o.logger.warn(`${what} until the flushed firewall was repaired; now in force`, {
+        error,
+        count,
+      });
+    } else this.#o.logger.error(what, { error, count });
+    return repaired;
   }
 
   /** Runs firewall operations one at a time, in order; a failure does not block later ones. */

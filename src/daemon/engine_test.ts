@@ -2,10 +2,11 @@ import { deepEqual, equal } from "node:assert/strict";
 import { parseConfig } from "../config/mod.ts";
 import { ControlError } from "../ipc/mod.ts";
 import { createDaemonMetrics, type DaemonMetrics } from "../metrics/mod.ts";
-import { MemoryBackend } from "../firewall/mod.ts";
+import { FirewallError, FirewallGuard, MemoryBackend } from "../firewall/mod.ts";
 import { Logger } from "../log/mod.ts";
 import { ManualClock, Tracker } from "../tracker/mod.ts";
 import { type AuditEvent, Engine, LIFT_BATCH, MAX_LIST_BANS } from "./engine.ts";
+import { SourceSet } from "./source_set.ts";
 
 const CONFIG = parseConfig(
   `[jails.ssh]
@@ -29,6 +30,7 @@ async function engine(capacity = 1024, reloadTo = CONFIG, metrics?: DaemonMetric
   const e = new Engine({
     config: CONFIG,
     tracker,
+    sources: new SourceSet(),
     backend,
     degraded: false,
     clock,
@@ -249,4 +251,99 @@ Deno.test("reload() drops the metric series of a removed jail and exposes an add
   const text = metrics.render();
   equal(text.includes('jail="mail"'), false, text);
   equal(text.includes('fail2zig_bans_total{jail="ssh"} 0'), true, text);
+});
+
+Deno.test("Engine reports degraded as its callback says; a refused ban counts as done only when the guard repaired the firewall", async () => {
+  const clock = new ManualClock(Date.parse("2026-11-25T12:00:00Z"));
+  const backend = new MemoryBackend({ now: () => clock.now() });
+  await backend.init();
+  let degraded = false;
+  const audit: AuditEvent[] = [];
+  const tracker = new Tracker({ jails: CONFIG.jails, capacity: 64, clock });
+  const e: Engine = new Engine({
+    config: CONFIG,
+    tracker,
+    sources: new SourceSet(),
+    backend,
+    degraded: () => degraded || guard.degraded,
+    onFirewallFailure: () => guard.recover(),
+    clock,
+    logger: new Logger("error", []),
+    audit: (ev) => audit.push(ev),
+    changed: () => {},
+    reloadConfig: () => Promise.resolve(CONFIG),
+    version: "test",
+  });
+  const guard = new FirewallGuard({ backend, activeBans: () => e.activeEntries() });
+  equal((await e.status()).degraded, false);
+  degraded = true;
+  equal((await e.status()).degraded, true);
+  degraded = false;
+  await e.ban("203.0.113.8", "ssh", 3600);
+  backend.flush(); // nft flush ruleset
+  await e.ban("203.0.113.9", "ssh", 3600);
+  deepEqual(
+    (await backend.list()).map((b) => [b.ip, b.timeoutMs]).sort(),
+    [["203.0.113.8", 3_600_000], ["203.0.113.9", 3_600_000]],
+    "the repair put back the older ban and the refused one",
+  );
+  equal(
+    audit.filter((a) => a.event === "ban").length,
+    2,
+    "the refused ban is audited once in force",
+  );
+  backend.flush();
+  backend.refuseInit(new FirewallError("memory", "init", "no", 1));
+  equal(await codeOf(() => e.ban("203.0.113.10", "ssh", 3600)) !== "none", true);
+  equal(audit.filter((a) => a.event === "ban").length, 2, "not in force: not audited");
+  equal((await e.status()).degraded, true, "the guard's failing repair");
+  await guard.stop();
+});
+
+Deno.test("status() says degraded while isDegraded() does (state saves failing)", async () => {
+  const clock = new ManualClock();
+  let failing = true;
+  const e = new Engine({
+    config: CONFIG,
+    tracker: new Tracker({ jails: CONFIG.jails, capacity: 64, clock }),
+    sources: new SourceSet(),
+    backend: new MemoryBackend({ now: () => clock.now() }),
+    degraded: false,
+    isDegraded: () => failing,
+    clock,
+    logger: new Logger("error", []),
+    audit: () => {},
+    changed: () => {},
+    reloadConfig: () => Promise.resolve(CONFIG),
+    version: "test",
+  });
+  equal((await e.status()).degraded, true);
+  failing = false;
+  equal((await e.status()).degraded, false);
+});
+
+Deno.test("a ban the full table handed off stays in the firewall, and unban lifts it there", async () => {
+  const { e, backend, tracker } = await engine(16);
+  for (let i = 0; i <= 16; i++) await e.ban(`203.0.113.${i}`, "ssh", 3600 + i);
+  equal(tracker.stats().bansHandedOff, 1);
+  const kernel = async () => (await backend.list()).map((b) => b.ip);
+  equal((await kernel()).length, 17, "the handed-off ban is still enforced");
+  deepEqual(tracker.bansOf("203.0.113.0"), [], "the table no longer holds it");
+  equal((await e.list()).bans.length, 16);
+  await e.ban("203.0.113.5", "mail", 3600);
+  let message = "";
+  try {
+    await e.unban(["203.0.113.0", "203.0.113.5"], "ssh");
+  } catch (err) {
+    message = String(err);
+  }
+  equal(message, "", "203.0.113.5 was lifted from the table");
+  try {
+    await e.unban("203.0.113.0");
+  } catch (err) {
+    message = (err as Error).message;
+  }
+  equal((await kernel()).includes("203.0.113.0"), false, "lifted from the firewall");
+  equal((await kernel()).includes("203.0.113.5"), true, "still banned in mail");
+  equal(message.includes("removed from the firewall all the same"), true, message);
 });

@@ -12,4 +12,7 @@ export {
 } from "./daemon.ts";
 export type { Closable, DaemonDeps, ParserContext, ParserHost } from "./daemon.ts";
 export { Engine } from "./engine.ts";
+export { InlineParserHost } from "./inline_parser.ts";
+export { SourceSet } from "./source_set.ts";
+export type { InlineSources } from "./inline_parser.ts";
 export type { AuditEvent, AuditSink, EngineOptions } from "./engine.ts";

@@ -4,17 +4,16 @@
  * reachable from attacker bytes cannot touch the firewall, the network or the state file.
  *
  * Stages: start message → compile filters → FileSource per `read_from` group → for each batch:
- * match every line against the filters of the jails watching that file → post failures →
- * wait for credit when `MAX_UNACKED_BATCHES` are in flight.
+ * match every line against the filters of the jails watching that file (`_matcher.ts`, the code
+ * the in-process parser host runs too) → post failures → wait for credit when
+ * `MAX_UNACKED_BATCHES` are in flight.
  * @module
  */
 /// <reference lib="deno.worker" />
 import { FileSource, type LineBatch } from "../sources/mod.ts";
-import { type Filter, getFilter } from "../filters/mod.ts";
+import { fileGroups, LineMatcher } from "./_matcher.ts";
 import {
-  type BatchMessage,
   type ControlMessage,
-  IP_SEPARATOR,
   type LinesMessage,
   MAX_UNACKED_BATCHES,
   type StartMessage,
@@ -22,6 +21,7 @@ import {
 } from "./_protocol.ts";
 
 function post(msg: WorkerMessage): void {
+  // Copied, not transferred: with a transfer list Deno takes its slower, non-raw post path.
   self.postMessage(msg);
 }
 
@@ -32,28 +32,18 @@ let inFlight = 0;
 /** Sources waiting for credit, in order (one per `read_from` group can wait at once). */
 const waiting: (() => void)[] = [];
 const sources: FileSource[] = [];
-const filters = new Map<number, Filter>();
+/** Until a start compiled the filters, lines are answered with no failures. */
+let matcher = new LineMatcher([], [], Date.now);
 
 async function start(msg: StartMessage): Promise<void> {
-  for (const j of msg.jails) filters.set(j.index, getFilter(j.filter, j.mode, msg.userFilters));
-  const groups = new Map<"end" | "start", { patterns: string[]; jailsOf: number[][] }>();
-  for (const j of msg.jails) {
-    const g = groups.get(j.readFrom) ?? { patterns: [], jailsOf: [] };
-    groups.set(j.readFrom, g);
-    for (const p of j.logpath) {
-      let at = g.patterns.indexOf(p);
-      if (at < 0) at = g.patterns.push(p) - 1, g.jailsOf.push([]);
-      g.jailsOf[at]!.push(j.index);
-    }
-  }
+  const m = matcher = new LineMatcher(msg.jails, msg.userFilters, Date.now);
   const readPaths: string[] = [];
-  for (const [readFrom, g] of groups) {
-    if (g.patterns.length === 0) continue;
+  for (const g of fileGroups(msg.jails)) {
     let dropped = 0;
     const source = new FileSource({
       patterns: g.patterns,
-      readFrom,
-      group: readFrom,
+      readFrom: g.readFrom,
+      group: g.readFrom,
       lineMaxBytes: msg.lineMaxBytes,
       chunkBytes: READ_CHUNK_BYTES,
       saved: msg.saved,
@@ -67,7 +57,7 @@ async function start(msg: StartMessage): Promise<void> {
       onWarning: (message) => post({ type: "warning", message }),
     });
     sources.push(source);
-    await source.start((batch) => deliver(batch, g.jailsOf));
+    await source.start((batch) => deliver(m, batch, g.jailsOf));
     source.done.catch((e) =>
       post({ type: "fatal", message: `log source stopped: ${e instanceof Error ? e.message : e}` })
     );
@@ -76,114 +66,15 @@ async function start(msg: StartMessage): Promise<void> {
   post({ type: "ready", readPaths });
 }
 
-/**
- * The failures of one batch, collected in reused scratch space and sent as one message: the
- * addresses joined into one string, jail/time/offset as typed arrays (copied to their exact
- * length).
- */
-class Failures {
-  #cap = 0;
-  #jails = new Int32Array(0);
-  #times = new Float64Array(0);
-  #offsets = new Float64Array(0);
-  #ips: string[] = [];
-  count = 0;
-
-  /** Starts a batch that can hold at most `cap` failures. */
-  reset(cap: number): void {
-    if (cap > this.#cap) {
-      this.#cap = Math.max(cap, this.#cap * 2);
-      this.#jails = new Int32Array(this.#cap);
-      this.#times = new Float64Array(this.#cap);
-      this.#offsets = new Float64Array(this.#cap);
-    }
-    this.#ips.length = 0;
-    this.count = 0;
-  }
-
-  add(jail: number, ip: string, time: number, offset: number): void {
-    const k = this.count++;
-    this.#jails[k] = jail;
-    this.#times[k] = time;
-    this.#offsets[k] = offset;
-    this.#ips.push(ip);
-  }
-
-  post(head: Omit<BatchMessage, "count" | "jails" | "ips" | "times" | "offsets" | "sentAt">): void {
-    const n = this.count;
-    const msg: BatchMessage = {
-      ...head,
-      count: n,
-      jails: this.#jails.slice(0, n),
-      ips: this.#ips.join(IP_SEPARATOR),
-      times: this.#times.slice(0, n),
-      offsets: this.#offsets.slice(0, n),
-      sentAt: Date.now(),
-    };
-    // Copied, not transferred: with a transfer list Deno takes its slower, non-raw post path.
-    self.postMessage(msg);
-    this.#ips.length = 0;
-  }
-}
-
-const failures = new Failures();
-/** Jails watching each source batch's pattern set (`LineBatch.matches`), by identity. */
-const jailsCache = new WeakMap<readonly number[], number[]>();
-const NO_MATCHES: readonly number[] = [];
-
-function jailsFor(matches: readonly number[], jailsOf: number[][]): number[] {
-  let jails = jailsCache.get(matches);
-  if (jails === undefined) {
-    const set = new Set<number>();
-    for (const m of matches) for (const j of jailsOf[m] ?? []) set.add(j);
-    jails = [...set];
-    jailsCache.set(matches, jails);
-  }
-  return jails;
-}
-
-function deliver(batch: LineBatch, jailsOf: number[][]): Promise<void> | void {
-  const jails = jailsFor(batch.matches ?? NO_MATCHES, jailsOf);
-  const lines = batch.lines;
-  const offsets = batch.offsets;
-  failures.reset(lines.length * jails.length);
-  const now = Date.now();
-  for (const j of jails) {
-    const filter = filters.get(j)!;
-    for (let i = 0; i < lines.length; i++) {
-      const m = filter.match(lines[i]!, now);
-      if (m !== null) failures.add(j, m.ip, m.time ?? NaN, offsets?.[i] ?? -1);
-    }
-  }
-  failures.post({
-    type: "batch",
-    origin: batch.source,
-    lines: jails.map((j) => [j, lines.length]),
-    positions: batch.positions,
-  });
+function deliver(m: LineMatcher, batch: LineBatch, jailsOf: number[][]): Promise<void> | void {
+  post(m.file(batch, jailsOf));
   if (++inFlight < MAX_UNACKED_BATCHES) return;
   return new Promise((resolve) => waiting.push(resolve));
 }
 
 /** Matches lines read by the main thread (journal records); the record time is the failure time. */
 function matchLines(msg: LinesMessage): void {
-  failures.reset(msg.lines.length * msg.jails.length);
-  const now = Date.now();
-  for (const j of msg.jails) {
-    const filter = filters.get(j);
-    if (filter === undefined) continue;
-    for (let i = 0; i < msg.lines.length; i++) {
-      const m = filter.match(msg.lines[i]!, now);
-      if (m !== null) failures.add(j, m.ip, Math.min(msg.times[i] ?? m.time ?? NaN, now), -1);
-    }
-  }
-  failures.post({
-    type: "batch",
-    id: msg.id,
-    origin: msg.origin,
-    lines: msg.jails.map((j) => [j, msg.lines.length]),
-    positions: [],
-  });
+  post(matcher.records(msg.jails, msg.lines, msg.times, msg.origin, msg.id));
 }
 
 self.onmessage = (e: MessageEvent<StartMessage | ControlMessage | LinesMessage>) => {

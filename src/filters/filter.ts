@@ -74,6 +74,8 @@ export interface Filter {
    * tells the session's address (or holds a failure waiting for it).
    */
   readonly lastKind: LineKind;
+  /** Lines this instance found ambiguous so far (counted as they are matched, for metrics). */
+  readonly ambiguousLines: number;
   /** The line shape (date format, `Ts` of _shape.ts) of the last line: 0 when none was found. */
   readonly lastFormat: number;
 }
@@ -253,6 +255,7 @@ class CompiledFilter implements Filter {
   #ring = new Float64Array(SESSION_MAX).fill(-1);
   #ringAt = 0;
   #kind: LineKind = LineKind.NONE;
+  #ambiguousLines = 0;
   /** The compiled patterns, for another instance of the same filter. */
   readonly compiled: { fail: Compiled; ignore: Compiled };
 
@@ -411,6 +414,15 @@ class CompiledFilter implements Filter {
     }
   }
 
+  get ambiguousLines(): number {
+    return this.#ambiguousLines;
+  }
+
+  #ambiguous(): void {
+    this.#kind = LineKind.AMBIGUOUS;
+    this.#ambiguousLines++;
+  }
+
   get lastKind(): LineKind {
     const list = this.#skList;
     if (list !== null) {
@@ -458,14 +470,14 @@ class CompiledFilter implements Filter {
     }
     const cap = this.#cap;
     if (cap > 0 && e - b >= cap / 3 && exceedsLineCap(line.slice(b, e), cap - 1)) {
-      this.#kind = LineKind.AMBIGUOUS; // cut by the service: its trailing structure may be gone
+      this.#ambiguous(); // cut by the service: its trailing structure may be gone
       return true;
     }
     const once = this.#unique[pattern];
     if (once) {
       const at = line.indexOf(once, b);
       if (at < 0 || line.indexOf(once, at + 1) >= 0) {
-        this.#kind = LineKind.AMBIGUOUS;
+        this.#ambiguous(); // its unique text is missing or repeated
         return true;
       }
     }
@@ -551,7 +563,7 @@ class CompiledFilter implements Filter {
             // no other address-shaped text in the line: no other reading can disagree
             if (!otherAddressIn(line, b, e, matchedStart(), matchedEnd())) break;
           } else if (got !== ip) {
-            this.#kind = LineKind.AMBIGUOUS;
+            this.#ambiguous(); // two readings disagree
             return null;
           }
         }
@@ -559,7 +571,7 @@ class CompiledFilter implements Filter {
         continue;
       }
       if (r === AMBIGUOUS) {
-        this.#kind = LineKind.AMBIGUOUS;
+        this.#ambiguous(); // two placements of one pattern disagree
         return null;
       }
       const at = lastFailOp();

@@ -1,6 +1,13 @@
 import { equal, ok, throws } from "node:assert/strict";
 import { compilePattern } from "./_pattern.ts";
-import { compileUserFilter, exceedsLineCap, filterModes, getFilter, PatternError } from "./mod.ts";
+import {
+  compileUserFilter,
+  exceedsLineCap,
+  filterModes,
+  getFilter,
+  LineKind,
+  PatternError,
+} from "./mod.ts";
 
 const NOW = Date.UTC(2026, 10, 25, 12, 0, 0);
 
@@ -116,4 +123,20 @@ Deno.test("filterModes() and getFilter() know the built-ins and refuse unknown n
   for (const name of ["sshd", "nginx-http-auth", "nginx-limit-req", "nginx-botsearch"]) {
     ok(getFilter(name, "normal").patterns.length > 0);
   }
+});
+
+Deno.test("ambiguousLines counts the lines an instance found ambiguous, and only those", () => {
+  const f = getFilter("nginx-http-auth", "normal");
+  const real =
+    '2026/01/01 00:00:00 [error] 1#1: *1 user "a": password mismatch, client: 1.2.3.4, server: s, request: "GET / HTTP/1.1", host: "h"';
+  // the user name repeats the record's structure with another address: two readings disagree
+  const planted =
+    '2026/01/01 00:00:00 [error] 1#1: *1 user "a": password mismatch, client: 6.6.6.6, server: s, request: "GET / HTTP/1.1", host: "h"": password mismatch, client: 1.2.3.4, server: s, request: "GET / HTTP/1.1", host: "h"';
+  equal(f.match(real, 0)?.ip, "1.2.3.4");
+  equal(f.ambiguousLines, 0);
+  equal(f.match(planted, 0), null);
+  equal(f.lastKind, LineKind.AMBIGUOUS);
+  equal(f.match("unrelated line", 0), null);
+  equal(f.match(planted, 0), null);
+  equal(f.ambiguousLines, 2);
 });

@@ -4,7 +4,7 @@
  * transaction, in order: batch begin → table → chain → sets → rules → elements → batch end.
  * @module
  */
-import { MessageWriter, NLM_F } from "../ffi/mod.ts";
+import { findAttr, MessageWriter, NLM_F, parseAttrs, readStr, readU32be } from "../ffi/mod.ts";
 
 /** NFPROTO_* families used in `nfgenmsg`. */
 export const NFPROTO = { UNSPEC: 0, INET: 1, IPV4: 2, IPV6: 10 } as const;
@@ -20,12 +20,15 @@ export const NFT_MSG = {
   DELTABLE: 2,
   NEWCHAIN: 3,
   NEWRULE: 6,
+  GETRULE: 7,
   DELRULE: 8,
   NEWSET: 9,
   GETSET: 10,
   NEWSETELEM: 12,
   GETSETELEM: 13,
   DELSETELEM: 14,
+  NEWGEN: 15,
+  GETGEN: 16,
   DESTROYTABLE: 26,
   DESTROYSETELEM: 30,
 } as const;
@@ -299,4 +302,77 @@ export function setElems(
     }
   });
   w.endMessage();
+}
+
+/** A GETGEN request (answered by NEWGEN carrying the ruleset generation, then an ACK). */
+export function getGenRequest(seq: number): Uint8Array {
+  const w = new MessageWriter();
+  w.beginMessage(nftType(NFT_MSG.GETGEN), NLM_F.REQUEST | NLM_F.ACK, seq);
+  w.nfgenmsg(NFPROTO.UNSPEC);
+  w.endMessage();
+  return w.bytes();
+}
+
+/** The generation id of a NEWGEN answer, or null when it carries none. */
+export function parseGen(payload: Uint8Array): number | null {
+  const id = findAttr(parseAttrs(payload, 4), 1 /* NFTA_GEN_ID */);
+  return id && id.length >= 4 ? readU32be(id) : null;
+}
+
+/** The generation after `gen`: the kernel counts commits in a u32 that skips 0. */
+export function nextGen(gen: number): number {
+  return gen === 0xffff_ffff ? 1 : gen + 1;
+}
+
+/** A GETRULE dump request for the rules of `l.chain` (the kernel filters by table and chain). */
+export function getRulesDump(l: Layout, seq: number): Uint8Array {
+  const w = new MessageWriter();
+  w.beginMessage(nftType(NFT_MSG.GETRULE), NLM_F.REQUEST | NLM_F.DUMP | NLM_F.ACK, seq);
+  w.nfgenmsg(NFPROTO.INET);
+  w.str(RULE.TABLE, l.table);
+  w.str(RULE.CHAIN, l.chain);
+  w.endMessage();
+  return w.bytes();
+}
+
+/** What a dumped rule does, as far as the layout check needs: its table, chain, set and verdict. */
+export interface RuleSummary {
+  readonly table: string;
+  readonly chain: string;
+  /** Set of its `lookup` expression ("" when it has none). */
+  readonly set: string;
+  /** Its `immediate` verdict is drop. */
+  readonly drops: boolean;
+}
+
+/** Summarises one NEWRULE message of a GETRULE dump (`payload` starts with the nfgenmsg). */
+export function parseRule(payload: Uint8Array): RuleSummary {
+  const a = parseAttrs(payload, 4);
+  const table = findAttr(a, RULE.TABLE);
+  const chain = findAttr(a, RULE.CHAIN);
+  const exprs = findAttr(a, RULE.EXPRESSIONS);
+  let set = "";
+  let drops = false;
+  for (const item of exprs ? parseAttrs(exprs) : []) {
+    const e = parseAttrs(item.data);
+    const name = findAttr(e, EXPR.NAME);
+    const data = findAttr(e, EXPR.DATA);
+    if (!name || !data) continue;
+    const kind = readStr(name);
+    if (kind === "lookup") {
+      const s = findAttr(parseAttrs(data), 1 /* NFTA_LOOKUP_SET */);
+      if (s) set = readStr(s);
+    } else if (kind === "immediate") {
+      const imm = findAttr(parseAttrs(data), 2 /* NFTA_IMMEDIATE_DATA */);
+      const verdict = imm ? findAttr(parseAttrs(imm), DATA.VERDICT) : undefined;
+      const code = verdict ? findAttr(parseAttrs(verdict), VERDICT_CODE) : undefined;
+      drops = code !== undefined && code.length >= 4 && readU32be(code) === NF_DROP;
+    }
+  }
+  return {
+    table: table ? readStr(table) : "",
+    chain: chain ? readStr(chain) : "",
+    set,
+    drops,
+  };
 }

@@ -31,12 +31,38 @@ export class FirewallError extends Error {
   }
 }
 
+/**
+ * What `check()` found: whether the scaffold `init()` installs (table, chains, sets, rules; see
+ * docs/interfaces.md, "Firewall layout") is in the kernel as installed.
+ */
+export interface FirewallHealth {
+  /** True when everything `init()` installs is present and unchanged. */
+  readonly ok: boolean;
+  /** What is missing or altered (empty when `ok`). */
+  readonly problem: string;
+  /**
+   * Ban entries present, when the backend counts them in the same read (iptables, ipset, memory;
+   * nftables when someone else changed the ruleset since it last looked); absent when unknown
+   * (nftables after only its own commits, log-only).
+   */
+  readonly entries?: number;
+}
+
 /** A place where bans take effect. */
 export interface FirewallBackend {
   /** `nftables`, `iptables`, `ipset` or `log-only`. */
   readonly name: string;
-  /** Installs the scaffold (table, sets, chains); throws `FirewallError` if it cannot. */
+  /**
+   * Installs the scaffold (table, sets, chains); throws `FirewallError` if it cannot. Safe to
+   * call again at any time: it re-installs whatever is missing (after an operator's flush)
+   * without duplicating rules and keeps the entries still present.
+   */
   init(): Promise<void>;
+  /**
+   * Verifies the scaffold with one read of the kernel (not one per ban); rejects only when the
+   * read itself fails (then the caller treats the firewall as not ok).
+   */
+  check(): Promise<FirewallHealth>;
   /** Blocks every entry; throws `FirewallError` when the kernel refused any of them. */
   ban(entries: readonly BanEntry[]): Promise<void>;
   /** Lifts the blocks; entries that are not present are ignored. */

@@ -16,7 +16,12 @@
  * longer bans. Permanent = `timeout 0`.
  * @module
  */
-import { type BanEntry, type FirewallBackend, FirewallError } from "./backend.ts";
+import {
+  type BanEntry,
+  type FirewallBackend,
+  FirewallError,
+  type FirewallHealth,
+} from "./backend.ts";
 import { entryTarget, safeComment, type Target } from "./_addr.ts";
 import { runTool, runToolOk } from "./_command.ts";
 import { Mutex } from "./_mutex.ts";
@@ -87,6 +92,38 @@ export class IpsetBackend implements FirewallBackend {
           await runToolOk(this.name, "init", this.#ipt[f], ["-w", "-I", chain!, "1", ...rest]);
         }
       }
+    });
+  }
+
+  /**
+   * `ipset list -t` (headers of every set, one run) and `iptables -C` of each DROP rule, run
+   * together: both sets must exist with their type and family, and both rules be in INPUT.
+   * `entries` is the sum of the sets' "Number of entries".
+   */
+  check(): Promise<FirewallHealth> {
+    return this.#lock.run(async () => {
+      const [sets, ...rules] = await Promise.all([
+        runToolOk(this.name, "check", this.#ipset, ["list", "-t"]),
+        ...([4, 6] as const).map((f) =>
+          runTool(this.name, "check", this.#ipt[f], ["-w", "-C", ...this.#match(f)])
+        ),
+      ]);
+      const headers = parseSetHeaders(sets.stdout);
+      const problems: string[] = [];
+      let entries = 0;
+      for (const f of [4, 6] as const) {
+        const h = headers.get(this.#set[f]);
+        const type = f === 4 ? "hash:ip" : "hash:net";
+        const family = f === 4 ? "inet" : "inet6";
+        if (h === undefined) problems.push(`set ${this.#set[f]} is missing`);
+        else if (h.type !== type || h.family !== family) {
+          problems.push(`set ${this.#set[f]} is ${h.type} ${h.family}, expected ${type} ${family}`);
+        } else entries += h.entries;
+        if (rules[f === 4 ? 0 : 1]!.code !== 0) {
+          problems.push(`INPUT of ${this.#ipt[f]} has no DROP rule for ${this.#set[f]}`);
+        }
+      }
+      return { ok: problems.length === 0, problem: problems.join("; "), entries };
     });
   }
 
@@ -187,4 +224,27 @@ export class IpsetBackend implements FirewallBackend {
       }
     });
   }
+}
+
+/** Name → type, family and entry count from `ipset list -t`. */
+function parseSetHeaders(
+  text: string,
+): Map<string, { type: string; family: string; entries: number }> {
+  const out = new Map<string, { type: string; family: string; entries: number }>();
+  let cur: { type: string; family: string; entries: number } | null = null;
+  for (const raw of text.split("\n")) {
+    const line = raw.trim();
+    const colon = line.indexOf(":");
+    if (colon < 0) continue;
+    const key = line.slice(0, colon);
+    const value = line.slice(colon + 1).trim();
+    if (key === "Name") {
+      cur = { type: "", family: "", entries: 0 };
+      out.set(value, cur);
+    } else if (cur === null) continue;
+    else if (key === "Type") cur.type = value;
+    else if (key === "Header") cur.family = /\bfamily (\S+)/.exec(value)?.[1] ?? "";
+    else if (key === "Number of entries") cur.entries = Number(value);
+  }
+  return out;
 }

@@ -13,7 +13,7 @@
  * timer ran). One tool run per rule: a fallback, not a fast path.
  * @module
  */
-import type { BanEntry, FirewallBackend } from "./backend.ts";
+import type { BanEntry, FirewallBackend, FirewallHealth } from "./backend.ts";
 import { entryTarget, safeComment, type Target } from "./_addr.ts";
 import { runTool, runToolOk, toolError } from "./_command.ts";
 import { Mutex } from "./_mutex.ts";
@@ -87,6 +87,33 @@ export class IptablesBackend implements FirewallBackend {
       }
       this.#open = true;
       await this.#sweep("init");
+    });
+  }
+
+  /**
+   * One `iptables -S` run per family (the whole filter table): the chain must exist and INPUT
+   * must jump to it. `entries` counts the unexpired ban rules of both chains.
+   */
+  check(): Promise<FirewallHealth> {
+    return this.#lock.run(async () => {
+      const now = this.#now();
+      const problems: string[] = [];
+      let entries = 0;
+      for (const f of [4, 6] as const) {
+        const lines = (await this.#runOk("check", f, ["-S"])).stdout.split("\n").map((l) =>
+          l.trim()
+        );
+        if (!lines.includes(`-N ${this.#chain}`)) {
+          problems.push(`chain ${this.#chain} of ${this.#bin[f]} is missing`);
+        } else if (!lines.includes(`-A INPUT -j ${this.#chain}`)) {
+          problems.push(`INPUT of ${this.#bin[f]} does not jump to ${this.#chain}`);
+        }
+        for (const line of lines) {
+          const r = parseRule(f, this.#chain, line);
+          if (r && (r.expiresAt === null || r.expiresAt > now)) entries++;
+        }
+      }
+      return { ok: problems.length === 0, problem: problems.join("; "), entries };
     });
   }
 

@@ -10,7 +10,7 @@
  * nothing.
  * @module
  */
-import type { BanEntry, FirewallBackend } from "./backend.ts";
+import type { BanEntry, FirewallBackend, FirewallHealth } from "./backend.ts";
 
 /** Something that takes whole byte chunks synchronously (`Deno.stdout` by default). */
 export interface SyncWriter {
@@ -31,6 +31,11 @@ export class LogOnlyBackend implements FirewallBackend {
 
   init(): Promise<void> {
     return Promise.resolve();
+  }
+
+  /** Nothing to lose: always ok (the daemon reports log-only as degraded anyway). */
+  check(): Promise<FirewallHealth> {
+    return Promise.resolve({ ok: true, problem: "" });
   }
 
   ban(entries: readonly BanEntry[]): Promise<void> {

@@ -1,10 +1,17 @@
 /**
  * `MemoryBackend`: the in-memory fake of the firewall seam. It behaves like a kernel backend as the
  * contract tests see it — validation, per-entry timeouts that expire, re-ban replacing the
- * timeout, idempotent unban, scaffold gone after close — without touching the kernel.
+ * timeout, idempotent unban, scaffold gone after close — without touching the kernel. Tests
+ * play the operator with `flush()` (`nft flush ruleset`), `flushEntries()` (`ipset flush`) and
+ * `refuseInit()` (a kernel that will not take the scaffold back).
  * @module
  */
-import { type BanEntry, type FirewallBackend, FirewallError } from "./backend.ts";
+import {
+  type BanEntry,
+  type FirewallBackend,
+  FirewallError,
+  type FirewallHealth,
+} from "./backend.ts";
 import { entryTarget, toTarget } from "./_addr.ts";
 
 /** Options of `MemoryBackend`. */
@@ -27,6 +34,7 @@ export class MemoryBackend implements FirewallBackend {
   #prefixes: boolean;
   #bans = new Map<string, Held>();
   #open = false;
+  #refuse: FirewallError | null = null;
 
   /** An empty backend; bans expire by `options.now`. */
   constructor(options: MemoryOptions = {}) {
@@ -45,9 +53,31 @@ export class MemoryBackend implements FirewallBackend {
     }
   }
 
+  /** Removes scaffold and entries, as `nft flush ruleset` does to a kernel backend. */
+  flush(): void {
+    this.#open = false;
+    this.#bans.clear();
+  }
+
+  /** Removes the entries and keeps the scaffold, as `ipset flush` does. */
+  flushEntries(): void {
+    this.#bans.clear();
+  }
+
+  /** While `error` is set, `init()` rejects with it (null: init works again). */
+  refuseInit(error: FirewallError | null): void {
+    this.#refuse = error;
+  }
+
   init(): Promise<void> {
+    if (this.#refuse !== null) return Promise.reject(this.#refuse);
     this.#open = true;
     return Promise.resolve();
+  }
+
+  check(): Promise<FirewallHealth> {
+    if (!this.#open) return Promise.resolve({ ok: false, problem: "the scaffold is missing" });
+    return this.list().then((l) => ({ ok: true, problem: "", entries: l.length }));
   }
 
   ban(entries: readonly BanEntry[]): Promise<void> {

@@ -1,6 +1,14 @@
 /** Firewall backends behind one interface, and the selection of one at start. @module */
 export { FirewallError } from "./backend.ts";
-export type { BanEntry, FirewallBackend } from "./backend.ts";
+export type { BanEntry, FirewallBackend, FirewallHealth } from "./backend.ts";
+export {
+  FirewallGuard,
+  type FirewallGuardOptions,
+  GUARD_INTERVAL_MS,
+  GUARD_MAX_BACKOFF_MS,
+  REPAIR_BATCH,
+  type RepairReport,
+} from "./guard.ts";
 export { LogOnlyBackend, type SyncWriter } from "./log_only.ts";
 export { MemoryBackend, type MemoryOptions } from "./memory.ts";
 export { MAX_BATCH_BYTES, NftablesBackend, type NftablesOptions } from "./nftables.ts";

@@ -20,6 +20,9 @@
  * moment ago cannot abort the batch); older kernels get DELSETELEM of the elements a fresh listing
  * shows. Every message carries NLM_F_ACK; any refusal aborts the whole transaction and surfaces as
  * a `FirewallError` with the kernel's errno.
+ *
+ * `check()` asks for the ruleset generation (GETGEN); only when someone else committed since it
+ * last verified the layout does it dump the chain's rules and count the elements (see `check`).
  * @module
  */
 import {
@@ -34,7 +37,12 @@ import {
   readU32be,
   readU64be,
 } from "../ffi/mod.ts";
-import { type BanEntry, type FirewallBackend, FirewallError } from "./backend.ts";
+import {
+  type BanEntry,
+  type FirewallBackend,
+  FirewallError,
+  type FirewallHealth,
+} from "./backend.ts";
 import { blockEnd, entryTarget, formatAddr, maskAddr, safeComment, type Target } from "./_addr.ts";
 import { type Block, planIntervalBans } from "./_overlap.ts";
 import {
@@ -50,10 +58,15 @@ import {
   ELEM_MAX_BYTES,
   type ElemSpec,
   flushChain,
+  getGenRequest,
+  getRulesDump,
   type Layout,
+  nextGen,
   NFPROTO,
   NFT_MSG,
   nftType,
+  parseGen,
+  parseRule,
   setElems,
   UDATA_ELEM_COMMENT,
 } from "./_nft_messages.ts";
@@ -96,6 +109,12 @@ export class NftablesBackend implements FirewallBackend {
   #sock: NetlinkSocket | null = null;
   #lock = new Mutex();
   #destroyWorks: boolean | null = null;
+  /**
+   * The ruleset generation at which the layout was last verified (moved along by our own
+   * commits when nobody else committed in between), with the entries counted then (unknown after
+   * our own changes); null when anyone else may have changed the ruleset since.
+   */
+  #verified: { gen: number; entries: number | undefined } | null = null;
   #warn: (message: string, fields: Record<string, unknown>) => void;
 
   /** A backend for the table of `options`; nothing is installed before `init()`. */
@@ -130,11 +149,38 @@ export class NftablesBackend implements FirewallBackend {
   async #commit(op: string, b: Batch): Promise<void> {
     if (b.size === 0) return;
     const bytes = b.finish();
+    const verified = this.#verified;
+    this.#verified = null;
     try {
       await this.#socket(op).request(bytes, b.expected, b.optional);
     } catch (e) {
       throw wrap(op, e);
     }
+    if (verified === null) return;
+    try {
+      // Exactly one commit more (ours): nobody else changed the ruleset since it was verified.
+      const gen = await this.#generation(op);
+      if (gen === nextGen(verified.gen)) this.#verified = { gen, entries: undefined };
+    } catch {
+      // Unverified: the next check reads everything.
+    }
+  }
+
+  /** The ruleset generation (every committed transaction in the namespace increments it). */
+  async #generation(op: string): Promise<number> {
+    const s = this.#socket(op);
+    const seq = s.nextSeq();
+    let answers;
+    try {
+      answers = await s.request(getGenRequest(seq), new Map([[seq, "GETGEN"]]));
+    } catch (e) {
+      throw wrap(op, e);
+    }
+    for (const m of answers) {
+      const gen = parseGen(m.payload);
+      if (gen !== null) return gen;
+    }
+    throw new FirewallError("nftables", op, "expected a generation id in the GETGEN answer");
   }
 
   #scaffold(b: Batch): void {
@@ -174,6 +220,60 @@ export class NftablesBackend implements FirewallBackend {
         await this.#commit("init", again);
       }
     });
+  }
+
+  /**
+   * One GETGEN request: while the ruleset generation is the one last verified (only our own
+   * commits since), nothing else changed it and the layout holds. Otherwise: one GETRULE dump of
+   * the input chain, which must hold exactly the two drop rules on banned_ipv4 and banned_ipv6
+   * (a rule's lookup cannot exist without its set, so the table, the chain and both sets are
+   * proven with it; a missing table or chain reads as not ok), then the elements are counted.
+   */
+  check(): Promise<FirewallHealth> {
+    return this.#lock.run(async () => {
+      const gen = await this.#generation("check");
+      const v = this.#verified;
+      if (v !== null && v.gen === gen) {
+        return {
+          ok: true,
+          problem: "",
+          ...(v.entries === undefined ? {} : { entries: v.entries }),
+        };
+      }
+      this.#verified = null;
+      const layout = await this.#checkRules();
+      if (!layout.ok) return layout;
+      const entries = (await this.#list("check")).length;
+      this.#verified = { gen, entries };
+      return { ok: true, problem: "", entries };
+    });
+  }
+
+  async #checkRules(): Promise<FirewallHealth> {
+    const l = this.layout;
+    const s = this.#socket("check");
+    const seq = s.nextSeq();
+    let msgs;
+    try {
+      msgs = await s.dump(getRulesDump(l, seq), seq, `GETRULE ${l.table} ${l.chain}`);
+    } catch (e) {
+      if (e instanceof NetlinkError && e.errno === ENOENT) {
+        return { ok: false, problem: `table inet ${l.table} or its chain ${l.chain} is missing` };
+      }
+      throw wrap("check", e);
+    }
+    const rules = msgs.map((m) => parseRule(m.payload))
+      .filter((r) => r.table === l.table && r.chain === l.chain);
+    const has = (set: string) => rules.some((r) => r.set === set && r.drops);
+    if (rules.length === 2 && has(l.set4) && has(l.set6)) return { ok: true, problem: "" };
+    if (rules.length === 0) {
+      return { ok: false, problem: `chain inet ${l.table} ${l.chain} is missing or empty` };
+    }
+    return {
+      ok: false,
+      problem: `expected the two drop rules on @${l.set4} and @${l.set6} in chain ${l.chain}, ` +
+        `found ${rules.length} rule(s)`,
+    };
   }
 
   #spec(t: Target, e: BanEntry): ElemSpec {
@@ -370,6 +470,7 @@ export class NftablesBackend implements FirewallBackend {
       } finally {
         this.#sock?.close();
         this.#sock = null;
+        this.#verified = null;
       }
     });
   }

@@ -27,6 +27,7 @@ import {
   translateSettings,
 } from "./_settings.ts";
 import type { FileReader } from "./fs.ts";
+import { tomlString, type UserFilter, userFilterFor } from "./_user_filter.ts";
 
 /** fail2zig jail names (docs/interfaces.md). */
 const JAIL_NAME = /^[A-Za-z0-9][A-Za-z0-9_-]{0,23}$/;
@@ -77,6 +78,8 @@ interface Block {
   increment: Array<[string, string]>;
   notes: Note[];
   skipped?: string;
+  /** The `[filters.NAME]` translated from the jail's fail2ban filter file. */
+  filter?: UserFilter;
 }
 
 /** Translates the fail2ban configuration in `dir` (e.g. `/etc/fail2ban`). */
@@ -248,10 +251,19 @@ async function translateJail(
   }
   const mapping = mapFilter(spec);
   const pairs: Array<[string, string]> = [];
+  let userFilter: UserFilter | undefined;
   if (mapping.kind !== "none") notes.push(...mapping.notes);
   else {
-    unknownFilter = mapping.reason;
-    notes.push(...await untranslatedRegexes(spec.name, ctx));
+    const made = await userFilterFor(spec, ctx);
+    notes.push(...made.notes);
+    userFilter = made.filter;
+    if (userFilter === undefined) unknownFilter = mapping.reason;
+    else {
+      notes.push({
+        level: "info",
+        text: `[filters.${userFilter.name}] translated from filter.d/${spec.name}.conf`,
+      });
+    }
   }
   const always = new Set<SettingName>();
   if (mapping.kind === "bans") {
@@ -309,44 +321,13 @@ async function translateJail(
     increment: settings.increment,
     notes,
   };
-  if (mapping.kind === "none") block.skipped = mapping.reason;
+  if (userFilter !== undefined) block.filter = userFilter;
+  else if (mapping.kind === "none") block.skipped = mapping.reason;
   const bantime = effective.get("bantime")?.pairs[0]?.[1];
   const enabled = effective.get("increment.enabled")?.pairs.some(([, v]) => v === "true") ?? false;
   const maxSet = (effective.get("increment.max")?.pairs.length ?? 0) > 0;
   if (!maxSet) fixIncrementMax(block, bantime, enabled);
   return block;
-}
-
-/**
- * The `failregex` and `ignoreregex` lines of `filter.d/NAME.conf` (and its `.local`), quoted as
- * written (`%(…)s` references kept; a TOML literal string unless the line holds a `'`), one note
- * each: what the administrator translates into `[filters.NAME]` patterns. A warning when the
- * filter file is absent.
- */
-async function untranslatedRegexes(
-  name: string,
-  ctx: { root: string; reader: FileReader },
-): Promise<Note[]> {
-  if (!/^[\w.-]+$/.test(name)) return [];
-  const tree = await readFiles([`${ctx.root}/filter.d/${name}.conf`], ctx.reader);
-  if (tree.files.length === 0) {
-    return [{ level: "warn", text: `filter.d/${name}.conf not found: no regexes to quote` }];
-  }
-  const notes: Note[] = [];
-  for (const key of ["failregex", "ignoreregex"]) {
-    const lines = (tree.raw("Definition", key) ?? "").split("\n").map((l) => l.trim())
-      .filter((l) => l !== "");
-    lines.forEach((line, i) =>
-      notes.push({
-        level: "info",
-        // A TOML literal string when it can be one: pasted as is, nothing doubled.
-        text: `untranslated ${key}[${i}] of filter.d/${name}.conf: ${
-          line.includes("'") ? JSON.stringify(line) : `'${line}'`
-        }`,
-      })
-    );
-  }
-  return notes;
 }
 
 /** The jail's `journalmatch` (own, from `[DEFAULT]`, or a filter option), else the filter file's. */
@@ -414,13 +395,19 @@ function logpaths(
   return { paths, head, notes };
 }
 
+/**
+ * The fail2zig jail name `import-fail2ban` gives a fail2ban jail (before making it unique): the
+ * name itself when valid, else with other characters turned into `-`, cut to 24.
+ */
+export function jailNameFor(section: string): string {
+  if (JAIL_NAME.test(section)) return section;
+  return section.replace(/[^A-Za-z0-9_-]/g, "-").replace(/^[^A-Za-z0-9]+/, "").slice(0, 24) ||
+    "jail";
+}
+
 /** A valid, unused fail2zig jail name for a fail2ban section name. */
 function uniqueName(section: string, taken: Set<string>, notes: Note[]): string {
-  let name = section;
-  if (!JAIL_NAME.test(name)) {
-    name = section.replace(/[^A-Za-z0-9_-]/g, "-").replace(/^[^A-Za-z0-9]+/, "").slice(0, 24) ||
-      "jail";
-  }
+  let name = jailNameFor(section);
   for (let k = 2; taken.has(name); k++) name = `${name.slice(0, 24 - String(k).length - 1)}-${k}`;
   if (name !== section) {
     notes.push({
@@ -487,8 +474,26 @@ function headerLines(root: string, tree: IniTree, notes: readonly Note[]): strin
   ];
 }
 
+/** `[filters.NAME]` of a translated fail2ban filter. */
+function filterLines(f: UserFilter): string[] {
+  const list = (xs: readonly string[]) => `[${xs.map(tomlString).join(", ")}]`;
+  return [
+    `[filters.${f.name}]`,
+    `patterns = ${list(f.patterns)}`,
+    ...(f.ignorePatterns.length > 0 ? [`ignore_patterns = ${list(f.ignorePatterns)}`] : []),
+    `prefix = "${f.prefix}"`,
+  ];
+}
+
 function render(blocks: readonly Block[], header: readonly string[]): string {
   const out: string[] = [...header];
+  const filters = new Set<string>();
+  for (const b of blocks) {
+    if (b.filter === undefined || b.skipped !== undefined || filters.has(b.filter.name)) continue;
+    filters.add(b.filter.name);
+    if (out.length > 0) out.push("");
+    out.push(...filterLines(b.filter));
+  }
   for (const b of blocks) {
     if (out.length > 0) out.push("");
     const table = b.isDefaults ? "[defaults]" : `[jails.${b.name}]`;

@@ -1,6 +1,7 @@
 import { deepEqual, equal, match, ok, rejects } from "node:assert/strict";
 import { fileURLToPath } from "node:url";
 import { ConfigError, parseConfig } from "../config/mod.ts";
+import { compileUserFilter } from "../filters/mod.ts";
 import {
   denoFileReader,
   type FileReader,
@@ -18,8 +19,15 @@ Deno.test("importFail2ban() translates the Debian fixture tree exactly as expect
   const r = await importFail2ban(dir, { reader: denoFileReader() });
   const expected = await Deno.readTextFile(`${FIXTURES}/debian.expected.toml`);
   equal(r.toml.replaceAll(dir, FIXTURE_LABEL), expected);
-  deepEqual(r.imported, ["sshd", "nginx-http-auth", "postfix", "recidive", "sshd-journal"]);
-  deepEqual(r.skipped.map((s) => s.name), ["apache-badbots", "myapp"]);
+  deepEqual(r.imported, [
+    "sshd",
+    "nginx-http-auth",
+    "postfix",
+    "recidive",
+    "sshd-journal",
+    "myapp",
+  ]);
+  deepEqual(r.skipped.map((s) => s.name), ["apache-badbots"]);
   deepEqual(r.files.map((f) => f.slice(dir.length + 1)), [
     "paths-common.conf",
     "paths-debian.conf",
@@ -33,7 +41,7 @@ Deno.test("importFail2ban() translates the Debian fixture tree exactly as expect
       /^\[DEFAULT\] ignoreip: skipped "trusted\.example\.com", a DNS name/.test(w)
     ),
   );
-  ok(r.warnings.some((w) => /^\[myapp\] not imported: fail2ban filter "myapp"/.test(w)));
+  ok(r.warnings.some((w) => /^\[apache-badbots\] not imported: fail2ban filter "apache-/.test(w)));
 });
 
 Deno.test("importFail2ban() output for the fixture passes the config loader with the same meaning", async () => {
@@ -133,6 +141,10 @@ for (const backend of ["auto", "systemd"]) {
         ok(r.imported.includes(name), name);
       }
       ok(r.skipped.length > 20);
+      // Filters without a built-in whose regexes translate come along as [filters.NAME].
+      const translated = config.filters.map((f) => f.name);
+      ok(translated.length >= 3, translated.join(" "));
+      for (const f of translated) equal(config.jails.find((j) => j.filter === f)?.filter, f);
       const sources = new Set(
         config.jails.filter((j) => j.name !== "recidive").map((j) => j.source),
       );
@@ -321,18 +333,93 @@ function existsSync(path: string): boolean {
   }
 }
 
-Deno.test("importFail2ban() quotes each failregex and ignoreregex of a filter it cannot translate", async () => {
-  const r = await importFail2ban(`${FIXTURES}/debian`, { reader: denoFileReader() });
+Deno.test("importFail2ban() quotes each failregex and ignoreregex of a filter it cannot translate, with the reason", async () => {
+  const r = await translate({
+    "jail.conf":
+      "[DEFAULT]\nfilter = %(__name__)s\n[odd]\nenabled = true\nlogpath = /var/log/odd.log\n",
+    "filter.d/odd.conf":
+      "[Definition]\nfailregex = ^(?<=x)bad from <HOST>$\n  ^(\\w)\\1 from <HOST>$\nignoreregex = ^[a-z]+ ok$\n",
+  });
   const lines = r.toml.split("\n");
-  const at = lines.indexOf("# [jails.myapp]");
+  const at = lines.indexOf("# [jails.odd]");
   const quoted = lines.slice(at).filter((l) => l.includes("untranslated "));
-  equal(quoted.length, 3, r.toml);
-  equal(
-    quoted[0],
-    "# note: untranslated failregex[0] of filter.d/myapp.conf: " +
-      "'^%(__prefix_line)sLogin failed for user \\S+ from <HOST>(?: port \\d+)?$'",
-  );
-  equal(quoted[2]!.includes("ignoreregex[0]"), true);
+  deepEqual(quoted, [
+    "# note: untranslated failregex[0] of filter.d/odd.conf: '^(?<=x)bad from <HOST>$' — lookaround (?=, (?!, (?<=, (?<!)",
+    "# note: untranslated failregex[1] of filter.d/odd.conf: '^(\\w)\\1 from <HOST>$' — a single \\w",
+    "# note: untranslated ignoreregex[0] of filter.d/odd.conf: '^[a-z]+ ok$' — character class \"[a-z]\"",
+  ]);
+  deepEqual(r.skipped.map((s) => s.name), ["odd"]);
   // The one without a filter file says so instead.
-  equal(r.toml.includes("filter.d/apache-badbots.conf not found: no regexes to quote"), true);
+  const d = await importFail2ban(`${FIXTURES}/debian`, { reader: denoFileReader() });
+  equal(d.toml.includes("filter.d/apache-badbots.conf not found: no regexes to quote"), true);
+});
+
+Deno.test("importFail2ban() translates a custom filter into [filters.NAME] that matches what fail2ban's regex matches", async () => {
+  const r = await translate({
+    "jail.conf":
+      "[DEFAULT]\nfilter = %(__name__)s\n[webapp]\nenabled = true\nlogpath = /var/log/webapp.log\n" +
+      "[portal]\nenabled = true\nfilter = portal[realm=staff]\nlogpath = /var/log/portal.log\n",
+    "filter.d/common.conf":
+      "[DEFAULT]\n__prefix_line = \\s*(?:\\S+ )?(?:%(_daemon)s)(?:\\[\\d+\\])?: \n",
+    "filter.d/webapp.conf": [
+      "[INCLUDES]",
+      "before = common.conf",
+      "[Definition]",
+      "_daemon = webapp",
+      "failregex = ^%(__prefix_line)sauth(?:entication)? failure for <F-USER>\\S+</F-USER> from <HOST>(?: port \\d+)?$",
+      "            ^%(__prefix_line)s(?:bad|invalid) token from <ADDR>",
+      "            ^%(__prefix_line)sblocked (?=now) <HOST>$",
+      "ignoreregex = ^%(__prefix_line)s.*from <HOST> \\(monitor\\)$",
+    ].join("\n"),
+    "filter.d/portal.conf": [
+      "[Definition]",
+      'failregex = ^<HOST> - \\S+ \\[.*\\] "POST /%(realm)s/login\\.php HTTP/1\\.[01]" 401',
+      '            ^<HOST> - .* "POST /%(realm)s/login HTTP/\\d+\\.\\d+" 40(?:1|3)',
+    ].join("\n"),
+  });
+  deepEqual(r.imported, ["webapp", "portal"]);
+  const config = parseConfig(r.toml, "x");
+  const web = config.filters.find((f) => f.name === "webapp")!;
+  deepEqual(web, {
+    name: "webapp",
+    patterns: [
+      "auth{entication|} failure for <WORD> from <HOST>{ port <NUM>|}",
+      "{bad|invalid} token from <HOST>{| <*>}",
+    ],
+    ignorePatterns: ["<*>from <HOST> (monitor)"],
+    prefix: "syslog",
+  });
+  ok(r.warnings.some((w) => /\[webapp\] \[filters\.webapp\] lacks failregex\[2\]/.test(w)));
+  match(r.toml, /untranslated failregex\[2\] of filter\.d\/webapp\.conf: .* — lookaround/);
+  match(r.toml, /fail2ban also required the program "webapp" \(_daemon\)/);
+  equal(config.jails.find((j) => j.name === "webapp")?.filter, "webapp");
+
+  // The lines fail2ban's regexes match (and its ignoreregex excludes) give the same verdicts.
+  const now = Date.UTC(2026, 10, 24, 13);
+  const f = compileUserFilter(web);
+  const ts = "Nov 24 12:26:41 host webapp[42]: ";
+  equal(
+    f.match(`${ts}authentication failure for bob from 203.0.113.5 port 2222`, now)?.ip,
+    "203.0.113.5",
+  );
+  equal(f.match(`${ts}auth failure for eve from 2001:db8::7`, now)?.ip, "2001:db8::7");
+  equal(f.match(`${ts}invalid token from 198.51.100.3 (session 9)`, now)?.ip, "198.51.100.3");
+  equal(f.match(`${ts}login ok for bob from 203.0.113.5`, now), null);
+  equal(f.match(`${ts}auth failure for bob from 203.0.113.5 (monitor)`, now), null);
+
+  // No __prefix_line, a %(realm)s filter option, anchored at the start: prefix "none".
+  const portal = config.filters.find((f) => f.name === "portal")!;
+  equal(portal.prefix, "none");
+  deepEqual(portal.patterns.length, 1, r.toml);
+  const p = compileUserFilter(portal);
+  const line =
+    '192.0.2.9 - alice [24/Nov/2026:12:26:41 +0000] "POST /staff/login HTTP/2.0" 403 512';
+  match(
+    r.toml,
+    /untranslated failregex\[0\] of filter\.d\/portal\.conf: .* — character class "\[01\]"/,
+  );
+  equal(p.match(line, now)?.ip, "192.0.2.9");
+  equal(p.match(line.replace(" 403 ", " 401 "), now)?.ip, "192.0.2.9");
+  equal(p.match(line.replace(" 403 ", " 200 "), now), null);
+  equal(p.match(line.replace("/staff/", "/guest/"), now), null);
 });

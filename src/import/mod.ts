@@ -19,3 +19,15 @@ export {
   readTree,
 } from "./_ini.ts";
 export { parseFail2banTime, type TimeResult } from "./_time.ts";
+export {
+  convertBans,
+  type ConvertedBans,
+  DEFAULT_FAIL2BAN_DB,
+  type Fail2banBanRow,
+  mergeBans,
+  readFail2banBans,
+  targetFor,
+  type TargetJail,
+} from "./bans.ts";
+/** The state record imported bans become (owned by `src/state`). */
+export type { StateBan } from "../state/mod.ts";

@@ -83,6 +83,7 @@ export class FakeController implements Controller {
       filter: jail,
       sources: [`/var/log/${jail}.log`],
       lines_total: 0,
+      ambiguous_total: 0,
       failures_total: 0,
       currently_failed: 0,
       bans_total: active,

@@ -107,6 +107,8 @@ export interface JailStatusReply {
   sources: string[];
   /** Lines read for this jail since start. */
   lines_total: number;
+  /** Lines whose address two readings of the filter disagreed on (counted for nobody). */
+  ambiguous_total: number;
   /** Failures counted since start. */
   failures_total: number;
   /** Addresses with failures kept and not banned. */
@@ -352,6 +354,10 @@ export function parseRequest(text: string | null): ParsedRequest {
   if (typeof value !== "object" || value === null || Array.isArray(value)) {
     return errorReply("bad_request", `expected a JSON object, found ${describe(value)}`);
   }
+  const dup = duplicateKey(text);
+  if (dup !== null) {
+    return errorReply("bad_request", `expected each field once, found "${dup}" twice`);
+  }
   const obj = value as Record<string, unknown>;
   if (!("v" in obj)) return errorReply("bad_request", `expected a "v" field, found none`);
   if (obj.v !== PROTOCOL_VERSION) {
@@ -420,4 +426,31 @@ export function parseRequest(text: string | null): ParsedRequest {
     }
   }
   return { ok: true, request: obj as unknown as Request };
+}
+
+/**
+ * The first key that an object of valid JSON `text` holds twice (after unescaping), or null.
+ * `JSON.parse` keeps the last, so `{"cmd":"status","cmd":"unban_all"}` would mean something else
+ * to every reader that keeps the first; such a request is refused instead.
+ */
+export function duplicateKey(text: string): string | null {
+  const objects: (Set<string> | null)[] = [];
+  for (let i = 0; i < text.length; i++) {
+    const c = text[i]!;
+    if (c === "{") objects.push(new Set());
+    else if (c === "[") objects.push(null);
+    else if (c === "}" || c === "]") objects.pop();
+    else if (c === '"') {
+      const start = i;
+      for (i++; text[i] !== '"'; i++) if (text[i] === "\\") i++;
+      let j = i + 1;
+      while (text[j] === " " || text[j] === "\t" || text[j] === "\n" || text[j] === "\r") j++;
+      const keys = objects[objects.length - 1];
+      if (text[j] !== ":" || !keys) continue;
+      const key = JSON.parse(text.slice(start, i + 1)) as string;
+      if (keys.has(key)) return key.length > 40 ? key.slice(0, 40) + "…" : key;
+      keys.add(key);
+    }
+  }
+  return null;
 }

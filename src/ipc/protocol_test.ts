@@ -1,5 +1,5 @@
 import { deepEqual, equal } from "node:assert/strict";
-import { MAX_REQUEST_IPS, parseRequest } from "./protocol.ts";
+import { duplicateKey, MAX_REQUEST_IPS, parseRequest } from "./protocol.ts";
 
 function code(text: string | null): string {
   const r = parseRequest(text);
@@ -74,4 +74,22 @@ Deno.test("parseRequest refuses address lists that are empty, too long or not st
   equal(code(req({ cmd: "ignore_add", cidr: "" })), "bad_request");
   equal(code(req({ cmd: "jail_stop" })), "bad_request");
   equal(code(req({ cmd: "ignore_list", cidr: "10.0.0.0/8" })), "bad_request");
+});
+
+Deno.test("parseRequest refuses a request that names a field twice, also through escapes or nested", () => {
+  for (
+    const text of [
+      `{"v":1,"cmd":"status","cmd":"unban_all"}`,
+      `{"v":1,"cmd":"unban","ip":"192.0.2.1","ip":"192.0.2.2"}`,
+      `{"v":1,"cmd":"status","\\u0063md":"unban_all"}`,
+      `{"v":1, "cmd" : "ping", "v" : 1}`,
+    ]
+  ) {
+    const r = parseRequest(text);
+    equal(r.ok ? "ok" : r.code, "bad_request", text);
+    if (!r.ok) equal(r.error.startsWith("expected each field once, found"), true, r.error);
+  }
+  equal(duplicateKey(`{"a":{"b":1,"c":[{"b":2}],"d":"\\"b\\":"},"b":[1,{"x":1}],"x":"a"}`), null);
+  equal(duplicateKey(`{"a":{"b":1,"b":2}}`), "b");
+  equal(code(`{"v":1,"cmd":"list","jail":"a:b","ip":"192.0.2.1"}`), "ok");
 });

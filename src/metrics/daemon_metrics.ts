@@ -70,12 +70,14 @@ export interface DaemonMetrics {
   readonly registry: MetricsRegistry;
   /** 1 while running (set at creation: the registry lives in the running daemon only). */
   readonly up: Gauge;
-  /** 1 when nothing enforces bans (log-only, chosen or fallen back to). */
+  /** 1 when nothing enforces bans (log-only, chosen or fallen back to, or a failing repair). */
   readonly degraded: Gauge;
   /** `fail2zig_lines_parsed_total{jail}`: log lines read and parsed. */
   readonly linesParsed: Counter;
   /** `fail2zig_lines_matched_total{jail}`: lines that matched a failure pattern. */
   readonly linesMatched: Counter;
+  /** `fail2zig_lines_ambiguous_total{jail}`: lines whose address two readings of the filter disagreed on. */
+  readonly linesAmbiguous: Counter;
   /** `fail2zig_lines_dropped_total{reason}`: lines dropped before matching. */
   readonly linesDropped: Counter;
   /** `fail2zig_bans_total{jail}`: bans applied. */
@@ -90,8 +92,12 @@ export interface DaemonMetrics {
   readonly evictions: Counter;
   /** `fail2zig_memory_bytes`: resident set size of the process. */
   readonly memoryBytes: Gauge;
+  /** Messages from the parser Worker that failed `parseWorkerMessage` and were dropped. */
+  readonly workerMessagesRejected: Counter;
   /** Seconds from the triggering line being read to the ban being in the kernel. */
   readonly banLatency: Histogram;
+  /** Times the firewall scaffold was found flushed or altered and re-installed with every ban. */
+  readonly firewallRepairs: Counter;
   /** Exposes a jail's series at zero (call at start and when a reload adds a jail). */
   addJail(jail: string): void;
   /** Drops a jail's series (a reload removed it). */
@@ -109,12 +115,18 @@ export function createDaemonMetrics(options: DaemonMetricsOptions = {}): DaemonM
     up: r.gauge("fail2zig_up", "1 while the daemon runs."),
     degraded: r.gauge(
       "fail2zig_degraded",
-      "1 when no firewall backend enforces bans (log-only, configured or fallen back to), else 0.",
+      "1 when bans are not enforced: log-only (configured or fallen back to), or the firewall was " +
+        "flushed and cannot be repaired; else 0.",
     ),
     linesParsed: r.counter("fail2zig_lines_parsed_total", "Log lines read and parsed.", jail),
     linesMatched: r.counter(
       "fail2zig_lines_matched_total",
       "Log lines that matched a failure pattern.",
+      jail,
+    ),
+    linesAmbiguous: r.counter(
+      "fail2zig_lines_ambiguous_total",
+      "Log lines whose address two readings of the filter disagree on: counted for nobody.",
       jail,
     ),
     linesDropped: r.counter(
@@ -131,10 +143,19 @@ export function createDaemonMetrics(options: DaemonMetricsOptions = {}): DaemonM
       "Tracker entries evicted because the table was full.",
     ),
     memoryBytes: r.gauge("fail2zig_memory_bytes", "Resident set size of the process in bytes."),
+    workerMessagesRejected: r.counter(
+      "fail2zig_worker_messages_rejected_total",
+      "Messages from the parser Worker dropped because they failed validation.",
+    ),
     banLatency: r.histogram(
       "fail2zig_ban_latency_seconds",
       "Time from reading the line that triggered a ban to the ban being applied.",
       { buckets: BAN_LATENCY_BUCKETS },
+    ),
+    firewallRepairs: r.counter(
+      "fail2zig_firewall_repairs_total",
+      "Times the firewall ruleset was found flushed or altered and its scaffold and every active " +
+        "ban were put back.",
     ),
   };
   m.up.set({}, 1);
@@ -156,7 +177,7 @@ export function createDaemonMetrics(options: DaemonMetricsOptions = {}): DaemonM
     const sample = options.trackerEntries;
     r.onCollect(() => m.trackerEntries.set({}, sample()));
   }
-  const perJail = [m.linesParsed, m.linesMatched, m.bans, m.unbans, m.activeBans];
+  const perJail = [m.linesParsed, m.linesMatched, m.linesAmbiguous, m.bans, m.unbans, m.activeBans];
   return {
     ...m,
     addJail(name: string): void {

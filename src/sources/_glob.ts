@@ -104,9 +104,12 @@ export class PathPattern {
 
 /** The directories a reader of `patterns` needs read permission on (deduplicated, sorted). */
 export function readRoots(patterns: readonly string[]): string[] {
-  const roots = new Set(patterns.map((p) => new PathPattern(p).readRoot));
-  // A root inside another root is covered by it.
-  const sorted = [...roots].sort();
+  return outermost(patterns.map((p) => new PathPattern(p).readRoot));
+}
+
+/** `paths` without those inside another of them (a root covers what is below it), sorted. */
+export function outermost(paths: Iterable<string>): string[] {
+  const sorted = [...new Set(paths)].sort();
   return sorted.filter((r) => !sorted.some((o) => o !== r && (o === "/" || r.startsWith(o + "/"))));
 }
 

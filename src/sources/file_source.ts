@@ -18,7 +18,7 @@
  * Runs inside the parser Worker with read permission on {@link fileSourceReadPaths} only.
  * @module
  */
-import { basename, dirname, join, PathPattern, readRoots } from "./_glob.ts";
+import { basename, dirname, join, outermost, PathPattern, readRoots } from "./_glob.ts";
 import { type CutOutput, LineCutter } from "./_line_cutter.ts";
 import type { DropInfo, LineBatch, LineSink, LogSource, SourceStats } from "./log_source.ts";
 import {
@@ -77,12 +77,30 @@ export interface FileSourceOptions {
 }
 
 /**
- * The directories the file source must be allowed to read for `patterns` (the parser Worker's
- * `read` permission): each pattern's deepest directory before its first wildcard. Read access to
- * the directory is needed to see files being created, renamed and deleted.
+ * The paths the file source must be allowed to read for `patterns` (the parser Worker's `read`
+ * permission): each pattern's deepest directory before its first wildcard — read access to the
+ * directory is needed to see files being created, renamed and deleted — and, because a
+ * permission on a symlink does not cover what it points to, where those directories, the
+ * directories the pattern matches and the files matching now really are (`realPath`). A link that cannot be resolved (dangling, a loop) adds
+ * nothing: the source skips that file with a warning. Links appearing later to places outside
+ * these paths are skipped the same way until the next reload or restart. Needs read permission
+ * on every path (the daemon's main thread).
  */
 export function fileSourceReadPaths(patterns: readonly string[]): string[] {
-  return readRoots(patterns);
+  const roots = readRoots(patterns);
+  const out = [...roots];
+  const add = (path: string) => {
+    try {
+      const real = Deno.realPathSync(path);
+      if (real !== path) out.push(real);
+    } catch { /* dangling or unreadable: that file is skipped with a warning */ }
+  };
+  for (const root of roots) add(root);
+  const compiled = patterns.map((p) => new PathPattern(p));
+  const dirs = new Set(compiled.flatMap((p) => p.directories((d) => listNames(d, "dir"))));
+  for (const dir of [...dirs].slice(0, MAX_WATCHED_DIRS)) add(dir);
+  for (const file of matchingFiles(compiled).slice(0, MAX_OPEN_FILES)) add(file);
+  return outermost(out);
 }
 
 /** What is on disk for one `logpath` now (see {@link logpathState}). */
@@ -91,6 +109,11 @@ export interface LogpathState {
   readonly literal: boolean;
   /** The regular files (or symlinks to them) it matches now, sorted. */
   readonly files: readonly string[];
+  /**
+   * True when the pattern is literal and names a symlink that cannot be resolved (dangling, a
+   * loop): the file is skipped with a warning, as a file that cannot be opened is.
+   */
+  readonly brokenLink: boolean;
 }
 
 /**
@@ -101,7 +124,14 @@ export interface LogpathState {
  */
 export function logpathState(pattern: string): LogpathState {
   const pat = new PathPattern(pattern);
-  return { literal: pat.literal, files: matchingFiles([pat]).sort() };
+  const files = matchingFiles([pat]).sort();
+  let brokenLink = false;
+  if (pat.literal && files.length === 0) {
+    try {
+      brokenLink = Deno.lstatSync(pattern).isSymlink;
+    } catch { /* missing */ }
+  }
+  return { literal: pat.literal, files, brokenLink };
 }
 
 /** Every existing file path the patterns match now. */
@@ -168,6 +198,8 @@ export class FileSource implements LogSource {
   #stopped = false;
   #pump: Promise<void> = Promise.resolve();
   #warnedFull = false;
+  /** Paths that failed to open, warned about once until they open. */
+  readonly #unopenable = new Set<string>();
   readonly #stats: SourceStats = { lines: 0, dropped: 0, rotations: 0, truncations: 0 };
   readonly #done: PromiseWithResolvers<void> = Promise.withResolvers<void>();
 
@@ -493,20 +525,9 @@ export class FileSource implements LogSource {
       }
       return false;
     }
-    let file: Deno.FsFile;
-    try {
-      file = Deno.openSync(path, { read: true });
-    } catch (e) {
-      if (!(e instanceof Deno.errors.NotFound)) {
-        this.#onWarning(`file source: cannot open ${path}: ${e instanceof Error ? e.message : e}`);
-      }
-      return false;
-    }
-    const st = file.statSync();
-    if (!st.isFile) {
-      file.close();
-      return false;
-    }
+    const opened = this.#openFile(path);
+    if (opened === null) return false;
+    const { file, st } = opened;
     const saved = this.#pending.get(path);
     this.#pending.delete(path);
     let offset = 0;
@@ -738,6 +759,36 @@ export class FileSource implements LogSource {
   #sameFile(file: Deno.FsFile, st: Deno.FileInfo, saved: FilePosition): boolean {
     return st.dev === saved.dev && st.ino === saved.ino && st.size >= saved.offset &&
       this.#headMatches(file, saved, true);
+  }
+
+  /**
+   * Opens a regular file, or null. A file that cannot be opened or examined (no permission — a
+   * symlink to a place the Worker may not read —, an I/O error) is skipped with one warning until
+   * it opens again: one file is disabled, never the source.
+   */
+  #openFile(path: string): { file: Deno.FsFile; st: Deno.FileInfo } | null {
+    let file: Deno.FsFile | null = null;
+    try {
+      file = Deno.openSync(path, { read: true });
+      const st = file.statSync();
+      if (!st.isFile) {
+        file.close();
+        return null;
+      }
+      this.#unopenable.delete(path);
+      return { file, st };
+    } catch (e) {
+      try {
+        file?.close();
+      } catch { /* already closed */ }
+      if (!(e instanceof Deno.errors.NotFound) && !this.#unopenable.has(path)) {
+        this.#unopenable.add(path);
+        this.#onWarning(
+          `file source: cannot open ${path}, skipped: ${e instanceof Error ? e.message : e}`,
+        );
+      }
+      return null;
+    }
   }
 
   #headMatches(file: Deno.FsFile, saved: FilePosition, identical: boolean): boolean {

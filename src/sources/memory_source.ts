@@ -55,6 +55,11 @@ export interface MemorySourceOptions {
   readonly readFrom?: "end" | "start";
   /** Most lines per batch. @default 1024 */
   readonly batchLines?: number;
+  /**
+   * Standing in for a file source: the indices into its patterns every batch carries as
+   * `LineBatch.matches` (the same array each time). @default none
+   */
+  readonly matches?: readonly number[];
 }
 
 /** Reads a {@link MemoryLog}; positions are journal-kind with the line count as cursor. */
@@ -63,6 +68,7 @@ export class MemorySource implements LogSource {
   readonly key: string;
   readonly #log: MemoryLog;
   readonly #batch: number;
+  readonly #matches: { matches?: readonly number[] };
   #cursor: number;
   #readFrom: "end" | "start";
   #hasSaved: boolean;
@@ -79,6 +85,7 @@ export class MemorySource implements LogSource {
     this.#log = options.log;
     this.key = `memory:${options.name ?? "memory"}`;
     this.#batch = options.batchLines ?? MEMORY_BATCH_LINES;
+    this.#matches = options.matches === undefined ? {} : { matches: options.matches };
     this.#readFrom = options.readFrom ?? "end";
     const saved = options.saved?.find((p) => p.kind === "journal" && p.key === this.key);
     const n = saved?.kind === "journal" ? Number(saved.cursor) : NaN;
@@ -135,7 +142,14 @@ export class MemorySource implements LogSource {
         const to = Math.min(this.#log.length, this.#cursor + this.#batch);
         const [lines, times] = this.#log.slice(this.#cursor, to);
         const position = this.#position(to);
-        await sink({ source: this.key, lines, times, position, positions: [position] });
+        await sink({
+          source: this.key,
+          lines,
+          times,
+          ...this.#matches,
+          position,
+          positions: [position],
+        });
         this.#stats.lines += lines.length;
         this.#cursor = to;
       }

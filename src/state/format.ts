@@ -1,5 +1,5 @@
 /**
- * The state file format (version 1), pure: bytes in, records out. Layout in docs/state.md.
+ * The state file format (version 2), pure: bytes in, records out. Layout in docs/state.md.
  *
  *   header (24 bytes) · records (type u8, length u32, payload) · END record · CRC32 (u32)
  *
@@ -7,11 +7,16 @@
  * and covers every byte before it, header included, so the file can be written as a stream.
  * Decoding validates everything (checksum, structure, every value) before it yields a record:
  * a file is used whole or not at all.
+ *
+ * Versions: a file of an older version that the decoder still reads (`STATE_VERSIONS_READ`) is
+ * migrated, never discarded: version 1 is version 2 without the AUDIT record (the audit chain's
+ * head), so it decodes with `audit: null`. The encoder can still write version 1 (fixtures).
  * @module
  */
 import { crc32 } from "../hash/mod.ts";
 import { cidrError, formatIp, maskBytes, parseCidr, parseIp } from "../net/mod.ts";
 import type {
+  StateAuditHead,
   StateBan,
   StateData,
   StateFailures,
@@ -23,8 +28,10 @@ import type {
 
 /** "F2ZS". */
 export const STATE_MAGIC = 0x535a3246;
-/** Format version written and accepted. */
-export const STATE_VERSION = 1;
+/** Format version written. */
+export const STATE_VERSION = 2;
+/** Format versions read (older ones are migrated on load). */
+export const STATE_VERSIONS_READ: readonly number[] = [1, 2];
 /** Header bytes. */
 export const STATE_HEADER_BYTES = 24;
 /** Files larger than this are refused (decode) and never written (encode throws). */
@@ -50,6 +57,9 @@ const REC_HISTORY = 3;
 const REC_FAILURES = 4;
 const REC_POSITION = 5;
 const REC_IGNORE = 6;
+/** Version 2: the audit chain's head (next seq, last hash). */
+const REC_AUDIT = 7;
+const AUDIT_HASH_BYTES = 32;
 /** Jail id of an IGNORE record that applies to every jail. */
 const EVERY_JAIL = 0xffff;
 const REC_END = 0xff;
@@ -188,6 +198,18 @@ export interface EncodeOptions {
    * prefix, time or count, an over-long key…). Writing the rest keeps the file loadable.
    */
   readonly onSkip?: (what: string, reason: string) => void;
+  /**
+   * Format version to write: `STATE_VERSION`, or 1 (without the audit head; for the fixture of
+   * the older format). @default STATE_VERSION
+   */
+  readonly version?: 1 | 2;
+}
+
+/** Why an audit head cannot be stored, or null. */
+function auditProblem(a: StateAuditHead): string | null {
+  if (!Number.isSafeInteger(a.seq) || a.seq < 0) return `impossible audit seq ${a.seq}`;
+  if (!/^[0-9a-f]{64}$/.test(a.prev)) return "audit hash of 64 hex digits expected";
+  return null;
 }
 
 /**
@@ -207,13 +229,9 @@ export function encodeStateTo(
     throw new RangeError(`expected a save time between 2000 and 2100, found ${input.savedAt}`);
   }
   const skip = options.onSkip ?? (() => {});
+  const version = options.version ?? STATE_VERSION;
   const w = new ChunkWriter(sink);
-  w.u32(STATE_MAGIC);
-  w.u16(STATE_VERSION);
-  w.u16(STATE_HEADER_BYTES);
-  w.u32(0);
-  w.f64(input.savedAt);
-  w.u32(0);
+  writeHeader(w, version, input.savedAt);
   let records = 0;
   const jails = new Map<string, number>();
   /** The jail's id, declaring it first; -1 when the name cannot be stored. */
@@ -309,6 +327,38 @@ export function encodeStateTo(
     w.u16(times.length);
     for (const t of times) w.f64(t);
   }
+  writeExtras(w, input, version, head, jailId, skip);
+  w.u8(REC_END);
+  w.u32(4);
+  w.u32(records);
+  const crc = w.crc;
+  w.u32(crc);
+  w.flush();
+  return w.total;
+}
+
+/** The 24-byte header: magic, version, header length, flags 0, save time, reserved 0. */
+function writeHeader(w: ChunkWriter, version: number, savedAt: number): void {
+  w.u32(STATE_MAGIC);
+  w.u16(version);
+  w.u16(STATE_HEADER_BYTES);
+  w.u32(0);
+  w.f64(savedAt);
+  w.u32(0);
+}
+
+/**
+ * The encoder's records that carry no address (positions, runtime ignore entries, the audit
+ * head), written through `head` (type and length, counted) and `jailId`.
+ */
+function writeExtras(
+  w: ChunkWriter,
+  input: StateInput,
+  version: number,
+  head: (type: number, len: number) => void,
+  jailId: (name: string) => number,
+  skip: (what: string, reason: string) => void,
+): void {
   const keys = new Set<string>();
   for (const p of input.positions) {
     const key = encoder.encode(p.key);
@@ -344,13 +394,18 @@ export function encodeStateTo(
     w.u8(cidr.prefixLen);
     w.bytes(a);
   }
-  w.u8(REC_END);
-  w.u32(4);
-  w.u32(records);
-  const crc = w.crc;
-  w.u32(crc);
-  w.flush();
-  return w.total;
+  const audit = input.audit ?? null;
+  if (audit !== null) {
+    const problem = version < 2 ? "version 1 has no audit record" : auditProblem(audit);
+    if (problem !== null) skip("audit head", problem);
+    else {
+      head(REC_AUDIT, 8 + AUDIT_HASH_BYTES);
+      w.f64(audit.seq);
+      for (let i = 0; i < AUDIT_HASH_BYTES; i++) {
+        w.u8(parseInt(audit.prev.slice(2 * i, 2 * i + 2), 16));
+      }
+    }
+  }
 }
 
 /** Encodes the whole state into one buffer (small states and tests; see `encodeStateTo`). */
@@ -387,11 +442,14 @@ type Item =
   | { readonly kind: "history"; readonly value: StateHistory }
   | { readonly kind: "failures"; readonly value: StateFailures }
   | { readonly kind: "position"; readonly value: StatePosition }
-  | { readonly kind: "ignore"; readonly value: StateIgnore };
+  | { readonly kind: "ignore"; readonly value: StateIgnore }
+  | { readonly kind: "audit"; readonly value: StateAuditHead };
 
 /** Walks the records of a framed file, validating every value; throws `Reject`. */
 function* walk(bytes: Uint8Array, want: Item["kind"] | null): Generator<Item, number> {
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  const version = view.getUint16(4, true);
+  let audits = 0;
   const savedAt = view.getFloat64(12, true);
   checkTime(savedAt, "save time", 12);
   const jails = new Map<number, string>();
@@ -409,10 +467,7 @@ function* walk(bytes: Uint8Array, want: Item["kind"] | null): Generator<Item, nu
     if (len > end - pos) fail(`record at byte ${at} claims ${len} bytes, only ${end - pos} remain`);
     const stop = pos + len;
     if (type === REC_END) {
-      if (len !== 4) fail(`end record of ${len} bytes (expected 4)`);
-      const count = view.getUint32(pos, true);
-      if (count !== records) fail(`end record counts ${count} records, found ${records}`);
-      if (stop !== end) fail(`${end - stop} bytes after the end record`);
+      checkEnd(view, pos, len, records, end - stop);
       return savedAt;
     }
     records++;
@@ -443,45 +498,15 @@ function* walk(bytes: Uint8Array, want: Item["kind"] | null): Generator<Item, nu
       }
     };
     switch (type) {
-      case REC_JAIL: {
-        if (len < 3 || len > 2 + MAX_JAIL_NAME_BYTES) {
-          fail(`jail record of ${len} bytes at byte ${at}`);
-        }
-        const id = view.getUint16(pos, true);
-        let name: string;
-        try {
-          name = utf8.decode(bytes.subarray(pos + 2, stop));
-        } catch {
-          fail(`jail name is not UTF-8 at byte ${at}`);
-        }
-        if (jails.has(id) || names.has(name)) {
-          fail(`jail ${JSON.stringify(name)} declared twice at byte ${at}`);
-        }
-        jails.set(id, name);
-        names.add(name);
+      case REC_JAIL:
+        readJail({ bytes, view, pos, len, stop, at }, jails, names);
         break;
-      }
       case REC_BAN: {
         const jail = jailOf();
         const { ip, prefix } = address(want === "ban");
         need(1 + 8 + 8 + 4);
-        const flags = bytes[pos]!;
-        const bannedAt = view.getFloat64(pos + 1, true);
-        const exp = view.getFloat64(pos + 9, true);
-        const banCount = view.getUint32(pos + 17, true);
-        if (flags > FLAG_PERMANENT) fail(`unknown ban flags ${flags} at byte ${at}`);
-        checkTime(bannedAt, "ban time", at);
-        const permanent = flags === FLAG_PERMANENT;
-        if (permanent ? exp !== 0 : !(exp > bannedAt && exp <= MAX_TIME_MS)) {
-          fail(`impossible expiry ${exp} for a ban made at ${bannedAt} (byte ${at})`);
-        }
-        if (banCount < 1) fail(`ban with a ban count of 0 at byte ${at}`);
-        if (want === "ban") {
-          yield {
-            kind: "ban",
-            value: { jail, ip, prefix, bannedAt, expiresAt: permanent ? null : exp, banCount },
-          };
-        }
+        const fields = readBanFields(bytes, view, pos, at);
+        if (want === "ban") yield { kind: "ban", value: { jail, ip, prefix, ...fields } };
         break;
       }
       case REC_HISTORY: {
@@ -518,47 +543,20 @@ function* walk(bytes: Uint8Array, want: Item["kind"] | null): Generator<Item, nu
         break;
       }
       case REC_POSITION: {
-        if (len < 6) fail(`position record too short at byte ${at}`);
-        const klen = view.getUint16(pos, true);
-        if (klen < 1 || klen > MAX_POSITION_KEY_BYTES || 2 + klen + 4 > len) {
-          fail(`impossible position key length ${klen} at byte ${at}`);
-        }
-        const dlen = view.getUint32(pos + 2 + klen, true);
-        if (dlen > MAX_POSITION_DATA_BYTES || 2 + klen + 4 + dlen !== len) {
-          fail(`impossible position data length ${dlen} at byte ${at}`);
-        }
-        let key: string;
-        try {
-          key = utf8.decode(bytes.subarray(pos + 2, pos + 2 + klen));
-        } catch {
-          fail(`position key is not UTF-8 at byte ${at}`);
-        }
-        if (keys.has(key)) fail(`position key ${JSON.stringify(key)} appears twice`);
-        keys.add(key);
-        const start = pos + 2 + klen + 4;
-        if (want === "position") {
-          yield { kind: "position", value: { key, data: bytes.slice(start, start + dlen) } };
-        }
+        const v = readPosition({ bytes, view, pos, len, stop, at }, keys, want === "position");
+        if (v !== null) yield { kind: "position", value: v };
         break;
       }
       case REC_IGNORE: {
-        if (len !== 2 + 1 + 1 + 4 && len !== 2 + 1 + 1 + 16) {
-          fail(`ignore record of ${len} bytes at byte ${at}`);
-        }
-        const jail = view.getUint16(pos, true) === EVERY_JAIL ? null : jailOf();
-        const fam = bytes[pos + 2]!;
-        const prefix = bytes[pos + 3]!;
-        if (len !== (fam === 4 ? 8 : fam === 6 ? 20 : 0)) {
-          fail(`impossible family ${fam} in the ignore record at byte ${at}`);
-        }
-        const ip = formatIp({ family: fam as 4 | 6, bytes: bytes.slice(pos + 4, stop) });
-        const cidr = `${ip}/${prefix}`;
-        const problem = cidrError(cidr);
-        if (problem !== null) fail(`impossible ignore entry at byte ${at}: ${problem}`);
-        if (want === "ignore") {
-          const full = prefix === (fam === 4 ? 32 : 128);
-          yield { kind: "ignore", value: { cidr: full ? ip : cidr, jail } };
-        }
+        const v = readIgnore({ bytes, view, pos, len, stop, at }, jails);
+        if (want === "ignore") yield { kind: "ignore", value: v };
+        break;
+      }
+      case REC_AUDIT: {
+        if (version < 2) fail(`unknown record type ${type} at byte ${at}`);
+        if (++audits > 1) fail(`a second audit record at byte ${at}`);
+        const v = readAudit({ bytes, view, pos, len, stop, at }, want === "audit");
+        if (v !== null) yield { kind: "audit", value: v };
         break;
       }
       default:
@@ -566,6 +564,122 @@ function* walk(bytes: Uint8Array, want: Item["kind"] | null): Generator<Item, nu
     }
     pos = stop;
   }
+}
+
+/** Where one record lies: its payload is `bytes[pos, stop)` (`len` bytes); `at` is its header. */
+interface RecordAt {
+  readonly bytes: Uint8Array;
+  readonly view: DataView;
+  readonly pos: number;
+  readonly len: number;
+  readonly stop: number;
+  readonly at: number;
+}
+
+/** Checks the END record: 4 bytes, the count of the records before it, nothing after it. */
+function checkEnd(view: DataView, pos: number, len: number, records: number, after: number): void {
+  if (len !== 4) fail(`end record of ${len} bytes (expected 4)`);
+  const count = view.getUint32(pos, true);
+  if (count !== records) fail(`end record counts ${count} records, found ${records}`);
+  if (after !== 0) fail(`${after} bytes after the end record`);
+}
+
+/** Validates a JAIL record and declares it in `jails`/`names` (ids and names unique). */
+function readJail(r: RecordAt, jails: Map<number, string>, names: Set<string>): void {
+  const { bytes, view, pos, len, stop, at } = r;
+  if (len < 3 || len > 2 + MAX_JAIL_NAME_BYTES) fail(`jail record of ${len} bytes at byte ${at}`);
+  const id = view.getUint16(pos, true);
+  let name: string;
+  try {
+    name = utf8.decode(bytes.subarray(pos + 2, stop));
+  } catch {
+    fail(`jail name is not UTF-8 at byte ${at}`);
+  }
+  if (jails.has(id) || names.has(name)) {
+    fail(`jail ${JSON.stringify(name)} declared twice at byte ${at}`);
+  }
+  jails.set(id, name);
+  names.add(name);
+}
+
+/** Validates the fields of a BAN record after its address (21 bytes at `pos`). */
+function readBanFields(
+  bytes: Uint8Array,
+  view: DataView,
+  pos: number,
+  at: number,
+): { bannedAt: number; expiresAt: number | null; banCount: number } {
+  const flags = bytes[pos]!;
+  const bannedAt = view.getFloat64(pos + 1, true);
+  const exp = view.getFloat64(pos + 9, true);
+  const banCount = view.getUint32(pos + 17, true);
+  if (flags > FLAG_PERMANENT) fail(`unknown ban flags ${flags} at byte ${at}`);
+  checkTime(bannedAt, "ban time", at);
+  const permanent = flags === FLAG_PERMANENT;
+  if (permanent ? exp !== 0 : !(exp > bannedAt && exp <= MAX_TIME_MS)) {
+    fail(`impossible expiry ${exp} for a ban made at ${bannedAt} (byte ${at})`);
+  }
+  if (banCount < 1) fail(`ban with a ban count of 0 at byte ${at}`);
+  return { bannedAt, expiresAt: permanent ? null : exp, banCount };
+}
+
+/** Validates a POSITION record (its key unique in `keys`); the record when `emit`. */
+function readPosition(r: RecordAt, keys: Set<string>, emit: boolean): StatePosition | null {
+  const { bytes, view, pos, len, at } = r;
+  if (len < 6) fail(`position record too short at byte ${at}`);
+  const klen = view.getUint16(pos, true);
+  if (klen < 1 || klen > MAX_POSITION_KEY_BYTES || 2 + klen + 4 > len) {
+    fail(`impossible position key length ${klen} at byte ${at}`);
+  }
+  const dlen = view.getUint32(pos + 2 + klen, true);
+  if (dlen > MAX_POSITION_DATA_BYTES || 2 + klen + 4 + dlen !== len) {
+    fail(`impossible position data length ${dlen} at byte ${at}`);
+  }
+  let key: string;
+  try {
+    key = utf8.decode(bytes.subarray(pos + 2, pos + 2 + klen));
+  } catch {
+    fail(`position key is not UTF-8 at byte ${at}`);
+  }
+  if (keys.has(key)) fail(`position key ${JSON.stringify(key)} appears twice`);
+  keys.add(key);
+  const start = pos + 2 + klen + 4;
+  return emit ? { key, data: bytes.slice(start, start + dlen) } : null;
+}
+
+/** Validates and reads an IGNORE record (`jails`: the ids declared so far). */
+function readIgnore(r: RecordAt, jails: ReadonlyMap<number, string>): StateIgnore {
+  const { bytes, view, pos, len, stop, at } = r;
+  if (len !== 2 + 1 + 1 + 4 && len !== 2 + 1 + 1 + 16) {
+    fail(`ignore record of ${len} bytes at byte ${at}`);
+  }
+  const id = view.getUint16(pos, true);
+  const jail = id === EVERY_JAIL ? null : jails.get(id);
+  if (jail === undefined) fail(`record at byte ${at} refers to undeclared jail ${id}`);
+  const fam = bytes[pos + 2]!;
+  const prefix = bytes[pos + 3]!;
+  if (len !== (fam === 4 ? 8 : fam === 6 ? 20 : 0)) {
+    fail(`impossible family ${fam} in the ignore record at byte ${at}`);
+  }
+  const ip = formatIp({ family: fam as 4 | 6, bytes: bytes.slice(pos + 4, stop) });
+  const cidr = `${ip}/${prefix}`;
+  const problem = cidrError(cidr);
+  if (problem !== null) fail(`impossible ignore entry at byte ${at}: ${problem}`);
+  return { cidr: prefix === (fam === 4 ? 32 : 128) ? ip : cidr, jail };
+}
+
+/** Validates an AUDIT record (version 2); the head when `emit`. */
+function readAudit(r: RecordAt, emit: boolean): StateAuditHead | null {
+  const { bytes, view, pos, len, at } = r;
+  if (len !== 8 + AUDIT_HASH_BYTES) fail(`audit record of ${len} bytes at byte ${at}`);
+  const seq = view.getFloat64(pos, true);
+  if (!Number.isSafeInteger(seq) || seq < 0) fail(`impossible audit seq ${seq} at byte ${at}`);
+  if (!emit) return null;
+  let prev = "";
+  for (let i = 0; i < AUDIT_HASH_BYTES; i++) {
+    prev += bytes[pos + 8 + i]!.toString(16).padStart(2, "0");
+  }
+  return { seq, prev };
 }
 
 /** Checks magic, version, header and checksum; throws `Reject`. */
@@ -589,7 +703,9 @@ function checkFrame(bytes: Uint8Array): void {
     );
   }
   const version = view.getUint16(4, true);
-  if (version !== STATE_VERSION) fail(`unsupported version ${version} (expected ${STATE_VERSION})`);
+  if (!STATE_VERSIONS_READ.includes(version)) {
+    fail(`unsupported version ${version} (expected ${STATE_VERSIONS_READ.join(" or ")})`);
+  }
   const headerLen = view.getUint16(6, true);
   if (headerLen !== STATE_HEADER_BYTES) fail(`unexpected header length ${headerLen}`);
   if (view.getUint32(8, true) !== 0 || view.getUint32(20, true) !== 0) fail("unknown header flags");
@@ -622,10 +738,13 @@ export function openState(bytes: Uint8Array): DecodeResult<StateInput> {
       },
     };
   }
+  let audit: StateAuditHead | null = null; // version 1 (migrated): none
+  for (const item of walk(bytes, "audit")) if (item.kind === "audit") audit = item.value;
   return {
     ok: true,
     state: {
       savedAt,
+      audit,
       bans: lazy("ban", (i) => (i.kind === "ban" ? i.value : undefined)),
       history: lazy("history", (i) => (i.kind === "history" ? i.value : undefined)),
       failures: lazy("failures", (i) => (i.kind === "failures" ? i.value : undefined)),
@@ -644,6 +763,7 @@ export function decodeState(bytes: Uint8Array): DecodeResult<StateData> {
     ok: true,
     state: {
       savedAt: s.savedAt,
+      audit: s.audit ?? null,
       bans: [...s.bans],
       history: [...s.history],
       failures: [...s.failures],

@@ -15,6 +15,7 @@ const T = 1_767_225_600_000;
 function sample(): StateData {
   return {
     savedAt: T + 5000,
+    audit: { seq: 41, prev: "ab".repeat(32) },
     bans: [
       {
         jail: "sshd",
@@ -73,16 +74,56 @@ Deno.test("encodeState()/decodeState() round-trip bans, history, failures, posit
   const r = decodeState(bytes);
   assert.ok(r.ok);
   if (r.ok) assert.deepEqual(r.state, input);
-  const empty = { savedAt: T, bans: [], history: [], failures: [], positions: [], ignores: [] };
+  const empty = {
+    savedAt: T,
+    audit: null,
+    bans: [],
+    history: [],
+    failures: [],
+    positions: [],
+    ignores: [],
+  };
   const e = decodeState(encodeState(empty));
   assert.ok(e.ok);
   if (e.ok) assert.deepEqual(e.state, empty);
+});
+
+Deno.test("the audit head is written in version 2, left out of version 1, and refused where impossible", () => {
+  const input = sample();
+  const v2 = decodeState(encodeState(input));
+  assert.ok(v2.ok);
+  assert.deepEqual(v2.ok && v2.state.audit, { seq: 41, prev: "ab".repeat(32) });
+  const skipped: string[] = [];
+  const v1bytes = encodeState(input, { version: 1, onSkip: (w, r) => skipped.push(`${w}: ${r}`) });
+  assert.equal(new DataView(v1bytes.buffer).getUint16(4, true), 1);
+  assert.deepEqual(skipped, ["audit head: version 1 has no audit record"]);
+  const v1 = decodeState(v1bytes);
+  assert.ok(v1.ok);
+  // Migrated: version 1 is version 2 without the audit head; everything else is kept.
+  if (v1.ok) assert.deepEqual(v1.state, { ...input, audit: null });
+  // An AUDIT record in a version 1 file is a record type that version did not have.
+  const forged = encodeState(input).slice();
+  new DataView(forged.buffer).setUint16(4, 1, true);
+  rejects(resign(forged), /unknown record type 7/);
+  for (
+    const [audit, why] of [
+      [{ seq: -1, prev: "ab".repeat(32) }, "impossible audit seq -1"],
+      [{ seq: 1.5, prev: "ab".repeat(32) }, "impossible audit seq 1.5"],
+      [{ seq: 1, prev: "AB".repeat(32) }, "audit hash of 64 hex digits expected"],
+    ] as const
+  ) {
+    const seen: string[] = [];
+    const r = decodeState(encodeState({ ...input, audit }, { onSkip: (_w, r) => seen.push(r) }));
+    assert.deepEqual(seen, [why]);
+    assert.ok(r.ok && r.state.audit === null);
+  }
 });
 
 Deno.test("an ignore record with host bits set or a bad family makes the file refused", () => {
   const one = (cidr: string) =>
     encodeState({
       ...sample(),
+      audit: null,
       bans: [],
       history: [],
       failures: [],
@@ -149,7 +190,7 @@ Deno.test("decodeState() rejects a forged file whose CRC does not match", () => 
 
 Deno.test("decodeState() rejects a wrong version even with a valid CRC", () => {
   const bytes = encodeState(sample());
-  for (const v of [0, 2, 0xffff]) {
+  for (const v of [0, 3, 0xffff]) {
     const bad = bytes.slice();
     new DataView(bad.buffer).setUint16(4, v, true);
     rejects(resign(bad), new RegExp(`unsupported version ${v}`));
@@ -192,7 +233,7 @@ Deno.test("decodeState() rejects impossible values even with a valid CRC", () =>
   rejects(patch((v) => v.setFloat64(p + 17, Infinity, true)), /impossible expiry/);
   rejects(patch((v) => v.setUint32(p + 25, 0, true)), /ban count of 0/);
   rejects(patch((v) => v.setUint16(p, 9, true)), /undeclared jail 9/);
-  rejects(patch((v) => v.setUint8(ban, 7)), /unknown record type 7/);
+  rejects(patch((v) => v.setUint8(ban, 9)), /unknown record type 9/);
   rejects(patch((v) => v.setUint32(ban + 1, 28, true)), /expected 29|claims|bytes left/);
   rejects(patch((v) => v.setUint32(base.length - 8, 5, true)), /end record counts 5/);
   rejects(patch((v) => v.setUint32(8, 1, true)), /unknown header flags/);

@@ -27,14 +27,81 @@ export function parentDir(path: string): string {
   return trimmed.slice(0, slash).replace(/\/+$/, "") || "/";
 }
 
+/** Suffix of a state file moved aside because it failed verification. */
+export const CORRUPT = ".corrupt";
+/** Suffix of a state file moved aside because someone else could have written it. */
+export const UNTRUSTED = ".untrusted";
+
+/**
+ * Why a state file with this status could have been written by someone other than this process
+ * (it saves mode 0600 as itself): world-writable, writable by a group other than root and its own,
+ * or owned by another user. Null when it is trusted (or the process's ids cannot be read).
+ */
+export function untrustedBecause(
+  st: { mode: number | null; uid: number | null; gid: number | null },
+): string | null {
+  const mode = st.mode ?? 0;
+  const octal = `0${(mode & 0o7777).toString(8).padStart(3, "0")}`;
+  if (mode & 0o002) return `is world-writable (mode ${octal})`;
+  let uid: number | null = null;
+  let gid: number | null = null;
+  try {
+    uid = Deno.uid();
+    gid = Deno.gid();
+  } catch { /* no sys permission: only the mode is checked */ }
+  if (mode & 0o020 && st.gid !== 0 && gid !== null && st.gid !== gid) {
+    return `is writable by group ${st.gid} (mode ${octal})`;
+  }
+  if (uid !== null && st.uid !== uid) {
+    return `is owned by uid ${st.uid}, not by this process (${uid})`;
+  }
+  return null;
+}
+
+function readAllSync(file: Deno.FsFile, size: number): Uint8Array {
+  const out = new Uint8Array(size);
+  let at = 0;
+  while (at < size) {
+    const n = file.readSync(out.subarray(at));
+    if (n === null) break;
+    at += n;
+  }
+  return at === size ? out : out.slice(0, at);
+}
+
+/**
+ * Least interval between two `onError` reports while background saves keep failing (a full disk
+ * fails every retry, one per `save_interval`: 10 log lines a second at 100 ms).
+ */
+export const SAVE_ERROR_REPORT_INTERVAL_MS = 60_000;
+
+/** Passed to `onError` with the failure that is reported. */
+export interface SaveFailure {
+  /** Failed saves since the previous report, this one included (1 for the first). */
+  readonly failures: number;
+  /** Failed saves in a row, since the last successful one. */
+  readonly consecutive: number;
+}
+
 /** Options of `new StateStore()`. */
 export interface StateStoreOptions {
   /** Longest delay between a change and its save (`save_interval`). */
   readonly saveIntervalMs: number;
   /** Produces the state to write; called synchronously at save time. */
   readonly collect: () => StateInput;
-  /** Called when a save fails (the store retries after `saveIntervalMs`). @default rethrow-less no-op */
-  readonly onError?: (err: unknown) => void;
+  /**
+   * Called when a background save fails (the store retries after `saveIntervalMs`): for the first
+   * failure, then at most once per `SAVE_ERROR_REPORT_INTERVAL_MS` while they go on, with the
+   * count of those in between. @default no-op
+   */
+  readonly onError?: (err: unknown, failure: SaveFailure) => void;
+  /**
+   * Called when saves start failing (`true`, at the first failure) and when one succeeds again
+   * (`false`, with the failures in a row): the daemon reports degraded in between.
+   */
+  readonly onFailing?: (failing: boolean, consecutive: number) => void;
+  /** Clock of the report interval, ms. @default performance.now */
+  readonly now?: () => number;
   /** Called after each successful save with its size and duration. */
   readonly onSaved?: (info: { bytes: number; ms: number }) => void;
 }
@@ -58,6 +125,11 @@ export class StateStore {
   #inflight: Promise<void> | undefined;
   /** The timer fired while a save was being written: start the next one when it ends. */
   #due = false;
+  /** Failed saves since the last successful one. */
+  #consecutive = 0;
+  /** Failed background saves not reported yet, and when the last report was made. */
+  #unreported = 0;
+  #lastReport = -Infinity;
 
   /**
    * A store of the state file `path`, saving at most `options.saveIntervalMs` after a change.
@@ -78,6 +150,11 @@ export class StateStore {
     return this.#path;
   }
 
+  /** True from a failed save until one succeeds. */
+  get failing(): boolean {
+    return this.#consecutive > 0;
+  }
+
   /** True while a change waits for its save or a save is being written. */
   get dirty(): boolean {
     return this.#dirty || this.#inflight !== undefined;
@@ -91,27 +168,43 @@ export class StateStore {
   load(): LoadResult {
     let bytes: Uint8Array;
     try {
-      const st = Deno.statSync(this.#path);
-      if (!st.isFile) return this.#discard(`${this.#path} is not a regular file`, false);
-      if (st.size > MAX_STATE_BYTES) {
-        return this.#discard(`${st.size} bytes is larger than ${MAX_STATE_BYTES}`, true);
+      const link = Deno.lstatSync(this.#path);
+      if (link.isSymlink) {
+        return this.#discard(`${this.#path} is a symlink (the daemon never writes one)`, UNTRUSTED);
       }
-      bytes = Deno.readFileSync(this.#path);
+      if (!link.isFile) return this.#discard(`${this.#path} is not a regular file`, null);
+      const untrusted = untrustedBecause(link);
+      if (untrusted !== null) return this.#discard(`${this.#path} ${untrusted}`, UNTRUSTED);
+      if (link.size > MAX_STATE_BYTES) {
+        return this.#discard(`${link.size} bytes is larger than ${MAX_STATE_BYTES}`, CORRUPT);
+      }
+      const file = Deno.openSync(this.#path, { read: true });
+      try {
+        // The bytes read are those of the file checked: not swapped in between.
+        const st = file.statSync();
+        if (st.dev !== link.dev || st.ino !== link.ino) {
+          return this.#discard(`${this.#path} was replaced while being opened`, null);
+        }
+        bytes = readAllSync(file, st.size);
+      } finally {
+        file.close();
+      }
     } catch (err) {
       if (err instanceof Deno.errors.NotFound) return { status: "missing" };
       throw err;
     }
     const opened = openState(bytes);
-    if (!opened.ok) return this.#discard(opened.reason, true);
+    if (!opened.ok) return this.#discard(opened.reason, CORRUPT);
     return { status: "loaded", state: opened.state, bytes: bytes.length };
   }
 
-  #discard(reason: string, move: boolean): LoadResult {
+  /** Reports a refused file, moved aside to `PATH` + `suffix` unless `suffix` is null. */
+  #discard(reason: string, suffix: string | null): LoadResult {
     let movedTo: string | null = null;
-    if (move) {
+    if (suffix !== null) {
       try {
-        Deno.renameSync(this.#path, `${this.#path}.corrupt`);
-        movedTo = `${this.#path}.corrupt`;
+        Deno.renameSync(this.#path, this.#path + suffix);
+        movedTo = this.#path + suffix;
       } catch {
         movedTo = null;
       }
@@ -160,9 +253,20 @@ export class StateStore {
   /** A timer-driven save: a failure is reported and retried after `saveIntervalMs`. */
   #saveInBackground(): void {
     this.#run().catch((err) => {
-      this.#opts.onError?.(err);
+      this.#report(err);
       this.scheduleSave();
     });
+  }
+
+  /** Reports a failed background save: the first one, then at most one per report interval. */
+  #report(err: unknown): void {
+    this.#unreported++;
+    const now = (this.#opts.now ?? (() => performance.now()))();
+    if (now - this.#lastReport < SAVE_ERROR_REPORT_INTERVAL_MS) return;
+    this.#lastReport = now;
+    const failures = this.#unreported;
+    this.#unreported = 0;
+    this.#opts.onError?.(err, { failures, consecutive: this.#consecutive });
   }
 
   /** Runs one save, marked in flight so that no other starts before it ends. */
@@ -173,9 +277,19 @@ export class StateStore {
     try {
       await this.#save();
       ok = true;
+    } catch (err) {
+      if (++this.#consecutive === 1) this.#opts.onFailing?.(true, 1);
+      throw err;
     } finally {
       this.#inflight = undefined;
       release();
+      if (ok && this.#consecutive > 0) {
+        const n = this.#consecutive;
+        this.#consecutive = 0;
+        this.#unreported = 0;
+        this.#lastReport = -Infinity; // the next failure is news again
+        this.#opts.onFailing?.(false, n);
+      }
       const due = this.#due;
       this.#due = false;
       // A failed save is retried by its caller's path (timer or flush), not at once.

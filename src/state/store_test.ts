@@ -1,6 +1,13 @@
 import assert from "node:assert/strict";
 import { fileURLToPath as fromFileUrl } from "node:url";
-import { decodeState, encodeState, parentDir, type StateInput, StateStore } from "./mod.ts";
+import {
+  decodeState,
+  encodeState,
+  parentDir,
+  SAVE_ERROR_REPORT_INTERVAL_MS,
+  type StateInput,
+  StateStore,
+} from "./mod.ts";
 
 const T = 1_767_225_600_000;
 
@@ -221,6 +228,63 @@ Deno.test("StateStore keeps the previous file when a save fails and retries late
   });
 });
 
+Deno.test("StateStore reports failing saves once, then at most once a minute with a count, and says when it fails and recovers", async () => {
+  await withDir(async (dir) => {
+    const path = `${dir}/state.bin`;
+    // A real fs error on every save: PATH.tmp is a non-empty directory (not even root removes it).
+    Deno.mkdirSync(`${path}.tmp/blocker`, { recursive: true });
+    let clock = 0;
+    let attempts = 0;
+    let reached: (() => void) | null = null;
+    let want = 0;
+    /** Resolves once `n` more saves have failed (each failure reads the clock once). */
+    const failures = (n: number) =>
+      new Promise<void>((r) => {
+        want = attempts + n;
+        reached = r;
+      });
+    const errors: [string, number, number][] = [];
+    const health: [boolean, number][] = [];
+    let recovered: (() => void) | null = null;
+    const store = new StateStore(path, {
+      saveIntervalMs: 1,
+      collect: () => state(2),
+      now: () => {
+        if (++attempts >= want) reached?.();
+        return clock;
+      },
+      onError: (e, f) => errors.push([(e as Error).name, f.failures, f.consecutive]),
+      onFailing: (failing, n) => {
+        health.push([failing, n]);
+        if (!failing) recovered?.();
+      },
+    });
+    store.scheduleSave();
+    await failures(25);
+    assert.equal(store.failing, true);
+    assert.deepEqual(health, [[true, 1]]);
+    assert.equal(errors.length, 1, "one report for the first failure, none for the retries");
+    assert.equal(errors[0]![1], 1);
+    clock += SAVE_ERROR_REPORT_INTERVAL_MS - 1;
+    await failures(5);
+    assert.equal(errors.length, 1, "still inside the interval");
+    clock += 1;
+    await failures(1);
+    assert.equal(errors.length, 2);
+    const [, count, consecutive] = errors[1]!;
+    assert.ok(count >= 30 && consecutive >= count, JSON.stringify(errors));
+    const back = new Promise<void>((r) => (recovered = r));
+    Deno.removeSync(`${path}.tmp`, { recursive: true });
+    await back;
+    assert.equal(store.failing, false);
+    assert.equal(health.length, 2);
+    assert.equal(health[1]![0], false);
+    assert.ok(health[1]![1] >= 31);
+    assert.equal(bansIn(path), 2);
+    await store.close();
+  });
+});
+
 Deno.test("StateStore survives kill -9 at random moments over 200+ save cycles: never corrupt, never older than save_interval", async () => {
   const child = fromFileUrl(new URL("./testdata/crash_child.ts", import.meta.url));
   const config = fromFileUrl(new URL("../../deno.json", import.meta.url));
@@ -331,4 +395,38 @@ Deno.test("parentDir() returns the directory that holds a path", () => {
     ["", "."],
   ];
   for (const [path, dir] of cases) assert.equal(parentDir(path), dir, JSON.stringify(path));
+});
+
+Deno.test("StateStore.load() refuses a world-writable, group-writable, foreign-owned or symlinked state file: moved aside, never loaded", async () => {
+  await withDir((dir) => {
+    const path = `${dir}/state.bin`;
+    const good = encodeState(state(2));
+    const store = new StateStore(path, { saveIntervalMs: 10, collect: () => state(0) });
+    const refused = (why: RegExp, movedTo: string | null = `${path}.untrusted`) => {
+      const r = store.load();
+      assert.equal(r.status, "discarded", `${why}: loaded`);
+      if (r.status !== "discarded") return;
+      assert.match(r.reason, why);
+      assert.equal(r.movedTo, movedTo);
+      assert.deepEqual(store.load(), { status: "missing" }, "the next save starts a new file");
+      Deno.removeSync(`${path}.untrusted`, { recursive: true });
+    };
+    Deno.writeFileSync(path, good, { mode: 0o600 });
+    Deno.chmodSync(path, 0o666);
+    refused(/is world-writable \(mode 0666\)/);
+    Deno.writeFileSync(path, good, { mode: 0o600 });
+    Deno.chmodSync(path, 0o620);
+    Deno.chownSync(path, Deno.uid(), 4242);
+    refused(/is writable by group 4242/);
+    Deno.writeFileSync(path, good, { mode: 0o600 });
+    Deno.chownSync(path, 4242, Deno.gid());
+    refused(/is owned by uid 4242/);
+    // A symlink to a file that would be trusted on its own (say, a root-only file elsewhere).
+    Deno.writeFileSync(`${dir}/elsewhere.bin`, good, { mode: 0o600 });
+    Deno.symlinkSync(`${dir}/elsewhere.bin`, path);
+    refused(/is a symlink/);
+    assert.ok(Deno.statSync(`${dir}/elsewhere.bin`).isFile, "the link's target is left alone");
+    Deno.writeFileSync(path, good, { mode: 0o600 });
+    assert.equal(store.load().status, "loaded", "0600, owned by the process: loaded");
+  });
 });

@@ -68,10 +68,20 @@ export interface StateIgnore {
   readonly jail: string | null;
 }
 
+/** The audit chain's head when the state was saved: where the next audit record goes on. */
+export interface StateAuditHead {
+  /** seq of the next record (the last record's seq + 1). */
+  readonly seq: number;
+  /** SHA-256 (64 hex digits) of the last record: the next record's `prev`. */
+  readonly prev: string;
+}
+
 /** What is written: iterables so that large tables stream without being copied into arrays. */
 export interface StateInput {
   /** ms since the epoch at which the snapshot was taken. */
   readonly savedAt: number;
+  /** The audit chain's head; absent or null: no audit log (or a version 1 file). */
+  readonly audit?: StateAuditHead | null;
   /** Active bans. */
   readonly bans: Iterable<StateBan>;
   /** Ban history of addresses not banned now. */
@@ -86,6 +96,8 @@ export interface StateInput {
 
 /** What is read back. */
 export interface StateData extends StateInput {
+  /** The audit chain's head; null when the file has none (no audit log, or version 1). */
+  readonly audit: StateAuditHead | null;
   /** Active bans, as read. */
   readonly bans: StateBan[];
   /** Ban history, as read. */

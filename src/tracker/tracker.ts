@@ -7,7 +7,8 @@
  * 2. never-bannable (loopback, unspecified) or `ignoreip` → ignored
  * 3. time rule: null → now, future → now, older than `findtime` → ignored
  * 4. group IPv6 by the jail's `ipv6_prefix`; look the key up (open addressing, keyed hash)
- * 5. new key: take a free slot, or apply the eviction policy when the table is full
+ * 5. new key: take a free slot, or apply the eviction policy when the table is full; when that
+ *    finds nothing, hand an active ban off to the kernel (it keeps it until its timeout)
  * 6. add the failure time; `maxretry` failures within `findtime` → ban (duration from
  *    `bantime`/`bantime_increment`), then feed the ban to every `source = "bans"` jail (recidive)
  *
@@ -196,8 +197,14 @@ export interface TrackerStats {
   readonly tracked: number;
   /** Bans in force now, all jails. */
   readonly activeBans: number;
-  /** Entries removed by `evict-oldest` to make room. */
+  /** Entries removed to make room (by `evict-oldest`, for a manual ban, or bans handed off). */
   readonly evictions: number;
+  /**
+   * Active bans removed from the full table to make room (counted in `evictions` too): the kernel
+   * set still holds each until its own timeout, but `list`, `unban` and the state file no longer
+   * see it.
+   */
+  readonly bansHandedOff: number;
   /** New addresses not tracked because the table was full. */
   readonly drops: number;
   /** Bytes allocated by the table. */
@@ -228,6 +235,11 @@ export interface TrackerOptions {
   readonly random?: RandomSource;
   /** Called at most once per `DROP_LOG_INTERVAL_MS` while `log-and-drop` drops. */
   readonly onDropBurst?: (burst: DropBurst) => void;
+  /**
+   * Called at most once per `DROP_LOG_INTERVAL_MS` while active bans are removed from the full
+   * table to make room (`dropped` = bans handed off since the last call; the kernel keeps them).
+   */
+  readonly onBanHandOff?: (burst: DropBurst) => void;
   /** Seed of the keyed hash (tests); random by default so attackers cannot aim collisions. */
   readonly hashSeed?: number;
 }
@@ -307,6 +319,7 @@ export class Tracker {
   readonly #clock: Clock;
   readonly #random: RandomSource;
   readonly #onDropBurst: ((burst: DropBurst) => void) | undefined;
+  readonly #onBanHandOff: ((burst: DropBurst) => void) | undefined;
   readonly #seed: number;
 
   // table
@@ -347,6 +360,9 @@ export class Tracker {
   #drops = 0;
   #pendingDrops = 0;
   #lastDropLog = -Infinity;
+  #handedOff = 0;
+  #pendingHandOffs = 0;
+  #lastHandOffLog = -Infinity;
   #failing: number[] = [];
   #banned: number[] = [];
   #failuresTotal: number[] = [];
@@ -355,6 +371,7 @@ export class Tracker {
   // scratch (never escapes)
   readonly #w = new Uint32Array(4);
   readonly #w2 = new Uint32Array(4);
+  readonly #w3 = new Uint32Array(4);
 
   /**
    * A table of `options.capacity` entries for `options.jails`.
@@ -372,6 +389,7 @@ export class Tracker {
     this.#clock = options.clock ?? new SystemClock();
     this.#random = options.random ?? Math.random;
     this.#onDropBurst = options.onDropBurst;
+    this.#onBanHandOff = options.onBanHandOff;
     this.#seed = options.hashSeed ?? crypto.getRandomValues(new Uint32Array(1))[0]!;
     const slots = slotsFor(cap);
     this.#slots = new Int32Array(slots);
@@ -448,7 +466,8 @@ export class Tracker {
   /**
    * Bans `ip` in a jail by hand (`client ban`). `ignoreip` and never-bannable addresses still
    * win. An address that is banned already gets the new duration. When the table is full an
-   * unbanned entry is evicted whatever the policy; only a table full of bans drops it.
+   * unbanned entry is evicted whatever the policy; in a table full of bans the ban soonest to expire
+   * is handed off to the kernel (see `stats().bansHandedOff`).
    * @param durationMs ms (≥ 1), `null` for permanent; omitted: the jail's policy (with increment)
    * @throws RangeError for an unknown jail index or a duration that is not a number ≥ 1
    */
@@ -472,7 +491,7 @@ export class Tracker {
     let e = this.#find(jailIndex, w, 0);
     if (e < 0) {
       e = this.#allocate(now, true);
-      if (e < 0) return DROPPED;
+      if (e < 0) return this.#drop(now);
       this.#initEntry(e, jailIndex, w, prefix, now);
     }
     if (this.#list[e] === BANNED) {
@@ -484,7 +503,7 @@ export class Tracker {
       return { kind: "ban", bans: [this.#decision(e, "manual")] };
     }
     const bans = [this.#banEntry(e, now, durationMs, "manual")];
-    this.#feedRecidive(e, now, jailIndex, bans);
+    this.#feedRecidiveOf(e, now, jailIndex, bans);
     return { kind: "ban", bans };
   }
 
@@ -656,6 +675,7 @@ export class Tracker {
     this.#rebaseIfNeeded(now);
     this.#sweep(now, SWEEP_PER_EXPIRE);
     this.#maybeReportDrops(now);
+    this.#maybeReportHandOffs(now);
     return out;
   }
 
@@ -676,6 +696,7 @@ export class Tracker {
       tracked: this.#used,
       activeBans: this.#listSize[BANNED]!,
       evictions: this.#evictions,
+      bansHandedOff: this.#handedOff,
       drops: this.#drops,
       bytes: this.bytes,
       jails: this.#jails.map((j, i) => ({
@@ -891,7 +912,9 @@ export class Tracker {
     let e = this.#find(j, w, 0);
     if (e < 0) {
       e = this.#allocate(now, false);
-      if (e < 0) return DROPPED;
+      if (e < 0) {
+        return jail.maxretry === 1 ? this.#unstoredBan(j, w, prefix, now, cause) : this.#drop(now);
+      }
       this.#initEntry(e, j, w, prefix, now);
       if (this.#ghostAdds > 0 && this.#ghostHas(j, w)) this.#returning[e] = 1;
     } else if (this.#list[e] === BANNED) {
@@ -905,7 +928,44 @@ export class Tracker {
       return COUNTED;
     }
     const bans = [this.#banEntry(e, now, undefined, cause)];
-    if (!jail.fromBans) this.#feedRecidive(e, now, j, bans);
+    if (!jail.fromBans) this.#feedRecidiveOf(e, now, j, bans);
+    return { kind: "ban", bans };
+  }
+
+  /**
+   * The ban of a new address whose first failure reaches `maxretry` (1) when the table has no
+   * entry the policy may free and no ban to hand off (`deny-new` with a table full of counting
+   * entries): decided without an entry and handed straight to the kernel (first ban: no history).
+   */
+  #unstoredBan(
+    j: number,
+    w: Uint32Array,
+    prefix: number,
+    now: number,
+    cause: BanCause,
+  ): RecordOutcome {
+    const jail = this.#jails[j]!;
+    const dur = banDurationMs(jail.config, 0, this.#random);
+    this.#failuresTotal[j]!++;
+    this.#bansTotal[j]!++;
+    this.#handedOff++;
+    this.#pendingHandOffs++;
+    this.#maybeReportHandOffs(now);
+    const bans: BanDecision[] = [{
+      ip: formatWords(w, 0),
+      prefix,
+      jail: jail.name,
+      jailIndex: j,
+      durationMs: dur,
+      banCount: 1,
+      bannedAt: now,
+      expiresAt: dur === null ? null : now + dur,
+      cause: jail.fromBans ? "recidive" : cause,
+    }];
+    if (!jail.fromBans) {
+      this.#w3.set(w);
+      this.#feedRecidive(this.#w3, prefix, now, j, bans);
+    }
     return { kind: "ban", bans };
   }
 
@@ -1046,18 +1106,31 @@ export class Tracker {
     return this.#decision(e, this.#jails[j]!.fromBans ? "recidive" : cause);
   }
 
-  /** Counts a ban of entry `e` as one failure in every `source = "bans"` jail. */
-  #feedRecidive(e: number, now: number, fromJail: number, out: BanDecision[]): void {
+  /** `#feedRecidive` for the ban of entry `e`. */
+  #feedRecidiveOf(e: number, now: number, fromJail: number, out: BanDecision[]): void {
+    // Entry `e` may be handed off to make room for a recidive entry: copy its key first.
+    for (let q = 0; q < 4; q++) this.#w3[q] = this.#keys[e * 4 + q]!;
+    this.#feedRecidive(this.#w3, this.#prefix[e]!, now, fromJail, out);
+  }
+
+  /** Counts the ban of `banned`/`bannedPrefix` as one failure in every `source = "bans"` jail. */
+  #feedRecidive(
+    banned: Uint32Array,
+    bannedPrefix: number,
+    now: number,
+    fromJail: number,
+    out: BanDecision[],
+  ): void {
     if (this.#jails[fromJail]!.fromBans) return;
     for (const r of this.#bansJails) {
       if (r === fromJail) continue;
       const jail = this.#jails[r]!;
       if (!jail.enabled || this.#stopped[r] === 1) continue;
       const k = this.#w2;
-      for (let q = 0; q < 4; q++) k[q] = this.#keys[e * 4 + q]!;
+      k.set(banned);
       const v4 = isV4Words(k);
       if (this.#ignores(r, k)) continue;
-      const prefix = v4 ? 32 : Math.min(this.#prefix[e]!, jail.v6prefix);
+      const prefix = v4 ? 32 : Math.min(bannedPrefix, jail.v6prefix);
       if (!v4) maskWords(k, 0, prefix);
       // #fail uses #w2 only through #durationFor after the lookup; copy the key first.
       const key = this.#w;
@@ -1113,36 +1186,51 @@ export class Tracker {
     this.#linkTail(e, 0);
   }
 
-  /** A free entry, or one made free by the policy; -1 when the address must be dropped. */
-  #allocate(now: number, manual: boolean): number {
+  /**
+   * A free entry, or one made free by the policy; -1 when the address must be dropped. When the
+   * policy finds nothing to evict, an active ban is handed off to the kernel (under every policy,
+   * unless `keepBans`: a restore, whose bans are not in the kernel yet): the soonest to expire,
+   * permanent ones last. Bans never depend on table room.
+   */
+  #allocate(now: number, manual: boolean, keepBans = false): number {
     if (this.#freeHead >= 0) {
       const e = this.#freeHead;
       this.#freeHead = this.#next[e]!;
       return e;
     }
-    if (manual || this.#eviction === "evict-oldest") {
-      const victim = this.#victim(now);
-      if (victim >= 0) {
-        this.#ghostAdd(victim);
-        this.#free(victim);
-        this.#evictions++;
-        const e = this.#freeHead;
-        this.#freeHead = this.#next[e]!;
-        return e;
-      }
+    let victim = manual || this.#eviction === "evict-oldest" ? this.#victim(now) : -1;
+    if (victim < 0 && !keepBans && this.#listSize[BANNED]! > 0) {
+      victim = this.#heapSize > 0 ? this.#heap[0]! : this.#head[BANNED]!;
+      this.#handedOff++;
+      this.#pendingHandOffs++;
+      this.#maybeReportHandOffs(now);
     }
+    if (victim >= 0) {
+      this.#ghostAdd(victim);
+      this.#free(victim);
+      this.#evictions++;
+      const e = this.#freeHead;
+      this.#freeHead = this.#next[e]!;
+      return e;
+    }
+    return -1;
+  }
+
+  /** Counts a new address that found no room (and reports the burst under `log-and-drop`). */
+  #drop(now: number): RecordOutcome {
     this.#drops++;
     if (this.#eviction === "log-and-drop") {
       this.#pendingDrops++;
       this.#maybeReportDrops(now);
     }
-    return -1;
+    return DROPPED;
   }
 
   /**
    * `evict-oldest`: an entry whose failures all left `findtime` (checked at the head of each
    * failure list), else the least recently seen entry of the lowest non-empty list: fewest
-   * failures first, ban history last, banned never. Bounded: at most 2 × `LISTS` heads.
+   * failures first, ban history last, banned never (`#allocate` hands off a ban when this finds
+   * nothing). Bounded: at most 2 × `LISTS` heads.
    *
    * Evicted keys go into a ghost filter (two generations of a 3-hash Bloom bitmap): an address
    * that comes back after its eviction is marked returning and ranks one failure higher, so a
@@ -1196,11 +1284,23 @@ export class Tracker {
     if (fam === 6) maskWords(w, 0, prefix);
     let e = this.#find(j, w, 0);
     if (e < 0) {
-      e = this.#allocate(now, forBan);
-      if (e < 0) return -1;
+      e = this.#allocate(now, forBan, true);
+      if (e < 0) {
+        this.#drop(now);
+        return -1;
+      }
       this.#initEntry(e, j, w, prefix, now);
     }
     return e;
+  }
+
+  #maybeReportHandOffs(now: number): void {
+    if (this.#pendingHandOffs === 0 || this.#onBanHandOff === undefined) return;
+    if (now - this.#lastHandOffLog < DROP_LOG_INTERVAL_MS) return;
+    this.#lastHandOffLog = now;
+    const dropped = this.#pendingHandOffs;
+    this.#pendingHandOffs = 0;
+    this.#onBanHandOff({ dropped, totalDropped: this.#handedOff });
   }
 
   #maybeReportDrops(now: number): void {

@@ -432,13 +432,70 @@ Deno.test("Tracker evict-oldest prefers entries whose failures all left findtime
   }
 });
 
-Deno.test("Tracker never evicts banned entries; a table full of bans drops new addresses", () => {
-  const { t } = setup([jail("sshd", { maxretry: 1 })], { capacity: 16 });
-  for (let i = 0; i < 16; i++) bans(t.record(0, `192.0.2.${i}`, null));
-  assert.equal(t.record(0, "198.51.100.1", null).kind, "dropped");
-  assert.equal(t.ban("198.51.100.2", 0).kind, "dropped");
-  const s = t.stats();
-  assert.deepEqual([s.activeBans, s.drops, s.evictions], [16, 2, 0]);
+for (const eviction of ["evict-oldest", "deny-new", "log-and-drop"] as const) {
+  Deno.test(`Tracker ${eviction}: more maxretry-1 attackers than slots are all banned; the full table keeps counting`, () => {
+    const clock = new ManualClock();
+    const handOffs: DropBurst[] = [];
+    const opts = { capacity: 16, clock, eviction, hashSeed: 7 };
+    const one = new Tracker({ ...opts, jails: [jail("sshd", { maxretry: 1 })] });
+    const withRecidive = new Tracker({
+      ...opts,
+      jails: [jail("sshd", { maxretry: 1 }), recidive()],
+    });
+    const two = new Tracker({
+      ...opts,
+      jails: [jail("sshd", { maxretry: 2 })],
+      onBanHandOff: (b) => handOffs.push(b),
+    });
+    const attackers = 200; // 12× the table
+    for (let i = 0; i < attackers; i++) {
+      const ip = `10.0.${i >> 8}.${i & 255}`;
+      assert.deepEqual(bans(one.record(0, ip, null)).map((b) => b.ip), [ip]);
+      assert.equal(bans(withRecidive.record(0, ip, null))[0]!.ip, ip);
+      // maxretry 2: the full table still counts (a ban is handed off to make room).
+      assert.equal(two.record(0, ip, null).kind, "counted", ip);
+      assert.equal(two.record(0, ip, null).kind, "ban", ip);
+      clock.advance(1);
+    }
+    for (const t of [one, withRecidive, two]) {
+      const s = t.stats();
+      // deny-new keeps the recidive jail's counting entries: later recidive failures are dropped.
+      if (t !== withRecidive || eviction === "evict-oldest") assert.equal(s.drops, 0);
+      assert.equal(s.jails[0]!.bansTotal, attackers);
+      assert.equal(s.tracked, 16);
+    }
+    const s = one.stats();
+    assert.deepEqual([s.activeBans, s.bansHandedOff, s.evictions], [16, attackers - 16, 184]);
+    // Handed-off bans are the kernel's now: the tracker lists only the ones it still holds.
+    assert.deepEqual(one.bansOf("10.0.0.0"), []);
+    assert.equal(one.bansOf(`10.0.0.${attackers - 1}`).length, 1);
+    // The hand-off is reported at most once per interval.
+    assert.equal(handOffs.length, 1);
+    clock.advance(DROP_LOG_INTERVAL_MS);
+    two.expire();
+    assert.equal(handOffs.length, 2);
+    assert.equal(handOffs[1]!.totalDropped, two.stats().bansHandedOff);
+    // A manual ban gets room too.
+    bans(one.ban("198.51.100.2", 0));
+  });
+}
+
+Deno.test("Tracker hands off the ban that expires soonest, permanent bans last; restore() never hands one off", () => {
+  const { t, clock } = setup([jail("sshd", { maxretry: 1 })], { capacity: 16 });
+  bans(t.ban("192.0.2.100", 0, null)); // permanent
+  for (let i = 1; i < 16; i++) bans(t.ban(`192.0.2.${i}`, 0, (100 - i) * MIN));
+  bans(t.record(0, "198.51.100.1", null)); // 10 min: hands off .15 (85 min)
+  assert.deepEqual(t.bansOf("192.0.2.15"), []);
+  assert.equal(t.bansOf("192.0.2.14").length, 1);
+  for (let i = 0; i < 15; i++) bans(t.record(0, `198.51.100.${i + 2}`, null));
+  assert.equal(t.bansOf("192.0.2.100").length, 1, "the permanent ban is still in the table");
+  const snap = t.snapshot();
+  const saved = { bans: [...snap.bans], history: [...snap.history], failures: [] };
+  const small = new Tracker({ jails: [jail("sshd")], capacity: 16, clock, hashSeed: 7 });
+  for (let i = 0; i < 16; i++) bans(small.ban(`203.0.113.${i}`, 0));
+  const r = small.restore(saved);
+  assert.equal(r.skipped, saved.bans.length, "a restore does not evict bans the kernel lacks");
+  assert.equal(small.stats().bansHandedOff, 0);
 });
 
 Deno.test("Tracker deny-new drops new addresses when full and still counts tracked ones", () => {
@@ -711,8 +768,11 @@ Deno.test("Tracker deny-new bans attackers seen before the table filled and drop
     outcomes.push(t.record(0, late, null).kind);
   }
   assert.deepEqual(outcomes.filter((k) => k === "ban").length, 2);
-  assert.equal(outcomes.filter((k) => k === "dropped").length, 3);
-  assert.equal(t.stats().drops, 5000 - 98 + 3);
+  // Until the early attackers' bans free their slots (handed off to the kernel): then it counts.
+  assert.deepEqual(outcomes.filter((_, i) => i % 3 === 2), ["dropped", "counted", "counted"]);
+  // The late attacker's first failure, and an early attacker back after its ban left the table.
+  assert.equal(t.stats().drops, 5000 - 98 + 2);
+  assert.equal(t.stats().bansHandedOff, 2);
 });
 
 Deno.test("Tracker.ignoreAdd() stops counting an address or CIDR in every jail or in one, and ignoreRemove() undoes it", () => {

@@ -1,0 +1,236 @@
+/**
+ * `FirewallGuard`: keeps what the kernel enforces equal to what the daemon believes while it runs.
+ * An operator's `nft flush ruleset` (the first line of Debian's /etc/nftables.conf), `iptables -F`
+ * / `-X` or `ipset flush` removes fail2zig's scaffold or its entries without telling anyone; the
+ * guard notices and puts everything back.
+ *
+ * Every `GUARD_INTERVAL_MS`, and at once after a ban or unban the kernel refused
+ * (`recover()`), it runs the backend's `check()` — one read of the kernel, not one per ban.
+ * The firewall needs repair when the check finds the scaffold missing or altered, or (backends
+ * that count their entries) when the sets read empty on two checks in a row while bans that are
+ * not about to expire are active (two: a ban in flight is in the kernel by the next check). A
+ * repair calls `init()` (idempotent: it re-installs what is missing), re-adds every active ban with
+ * its remaining timeout, removes again the bans lifted while it ran, and checks once more; only
+ * then is it a success (`onRepaired`). A repair that fails reports degraded (`onDegraded(true)`)
+ * and is retried with a backoff doubling from one interval to `GUARD_MAX_BACKOFF_MS`; the next
+ * success clears degraded.
+ * @module
+ */
+import type { BanEntry, FirewallBackend, FirewallHealth } from "./backend.ts";
+
+/** How often the guard checks the kernel. */
+export const GUARD_INTERVAL_MS = 250;
+/** Longest wait between two repair attempts while they fail. */
+export const GUARD_MAX_BACKOFF_MS = 4000;
+/** Bans re-added per backend call during a repair. */
+export const REPAIR_BATCH = 4096;
+/** A ban this close to its expiry may already have left the kernel: it proves nothing. */
+const EXPIRY_SLACK_MS = 1500;
+/** Consecutive empty-set readings that count as a flush. */
+const EMPTY_READINGS = 2;
+
+/** What a successful repair did. */
+export interface RepairReport {
+  /** What the check found (e.g. `table inet fail2zig or its chain input is missing`). */
+  readonly problem: string;
+  /** Active bans re-added. */
+  readonly bans: number;
+  /** Duration of the repair in ms. */
+  readonly ms: number;
+}
+
+/** Options of {@link FirewallGuard}. */
+export interface FirewallGuardOptions {
+  /** The backend whose layout is checked and repaired. */
+  readonly backend: FirewallBackend;
+  /**
+   * The bans the kernel must hold, with their remaining timeouts. Iterated synchronously (a
+   * repair copies it before its first await), so a live view of the tracker is fine.
+   */
+  readonly activeBans: () => Iterable<BanEntry>;
+  /** Time between two checks, ms. @default GUARD_INTERVAL_MS */
+  readonly intervalMs?: number;
+  /** Clock for the backoff, ms. @default Date.now */
+  readonly now?: () => number;
+  /** A repair succeeded (count it, log it). */
+  readonly onRepaired?: (report: RepairReport) => void;
+  /** A repair attempt failed; it is retried after `retryInMs`. */
+  readonly onRepairFailed?: (problem: string, error: string, retryInMs: number) => void;
+  /** Degraded changed: true while the firewall is known broken and repair fails. */
+  readonly onDegraded?: (degraded: boolean) => void;
+}
+
+function message(e: unknown): string {
+  return e instanceof Error ? e.message : String(e);
+}
+
+function key(e: BanEntry): string {
+  return `${e.ip}/${e.prefix}`;
+}
+
+/** Checks the backend's invariant periodically and after failures; repairs it when broken. */
+export class FirewallGuard {
+  #o: FirewallGuardOptions;
+  #interval: number;
+  #now: () => number;
+  #timer: ReturnType<typeof setTimeout> | undefined;
+  #started = false;
+  #stopped = false;
+  #running: Promise<void> | null = null;
+  #again = false;
+  #empty = 0;
+  /** The problem a failed repair left (retried until a repair succeeds); "" when none. */
+  #pending = "";
+  #nextAttempt = 0;
+  #backoff: number;
+  #degraded = false;
+  #repairs = 0;
+
+  /** A guard over `options.backend`; it checks nothing until `start()` or `tick()`. */
+  constructor(options: FirewallGuardOptions) {
+    this.#o = options;
+    this.#interval = options.intervalMs ?? GUARD_INTERVAL_MS;
+    this.#now = options.now ?? Date.now;
+    this.#backoff = this.#interval;
+  }
+
+  /** True while a repair is needed and failing. */
+  get degraded(): boolean {
+    return this.#degraded;
+  }
+
+  /** Successful repairs so far. */
+  get repairs(): number {
+    return this.#repairs;
+  }
+
+  /** Starts the periodic check. */
+  start(): void {
+    if (this.#started || this.#stopped) return;
+    this.#started = true;
+    this.#arm();
+  }
+
+  /** Stops the checks and waits for one that is running; no timer is left behind. */
+  async stop(): Promise<void> {
+    this.#stopped = true;
+    if (this.#timer !== undefined) clearTimeout(this.#timer);
+    this.#timer = undefined;
+    await this.#running;
+  }
+
+  /**
+   * A ban or unban failed: checks now (or right after the check that is running) and resolves
+   * true when that found the firewall broken and repaired it (every active ban re-added).
+   */
+  async recover(): Promise<boolean> {
+    const before = this.#repairs;
+    await this.tick();
+    return this.#repairs > before;
+  }
+
+  /**
+   * One check and, when needed, a repair; resolves when done (tests drive the guard with it).
+   * Does nothing once stopped (the backend may be closing).
+   */
+  tick(): Promise<void> {
+    if (this.#stopped) return Promise.resolve();
+    if (this.#running !== null) {
+      this.#again = true;
+      return this.#running;
+    }
+    const run = (async () => {
+      do {
+        this.#again = false;
+        await this.#cycle();
+      } while (this.#again && !this.#stopped);
+    })();
+    this.#running = run.finally(() => this.#running = null);
+    return this.#running;
+  }
+
+  #arm(): void {
+    if (this.#stopped) return;
+    this.#timer = setTimeout(() => {
+      this.#timer = undefined;
+      this.tick().catch(() => {}).finally(() => this.#arm());
+    }, this.#interval);
+  }
+
+  async #cycle(): Promise<void> {
+    const found = await this.#problem();
+    const problem = found || this.#pending;
+    if (problem === "") return;
+    const now = this.#now();
+    if (this.#pending !== "" && now < this.#nextAttempt) return;
+    const started = now;
+    try {
+      const bans = await this.#repair();
+      this.#pending = "";
+      this.#backoff = this.#interval;
+      this.#empty = 0;
+      this.#repairs++;
+      this.#setDegraded(false);
+      this.#o.onRepaired?.({ problem, bans, ms: Math.max(0, this.#now() - started) });
+    } catch (e) {
+      this.#pending = problem;
+      const wait = this.#backoff;
+      this.#nextAttempt = this.#now() + wait;
+      this.#backoff = Math.min(GUARD_MAX_BACKOFF_MS, this.#backoff * 2);
+      this.#setDegraded(true);
+      this.#o.onRepairFailed?.(problem, message(e), wait);
+    }
+  }
+
+  /** What is wrong now ("" when nothing). */
+  async #problem(): Promise<string> {
+    let health: FirewallHealth;
+    try {
+      health = await this.#o.backend.check();
+    } catch (e) {
+      return `the check failed: ${message(e)}`;
+    }
+    if (!health.ok) return health.problem || "the scaffold is altered";
+    if (health.entries !== 0 || !this.#expectsEntries()) {
+      this.#empty = 0;
+      return "";
+    }
+    this.#empty++;
+    return this.#empty >= EMPTY_READINGS ? "the ban sets are empty while bans are active" : "";
+  }
+
+  /** Some active ban is not about to expire (so the kernel must hold at least one entry). */
+  #expectsEntries(): boolean {
+    for (const b of this.#o.activeBans()) {
+      if (b.timeoutMs === null || b.timeoutMs >= EXPIRY_SLACK_MS) return true;
+    }
+    return false;
+  }
+
+  /** Re-installs the scaffold and re-adds every active ban; returns how many. */
+  async #repair(): Promise<number> {
+    const b = this.#o.backend;
+    await b.init();
+    const bans = [...this.#o.activeBans()];
+    for (let i = 0; i < bans.length; i += REPAIR_BATCH) {
+      await b.ban(bans.slice(i, i + REPAIR_BATCH));
+    }
+    // Bans lifted while the repair ran were re-added from the copy: lift them again.
+    const still = new Set<string>();
+    for (const e of this.#o.activeBans()) still.add(key(e));
+    const lifted = bans.filter((e) => !still.has(key(e)));
+    if (lifted.length > 0) await b.unban(lifted);
+    const after = await b.check();
+    if (!after.ok) throw new Error(`still broken after re-installing: ${after.problem}`);
+    if (after.entries === 0 && this.#expectsEntries()) {
+      throw new Error("the ban sets are still empty after re-adding the bans");
+    }
+    return bans.length;
+  }
+
+  #setDegraded(d: boolean): void {
+    if (d === this.#degraded) return;
+    this.#degraded = d;
+    this.#o.onDegraded?.(d);
+  }
+}

@@ -1,0 +1,105 @@
+/**
+ * The daemon's firewall guard as an operator meets it: the real daemon with the nftables backend
+ * in a network namespace holds bans; `nft flush ruleset` (the first line of Debian's
+ * /etc/nftables.conf) is run inside the namespace; every ban is back in the kernel within one
+ * second (with one asked for right after the flush), the repair is logged and counted in
+ * `fail2zig_firewall_repairs_total`, status is not degraded, and a new ban works. Root only.
+ */
+import assert from "node:assert/strict";
+import { join } from "node:path";
+import {
+  clientCommand,
+  clientResult,
+  makeConfig,
+  privateGlobal,
+  type RunningDaemon,
+  sshdJail,
+  startDaemon,
+} from "./_daemon.ts";
+import { isRoot, Netns, uniqueName } from "./_netns.ts";
+
+const METRICS_PORT = 9188;
+
+async function until<T>(
+  probe: () => Promise<T | null>,
+  limitMs: number,
+  what: string,
+): Promise<T> {
+  const end = Date.now() + limitMs;
+  for (;;) {
+    const v = await probe();
+    if (v !== null) return v;
+    assert.ok(Date.now() < end, `expected ${what} within ${limitMs} ms`);
+    await new Promise((r) => setTimeout(r, 20));
+  }
+}
+
+Deno.test({
+  ignore: !isRoot,
+  sanitizeResources: false,
+  sanitizeOps: false,
+  name: "daemon: after `nft flush ruleset` every ban is back within 1 s, counted, logged, " +
+    "not degraded",
+  fn: async () => {
+    const ns = await Netns.create(uniqueName("rep-daemon"));
+    const { dir, config } = await makeConfig((d) =>
+      `${
+        privateGlobal(d).replace('firewall = "log-only"', 'firewall = "nftables"').replace(
+          'metrics_bind = ""',
+          `metrics_bind = "127.0.0.1:${METRICS_PORT}"`,
+        )
+      }\n${sshdJail(d)}`
+    );
+    await Deno.writeTextFile(join(dir, "auth.log"), "");
+    const sock = join(dir, "fail2zig.sock");
+    const client = async (...args: string[]) => {
+      const r = await ns.exec(clientCommand(sock, args));
+      return clientResult(r.code, r.stdout, r.stderr);
+    };
+    const kernel = async () => (await ns.exec(["nft", "list", "table", "inet", "fail2zig"])).stdout;
+    let d: RunningDaemon | null = null;
+    try {
+      d = await startDaemon(dir, config, { prefix: ns.prefix() });
+      const daemon = d;
+      for (const ip of ["203.0.113.50", "2001:db8:5::50"]) {
+        const r = await client("ban", ip, "--jail", "sshd", "--duration", "2h");
+        assert.equal(r.code, 0, r.err);
+      }
+      assert.match(await kernel(), /203\.0\.113\.50[\s\S]*2001:db8:5::50/);
+
+      await ns.execOk(["nft", "flush", "ruleset"]);
+      await until(
+        async () => {
+          const k = await kernel();
+          return k.includes("203.0.113.50") && k.includes("2001:db8:5::50") ? k : null;
+        },
+        1000,
+        "both bans back in the kernel",
+      );
+      await daemon.waitFor((r) => /scaffold and bans re-installed/.test(String(r["msg"])), 2000);
+      const metric = await until(
+        async () => {
+          const r = await ns.exec(["curl", "-s", `http://127.0.0.1:${METRICS_PORT}/metrics`]);
+          const m = /^fail2zig_firewall_repairs_total (\d+)$/m.exec(r.stdout);
+          return m ? Number(m[1]) : null;
+        },
+        2000,
+        "the metrics endpoint",
+      );
+      assert.equal(metric, 1);
+      const st = await client("status");
+      assert.equal(st.json?.["degraded"], false);
+
+      const again = await client("ban", "198.51.100.9", "--jail", "sshd", "--duration", "1h");
+      assert.equal(again.code, 0, again.err);
+      assert.match(await kernel(), /198\.51\.100\.9/);
+      assert.equal(await d.stop(), 0);
+      d = null;
+      assert.doesNotMatch((await ns.exec(["nft", "list", "ruleset"])).stdout, /fail2zig/);
+    } finally {
+      await d?.stop("SIGKILL");
+      await ns.destroy();
+      await Deno.remove(dir, { recursive: true }).catch(() => {});
+    }
+  },
+});

@@ -1,0 +1,183 @@
+/**
+ * Kernel truth while running: each kernel backend with a `FirewallGuard` runs in a network
+ * namespace with active bans; an operator's flush (`nft flush ruleset`, `iptables -F` and `-X`,
+ * `ipset flush` and `ipset destroy`) is run inside the namespace, and every active ban must be
+ * back in the kernel within one second (polled with a deadline), after which a new ban works.
+ * Root only.
+ */
+import assert from "node:assert/strict";
+import type { BanEntry } from "../src/firewall/mod.ts";
+import { type DriverConfig, RemoteBackend } from "./_fw_remote.ts";
+import { isRoot, Netns, uniqueName } from "./_netns.ts";
+
+/** Every active ban must be back within this long after the flush command returned. */
+const REPAIR_LIMIT_MS = 1000;
+
+const BANS: BanEntry[] = [
+  { ip: "203.0.113.5", prefix: 32, timeoutMs: 600_000, jail: "sshd" },
+  { ip: "203.0.113.6", prefix: 32, timeoutMs: null, jail: "nginx" },
+  { ip: "2001:db8:1::5", prefix: 128, timeoutMs: 600_000, jail: "sshd" },
+];
+const NEW_BAN: BanEntry = { ip: "198.51.100.77", prefix: 32, timeoutMs: 600_000, jail: "sshd" };
+
+/** How a test reads the kernel: what of `want` (and the rules that match them) is missing. */
+type Missing = (ns: Netns, want: readonly BanEntry[]) => Promise<string[]>;
+
+function absent(text: string, want: readonly BanEntry[], needles: readonly string[]): string[] {
+  return [...needles, ...want.map((b) => b.ip)].filter((n) => !text.includes(n));
+}
+
+const nftMissing: Missing = async (ns, want) => {
+  const r = await ns.exec(["nft", "list", "table", "inet", "fail2zig"]);
+  if (r.code !== 0) return ["table inet fail2zig"];
+  return absent(r.stdout, want, ["ip saddr @banned_ipv4 drop", "ip6 saddr @banned_ipv6 drop"]);
+};
+
+const iptablesMissing: Missing = async (ns, want) => {
+  const v4 = await ns.exec(["iptables", "-w", "-S"]);
+  const v6 = await ns.exec(["ip6tables", "-w", "-S"]);
+  const text = v4.stdout.replaceAll("-A INPUT -j fail2zig", "jump4") + "\n" +
+    v6.stdout.replaceAll("-A INPUT -j fail2zig", "jump6");
+  return absent(text, want, ["jump4", "jump6"]);
+};
+
+const ipsetMissing: Missing = async (ns, want) => {
+  const sets = await ns.exec(["ipset", "list"]);
+  const v4 = await ns.exec(["iptables", "-w", "-S", "INPUT"]);
+  const v6 = await ns.exec(["ip6tables", "-w", "-S", "INPUT"]);
+  const rules = (v4.stdout.includes("--match-set fail2zig-v4 src -j DROP") ? "rule4 " : "") +
+    (v6.stdout.includes("--match-set fail2zig-v6 src -j DROP") ? "rule6" : "");
+  return absent(sets.stdout + rules, want, ["rule4", "rule6"]);
+};
+
+/** Polls until nothing of `want` is missing; fails after `limitMs` naming what still is. */
+async function backWithin(
+  ns: Netns,
+  missing: Missing,
+  want: readonly BanEntry[],
+  limitMs: number,
+  what: string,
+): Promise<number> {
+  const start = Date.now();
+  for (;;) {
+    const left = await missing(ns, want);
+    const took = Date.now() - start;
+    if (left.length === 0) return took;
+    if (took > limitMs) {
+      assert.fail(`expected every ban back within ${limitMs} ms after ${what}; missing ${left}`);
+    }
+    await new Promise((r) => setTimeout(r, 20));
+  }
+}
+
+async function withGuarded(
+  tag: string,
+  config: DriverConfig,
+  body: (fw: RemoteBackend, ns: Netns) => Promise<void>,
+): Promise<void> {
+  const ns = await Netns.create(uniqueName(tag));
+  const fw = RemoteBackend.start(ns, config);
+  try {
+    await fw.init();
+    await fw.ban(BANS);
+    await fw.guard(BANS);
+    await body(fw, ns);
+    await fw.close();
+  } finally {
+    await fw.stop().catch(() => {});
+    await ns.destroy();
+  }
+}
+
+/**
+ * Runs the operator's shell script in `ns` (one `sh -c`, as a reload script would), waits until
+ * every ban is back, then until the guard has counted repair number `repair` (it counts after its
+ * closing check) and is not degraded. A script whose later step lost the race against a repair
+ * in between (`-X` or `ipset destroy` of something in use again) is run again.
+ */
+async function flushAndWait(
+  fw: RemoteBackend,
+  ns: Netns,
+  missing: Missing,
+  script: string,
+  repair: number,
+): Promise<void> {
+  for (let attempt = 1;; attempt++) {
+    const r = await ns.exec(["sh", "-c", script]);
+    if (r.code === 0) break;
+    assert.ok(attempt < 5, `\`${script}\` failed ${attempt} times: ${r.stderr}`);
+  }
+  await backWithin(ns, missing, BANS, REPAIR_LIMIT_MS, `\`${script}\``);
+  const end = Date.now() + REPAIR_LIMIT_MS;
+  for (;;) {
+    const state = await fw.guardState();
+    if (state.repairs >= repair && !state.degraded) break;
+    assert.ok(
+      Date.now() < end,
+      `expected repair ${repair} counted, found ${JSON.stringify(state)}`,
+    );
+    await new Promise((r) => setTimeout(r, 20));
+  }
+}
+
+async function newBanWorks(fw: RemoteBackend, ns: Netns, missing: Missing): Promise<void> {
+  await fw.ban([NEW_BAN]);
+  assert.deepEqual(await missing(ns, [...BANS, NEW_BAN]), []);
+  const h = await fw.check();
+  assert.equal(h.ok, true, h.problem);
+}
+
+const opts = { ignore: !isRoot, sanitizeResources: false, sanitizeOps: false } as const;
+
+Deno.test({
+  ...opts,
+  name: "nftables: after `nft flush ruleset`, `nft flush table` or `nft flush set` every ban is " +
+    "back within 1 s",
+  fn: () =>
+    withGuarded("rep-nft", { kind: "nftables" }, async (fw, ns) => {
+      assert.deepEqual(await nftMissing(ns, BANS), []);
+      await flushAndWait(fw, ns, nftMissing, "nft flush ruleset", 1);
+      await flushAndWait(fw, ns, nftMissing, "nft flush table inet fail2zig", 2);
+      const sets =
+        "nft flush set inet fail2zig banned_ipv4; nft flush set inet fail2zig banned_ipv6";
+      await flushAndWait(fw, ns, nftMissing, sets, 3);
+      // Someone else's commit makes the check read the chain and count the elements again.
+      await ns.execOk(["nft", "add", "table", "inet", "other"]);
+      for (let i = 0; i < 2; i++) {
+        const h = await fw.check();
+        assert.deepEqual([h.ok, h.entries], [true, BANS.length], h.problem);
+      }
+      assert.equal((await fw.guardState()).repairs, 3);
+      await newBanWorks(fw, ns, nftMissing);
+      const ruleCount = (await ns.execOk(["nft", "list", "chain", "inet", "fail2zig", "input"]))
+        .split("\n").filter((l) => l.includes(" drop")).length;
+      assert.equal(ruleCount, 2, "re-installing never duplicates the rules");
+    }),
+});
+
+Deno.test({
+  ...opts,
+  name: "iptables: after `iptables -F` and `-X` (both families) every ban is back within 1 s",
+  fn: () =>
+    withGuarded("rep-ipt", { kind: "iptables" }, async (fw, ns) => {
+      assert.deepEqual(await iptablesMissing(ns, BANS), []);
+      const flush = "iptables -w -F && iptables -w -X && ip6tables -w -F && ip6tables -w -X";
+      await flushAndWait(fw, ns, iptablesMissing, flush, 1);
+      await flushAndWait(fw, ns, iptablesMissing, "iptables -w -F", 2);
+      await newBanWorks(fw, ns, iptablesMissing);
+    }),
+});
+
+Deno.test({
+  ...opts,
+  name: "ipset: after `ipset flush`, and after the rules are flushed and the sets destroyed, " +
+    "every ban is back within 1 s",
+  fn: () =>
+    withGuarded("rep-ipset", { kind: "ipset" }, async (fw, ns) => {
+      assert.deepEqual(await ipsetMissing(ns, BANS), []);
+      await flushAndWait(fw, ns, ipsetMissing, "ipset flush", 1);
+      const destroy = "iptables -w -F && ip6tables -w -F && ipset destroy";
+      await flushAndWait(fw, ns, ipsetMissing, destroy, 2);
+      await newBanWorks(fw, ns, ipsetMissing);
+    }),
+});
