@@ -21,7 +21,7 @@ export const COMMANDS: Record<string, Command> = {
   },
   "filter test": {
     summary: "run a filter over a log offline",
-    load: () => import("./cli/filter_test.ts"),
+    load: () => import("./cli/filter_tester.ts"),
   },
   "import-fail2ban": {
     summary: "translate a fail2ban config",

@@ -6,7 +6,7 @@
  * @module
  */
 import type { Filter } from "../src/filters/mod.ts";
-import type { UserFilterConfig } from "../src/config/types.ts";
+import type { UserFilterConfig } from "../src/config/mod.ts";
 import {
   abort,
   type BlockJob,

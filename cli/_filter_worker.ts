@@ -8,7 +8,7 @@
 /// <reference lib="deno.worker" />
 import { getFilter } from "../src/filters/mod.ts";
 import { type BlockJob, runBlocks, waitSync } from "./_filter_blocks.ts";
-import type { UserFilterConfig } from "../src/config/types.ts";
+import type { UserFilterConfig } from "../src/config/mod.ts";
 
 /** The one message a Worker receives. */
 export interface WorkerSetup {

@@ -11,6 +11,7 @@ import type { AppendedRecord, AuditEvent, AuditLog } from "./chain.ts";
 
 /** An audit event plus the triggering log line (debug only, never in the audit file). */
 export interface AuditRecordInput extends AuditEvent {
+  /** The log line that triggered the event; logged at debug level only, never written to the file. */
   line?: string;
 }
 
@@ -37,6 +38,7 @@ export class Auditor {
   #logger: Logger;
   #log: AuditLog | null;
 
+  /** An auditor writing to `options.logger` and, unless null, `options.log`. */
   constructor(options: AuditorOptions) {
     this.#logger = options.logger;
     this.#log = options.log;

@@ -11,7 +11,7 @@
 import { sha256Hex } from "../hash/mod.ts";
 
 /** `prev` of the first record. */
-export const GENESIS_HASH = "0".repeat(64);
+export const GENESIS_HASH: string = "0".repeat(64);
 /** Default audit log path (docs/interfaces.md). */
 export const DEFAULT_AUDIT_LOG = "/var/lib/fail2zig/audit.log";
 /** Mode of a new audit log. */
@@ -48,7 +48,9 @@ const HASH_SUFFIX_LEN = ',"hash":"'.length + 64 + '"}'.length;
 export interface AuditEvent {
   /** "ban", "unban", … */
   event: string;
+  /** The address concerned, when the event has one. */
   ip?: string;
+  /** The jail concerned, when the event has one. */
   jail?: string;
   /** Ban length in seconds; null for permanent. */
   durationS?: number | null;
@@ -60,13 +62,21 @@ export interface AuditEvent {
 
 /** A record as stored (without `prev`/`hash`). */
 export interface AuditBody {
+  /** Position in the chain, from 0. */
   seq: number;
+  /** When it was written, ISO 8601 UTC. */
   ts: string;
+  /** As `AuditEvent.event`. */
   event: string;
+  /** As `AuditEvent.ip`. */
   ip?: string;
+  /** As `AuditEvent.jail` (clipped to `MAX_AUDIT_FIELD`). */
   jail?: string;
+  /** As `AuditEvent.durationS`. */
   duration_s?: number | null;
+  /** As `AuditEvent.reason` (clipped to `MAX_AUDIT_FIELD`). */
   reason?: string;
+  /** As `AuditEvent.origin` (clipped to `MAX_AUDIT_FIELD`). */
   origin?: string;
 }
 
@@ -101,7 +111,9 @@ export function formatAuditRecord(
 
 /** The position of a chain: the next `seq` and the hash the next record must carry as `prev`. */
 export interface ChainHead {
+  /** The `seq` of the next record. */
   seq: number;
+  /** The hash the next record carries as `prev` (`GENESIS_HASH` for the first). */
   prev: string;
 }
 
@@ -282,8 +294,11 @@ export interface AuditLogOptions {
 
 /** What `append` wrote. */
 export interface AppendedRecord {
+  /** The record's `seq`. */
   seq: number;
+  /** The record's hash (the next record's `prev`). */
   hash: string;
+  /** The line as written, without the newline. */
   line: string;
   /**
    * Set when the file had been deleted, moved or replaced under the log: what happened. The log
@@ -311,6 +326,7 @@ export class AuditLog {
   #enc = new TextEncoder();
   /** What `open` had to declare (a `GAP_EVENT` at start), or null. */
   #openNotice: string | null = null;
+  /** Path of the log file. */
   readonly path: string;
 
   private constructor(path: string, file: Deno.FsFile, head: ChainHead, options: AuditLogOptions) {

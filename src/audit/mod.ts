@@ -25,4 +25,6 @@ export type {
 export { Auditor } from "./auditor.ts";
 export { readAuditHistory } from "./history.ts";
 export type { AuditHistory } from "./history.ts";
+/** The logger an `Auditor` writes to and the types it names (owned by `src/log`). */
+export type { Fields, Logger, LogLevel } from "../log/mod.ts";
 export type { AuditorOptions, AuditRecordInput } from "./auditor.ts";

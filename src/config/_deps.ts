@@ -7,7 +7,7 @@
 import { canonicalIp, cidrError, formatCidr, parseCidr } from "../net/mod.ts";
 import {
   builtinFilterNames,
-  compilePattern,
+  checkPattern,
   compileUserFilter,
   filterModes as modesOf,
   PatternError,
@@ -59,7 +59,7 @@ export function checkUserFilter(filter: UserFilterConfig): PatternProblem[] {
   for (const [list, patterns] of lists) {
     patterns.forEach((pattern, index) => {
       try {
-        compilePattern(pattern, list === "patterns");
+        checkPattern(pattern, list === "patterns");
       } catch (e) {
         if (!(e instanceof PatternError)) throw e;
         problems.push({ list, index, column: e.column, message: e.reason });

@@ -41,7 +41,7 @@ import {
  */
 export const RUNTIME_PEAK_MB = 94;
 /** Smallest `memory_ceiling_mb`: the runtime's peak plus a 2 MiB table (≈ 15,000 addresses). */
-export const MIN_MEMORY_CEILING_MB = RUNTIME_PEAK_MB + 2;
+export const MIN_MEMORY_CEILING_MB: number = RUNTIME_PEAK_MB + 2;
 /** Largest `memory_ceiling_mb`. */
 export const MAX_MEMORY_CEILING_MB = 65536;
 /** Most jails in one config. */
@@ -777,6 +777,55 @@ function readJails(
   return out;
 }
 
+/** One `source = "journald"` match: `FIELD=value` with an upper-case field name. */
+function journalMatchItem(c: Checker, where: readonly Segment[], s: string): string | undefined {
+  if (/^[A-Z_][A-Z0-9_]*=/.test(s)) return s;
+  c.error(
+    where,
+    "value",
+    `expected FIELD=value with an upper-case field name such as "_SYSTEMD_UNIT=ssh.service", found ${
+      quote(s)
+    }`,
+  );
+  return undefined;
+}
+
+/**
+ * A file or journald jail's `filter` (required, a built-in or `[filters.NAME]`) and `mode` (one
+ * of the filter's); empty strings when they are missing or wrong (the issue is recorded).
+ */
+function readFilterMode(
+  c: Checker,
+  segs: readonly Segment[],
+  t: Table,
+  userFilters: readonly UserFilterConfig[],
+): { filter: string; mode: string } {
+  const at = (k: string) => [...segs, k];
+  const f = "filter" in t ? readString(c, at("filter"), t["filter"]) : undefined;
+  if (!("filter" in t)) c.error(segs, "key", "missing required key filter");
+  const m = "mode" in t ? readString(c, at("mode"), t["mode"]) : "normal";
+  if (f !== undefined) {
+    const modes = filterModes(f, userFilters);
+    if (modes === null) {
+      const known = [...builtinFilterNames(), ...userFilters.map((u) => u.name)];
+      const guess = closest(f, known);
+      const hint = guess === undefined
+        ? ` (built-in: ${builtinFilterNames().join(", ")}; or define [filters.${f}])`
+        : `; did you mean "${guess}"?`;
+      c.error(at("filter"), "value", `unknown filter ${quote(f)}${hint}`);
+    } else if (m !== undefined && !modes.includes(m)) {
+      const list = modes.map((x) => `"${x}"`).join(", ");
+      c.error(
+        "mode" in t ? at("mode") : segs,
+        "mode" in t ? "value" : "key",
+        `filter ${f} has no mode ${quote(m)}; expected one of ${list}`,
+      );
+    }
+    return { filter: f, mode: m ?? "normal" };
+  }
+  return { filter: "", mode: "" };
+}
+
 function readJail(
   c: Checker,
   name: string,
@@ -822,17 +871,7 @@ function readJail(
     if ("journal_match" in t) {
       journalMatch = readStrings(c, at("journal_match"), t["journal_match"], {
         max: MAX_SOURCES,
-        item: (where, s) => {
-          if (/^[A-Z_][A-Z0-9_]*=/.test(s)) return s;
-          c.error(
-            where,
-            "value",
-            `expected FIELD=value with an upper-case field name such as "_SYSTEMD_UNIT=ssh.service", found ${
-              quote(s)
-            }`,
-          );
-          return undefined;
-        },
+        item: (where, s) => journalMatchItem(c, where, s),
       });
     } else {
       c.error(
@@ -851,33 +890,9 @@ function readJail(
   }
 
   // Filter and mode (not for "bans": that jail counts the daemon's own bans).
-  let filter = "";
-  let mode = "";
-  if (source === "file" || source === "journald") {
-    const f = "filter" in t ? readString(c, at("filter"), t["filter"]) : undefined;
-    if (!("filter" in t)) c.error(segs, "key", "missing required key filter");
-    const m = "mode" in t ? readString(c, at("mode"), t["mode"]) : "normal";
-    if (f !== undefined) {
-      const modes = filterModes(f, userFilters);
-      if (modes === null) {
-        const known = [...builtinFilterNames(), ...userFilters.map((u) => u.name)];
-        const guess = closest(f, known);
-        const hint = guess === undefined
-          ? ` (built-in: ${builtinFilterNames().join(", ")}; or define [filters.${f}])`
-          : `; did you mean "${guess}"?`;
-        c.error(at("filter"), "value", `unknown filter ${quote(f)}${hint}`);
-      } else if (m !== undefined && !modes.includes(m)) {
-        const list = modes.map((x) => `"${x}"`).join(", ");
-        c.error(
-          "mode" in t ? at("mode") : segs,
-          "mode" in t ? "value" : "key",
-          `filter ${f} has no mode ${quote(m)}; expected one of ${list}`,
-        );
-      }
-      filter = f;
-      mode = m ?? "normal";
-    }
-  }
+  const { filter, mode } = source === "file" || source === "journald"
+    ? readFilterMode(c, segs, t, userFilters)
+    : { filter: "", mode: "" };
 
   // Merge: built-in defaults ← [defaults] ← recidive defaults ← the jail's own keys.
   const recidive = name === "recidive" && source === "bans";

@@ -5,9 +5,13 @@
  * tab is one); both are 0 when the problem concerns the whole file (unreadable, permissions).
  */
 export interface ConfigIssue {
+  /** The config file the problem is in. */
   readonly path: string;
+  /** 1-based line; 0 for the whole file. */
   readonly line: number;
+  /** 1-based column; 0 for the whole file. */
   readonly column: number;
+  /** What was expected and what was found. */
   readonly message: string;
 }
 
@@ -20,10 +24,12 @@ export function formatIssue(issue: ConfigIssue): string {
 
 /** Thrown by `loadConfig`/`parseConfig`: every problem found, in file order. */
 export class ConfigError extends Error {
+  /** Always `"ConfigError"`. */
   override name = "ConfigError";
   /** All problems, sorted by line then column (whole-file problems first). */
   readonly errors: readonly ConfigIssue[];
 
+  /** An error listing every issue, one `formatIssue` line each. */
   constructor(errors: readonly ConfigIssue[]) {
     const sorted = [...errors].sort((a, b) => a.line - b.line || a.column - b.column);
     super(sorted.map(formatIssue).join("\n"));

@@ -19,6 +19,7 @@ export interface UnitMemoryMax {
   value: string;
   /** Bytes; `Infinity` for `infinity`; null when not comparable (a percentage, a typo). */
   bytes: number | null;
+  /** The unit file or drop-in that set it. */
   path: string;
   /** 1-based line of the assignment. */
   line: number;

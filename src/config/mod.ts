@@ -15,7 +15,12 @@ export {
   checkConfigPermissions,
   type OwnerAndMode,
 } from "./permissions.ts";
-export { formatDuration, parseDuration } from "./_duration.ts";
+export {
+  type DurationOptions,
+  type DurationResult,
+  formatDuration,
+  parseDuration,
+} from "./_duration.ts";
 export {
   CONFIG_KEYS,
   GLOBAL_DEFAULTS,

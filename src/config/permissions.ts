@@ -3,8 +3,11 @@ import type { ConfigIssue } from "./errors.ts";
 
 /** The parts of a file's status the check reads (a `Deno.FileInfo` has them). */
 export interface OwnerAndMode {
+  /** Permission bits (`st_mode`); `null` where the platform has none. */
   readonly mode: number | null;
+  /** Owner's user id; `null` where the platform has none. */
   readonly uid: number | null;
+  /** Group id; `null` where the platform has none. */
   readonly gid: number | null;
 }
 

@@ -3,6 +3,7 @@
  * durations are milliseconds, addresses and patterns are already compiled.
  * @module
  */
+import type { UserFilterConfig } from "../filters/mod.ts";
 
 /** Firewall backend choice (`[global] firewall`). */
 export type FirewallChoice = "auto" | "nftables" | "iptables" | "ipset" | "log-only";
@@ -15,7 +16,9 @@ export type SourceKind = "file" | "journald" | "bans";
 
 /** `[global]` after validation. */
 export interface GlobalConfig {
+  /** `socket_path`: the control socket. */
   readonly socketPath: string;
+  /** `state_file`: where bans and positions are saved. */
   readonly stateFile: string;
   /** Empty string: audit log disabled. */
   readonly auditLog: string;
@@ -25,45 +28,65 @@ export interface GlobalConfig {
   readonly journalDirectory: string;
   /** Empty string: metrics disabled. Otherwise host and port, IPv6 without brackets. */
   readonly metricsBind: { readonly hostname: string; readonly port: number } | null;
+  /** `log_level`: the lowest level logged. */
   readonly logLevel: LogLevel;
+  /** `firewall`: the backend, or `auto` to pick the first that works. */
   readonly firewall: FirewallChoice;
+  /** `on_no_backend`: refuse to start, or run log-only, when no backend works. */
   readonly onNoBackend: "fail-closed" | "log-only";
+  /** `memory_ceiling_mb`: the memory the daemon sizes its tables to. */
   readonly memoryCeilingMb: number;
+  /** `eviction`: what the tracker does when its table is full. */
   readonly eviction: EvictionPolicy;
+  /** `line_max_bytes`: longer lines are dropped. */
   readonly lineMaxBytes: number;
+  /** `save_interval`: longest time between a change and its save, ms. */
   readonly saveIntervalMs: number;
 }
 
 /** `bantime_increment` after validation. */
 export interface BantimeIncrement {
+  /** `enabled`: later bans of an address last longer. */
   readonly enabled: boolean;
+  /** `formula`: how the ban time grows with the ban count. */
   readonly formula: "linear" | "exponential";
+  /** `factor`: the growth factor of the formula. */
   readonly factor: number;
+  /** `max`: the longest ban time it reaches, ms. */
   readonly maxMs: number;
+  /** `jitter`: a random 0..jitter ms added to each ban. */
   readonly jitterMs: number;
+  /** `overall`: count the address's bans in every jail, not only this one. */
   readonly overall: boolean;
 }
 
 /** One `[jails.NAME]` after merging `[defaults]` and validation. */
 export interface JailConfig {
+  /** The `NAME` of `[jails.NAME]`. */
   readonly name: string;
+  /** `enabled`: a disabled jail is kept but reads nothing. */
   readonly enabled: boolean;
   /** Built-in or `[filters.NAME]` filter; `""` when `source = "bans"` (no filter). */
   readonly filter: string;
   /** A mode of `filter`; `""` when `source = "bans"`. */
   readonly mode: string;
+  /** `source`: where the jail's lines come from. */
   readonly source: SourceKind;
   /** Absolute paths or globs; empty unless `source = "file"`. */
   readonly logpath: readonly string[];
+  /** `read_from`: start at the end of a file (new lines only) or at its start. */
   readonly readFrom: "end" | "start";
   /** `FIELD=value` strings; empty unless `source = "journald"`. */
   readonly journalMatch: readonly string[];
   /** `null` means permanent. */
   readonly bantimeMs: number | null;
+  /** `findtime`: the window in which `maxretry` failures ban, ms. */
   readonly findtimeMs: number;
+  /** `maxretry`: failures within `findtime` that ban. */
   readonly maxretry: number;
   /** CIDR texts as written (canonicalised); compile with `src/net`. */
   readonly ignoreip: readonly string[];
+  /** `ipv6_prefix`: IPv6 addresses are counted and banned by this prefix. */
   readonly ipv6Prefix: number;
   /**
    * The host's own addresses (its interfaces', read at start and reload) are never counted or
@@ -75,23 +98,21 @@ export interface JailConfig {
    * `config check`): `"error"` refuses the config, `"warn"` only warns. `"error"` for other sources.
    */
   readonly missingLogpath: "error" | "warn";
+  /** `[jails.NAME.bantime_increment]` (or the defaults'). */
   readonly bantimeIncrement: BantimeIncrement;
 }
 
-/** One `[filters.NAME]`: a user filter in the pattern language. */
-export interface UserFilterConfig {
-  readonly name: string;
-  readonly patterns: readonly string[];
-  readonly ignorePatterns: readonly string[];
-  readonly prefix: "syslog" | "none";
-}
+/** One `[filters.NAME]`: a user filter in the pattern language (owned by `src/filters`). */
+export type { UserFilterConfig };
 
 /** The whole compiled configuration. */
 export interface Config {
   /** Path the config was read from. */
   readonly path: string;
+  /** `[global]`. */
   readonly global: GlobalConfig;
   /** Enabled and disabled jails, in file order. */
   readonly jails: readonly JailConfig[];
+  /** Every `[filters.NAME]`, in file order. */
   readonly filters: readonly UserFilterConfig[];
 }

@@ -7,7 +7,7 @@
  * @module
  */
 import type { Config } from "../config/mod.ts";
-import type { UserFilterConfig } from "../config/types.ts";
+import type { UserFilterConfig } from "../config/mod.ts";
 import { type Filter, getFilter } from "../filters/mod.ts";
 import type { LineBatch } from "../sources/mod.ts";
 import { type BatchMessage, IP_SEPARATOR, type WorkerJail } from "./_protocol.ts";

@@ -4,7 +4,7 @@
  * asked for; the main thread sends configuration and acknowledgements.
  * @module
  */
-import type { UserFilterConfig } from "../config/types.ts";
+import type { UserFilterConfig } from "../config/mod.ts";
 import { type SourcePosition, validatePosition } from "../sources/mod.ts";
 
 /** One jail as the Worker needs it. */

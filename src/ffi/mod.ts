@@ -1,4 +1,4 @@
-/** libc bindings: the shared libc handle, netlink sockets and message codecs. @module */
+/** libc bindings: the shared libc handle, netlink sockets and codecs, Unix sockets. @module */
 export {
   cpuSeconds,
   Errno,
@@ -30,3 +30,29 @@ export {
   readU64be,
   REPLY_TIMEOUT_MS,
 } from "./netlink.ts";
+export {
+  acceptUnix,
+  bindDatagramListener,
+  bindUnix,
+  closeFd,
+  connectUnix,
+  type DatagramListener,
+  effectiveUid,
+  ErrnoError,
+  groupId,
+  listenUnix,
+  monotonicUsec,
+  type PeerCred,
+  peerCred,
+  peerGroups,
+  Poll,
+  pollFd,
+  recvSome,
+  sendDatagram,
+  sendSome,
+  setUmask,
+  shutdownFd,
+  sockaddrUn,
+  UnixErrno,
+  unixSocket,
+} from "./unix.ts";

@@ -67,6 +67,7 @@ export const REPLY_TIMEOUT_MS = 5000;
 
 /** The kernel (or the socket layer) refused a netlink operation. */
 export class NetlinkError extends Error {
+  /** Always `"NetlinkError"`. */
   override name = "NetlinkError";
   /** Positive errno, e.g. 1 for EPERM. */
   readonly errno: number;
@@ -76,6 +77,7 @@ export class NetlinkError extends Error {
   readonly detail: string | undefined;
   /** The C library's text for the errno, plus the kernel's detail when present. */
   readonly reason: string;
+  /** An error for `operation` that failed with errno `code`, with the kernel's `detail` if any. */
   constructor(operation: string, code: number, detail?: string) {
     const reason = `${strerror(code)}${detail ? `: ${detail}` : ""}`;
     super(`netlink ${operation} failed: ${reason} (errno ${code})`);
@@ -88,9 +90,13 @@ export class NetlinkError extends Error {
 
 /** A parsed netlink message. */
 export interface NlMessage {
+  /** Message type (`NLMSG.*`, or a subsystem's type). */
   readonly type: number;
+  /** `NLM_F.*` flags. */
   readonly flags: number;
+  /** Sequence number, echoed by the kernel in its answer. */
   readonly seq: number;
+  /** Port id of the sender (0 for the kernel). */
   readonly pid: number;
   /** Bytes after the 16-byte header. */
   readonly payload: Uint8Array;
@@ -98,7 +104,9 @@ export interface NlMessage {
 
 /** A parsed attribute (type without the NESTED / BYTEORDER bits). */
 export interface NlAttr {
+  /** Attribute type. */
   readonly type: number;
+  /** The attribute's payload, without header or padding. */
   readonly data: Uint8Array;
 }
 

@@ -84,6 +84,7 @@ const ERRNO_NAMES: Record<number, string> = Object.fromEntries(
 
 /** A failed libc call: carries the errno, its symbolic name and the call that failed. */
 export class ErrnoError extends Error {
+  /** Always `"ErrnoError"`. */
   override name = "ErrnoError";
   /** The numeric errno. */
   readonly errno: number;
@@ -91,6 +92,7 @@ export class ErrnoError extends Error {
   readonly code: string;
   /** The libc function that failed. */
   readonly syscall: string;
+  /** An error for `syscall` that failed with `errno`; `detail` (e.g. a path) goes into the message. */
   constructor(syscall: string, errno: number, detail = "") {
     super(`${syscall}${detail ? ` ${detail}` : ""}: ${strerror(errno)} (errno ${errno})`);
     this.errno = errno;
@@ -223,8 +225,11 @@ export async function pollFd(fd: number, events: number, timeoutMs: number): Pro
 
 /** Credentials of the peer of a connected `AF_UNIX` socket, as the kernel recorded them. */
 export interface PeerCred {
+  /** Process id of the peer. */
   pid: number;
+  /** Effective user id of the peer. */
   uid: number;
+  /** Effective group id of the peer. */
   gid: number;
 }
 

@@ -20,6 +20,7 @@ import { canonicalIp } from "../net/mod.ts";
 
 /** A pattern that cannot be compiled; `column` is 1-based in the pattern text. */
 export class PatternError extends SyntaxError {
+  /** Always `"PatternError"`. */
   override name = "PatternError";
   /** 1-based column in the pattern text. */
   readonly column: number;
@@ -29,6 +30,7 @@ export class PatternError extends SyntaxError {
   list: "patterns" | "ignore_patterns" = "patterns";
   /** The message without position. */
   readonly reason: string;
+  /** An error at 1-based `column` of the pattern text. */
   constructor(column: number, message: string) {
     super(`column ${column}: ${message}`);
     this.column = column;
@@ -230,11 +232,15 @@ function show(c: number): string {
   return JSON.stringify(String.fromCharCode(c));
 }
 
-/** Checks one expanded variant and splits it into segments. */
-function build(atoms: Atom[], needHost: boolean, textLen: number): Variant {
-  // merge literals, keep columns
-  type A = { op: Op | null; col: number }; // op null = <*>
-  const seq: A[] = [];
+/** One op of a variant with its column in the pattern text; `op` null stands for `<*>`. */
+type Placed = { op: Op | null; col: number };
+
+/**
+ * The atoms of one expanded variant as ops: adjacent literals merged (keeping the first column),
+ * trailing whitespace dropped; throws on `<*><*>`.
+ */
+function placeAtoms(atoms: Atom[]): Placed[] {
+  const seq: Placed[] = [];
   for (const a of atoms) {
     const last = seq[seq.length - 1];
     if (a.k === "lit") {
@@ -260,6 +266,12 @@ function build(atoms: Atom[], needHost: boolean, textLen: number): Variant {
     if (s === "") seq.pop();
     else tail.op = { lit: true, s };
   }
+  return seq;
+}
+
+/** Checks one expanded variant and splits it into segments. */
+function build(atoms: Atom[], needHost: boolean, textLen: number): Variant {
+  const seq = placeAtoms(atoms);
   if (seq.length === 0) throw new PatternError(1, "expected a pattern, found nothing");
   const hosts = seq.filter((a) => a.op && !a.op.lit && a.op.host);
   if (needHost && hosts.length === 0) {
@@ -389,6 +401,15 @@ function internSeg(seg: Op[]): readonly Op[] {
   });
   interned.set(key, ops);
   return ops;
+}
+
+/**
+ * Checks that a pattern text compiles (what `compilePattern` accepts) without handing out its
+ * compiled form; throws `PatternError` with a 1-based column when it does not. `needHost`: failure
+ * patterns need exactly one `<HOST>`; ignore patterns may have none.
+ */
+export function checkPattern(text: string, needHost = true): void {
+  compilePattern(text, needHost);
 }
 
 /**

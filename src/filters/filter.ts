@@ -5,7 +5,6 @@
  * failure variants whose first character fits → ignore patterns → time, clamped to now.
  * @module
  */
-import type { UserFilterConfig } from "../config/types.ts";
 import { BUILTINS, type FilterDef, type Role, type Rule } from "./_builtins.ts";
 export type { Role } from "./_builtins.ts";
 import {
@@ -28,6 +27,18 @@ import {
 } from "./_pattern.ts";
 import { newShape, parseShape, type ProgramSet, type Shape, shapeTime } from "./_shape.ts";
 
+/** One `[filters.NAME]` of the config: a user filter in the pattern language. */
+export interface UserFilterConfig {
+  /** The `NAME` of `[filters.NAME]`. */
+  readonly name: string;
+  /** Failure patterns, in the pattern language. */
+  readonly patterns: readonly string[];
+  /** Patterns of lines that are never failures. */
+  readonly ignorePatterns: readonly string[];
+  /** Line shape: a syslog prefix to parse, or the message alone. */
+  readonly prefix: "syslog" | "none";
+}
+
 /** One matching line: the source address (canonical text) and the line's time. */
 export interface FilterMatch {
   /** Canonical address (RFC 5952 for IPv6, v4-mapped folded to IPv4). */
@@ -42,10 +53,13 @@ export interface FilterMatch {
  * (see `exceedsLineCap`); `match` itself refuses lines over `HARD_LINE_LIMIT` characters.
  */
 export interface Filter {
+  /** The filter's name (`sshd`, or a user filter's). */
   readonly name: string;
+  /** The mode it was built for (`normal`, `aggressive`, …). */
   readonly mode: string;
   /** Upper bound of scan steps per character of a line (for the linear-bound test). */
   readonly stepFactor: number;
+  /** The failure an address is charged with on this line, or `null` (no match, ignored, ambiguous). */
   match(line: string, nowMs: number): FilterMatch | null;
   /** Like `match`, plus the index of the failure pattern that matched (for reports). */
   matchDetailed(line: string, nowMs: number): (FilterMatch & { pattern: number }) | null;
@@ -433,6 +447,43 @@ class CompiledFilter implements Filter {
     return this.#syslog ? this.#shape.ts : 0;
   }
 
+  /** Keeps a line that matched nothing after quiet entries were skipped, for `lastKind`. */
+  #skipped(list: Entry[], line: string, b: number, e: number): void {
+    this.#skList = list;
+    this.#skLine = line;
+    this.#skB = b;
+    this.#skE = e;
+  }
+
+  /**
+   * After failure pattern `pattern` matched the message `line[b, e)`: true (and the line's kind
+   * set) when an ignore pattern matches, the line may have been cut by the service, or the text
+   * the pattern needs once is missing or repeated.
+   */
+  #rejects(line: string, b: number, e: number, pattern: number): boolean {
+    const ignore = this.#ignore;
+    for (let i = 0; i < ignore.length; i++) {
+      if (matchVariant(ignore[i]!, line, b, e) !== 0) {
+        this.#kind = LineKind.IGNORED;
+        return true;
+      }
+    }
+    const cap = this.#cap;
+    if (cap > 0 && e - b >= cap / 3 && exceedsLineCap(line.slice(b, e), cap - 1)) {
+      this.#ambiguous(); // cut by the service: its trailing structure may be gone
+      return true;
+    }
+    const once = this.#unique[pattern];
+    if (once) {
+      const at = line.indexOf(once, b);
+      if (at < 0 || line.indexOf(once, at + 1) >= 0) {
+        this.#ambiguous(); // its unique text is missing or repeated
+        return true;
+      }
+    }
+    return false;
+  }
+
   matchDetailed(line: string, nowMs: number): (FilterMatch & { pattern: number }) | null {
     this.#kind = LineKind.NONE;
     this.#skList = null;
@@ -535,34 +586,10 @@ class CompiledFilter implements Filter {
       }
     }
     if (pattern < 0) {
-      if (idle === 1) {
-        this.#skList = list;
-        this.#skLine = line;
-        this.#skB = b;
-        this.#skE = e;
-      }
+      if (idle === 1) this.#skipped(list, line, b, e);
       return null;
     }
-    const ignore = this.#ignore;
-    for (let i = 0; i < ignore.length; i++) {
-      if (matchVariant(ignore[i]!, line, b, e) !== 0) {
-        this.#kind = LineKind.IGNORED;
-        return null;
-      }
-    }
-    const cap = this.#cap;
-    if (cap > 0 && e - b >= cap / 3 && exceedsLineCap(line.slice(b, e), cap - 1)) {
-      this.#ambiguous(); // cut by the service: its trailing structure may be gone
-      return null;
-    }
-    const once = this.#unique[pattern];
-    if (once) {
-      const at = line.indexOf(once, b);
-      if (at < 0 || line.indexOf(once, at + 1) >= 0) {
-        this.#ambiguous(); // its unique text is missing or repeated
-        return null;
-      }
-    }
+    if (this.#rejects(line, b, e, pattern)) return null;
     const role = this.#roles[pattern]!;
     if (role !== "fail" || this.#sessions.size > 0) {
       ip = this.#session(line, sh, role, ip);

@@ -1,6 +1,6 @@
 import { equal, ok, throws } from "node:assert/strict";
+import { compilePattern } from "./_pattern.ts";
 import {
-  compilePattern,
   compileUserFilter,
   exceedsLineCap,
   filterModes,

@@ -28,5 +28,6 @@ export {
   LineKind,
   type Role,
   SESSION_MAX,
+  type UserFilterConfig,
 } from "./filter.ts";
-export { compilePattern, PatternError, takeSteps } from "./_pattern.ts";
+export { checkPattern, PatternError, takeSteps } from "./_pattern.ts";

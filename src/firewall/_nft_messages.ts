@@ -4,7 +4,7 @@
  * transaction, in order: batch begin → table → chain → sets → rules → elements → batch end.
  * @module
  */
-import { findAttr, MessageWriter, NLM_F, parseAttrs, readStr, readU32be } from "../ffi/netlink.ts";
+import { findAttr, MessageWriter, NLM_F, parseAttrs, readStr, readU32be } from "../ffi/mod.ts";
 
 /** NFPROTO_* families used in `nfgenmsg`. */
 export const NFPROTO = { UNSPEC: 0, INET: 1, IPV4: 2, IPV6: 10 } as const;
@@ -73,9 +73,13 @@ const NFT_CMP_EQ = 0;
 
 /** Names of what the backend installs. */
 export interface Layout {
+  /** The table (family inet). */
   readonly table: string;
+  /** The input chain. */
   readonly chain: string;
+  /** The IPv4 set (`banned_ipv4`). */
   readonly set4: string;
+  /** The IPv6 set (`banned_ipv6`). */
   readonly set6: string;
   /** banned_ipv6 carries `flags interval` (IPv6 prefixes shorter than 128). */
   readonly ipv6Interval: boolean;

@@ -18,7 +18,9 @@ export interface BanEntry {
 
 /** Raised by backends; `errno` is set when the kernel or a tool reported one. */
 export class FirewallError extends Error {
+  /** Always `"FirewallError"`. */
   override name = "FirewallError";
+  /** An error of `backend` during `operation`, with the errno when the kernel or a tool gave one. */
   constructor(
     readonly backend: string,
     readonly operation: string,

@@ -33,15 +33,15 @@ export const IPSET_MAX_ELEMENTS = 262144;
 
 /** Options of `IpsetBackend`. */
 export interface IpsetOptions {
-  /** @default "/usr/sbin/ipset" */
+  /** Path of the `ipset` program. @default "/usr/sbin/ipset" */
   ipset?: string;
-  /** @default "/usr/sbin/iptables" */
+  /** Path of the `iptables` program. @default "/usr/sbin/iptables" */
   iptables?: string;
-  /** @default "/usr/sbin/ip6tables" */
+  /** Path of the `ip6tables` program. @default "/usr/sbin/ip6tables" */
   ip6tables?: string;
-  /** @default "fail2zig-v4" */
+  /** Name of the IPv4 set. @default "fail2zig-v4" */
   set4?: string;
-  /** @default "fail2zig-v6" */
+  /** Name of the IPv6 set. @default "fail2zig-v6" */
   set6?: string;
 }
 
@@ -53,6 +53,7 @@ export class IpsetBackend implements FirewallBackend {
   #set: Record<4 | 6, string>;
   #lock = new Mutex();
 
+  /** A backend driving the programs of `options`; nothing runs before `init()`. */
   constructor(options: IpsetOptions = {}) {
     this.#ipset = options.ipset ?? "/usr/sbin/ipset";
     this.#ipt = {

@@ -20,9 +20,9 @@ import { Mutex } from "./_mutex.ts";
 
 /** Options of `IptablesBackend`. */
 export interface IptablesOptions {
-  /** @default "/usr/sbin/iptables" */
+  /** Path of the `iptables` program. @default "/usr/sbin/iptables" */
   iptables?: string;
-  /** @default "/usr/sbin/ip6tables" */
+  /** Path of the `ip6tables` program. @default "/usr/sbin/ip6tables" */
   ip6tables?: string;
   /** Chain name (≤ 28 characters). @default "fail2zig" */
   chain?: string;
@@ -56,6 +56,7 @@ export class IptablesBackend implements FirewallBackend {
   #timer: ReturnType<typeof setTimeout> | undefined;
   #open = false;
 
+  /** A backend driving the programs of `options`; nothing runs before `init()`. */
   constructor(options: IptablesOptions = {}) {
     this.#bin = {
       4: options.iptables ?? "/usr/sbin/iptables",

@@ -14,6 +14,7 @@ import type { BanEntry, FirewallBackend, FirewallHealth } from "./backend.ts";
 
 /** Something that takes whole byte chunks synchronously (`Deno.stdout` by default). */
 export interface SyncWriter {
+  /** Writes some of `p`; returns how many bytes were written. */
   writeSync(p: Uint8Array): number;
 }
 
@@ -23,6 +24,7 @@ export class LogOnlyBackend implements FirewallBackend {
   #out: SyncWriter;
   #enc = new TextEncoder();
 
+  /** A backend writing one line per ban and unban to `out`. */
   constructor(out: SyncWriter = Deno.stdout) {
     this.#out = out;
   }

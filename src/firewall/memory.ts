@@ -36,6 +36,7 @@ export class MemoryBackend implements FirewallBackend {
   #open = false;
   #refuse: FirewallError | null = null;
 
+  /** An empty backend; bans expire by `options.now`. */
   constructor(options: MemoryOptions = {}) {
     this.#now = options.now ?? Date.now;
     this.#prefixes = options.ipv6Prefixes ?? true;

@@ -12,6 +12,7 @@ export {
 export { LogOnlyBackend, type SyncWriter } from "./log_only.ts";
 export { MemoryBackend, type MemoryOptions } from "./memory.ts";
 export { MAX_BATCH_BYTES, NftablesBackend, type NftablesOptions } from "./nftables.ts";
+export type { Layout } from "./_nft_messages.ts";
 export { IptablesBackend, type IptablesOptions } from "./iptables.ts";
 export {
   IPSET_MAX_ELEMENTS,
@@ -27,3 +28,7 @@ export {
   type SelectOptions,
 } from "./select.ts";
 export { MIN_IPV6_PREFIX } from "./_addr.ts";
+/** The logger selection reports to and the types it names (owned by `src/log`). */
+export type { Fields, Logger, LogLevel } from "../log/mod.ts";
+/** The config types selection reads (owned by `src/config`). */
+export type { FirewallChoice } from "../config/mod.ts";

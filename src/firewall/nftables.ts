@@ -104,6 +104,7 @@ function wrap(op: string, e: unknown): FirewallError {
 /** nftables over netlink. */
 export class NftablesBackend implements FirewallBackend {
   readonly name = "nftables";
+  /** Names of the table, chain and sets this backend installs. */
   readonly layout: Layout;
   #sock: NetlinkSocket | null = null;
   #lock = new Mutex();
@@ -116,6 +117,7 @@ export class NftablesBackend implements FirewallBackend {
   #verified: { gen: number; entries: number | undefined } | null = null;
   #warn: (message: string, fields: Record<string, unknown>) => void;
 
+  /** A backend for the table of `options`; nothing is installed before `init()`. */
   constructor(options: NftablesOptions = {}) {
     this.layout = {
       table: options.table ?? "fail2zig",

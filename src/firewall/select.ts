@@ -9,7 +9,7 @@
  * another kernel backend, but with `on_no_backend = "log-only"` a failing iptables runs degraded.
  * @module
  */
-import type { FirewallChoice } from "../config/types.ts";
+import type { FirewallChoice } from "../config/mod.ts";
 import type { Logger } from "../log/mod.ts";
 import { type FirewallBackend, FirewallError } from "./backend.ts";
 import { IpsetBackend } from "./ipset.ts";
@@ -40,6 +40,7 @@ export interface SelectOptions {
 
 /** What was selected. */
 export interface Selection {
+  /** The backend chosen. */
   readonly backend: FirewallBackend;
   /**
    * True when nothing enforces bans: log-only, configured (`firewall = "log-only"`) or fallen

@@ -30,6 +30,7 @@ export const INCLUDES_SECTION = "INCLUDES";
 
 /** One parsed file: sections in file order, each with keys in order. */
 export interface IniFile {
+  /** Path the file was read from. */
   readonly path: string;
   /** `[DEFAULT]` keys. */
   readonly defaults: Map<string, string>;
@@ -111,6 +112,7 @@ function commentStart(line: string): number | null {
 
 /** Why a value could not be produced. */
 export class InterpolationError extends Error {
+  /** Always `"InterpolationError"`. */
   override name = "InterpolationError";
 }
 

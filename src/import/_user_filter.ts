@@ -10,7 +10,7 @@ import { type IniTree, InterpolationError, readFiles } from "./_ini.ts";
 import type { Note } from "./_settings.ts";
 import { translateRegex } from "./_regex.ts";
 import type { FileReader } from "./fs.ts";
-import { compilePattern, PatternError } from "../filters/mod.ts";
+import { checkPattern, PatternError } from "../filters/mod.ts";
 
 /** fail2zig filter names (docs/interfaces.md). */
 const FILTER_NAME = /^[A-Za-z0-9][A-Za-z0-9_-]{0,23}$/;
@@ -73,7 +73,7 @@ export async function userFilterFor(
       let reason = t.ok ? undefined : t.reason;
       if (t.ok) {
         try {
-          compilePattern(t.pattern, key === "failregex");
+          checkPattern(t.pattern, key === "failregex");
         } catch (e) {
           if (!(e instanceof PatternError)) throw e;
           reason = `its translation ${tomlString(t.pattern)} is refused: ${e.message}`;

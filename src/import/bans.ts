@@ -22,17 +22,21 @@ export const DEFAULT_FAIL2BAN_DB = "/var/lib/fail2ban/fail2ban.sqlite3";
 
 /** One row of fail2ban's `bips` table. */
 export interface Fail2banBanRow {
+  /** The banned address, as fail2ban stored it. */
   readonly ip: string;
+  /** The fail2ban jail that banned it. */
   readonly jail: string;
   /** Seconds since the epoch. */
   readonly timeofban: number;
   /** Seconds; ≤ -1 for a permanent ban. */
   readonly bantime: number;
+  /** How many times fail2ban banned the address. */
   readonly bancount: number;
 }
 
 /** A fail2zig jail a ban may go to. */
 export interface TargetJail {
+  /** The jail's name. */
   readonly name: string;
   /** The jail's `ipv6_prefix`: IPv6 bans are keyed by that network, as the tracker keys them. */
   readonly ipv6Prefix: number;
@@ -40,6 +44,7 @@ export interface TargetJail {
 
 /** What `convertBans` made of the rows. */
 export interface ConvertedBans {
+  /** The bans that still run, as state records for the fail2zig jails. */
   readonly bans: StateBan[];
   /** Rows whose ban had already ended. */
   readonly expired: number;

@@ -40,6 +40,7 @@ const DEFAULT_INCREMENT_MAX_S = 7 * 86_400;
 
 /** Thrown when `dir` holds no `jail.conf`. */
 export class NoJailConfError extends Error {
+  /** Always `"NoJailConfError"`. */
   override name = "NoJailConfError";
 }
 

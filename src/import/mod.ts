@@ -29,3 +29,5 @@ export {
   targetFor,
   type TargetJail,
 } from "./bans.ts";
+/** The state record imported bans become (owned by `src/state`). */
+export type { StateBan } from "../state/mod.ts";

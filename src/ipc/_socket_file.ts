@@ -13,7 +13,7 @@ import {
   setUmask,
   UnixErrno,
   unixSocket,
-} from "../ffi/unix.ts";
+} from "../ffi/mod.ts";
 
 /** Mode of a directory the server creates for its socket. */
 export const SOCKET_DIR_MODE = 0o750;
@@ -24,6 +24,7 @@ export const SOCKET_MODE_OWNER = 0o600;
 
 /** Thrown when another process serves the socket already. */
 export class SocketInUseError extends Error {
+  /** Always `"SocketInUseError"`. */
   override name = "SocketInUseError";
 }
 

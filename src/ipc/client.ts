@@ -14,7 +14,7 @@ import {
   sendSome,
   UnixErrno,
   unixSocket,
-} from "../ffi/unix.ts";
+} from "../ffi/mod.ts";
 import { encodeFrame, FrameDecoder, MAX_REPLY_BYTES } from "./frame.ts";
 import { ERROR_CODES, type ErrorCode } from "./protocol.ts";
 
@@ -30,9 +30,11 @@ export type ConnectFailure = "no_socket" | "refused" | "permission_denied" | "ti
 
 /** The daemon could not be reached. `reason` says why; the message names the path. */
 export class IpcConnectError extends Error {
+  /** Always `"IpcConnectError"`. */
   override name = "IpcConnectError";
   /** Why the connection failed. */
   readonly reason: ConnectFailure;
+  /** A failure for `reason`; `message` names the socket path. */
   constructor(reason: ConnectFailure, message: string) {
     super(message);
     this.reason = reason;
@@ -41,6 +43,7 @@ export class IpcConnectError extends Error {
 
 /** The daemon answered something that is not a valid reply, or hung up without one. */
 export class IpcProtocolError extends Error {
+  /** Always `"IpcProtocolError"`. */
   override name = "IpcProtocolError";
 }
 
@@ -74,7 +77,7 @@ function describeConnect(path: string, e: ErrnoError): IpcConnectError {
 
 /** Options of `IpcClient.connect`. */
 export interface ConnectOptions {
-  /** @default CONNECT_TIMEOUT_MS */
+  /** How long to wait for the connection. @default CONNECT_TIMEOUT_MS */
   timeoutMs?: number;
 }
 

@@ -49,6 +49,7 @@ export class FakeController implements Controller {
   #history: HistoryRecord[] = [];
   #started: number;
 
+  /** A controller with `options.jails` (default `sshd`, `nginx`) and no bans. */
   constructor(options: FakeControllerOptions = {}) {
     this.#jails = options.jails ?? ["sshd", "nginx"];
     this.#bantimeS = options.bantimeS === undefined ? 600 : options.bantimeS;
@@ -60,6 +61,7 @@ export class FakeController implements Controller {
     if (!this.#jails.includes(name)) throw new ControlError("not_found", `no jail named ${name}`);
   }
 
+  /** Answers `status` from the fake's own state. */
   status(): Promise<StatusReply> {
     this.calls.push(["status"]);
     return Promise.resolve({
@@ -74,6 +76,7 @@ export class FakeController implements Controller {
     });
   }
 
+  /** Answers `status_jail`; `not_found` for an unknown jail. */
   statusJail(jail: string): Promise<JailStatusReply> {
     this.calls.push(["statusJail", jail]);
     this.#jail(jail);
@@ -92,6 +95,7 @@ export class FakeController implements Controller {
     });
   }
 
+  /** Answers `jails`. */
   jails(): Promise<JailsReply> {
     this.calls.push(["jails"]);
     return Promise.resolve({
@@ -141,6 +145,7 @@ export class FakeController implements Controller {
     return Promise.resolve({ ip, jail, duration_s: d });
   }
 
+  /** Answers `banned`. */
   banned(ips: readonly string[]): Promise<BannedReply> {
     this.calls.push(["banned", ...ips]);
     return Promise.resolve({
@@ -174,6 +179,7 @@ export class FakeController implements Controller {
     );
   }
 
+  /** Answers `ignore_add`: adds the entry and lifts the bans it covers. */
   ignoreAdd(cidr: string, jail?: string): Promise<IgnoreAddReply> {
     this.calls.push(["ignoreAdd", cidr, jail]);
     if (jail !== undefined) this.#jail(jail);
@@ -189,6 +195,7 @@ export class FakeController implements Controller {
     return Promise.resolve({ ignore: entry, unbanned });
   }
 
+  /** Answers `ignore_del`; `not_found` when there is no such entry. */
   ignoreDel(cidr: string, jail?: string): Promise<IgnoreDelReply> {
     this.calls.push(["ignoreDel", cidr, jail]);
     const i = this.#ignore.findIndex((e) => e.cidr === cidr && e.jail === (jail ?? null));
@@ -197,6 +204,7 @@ export class FakeController implements Controller {
     return Promise.resolve({ ignore: entry! });
   }
 
+  /** Answers `ignore_list`. */
   ignoreList(jail?: string): Promise<IgnoreListReply> {
     this.calls.push(jail === undefined ? ["ignoreList"] : ["ignoreList", jail]);
     if (jail !== undefined) this.#jail(jail);
@@ -207,6 +215,7 @@ export class FakeController implements Controller {
     });
   }
 
+  /** Answers `jail_stop`: lifts the jail's bans and marks it stopped. */
   jailStop(jail: string): Promise<JailRunReply> {
     this.calls.push(["jailStop", jail]);
     this.#jail(jail);
@@ -221,6 +230,7 @@ export class FakeController implements Controller {
     return Promise.resolve({ jail, stopped: true, unbanned });
   }
 
+  /** Answers `jail_start`. */
   jailStart(jail: string): Promise<JailRunReply> {
     this.calls.push(["jailStart", jail]);
     this.#jail(jail);
@@ -228,6 +238,7 @@ export class FakeController implements Controller {
     return Promise.resolve({ jail, stopped: false });
   }
 
+  /** Answers `unban_all`. */
   unbanAll(): Promise<UnbanReply> {
     this.calls.push(["unbanAll"]);
     const unbanned = [...this.#bans.values()].map((b) => ({ ip: b.ip, jail: b.jail }));
@@ -251,6 +262,7 @@ export class FakeController implements Controller {
     this.#history.push({ seq: this.#history.length, ts, ...r });
   }
 
+  /** Answers `reload`; `invalid_config` when `reloadError` is set. */
   reload(): Promise<ReloadReply> {
     this.calls.push(["reload"]);
     if (this.reloadError !== null) {

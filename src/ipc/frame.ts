@@ -13,9 +13,11 @@ export const FRAME_HEADER_BYTES = 4;
 
 /** Thrown by `encodeFrame` when a value serialises past the cap. */
 export class FrameTooLargeError extends Error {
+  /** Always `"FrameTooLargeError"`. */
   override name = "FrameTooLargeError";
   /** The serialised size in bytes. */
   readonly size: number;
+  /** A frame of `size` bytes refused by a cap of `max`. */
   constructor(size: number, max: number) {
     super(`expected a frame of at most ${max} bytes, found ${size} bytes`);
     this.size = size;
@@ -51,7 +53,10 @@ export class FrameDecoder {
   #len = 0;
   #utf8 = new TextDecoder("utf-8", { fatal: true });
 
-  /** @param maxBytes largest accepted body (@default MAX_REQUEST_BYTES) */
+  /**
+   * A decoder refusing bodies over `maxBytes`.
+   * @param maxBytes largest accepted body (@default MAX_REQUEST_BYTES)
+   */
   constructor(maxBytes: number = MAX_REQUEST_BYTES) {
     this.#max = maxBytes;
   }

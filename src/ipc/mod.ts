@@ -68,3 +68,5 @@ export { notifyReady, notifyReloading, notifyStopping, sdNotify } from "./sd_not
 export type { SdNotifyOptions } from "./sd_notify.ts";
 export { FakeController } from "./fake_controller.ts";
 export type { FakeControllerOptions } from "./fake_controller.ts";
+/** The logger the server reports to and the types it names (owned by `src/log`). */
+export type { Fields, Logger, LogLevel } from "../log/mod.ts";

@@ -43,9 +43,11 @@ export const ERROR_CODES: readonly ErrorCode[] = [
  * `{"ok":false,"code":code,"error":message}`. Anything else thrown becomes `internal`.
  */
 export class ControlError extends Error {
+  /** Always `"ControlError"`. */
   override name = "ControlError";
   /** The reply's error code. */
   readonly code: ErrorCode;
+  /** A refusal with reply code `code` and `message` as the reply's `error`. */
   constructor(code: ErrorCode, message: string) {
     super(message);
     this.code = code;
@@ -81,27 +83,43 @@ export type Command = Request["cmd"];
 
 /** `status` reply. */
 export interface StatusReply {
+  /** The daemon's version. */
   version: string;
+  /** Seconds since the daemon started. */
   uptime_s: number;
+  /** The firewall backend in use (`nftables`, `iptables`, `ipset`, `log-only`). */
   backend: string;
+  /** True when nothing enforces bans (log-only). */
   degraded: boolean;
+  /** Resident memory of the daemon in bytes. */
   memory_bytes: number;
+  /** Addresses the tracker holds. */
   tracked: number;
+  /** Bans in force, all jails. */
   active_bans: number;
+  /** Names of the enabled jails. */
   jails: string[];
 }
 
 /** `status_jail` reply. */
 export interface JailStatusReply {
+  /** The jail's name. */
   jail: string;
+  /** Its filter. */
   filter: string;
+  /** Its log paths, or journal matches. */
   sources: string[];
+  /** Lines read for this jail since start. */
   lines_total: number;
   /** Lines whose address two readings of the filter disagreed on (counted for nobody). */
   ambiguous_total: number;
+  /** Failures counted since start. */
   failures_total: number;
+  /** Addresses with failures kept and not banned. */
   currently_failed: number;
+  /** Bans since start. */
   bans_total: number;
+  /** Bans of this jail in force now. */
   active_bans: number;
   /** True after `jail_stop`, until `jail_start` or a reload. */
   stopped: boolean;
@@ -109,13 +127,19 @@ export interface JailStatusReply {
 
 /** One row of the `jails` reply. */
 export interface JailInfo {
+  /** The jail's name. */
   name: string;
+  /** Whether it is enabled in the config. */
   enabled: boolean;
+  /** Its filter. */
   filter: string;
+  /** Failures within `findtime_s` that ban. */
   maxretry: number;
+  /** The window for `maxretry`, seconds. */
   findtime_s: number;
   /** null when permanent */
   bantime_s: number | null;
+  /** Bans of this jail in force now. */
   active_bans: number;
   /** True after `jail_stop`, until `jail_start` or a reload. */
   stopped: boolean;
@@ -123,12 +147,15 @@ export interface JailInfo {
 
 /** `jails` reply. */
 export interface JailsReply {
+  /** Every jail of the config, in file order. */
   jails: JailInfo[];
 }
 
 /** One active ban in the `list` reply. */
 export interface BanInfo {
+  /** The banned address or network (canonical text). */
   ip: string;
+  /** The jail that banned it. */
   jail: string;
   /** ISO-8601 UTC */
   banned_at: string;
@@ -136,7 +163,9 @@ export interface BanInfo {
   expires_at: string | null;
   /** null for a permanent ban */
   remaining_s: number | null;
+  /** Bans of this address in this jail, this one included. */
   ban_count: number;
+  /** Prefix length the ban covers. */
   prefix: number;
 }
 
@@ -152,8 +181,11 @@ export interface ListReply {
 
 /** `ban` reply. */
 export interface BanReply {
+  /** The banned address or network (canonical text). */
   ip: string;
+  /** The jail it was banned in. */
   jail: string;
+  /** Length of the ban in seconds; null for permanent. */
   duration_s: number | null;
 }
 
@@ -171,38 +203,47 @@ export interface UnbanReply {
 
 /** `banned` reply: for each address asked about (canonical text), the jails that ban it. */
 export interface BannedReply {
+  /** One row per address asked about, with the jails banning it (empty when none). */
   banned: { ip: string; jails: string[] }[];
 }
 
 /** A runtime ignore entry; `jail` null: every jail. */
 export interface IgnoreEntry {
+  /** Canonical address or CIDR text. */
   cidr: string;
+  /** The jail it applies to; null for every jail. */
   jail: string | null;
 }
 
 /** `ignore_add` reply: the entry (canonical) and the bans it lifted. */
 export interface IgnoreAddReply extends UnbanReply {
+  /** The entry added (canonical). */
   ignore: IgnoreEntry;
 }
 
 /** `ignore_del` reply. */
 export interface IgnoreDelReply {
+  /** The entry removed. */
   ignore: IgnoreEntry;
 }
 
 /** `ignore_list` reply: runtime entries, and with `jail` also that jail's `ignoreip`. */
 export interface IgnoreListReply {
+  /** The entries, each marked `runtime` (`ignore_add`) or `config` (`ignoreip`). */
   ignore: (IgnoreEntry & { source: "runtime" | "config" })[];
 }
 
 /** `jail_stop` and `jail_start` reply (`unbanned` only for `jail_stop`). */
 export interface JailRunReply extends Partial<UnbanReply> {
+  /** The jail. */
   jail: string;
+  /** True after `jail_stop`, false after `jail_start`. */
   stopped: boolean;
 }
 
 /** One audit record of the `history` reply, as stored (without `prev`/`hash`). */
 export interface HistoryRecord {
+  /** Position of the record in the audit chain. */
   seq: number;
   /** ISO-8601 UTC */
   ts: string;
@@ -210,10 +251,13 @@ export interface HistoryRecord {
   event: string;
   /** The address, or `ADDR/LEN` for a prefix ban covering the address asked about. */
   ip?: string;
+  /** The jail that banned or unbanned. */
   jail?: string;
   /** ban records: seconds, null when permanent */
   duration_s?: number | null;
+  /** Why (`maxretry reached`, `client`, `expired`, …). */
   reason?: string;
+  /** The triggering line (`path:offset` or a journal cursor), or who asked. */
   origin?: string;
 }
 
@@ -231,17 +275,21 @@ export interface HistoryReply {
 
 /** `reload` reply. */
 export interface ReloadReply {
+  /** Always true: a failed reload answers `invalid_config` instead. */
   reloaded: true;
+  /** Names of the enabled jails after the reload. */
   jails: string[];
 }
 
 /** `version` reply. */
 export interface VersionReply {
+  /** The daemon's version. */
   version: string;
 }
 
 /** `ping` reply. */
 export interface PingReply {
+  /** Always true. */
   pong: true;
 }
 
@@ -252,22 +300,33 @@ export interface PingReply {
  * which case nothing changed). `version` and `ping` are answered by the server itself.
  */
 export interface Controller {
+  /** Answers `status`. */
   status(): Promise<StatusReply>;
+  /** Answers `status_jail`; `not_found` for an unknown jail. */
   statusJail(jail: string): Promise<JailStatusReply>;
+  /** Answers `jails`. */
   jails(): Promise<JailsReply>;
   /** `ip`: only the bans covering this address. */
   list(jail?: string, ip?: string): Promise<ListReply>;
+  /** Answers `banned`. */
   banned(ips: readonly string[]): Promise<BannedReply>;
   /** `durationS` undefined: the jail's bantime; null: permanent. */
   ban(ip: string, jail: string, durationS?: number | null): Promise<BanReply>;
   /** One address (`not_found` when nothing was lifted) or several (`not_banned` lists misses). */
   unban(ip: string | readonly string[], jail?: string): Promise<UnbanReply>;
+  /** Answers `unban_all`. */
   unbanAll(): Promise<UnbanReply>;
+  /** Answers `ignore_add`: adds the entry and lifts the bans it covers. */
   ignoreAdd(cidr: string, jail?: string): Promise<IgnoreAddReply>;
+  /** Answers `ignore_del`; `not_found` when there is no such entry. */
   ignoreDel(cidr: string, jail?: string): Promise<IgnoreDelReply>;
+  /** Answers `ignore_list`. */
   ignoreList(jail?: string): Promise<IgnoreListReply>;
+  /** Answers `jail_stop`: the jail stops counting and its bans are lifted. */
   jailStop(jail: string): Promise<JailRunReply>;
+  /** Answers `jail_start`. */
   jailStart(jail: string): Promise<JailRunReply>;
+  /** Answers `reload`; `invalid_config` (nothing changed) when the new config does not validate. */
   reload(): Promise<ReloadReply>;
   /** The audit records of `ip` (`not_found` when the audit log is disabled). */
   history(ip: string, limit?: number): Promise<HistoryReply>;
@@ -275,8 +334,11 @@ export interface Controller {
 
 /** An error reply body. */
 export interface ErrorReply {
+  /** Always false. */
   ok: false;
+  /** What went wrong, as one of the codes of docs/interfaces.md. */
   code: ErrorCode;
+  /** A message for the operator. */
   error: string;
 }
 

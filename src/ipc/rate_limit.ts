@@ -15,6 +15,7 @@ export class TokenBucket {
   #tokens: number;
   #last: number | null = null;
 
+  /** A full bucket; throws `RangeError` unless the rate is positive and the burst at least 1. */
   constructor(options: TokenBucketOptions) {
     if (!(options.ratePerSecond > 0) || !(options.burst >= 1)) {
       throw new RangeError(

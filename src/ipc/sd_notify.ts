@@ -3,7 +3,7 @@
  * by `$NOTIFY_SOCKET` (a path, or `@name` in the abstract namespace).
  * @module
  */
-import { closeFd, monotonicUsec, sendDatagram, unixSocket } from "../ffi/unix.ts";
+import { closeFd, monotonicUsec, sendDatagram, unixSocket } from "../ffi/mod.ts";
 
 /** Options of `sdNotify`. */
 export interface SdNotifyOptions {

@@ -28,7 +28,7 @@ import {
   recvSome,
   sendSome,
   shutdownFd,
-} from "../ffi/unix.ts";
+} from "../ffi/mod.ts";
 import {
   encodeFrame,
   FrameDecoder,
@@ -121,12 +121,19 @@ export interface IpcServerOptions {
 
 /** Counters the server keeps (for tests and metrics). */
 export interface IpcStats {
+  /** Connections accepted. */
   accepted: number;
+  /** Connections refused because the peer is neither root nor in the admin group. */
   refusedUnauthorized: number;
+  /** Connections refused past the connection cap. */
   refusedBusy: number;
+  /** Requests handled (those refused with `rate_limited` not included). */
   requests: number;
+  /** Requests refused with `rate_limited`. */
   rateLimited: number;
+  /** Requests answered with an error code. */
   errors: number;
+  /** Connections open now. */
   clients: number;
   /** Times the accept loop paused at `acceptsPerSecond`. */
   acceptPauses: number;

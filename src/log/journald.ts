@@ -6,8 +6,8 @@
  * its socket exists, else stderr lines.
  * @module
  */
-import type { LogLevel } from "../config/types.ts";
-import { closeFd, sendDatagram, unixSocket } from "../ffi/unix.ts";
+import type { LogLevel } from "../config/mod.ts";
+import { closeFd, sendDatagram, unixSocket } from "../ffi/mod.ts";
 import { encodeJournalEntry, journalFieldName } from "./journal_protocol.ts";
 import { type Fields, LineSink, type LogSink } from "./logger.ts";
 
@@ -26,7 +26,7 @@ export const PRIORITY: Readonly<Record<LogLevel, number>> = {
 
 /** Options of `JournaldSink`. */
 export interface JournaldSinkOptions {
-  /** @default JOURNAL_SOCKET */
+  /** Path of journald's native socket. @default JOURNAL_SOCKET */
   socketPath?: string;
   /** `SYSLOG_IDENTIFIER`. @default "fail2zig" */
   identifier?: string;
@@ -71,6 +71,7 @@ export class JournaldSink implements LogSink {
   #fd: number | null = null;
   #failures = 0;
 
+  /** A sink sending to `options.socketPath`, falling back to stderr lines while it cannot. */
   constructor(options: JournaldSinkOptions = {}) {
     this.#path = options.socketPath ?? JOURNAL_SOCKET;
     this.#identifier = options.identifier ?? "fail2zig";
@@ -82,6 +83,7 @@ export class JournaldSink implements LogSink {
     return this.#failures;
   }
 
+  /** Sends one record as a journal entry (stderr line when journald is unreachable). */
   write(level: LogLevel, message: string, fields: Fields): void {
     try {
       if (this.#fd === null) this.#fd = unixSocket("dgram");
@@ -108,9 +110,9 @@ export class JournaldSink implements LogSink {
 
 /** Options of `createLogSink`. */
 export interface CreateLogSinkOptions {
-  /** @default JOURNAL_SOCKET */
+  /** Path of journald's native socket. @default JOURNAL_SOCKET */
   journalSocket?: string;
-  /** @default "fail2zig" */
+  /** `SYSLOG_IDENTIFIER` of the entries. @default "fail2zig" */
   identifier?: string;
 }
 

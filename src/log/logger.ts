@@ -3,7 +3,7 @@
  * the control-plane work adds a journald sink (native protocol) behind the same `LogSink` seam.
  * @module
  */
-import type { LogLevel } from "../config/types.ts";
+import type { LogLevel } from "../config/mod.ts";
 
 const RANK: Record<LogLevel, number> = { debug: 0, info: 1, warn: 2, error: 3 };
 
@@ -18,6 +18,7 @@ export type Fields = Record<string, unknown>;
 
 /** Where records go. */
 export interface LogSink {
+  /** Writes one record; must not throw. */
   write(level: LogLevel, message: string, fields: Fields): void;
 }
 
@@ -25,9 +26,11 @@ export interface LogSink {
 export class LineSink implements LogSink {
   #out: { writeSync(p: Uint8Array): number };
   #enc = new TextEncoder();
+  /** A sink writing to `out`. */
   constructor(out: { writeSync(p: Uint8Array): number } = Deno.stderr) {
     this.#out = out;
   }
+  /** Writes one record as a JSON line. */
   write(level: LogLevel, message: string, fields: Fields): void {
     const line = JSON.stringify({ ts: new Date().toISOString(), level, msg: message, ...fields });
     const bytes = this.#enc.encode(line + "\n");
@@ -40,6 +43,7 @@ export class LineSink implements LogSink {
 export class Logger {
   #min: number;
   #sinks: LogSink[];
+  /** A logger passing records at `level` and above to every sink. */
   constructor(level: LogLevel = "info", sinks: LogSink[] = [new LineSink()]) {
     this.#min = RANK[level];
     this.#sinks = sinks;
@@ -48,9 +52,11 @@ export class Logger {
   get debugEnabled(): boolean {
     return this.#min === 0;
   }
+  /** Changes the lowest level passed on (e.g. on reload). */
   setLevel(level: LogLevel): void {
     this.#min = RANK[level];
   }
+  /** Passes one record to every sink when `level` is at or above the logger's level. */
   log(level: LogLevel, message: string, fields: Fields = {}): void {
     if (RANK[level] < this.#min) return;
     this.#emit(level, message, fields);
@@ -74,15 +80,19 @@ export class Logger {
     }
     for (const s of this.#sinks) s.write(level, message, out);
   }
+  /** Logs at `debug` level. */
   debug(message: string, fields?: Fields): void {
     this.log("debug", message, fields);
   }
+  /** Logs at `info` level. */
   info(message: string, fields?: Fields): void {
     this.log("info", message, fields);
   }
+  /** Logs at `warn` level. */
   warn(message: string, fields?: Fields): void {
     this.log("warn", message, fields);
   }
+  /** Logs at `error` level. */
   error(message: string, fields?: Fields): void {
     this.log("error", message, fields);
   }

@@ -66,20 +66,31 @@ export interface DaemonMetricsOptions {
 
 /** Handles on every fail2zig series. */
 export interface DaemonMetrics {
+  /** The registry every series below is in (what `/metrics` renders). */
   readonly registry: MetricsRegistry;
   /** 1 while running (set at creation: the registry lives in the running daemon only). */
   readonly up: Gauge;
   /** 1 when nothing enforces bans (log-only, chosen or fallen back to, or a failing repair). */
   readonly degraded: Gauge;
+  /** `fail2zig_lines_parsed_total{jail}`: log lines read and parsed. */
   readonly linesParsed: Counter;
+  /** `fail2zig_lines_matched_total{jail}`: lines that matched a failure pattern. */
   readonly linesMatched: Counter;
+  /** `fail2zig_lines_ambiguous_total{jail}`: lines whose address two readings of the filter disagreed on. */
   readonly linesAmbiguous: Counter;
+  /** `fail2zig_lines_dropped_total{reason}`: lines dropped before matching. */
   readonly linesDropped: Counter;
+  /** `fail2zig_bans_total{jail}`: bans applied. */
   readonly bans: Counter;
+  /** `fail2zig_unbans_total{jail}`: bans lifted (expired or by command). */
   readonly unbans: Counter;
+  /** `fail2zig_active_bans{jail}`: bans in force now. */
   readonly activeBans: Gauge;
+  /** `fail2zig_tracker_entries`: addresses the tracker holds. */
   readonly trackerEntries: Gauge;
+  /** `fail2zig_evictions_total`: tracker entries evicted for room. */
   readonly evictions: Counter;
+  /** `fail2zig_memory_bytes`: resident set size of the process. */
   readonly memoryBytes: Gauge;
   /** Messages from the parser Worker that failed `parseWorkerMessage` and were dropped. */
   readonly workerMessagesRejected: Counter;

@@ -1,6 +1,6 @@
 /** Metrics: registry, Prometheus text, the fail2zig families, bounded HTTP listener. @module */
-export { Counter, formatValue, Gauge, Histogram, MetricsRegistry } from "./registry.ts";
-export type { Labels } from "./registry.ts";
+export { Counter, formatValue, Gauge, Histogram, Metric, MetricsRegistry } from "./registry.ts";
+export type { HistogramState, Labels } from "./registry.ts";
 export { BAN_LATENCY_BUCKETS, createDaemonMetrics, DROP_REASONS } from "./daemon_metrics.ts";
 export type {
   BuildInfo,

@@ -32,12 +32,18 @@ function labelText(names: readonly string[], values: readonly string[], extra = 
   return parts.length === 0 ? "" : `{${parts.join(",")}}`;
 }
 
-abstract class Metric<S> {
+/** A metric family: a name, its help text and label names, and one state `S` per series. */
+export abstract class Metric<S> {
+  /** The family name, e.g. `fail2zig_bans_total`. */
   readonly name: string;
+  /** The `# HELP` text. */
   readonly help: string;
+  /** Label names every series of the family has, in order. */
   readonly labelNames: readonly string[];
+  /** Series by their joined label values. */
   protected series = new Map<string, { values: string[]; state: S }>();
 
+  /** A family; throws `RangeError` for an invalid metric or label name. */
   constructor(name: string, help: string, labelNames: readonly string[]) {
     if (!METRIC_NAME.test(name)) {
       throw new RangeError(`invalid metric name ${JSON.stringify(name)}`);
@@ -52,8 +58,10 @@ abstract class Metric<S> {
     this.labelNames = [...labelNames];
   }
 
+  /** The state of a new series. */
   protected abstract fresh(): S;
 
+  /** The series key of `labels`; throws `RangeError` unless they are exactly the label names. */
   protected key(labels: Labels): { key: string; values: string[] } {
     const given = Object.keys(labels);
     if (
@@ -67,6 +75,7 @@ abstract class Metric<S> {
     return { key: values.join("\u0000"), values };
   }
 
+  /** The state of the series of `labels`, created when new. */
   protected get(labels: Labels): S {
     const { key, values } = this.key(labels);
     let s = this.series.get(key);
@@ -93,6 +102,7 @@ abstract class Metric<S> {
 
 /** A monotonically increasing count. */
 export class Counter extends Metric<{ v: number }> {
+  /** A new series starts at 0. */
   protected fresh(): { v: number } {
     return { v: 0 };
   }
@@ -105,6 +115,7 @@ export class Counter extends Metric<{ v: number }> {
   value(labels: Labels = {}): number {
     return this.series.get(this.key(labels).key)?.state.v ?? 0;
   }
+  /** The exposition lines of this counter. */
   render(): string[] {
     if (this.labelNames.length === 0) this.touch();
     const out = [`# HELP ${this.name} ${escapeHelp(this.help)}`, `# TYPE ${this.name} counter`];
@@ -117,6 +128,7 @@ export class Counter extends Metric<{ v: number }> {
 
 /** A value that goes up and down. */
 export class Gauge extends Metric<{ v: number }> {
+  /** A new series starts at 0. */
   protected fresh(): { v: number } {
     return { v: 0 };
   }
@@ -132,6 +144,7 @@ export class Gauge extends Metric<{ v: number }> {
   value(labels: Labels = {}): number {
     return this.series.get(this.key(labels).key)?.state.v ?? 0;
   }
+  /** The exposition lines of this gauge. */
   render(): string[] {
     if (this.labelNames.length === 0) this.touch();
     const out = [`# HELP ${this.name} ${escapeHelp(this.help)}`, `# TYPE ${this.name} gauge`];
@@ -142,16 +155,22 @@ export class Gauge extends Metric<{ v: number }> {
   }
 }
 
-interface HistogramState {
+/** One histogram series. */
+export interface HistogramState {
+  /** Observations per bucket (not cumulative), one per upper bound. */
   counts: number[];
+  /** Sum of all observations. */
   sum: number;
+  /** Number of observations. */
   count: number;
 }
 
 /** A histogram with fixed upper bounds (an implicit `+Inf` bucket follows them). */
 export class Histogram extends Metric<HistogramState> {
+  /** Upper bounds of the buckets, strictly increasing. */
   readonly buckets: readonly number[];
 
+  /** A histogram family; throws `RangeError` unless `buckets` are finite and strictly increasing. */
   constructor(
     name: string,
     help: string,
@@ -169,6 +188,7 @@ export class Histogram extends Metric<HistogramState> {
     }
     this.buckets = [...buckets];
   }
+  /** A new series has no observations. */
   protected fresh(): HistogramState {
     return { counts: new Array(this.buckets.length).fill(0), sum: 0, count: 0 };
   }
@@ -184,6 +204,7 @@ export class Histogram extends Metric<HistogramState> {
   count(labels: Labels = {}): number {
     return this.series.get(this.key(labels).key)?.state.count ?? 0;
   }
+  /** The exposition lines of this histogram (cumulative buckets, `_sum`, `_count`). */
   render(): string[] {
     if (this.labelNames.length === 0) this.touch();
     const out = [`# HELP ${this.name} ${escapeHelp(this.help)}`, `# TYPE ${this.name} histogram`];

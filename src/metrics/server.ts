@@ -148,10 +148,23 @@ export function startMetricsServer(options: MetricsServerOptions): MetricsServer
     transport: "tcp",
   });
   const la = listener.addr as Deno.NetAddr;
-  const open = new Set<Conn>(); // insertion order = age
-  const waiting: (() => void)[] = [];
-  const tasks = new Set<Promise<void>>();
-  const stats: MetricsServerStats = {
+  const server = new Listener(listener, limits, options.render);
+  return {
+    addr: { hostname: la.hostname, port: la.port },
+    stats: () => server.snapshot(),
+    close: () => server.close(),
+  };
+}
+
+/** The state of one bound listener: its connections, its request slots and its counters. */
+class Listener {
+  readonly #listener: Deno.TcpListener;
+  readonly #limits: MetricsLimits;
+  readonly #render: () => string;
+  readonly #open = new Set<Conn>(); // insertion order = age
+  readonly #waiting: (() => void)[] = [];
+  readonly #tasks = new Set<Promise<void>>();
+  readonly #stats: MetricsServerStats = {
     open: 0,
     active: 0,
     peakActive: 0,
@@ -161,12 +174,33 @@ export function startMetricsServer(options: MetricsServerOptions): MetricsServer
     rejected: 0,
     evicted: 0,
   };
-  let closing = false;
+  #closing = false;
+  readonly #acceptLoop: Promise<void>;
 
-  function shut(c: Conn): void {
+  constructor(listener: Deno.TcpListener, limits: MetricsLimits, render: () => string) {
+    this.#listener = listener;
+    this.#limits = limits;
+    this.#render = render;
+    this.#acceptLoop = this.#accept();
+  }
+
+  snapshot(): MetricsServerStats {
+    return { ...this.#stats, open: this.#open.size };
+  }
+
+  async close(): Promise<void> {
+    if (this.#closing) return;
+    this.#closing = true;
+    this.#listener.close();
+    await this.#acceptLoop;
+    for (const c of [...this.#open]) this.#shut(c);
+    while (this.#tasks.size > 0) await Promise.allSettled([...this.#tasks]);
+  }
+
+  #shut(c: Conn): void {
     if (c.closed) return;
     c.closed = true;
-    open.delete(c);
+    this.#open.delete(c);
     try {
       c.conn.close();
     } catch {
@@ -174,49 +208,55 @@ export function startMetricsServer(options: MetricsServerOptions): MetricsServer
     }
   }
 
-  function acquire(): Promise<void> {
-    if (stats.active < limits.maxConcurrentRequests) {
+  #acquire(): Promise<void> {
+    const stats = this.#stats;
+    if (stats.active < this.#limits.maxConcurrentRequests) {
       stats.active++;
       stats.peakActive = Math.max(stats.peakActive, stats.active);
       return Promise.resolve();
     }
-    return new Promise((resolve) => waiting.push(resolve));
+    return new Promise((resolve) => this.#waiting.push(resolve));
   }
 
-  function release(): void {
-    const next = waiting.shift();
+  #release(): void {
+    const next = this.#waiting.shift();
     if (next) {
       next(); // the slot passes directly to the next in line
     } else {
-      stats.active--;
+      this.#stats.active--;
     }
   }
 
-  async function writeAll(c: Conn, bytes: Uint8Array): Promise<void> {
+  async #writeAll(c: Conn, bytes: Uint8Array): Promise<void> {
     let off = 0;
     while (off < bytes.length && !c.closed) off += await c.conn.write(bytes.subarray(off));
   }
 
-  async function serve(c: Conn): Promise<void> {
-    const buf = new Uint8Array(limits.maxHeaderBytes);
+  /** Writes `bytes` as the reply, the connection shut if it takes longer than the write timeout. */
+  async #reply(c: Conn, bytes: Uint8Array): Promise<void> {
+    c.phase = "respond";
+    const writeTimer = setTimeout(() => this.#shut(c), this.#limits.writeTimeoutMs);
+    try {
+      await this.#writeAll(c, bytes);
+    } finally {
+      clearTimeout(writeTimer);
+    }
+  }
+
+  async #serve(c: Conn): Promise<void> {
+    const buf = new Uint8Array(this.#limits.maxHeaderBytes);
     let len = 0;
     let headEnd = -1;
     const readTimer = setTimeout(() => {
-      if (c.phase === "head") stats.timedOut++;
-      shut(c);
-    }, limits.readTimeoutMs);
+      if (c.phase === "head") this.#stats.timedOut++;
+      this.#shut(c);
+    }, this.#limits.readTimeoutMs);
     try {
       while (headEnd < 0) {
         if (len === buf.length) {
           clearTimeout(readTimer);
-          stats.tooLarge++;
-          c.phase = "respond";
-          const writeTimer = setTimeout(() => shut(c), limits.writeTimeoutMs);
-          try {
-            await writeAll(c, response(431, "request head too large\n"));
-          } finally {
-            clearTimeout(writeTimer);
-          }
+          this.#stats.tooLarge++;
+          await this.#reply(c, response(431, "request head too large\n"));
           return;
         }
         const n = await c.conn.read(buf.subarray(len));
@@ -225,79 +265,63 @@ export function startMetricsServer(options: MetricsServerOptions): MetricsServer
         headEnd = findHeadEnd(buf, len);
       }
       c.phase = "queued";
-      await acquire();
+      await this.#acquire();
       clearTimeout(readTimer);
       if (c.closed) {
-        release();
+        this.#release();
         return;
       }
-      c.phase = "respond";
-      const writeTimer = setTimeout(() => shut(c), limits.writeTimeoutMs);
       try {
         const head = new TextDecoder().decode(buf.subarray(0, headEnd));
-        const { status, bytes } = route(head, options.render);
-        if (status === 200) stats.served++;
-        else stats.rejected++;
-        await writeAll(c, bytes);
+        const { status, bytes } = route(head, this.#render);
+        if (status === 200) this.#stats.served++;
+        else this.#stats.rejected++;
+        await this.#reply(c, bytes);
       } finally {
-        clearTimeout(writeTimer);
-        release();
+        this.#release();
       }
     } catch {
       // reset by peer, or closed by a deadline: nothing to answer
     } finally {
       clearTimeout(readTimer);
-      shut(c);
+      this.#shut(c);
     }
   }
 
-  function evictOne(): boolean {
-    for (const c of open) {
+  #evictOne(): boolean {
+    for (const c of this.#open) {
       if (c.phase === "head") {
-        stats.evicted++;
-        shut(c);
+        this.#stats.evicted++;
+        this.#shut(c);
         return true;
       }
     }
     return false;
   }
 
-  const acceptLoop = (async () => {
+  async #accept(): Promise<void> {
     for (;;) {
       let conn: Deno.TcpConn;
       try {
-        conn = await listener.accept();
+        conn = await this.#listener.accept();
       } catch {
-        if (closing) return;
+        if (this.#closing) return;
         await new Promise((r) => setTimeout(r, 50)); // e.g. EMFILE: back off, then go on
         continue;
       }
-      if (closing) {
+      if (this.#closing) {
         conn.close();
         return;
       }
-      if (open.size >= limits.maxConnections && !evictOne()) {
-        stats.evicted++;
+      if (this.#open.size >= this.#limits.maxConnections && !this.#evictOne()) {
+        this.#stats.evicted++;
         conn.close();
         continue;
       }
       const c: Conn = { conn, phase: "head", closed: false };
-      open.add(c);
-      const t = serve(c).finally(() => tasks.delete(t));
-      tasks.add(t);
+      this.#open.add(c);
+      const t = this.#serve(c).finally(() => this.#tasks.delete(t));
+      this.#tasks.add(t);
     }
-  })();
-
-  return {
-    addr: { hostname: la.hostname, port: la.port },
-    stats: () => ({ ...stats, open: open.size }),
-    async close(): Promise<void> {
-      if (closing) return;
-      closing = true;
-      listener.close();
-      await acceptLoop;
-      for (const c of [...open]) shut(c);
-      while (tasks.size > 0) await Promise.allSettled([...tasks]);
-    },
-  };
+  }
 }

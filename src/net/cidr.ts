@@ -10,7 +10,9 @@ import { formatIp, type Ip, maskBytes, parseIp } from "./ip.ts";
 
 /** A network: address with host bits clear, and its prefix length. */
 export interface Cidr {
+  /** The network address (host bits clear). */
   readonly ip: Ip;
+  /** Prefix length: 0–32 for IPv4, 0–128 for IPv6. */
   readonly prefixLen: number;
 }
 

@@ -11,6 +11,7 @@
 
 /** A parsed address: 4 bytes for IPv4, 16 for IPv6 (never a v4-mapped IPv6). */
 export interface Ip {
+  /** 4 for IPv4, 6 for IPv6. */
   readonly family: 4 | 6;
   /** Network byte order; length 4 or 16. */
   readonly bytes: Uint8Array;

@@ -229,12 +229,12 @@ export class FileSource implements LogSource {
     this.#done.promise.catch(() => {});
   }
 
-  /** @inheritdoc */
+  /** Resolves when the source has stopped; rejects with the error that stopped it. */
   get done(): Promise<void> {
     return this.#done.promise;
   }
 
-  /** @inheritdoc */
+  /** Opens the inputs and starts delivering to `sink` (see `LogSource.start`). */
   start(sink: LineSink): Promise<void> {
     if (this.#started) {
       throw new Error("expected a FileSource to be started once, found a second start()");
@@ -267,7 +267,7 @@ export class FileSource implements LogSource {
     return Promise.resolve();
   }
 
-  /** @inheritdoc */
+  /** Stops reading and releases every handle once the batch in flight settled; idempotent. */
   async stop(): Promise<void> {
     if (this.#stopped) {
       await this.#pump;
@@ -280,7 +280,7 @@ export class FileSource implements LogSource {
     this.#done.resolve();
   }
 
-  /** @inheritdoc */
+  /** Positions after the last settled batch, plus saved positions of inputs not open now. */
   positions(): SourcePosition[] {
     return this.#snapshot(null, null);
   }
@@ -313,7 +313,7 @@ export class FileSource implements LogSource {
     return out;
   }
 
-  /** @inheritdoc */
+  /** Counters of this source. */
   stats(): SourceStats {
     return { ...this.#stats };
   }

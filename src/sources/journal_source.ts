@@ -108,12 +108,12 @@ export class JournalSource implements LogSource {
     this.#done.promise.catch(() => {});
   }
 
-  /** @inheritdoc */
+  /** Resolves when the source has stopped; rejects with the error that stopped it. */
   get done(): Promise<void> {
     return this.#done.promise;
   }
 
-  /** @inheritdoc */
+  /** Opens the inputs and starts delivering to `sink` (see `LogSource.start`). */
   async start(sink: LineSink): Promise<void> {
     if (this.#started) {
       throw new Error("expected a JournalSource to be started once, found a second start()");
@@ -134,7 +134,7 @@ export class JournalSource implements LogSource {
     this.#run = this.#loop(fromStart);
   }
 
-  /** @inheritdoc */
+  /** Stops reading and releases every handle once the batch in flight settled; idempotent. */
   async stop(): Promise<void> {
     if (!this.#stopped) {
       this.#stopped = true;
@@ -146,12 +146,12 @@ export class JournalSource implements LogSource {
     this.#done.resolve();
   }
 
-  /** @inheritdoc */
+  /** Positions after the last settled batch, plus saved positions of inputs not open now. */
   positions(): SourcePosition[] {
     return this.#cursor === null ? [] : [this.#position(this.#cursor)];
   }
 
-  /** @inheritdoc */
+  /** Counters of this source. */
   stats(): SourceStats {
     return { ...this.#stats };
   }

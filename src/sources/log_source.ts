@@ -43,7 +43,9 @@ export type DropReason = "line_too_long" | "record_too_large";
 
 /** One dropped line or record, reported to `onDrop`. */
 export interface DropInfo {
+  /** The source that dropped it (its batch key). */
   readonly source: string;
+  /** Why it was dropped. */
   readonly reason: DropReason;
   /** File byte offset of the dropped line, when known. */
   readonly offset?: number;

@@ -45,6 +45,7 @@ export class MemoryLog {
 
 /** Options of {@link MemorySource}. */
 export interface MemorySourceOptions {
+  /** The in-memory log the source reads (appended to by the test or caller). */
   readonly log: MemoryLog;
   /** Name in the key `memory:NAME` (batch source and position key). @default "memory" */
   readonly name?: string;
@@ -93,12 +94,12 @@ export class MemorySource implements LogSource {
     this.#done.promise.catch(() => {});
   }
 
-  /** @inheritdoc */
+  /** Resolves when the source has stopped; rejects with the error that stopped it. */
   get done(): Promise<void> {
     return this.#done.promise;
   }
 
-  /** @inheritdoc */
+  /** Opens the inputs and starts delivering to `sink` (see `LogSource.start`). */
   start(sink: LineSink): Promise<void> {
     if (this.#started) {
       throw new Error("expected a MemorySource to be started once, found a second start()");
@@ -111,7 +112,7 @@ export class MemorySource implements LogSource {
     return Promise.resolve();
   }
 
-  /** @inheritdoc */
+  /** Stops reading and releases every handle once the batch in flight settled; idempotent. */
   async stop(): Promise<void> {
     this.#stopped = true;
     this.#unlisten?.();
@@ -120,12 +121,12 @@ export class MemorySource implements LogSource {
     this.#done.resolve();
   }
 
-  /** @inheritdoc */
+  /** Positions after the last settled batch, plus saved positions of inputs not open now. */
   positions(): SourcePosition[] {
     return [this.#position(this.#cursor)];
   }
 
-  /** @inheritdoc */
+  /** Counters of this source. */
   stats(): SourceStats {
     return { ...this.#stats };
   }

@@ -37,6 +37,7 @@ export interface FileMark {
  * path and source group. All numbers are non-negative safe integers.
  */
 export interface FilePosition extends FileMark {
+  /** Always `"file"`. */
   readonly kind: "file";
   /** The path the lines were read under. */
   readonly path: string;
@@ -52,6 +53,7 @@ export interface FilePosition extends FileMark {
 
 /** Where a journal source stopped: the cursor of the last record delivered. */
 export interface JournalPosition {
+  /** Always `"journal"`. */
   readonly kind: "journal";
   /** Identifies the journal source (its matches and directory); see `JournalSource.key`. */
   readonly key: string;

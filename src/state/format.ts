@@ -44,8 +44,9 @@ export const MAX_POSITION_KEY_BYTES = 4096;
 export const MAX_POSITION_DATA_BYTES = 64 * 1024;
 /** Longest jail name, UTF-8 bytes. */
 export const MAX_JAIL_NAME_BYTES = 255;
-/** Earliest and latest time accepted (2000-01-01, 2100-01-01): anything else is impossible. */
+/** Earliest time accepted (2000-01-01): anything before it, or after `MAX_TIME_MS`, is impossible. */
 export const MIN_TIME_MS = 946_684_800_000;
+/** Latest time accepted (2100-01-01). */
 export const MAX_TIME_MS = 4_102_444_800_000;
 /** Size of the chunks handed to the sink while encoding. */
 const CHUNK_BYTES = 64 * 1024;

@@ -131,7 +131,10 @@ export class StateStore {
   #unreported = 0;
   #lastReport = -Infinity;
 
-  /** @param path the `state_file` (its directory must exist) */
+  /**
+   * A store of the state file `path`, saving at most `options.saveIntervalMs` after a change.
+   * @param path the `state_file` (its directory must exist)
+   */
   constructor(path: string, options: StateStoreOptions) {
     if (!(options.saveIntervalMs >= 0)) {
       throw new RangeError(`expected a save interval ≥ 0 ms, found ${options.saveIntervalMs}`);

@@ -24,8 +24,11 @@ export interface StateBan {
 
 /** Ban history of an address that is not banned now (feeds `bantime_increment`). */
 export interface StateHistory {
+  /** Jail name, as in `StateBan`. */
   readonly jail: string;
+  /** Canonical address text, as in `StateBan`. */
   readonly ip: string;
+  /** Prefix length, as in `StateBan`. */
   readonly prefix: number;
   /** Optional, as in `StateBan`. */
   readonly addr?: Uint8Array;
@@ -37,8 +40,11 @@ export interface StateHistory {
 
 /** Recent failure times of a tracked address (best effort; see docs/state.md). */
 export interface StateFailures {
+  /** The jail the failures count for. */
   readonly jail: string;
+  /** Canonical address text, as in `StateBan`. */
   readonly ip: string;
+  /** Prefix length, as in `StateBan`. */
   readonly prefix: number;
   /** Optional, as in `StateBan`. */
   readonly addr?: Uint8Array;
@@ -76,9 +82,13 @@ export interface StateInput {
   readonly savedAt: number;
   /** The audit chain's head; absent or null: no audit log (or a version 1 file). */
   readonly audit?: StateAuditHead | null;
+  /** Active bans. */
   readonly bans: Iterable<StateBan>;
+  /** Ban history of addresses not banned now. */
   readonly history: Iterable<StateHistory>;
+  /** Recent failures of tracked addresses. */
   readonly failures: Iterable<StateFailures>;
+  /** Read positions of the sources. */
   readonly positions: Iterable<StatePosition>;
   /** Runtime ignore entries; absent: none. */
   readonly ignores?: Iterable<StateIgnore>;
@@ -88,9 +98,14 @@ export interface StateInput {
 export interface StateData extends StateInput {
   /** The audit chain's head; null when the file has none (no audit log, or version 1). */
   readonly audit: StateAuditHead | null;
+  /** Active bans, as read. */
   readonly bans: StateBan[];
+  /** Ban history, as read. */
   readonly history: StateHistory[];
+  /** Recent failures, as read. */
   readonly failures: StateFailures[];
+  /** Read positions, as read. */
   readonly positions: StatePosition[];
+  /** Runtime ignore entries, as read (empty when none were saved). */
   readonly ignores: StateIgnore[];
 }

@@ -15,7 +15,9 @@ export const MAX_RUNTIME_IGNORE = 4096;
 
 /** One runtime ignore entry: canonical address or CIDR text, and its jail (null: every jail). */
 export interface RuntimeIgnoreEntry {
+  /** Canonical address or CIDR text, host bits clear. */
   readonly cidr: string;
+  /** The jail it applies to, or `null` for every jail. */
   readonly jail: string | null;
 }
 

@@ -1,5 +1,5 @@
 /** Test helpers: jail configs with defaults (not re-exported by mod.ts). @module */
-import type { BantimeIncrement, JailConfig } from "../config/types.ts";
+import type { BantimeIncrement, JailConfig } from "../config/mod.ts";
 
 /** Minutes/hours/days in ms, for readable tests. */
 export const MIN = 60_000;

@@ -20,7 +20,10 @@ export class SystemClock implements Clock {
 /** A clock that moves only when told to; for tests. */
 export class ManualClock implements Clock {
   #now: number;
-  /** @param startMs initial time in ms since the epoch @default 1_767_225_600_000 (2026-01-01) */
+  /**
+   * A clock standing at `startMs` until moved.
+   * @param startMs initial time in ms since the epoch @default 1_767_225_600_000 (2026-01-01)
+   */
   constructor(startMs = 1_767_225_600_000) {
     this.#now = startMs;
   }

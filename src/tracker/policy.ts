@@ -3,7 +3,7 @@
  * `bantime_increment` settings and the number of previous bans of the address.
  * @module
  */
-import type { JailConfig } from "../config/types.ts";
+import type { JailConfig } from "../config/mod.ts";
 
 /** A source of uniform random numbers in [0, 1); injected so tests are deterministic. */
 export type RandomSource = () => number;

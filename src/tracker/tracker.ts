@@ -16,7 +16,7 @@
  * of a ban. `TRACKER_BYTES_PER_ENTRY` and `trackerCapacityFor()` size the table from a budget.
  * @module
  */
-import type { EvictionPolicy, JailConfig } from "../config/types.ts";
+import type { EvictionPolicy, JailConfig } from "../config/mod.ts";
 import type { StateBan, StateFailures, StateHistory, StateIgnore } from "../state/mod.ts";
 import { canonicalIgnore, RuntimeIgnore, type RuntimeIgnoreEntry } from "./_ignore.ts";
 import type { Clock } from "./clock.ts";
@@ -64,11 +64,11 @@ export const MAX_SNAPSHOT_FAILURE_ENTRIES = 65_536;
  * times 16, expiry heap 8, list links 8, last seen 4, jail 2, ban count 2,
  * prefix/list/count/returning 4.
  */
-export const TRACKER_BYTES_PER_ENTRY = 16 + FAILURE_SLOTS * 4 + 16 + 8 + 8 + 4 + 2 + 2 + 4;
+export const TRACKER_BYTES_PER_ENTRY: number = 16 + FAILURE_SLOTS * 4 + 16 + 8 + 8 + 4 + 2 + 2 + 4;
 /** Bits per index slot in each of the two ghost bitmaps (evicted addresses, see `#victim`). */
 const GHOST_BITS_PER_SLOT = 64;
 /** Bytes per index slot: the slot (4) and its share of the two ghost bitmaps. */
-export const TRACKER_BYTES_PER_SLOT = 4 + (2 * GHOST_BITS_PER_SLOT) / 8;
+export const TRACKER_BYTES_PER_SLOT: number = 4 + (2 * GHOST_BITS_PER_SLOT) / 8;
 /** A ghost generation ends after this many evictions per ghost bit (≈ 19% of bits set, k = 3: ≈ 0.7% false hits). */
 const GHOST_FILL = 0.07;
 const GHOST_HASHES = 3;
@@ -177,9 +177,11 @@ const DROPPED: RecordOutcome = Object.freeze({ kind: "dropped" });
 
 /** Per-jail figures for `status JAIL` and metrics. */
 export interface JailStats {
+  /** The jail's name. */
   readonly jail: string;
   /** Tracked, not banned, with at least one failure kept. */
   readonly currentlyFailed: number;
+  /** Bans of this jail in force now. */
   readonly activeBans: number;
   /** Failures counted since start (ignored and dropped ones excluded). */
   readonly failuresTotal: number;
@@ -189,9 +191,11 @@ export interface JailStats {
 
 /** Table-wide figures. */
 export interface TrackerStats {
+  /** Entries the table can hold. */
   readonly capacity: number;
   /** Entries in use (failing, banned, or holding ban history). */
   readonly tracked: number;
+  /** Bans in force now, all jails. */
   readonly activeBans: number;
   /** Entries removed to make room (by `evict-oldest`, for a manual ban, or bans handed off). */
   readonly evictions: number;
@@ -205,6 +209,7 @@ export interface TrackerStats {
   readonly drops: number;
   /** Bytes allocated by the table. */
   readonly bytes: number;
+  /** Per-jail figures, in config order. */
   readonly jails: readonly JailStats[];
 }
 
@@ -224,7 +229,7 @@ export interface TrackerOptions {
   readonly capacity: number;
   /** What happens when the table is full. @default "evict-oldest" */
   readonly eviction?: EvictionPolicy;
-  /** @default new SystemClock() */
+  /** The time source. @default new SystemClock() */
   readonly clock?: Clock;
   /** Uniform [0, 1) source for the ban jitter. @default Math.random */
   readonly random?: RandomSource;
@@ -368,7 +373,10 @@ export class Tracker {
   readonly #w2 = new Uint32Array(4);
   readonly #w3 = new Uint32Array(4);
 
-  /** @throws RangeError when the capacity is out of range, Error when an `ignoreip` is invalid */
+  /**
+   * A table of `options.capacity` entries for `options.jails`.
+   * @throws RangeError when the capacity is out of range, Error when an `ignoreip` is invalid
+   */
   constructor(options: TrackerOptions) {
     const cap = Math.floor(options.capacity);
     if (!(cap >= MIN_CAPACITY && cap <= MAX_CAPACITY)) {

@@ -20,7 +20,7 @@ import {
   LineKind,
   PatternError,
 } from "../src/filters/mod.ts";
-import type { UserFilterConfig } from "../src/config/types.ts";
+import type { UserFilterConfig } from "../src/config/mod.ts";
 import { CHUNK_BYTES, writeAll } from "./_filter_blocks.ts";
 import { Collector, LineSplitter, LISTABLE, type Tally } from "./_filter_scan.ts";
 import {
