@@ -18,6 +18,9 @@ const NOW = Date.parse("2026-11-25T12:00:00Z");
 const AUTH = "/var/log/auth.log";
 const SSH_UNIT = "_SYSTEMD_UNIT=ssh.service";
 
+/** Longest wait for an audit record (they come within milliseconds in process). */
+const WAIT_LIMIT_MS = 10_000;
+
 /** An audit record as the operational log carries it. */
 interface Record {
   readonly event: string;
@@ -48,10 +51,20 @@ class AuditRecords implements LogSink {
     this.#waiters = this.#waiters.filter((w) => !(w.pred(r) && (w.resolve(r), true)));
   }
 
-  /** The first record after the last one `next` returned that satisfies `pred`. */
+  /**
+   * The first record after the last one `next` returned that satisfies `pred`; fails after
+   * `WAIT_LIMIT_MS` (a record that never comes is a failure, not a hang).
+   */
   async next(pred: (r: Record) => boolean): Promise<Record> {
+    let timer: ReturnType<typeof setTimeout> | undefined;
     const found = this.all.slice(this.#seen).find(pred) ??
-      await new Promise<Record>((resolve) => this.#waiters.push({ pred, resolve }));
+      await new Promise<Record>((resolve, reject) => {
+        this.#waiters.push({ pred, resolve: (r) => (clearTimeout(timer), resolve(r)) });
+        timer = setTimeout(
+          () => reject(new Error(`no such audit record within ${WAIT_LIMIT_MS} ms`)),
+          WAIT_LIMIT_MS,
+        );
+      });
     this.#seen = this.all.indexOf(found) + 1;
     return found;
   }
@@ -132,6 +145,8 @@ async function start(
       }),
     control: () => Promise.resolve({ close: () => {} }),
     metrics: () => null,
+    // not this machine's interfaces: its eth0 may hold a test address (ignoreself)
+    selfAddresses: () => ["127.0.0.1", "::1"],
   };
   const daemon = await Daemon.start(deps);
   /** Appends `n` sshd failures of `ip` to the auth log, stamped with the clock's time. */
