@@ -29,6 +29,10 @@ import {
 const QUIET_MS = 2_300;
 const NET = "192.0.2";
 
+/**
+ * A jail of these tests. `ignoreself = false`: the daemon runs in this machine's namespace, whose
+ * own address (eth0) may be one of the test addresses (192.0.2.2 here).
+ */
 function jail(name: string, logpath: string | string[], extra = ""): string {
   const paths = (Array.isArray(logpath) ? logpath : [logpath]).map((p) => `"${p}"`).join(", ");
   return `[jails.${name}]
@@ -37,6 +41,7 @@ logpath = [${paths}]
 maxretry = 3
 findtime = "10m"
 bantime = "1h"
+ignoreself = false
 ${extra}
 `;
 }
