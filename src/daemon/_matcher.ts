@@ -23,6 +23,7 @@ export function parserJails(config: Config): WorkerJail[] {
 
 /** The file jails reading from one `read_from` side: one file source reads all its patterns. */
 export interface FileGroup {
+  /** `read_from` of the group's jails: a new file is read from its end or its start. */
   readonly readFrom: "end" | "start";
   /** The patterns, each once. */
   readonly patterns: string[];
@@ -47,7 +48,9 @@ export function fileGroups(jails: readonly WorkerJail[]): FileGroup[] {
 
 /** The journald jails sharing one match set: one journal source feeds them all. */
 export interface JournalGroup {
+  /** The jails' `journal_match` expressions (`FIELD=value`), as the first jail wrote them. */
   readonly match: readonly string[];
+  /** `read_from` of the first jail: the journal is read from its end or its start. */
   readonly readFrom: "end" | "start";
   /** Jail indices whose filters see the group's records. */
   readonly jails: number[];

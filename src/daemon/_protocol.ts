@@ -51,6 +51,7 @@ export type ControlMessage = { readonly type: "ack" } | { readonly type: "stop" 
  * much (2,800 batches of 700 failures: 85-145 ms against 22-42 ms).
  */
 export interface BatchMessage {
+  /** The message kind. */
   readonly type: "batch";
   /** Set when the batch answers a `LinesMessage` (no back-pressure credit is owed then). */
   readonly id?: number;

@@ -49,11 +49,17 @@ export const LIFT_BATCH = 4096;
 
 /** One ban or unban for the audit trail. */
 export interface AuditEvent {
+  /** Whether the address was banned or unbanned. */
   readonly event: "ban" | "unban";
+  /** The banned address or network (canonical). */
   readonly ip: string;
+  /** Prefix length of the banned network (32 or 128 for one address). */
   readonly prefix: number;
+  /** The jail the ban belongs to. */
   readonly jail: string;
+  /** Ban duration in ms; null for a permanent ban. */
   readonly durationMs: number | null;
+  /** Why: the failures that triggered the ban, a client request, expiry, and the like. */
   readonly reason: string;
   /** `path:offset` of the triggering line, a journal cursor, or `client`/`expiry`. */
   readonly origin: string;
@@ -64,8 +70,11 @@ export type AuditSink = (event: AuditEvent) => void;
 
 /** Options of {@link Engine}. */
 export interface EngineOptions {
+  /** The config in force at start. */
   readonly config: Config;
+  /** Counts failures and decides bans. */
   readonly tracker: Tracker;
+  /** The firewall bans are enforced through. */
   readonly backend: FirewallBackend;
   /** Bans are not enforced (log-only); a function when it can change (a failing firewall repair). */
   readonly degraded: boolean | (() => boolean);
@@ -77,8 +86,11 @@ export interface EngineOptions {
    * operation has then taken effect and is recorded as done.
    */
   readonly onFirewallFailure?: () => Promise<boolean>;
+  /** Time source (a fake one in tests). */
   readonly clock: Clock;
+  /** Operational log. */
   readonly logger: Logger;
+  /** Where every ban and unban is recorded. */
   readonly audit: AuditSink;
   /** The sources' read positions: each applied batch advances its source's. */
   readonly sources: SourceSet;
@@ -105,6 +117,7 @@ export interface EngineOptions {
   readonly selfAddresses?: () => readonly string[];
   /** Process memory in bytes (status). */
   readonly memoryBytes?: () => number;
+  /** The daemon version (status). */
   readonly version: string;
 }
 
@@ -121,6 +134,7 @@ export class Engine implements Controller {
   /** Per jail: keys (`selfKey`) of the host's own addresses; null when `ignoreself` is off. */
   #self: (Set<string> | null)[] = [];
 
+  /** An engine with `options.config` in force; reads the host's addresses for `ignoreself`. */
   constructor(options: EngineOptions) {
     this.#o = options;
     this.#config = options.config;

@@ -16,3 +16,97 @@ export { InlineParserHost } from "./inline_parser.ts";
 export { SourceSet } from "./source_set.ts";
 export type { InlineSources } from "./inline_parser.ts";
 export type { AuditEvent, AuditSink, EngineOptions } from "./engine.ts";
+export type { BatchMessage } from "./_protocol.ts";
+export type { FileGroup, JournalGroup } from "./_matcher.ts";
+/** The config types the daemon runs from (owned by `src/config`). */
+export type {
+  BantimeIncrement,
+  Config,
+  EvictionPolicy,
+  FirewallChoice,
+  GlobalConfig,
+  JailConfig,
+  SourceKind,
+  UserFilterConfig,
+} from "../config/mod.ts";
+/** The logger the daemon reports to and the types it names (owned by `src/log`). */
+export type { Fields, Logger, LogLevel } from "../log/mod.ts";
+/** The metric families the daemon feeds (owned by `src/metrics`). */
+export type {
+  Counter,
+  DaemonMetrics,
+  Gauge,
+  Histogram,
+  HistogramState,
+  Labels,
+  Metric,
+  MetricsRegistry,
+} from "../metrics/mod.ts";
+/** The tracker, its decisions and clock seam (owned by `src/tracker`). */
+export type {
+  BanCause,
+  BanDecision,
+  Clock,
+  IgnoreReason,
+  JailStats,
+  RecordOutcome,
+  RestoreResult,
+  RuntimeIgnoreEntry,
+  Tracker,
+  TrackerStats,
+} from "../tracker/mod.ts";
+/** The firewall interface bans are enforced through (owned by `src/firewall`). */
+export type { BanEntry, FirewallBackend, FirewallHealth } from "../firewall/mod.ts";
+/** The state store the daemon saves to and its records (owned by `src/state`). */
+export type {
+  LoadResult,
+  SaveFailure,
+  StateAuditHead,
+  StateBan,
+  StateFailures,
+  StateHistory,
+  StateIgnore,
+  StateInput,
+  StatePosition,
+  StateStore,
+  StateStoreOptions,
+} from "../state/mod.ts";
+/** The audit log the daemon appends to (owned by `src/audit`). */
+export type {
+  AppendedRecord,
+  AuditEvent as AuditLogEvent,
+  AuditLog,
+  ChainHead,
+} from "../audit/mod.ts";
+/** The log sources and their read positions (owned by `src/sources`). */
+export type {
+  FileMark,
+  FilePosition,
+  JournalPosition,
+  LineBatch,
+  LineSink,
+  LogSource,
+  SourcePosition,
+  SourceStats,
+} from "../sources/mod.ts";
+/** The control-plane interface the engine implements and its replies (owned by `src/ipc`). */
+export type {
+  BanInfo,
+  BannedReply,
+  BanReply,
+  Controller,
+  HistoryRecord,
+  HistoryReply,
+  IgnoreAddReply,
+  IgnoreDelReply,
+  IgnoreEntry,
+  IgnoreListReply,
+  JailInfo,
+  JailRunReply,
+  JailsReply,
+  JailStatusReply,
+  ListReply,
+  ReloadReply,
+  StatusReply,
+  UnbanReply,
+} from "../ipc/mod.ts";
