@@ -91,8 +91,7 @@ export async function readConfigText(path: string, opts: LoadOptions = {}): Prom
  * holding the file it resolves to (a writable directory on either way could replace it). An
  * absolute `path` is walked as written (each directory's status follows links, so a linked
  * directory is checked where it leads and the one holding the link too); the daemon, narrowed to
- * its own files (docs/permissions.md), may neither resolve nor stat a directory through Deno, so
- * the status comes from the kernel (`pathOwner`).
+ * its own files (docs/permissions.md), may neither resolve nor stat a directory through Deno.
  */
 function directoryRefusals(path: string, asRoot: boolean): ConfigIssue[] {
   const dirs = new Set<string>();
@@ -109,7 +108,20 @@ function directoryRefusals(path: string, asRoot: boolean): ConfigIssue[] {
       dir = dir.slice(0, dir.lastIndexOf("/")) || "/";
     }
   }
-  return [...dirs].flatMap((d) => checkConfigDirPermissions(path, d, pathOwner(d), asRoot));
+  return [...dirs].flatMap((d) => checkConfigDirPermissions(path, d, dirStatus(d), asRoot));
+}
+
+/**
+ * A directory's owner and mode: through Deno where this process may read it (`config check`
+ * keeps read only), else from the kernel (the narrowed daemon, which may not read `/`).
+ */
+function dirStatus(dir: string): { mode: number | null; uid: number | null; gid: number | null } {
+  try {
+    return Deno.statSync(dir);
+  } catch (e) {
+    if (!(e instanceof Deno.errors.NotCapable)) throw e;
+    return pathOwner(dir);
+  }
 }
 
 async function readAll(file: Deno.FsFile): Promise<Uint8Array> {
