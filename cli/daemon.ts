@@ -16,9 +16,13 @@ import {
 import {
   Daemon,
   type DaemonDeps,
+  daemonPermissions,
+  narrowedArgv,
   oneLine,
+  permissionFlags,
   StartError,
   STOP_TIMEOUT_MS,
+  ungranted,
   VERSION,
   WorkerParserHost,
 } from "../src/daemon/mod.ts";
@@ -27,7 +31,8 @@ import { createLogSink, LineSink, Logger } from "../src/log/mod.ts";
 import { AuditLog } from "../src/audit/mod.ts";
 import { startMetricsServer } from "../src/metrics/mod.ts";
 import { parentDir, StateStore } from "../src/state/mod.ts";
-import { shareMallocArenas } from "../src/ffi/mod.ts";
+import { execve, ownCommandLine, shareMallocArenas } from "../src/ffi/mod.ts";
+import { resolve } from "node:path";
 import {
   clearStaleSocket,
   ControlError,
@@ -56,7 +61,6 @@ export async function main(args: string[]): Promise<number> {
     throw new UsageError(`unexpected argument '${flags.positionals[0]}'`);
   }
   const configPath = (flags.values["config"] as string | undefined) ?? DEFAULT_CONFIG;
-  shareMallocArenas(); // before the Worker and the I/O threads start (docs/interfaces.md)
   const boot = new Logger("info", [new LineSink()]);
   let config: Config;
   const warnings: ConfigIssue[] = []; // logged once the configured logger exists
@@ -70,8 +74,11 @@ export async function main(args: string[]): Promise<number> {
     }
     throw e;
   }
+  if (broadlyGranted() && !Deno.build.standalone) return narrowAndExec(configPath, config);
+  shareMallocArenas(); // before the Worker and the I/O threads start (docs/interfaces.md)
   const logger = new Logger(config.global.logLevel, [createLogSink()]);
   for (const w of warnings) logger.warn("config warning", { issue: formatIssue(w) });
+  logPermissions(configPath, config, logger);
   let daemon: Daemon;
   try {
     daemon = await Daemon.start(realDeps(configPath, config, logger));
@@ -81,6 +88,48 @@ export async function main(args: string[]): Promise<number> {
     return Exit.FAILED;
   }
   return await runUntilStopped(daemon, config, logger);
+}
+
+/** Whether this process may read every path (`-P=daemon`, `-A`): it has not been narrowed yet. */
+function broadlyGranted(): boolean {
+  return Deno.permissions.querySync({ name: "read" }).state === "granted";
+}
+
+/**
+ * The launcher step (docs/permissions.md): replaces this process (`execve`, same PID) with the
+ * same runtime, runtime flags and main module, granted only what `config` needs; the new image
+ * finds no global read grant and runs the daemon. Returns only when the kernel refused.
+ */
+function narrowAndExec(configPath: string, config: Config): number {
+  const absolute = resolve(configPath);
+  const set = daemonPermissions(config, { configPath: absolute });
+  const argv = narrowedArgv(ownCommandLine(), Deno.args.length, {
+    flags: permissionFlags(set),
+    scriptArgs: ["daemon", "--config", absolute],
+  });
+  try {
+    execve(Deno.execPath(), argv, Deno.env.toObject());
+  } catch (e) {
+    console.error(`fail2zig daemon: cannot narrow its permissions: ${oneLine(e)}`);
+  }
+  return Exit.FAILED;
+}
+
+/**
+ * Logs the permission set this process runs under; warns when it is broader (a compiled
+ * executable keeps the set it was compiled with) or narrower than the config needs.
+ */
+function logPermissions(configPath: string, config: Config, logger: Logger): void {
+  const set = daemonPermissions(config, { configPath });
+  if (broadlyGranted()) {
+    logger.warn("permissions not narrowed: a compiled executable runs under its embedded set", {
+      wanted: permissionFlags(set).join(" "),
+    });
+    return;
+  }
+  const missing = ungranted(set);
+  if (missing.length > 0) logger.warn("permissions narrower than the config needs", { missing });
+  logger.info("permissions narrowed", { flags: permissionFlags(set).join(" ") });
 }
 
 /** The real parts: kernel firewall, state file, audit log, control socket, metrics, Worker. */
@@ -119,13 +168,19 @@ export function realDeps(configPath: string, config: Config, logger: Logger): Da
       });
     },
     reloadConfig: async () => {
+      let next: Config;
       try {
-        return await loadConfig(configPath, {
+        // Without the logpath check first: a path outside the grant would read as missing.
+        refuseUngranted(await loadConfig(configPath, { checkLogpaths: false }));
+        next = await loadConfig(configPath, {
           onWarning: (w) => logger.warn("config warning", { issue: formatIssue(w) }),
         });
       } catch (e) {
+        if (e instanceof ControlError) throw e;
         throw new ControlError("invalid_config", e instanceof Error ? e.message : String(e));
       }
+      refuseUngranted(next);
+      return next;
     },
     parser: (ctx) => new WorkerParserHost(ctx),
     control: (cfg, controller) =>
@@ -135,6 +190,22 @@ export function realDeps(configPath: string, config: Config, logger: Logger): Da
         ? null
         : startMetricsServer({ ...cfg.global.metricsBind, render }),
   };
+}
+
+/**
+ * Refuses a reloaded config that needs a permission this process was not started with (a new
+ * log path outside the granted ones, a new metrics address, journalctl): the permission set
+ * cannot grow after start, so the daemon must be restarted to apply it.
+ */
+function refuseUngranted(next: Config): void {
+  const missing = ungranted(daemonPermissions(next, { configPath: next.path }));
+  if (missing.length === 0) return;
+  throw new ControlError(
+    "invalid_config",
+    `the new configuration needs permissions the daemon was not started with (${
+      missing.join("; ")
+    }); restart the daemon to apply it (systemctl restart fail2zig)`,
+  );
 }
 
 /** Serves until a stop signal or a fatal error, then stops (a watchdog ends a stop that hangs). */

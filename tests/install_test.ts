@@ -6,7 +6,7 @@
  */
 import { deepEqual, equal, match, ok } from "node:assert/strict";
 import { join } from "node:path";
-import { ROOT } from "./_daemon.ts";
+import { makeConfig, privateGlobal, ROOT, sshdJail } from "./_daemon.ts";
 import { COMMANDS } from "../mod.ts";
 import { CONFIG_KEYS } from "../src/config/mod.ts";
 
@@ -62,6 +62,35 @@ function exists(path: string): boolean {
   }
 }
 
+/**
+ * The installed wrapper's daemon narrows itself (docs/permissions.md): its first record names
+ * the computed flags, reading the installed sources (`LIB/src`), not the checkout's.
+ */
+async function installedDaemonNarrows(bin: string, lib: string): Promise<void> {
+  const { dir, config } = await makeConfig((d) => `${privateGlobal(d)}\n${sshdJail(d)}`);
+  await Deno.writeTextFile(join(dir, "auth.log"), "");
+  const daemon = new Deno.Command(bin, {
+    args: ["daemon", "--config", config],
+    stdout: "null",
+    stderr: "piped",
+  }).spawn();
+  try {
+    let first = "";
+    for await (const chunk of daemon.stderr.pipeThrough(new TextDecoderStream())) {
+      first += chunk;
+      if (first.includes("\n")) break;
+    }
+    const rec = JSON.parse(first.slice(0, first.indexOf("\n")));
+    equal(rec.msg, "permissions narrowed", first);
+    match(rec.flags, new RegExp(`^--allow-read=[^ ]*${lib}/src[, ]`));
+    ok(!rec.flags.includes(join(ROOT, "src")), rec.flags);
+  } finally {
+    daemon.kill("SIGTERM");
+    await daemon.status;
+    await Deno.remove(dir, { recursive: true });
+  }
+}
+
 Deno.test({
   name: "install.sh installs into a root: program, group-readable config, unit, pages, completion",
   ignore: !isRoot,
@@ -81,6 +110,7 @@ Deno.test({
       deepEqual(await sh(bin, ["version"]), { code: 0, out: "fail2zig 0.1.0\n", err: "" });
       const check = await sh(bin, ["config", "check", "--config", `${etc}/fail2zig/config.toml`]);
       deepEqual(check, { code: 0, out: "OK (1 jails)\n", err: "" });
+      await installedDaemonNarrows(bin, lib);
 
       // The group, and the config readable by it (so its members' clients find socket_path).
       const group = await Deno.readTextFile(`${etc}/group`);

@@ -16,6 +16,7 @@ import type { UserFilterConfig } from "./types.ts";
 
 export { canonicalIp, cidrError };
 export { logpathState } from "../sources/mod.ts";
+export { pathOwner } from "../ffi/mod.ts";
 
 /**
  * Canonical text of an IP address or CIDR (`"::0001"` → `"::1"`, `"2001:DB8::/32"` →

@@ -5,6 +5,7 @@ import { checkConfigDirPermissions, checkConfigPermissions } from "./permissions
 import { parseConfig } from "./parse.ts";
 import { checkLogpaths } from "./_logpaths.ts";
 import { locate } from "./_locate.ts";
+import { pathOwner } from "./_deps.ts";
 
 /** Largest config file accepted (bytes). */
 export const MAX_CONFIG_BYTES = 1 << 20;
@@ -87,20 +88,40 @@ export async function readConfigText(path: string, opts: LoadOptions = {}): Prom
 
 /**
  * The refusals of every directory above the config: those holding `path` as given and those
- * holding the file it resolves to (a writable directory on either way could replace it).
+ * holding the file it resolves to (a writable directory on either way could replace it). An
+ * absolute `path` is walked as written (each directory's status follows links, so a linked
+ * directory is checked where it leads and the one holding the link too); the daemon, narrowed to
+ * its own files (docs/permissions.md), may neither resolve nor stat a directory through Deno.
  */
 function directoryRefusals(path: string, asRoot: boolean): ConfigIssue[] {
   const dirs = new Set<string>();
   for (const p of [path, Deno.realPathSync(path)]) {
     const slash = p.lastIndexOf("/");
-    let dir = Deno.realPathSync(slash < 0 ? "." : slash === 0 ? "/" : p.slice(0, slash));
+    let dir = slash === 0
+      ? "/"
+      : p.startsWith("/")
+      ? p.slice(0, slash)
+      : Deno.realPathSync(slash < 0 ? "." : p.slice(0, slash));
     for (;;) {
       dirs.add(dir);
       if (dir === "/") break;
       dir = dir.slice(0, dir.lastIndexOf("/")) || "/";
     }
   }
-  return [...dirs].flatMap((d) => checkConfigDirPermissions(path, d, Deno.statSync(d), asRoot));
+  return [...dirs].flatMap((d) => checkConfigDirPermissions(path, d, dirStatus(d), asRoot));
+}
+
+/**
+ * A directory's owner and mode: through Deno where this process may read it (`config check`
+ * keeps read only), else from the kernel (the narrowed daemon, which may not read `/`).
+ */
+function dirStatus(dir: string): { mode: number | null; uid: number | null; gid: number | null } {
+  try {
+    return Deno.statSync(dir);
+  } catch (e) {
+    if (!(e instanceof Deno.errors.NotCapable)) throw e;
+    return pathOwner(dir);
+  }
 }
 
 async function readAll(file: Deno.FsFile): Promise<Uint8Array> {

@@ -12,6 +12,18 @@ export {
 } from "./daemon.ts";
 export type { Closable, DaemonDeps, ParserContext, ParserHost } from "./daemon.ts";
 export { Engine } from "./engine.ts";
+export {
+  DAEMON_ENV,
+  DAEMON_SYS,
+  type DaemonPermissionOptions,
+  daemonPermissions,
+  narrowedArgv,
+  networkEndpoints,
+  permissionFlags,
+  type PermissionSet,
+  RUNTIME_READ,
+  ungranted,
+} from "./permission_set.ts";
 export { InlineParserHost } from "./inline_parser.ts";
 export { SourceSet } from "./source_set.ts";
 export type { InlineSources } from "./inline_parser.ts";

@@ -29,6 +29,11 @@ export const LIBC_SYMBOLS = {
   opendir: { parameters: ["buffer"], result: "pointer" },
   readdir: { parameters: ["pointer"], result: "pointer" },
   closedir: { parameters: ["pointer"], result: "i32" },
+  // this process: its command line, replacing it, stat without Deno's read check (process.ts)
+  open: { parameters: ["buffer", "i32"], result: "i32" },
+  read: { parameters: ["i32", "buffer", "usize"], result: "isize" },
+  execve: { parameters: ["buffer", "buffer", "buffer"], result: "i32" },
+  statx: { parameters: ["i32", "buffer", "i32", "u32", "buffer"], result: "i32" },
   // resource usage
   getrusage: { parameters: ["i32", "buffer"], result: "i32" },
   // memory

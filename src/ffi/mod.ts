@@ -10,6 +10,7 @@ export {
   shareMallocArenas,
   strerror,
 } from "./libc.ts";
+export { execve, ownCommandLine, type PathOwner, pathOwner } from "./process.ts";
 export {
   findAttr,
   MessageWriter,

@@ -1,0 +1,117 @@
+import { deepEqual, ok, throws } from "node:assert/strict";
+import { join } from "node:path";
+import { parseConfig } from "../config/mod.ts";
+import {
+  daemonPermissions,
+  narrowedArgv,
+  networkEndpoints,
+  permissionFlags,
+  RUNTIME_READ,
+  ungranted,
+} from "./mod.ts";
+
+const ARGV = [
+  "node_modules/deno/deno",
+  "run",
+  "-q",
+  "--v8-flags=--max-old-space-size=12",
+  "-P=daemon",
+  "--cpu-prof",
+  "mod.ts",
+  "daemon",
+  "--config",
+  "c.toml",
+];
+
+Deno.test("narrowedArgv() keeps runtime flags and main module, replaces every permission flag", () => {
+  deepEqual(
+    narrowedArgv(ARGV, 3, { flags: ["--allow-read=/x"], scriptArgs: ["daemon", "--config", "/c"] }),
+    [
+      "node_modules/deno/deno",
+      "run",
+      "-q",
+      "--v8-flags=--max-old-space-size=12",
+      "--cpu-prof",
+      "--allow-read=/x",
+      "mod.ts",
+      "daemon",
+      "--config",
+      "/c",
+    ],
+  );
+  const broad = ["deno", "run", "-A", "--allow-net", "--deny-env=X", "-P", "daemon", "-Ptest"];
+  deepEqual(
+    narrowedArgv([...broad, "mod.ts", "daemon"], 1, { flags: [], scriptArgs: ["daemon"] }),
+    ["deno", "run", "mod.ts", "daemon"],
+  );
+});
+
+Deno.test("narrowedArgv() refuses a command line that is not 'deno run'", () => {
+  throws(() => narrowedArgv(["fail2zig", "daemon"], 1, { flags: [], scriptArgs: [] }), RangeError);
+});
+
+Deno.test("permissionFlags() grants each non-empty list once and refuses a comma in a path", () => {
+  const set = {
+    read: ["/a", "/b"],
+    write: [],
+    net: ["127.0.0.1:9100"],
+    env: ["NOTIFY_SOCKET"],
+    sys: ["uid"],
+    run: [],
+    ffi: true,
+  };
+  deepEqual(permissionFlags(set), [
+    "--allow-read=/a,/b",
+    "--allow-net=127.0.0.1:9100",
+    "--allow-env=NOTIFY_SOCKET",
+    "--allow-sys=uid",
+    "--allow-ffi",
+  ]);
+  throws(() => permissionFlags({ ...set, read: ["/a,b"] }), /comma/);
+});
+
+Deno.test("daemonPermissions() grants the config's paths only, and run per firewall choice and journald", async () => {
+  const dir = await Deno.makeTempDir();
+  try {
+    await Deno.writeTextFile(join(dir, "auth.log"), "");
+    const text = (firewall: string, extra = "") =>
+      `[global]\nsocket_path = "/run/f2z/s.sock"\nstate_file = "/var/lib/f2z/state.bin"\n` +
+      `audit_log = "/var/log/f2z/audit.log"\nmetrics_bind = "[::1]:9100"\nfirewall = "${firewall}"\n` +
+      `[jails.sshd]\nfilter = "sshd"\nlogpath = "${join(dir, "*.log")}"\n${extra}`;
+    const set = daemonPermissions(parseConfig(text("nftables"), "/etc/f2z.toml"), {
+      configPath: "/etc/f2z.toml",
+    });
+    deepEqual(set.read, [
+      "/etc/f2z.toml",
+      "/var/lib/f2z",
+      "/run/f2z",
+      "/var/log/f2z",
+      ...RUNTIME_READ,
+      dir,
+    ]);
+    deepEqual(set.write, ["/var/lib/f2z", "/run/f2z", "/var/log/f2z"]);
+    deepEqual(set.net, ["[::1]:9100"]);
+    deepEqual(set.run, []);
+    ok(set.ffi);
+    const iptables = daemonPermissions(parseConfig(text("iptables"), "/c"), { configPath: "/c" });
+    deepEqual(iptables.run, ["/usr/sbin/iptables", "/usr/sbin/ip6tables"]);
+    const journal = parseConfig(
+      text(
+        "log-only",
+        '[jails.j]\nfilter = "sshd"\nsource = "journald"\njournal_match = ["_COMM=sshd"]\n',
+      ),
+      "/c",
+    );
+    deepEqual(daemonPermissions(journal, { configPath: "/c" }).run, ["/usr/bin/journalctl"]);
+    deepEqual(networkEndpoints(parseConfig(text("auto").replace('"[::1]:9100"', '""'), "/c")), []);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test("ungranted() is empty for what this process holds (refusals: tests/daemon_permissions_test.ts, reload)", () => {
+  deepEqual(
+    ungranted({ read: ["/etc"], write: [], net: [], env: [], sys: ["uid"], run: [], ffi: true }),
+    [],
+  );
+});
