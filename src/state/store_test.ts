@@ -364,7 +364,7 @@ Deno.test("StateStore survives kill -9 at random moments over 200+ save cycles: 
       // before the kill is in the file.
       const lost = applied.filter(([i]) => i >= count);
       if (lost.length > 0) worstLag = Math.max(worstLag, killedAt - lost[0]![1]);
-      const bound = interval + maxSaveMs + 100; // + timer lateness on a loaded 2-core CI box
+      const bound = interval + maxSaveMs + 250; // + timer and spawn lateness on a loaded 2-core CI box
       for (const [i, at] of lost) {
         assert.ok(
           killedAt - at <= bound,
