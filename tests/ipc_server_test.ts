@@ -349,11 +349,11 @@ Deno.test("IPC server refuses a socket directory writable by others", async () =
 Deno.test("IPC server keeps the event loop responsive while clients flood it", async () => {
   await withServer(async ({ path, server }) => {
     let stop = false;
-    let maxLag = 0;
+    const lags: number[] = [];
     let last = performance.now();
     const timer = setInterval(() => {
       const now = performance.now();
-      maxLag = Math.max(maxLag, now - last - 5);
+      lags.push(now - last - 5);
       last = now;
     }, 5);
     const flood = async () => {
@@ -377,7 +377,18 @@ Deno.test("IPC server keeps the event loop responsive while clients flood it", a
     ok(s.rateLimited > 0, "the flood must hit the rate limit");
     // 1.5 s at 20/s plus a burst of 40, with slack: the handler ran a bounded number of times.
     ok(s.requests <= 40 + 20 * 3, `controller calls ${s.requests}`);
-    ok(maxLag < 250, `event loop stalled for ${maxLag.toFixed(1)} ms`);
+    // A server that handled the flood synchronously would delay most ticks, or stall again and
+    // again; a loaded machine deschedules the whole process now and then, which delays one or two.
+    // So: the 95th percentile tick is prompt, at most three ticks are late by 100 ms or more, and
+    // no single stall reaches a second.
+    lags.sort((a, b) => a - b);
+    const p95 = lags[Math.floor(lags.length * 0.95)]!;
+    const late = lags.filter((l) => l >= 100);
+    const max = lags[lags.length - 1]!;
+    ok(
+      p95 < 50 && late.length <= 3 && max < 1000,
+      `event loop lag p95 ${p95.toFixed(1)} ms, late ticks ${late.map((l) => l.toFixed(0))}`,
+    );
   });
 });
 
