@@ -17,8 +17,9 @@ export const USAGE = `usage: fail2zig config check [--config PATH] [--unit-dir D
 Validates the config file (default ${DEFAULT_CONFIG}): syntax, every key, file permissions, and
 each enabled jail's logpath on disk (a literal path that does not exist is an error, or a
 warning with missing_logpath = "warn"; a glob that matches no file yet is a warning).
-Prints "OK (N jails)" (N counts every jail defined, enabled or not) and exits 0, or prints every
-problem as PATH:LINE:COL: message on stderr and exits 1. Warnings go to stderr as
+Prints "OK (N jails)" (N counts every jail defined, enabled or not; ", fleet" follows when
+[fleet] is set) and exits 0, or prints every problem as PATH:LINE:COL: message on stderr and
+exits 1. Warnings go to stderr as
 PATH:LINE:COL: warning: message and do not change the exit code.
 When the systemd unit is installed (DIR/${UNIT_NAME}, DIR/${UNIT_NAME}.d/*.conf; DIR defaults to
 ${DEFAULT_UNIT_DIR}), a warning also says when its MemoryMax is not memory_ceiling_mb +
@@ -53,7 +54,8 @@ export async function main(args: string[]): Promise<number> {
       }`;
     }
     if (unit !== null) console.error(unit);
-    console.log(`OK (${config.jails.length} jails)`);
+    const defined = config.jails.filter((j) => j.source !== "fleet").length;
+    console.log(`OK (${defined} jails${config.fleet === null ? "" : ", fleet"})`);
     return Exit.OK;
   } catch (e) {
     if (!(e instanceof ConfigError)) throw e;

@@ -37,7 +37,7 @@ Deno.test("config check prints OK (N jails) and exits 0 for a valid config", asy
 Deno.test("config check accepts the commented example config (its logpaths may only warn)", async () => {
   const r = await configCheck("--config", "fixtures/config/example.toml");
   equal(r.code, 0, r.stderr);
-  equal(r.stdout, "OK (4 jails)\n");
+  equal(r.stdout, "OK (4 jails, fleet)\n");
   for (const line of r.stderr.split("\n").filter((l) => l !== "")) {
     match(
       line,

@@ -9,6 +9,7 @@ import type {
   Config,
   EvictionPolicy,
   FirewallChoice,
+  FleetConfig,
   GlobalConfig,
   JailConfig,
   LogLevel,
@@ -119,7 +120,33 @@ const MISSING_LOGPATH = ["error", "warn"] as const;
 const FORMULAS = ["linear", "exponential"] as const;
 const PREFIXES = ["syslog", "none"] as const;
 
-const TOP_KEYS = ["global", "defaults", "jails", "filters"];
+const TOP_KEYS = ["global", "defaults", "jails", "filters", "fleet"];
+const FLEET_KEYS = [
+  "url",
+  "name",
+  "user",
+  "password",
+  "token",
+  "creds",
+  "tls_ca",
+  "tls_cert",
+  "tls_key",
+  "share",
+  "accept",
+  "stream",
+  "max_rate",
+  "ipv6_prefix",
+];
+/** The jail that holds the bans received from the fleet; no `[jails.NAME]` may take the name. */
+export const FLEET_JAIL = "fleet";
+/** The `share` keyword for bans made with `client ban`; no jail may take the name. */
+export const FLEET_MANUAL = "manual";
+/** Fleet host names (`[fleet] name`, subject token): 1 to 64 letters, digits, `-`, `_`. */
+export const FLEET_NAME_PATTERN = /^[A-Za-z0-9_-]{1,64}$/;
+/** Most `[fleet] url` entries. */
+export const MAX_FLEET_URLS = 16;
+/** Largest `[fleet] max_rate` (bans per second per origin). */
+export const MAX_FLEET_RATE = 100_000;
 const GLOBAL_KEYS = [
   "socket_path",
   "state_file",
@@ -168,6 +195,7 @@ export const CONFIG_KEYS: Readonly<Record<string, readonly string[]>> = {
   jail: JAIL_KEYS,
   bantime_increment: INCREMENT_KEYS,
   "filters.NAME": FILTER_KEYS,
+  fleet: FLEET_KEYS,
 };
 
 /** Where a key belongs, for "unknown key" hints. */
@@ -177,6 +205,7 @@ function homeOf(key: string): string | undefined {
   if (JAIL_KEYS.includes(key)) return "[jails.NAME]";
   if (INCREMENT_KEYS.includes(key)) return "a bantime_increment table";
   if (FILTER_KEYS.includes(key)) return "[filters.NAME]";
+  if (FLEET_KEYS.includes(key)) return "[fleet]";
   return undefined;
 }
 
@@ -771,6 +800,13 @@ function readJails(
   }
   const out: JailConfig[] = [];
   for (const name of names) {
+    if (name === FLEET_JAIL || name === FLEET_MANUAL) {
+      const what = name === FLEET_JAIL
+        ? "the jail of the bans received from [fleet]"
+        : "the [fleet] share keyword for client bans";
+      c.error(["jails", name], "key", `the jail name ${name} is reserved (${what}); rename it`);
+      continue;
+    }
     const jail = readJail(c, name, t[name], defaults, userFilters);
     if (jail !== undefined) out.push(jail);
   }
@@ -961,5 +997,174 @@ export function validate(
   const filters = readFilters(c, doc["filters"]);
   const { set } = readDefaults(c, doc["defaults"]);
   const jails = readJails(c, doc["jails"], set, filters);
-  return { config: { path, global, jails, filters }, issues: c.issues };
+  const fleet = doc["fleet"] === undefined ? null : readFleet(c, doc["fleet"], jails);
+  if (fleet?.accept) jails.push(fleetJail(set, fleet));
+  return { config: { path, global, jails, filters, fleet }, issues: c.issues };
+}
+
+// ---- [fleet] ----
+
+/** `[fleet]`, or null when it is not a table (reported). `jails` are those of `[jails.*]`. */
+function readFleet(c: Checker, v: unknown, jails: readonly JailConfig[]): FleetConfig | null {
+  const segs = ["fleet"];
+  const t = readTable(c, segs, v);
+  if (t === undefined) return null;
+  checkKeys(c, segs, t, FLEET_KEYS);
+  const at = (k: string) => [...segs, k];
+  const str = (k: string) => k in t ? readString(c, at(k), t[k]) ?? "" : "";
+  const path = (k: string) => k in t ? readPath(c, at(k), t[k]) ?? "" : "";
+  let urls: FleetConfig["urls"] = [];
+  if ("url" in t) {
+    const list = readStrings(c, at("url"), t["url"], {
+      max: MAX_FLEET_URLS,
+      single: true,
+      item: (where, s) => fleetUrl(c, where, s) === undefined ? undefined : s,
+    });
+    urls = (list ?? []).map((s) => fleetUrl(c, [], s)!);
+  } else c.error(segs, "key", 'missing required key url (such as "nats://10.0.0.5:4222")');
+  let name: string | null = null;
+  if ("name" in t) {
+    const n = readString(c, at("name"), t["name"]);
+    if (n !== undefined && !FLEET_NAME_PATTERN.test(n)) {
+      c.error(
+        at("name"),
+        "value",
+        `expected 1 to 64 letters, digits, "-" or "_", found ${quote(n)}`,
+      );
+    } else if (n !== undefined) name = n;
+  }
+  const user = str("user");
+  const password = str("password");
+  if (("user" in t) !== ("password" in t)) {
+    c.error(
+      "user" in t ? at("user") : at("password"),
+      "key",
+      "user and password go together; set both",
+    );
+  }
+  const token = str("token");
+  const creds = path("creds");
+  const ways = [("user" in t) || ("password" in t), "token" in t, "creds" in t].filter(Boolean);
+  if (ways.length > 1) {
+    c.error(segs, "key", "set one of user/password, token or creds, not several");
+  }
+  const tlsCert = path("tls_cert");
+  const tlsKey = path("tls_key");
+  if (("tls_cert" in t) !== ("tls_key" in t)) {
+    c.error(
+      "tls_cert" in t ? at("tls_cert") : at("tls_key"),
+      "key",
+      "tls_cert and tls_key go together; set both",
+    );
+  }
+  let share: string[] | null = null;
+  if ("share" in t) {
+    const names = jails.map((j) => j.name);
+    share = readStrings(c, at("share"), t["share"], {
+      max: MAX_JAILS + 1,
+      allowEmpty: true,
+      item: (where, s) => {
+        if (s === FLEET_MANUAL || names.includes(s)) return s;
+        const guess = closest(s, [...names, FLEET_MANUAL]);
+        const hint = guess === undefined ? "" : `; did you mean "${guess}"?`;
+        c.error(
+          where,
+          "value",
+          `no jail named ${quote(s)} (or "${FLEET_MANUAL}" for client bans)${hint}`,
+        );
+        return undefined;
+      },
+    }) ?? [];
+  }
+  const accept = "accept" in t ? readBool(c, at("accept"), t["accept"]) ?? true : true;
+  let stream = "FAIL2ZIG_BANS";
+  if ("stream" in t) {
+    const s = readString(c, at("stream"), t["stream"]);
+    if (s !== undefined && !/^[A-Za-z0-9_-]{1,64}$/.test(s)) {
+      c.error(
+        at("stream"),
+        "value",
+        `expected 1 to 64 letters, digits, "-" or "_", found ${quote(s)}`,
+      );
+    } else if (s !== undefined) stream = s;
+  }
+  const maxRate = "max_rate" in t
+    ? readInt(c, at("max_rate"), t["max_rate"], { min: 1, max: MAX_FLEET_RATE }) ?? 100
+    : 100;
+  const ipv6Prefix = "ipv6_prefix" in t
+    ? readInt(c, at("ipv6_prefix"), t["ipv6_prefix"], { min: 16, max: 128 }) ?? 64
+    : 64;
+  return {
+    urls,
+    name,
+    user,
+    password,
+    token,
+    creds,
+    tlsCa: path("tls_ca"),
+    tlsCert,
+    tlsKey,
+    share,
+    accept,
+    stream,
+    maxRate,
+    ipv6Prefix,
+    maxAgeMs: fleetMaxAge(jails),
+  };
+}
+
+/** One `url` entry: `nats://` or `tls://`, a host (name, IPv4, or IPv6 in brackets), a port. */
+function fleetUrl(
+  c: Checker,
+  segs: readonly Segment[],
+  s: string,
+): FleetConfig["urls"][number] | undefined {
+  const m = /^(nats|tls):\/\/(\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9.-]{1,253})(?::([0-9]{1,5}))?$/.exec(s);
+  const port = m?.[3] === undefined ? 4222 : Number(m[3]);
+  if (m === null || port < 1 || port > 65535) {
+    c.error(segs, "value", `expected nats://HOST:PORT or tls://HOST:PORT, found ${quote(s)}`);
+    return undefined;
+  }
+  const host = m[2]!.startsWith("[") ? m[2]!.slice(1, -1) : m[2]!;
+  if (m[2]!.startsWith("[") && canonicalIp(host) === null) {
+    c.error(segs, "value", `expected an IPv6 address in brackets, found ${quote(m[2]!)}`);
+    return undefined;
+  }
+  return { scheme: m[1] as "nats" | "tls", host, port };
+}
+
+/**
+ * The stream's `max_age`: the longest finite ban time a jail can give (its `bantime`, or its
+ * `bantime_increment.max` when increment is on), 1 week when no jail has a finite one. Longer and
+ * permanent bans are re-published before it runs out.
+ */
+function fleetMaxAge(jails: readonly JailConfig[]): number {
+  let max = 0;
+  for (const j of jails) {
+    if (j.bantimeMs === null) continue;
+    max = Math.max(max, j.bantimeIncrement.enabled ? j.bantimeIncrement.maxMs : j.bantimeMs);
+  }
+  return max === 0 ? W : max;
+}
+
+/** The reserved jail `fleet`: bans received, policy of `[defaults]` (ignoreip, ignoreself on). */
+function fleetJail(defaults: SharedSet, fleet: FleetConfig): JailConfig {
+  return {
+    name: FLEET_JAIL,
+    enabled: true,
+    filter: "",
+    mode: "",
+    source: "fleet",
+    logpath: [],
+    readFrom: "end",
+    journalMatch: [],
+    bantimeMs: defaults.bantimeMs !== undefined ? defaults.bantimeMs : JAIL_DEFAULTS.bantimeMs,
+    findtimeMs: defaults.findtimeMs ?? JAIL_DEFAULTS.findtimeMs,
+    maxretry: 1,
+    ignoreip: defaults.ignoreip ?? JAIL_DEFAULTS.ignoreip,
+    ipv6Prefix: fleet.ipv6Prefix,
+    ignoreself: true,
+    missingLogpath: "error",
+    bantimeIncrement: INCREMENT_DEFAULTS,
+  };
 }

@@ -23,6 +23,9 @@ export {
 } from "./_duration.ts";
 export {
   CONFIG_KEYS,
+  FLEET_JAIL,
+  FLEET_MANUAL,
+  FLEET_NAME_PATTERN,
   GLOBAL_DEFAULTS,
   INCREMENT_DEFAULTS,
   JAIL_DEFAULTS,

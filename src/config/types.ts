@@ -12,7 +12,7 @@ export type EvictionPolicy = "evict-oldest" | "deny-new" | "log-and-drop";
 /** Operational log verbosity (`[global] log_level`). */
 export type LogLevel = "debug" | "info" | "warn" | "error";
 /** Where a jail's lines come from. */
-export type SourceKind = "file" | "journald" | "bans";
+export type SourceKind = "file" | "journald" | "bans" | "fleet";
 
 /** `[global]` after validation. */
 export interface GlobalConfig {
@@ -115,4 +115,48 @@ export interface Config {
   readonly jails: readonly JailConfig[];
   /** Every `[filters.NAME]`, in file order. */
   readonly filters: readonly UserFilterConfig[];
+  /** `[fleet]`; `null` when the section is absent (nothing of the fleet is loaded). */
+  readonly fleet: FleetConfig | null;
+}
+
+/**
+ * `[fleet]` after validation: bans shared with other hosts through NATS JetStream
+ * (docs/fleet.md). With `accept`, the jail list ends with the reserved jail `fleet`
+ * (`source = "fleet"`) that holds the bans received.
+ */
+export interface FleetConfig {
+  /** `url`: one or more `nats://HOST:PORT` or `tls://HOST:PORT` (port default 4222). */
+  readonly urls: readonly {
+    readonly scheme: "nats" | "tls";
+    readonly host: string;
+    readonly port: number;
+  }[];
+  /** `name`: this host in subjects and records; `null`: the host name, other characters as `-`. */
+  readonly name: string | null;
+  /** `user` and `password` (both or neither); `""` when not set. */
+  readonly user: string;
+  /** See `user`. */
+  readonly password: string;
+  /** `token`; `""` when not set. */
+  readonly token: string;
+  /** `creds`: a NATS credentials file (JWT and NKey seed); `""` when not set. */
+  readonly creds: string;
+  /** `tls_ca`: CA bundle the server's certificate is checked against; `""`: the system's. */
+  readonly tlsCa: string;
+  /** `tls_cert`: client certificate (with `tls_key`); `""` when not set. */
+  readonly tlsCert: string;
+  /** `tls_key`: see `tls_cert`. */
+  readonly tlsKey: string;
+  /** `share`: jails whose bans are published, `"manual"` for client bans; `null`: all of them. */
+  readonly share: readonly string[] | null;
+  /** `accept`: apply the bans other hosts publish. */
+  readonly accept: boolean;
+  /** `stream`: the JetStream stream name. */
+  readonly stream: string;
+  /** `max_rate`: most bans applied per second from one origin host; more are dropped, counted. */
+  readonly maxRate: number;
+  /** `ipv6_prefix`: the network a received IPv6 ban covers (the fleet jail's `ipv6_prefix`). */
+  readonly ipv6Prefix: number;
+  /** The stream's `max_age`, ms: the longest finite `bantime` of the jails, at least 1 week. */
+  readonly maxAgeMs: number;
 }

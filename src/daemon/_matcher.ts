@@ -12,10 +12,10 @@ import { type Filter, getFilter } from "../filters/mod.ts";
 import type { LineBatch } from "../sources/mod.ts";
 import { type BatchMessage, IP_SEPARATOR, type WorkerJail } from "./_protocol.ts";
 
-/** The jails whose filters the parser runs (enabled, not `source = "bans"`), config indices kept. */
+/** The jails whose filters the parser runs (enabled, file or journald), config indices kept. */
 export function parserJails(config: Config): WorkerJail[] {
   return config.jails.flatMap((j, index) =>
-    j.enabled && j.source !== "bans"
+    j.enabled && (j.source === "file" || j.source === "journald")
       ? [{ index, filter: j.filter, mode: j.mode, logpath: j.logpath, readFrom: j.readFrom }]
       : []
   );

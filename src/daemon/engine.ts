@@ -261,7 +261,7 @@ export class Engine implements Controller {
         ? [...j.logpath]
         : j.source === "journald"
         ? [...j.journalMatch]
-        : ["bans"],
+        : [j.source],
       lines_total: this.#lines[index]!,
       ambiguous_total: this.#ambiguous[index]!,
       failures_total: s.failuresTotal,

@@ -36,6 +36,7 @@ export type {
   Config,
   EvictionPolicy,
   FirewallChoice,
+  FleetConfig,
   GlobalConfig,
   JailConfig,
   SourceKind,

@@ -272,6 +272,8 @@ interface JailRuntime {
   readonly name: string;
   readonly enabled: boolean;
   readonly fromBans: boolean;
+  /** The reserved jail `fleet` (bans received from other hosts): its bans feed no recidive jail. */
+  readonly fromFleet: boolean;
   readonly findtime: number;
   readonly maxretry: number;
   /** maxretry ≤ FAILURE_SLOTS: exact sorted times; otherwise buckets. */
@@ -287,6 +289,7 @@ function compileJail(config: JailConfig): JailRuntime {
     name: config.name,
     enabled: config.enabled,
     fromBans: config.source === "bans",
+    fromFleet: config.source === "fleet",
     findtime: config.findtimeMs,
     maxretry: config.maxretry,
     exact: config.maxretry <= FAILURE_SLOTS,
@@ -1121,7 +1124,7 @@ export class Tracker {
     fromJail: number,
     out: BanDecision[],
   ): void {
-    if (this.#jails[fromJail]!.fromBans) return;
+    if (this.#jails[fromJail]!.fromBans || this.#jails[fromJail]!.fromFleet) return;
     for (const r of this.#bansJails) {
       if (r === fromJail) continue;
       const jail = this.#jails[r]!;
