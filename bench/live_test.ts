@@ -1,0 +1,115 @@
+/** Smoke test of bench:live's pure parts (the race itself is not part of the test suite). */
+import assert from "node:assert/strict";
+import {
+  canonicalIp,
+  monitorAddedElements,
+  nftJsonElements,
+  parseKbLines,
+  quantile,
+  ratioTable,
+  readTruth,
+  replaceSection,
+  statCpuSeconds,
+} from "./_live.ts";
+
+Deno.test("statCpuSeconds sums utime, stime, cutime, cstime after the last ')'", () => {
+  const line = "4242 (sshg (fw) x) S 1 4242 4242 0 -1 4194560 100 0 0 0 " +
+    "150 50 25 5 20 0 1 0 500 1000 200 18446744073709551615";
+  assert.equal(statCpuSeconds(line), 2.3);
+  assert.throws(() => statCpuSeconds("garbage"));
+});
+
+Deno.test("parseKbLines reads /proc/PID/status and smaps_rollup fields in bytes", () => {
+  const status = "Name:\tdeno\nVmHWM:\t   81234 kB\nVmRSS:\t   79000 kB\nThreads:\t9\n";
+  assert.deepEqual(parseKbLines(status), { VmHWM: 81234 * 1024, VmRSS: 79000 * 1024 });
+  const rollup = "55d0-7ffd ---p 00000000 00:00 0   [rollup]\nRss:   80000 kB\n" +
+    "Pss_Anon:  30000 kB\nAnonymous:   31000 kB\n";
+  const r = parseKbLines(rollup);
+  assert.equal(r["Rss"], 80000 * 1024);
+  assert.equal(r["Anonymous"], 31000 * 1024);
+  assert.equal(r["Pss_Anon"], 30000 * 1024);
+});
+
+Deno.test("canonicalIp: IPv4 as is, IPv6 in RFC 5952 form, others null", () => {
+  assert.equal(canonicalIp("198.51.100.7"), "198.51.100.7");
+  assert.equal(canonicalIp("2001:db8:0:0::1"), "2001:db8::1");
+  assert.equal(canonicalIp("2001:DB8:0:5:0:0:0:1"), "2001:db8:0:5::1");
+  assert.equal(canonicalIp("2001:db8:1:0:0:1:0:0"), "2001:db8:1::1:0:0");
+  assert.equal(canonicalIp("1:2:3:4:5:6:7:8"), "1:2:3:4:5:6:7:8");
+  assert.equal(canonicalIp("::"), "::");
+  assert.equal(canonicalIp("300.1.1.1"), null);
+  assert.equal(canonicalIp("1::2::3"), null);
+  assert.equal(canonicalIp("host"), null);
+});
+
+Deno.test("monitorAddedElements reads nft monitor's element lines", () => {
+  assert.deepEqual(
+    monitorAddedElements(
+      "add element inet fail2zig banned_ipv4 { 198.18.0.7 timeout 1d expires 1d }",
+    ),
+    ["198.18.0.7"],
+  );
+  assert.deepEqual(monitorAddedElements("add element ip sshguard attackers { 203.0.113.9/32 }"), [
+    "203.0.113.9",
+  ]);
+  assert.deepEqual(
+    monitorAddedElements(
+      "add element inet f2b-table addr6-set-sshd { 2001:db8:0:0::5, 2001:db8::6 }",
+    ),
+    ["2001:db8::5", "2001:db8::6"],
+  );
+  assert.deepEqual(monitorAddedElements("add table inet fail2zig"), []);
+  assert.deepEqual(monitorAddedElements("delete element ip sshguard attackers { 1.2.3.4 }"), []);
+});
+
+Deno.test("nftJsonElements reads plain, timed and prefix elements of every set", () => {
+  const text = JSON.stringify({
+    nftables: [
+      { metainfo: { version: "1.0.6" } },
+      { set: { name: "a", elem: ["198.18.0.1", { elem: { val: "198.18.0.2", timeout: 86400 } }] } },
+      { set: { name: "b", elem: [{ prefix: { addr: "2001:db8:0:0::1", len: 128 } }] } },
+      { set: { name: "empty" } },
+    ],
+  });
+  assert.deepEqual([...nftJsonElements(text)].sort(), ["198.18.0.1", "198.18.0.2", "2001:db8::1"]);
+});
+
+Deno.test("readTruth: canonical addresses, loopback out of mustBan, malformed refused", () => {
+  const t = readTruth(JSON.stringify({
+    lines: 100,
+    mustBan: ["198.18.0.1", "127.4.5.6", "2001:db8:0:0::9"],
+    neverBan: ["203.0.113.1"],
+  }));
+  assert.equal(t.lines, 100);
+  assert.deepEqual([...t.mustBan].sort(), ["198.18.0.1", "2001:db8::9"]);
+  assert.deepEqual([...t.neverBan], ["203.0.113.1"]);
+  assert.throws(() => readTruth('{"lines": 1, "mustBan": ["x"], "neverBan": []}'), /non-address/);
+  assert.throws(() => readTruth('{"mustBan": [], "neverBan": []}'), /lines/);
+});
+
+Deno.test("quantile: nearest rank", () => {
+  const xs = Array.from({ length: 100 }, (_, i) => i + 1);
+  assert.equal(quantile(xs, 0.5), 51);
+  assert.equal(quantile(xs, 0.99), 100);
+  assert.ok(Number.isNaN(quantile([], 0.5)));
+});
+
+Deno.test("ratioTable: values with units, ratios to the first column, text and n/a cells", () => {
+  const t = ratioTable(["fail2zig", "sshguard", "fail2ban"], [
+    { name: "lines/s", unit: "", digits: 0, values: [2_000_000, 500_000, 20_000] },
+    { name: "p99", unit: "ms", digits: 2, values: [1.5, 3, null] },
+    { name: "bans", unit: "", digits: 0, values: ["5 / 5", "4 / 5", "5 / 5"] },
+  ]).split("\n");
+  assert.equal(t.length, 5);
+  assert.match(t[0]!, /^\| +\| fail2zig +\| sshguard +\| fail2ban +\|$/);
+  assert.match(t[1]!, /^\|-+\|-+\|-+\|-+\|$/);
+  assert.match(t[2]!, /\| 2,000,000 +\| 500,000 \(×0\.25\) +\| 20,000 \(×0\.01\) +\|/);
+  assert.match(t[3]!, /^\| p99 \(ms\) +\| 1\.50 +\| 3\.00 \(×2\.0\) +\| n\/a +\|$/);
+  assert.match(t[4]!, /\| 5 \/ 5 +\| 4 \/ 5 +\| 5 \/ 5 +\|$/);
+});
+
+Deno.test("replaceSection keeps the markers and what is outside them", () => {
+  const doc = "a\n<!-- BEGIN x -->\nold\n<!-- END x -->\nb\n";
+  assert.equal(replaceSection(doc, "x", "new"), "a\n<!-- BEGIN x -->\nnew\n<!-- END x -->\nb\n");
+  assert.throws(() => replaceSection("no markers", "x", "new"), /markers/);
+});
