@@ -478,6 +478,7 @@ export function renderTable(cmd: string, b: Record<string, unknown>): string {
         ["bans", b.bans_total],
         ["active bans", b.active_bans],
         ["stopped", b.stopped === true ? "YES (client jail start J resumes)" : "no"],
+        ["ports", b.ports],
       ]);
     case "jails":
       return table(

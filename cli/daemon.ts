@@ -145,6 +145,7 @@ export function realDeps(configPath: string, config: Config, logger: Logger): Da
           choice: cfg.global.firewall,
           onNoBackend: cfg.global.onNoBackend,
           ipv6Interval: cfg.jails.some((j) => j.ipv6Prefix < 128),
+          scopes: cfg.jails.flatMap((j) => j.scope === null ? [] : [j.scope]),
           logger,
         });
       } catch (e) {

@@ -4,6 +4,7 @@
  * @module
  */
 import assert from "node:assert/strict";
+import { makeScope } from "../src/config/mod.ts";
 import { type BanEntry, type FirewallBackend, FirewallError } from "../src/firewall/mod.ts";
 
 /** What the suite needs to know about an implementation. */
@@ -135,6 +136,46 @@ export function contractSuite(label: string, subject: ContractSubject, ignore = 
             assert.ok(!byKey(await b.list()).has("2001:db8:77::/64"));
           });
         }
+
+        await t.step(
+          "a scoped ban is an entry of its own: listed with its scope, lifted alone",
+          async () => {
+            const ssh = makeScope("tcp", [[22, 22], [2222, 2222]])!;
+            const dns = makeScope("all", [[53, 53], [1000, 2000]])!;
+            const ip = "198.51.100.9", ip6 = "2001:db8:9::9";
+            await b.ban([
+              { ip, prefix: 32, timeoutMs: 60_000, jail: "sshd", scope: ssh },
+              { ip, prefix: 32, timeoutMs: 60_000, jail: "dns", scope: dns },
+              { ip: ip6, prefix: 128, timeoutMs: null, jail: "sshd", scope: ssh },
+              { ip, prefix: 32, timeoutMs: 60_000, jail: "all" },
+            ]);
+            const mine = async () =>
+              (await b.list()).filter((e) => e.ip === ip || e.ip === ip6)
+                .map((e) => `${e.scope?.id ?? "-"} ${e.ip} ${e.jail}`).sort();
+            assert.deepEqual(await mine(), [
+              `- ${ip} all`,
+              `tcp.22_2222 ${ip} sshd`,
+              `tcp.22_2222 ${ip6} sshd`,
+              `tcp_udp.53_1000-2000 ${ip} dns`,
+            ]);
+            const h = await b.check();
+            assert.equal(h.ok, true, h.problem);
+            const n = (await b.list()).length;
+            assert.ok(h.entries === undefined || h.entries === n, `entries ${h.entries}, ${n}`);
+            await b.unban([{ ip, prefix: 32, timeoutMs: null, jail: "sshd", scope: ssh }]);
+            assert.deepEqual(await mine(), [
+              `- ${ip} all`,
+              `tcp.22_2222 ${ip6} sshd`,
+              `tcp_udp.53_1000-2000 ${ip} dns`,
+            ]);
+            await b.unban([
+              { ip, prefix: 32, timeoutMs: null, jail: "dns", scope: dns },
+              { ip: ip6, prefix: 128, timeoutMs: null, jail: "sshd", scope: ssh },
+              { ip, prefix: 32, timeoutMs: null, jail: "all" },
+            ]);
+            assert.deepEqual(await mine(), []);
+          },
+        );
 
         await t.step("a short ban expires on time", async () => {
           await b.ban([{ ip: "192.0.2.200", prefix: 32, timeoutMs: SHORT_MS, jail: "sshd" }]);

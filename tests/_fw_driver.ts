@@ -20,6 +20,7 @@ import {
   IpsetBackend,
   IptablesBackend,
   NftablesBackend,
+  type PortScope,
   selectBackend,
 } from "../src/firewall/mod.ts";
 
@@ -30,6 +31,8 @@ interface Config {
   choice?: "auto" | "nftables" | "iptables" | "ipset" | "log-only";
   onNoBackend?: "fail-closed" | "log-only";
   injectNftablesFailure?: boolean;
+  /** Port scopes the backend installs from the start. */
+  scopes?: PortScope[];
 }
 
 const cfg = JSON.parse(Deno.args[0] ?? "{}") as Config;
@@ -67,10 +70,13 @@ function startGuard(b: FirewallBackend, entries: readonly BanEntry[]): void {
 
 function make(): FirewallBackend {
   if (cfg.kind === "nftables") {
-    return new NftablesBackend({ ipv6Interval: cfg.ipv6Interval ?? false });
+    return new NftablesBackend({
+      ipv6Interval: cfg.ipv6Interval ?? false,
+      scopes: cfg.scopes ?? [],
+    });
   }
   if (cfg.kind === "iptables") return new IptablesBackend();
-  return new IpsetBackend(ipset);
+  return new IpsetBackend({ ...ipset, scopes: cfg.scopes ?? [] });
 }
 
 const devNull = { writeSync: (p: Uint8Array) => p.length };
@@ -81,6 +87,7 @@ async function handle(op: string, entries: BanEntry[]): Promise<unknown> {
       choice: cfg.choice ?? "auto",
       onNoBackend: cfg.onNoBackend ?? "fail-closed",
       ipv6Interval: cfg.ipv6Interval ?? false,
+      scopes: cfg.scopes ?? [],
       logOnlyOut: devNull,
       factories: {
         ...(cfg.injectNftablesFailure

@@ -9,6 +9,7 @@ import {
   type FirewallBackend,
   FirewallError,
   type FirewallHealth,
+  type PortScope,
 } from "../src/firewall/mod.ts";
 import { DENO, type Netns, ROOT } from "./_netns.ts";
 
@@ -20,6 +21,8 @@ export interface DriverConfig {
   choice?: "auto" | "nftables" | "iptables" | "ipset" | "log-only";
   onNoBackend?: "fail-closed" | "log-only";
   injectNftablesFailure?: boolean;
+  /** Port scopes the backend installs from the start. */
+  scopes?: PortScope[];
 }
 
 interface Reply {

@@ -6,6 +6,7 @@
  * Root only.
  */
 import assert from "node:assert/strict";
+import { makeScope } from "../src/config/mod.ts";
 import type { BanEntry } from "../src/firewall/mod.ts";
 import { type DriverConfig, RemoteBackend } from "./_fw_remote.ts";
 import { isRoot, Netns, uniqueName } from "./_netns.ts";
@@ -13,8 +14,12 @@ import { isRoot, Netns, uniqueName } from "./_netns.ts";
 /** Every active ban must be back within this long after the flush command returned. */
 const REPAIR_LIMIT_MS = 1000;
 
+/** A port-scoped jail's bans live in their own sets and rules: they come back too. */
+const MAIL = makeScope("tcp", [[143, 143], [993, 993]])!;
 const BANS: BanEntry[] = [
   { ip: "203.0.113.5", prefix: 32, timeoutMs: 600_000, jail: "sshd" },
+  { ip: "203.0.113.8", prefix: 32, timeoutMs: 600_000, jail: "dovecot", scope: MAIL },
+  { ip: "2001:db8:1::8", prefix: 128, timeoutMs: null, jail: "dovecot", scope: MAIL },
   { ip: "203.0.113.6", prefix: 32, timeoutMs: null, jail: "nginx" },
   { ip: "2001:db8:1::5", prefix: 128, timeoutMs: 600_000, jail: "sshd" },
 ];
@@ -30,7 +35,12 @@ function absent(text: string, want: readonly BanEntry[], needles: readonly strin
 const nftMissing: Missing = async (ns, want) => {
   const r = await ns.exec(["nft", "list", "table", "inet", "fail2zig"]);
   if (r.code !== 0) return ["table inet fail2zig"];
-  return absent(r.stdout, want, ["ip saddr @banned_ipv4 drop", "ip6 saddr @banned_ipv6 drop"]);
+  return absent(r.stdout, want, [
+    "ip saddr @banned_ipv4 drop",
+    "ip6 saddr @banned_ipv6 drop",
+    "tcp dport 993 ip saddr @banned_ipv4_tcp.143_993 drop",
+    "tcp dport 143 ip6 saddr @banned_ipv6_tcp.143_993 drop",
+  ]);
 };
 
 const iptablesMissing: Missing = async (ns, want) => {
@@ -38,7 +48,7 @@ const iptablesMissing: Missing = async (ns, want) => {
   const v6 = await ns.exec(["ip6tables", "-w", "-S"]);
   const text = v4.stdout.replaceAll("-A INPUT -j fail2zig", "jump4") + "\n" +
     v6.stdout.replaceAll("-A INPUT -j fail2zig", "jump6");
-  return absent(text, want, ["jump4", "jump6"]);
+  return absent(text, want, ["jump4", "jump6", "-p tcp -m multiport --dports 143,993"]);
 };
 
 const ipsetMissing: Missing = async (ns, want) => {
@@ -46,8 +56,11 @@ const ipsetMissing: Missing = async (ns, want) => {
   const v4 = await ns.exec(["iptables", "-w", "-S", "INPUT"]);
   const v6 = await ns.exec(["ip6tables", "-w", "-S", "INPUT"]);
   const rules = (v4.stdout.includes("--match-set fail2zig-v4 src -j DROP") ? "rule4 " : "") +
-    (v6.stdout.includes("--match-set fail2zig-v6 src -j DROP") ? "rule6" : "");
-  return absent(sets.stdout + rules, want, ["rule4", "rule6"]);
+    (v6.stdout.includes("--match-set fail2zig-v6 src -j DROP") ? "rule6 " : "") +
+    (/--dports 143,993 -m set --match-set fail2zig-v6-[0-9a-f]{8} src -j DROP/.test(v6.stdout)
+      ? "scoped6"
+      : "");
+  return absent(sets.stdout + rules, want, ["rule4", "rule6", "scoped6"]);
 };
 
 /** Polls until nothing of `want` is missing; fails after `limitMs` naming what still is. */
@@ -138,8 +151,13 @@ Deno.test({
       assert.deepEqual(await nftMissing(ns, BANS), []);
       await flushAndWait(fw, ns, nftMissing, "nft flush ruleset", 1);
       await flushAndWait(fw, ns, nftMissing, "nft flush table inet fail2zig", 2);
-      const sets =
-        "nft flush set inet fail2zig banned_ipv4; nft flush set inet fail2zig banned_ipv6";
+      const sets = [
+        "banned_ipv4",
+        "banned_ipv6",
+        "banned_ipv4_tcp.143_993",
+        "banned_ipv6_tcp.143_993",
+      ]
+        .map((set) => `nft flush set inet fail2zig ${set}`).join("; ");
       await flushAndWait(fw, ns, nftMissing, sets, 3);
       // Someone else's commit makes the check read the chain and count the elements again.
       await ns.execOk(["nft", "add", "table", "inet", "other"]);
@@ -151,7 +169,7 @@ Deno.test({
       await newBanWorks(fw, ns, nftMissing);
       const ruleCount = (await ns.execOk(["nft", "list", "chain", "inet", "fail2zig", "input"]))
         .split("\n").filter((l) => l.includes(" drop")).length;
-      assert.equal(ruleCount, 2, "re-installing never duplicates the rules");
+      assert.equal(ruleCount, 6, "re-installing never duplicates the rules (2 + 2 ports × 2)");
     }),
 });
 

@@ -4,6 +4,7 @@
  * attacker and a bystander on the same bridge. Root only (CI runs as root).
  */
 import assert from "node:assert/strict";
+import { makeScope } from "../src/config/mod.ts";
 import { type DriverConfig, RemoteBackend } from "./_fw_remote.ts";
 import { canConnect, createLan, isRoot, startTcpListener } from "./_netns.ts";
 
@@ -146,6 +147,87 @@ Deno.test({
       assert.match(listing, /flags interval,timeout/);
       assert.match(listing, /2001:db8:f2::\/64 timeout 10m/);
       assert.match(listing, /ip6 saddr @banned_ipv6 drop/);
+      await fw.close();
+    } finally {
+      await fw?.stop().catch(() => {});
+      await lan.destroy();
+    }
+  },
+});
+
+function scopedTrafficTest(label: string, config: DriverConfig): void {
+  Deno.test({
+    name: `${label}: a port-scoped ban drops the jail's ports and range, other ports still reach`,
+    ignore: !isRoot,
+    sanitizeResources: false,
+    sanitizeOps: false,
+    fn: async () => {
+      const lan = await createLan(`s${config.kind.slice(0, 4)}`);
+      let fw: RemoteBackend | null = null;
+      try {
+        const OTHER = 8080, IN_RANGE = 3005;
+        for (const p of [PORT, OTHER, IN_RANGE]) await startTcpListener(lan.server, p);
+        fw = RemoteBackend.start(lan.server, config);
+        await fw.init();
+        const { server4, server6, attacker4, attacker6 } = lan.addr;
+        const scope = makeScope("tcp", [[PORT, PORT], [3000, 3010]])!;
+        await fw.ban([
+          { ip: attacker4, prefix: 32, timeoutMs: 600_000, jail: "sshd", scope },
+          { ip: attacker6, prefix: 128, timeoutMs: 600_000, jail: "sshd", scope },
+        ]);
+        for (const host of [server4, server6]) {
+          assert.ok(!(await canConnect(lan.attacker, host, PORT)), `${host}:${PORT} dropped`);
+          assert.ok(!(await canConnect(lan.attacker, host, IN_RANGE)), `${host}:${IN_RANGE}`);
+          assert.ok(await canConnect(lan.attacker, host, OTHER), `${host}:${OTHER} still reaches`);
+          assert.ok(await canConnect(lan.bystander, host, PORT), `bystander ${host}:${PORT}`);
+        }
+        const health = await fw.check();
+        assert.equal(health.ok, true, health.problem);
+        const listed = await fw.list();
+        assert.deepEqual(listed.map((e) => e.scope?.id).sort(), [scope.id, scope.id]);
+        await fw.unban([{ ip: attacker4, prefix: 32, timeoutMs: null, jail: "sshd", scope }]);
+        assert.ok(await canConnect(lan.attacker, server4, PORT), "unban lifts the scoped ban");
+        await fw.close();
+        const nft = await lan.server.execOk(["nft", "list", "ruleset"]);
+        assert.doesNotMatch(nft, /fail2zig/, "no fail2zig object left in the ruleset");
+      } finally {
+        await fw?.stop().catch(() => {});
+        await lan.destroy();
+      }
+    },
+  });
+}
+
+scopedTrafficTest("nftables", { kind: "nftables" });
+scopedTrafficTest("iptables", { kind: "iptables" });
+scopedTrafficTest("ipset", { kind: "ipset" });
+
+Deno.test({
+  name: "nftables: a scoped ban's sets and rules read in `nft list table inet fail2zig`",
+  ignore: !isRoot,
+  sanitizeResources: false,
+  sanitizeOps: false,
+  fn: async () => {
+    const lan = await createLan("nftls");
+    let fw: RemoteBackend | null = null;
+    try {
+      const scope = makeScope("all", [[22, 22], [1000, 2000]])!;
+      fw = RemoteBackend.start(lan.server, { kind: "nftables", scopes: [scope] });
+      await fw.init();
+      await fw.ban([{ ip: lan.addr.attacker4, prefix: 32, timeoutMs: 600_000, jail: "x", scope }]);
+      const listing = await lan.server.execOk(["nft", "list", "table", "inet", "fail2zig"]);
+      for (
+        const rule of [
+          "ip saddr @banned_ipv4 drop",
+          "tcp dport 22 ip saddr @banned_ipv4_tcp_udp.22_1000-2000 drop",
+          "udp dport 1000-2000 ip saddr @banned_ipv4_tcp_udp.22_1000-2000 drop",
+          "tcp dport 1000-2000 ip6 saddr @banned_ipv6_tcp_udp.22_1000-2000 drop",
+        ]
+      ) assert.ok(listing.includes(rule), `${rule} in\n${listing}`);
+      assert.match(
+        listing,
+        new RegExp(`elements = \\{ ${lan.addr.attacker4.replace(/\./g, "\\.")}`),
+      );
       await fw.close();
     } finally {
       await fw?.stop().catch(() => {});

@@ -13,6 +13,7 @@ import type {
   GlobalConfig,
   JailConfig,
   LogLevel,
+  PortScope,
   SourceKind,
   UserFilterConfig,
 } from "./types.ts";
@@ -20,6 +21,7 @@ import type { ConfigIssue } from "./errors.ts";
 import { formatPath, type Layout, type Segment } from "./_locate.ts";
 import { formatDuration, MAX_DURATION_MS, parseDuration } from "./_duration.ts";
 import { closest } from "./_suggest.ts";
+import { makeScope, MAX_PORT_ITEMS, parsePortItem, portItems } from "./_scope.ts";
 import {
   builtinFilterNames,
   canonicalCidr,
@@ -118,6 +120,7 @@ const SOURCES: readonly SourceKind[] = ["file", "journald", "bans"];
 const READ_FROM = ["end", "start"] as const;
 const MISSING_LOGPATH = ["error", "warn"] as const;
 const FORMULAS = ["linear", "exponential"] as const;
+const PROTOCOLS = ["tcp", "udp", "all"] as const;
 const PREFIXES = ["syslog", "none"] as const;
 
 const TOP_KEYS = ["global", "defaults", "jails", "filters", "fleet"];
@@ -180,6 +183,8 @@ const JAIL_KEYS = [
   "logpath",
   "read_from",
   "journal_match",
+  "port",
+  "protocol",
   ...SHARED_KEYS,
 ];
 const INCREMENT_KEYS = ["enabled", "formula", "factor", "max", "jitter", "overall"];
@@ -876,7 +881,7 @@ function readJail(
   checkName(c, segs, name, "jail");
   checkKeys(c, segs, t, JAIL_KEYS);
   const at = (k: string) => [...segs, k];
-  const own = readShared(c, segs, t);
+  const own = { ...readShared(c, segs, t), scope: readScope(c, segs, t) };
 
   const enabled = "enabled" in t ? readBool(c, at("enabled"), t["enabled"]) : true;
   const source = "source" in t ? readEnum(c, at("source"), t["source"], SOURCES) : "file";
@@ -979,7 +984,65 @@ function readJail(
     ignoreself: own.ignoreself ?? defaults.ignoreself ?? JAIL_DEFAULTS.ignoreself,
     missingLogpath: own.missingLogpath ?? defaults.missingLogpath ?? "error",
     bantimeIncrement: increment,
+    scope: own.scope!,
   };
+}
+
+/**
+ * `port` (an integer, a string, or an array of them: numbers, service names, `FROM:TO`, `all`)
+ * and `protocol` ("tcp", the default once `port` is set; "udp"; "all") → the jail's scope.
+ */
+function readScope(c: Checker, segs: readonly Segment[], t: Table): PortScope | null | undefined {
+  if (!("port" in t) && !("protocol" in t)) return null;
+  const protocol = "protocol" in t
+    ? readEnum(c, [...segs, "protocol"], t["protocol"], PROTOCOLS)
+    : "port" in t
+    ? "tcp"
+    : "all";
+  if (protocol === undefined) return undefined;
+  if (!("port" in t)) return makeScope(protocol, null);
+  const at = [...segs, "port"];
+  const v = t["port"];
+  const items: [readonly Segment[], unknown][] = Array.isArray(v)
+    ? v.map((x, i) => [[...at, i], x])
+    : [[at, v]];
+  if (items.length === 0) {
+    c.error(at, "value", 'must not be empty (write "all" for every port)');
+    return undefined;
+  }
+  const ranges: (readonly [number, number])[] = [];
+  let all = false;
+  let ok = true;
+  for (const [where, item] of items) {
+    if (typeof item !== "string" && (typeof item !== "number" || c.isFloat(where))) {
+      const what = c.describe(where, item);
+      c.error(where, "value", `expected a port (integer or string such as "ssh"), found ${what}`);
+      ok = false;
+      continue;
+    }
+    const r = parsePortItem(item);
+    if (!r.ok) {
+      c.error(where, "value", r.reason);
+      ok = false;
+    } else if (r.range === null) all = true;
+    else ranges.push(r.range);
+  }
+  if (!ok) return undefined;
+  if (all && ranges.length > 0) {
+    c.error(at, "value", '"all" covers every port; list it alone');
+    return undefined;
+  }
+  const scope = makeScope(protocol, all ? null : ranges);
+  if (scope !== null && portItems(scope.ports) > MAX_PORT_ITEMS) {
+    c.error(
+      at,
+      "value",
+      `lists ${portItems(scope.ports)} ports (a range counts as two); at most ${MAX_PORT_ITEMS}` +
+        " are allowed (iptables' multiport limit): use ranges or a second jail",
+    );
+    return undefined;
+  }
+  return scope;
 }
 
 /**

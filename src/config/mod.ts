@@ -10,6 +10,7 @@ export {
   runningAsRoot,
 } from "./load.ts";
 export { socketPathOf } from "./socket_path.ts";
+export { describeScope, makeScope, scopeFromId, SERVICES } from "./_scope.ts";
 export {
   checkConfigDirPermissions,
   checkConfigPermissions,

@@ -14,6 +14,25 @@ export type LogLevel = "debug" | "info" | "warn" | "error";
 /** Where a jail's lines come from. */
 export type SourceKind = "file" | "journald" | "bans" | "fleet";
 
+/** A transport protocol a jail's bans can be limited to. */
+export type Protocol = "tcp" | "udp";
+
+/**
+ * A jail's `port` and `protocol` compiled: its bans drop only this traffic. Jails without either
+ * key have no scope (`null`): their bans drop everything from the address.
+ */
+export interface PortScope {
+  /**
+   * Canonical text, equal for equal scopes: `tcp.22_2222_1000-2000`, `tcp_udp.53`, `udp.all`
+   * (firewall set names and rule comments carry it).
+   */
+  readonly id: string;
+  /** One or both of tcp and udp. */
+  readonly protocols: readonly Protocol[];
+  /** Inclusive destination port ranges, sorted and merged; empty means every port. */
+  readonly ports: readonly (readonly [number, number])[];
+}
+
 /** `[global]` after validation. */
 export interface GlobalConfig {
   /** `socket_path`: the control socket. */
@@ -100,6 +119,8 @@ export interface JailConfig {
   readonly missingLogpath: "error" | "warn";
   /** `[jails.NAME.bantime_increment]` (or the defaults'). */
   readonly bantimeIncrement: BantimeIncrement;
+  /** `port` and `protocol`: the traffic its bans drop; null: all traffic of the address. */
+  readonly scope: PortScope | null;
 }
 
 /** One `[filters.NAME]`: a user filter in the pattern language (owned by `src/filters`). */

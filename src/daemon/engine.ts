@@ -9,7 +9,7 @@
  * file saves both together). A timer calls `expireDue()`; the control plane calls the `Controller` methods.
  * @module
  */
-import type { Config, JailConfig } from "../config/mod.ts";
+import { type Config, describeScope, type JailConfig, type PortScope } from "../config/mod.ts";
 import type { BanEntry, FirewallBackend } from "../firewall/mod.ts";
 import type { Logger } from "../log/mod.ts";
 import { canonicalIp, networkOf, parseIp } from "../net/mod.ts";
@@ -269,6 +269,7 @@ export class Engine implements Controller {
       bans_total: s.bansTotal,
       active_bans: s.activeBans,
       stopped: this.#o.tracker.isStopped(index),
+      ports: describeScope(j.scope),
     });
   }
 
@@ -521,6 +522,7 @@ export class Engine implements Controller {
       this.#ambiguous[old.jails.findIndex((o) => o.name === j.name)] ?? 0
     );
     if (lifted.length > 0) await this.#lift(lifted, "jail removed by reload", "reload");
+    await this.#rescope(old);
     for (const j of old.jails) if (!kept.has(j.name)) this.#o.metrics?.removeJail(j.name);
     for (const j of next.jails) this.#o.metrics?.addJail(j.name);
     this.#o.changed();
@@ -562,7 +564,11 @@ export class Engine implements Controller {
       for (const prefix of v4 ? [32] : new Set([128, ...jails.map((j) => j.ipv6Prefix)])) {
         const net = networkOf(ip, prefix);
         if (this.#o.tracker.isBanned(net, prefix)) continue;
-        entries.set(`${net}/${prefix}`, { ip: net, prefix, jail: "", timeoutMs: null });
+        for (const j of jails) {
+          const base = { ip: net, prefix, jail: "", timeoutMs: null };
+          const scoped = j.scope === null ? base : { ...base, scope: j.scope };
+          entries.set(`${j.scope?.id ?? ""} ${net}/${prefix}`, scoped);
+        }
       }
     }
     if (entries.size > 0) await this.#enqueue(() => this.#o.backend.unban([...entries.values()]));
@@ -621,12 +627,54 @@ export class Engine implements Controller {
   }
 
   #entry(b: BanDecision): BanEntry {
+    const scope = this.#config.jails[b.jailIndex]?.scope ?? null;
     return {
       ip: b.ip,
       prefix: b.prefix,
       jail: b.jail,
       timeoutMs: b.expiresAt === null ? null : Math.max(1000, b.expiresAt - this.#o.clock.now()),
+      ...(scope === null ? {} : { scope }),
     };
+  }
+
+  /**
+   * After a reload: the bans of jails whose `port`/`protocol` changed are added under the new
+   * scope, then removed from the old one (unless a jail of the old scope still bans the address).
+   */
+  #rescope(old: Config): Promise<void> {
+    const id = (s: PortScope | null) => s?.id ?? "";
+    const was = new Map<number, PortScope | null>();
+    this.#config.jails.forEach((j, i) => {
+      const o = old.jails.find((x) => x.name === j.name);
+      if (o !== undefined && id(o.scope) !== id(j.scope)) was.set(i, o.scope);
+    });
+    if (was.size === 0) return Promise.resolve();
+    const bans: BanDecision[] = [];
+    for (const b of this.#o.tracker.eachActiveBan()) if (was.has(b.jailIndex)) bans.push(b);
+    const stale = bans.filter((b) =>
+      !this.#o.tracker.bansOf(b.ip).some((o) =>
+        o.prefix === b.prefix && id(this.#config.jails[o.jailIndex]?.scope ?? null) ===
+          id(was.get(b.jailIndex)!)
+      )
+    ).map((b) => {
+      const { scope: _, ...e } = this.#entry(b);
+      const before = was.get(b.jailIndex)!;
+      return before === null ? e : { ...e, scope: before };
+    });
+    return this.#enqueue(async () => {
+      await this.#o.backend.ban(bans.map((b) => this.#entry(b)));
+      if (stale.length > 0) await this.#o.backend.unban(stale);
+    });
+  }
+
+  /** No other jail of the same port scope still bans this address/network (its entry can go). */
+  #lastOfScope(b: BanDecision): boolean {
+    if (!this.#o.tracker.isBanned(b.ip, b.prefix)) return true;
+    const id = (i: number) => this.#config.jails[i]?.scope?.id ?? "";
+    const mine = id(b.jailIndex);
+    return !this.#o.tracker.bansOf(b.ip).some((o) =>
+      o.prefix === b.prefix && id(o.jailIndex) === mine
+    );
   }
 
   #apply(
@@ -661,8 +709,8 @@ export class Engine implements Controller {
   }
 
   #lift(bans: readonly BanDecision[], reason: string, origin: string): Promise<void> {
-    // The kernel sets are shared by every jail: an address another jail still bans stays blocked.
-    const gone = bans.filter((b) => !this.#o.tracker.isBanned(b.ip, b.prefix));
+    // Jails of one scope share its kernel sets: an address another of them still bans stays blocked.
+    const gone = bans.filter((b) => this.#lastOfScope(b));
     return this.#enqueue(async () => {
       try {
         if (gone.length > 0) await this.#o.backend.unban(gone.map((b) => this.#entry(b)));

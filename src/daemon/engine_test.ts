@@ -463,3 +463,50 @@ Deno.test("a ban the full table handed off stays in the firewall, and unban lift
   equal((await kernel()).includes("203.0.113.5"), true, "still banned in mail");
   equal(message.includes("removed from the firewall all the same"), true, message);
 });
+
+Deno.test("Engine bans into each jail's port scope; an unban lifts only its own scope's entry", async () => {
+  const config = parseConfig(
+    `[jails.ssh]
+filter = "sshd"
+logpath = "/var/log/auth.log"
+port = ["ssh", 2222]
+[jails.ssh2]
+filter = "sshd"
+logpath = "/var/log/auth2.log"
+port = [2222, "ssh"]
+[jails.mail]
+filter = "postfix"
+logpath = "/var/log/mail.log"
+`,
+    "scoped.toml",
+  );
+  const { e, backend } = await engine(1024, config, undefined, { config });
+  const listed = async () =>
+    (await backend.list()).map((b) => `${b.scope?.id ?? "-"} ${b.ip}`).sort();
+  await e.ban("203.0.113.7", "ssh", 3600);
+  await e.ban("203.0.113.7", "ssh2", 3600);
+  await e.ban("203.0.113.7", "mail", 3600);
+  deepEqual(await listed(), ["- 203.0.113.7", "tcp.22_2222 203.0.113.7"], "ssh and ssh2 share");
+  await e.unban("203.0.113.7", "mail");
+  deepEqual(await listed(), ["tcp.22_2222 203.0.113.7"], "mail's all-port entry is gone");
+  await e.unban("203.0.113.7", "ssh");
+  deepEqual(await listed(), ["tcp.22_2222 203.0.113.7"], "ssh2 still bans it on its ports");
+  await e.unban("203.0.113.7", "ssh2");
+  deepEqual(await listed(), []);
+  equal((await e.statusJail("ssh")).ports, "tcp 22,2222");
+  equal((await e.statusJail("mail")).ports, "all");
+});
+
+Deno.test("reload() moves the bans of a jail whose port changed to the new scope", async () => {
+  const text = (port: string) =>
+    `[jails.ssh]\nfilter = "sshd"\nlogpath = "/var/log/auth.log"\n${port}`;
+  const before = parseConfig(text('port = "ssh"\n'), "a.toml");
+  const after = parseConfig(text("port = 2222\n"), "b.toml");
+  const { e, backend } = await engine(1024, after, undefined, { config: before });
+  await e.ban("203.0.113.7", "ssh", 3600);
+  deepEqual((await backend.list()).map((b) => b.scope?.id), ["tcp.22"]);
+  await e.reload();
+  await e.settle();
+  deepEqual((await backend.list()).map((b) => `${b.scope?.id} ${b.ip}`), ["tcp.2222 203.0.113.7"]);
+  equal((await e.statusJail("ssh")).ports, "tcp 2222");
+});

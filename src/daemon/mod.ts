@@ -39,6 +39,8 @@ export type {
   FleetConfig,
   GlobalConfig,
   JailConfig,
+  PortScope,
+  Protocol,
   SourceKind,
   UserFilterConfig,
 } from "../config/mod.ts";

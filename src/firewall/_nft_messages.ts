@@ -66,7 +66,10 @@ const NF_INET_LOCAL_IN = 1;
 const NF_ACCEPT = 1;
 const NF_DROP = 0;
 const NFT_META_NFPROTO = 15;
+const NFT_META_L4PROTO = 16;
 const NFT_PAYLOAD_NETWORK_HEADER = 1;
+const NFT_PAYLOAD_TRANSPORT_HEADER = 2;
+const NFT_RANGE_EQ = 0;
 const NFT_REG_VERDICT = 0;
 const NFT_REG_1 = 1;
 const NFT_CMP_EQ = 0;
@@ -178,9 +181,12 @@ export function flushChain(b: Batch, l: Layout): void {
 }
 
 /** `add set inet T NAME { type ipvX_addr; flags [interval,]timeout; }`. */
-export function addSet(b: Batch, l: Layout, family: 4 | 6, id: number): void {
-  const name = family === 4 ? l.set4 : l.set6;
-  const interval = family === 6 && l.ipv6Interval;
+export function addSet(
+  b: Batch,
+  l: Layout,
+  set: { name: string; family: 4 | 6; interval: boolean; id: number },
+): void {
+  const { name, family, interval, id } = set;
   b.begin(NFT_MSG.NEWSET, NLM_F.CREATE, NFPROTO.INET, `NEWSET ${name}`);
   b.w.str(SET.TABLE, l.table);
   b.w.str(SET.NAME, name);
@@ -200,10 +206,35 @@ function expr(w: MessageWriter, name: string, body: () => void): void {
   });
 }
 
-/** `add rule inet T input ip[6] saddr @SET drop`. */
-export function addDropRule(b: Batch, l: Layout, family: 4 | 6, setId: number): void {
-  const set = family === 4 ? l.set4 : l.set6;
+/** What a scoped drop rule matches besides the source: a transport protocol and a port range. */
+export interface PortMatch {
+  /** IPPROTO_TCP (6) or IPPROTO_UDP (17). */
+  readonly l4proto: number;
+  /** Inclusive destination port range; null: every port. */
+  readonly ports: readonly [number, number] | null;
+}
+
+function be16(n: number): Uint8Array {
+  return Uint8Array.of(n >> 8, n & 0xff);
+}
+
+/**
+ * `add rule inet T input [meta l4proto P [th dport N|A-B]] ip[6] saddr @SET drop`: the protocol
+ * and port matches come before the lookup, as `nft` orders them.
+ */
+export function addDropRule(
+  b: Batch,
+  l: Layout,
+  rule: { family: 4 | 6; set: string; setId: number; match: PortMatch | null },
+): void {
+  const { family, set, setId, match } = rule;
   const w = b.w;
+  const cmp = (op: number, value: Uint8Array) =>
+    expr(w, "cmp", () => {
+      w.u32be(1, /* NFTA_CMP_SREG */ NFT_REG_1);
+      w.u32be(2, /* NFTA_CMP_OP */ op);
+      w.nest(3, /* NFTA_CMP_DATA */ () => w.attr(DATA.VALUE, value));
+    });
   b.begin(NFT_MSG.NEWRULE, NLM_F.CREATE | NLM_F.APPEND, NFPROTO.INET, `NEWRULE @${set}`);
   w.str(RULE.TABLE, l.table);
   w.str(RULE.CHAIN, l.chain);
@@ -212,13 +243,32 @@ export function addDropRule(b: Batch, l: Layout, family: 4 | 6, setId: number): 
       w.u32be(2, /* NFTA_META_KEY */ NFT_META_NFPROTO);
       w.u32be(1, /* NFTA_META_DREG */ NFT_REG_1);
     });
-    expr(w, "cmp", () => {
-      w.u32be(1, /* NFTA_CMP_SREG */ NFT_REG_1);
-      w.u32be(2, /* NFTA_CMP_OP */ NFT_CMP_EQ);
-      w.nest(3, /* NFTA_CMP_DATA */ () => {
-        w.attr(DATA.VALUE, Uint8Array.of(family === 4 ? NFPROTO.IPV4 : NFPROTO.IPV6));
+    cmp(NFT_CMP_EQ, Uint8Array.of(family === 4 ? NFPROTO.IPV4 : NFPROTO.IPV6));
+    if (match !== null) {
+      expr(w, "meta", () => {
+        w.u32be(2, /* NFTA_META_KEY */ NFT_META_L4PROTO);
+        w.u32be(1, /* NFTA_META_DREG */ NFT_REG_1);
       });
-    });
+      cmp(NFT_CMP_EQ, Uint8Array.of(match.l4proto));
+      if (match.ports !== null) {
+        const [from, to] = match.ports;
+        expr(w, "payload", () => {
+          w.u32be(1, /* NFTA_PAYLOAD_DREG */ NFT_REG_1);
+          w.u32be(2, /* NFTA_PAYLOAD_BASE */ NFT_PAYLOAD_TRANSPORT_HEADER);
+          w.u32be(3, /* NFTA_PAYLOAD_OFFSET */ 2);
+          w.u32be(4, /* NFTA_PAYLOAD_LEN */ 2);
+        });
+        if (from === to) cmp(NFT_CMP_EQ, be16(from));
+        else {
+          expr(w, "range", () => {
+            w.u32be(1, /* NFTA_RANGE_SREG */ NFT_REG_1);
+            w.u32be(2, /* NFTA_RANGE_OP */ NFT_RANGE_EQ);
+            w.nest(3, /* NFTA_RANGE_FROM_DATA */ () => w.attr(DATA.VALUE, be16(from)));
+            w.nest(4, /* NFTA_RANGE_TO_DATA */ () => w.attr(DATA.VALUE, be16(to)));
+          });
+        }
+      }
+    }
     expr(w, "payload", () => {
       w.u32be(1, /* NFTA_PAYLOAD_DREG */ NFT_REG_1);
       w.u32be(2, /* NFTA_PAYLOAD_BASE */ NFT_PAYLOAD_NETWORK_HEADER);
@@ -260,10 +310,10 @@ export function setElems(
   b: Batch,
   l: Layout,
   op: "add" | "delete" | "destroy",
-  set: string,
+  set: { name: string; interval: boolean },
   elems: readonly ElemSpec[],
 ): void {
-  const interval = set === l.set6 && l.ipv6Interval;
+  const interval = set.interval;
   const msg = op === "add"
     ? NFT_MSG.NEWSETELEM
     : op === "delete"
@@ -271,7 +321,7 @@ export function setElems(
     : NFT_MSG.DESTROYSETELEM;
   const label = `${
     op === "add" ? "NEWSETELEM" : op === "delete" ? "DELSETELEM" : "DESTROYSETELEM"
-  } ${set}`;
+  } ${set.name}`;
   const w = b.w;
   b.begin(
     msg,
@@ -280,7 +330,7 @@ export function setElems(
     `${label} (${elems.length} elements)`,
   );
   w.str(ELEM_LIST.TABLE, l.table);
-  w.str(ELEM_LIST.SET, set);
+  w.str(ELEM_LIST.SET, set.name);
   w.nest(ELEM_LIST.ELEMENTS, () => {
     for (const e of elems) {
       w.nest(LIST_ELEM, () => {

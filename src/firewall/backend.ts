@@ -3,6 +3,7 @@
  * implements `FirewallBackend` and passes the same contract tests.
  * @module
  */
+import type { PortScope } from "../config/mod.ts";
 
 /** One address or IPv6 prefix to block. */
 export interface BanEntry {
@@ -12,8 +13,13 @@ export interface BanEntry {
   readonly prefix: number;
   /** Remaining time in ms; `null` for permanent. */
   readonly timeoutMs: number | null;
-  /** Jail that asked for it (for records; the kernel sets are shared). */
+  /** Jail that asked for it (for records; jails of the same scope share the kernel sets). */
   readonly jail: string;
+  /**
+   * The jail's `port`/`protocol`: the ban drops only this traffic (sets and rules per scope, see
+   * docs/interfaces.md, "Firewall layout"); absent: all traffic of the address.
+   */
+  readonly scope?: PortScope;
 }
 
 /** Raised by backends; `errno` is set when the kernel or a tool reported one. */

@@ -9,6 +9,16 @@
  * ip6tables -I INPUT 1 -m set --match-set fail2zig-v6 src -j DROP
  * ```
  *
+ * A jail with `port`/`protocol` bans into its scope's own two sets, `fail2zig-v4-HASH` and
+ * `fail2zig-v6-HASH` (HASH = CRC-32 of the scope id, in hex: set names are at most 31 characters),
+ * matched by one rule per family and protocol that names the ports:
+ *
+ * ```
+ * iptables -I INPUT 1 -p tcp -m multiport --dports 22,2222 -m set --match-set fail2zig-v4-HASH src -j DROP
+ * ```
+ *
+ * The config's scopes are installed by `init()`; a scope first seen in a ban is installed then.
+ *
  * `hash:net` for IPv6 holds single addresses and prefixes alike. Bans and unbans of one call go
  * through one `ipset restore -exist` run (re-adding an entry updates its timeout; deleting an
  * absent one is not an error). ipset counts timeouts in whole seconds: a timeout is rounded up,
@@ -25,6 +35,8 @@ import {
 import { entryTarget, safeComment, type Target } from "./_addr.ts";
 import { runTool, runToolOk } from "./_command.ts";
 import { Mutex } from "./_mutex.ts";
+import type { PortScope } from "../config/mod.ts";
+import { crc32 } from "../hash/mod.ts";
 
 /** Largest timeout ipset accepts, in seconds. */
 export const IPSET_MAX_TIMEOUT_S = 2147483;
@@ -43,6 +55,14 @@ export interface IpsetOptions {
   set4?: string;
   /** Name of the IPv6 set. @default "fail2zig-v6" */
   set6?: string;
+  /** Port scopes to install from the start (the config's), so `list()` reads their sets. */
+  scopes?: readonly PortScope[];
+}
+
+/** One pair of sets and the rules that match them. */
+interface SetPair {
+  readonly scope: PortScope | null;
+  readonly set: Record<4 | 6, string>;
 }
 
 /** Bans as entries of two ipset sets. */
@@ -52,6 +72,8 @@ export class IpsetBackend implements FirewallBackend {
   #ipt: Record<4 | 6, string>;
   #set: Record<4 | 6, string>;
   #lock = new Mutex();
+  /** By scope id; "" is the unscoped pair, always first. */
+  #pairs = new Map<string, SetPair>();
 
   /** A backend driving the programs of `options`; nothing runs before `init()`. */
   constructor(options: IpsetOptions = {}) {
@@ -61,19 +83,54 @@ export class IpsetBackend implements FirewallBackend {
       6: options.ip6tables ?? "/usr/sbin/ip6tables",
     };
     this.#set = { 4: options.set4 ?? "fail2zig-v4", 6: options.set6 ?? "fail2zig-v6" };
+    this.#pairs.set("", { scope: null, set: this.#set });
+    for (const sc of options.scopes ?? []) this.#register(sc);
   }
 
-  #match(f: 4 | 6): string[] {
-    return ["INPUT", "-m", "set", "--match-set", this.#set[f], "src", "-j", "DROP"];
+  #register(scope: PortScope): boolean {
+    if (this.#pairs.has(scope.id)) return false;
+    const tag = crc32(new TextEncoder().encode(scope.id)).toString(16).padStart(8, "0");
+    this.#pairs.set(scope.id, {
+      scope,
+      set: { 4: `${this.#set[4]}-${tag}`, 6: `${this.#set[6]}-${tag}` },
+    });
+    return true;
   }
 
-  /** Creates both sets (kept with their entries when they exist) and the two DROP rules. */
+  /** The DROP rules of a pair in one family (after `-C`/`-D`/`-I`, from the chain on). */
+  #matches(pair: SetPair, f: 4 | 6): string[][] {
+    const set = ["-m", "set", "--match-set", pair.set[f], "src", "-j", "DROP"];
+    if (pair.scope === null) return [["INPUT", ...set]];
+    const ports = pair.scope.ports.map(([a, b]) => a === b ? String(a) : `${a}:${b}`).join(",");
+    return pair.scope.protocols.map((p) => [
+      "INPUT",
+      "-p",
+      p,
+      ...(ports === "" ? [] : ["-m", "multiport", "--dports", ports]),
+      ...set,
+    ]);
+  }
+
+  /** Every pair's DROP rules: [family, rule]. */
+  #allMatches(): [4 | 6, string[]][] {
+    return [...this.#pairs.values()].flatMap((pair) =>
+      ([4, 6] as const).flatMap((f) =>
+        this.#matches(pair, f).map((m) => [f, m] as [4 | 6, string[]])
+      )
+    );
+  }
+
+  /** Creates every pair's sets (kept with their entries when they exist) and DROP rules. */
   init(): Promise<void> {
-    return this.#lock.run(async () => {
+    return this.#lock.run(() => this.#install("init"));
+  }
+
+  async #install(op: string): Promise<void> {
+    for (const pair of this.#pairs.values()) {
       for (const f of [4, 6] as const) {
-        await runToolOk(this.name, "init", this.#ipset, [
+        await runToolOk(this.name, op, this.#ipset, [
           "create",
-          this.#set[f],
+          pair.set[f],
           f === 4 ? "hash:ip" : "hash:net",
           "family",
           f === 4 ? "inet" : "inet6",
@@ -85,44 +142,48 @@ export class IpsetBackend implements FirewallBackend {
           "-exist",
         ]);
       }
-      for (const f of [4, 6] as const) {
-        const has = await runTool(this.name, "init", this.#ipt[f], ["-w", "-C", ...this.#match(f)]);
-        if (has.code !== 0) {
-          const [chain, ...rest] = this.#match(f);
-          await runToolOk(this.name, "init", this.#ipt[f], ["-w", "-I", chain!, "1", ...rest]);
-        }
+    }
+    for (const [f, match] of this.#allMatches()) {
+      const has = await runTool(this.name, op, this.#ipt[f], ["-w", "-C", ...match]);
+      if (has.code !== 0) {
+        const [chain, ...rest] = match;
+        await runToolOk(this.name, op, this.#ipt[f], ["-w", "-I", chain!, "1", ...rest]);
       }
-    });
+    }
   }
 
   /**
    * `ipset list -t` (headers of every set, one run) and `iptables -C` of each DROP rule, run
-   * together: both sets must exist with their type and family, and both rules be in INPUT.
-   * `entries` is the sum of the sets' "Number of entries".
+   * together: every pair's sets must exist with their type and family, and every rule be in
+   * INPUT. `entries` is the sum of the sets' "Number of entries".
    */
   check(): Promise<FirewallHealth> {
     return this.#lock.run(async () => {
+      const matches = this.#allMatches();
       const [sets, ...rules] = await Promise.all([
         runToolOk(this.name, "check", this.#ipset, ["list", "-t"]),
-        ...([4, 6] as const).map((f) =>
-          runTool(this.name, "check", this.#ipt[f], ["-w", "-C", ...this.#match(f)])
-        ),
+        ...matches.map(([f, m]) => runTool(this.name, "check", this.#ipt[f], ["-w", "-C", ...m])),
       ]);
       const headers = parseSetHeaders(sets.stdout);
       const problems: string[] = [];
       let entries = 0;
-      for (const f of [4, 6] as const) {
-        const h = headers.get(this.#set[f]);
-        const type = f === 4 ? "hash:ip" : "hash:net";
-        const family = f === 4 ? "inet" : "inet6";
-        if (h === undefined) problems.push(`set ${this.#set[f]} is missing`);
-        else if (h.type !== type || h.family !== family) {
-          problems.push(`set ${this.#set[f]} is ${h.type} ${h.family}, expected ${type} ${family}`);
-        } else entries += h.entries;
-        if (rules[f === 4 ? 0 : 1]!.code !== 0) {
-          problems.push(`INPUT of ${this.#ipt[f]} has no DROP rule for ${this.#set[f]}`);
+      for (const pair of this.#pairs.values()) {
+        for (const f of [4, 6] as const) {
+          const name = pair.set[f];
+          const h = headers.get(name);
+          const type = f === 4 ? "hash:ip" : "hash:net";
+          const family = f === 4 ? "inet" : "inet6";
+          if (h === undefined) problems.push(`set ${name} is missing`);
+          else if (h.type !== type || h.family !== family) {
+            problems.push(`set ${name} is ${h.type} ${h.family}, expected ${type} ${family}`);
+          } else entries += h.entries;
         }
       }
+      matches.forEach(([f, m], i) => {
+        if (rules[i]!.code !== 0) {
+          problems.push(`INPUT of ${this.#ipt[f]} lacks \`${m.slice(1).join(" ")}\``);
+        }
+      });
       return { ok: problems.length === 0, problem: problems.join("; "), entries };
     });
   }
@@ -135,14 +196,22 @@ export class IpsetBackend implements FirewallBackend {
     return t.family === 4 || t.prefix === 128 ? t.key.slice(0, t.key.lastIndexOf("/")) : t.key;
   }
 
-  /** Adds every entry in one `ipset restore` run. */
+  /** The set an entry goes to; undefined when its scope is not installed. */
+  #setOf(t: Target, e: BanEntry): string | undefined {
+    return this.#pairs.get(e.scope?.id ?? "")?.set[t.family];
+  }
+
+  /** Adds every entry in one `ipset restore` run (a new scope's sets and rules first). */
   ban(entries: readonly BanEntry[]): Promise<void> {
     return this.#lock.run(async () => {
+      let fresh = false;
+      for (const e of entries) if (e.scope !== undefined && this.#register(e.scope)) fresh = true;
+      if (fresh) await this.#install("ban");
       const lines = this.#targets("ban", entries).map(([t, e]) => {
         const secs = e.timeoutMs === null
           ? 0
           : Math.min(IPSET_MAX_TIMEOUT_S, Math.max(1, Math.ceil(e.timeoutMs / 1000)));
-        return `add ${this.#set[t.family]} ${this.#member(t)} timeout ${secs} comment "${
+        return `add ${this.#setOf(t, e)} ${this.#member(t)} timeout ${secs} comment "${
           safeComment(e.jail)
         }"`;
       });
@@ -160,9 +229,10 @@ export class IpsetBackend implements FirewallBackend {
   /** Deletes every entry in one `ipset restore -exist` run; absent ones are ignored. */
   unban(entries: readonly BanEntry[]): Promise<void> {
     return this.#lock.run(async () => {
-      const lines = this.#targets("unban", entries).map(([t]) =>
-        `del ${this.#set[t.family]} ${this.#member(t)}`
-      );
+      const lines = this.#targets("unban", entries).flatMap(([t, e]) => {
+        const set = this.#setOf(t, e);
+        return set === undefined ? [] : [`del ${set} ${this.#member(t)}`];
+      });
       if (lines.length === 0) return;
       await runToolOk(
         this.name,
@@ -178,48 +248,53 @@ export class IpsetBackend implements FirewallBackend {
   list(): Promise<BanEntry[]> {
     return this.#lock.run(async () => {
       const out: BanEntry[] = [];
-      for (const f of [4, 6] as const) {
-        const r = await runToolOk(this.name, "list", this.#ipset, ["save", this.#set[f]]);
-        for (const line of r.stdout.split("\n")) {
-          const m = /^add \S+ ([0-9a-fA-F:.]+)(?:\/(\d+))? timeout (\d+)(?: comment "([^"]*)")?/
-            .exec(
-              line.trim(),
-            );
-          if (!m) continue;
-          const secs = Number(m[3]);
-          out.push({
-            ip: m[1]!,
-            prefix: m[2] !== undefined ? Number(m[2]) : f === 4 ? 32 : 128,
-            timeoutMs: secs === 0 ? null : secs * 1000,
-            jail: m[4] ?? "",
-          });
+      for (const pair of this.#pairs.values()) {
+        for (const f of [4, 6] as const) {
+          out.push(...await this.#listSet(pair, f));
         }
       }
       return out;
     });
   }
 
+  async #listSet(pair: SetPair, f: 4 | 6): Promise<BanEntry[]> {
+    const out: BanEntry[] = [];
+    const r = await runToolOk(this.name, "list", this.#ipset, ["save", pair.set[f]]);
+    for (const line of r.stdout.split("\n")) {
+      const m = /^add \S+ ([0-9a-fA-F:.]+)(?:\/(\d+))? timeout (\d+)(?: comment "([^"]*)")?/
+        .exec(line.trim());
+      if (!m) continue;
+      const secs = Number(m[3]);
+      out.push({
+        ip: m[1]!,
+        prefix: m[2] !== undefined ? Number(m[2]) : f === 4 ? 32 : 128,
+        timeoutMs: secs === 0 ? null : secs * 1000,
+        jail: m[4] ?? "",
+        ...(pair.scope === null ? {} : { scope: pair.scope }),
+      });
+    }
+    return out;
+  }
+
   /** Removes the DROP rules, then destroys the sets (clean stop; see docs/architecture.md). */
   close(): Promise<void> {
     return this.#lock.run(async () => {
-      for (const f of [4, 6] as const) {
+      for (const [f, match] of this.#allMatches()) {
         for (let i = 0; i < 16; i++) {
-          const r = await runTool(this.name, "close", this.#ipt[f], [
-            "-w",
-            "-D",
-            ...this.#match(f),
-          ]);
+          const r = await runTool(this.name, "close", this.#ipt[f], ["-w", "-D", ...match]);
           if (r.code !== 0) break;
         }
       }
-      for (const f of [4, 6] as const) {
-        const r = await runTool(this.name, "close", this.#ipset, ["destroy", this.#set[f]]);
-        if (r.code !== 0 && !/does not exist/i.test(r.stderr)) {
-          throw new FirewallError(
-            this.name,
-            "close",
-            `expected to destroy set ${this.#set[f]}: ${r.stderr.trim()}`,
-          );
+      for (const pair of this.#pairs.values()) {
+        for (const f of [4, 6] as const) {
+          const r = await runTool(this.name, "close", this.#ipset, ["destroy", pair.set[f]]);
+          if (r.code !== 0 && !/does not exist/i.test(r.stderr)) {
+            throw new FirewallError(
+              this.name,
+              "close",
+              `expected to destroy set ${pair.set[f]}: ${r.stderr.trim()}`,
+            );
+          }
         }
       }
     });

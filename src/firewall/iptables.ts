@@ -7,6 +7,13 @@
  * -A fail2zig -s 203.0.113.5/32 -m comment --comment fail2zig:sshd:1764082800000 -j DROP
  * ```
  *
+ * A ban of a jail with `port`/`protocol` is one rule per protocol, limited to the ports, with the
+ * scope id at the end of the comment (how `list()` reads the scope back):
+ *
+ * ```
+ * -A fail2zig -s 203.0.113.5/32 -p tcp -m multiport --dports 22,2222 -m comment --comment fail2zig:sshd:1764082800000:tcp.22_2222 -j DROP
+ * ```
+ *
  * iptables has no timeouts, so the expiry time (ms since the epoch, or `permanent`) and the jail
  * live in the rule comment: `list()` reads them back after a restart, and a timer in the backend
  * removes each rule when it expires (`list()` never reports an expired rule, even before the
@@ -17,6 +24,7 @@ import type { BanEntry, FirewallBackend, FirewallHealth } from "./backend.ts";
 import { entryTarget, safeComment, type Target } from "./_addr.ts";
 import { runTool, runToolOk, toolError } from "./_command.ts";
 import { Mutex } from "./_mutex.ts";
+import { type PortScope, scopeFromId } from "../config/mod.ts";
 
 /** Options of `IptablesBackend`. */
 export interface IptablesOptions {
@@ -42,6 +50,8 @@ interface Rule {
   readonly jail: string;
   /** ms since the epoch; null = permanent. */
   readonly expiresAt: number | null;
+  /** The ban's scope (from the comment); null: all traffic. */
+  readonly scope: PortScope | null;
   /** The rule's arguments after `-A CHAIN`, as `iptables -S` prints them. */
   readonly spec: string[];
 }
@@ -108,10 +118,14 @@ export class IptablesBackend implements FirewallBackend {
         } else if (!lines.includes(`-A INPUT -j ${this.#chain}`)) {
           problems.push(`INPUT of ${this.#bin[f]} does not jump to ${this.#chain}`);
         }
+        const bans = new Set<string>(); // a scope with tcp and udp is two rules of one ban
         for (const line of lines) {
           const r = parseRule(f, this.#chain, line);
-          if (r && (r.expiresAt === null || r.expiresAt > now)) entries++;
+          if (r && (r.expiresAt === null || r.expiresAt > now)) {
+            bans.add(`${scopeId(r)} ${r.source}/${r.prefix}`);
+          }
         }
+        entries += bans.size;
       }
       return { ok: problems.length === 0, problem: problems.join("; "), entries };
     });
@@ -119,7 +133,8 @@ export class IptablesBackend implements FirewallBackend {
 
   #comment(e: BanEntry): string {
     const exp = e.timeoutMs === null ? PERMANENT : String(Math.round(this.#now() + e.timeoutMs));
-    return `${COMMENT_PREFIX}:${safeComment(e.jail)}:${exp}`;
+    const scope = e.scope === undefined ? "" : `:${e.scope.id}`;
+    return `${COMMENT_PREFIX}:${safeComment(e.jail)}:${exp}${scope}`;
   }
 
   #targets(op: string, entries: readonly BanEntry[]): [Target, BanEntry][] {
@@ -133,23 +148,23 @@ export class IptablesBackend implements FirewallBackend {
       if (targets.length === 0) return;
       const existing = await this.#rules("ban");
       for (const [t, e] of targets) {
+        const id = e.scope?.id ?? "";
         for (const r of existing) {
-          if (r.family === t.family && `${r.source}/${r.prefix}` === t.key) {
+          if (r.family === t.family && `${r.source}/${r.prefix}` === t.key && scopeId(r) === id) {
             await this.#runOk("ban", r.family, ["-D", this.#chain, ...r.spec]);
           }
         }
-        await this.#runOk("ban", t.family, [
-          "-A",
-          this.#chain,
-          "-s",
-          t.key,
-          "-m",
-          "comment",
-          "--comment",
-          this.#comment(e),
-          "-j",
-          "DROP",
-        ]);
+        const comment = ["-m", "comment", "--comment", this.#comment(e), "-j", "DROP"];
+        for (const match of portArgs(e.scope)) {
+          await this.#runOk("ban", t.family, [
+            "-A",
+            this.#chain,
+            "-s",
+            t.key,
+            ...match,
+            ...comment,
+          ]);
+        }
       }
       this.#schedule(await this.#rules("ban"));
     });
@@ -158,10 +173,12 @@ export class IptablesBackend implements FirewallBackend {
   /** Deletes the rules of the entries; absent ones are ignored. */
   unban(entries: readonly BanEntry[]): Promise<void> {
     return this.#lock.run(async () => {
-      const keys = new Set(this.#targets("unban", entries).map(([t]) => t.key));
+      const keys = new Set(
+        this.#targets("unban", entries).map(([t, e]) => `${e.scope?.id ?? ""} ${t.key}`),
+      );
       if (keys.size === 0) return;
       for (const r of await this.#rules("unban")) {
-        if (keys.has(`${r.source}/${r.prefix}`)) {
+        if (keys.has(`${scopeId(r)} ${r.source}/${r.prefix}`)) {
           await this.#runOk("unban", r.family, ["-D", this.#chain, ...r.spec]);
         }
       }
@@ -172,14 +189,23 @@ export class IptablesBackend implements FirewallBackend {
   list(): Promise<BanEntry[]> {
     return this.#lock.run(async () => {
       const now = this.#now();
-      return (await this.#rules("list"))
-        .filter((r) => r.expiresAt === null || r.expiresAt > now)
-        .map((r) => ({
+      // A scope with tcp and udp is two rules of one ban.
+      const seen = new Set<string>();
+      const out: BanEntry[] = [];
+      for (const r of await this.#rules("list")) {
+        if (r.expiresAt !== null && r.expiresAt <= now) continue;
+        const key = `${r.family} ${scopeId(r)} ${r.source}/${r.prefix}`;
+        if (seen.has(key)) continue;
+        seen.add(key);
+        out.push({
           ip: r.source,
           prefix: r.prefix,
           timeoutMs: r.expiresAt === null ? null : r.expiresAt - now,
           jail: r.jail,
-        }));
+          ...(r.scope === null ? {} : { scope: r.scope }),
+        });
+      }
+      return out;
     });
   }
 
@@ -241,6 +267,19 @@ export class IptablesBackend implements FirewallBackend {
   }
 }
 
+function scopeId(r: Rule): string {
+  return r.scope?.id ?? "";
+}
+
+/** The match arguments of a ban's rules: one list per rule (one per protocol of the scope). */
+function portArgs(scope: PortScope | undefined): string[][] {
+  if (scope === undefined) return [[]];
+  const ports = scope.ports.map(([a, b]) => a === b ? String(a) : `${a}:${b}`).join(",");
+  return scope.protocols.map((p) =>
+    ports === "" ? ["-p", p] : ["-p", p, "-m", "multiport", "--dports", ports]
+  );
+}
+
 /** Parses one `iptables -S CHAIN` line written by this backend; null for anything else. */
 function parseRule(family: 4 | 6, chain: string, line: string): Rule | null {
   const words = line.trim().split(/\s+/);
@@ -252,15 +291,20 @@ function parseRule(family: 4 | 6, chain: string, line: string): Rule | null {
   if (s === -1 || c === -1) return null;
   const src = spec[s + 1] ?? "";
   const comment = spec[c + 1] ?? "";
-  const m = /^fail2zig:([A-Za-z0-9_.-]*):(permanent|\d+)$/.exec(comment);
+  const m = /^fail2zig:([A-Za-z0-9_.-]*):(permanent|\d+)(?::([a-z_]+\.[0-9a-z_-]+))?$/.exec(
+    comment,
+  );
   const slash = src.lastIndexOf("/");
   if (!m || slash === -1) return null;
+  const scope = m[3] === undefined ? null : scopeFromId(m[3]);
+  if (m[3] !== undefined && scope === null) return null;
   return {
     family,
     source: src.slice(0, slash),
     prefix: Number(src.slice(slash + 1)),
     jail: m[1]!,
     expiresAt: m[2] === PERMANENT ? null : Number(m[2]),
+    scope,
     spec,
   };
 }

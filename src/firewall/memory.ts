@@ -94,8 +94,9 @@ export class MemoryBackend implements FirewallBackend {
           );
         }
         const ip = t.key.slice(0, t.key.lastIndexOf("/"));
-        staged.push([t.key, {
-          entry: { ip, prefix: t.prefix, timeoutMs: e.timeoutMs, jail: e.jail },
+        const scope = e.scope === undefined ? {} : { scope: e.scope };
+        staged.push([`${e.scope?.id ?? ""} ${t.key}`, {
+          entry: { ip, prefix: t.prefix, timeoutMs: e.timeoutMs, jail: e.jail, ...scope },
           expiresAt: e.timeoutMs === null ? null : this.#now() + e.timeoutMs,
         }]);
       }
@@ -110,7 +111,9 @@ export class MemoryBackend implements FirewallBackend {
   unban(entries: readonly BanEntry[]): Promise<void> {
     try {
       this.#check("unban");
-      const keys = entries.map((e) => toTarget(this.name, e.ip, e.prefix).key);
+      const keys = entries.map((e) =>
+        `${e.scope?.id ?? ""} ${toTarget(this.name, e.ip, e.prefix).key}`
+      );
       for (const k of keys) this.#bans.delete(k);
       return Promise.resolve();
     } catch (e) {

@@ -31,4 +31,4 @@ export { MIN_IPV6_PREFIX } from "./_addr.ts";
 /** The logger selection reports to and the types it names (owned by `src/log`). */
 export type { Fields, Logger, LogLevel } from "../log/mod.ts";
 /** The config types selection reads (owned by `src/config`). */
-export type { FirewallChoice } from "../config/mod.ts";
+export type { FirewallChoice, PortScope, Protocol } from "../config/mod.ts";

@@ -14,6 +14,14 @@
  * }
  * ```
  *
+ * A jail with `port`/`protocol` bans into its scope's own pair of sets, `banned_ipv4_SCOPE` and
+ * `banned_ipv6_SCOPE` (SCOPE = the scope id, e.g. `tcp.22_2222`), matched by one rule per family,
+ * protocol and port range: `tcp dport 22 ip saddr @banned_ipv4_tcp.22_2222 drop` (as `nft list`
+ * prints `meta l4proto tcp th dport 22`).
+ * Jails of the same scope share its sets; jails without one use banned_ipv4/banned_ipv6. The scopes
+ * of the config are installed by `init()`; a scope first seen in a ban (after a reload) is
+ * installed by that ban's call, with the whole scaffold again in one transaction.
+ *
  * Bans are elements with per-element timeouts (none = permanent) and the jail as element comment;
  * a call's entries go into one batch (split only past `MAX_BATCH_BYTES`). Unbans use
  * DESTROYSETELEM (Linux ≥ 6.3: absent elements are not an error, so an element that expired a
@@ -67,10 +75,12 @@ import {
   nftType,
   parseGen,
   parseRule,
+  type PortMatch,
   setElems,
   UDATA_ELEM_COMMENT,
 } from "./_nft_messages.ts";
 import { Mutex } from "./_mutex.ts";
+import type { PortScope } from "../config/mod.ts";
 
 /** A batch is split when it would grow past this (the default socket send buffer is 208 KiB). */
 export const MAX_BATCH_BYTES = 160 * 1024;
@@ -91,6 +101,28 @@ export interface NftablesOptions {
   priority?: number;
   /** Receives warnings (e.g. an incompatible existing table being rebuilt). */
   onWarning?: (message: string, fields: Record<string, unknown>) => void;
+  /** Port scopes to install from the start (the config's), so `list()` reads their sets. */
+  scopes?: readonly PortScope[];
+}
+
+/** One pair of sets: the unscoped one (`scope` null) or a scope's. */
+interface SetPair {
+  readonly scope: PortScope | null;
+  readonly set4: string;
+  readonly set6: string;
+}
+
+const IPPROTO = { tcp: 6, udp: 17 } as const;
+
+/** The port matches of a scope's rules: one per protocol and port range (null: no scope). */
+function portMatches(scope: PortScope | null): (PortMatch | null)[] {
+  if (scope === null) return [null];
+  return scope.protocols.flatMap((p) =>
+    (scope.ports.length === 0 ? [null] : scope.ports).map((ports) => ({
+      l4proto: IPPROTO[p],
+      ports,
+    }))
+  );
 }
 
 function wrap(op: string, e: unknown): FirewallError {
@@ -116,6 +148,8 @@ export class NftablesBackend implements FirewallBackend {
    */
   #verified: { gen: number; entries: number | undefined } | null = null;
   #warn: (message: string, fields: Record<string, unknown>) => void;
+  /** Set pairs by scope id ("" for the unscoped pair, always first). */
+  #pairs = new Map<string, SetPair>();
 
   /** A backend for the table of `options`; nothing is installed before `init()`. */
   constructor(options: NftablesOptions = {}) {
@@ -128,6 +162,24 @@ export class NftablesBackend implements FirewallBackend {
       priority: options.priority ?? -1,
     };
     this.#warn = options.onWarning ?? (() => {});
+    this.#pairs.set("", { scope: null, set4: this.layout.set4, set6: this.layout.set6 });
+    for (const sc of options.scopes ?? []) this.#register(sc);
+  }
+
+  /** Adds the scope's set pair; true when it was new. */
+  #register(scope: PortScope): boolean {
+    if (this.#pairs.has(scope.id)) return false;
+    const l = this.layout;
+    this.#pairs.set(scope.id, {
+      scope,
+      set4: `${l.set4}_${scope.id}`,
+      set6: `${l.set6}_${scope.id}`,
+    });
+    return true;
+  }
+
+  #pairOf(e: BanEntry): SetPair | undefined {
+    return this.#pairs.get(e.scope?.id ?? "");
   }
 
   #socket(op: string): NetlinkSocket {
@@ -188,10 +240,29 @@ export class NftablesBackend implements FirewallBackend {
     addTable(b, l);
     addChain(b, l);
     flushChain(b, l);
-    addSet(b, l, 4, 1);
-    addSet(b, l, 6, 2);
-    addDropRule(b, l, 4, 1);
-    addDropRule(b, l, 6, 2);
+    let id = 1;
+    for (const pair of this.#pairs.values()) {
+      const ids = { 4: id++, 6: id++ };
+      addSet(b, l, { name: pair.set4, family: 4, interval: false, id: ids[4] });
+      addSet(b, l, { name: pair.set6, family: 6, interval: l.ipv6Interval, id: ids[6] });
+      for (const family of [4, 6] as const) {
+        const set = family === 4 ? pair.set4 : pair.set6;
+        for (const match of portMatches(pair.scope)) {
+          addDropRule(b, l, { family, set, setId: ids[family], match });
+        }
+      }
+    }
+  }
+
+  /** Rules the scaffold puts in the chain, by set. */
+  #expectedRules(): Map<string, number> {
+    const out = new Map<string, number>();
+    for (const p of this.#pairs.values()) {
+      const n = portMatches(p.scope).length;
+      out.set(p.set4, n);
+      out.set(p.set6, n);
+    }
+    return out;
   }
 
   /**
@@ -201,33 +272,36 @@ export class NftablesBackend implements FirewallBackend {
    * rebuilt empty and a warning is given — the state file re-adds the bans.
    */
   init(): Promise<void> {
-    return this.#lock.run(async () => {
-      const b = this.#batch("init");
-      this.#scaffold(b);
-      try {
-        await this.#commit("init", b);
-      } catch (e) {
-        if (!(e instanceof FirewallError) || e.errno !== EEXIST) throw e;
-        this.#warn("existing nftables table is incompatible; rebuilding it empty", {
-          table: this.layout.table,
-          error: e.message,
-        });
-        const del = this.#batch("init");
-        deleteTable(del, this.layout, false);
-        await this.#commit("init", del);
-        const again = this.#batch("init");
-        this.#scaffold(again);
-        await this.#commit("init", again);
-      }
-    });
+    return this.#lock.run(() => this.#install("init"));
+  }
+
+  async #install(op: string): Promise<void> {
+    const b = this.#batch(op);
+    this.#scaffold(b);
+    try {
+      await this.#commit(op, b);
+    } catch (e) {
+      if (!(e instanceof FirewallError) || e.errno !== EEXIST) throw e;
+      this.#warn("existing nftables table is incompatible; rebuilding it empty", {
+        table: this.layout.table,
+        error: e.message,
+      });
+      const del = this.#batch(op);
+      deleteTable(del, this.layout, false);
+      await this.#commit(op, del);
+      const again = this.#batch(op);
+      this.#scaffold(again);
+      await this.#commit(op, again);
+    }
   }
 
   /**
    * One GETGEN request: while the ruleset generation is the one last verified (only our own
    * commits since), nothing else changed it and the layout holds. Otherwise: one GETRULE dump of
-   * the input chain, which must hold exactly the two drop rules on banned_ipv4 and banned_ipv6
-   * (a rule's lookup cannot exist without its set, so the table, the chain and both sets are
-   * proven with it; a missing table or chain reads as not ok), then the elements are counted.
+   * the input chain, which must hold exactly the drop rules of the layout: one on banned_ipv4 and
+   * one on banned_ipv6, and per scope one per protocol and port range on each of its two sets (a
+   * rule's lookup cannot exist without its set, so the table, the chain and the sets are proven
+   * with it; a missing table or chain reads as not ok), then the elements are counted.
    */
   check(): Promise<FirewallHealth> {
     return this.#lock.run(async () => {
@@ -264,15 +338,20 @@ export class NftablesBackend implements FirewallBackend {
     }
     const rules = msgs.map((m) => parseRule(m.payload))
       .filter((r) => r.table === l.table && r.chain === l.chain);
-    const has = (set: string) => rules.some((r) => r.set === set && r.drops);
-    if (rules.length === 2 && has(l.set4) && has(l.set6)) return { ok: true, problem: "" };
     if (rules.length === 0) {
       return { ok: false, problem: `chain inet ${l.table} ${l.chain} is missing or empty` };
     }
+    const want = this.#expectedRules();
+    const found = new Map<string, number>();
+    for (const r of rules) if (r.drops) found.set(r.set, (found.get(r.set) ?? 0) + 1);
+    const total = [...want.values()].reduce((a, b) => a + b, 0);
+    if (rules.length === total && [...want].every(([set, n]) => found.get(set) === n)) {
+      return { ok: true, problem: "" };
+    }
+    const sets = [...want].map(([set, n]) => `${n} on @${set}`).join(", ");
     return {
       ok: false,
-      problem: `expected the two drop rules on @${l.set4} and @${l.set6} in chain ${l.chain}, ` +
-        `found ${rules.length} rule(s)`,
+      problem: `expected the drop rules ${sets} in chain ${l.chain}, found ${rules.length} rule(s)`,
     };
   }
 
@@ -285,13 +364,11 @@ export class NftablesBackend implements FirewallBackend {
     };
   }
 
-  #targets(
-    op: string,
-    entries: readonly BanEntry[],
-  ): { v4: [Target, BanEntry][]; v6: [Target, BanEntry][] } {
-    const v4: [Target, BanEntry][] = [];
-    const v6: [Target, BanEntry][] = [];
+  /** The entries by set pair and family; entries of a scope not installed are left out. */
+  #targets(op: string, entries: readonly BanEntry[]): Map<SetPair, Grouped> {
+    const out = new Map<SetPair, Grouped>();
     for (const e of entries) {
+      const pair = this.#pairOf(e);
       const t = entryTarget("nftables", op, e);
       if (t.family === 6 && t.prefix < 128 && !this.layout.ipv6Interval) {
         throw new FirewallError(
@@ -301,9 +378,12 @@ export class NftablesBackend implements FirewallBackend {
             ` (construct the backend with ipv6Interval: true to ban prefixes)`,
         );
       }
-      (t.family === 4 ? v4 : v6).push([t, e]);
+      if (pair === undefined) continue;
+      let g = out.get(pair);
+      if (g === undefined) out.set(pair, g = { v4: [], v6: [] });
+      (t.family === 4 ? g.v4 : g.v6).push([t, e]);
     }
-    return { v4, v6 };
+    return out;
   }
 
   /** Runs set-element messages for both sets, splitting into several batches when large. */
@@ -319,11 +399,12 @@ export class NftablesBackend implements FirewallBackend {
           await this.#commit(op, b);
           b = this.#batch(op);
         }
+        const interval = this.layout.ipv6Interval && this.#isSet6(g.set);
         setElems(
           b,
           this.layout,
           g.kind ?? kind,
-          g.set,
+          { name: g.set, interval },
           g.specs.slice(i, i + MAX_ELEMS_PER_MESSAGE),
         );
       }
@@ -331,45 +412,57 @@ export class NftablesBackend implements FirewallBackend {
     await this.#commit(op, b);
   }
 
+  #isSet6(name: string): boolean {
+    for (const p of this.#pairs.values()) if (p.set6 === name) return true;
+    return false;
+  }
+
   /**
-   * Adds the entries to banned_ipv4 / banned_ipv6 in one transaction (several past 160 KiB). In
-   * an interval banned_ipv6, overlapping blocks are folded first (see `_overlap.ts`): the set
-   * is read, narrower elements under a new wider block are deleted in the same transaction.
+   * Adds the entries to their sets (banned_ipv4 / banned_ipv6, or their scope's) in one
+   * transaction (several past 160 KiB); a scope not installed yet is installed first. In an
+   * interval IPv6 set, overlapping blocks are folded first (see `_overlap.ts`): the set is read,
+   * narrower elements under a new wider block are deleted in the same transaction.
    */
   ban(entries: readonly BanEntry[]): Promise<void> {
     return this.#lock.run(async () => {
-      const { v4, v6 } = this.#targets("ban", entries);
-      const set4 = { set: this.layout.set4, specs: v4.map(([t, e]) => this.#spec(t, e)) };
-      if (!this.layout.ipv6Interval || v6.length === 0) {
-        const set6 = { set: this.layout.set6, specs: v6.map(([t, e]) => this.#spec(t, e)) };
-        await this.#elements("ban", "add", [set4, set6]);
-        return;
-      }
-      const incoming: Block[] = v6.map(([t, e]) => ({
-        bytes: t.bytes,
-        prefix: t.prefix,
-        timeoutMs: e.timeoutMs,
-        jail: safeComment(e.jail),
-      }));
+      let fresh = false;
+      for (const e of entries) if (e.scope !== undefined && this.#register(e.scope)) fresh = true;
+      if (fresh) await this.#install("ban");
+      const groups = this.#targets("ban", entries);
       for (let attempt = 0;; attempt++) {
-        const existing = intervalsToBlocks(await this.#dumpSet("ban", this.layout.set6));
-        const plan = planIntervalBans(incoming, existing);
-        const spec = (x: Block): ElemSpec => ({
-          key: x.bytes,
-          end: blockEnd(x.bytes, x.prefix),
-          timeoutMs: x.timeoutMs,
-          comment: x.jail,
-        });
+        const ops: { set: string; specs: ElemSpec[]; kind?: "add" | "delete" | "destroy" }[] = [];
+        for (const [pair, { v4, v6 }] of groups) {
+          ops.push({ set: pair.set4, specs: v4.map(([t, e]) => this.#spec(t, e)) });
+          if (!this.layout.ipv6Interval || v6.length === 0) {
+            ops.push({ set: pair.set6, specs: v6.map(([t, e]) => this.#spec(t, e)) });
+            continue;
+          }
+          const incoming: Block[] = v6.map(([t, e]) => ({
+            bytes: t.bytes,
+            prefix: t.prefix,
+            timeoutMs: e.timeoutMs,
+            jail: safeComment(e.jail),
+          }));
+          const existing = intervalsToBlocks(await this.#dumpSet("ban", pair.set6));
+          const plan = planIntervalBans(incoming, existing);
+          const spec = (x: Block): ElemSpec => ({
+            key: x.bytes,
+            end: blockEnd(x.bytes, x.prefix),
+            timeoutMs: x.timeoutMs,
+            comment: x.jail,
+          });
+          ops.push({ set: pair.set6, kind: "delete", specs: plan.remove.map(spec) });
+          ops.push({ set: pair.set6, specs: plan.add.map(spec) });
+        }
         try {
-          await this.#elements("ban", "add", [
-            set4,
-            { set: this.layout.set6, kind: "delete", specs: plan.remove.map(spec) },
-            { set: this.layout.set6, specs: plan.add.map(spec) },
-          ]);
+          await this.#elements("ban", "add", ops);
           return;
         } catch (e) {
           // An element expired between the read and the commit: read again, once.
-          if (attempt > 0 || !(e instanceof FirewallError) || e.errno !== ENOENT) throw e;
+          const interval = this.layout.ipv6Interval;
+          if (!interval || attempt > 0 || !(e instanceof FirewallError) || e.errno !== ENOENT) {
+            throw e;
+          }
         }
       }
     });
@@ -378,15 +471,22 @@ export class NftablesBackend implements FirewallBackend {
   /** Removes the entries; absent ones are ignored. */
   unban(entries: readonly BanEntry[]): Promise<void> {
     return this.#lock.run(async () => {
-      const { v4, v6 } = this.#targets("unban", entries);
-      if (v4.length + v6.length === 0) return;
-      const groups = (pairs4: [Target, BanEntry][], pairs6: [Target, BanEntry][]) => [
-        { set: this.layout.set4, specs: pairs4.map(([t, e]) => this.#spec(t, e)) },
-        { set: this.layout.set6, specs: pairs6.map(([t, e]) => this.#spec(t, e)) },
-      ];
+      const targets = this.#targets("unban", entries);
+      if (targets.size === 0) return;
+      const groups = (keep: (pair: SetPair, p: [Target, BanEntry]) => boolean) =>
+        [...targets].flatMap(([pair, { v4, v6 }]) => [
+          {
+            set: pair.set4,
+            specs: v4.filter((x) => keep(pair, x)).map(([t, e]) => this.#spec(t, e)),
+          },
+          {
+            set: pair.set6,
+            specs: v6.filter((x) => keep(pair, x)).map(([t, e]) => this.#spec(t, e)),
+          },
+        ]);
       if (this.#destroyWorks !== false) {
         try {
-          await this.#elements("unban", "destroy", groups(v4, v6));
+          await this.#elements("unban", "destroy", groups(() => true));
           this.#destroyWorks = true;
           return;
         } catch (e) {
@@ -397,10 +497,13 @@ export class NftablesBackend implements FirewallBackend {
       }
       // Kernels before 6.3: delete only what is present (retry once if one expired meanwhile).
       for (let attempt = 0;; attempt++) {
-        const present = new Set((await this.#list("unban")).map((x) => `${x.ip}/${x.prefix}`));
-        const keep = (p: [Target, BanEntry]) => present.has(p[0].key);
+        const present = new Set(
+          (await this.#list("unban")).map((x) => `${x.scope?.id ?? ""} ${x.ip}/${x.prefix}`),
+        );
+        const keep = (pair: SetPair, p: [Target, BanEntry]) =>
+          present.has(`${pair.scope?.id ?? ""} ${p[0].key}`);
         try {
-          await this.#elements("unban", "delete", groups(v4.filter(keep), v6.filter(keep)));
+          await this.#elements("unban", "delete", groups(keep));
           return;
         } catch (e) {
           if (attempt > 0 || !(e instanceof FirewallError) || e.errno !== ENOENT) throw e;
@@ -441,18 +544,24 @@ export class NftablesBackend implements FirewallBackend {
 
   async #list(op: string): Promise<BanEntry[]> {
     const out: BanEntry[] = [];
-    for (const r of await this.#dumpSet(op, this.layout.set4)) {
-      if (r.key.length !== 4 || r.intervalEnd) continue;
-      out.push({ ip: formatAddr(r.key), prefix: 32, timeoutMs: r.remainingMs, jail: r.comment });
-    }
-    const v6 = await this.#dumpSet(op, this.layout.set6);
-    if (!this.layout.ipv6Interval) {
-      for (const r of v6) {
-        if (r.key.length !== 16 || r.intervalEnd) continue;
-        out.push({ ip: formatAddr(r.key), prefix: 128, timeoutMs: r.remainingMs, jail: r.comment });
+    for (const pair of this.#pairs.values()) {
+      const scoped = (e: BanEntry): BanEntry =>
+        pair.scope === null ? e : { ...e, scope: pair.scope };
+      for (const r of await this.#dumpSet(op, pair.set4)) {
+        if (r.key.length !== 4 || r.intervalEnd) continue;
+        const ip = formatAddr(r.key);
+        out.push(scoped({ ip, prefix: 32, timeoutMs: r.remainingMs, jail: r.comment }));
       }
-    } else {
-      out.push(...intervalsToEntries(v6));
+      const v6 = await this.#dumpSet(op, pair.set6);
+      if (!this.layout.ipv6Interval) {
+        for (const r of v6) {
+          if (r.key.length !== 16 || r.intervalEnd) continue;
+          const ip = formatAddr(r.key);
+          out.push(scoped({ ip, prefix: 128, timeoutMs: r.remainingMs, jail: r.comment }));
+        }
+      } else {
+        out.push(...intervalsToEntries(v6).map(scoped));
+      }
     }
     return out;
   }
@@ -474,6 +583,12 @@ export class NftablesBackend implements FirewallBackend {
       }
     });
   }
+}
+
+/** A pair's entries by family. */
+interface Grouped {
+  v4: [Target, BanEntry][];
+  v6: [Target, BanEntry][];
 }
 
 interface ElemRecord {

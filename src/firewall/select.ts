@@ -9,7 +9,7 @@
  * another kernel backend, but with `on_no_backend = "log-only"` a failing iptables runs degraded.
  * @module
  */
-import type { FirewallChoice } from "../config/mod.ts";
+import type { FirewallChoice, PortScope } from "../config/mod.ts";
 import type { Logger } from "../log/mod.ts";
 import { type FirewallBackend, FirewallError } from "./backend.ts";
 import { IpsetBackend } from "./ipset.ts";
@@ -30,6 +30,8 @@ export interface SelectOptions {
   onNoBackend: "fail-closed" | "log-only";
   /** nftables: make banned_ipv6 an interval set (a jail has `ipv6_prefix` < 128). @default false */
   ipv6Interval?: boolean;
+  /** Jails' port scopes, installed from the start so the read-back sees their sets. @default [] */
+  scopes?: readonly PortScope[];
   /** Receives one warning per failed candidate and an error when running degraded. */
   logger?: Logger;
   /** Replaces how a candidate is built (tests inject failing probes here). */
@@ -60,10 +62,13 @@ function build(name: KernelBackendName, opts: SelectOptions): FirewallBackend {
       : undefined;
     return new NftablesBackend({
       ipv6Interval: opts.ipv6Interval ?? false,
+      scopes: opts.scopes ?? [],
       ...(warn ? { onWarning: warn } : {}),
     });
   }
-  return name === "iptables" ? new IptablesBackend() : new IpsetBackend();
+  return name === "iptables"
+    ? new IptablesBackend()
+    : new IpsetBackend({ scopes: opts.scopes ?? [] });
 }
 
 /** Picks and initialises the firewall backend; see the module doc for the rules. */

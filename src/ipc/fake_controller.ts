@@ -92,6 +92,7 @@ export class FakeController implements Controller {
       bans_total: active,
       active_bans: active,
       stopped: this.#stopped.has(jail),
+      ports: "all",
     });
   }
 

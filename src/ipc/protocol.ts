@@ -123,6 +123,8 @@ export interface JailStatusReply {
   active_bans: number;
   /** True after `jail_stop`, until `jail_start` or a reload. */
   stopped: boolean;
+  /** What its bans drop: `all`, or protocols and ports (`tcp 22,2222,1000:2000`). */
+  ports: string;
 }
 
 /** One row of the `jails` reply. */

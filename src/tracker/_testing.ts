@@ -30,6 +30,7 @@ export function jail(
     ipv6Prefix: 128,
     ignoreself: true,
     missingLogpath: "error",
+    scope: null,
     ...rest,
     bantimeIncrement: {
       enabled: false,
