@@ -1229,5 +1229,6 @@ function fleetJail(defaults: SharedSet, fleet: FleetConfig): JailConfig {
     ignoreself: true,
     missingLogpath: "error",
     bantimeIncrement: INCREMENT_DEFAULTS,
+    scope: null, // a fleet ban drops all the address's traffic
   };
 }
