@@ -719,7 +719,7 @@ Deno.test("the example config shows every key and compiles to the values it docu
     64,
   ]);
   deepEqual(sshd!.ignoreip, ["127.0.0.0/8", "::1", "192.0.2.0/24"]);
-  deepEqual(config.jails.map((j) => j.scope?.id ?? null), ["tcp.22_2222", null, null, null]);
+  deepEqual(config.jails.map((j) => j.scope?.id ?? null), ["tcp.22_2222", null, null, null, null]);
   equal(sshd!.ignoreself, true);
   deepEqual(sshd!.bantimeIncrement, {
     enabled: true,
