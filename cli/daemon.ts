@@ -42,6 +42,7 @@ import {
   startIpcServer,
 } from "../src/ipc/mod.ts";
 import { SystemClock } from "../src/tracker/mod.ts";
+import { installSeccomp } from "../src/seccomp/mod.ts";
 
 /** The `--help` text (also the command's section of fail2zig(8)). */
 export const USAGE = `usage: fail2zig daemon [--config PATH] [--foreground]
@@ -80,14 +81,68 @@ export async function main(args: string[]): Promise<number> {
   for (const w of warnings) logger.warn("config warning", { issue: formatIssue(w) });
   logPermissions(configPath, config, logger);
   let daemon: Daemon;
+  const sandbox = { exec: true };
   try {
-    daemon = await Daemon.start(realDeps(configPath, config, logger));
+    daemon = await Daemon.start(realDeps(configPath, config, logger, sandbox));
   } catch (e) {
     const err = e instanceof StartError ? e : new StartError("start", oneLine(e));
     logger.error(err.summary, { stage: err.stage, error: err.reason });
     return Exit.FAILED;
   }
+  try {
+    // After every thread exists (TSYNC covers them), before readiness is reported.
+    sandbox.exec = needsExec(config, daemon.backend.name);
+    confine(config, sandbox.exec, logger);
+  } catch (e) {
+    const err = e instanceof StartError ? e : new StartError("seccomp", oneLine(e));
+    logger.error(err.summary, { stage: err.stage, error: err.reason });
+    await daemon.stop();
+    return Exit.FAILED;
+  }
   return await runUntilStopped(daemon, config, logger);
+}
+
+/**
+ * Whether the daemon replaces a process image: a command-line firewall backend (anything but
+ * nftables and log-only) or a journald jail (journalctl). Seccomp cannot match execve's path, so
+ * without them execve and execveat are refused outright.
+ */
+export function needsExec(config: Config, backend: string): boolean {
+  return readsJournal(config) || !["nftables", "log-only"].includes(backend);
+}
+
+/** Whether a jail of `config` reads the journal (through `journalctl`). */
+function readsJournal(config: Config): boolean {
+  return config.jails.some((j) => j.enabled && j.source === "journald");
+}
+
+/**
+ * Installs the syscall filter of `[global] seccomp` (docs/seccomp.md) and logs what it did.
+ * Under `enforce` a filter that cannot be installed (the kernel refuses, an architecture without
+ * a syscall table, a self-check call not refused) fails the start; under `log` it is a warning.
+ */
+function confine(config: Config, exec: boolean, logger: Logger): void {
+  const mode = config.global.seccomp;
+  const summary =
+    "seccomp = enforce and the filter cannot be installed; refusing to run unconfined";
+  let r;
+  try {
+    r = installSeccomp(mode, { exec });
+  } catch (e) {
+    if (mode === "enforce") throw new StartError("seccomp", oneLine(e), summary);
+    logger.warn("seccomp filter not installed; running without it", { error: oneLine(e) });
+    return;
+  }
+  if (r.installed) {
+    const { syscalls, check } = r;
+    logger.info("seccomp filter installed", { mode, syscalls, exec, check });
+  } else if (mode === "enforce") {
+    throw new StartError("seccomp", r.reason, summary);
+  } else if (mode === "log") {
+    logger.warn("seccomp filter not installed; running without it", { reason: r.reason });
+  } else {
+    logger.info("seccomp filter off", { reason: r.reason });
+  }
 }
 
 /** Whether this process may read every path (`-P=daemon`, `-A`): it has not been narrowed yet. */
@@ -133,7 +188,13 @@ function logPermissions(configPath: string, config: Config, logger: Logger): voi
 }
 
 /** The real parts: kernel firewall, state file, audit log, control socket, metrics, Worker. */
-export function realDeps(configPath: string, config: Config, logger: Logger): DaemonDeps {
+export function realDeps(
+  configPath: string,
+  config: Config,
+  logger: Logger,
+  /** Whether the seccomp filter allows execve (set once it is installed). */
+  sandbox: { readonly exec: boolean },
+): DaemonDeps {
   return {
     config,
     logger,
@@ -181,6 +242,18 @@ export function realDeps(configPath: string, config: Config, logger: Logger): Da
         throw new ControlError("invalid_config", e instanceof Error ? e.message : String(e));
       }
       refuseUngranted(next);
+      if (!sandbox.exec && readsJournal(next)) {
+        throw new ControlError(
+          "invalid_config",
+          "the new configuration runs journalctl, which the seccomp filter installed at start refuses (execve); restart the daemon to apply it (systemctl restart fail2zig)",
+        );
+      }
+      if (next.global.seccomp !== config.global.seccomp) {
+        logger.warn("seccomp changes apply at the next start; the installed filter stays", {
+          running: config.global.seccomp,
+          configured: next.global.seccomp,
+        });
+      }
       return next;
     },
     parser: (ctx) => new WorkerParserHost(ctx),

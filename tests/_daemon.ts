@@ -34,6 +34,40 @@ export interface RunningDaemon {
   stop(signal?: Deno.Signal): Promise<number>;
 }
 
+/**
+ * Test-only hooks read from the test process's environment (never the daemon's):
+ * `FAIL2ZIG_TEST_SECCOMP=enforce|log|off` runs every daemon of `startDaemon` with that `[global]
+ * seccomp` (added to its config where the config does not set it; `privateGlobal` adds it too, so
+ * configs rewritten for a reload keep it), and `FAIL2ZIG_TEST_STRACE=DIR` runs each under
+ * `strace -D -f -c`, one syscall summary per daemon in DIR (scripts/seccomp_trace.ts).
+ */
+export const TEST_SECCOMP = Deno.env.get("FAIL2ZIG_TEST_SECCOMP") ?? "";
+const TEST_STRACE = Deno.env.get("FAIL2ZIG_TEST_STRACE") ?? "";
+
+/** The config text with `seccomp = TEST_SECCOMP` in `[global]`, unless it sets seccomp itself. */
+export function withTestSeccomp(toml: string): string {
+  const line = seccompHookLine(toml);
+  if (line === "") return toml;
+  const at = /^\[global\][ \t]*(#.*)?\n/m.exec(toml);
+  if (at === null) return `[global]\n${line}${toml}`;
+  const end = at.index + at[0].length;
+  return toml.slice(0, end) + line + toml.slice(end);
+}
+
+/** The hook's `seccomp = …` line for a config that does not set seccomp itself, else "". */
+function seccompHookLine(toml: string): string {
+  return TEST_SECCOMP === "" || /^\s*seccomp\s*=/m.test(toml)
+    ? ""
+    : `seccomp = "${TEST_SECCOMP}"\n`;
+}
+
+/** `strace` in front of the daemon when `FAIL2ZIG_TEST_STRACE` is set (`-D`: same PID). */
+function tracePrefix(): string[] {
+  if (TEST_STRACE === "") return [];
+  const out = join(TEST_STRACE, `trace-${Date.now()}-${crypto.randomUUID().slice(0, 8)}.txt`);
+  return ["strace", "-D", "-f", "-c", "-U", "name,calls", "-o", out];
+}
+
 /** Writes `toml` as `config.toml` in a new temp dir (mode 0644) and returns both paths. */
 export async function makeConfig(
   toml: (dir: string) => string,
@@ -53,7 +87,7 @@ state_file = "${join(dir, "state.bin")}"
 audit_log = "${join(dir, "audit.log")}"
 metrics_bind = ""
 firewall = "log-only"
-${extra}
+${seccompHookLine(extra)}${extra}
 `;
 }
 
@@ -161,7 +195,12 @@ export async function startDaemon(
     prefix?: readonly string[];
   } = {},
 ): Promise<RunningDaemon> {
-  const prefix = opts.prefix ?? [];
+  if (TEST_SECCOMP !== "") {
+    const text = await Deno.readTextFile(config);
+    const hooked = withTestSeccomp(text);
+    if (hooked !== text) await Deno.writeTextFile(config, hooked);
+  }
+  const prefix = [...(opts.prefix ?? []), ...tracePrefix()];
   const process = new Deno.Command(prefix[0] ?? Deno.execPath(), {
     args: [
       ...(prefix.length > 0 ? [...prefix.slice(1), Deno.execPath()] : []),

@@ -14,6 +14,7 @@ import type {
   JailConfig,
   LogLevel,
   PortScope,
+  SeccompMode,
   SourceKind,
   UserFilterConfig,
 } from "./types.ts";
@@ -83,6 +84,7 @@ export const GLOBAL_DEFAULTS: GlobalConfig = {
   logLevel: "info",
   firewall: "auto",
   onNoBackend: "fail-closed",
+  seccomp: "log",
   memoryCeilingMb: 128,
   eviction: "evict-oldest",
   lineMaxBytes: 4096,
@@ -115,6 +117,7 @@ export const RECIDIVE_DEFAULTS = { maxretry: 5, findtimeMs: D, bantimeMs: W } as
 const LOG_LEVELS: readonly LogLevel[] = ["debug", "info", "warn", "error"];
 const FIREWALLS: readonly FirewallChoice[] = ["auto", "nftables", "iptables", "ipset", "log-only"];
 const ON_NO_BACKEND = ["fail-closed", "log-only"] as const;
+const SECCOMP_MODES: readonly SeccompMode[] = ["enforce", "log", "off"];
 const EVICTIONS: readonly EvictionPolicy[] = ["evict-oldest", "deny-new", "log-and-drop"];
 const SOURCES: readonly SourceKind[] = ["file", "journald", "bans"];
 const READ_FROM = ["end", "start"] as const;
@@ -160,6 +163,7 @@ const GLOBAL_KEYS = [
   "log_level",
   "firewall",
   "on_no_backend",
+  "seccomp",
   "memory_ceiling_mb",
   "eviction",
   "line_max_bytes",
@@ -530,6 +534,7 @@ function readGlobal(c: Checker, v: unknown): GlobalConfig {
   if ("on_no_backend" in t) {
     set("onNoBackend", readEnum(c, at("on_no_backend"), t["on_no_backend"], ON_NO_BACKEND));
   }
+  if ("seccomp" in t) set("seccomp", readEnum(c, at("seccomp"), t["seccomp"], SECCOMP_MODES));
   if ("memory_ceiling_mb" in t) {
     set(
       "memoryCeilingMb",

@@ -126,6 +126,16 @@ const MALFORMED: [string, string, string[]][] = [
     ['2:17: global.on_no_backend: expected one of "fail-closed", "log-only", found string "ignore"'],
   ],
   [
+    "an unknown seccomp mode",
+    '[global]\nseccomp = "strict"\n',
+    ['2:11: global.seccomp: expected one of "enforce", "log", "off", found string "strict"'],
+  ],
+  [
+    "a seccomp mode that is not a string",
+    "[global]\nseccomp = true\n",
+    ['2:11: global.seccomp: expected one of "enforce", "log", "off", found boolean true'],
+  ],
+  [
     "memory_ceiling_mb below the runtime's need",
     "[global]\nmemory_ceiling_mb = 32\n",
     [
@@ -504,6 +514,7 @@ Deno.test("parseConfig() accepts an empty config: documented defaults, no jails"
       logLevel: "info",
       firewall: "auto",
       onNoBackend: "fail-closed",
+      seccomp: "log",
       memoryCeilingMb: 128,
       eviction: "evict-oldest",
       lineMaxBytes: 4096,
@@ -691,6 +702,7 @@ Deno.test("the example config shows every key and compiles to the values it docu
     logLevel: "info",
     firewall: "auto",
     onNoBackend: "fail-closed",
+    seccomp: "log",
     memoryCeilingMb: 160,
     eviction: "evict-oldest",
     lineMaxBytes: 4096,

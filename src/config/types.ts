@@ -4,6 +4,10 @@
  * @module
  */
 import type { UserFilterConfig } from "../filters/mod.ts";
+import type { SeccompMode } from "../seccomp/mod.ts";
+
+/** The daemon's syscall allow-list (`[global] seccomp`, docs/seccomp.md; owned by src/seccomp). */
+export type { SeccompMode };
 
 /** Firewall backend choice (`[global] firewall`). */
 export type FirewallChoice = "auto" | "nftables" | "iptables" | "ipset" | "log-only";
@@ -53,6 +57,8 @@ export interface GlobalConfig {
   readonly firewall: FirewallChoice;
   /** `on_no_backend`: refuse to start, or run log-only, when no backend works. */
   readonly onNoBackend: "fail-closed" | "log-only";
+  /** `seccomp`: unlisted syscalls refused (`EPERM`), logged by the kernel, or no filter. */
+  readonly seccomp: SeccompMode;
   /** `memory_ceiling_mb`: the memory the daemon sizes its tables to. */
   readonly memoryCeilingMb: number;
   /** `eviction`: what the tracker does when its table is full. */

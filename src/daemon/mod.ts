@@ -41,6 +41,7 @@ export type {
   JailConfig,
   PortScope,
   Protocol,
+  SeccompMode,
   SourceKind,
   UserFilterConfig,
 } from "../config/mod.ts";

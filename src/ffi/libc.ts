@@ -34,6 +34,9 @@ export const LIBC_SYMBOLS = {
   read: { parameters: ["i32", "buffer", "usize"], result: "isize" },
   execve: { parameters: ["buffer", "buffer", "buffer"], result: "i32" },
   statx: { parameters: ["i32", "buffer", "i32", "u32", "buffer"], result: "i32" },
+  // seccomp (src/seccomp): no_new_privs, then the raw syscall (glibc has no wrapper for it)
+  prctl: { parameters: ["i32", "u64", "u64", "u64", "u64"], result: "i32" },
+  syscall: { parameters: ["i64", "u64", "u64", "u64", "u64", "u64"], result: "i64" },
   // resource usage
   getrusage: { parameters: ["i32", "buffer"], result: "i32" },
   // memory
