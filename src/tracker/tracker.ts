@@ -12,6 +12,11 @@
  * 6. add the failure time; `maxretry` failures within `findtime` → ban (duration from
  *    `bantime`/`bantime_increment`), then feed the ban to every `source = "bans"` jail (recidive)
  *
+ * The structures over the entries have a file each: the hash index (`_index.ts`), the eviction
+ * and free lists (`_lists.ts`), the expiry heap (`_heap.ts`), the ghost filter of evicted keys
+ * (`_ghosts.ts`) and the u32 time offsets with their rebasing (`_time.ts`); this file holds the
+ * entries and what `record`, `ban`, `expire`, reload and snapshot do with them.
+ *
  * Memory: every array is allocated in the constructor; the hot path allocates only the outcome
  * of a ban. `TRACKER_BYTES_PER_ENTRY` and `trackerCapacityFor()` size the table from a budget.
  * @module
@@ -30,15 +35,15 @@ import {
   WordCidrList,
 } from "./_ip.ts";
 import { banDurationMs, type RandomSource } from "./policy.ts";
+import { capacityOfSlots, KeyIndex, slotsFor } from "./_index.ts";
+import { ExpiryHeap } from "./_heap.ts";
+import { GHOST_BITS_PER_SLOT, GhostFilter } from "./_ghosts.ts";
+import { shiftedOffset, TimeBase } from "./_time.ts";
+import { BANNED, EntryLists, FAILURE_SLOTS, FREE, HISTORY, LISTS, RETURNING } from "./_lists.ts";
 
 // ---- limits (each names what happens when it is reached) ----
 
-/**
- * Failure times kept per entry. A jail with `maxretry` ≤ this counts exactly; above it the slots
- * become `FAILURE_BUCKETS` time buckets and counting is conservative (a ban may come later, never
- * earlier than `maxretry` failures within `findtime`).
- */
-export const FAILURE_SLOTS = 8;
+export { FAILURE_SLOTS };
 /** Buckets per entry for jails with `maxretry` > `FAILURE_SLOTS` (each spans `findtime / 4`). */
 export const FAILURE_BUCKETS = FAILURE_SLOTS / 2;
 /** Largest ban count stored per entry; further bans keep it there. */
@@ -51,10 +56,6 @@ export const SWEEP_PER_EXPIRE = 4096;
 export const MIN_CAPACITY = 16;
 /** Largest table (index slots are int32). */
 export const MAX_CAPACITY = 1 << 28;
-/** Longest `findtime` the config allows (1 week); failure times older than this are never read. */
-const MAX_FINDTIME_MS = 7 * 86_400_000;
-/** Failure times are u32 ms offsets from an epoch that moves forward after this long. */
-const REBASE_AFTER_MS = 2 ** 31;
 /** Most failure records `snapshot()` yields (entries with the most failures first). */
 export const MAX_SNAPSHOT_FAILURE_ENTRIES = 65_536;
 
@@ -65,21 +66,8 @@ export const MAX_SNAPSHOT_FAILURE_ENTRIES = 65_536;
  * prefix/list/count/returning 4.
  */
 export const TRACKER_BYTES_PER_ENTRY: number = 16 + FAILURE_SLOTS * 4 + 16 + 8 + 8 + 4 + 2 + 2 + 4;
-/** Bits per index slot in each of the two ghost bitmaps (evicted addresses, see `#victim`). */
-const GHOST_BITS_PER_SLOT = 64;
 /** Bytes per index slot: the slot (4) and its share of the two ghost bitmaps. */
 export const TRACKER_BYTES_PER_SLOT: number = 4 + (2 * GHOST_BITS_PER_SLOT) / 8;
-/** A ghost generation ends after this many evictions per ghost bit (≈ 19% of bits set, k = 3: ≈ 0.7% false hits). */
-const GHOST_FILL = 0.07;
-const GHOST_HASHES = 3;
-const MAX_LOAD = 0.75;
-
-/** Index slots the table uses for `capacity` entries (a power of two, load ≤ 0.75). */
-function slotsFor(capacity: number): number {
-  let s = 16;
-  while (s * MAX_LOAD < capacity) s *= 2;
-  return s;
-}
 
 /** Bytes the tracker allocates for a table of `capacity` entries. */
 export function trackerBytesFor(capacity: number): number {
@@ -94,7 +82,7 @@ export function trackerBytesFor(capacity: number): number {
 export function trackerCapacityFor(budgetBytes: number): number {
   let best = MIN_CAPACITY;
   for (let s = 16; s * TRACKER_BYTES_PER_SLOT <= budgetBytes && s <= MAX_CAPACITY * 2; s *= 2) {
-    const byLoad = Math.floor(s * MAX_LOAD);
+    const byLoad = capacityOfSlots(s);
     const byBytes = Math.floor(
       (budgetBytes - s * TRACKER_BYTES_PER_SLOT) / TRACKER_BYTES_PER_ENTRY,
     );
@@ -256,15 +244,6 @@ export interface RestoreResult {
 
 // ---- internals ----
 
-/**
- * Eviction lists, lowest evicted first: 0 = one failure, 1 = one failure of a returning address
- * (ghost hit), 2..8 = that many failures (8 or more), then history, banned; 255 = free.
- */
-const RETURNING = 1;
-const HISTORY = FAILURE_SLOTS + 1;
-const BANNED = FAILURE_SLOTS + 2;
-const LISTS = FAILURE_SLOTS + 3;
-const FREE = 255;
 const U32_MAX = 0xffffffff;
 
 interface JailRuntime {
@@ -323,39 +302,25 @@ export class Tracker {
   readonly #random: RandomSource;
   readonly #onDropBurst: ((burst: DropBurst) => void) | undefined;
   readonly #onBanHandOff: ((burst: DropBurst) => void) | undefined;
-  readonly #seed: number;
 
-  // table
-  readonly #slots: Int32Array;
-  readonly #mask: number;
+  // table: entry fields by entry number, and the structures over them
   readonly #keys: Uint32Array;
   readonly #jail: Uint16Array;
   readonly #prefix: Uint8Array;
-  readonly #list: Uint8Array;
   readonly #n: Uint8Array;
   /** 1 when the address was evicted before and came back (ghost hit): ranks as one failure more. */
   readonly #returning: Uint8Array;
-  #ghostNew: Uint32Array;
-  #ghostOld: Uint32Array;
-  readonly #ghostBlockMask: number;
-  readonly #ghostLimit: number;
-  #ghostAdds = 0;
   readonly #banCount: Uint16Array;
   readonly #times: Uint32Array;
   readonly #lastSeen: Uint32Array;
-  readonly #prev: Int32Array;
-  readonly #next: Int32Array;
   readonly #bannedAt: Float64Array;
   readonly #expiresAt: Float64Array;
-  readonly #heap: Int32Array;
-  readonly #heapPos: Int32Array;
-  #heapSize = 0;
-  readonly #head = new Int32Array(LISTS).fill(-1);
-  readonly #tail = new Int32Array(LISTS).fill(-1);
-  readonly #listSize = new Int32Array(LISTS);
-  #freeHead = -1;
+  readonly #index: KeyIndex;
+  readonly #lists: EntryLists;
+  readonly #heap: ExpiryHeap;
+  readonly #ghosts: GhostFilter;
+  readonly #time: TimeBase;
   #used = 0;
-  #epoch: number;
   #sweepCursor = 0;
 
   // counters
@@ -393,35 +358,22 @@ export class Tracker {
     this.#random = options.random ?? Math.random;
     this.#onDropBurst = options.onDropBurst;
     this.#onBanHandOff = options.onBanHandOff;
-    this.#seed = options.hashSeed ?? crypto.getRandomValues(new Uint32Array(1))[0]!;
-    const slots = slotsFor(cap);
-    this.#slots = new Int32Array(slots);
-    this.#mask = slots - 1;
+    const seed = options.hashSeed ?? crypto.getRandomValues(new Uint32Array(1))[0]!;
     this.#keys = new Uint32Array(cap * 4);
     this.#jail = new Uint16Array(cap);
     this.#prefix = new Uint8Array(cap);
-    this.#list = new Uint8Array(cap).fill(FREE);
     this.#n = new Uint8Array(cap);
     this.#returning = new Uint8Array(cap);
-    const ghostBits = slots * GHOST_BITS_PER_SLOT;
-    this.#ghostNew = new Uint32Array(ghostBits / 32);
-    this.#ghostOld = new Uint32Array(ghostBits / 32);
-    this.#ghostBlockMask = ghostBits / 512 - 1;
-    this.#ghostLimit = Math.floor(ghostBits * GHOST_FILL);
     this.#banCount = new Uint16Array(cap);
     this.#times = new Uint32Array(cap * FAILURE_SLOTS);
     this.#lastSeen = new Uint32Array(cap);
-    this.#prev = new Int32Array(cap);
-    this.#next = new Int32Array(cap);
     this.#bannedAt = new Float64Array(cap);
     this.#expiresAt = new Float64Array(cap);
-    this.#heap = new Int32Array(cap);
-    this.#heapPos = new Int32Array(cap).fill(-1);
-    for (let e = cap - 1; e >= 0; e--) {
-      this.#next[e] = this.#freeHead;
-      this.#freeHead = e;
-    }
-    this.#epoch = this.#clock.now() - MAX_FINDTIME_MS - 1;
+    this.#index = new KeyIndex(this.#keys, this.#jail, seed);
+    this.#lists = new EntryLists(cap);
+    this.#heap = new ExpiryHeap(cap, this.#expiresAt);
+    this.#ghosts = new GhostFilter(slotsFor(cap) * GHOST_BITS_PER_SLOT, seed);
+    this.#time = new TimeBase(this.#clock.now());
     this.#setJails(options.jails.map(compileJail));
   }
 
@@ -491,18 +443,18 @@ export class Tracker {
     if (fam === 6) maskWords(w, 0, prefix);
     const now = this.#clock.now();
     this.#rebaseIfNeeded(now);
-    let e = this.#find(jailIndex, w, 0);
+    let e = this.#index.find(jailIndex, w, 0);
     if (e < 0) {
       e = this.#allocate(now, true);
       if (e < 0) return this.#drop(now);
       this.#initEntry(e, jailIndex, w, prefix, now);
     }
-    if (this.#list[e] === BANNED) {
+    if (this.#lists.list[e] === BANNED) {
       const dur = durationMs === undefined ? this.#durationFor(e) : durationMs;
-      this.#heapRemove(e);
+      this.#heap.remove(e);
       this.#bannedAt[e] = now;
       this.#expiresAt[e] = dur === null ? Infinity : now + dur;
-      if (dur !== null) this.#heapPush(e);
+      if (dur !== null) this.#heap.push(e);
       return { kind: "ban", bans: [this.#decision(e, "manual")] };
     }
     const bans = [this.#banEntry(e, now, durationMs, "manual")];
@@ -541,8 +493,8 @@ export class Tracker {
       for (const p of prefixes) {
         k.set(w);
         if (!v4) maskWords(k, 0, p);
-        const e = this.#find(j, k, 0);
-        if (e >= 0 && this.#list[e] === BANNED && !out.includes(e)) out.push(e);
+        const e = this.#index.find(j, k, 0);
+        if (e >= 0 && this.#lists.list[e] === BANNED && !out.includes(e)) out.push(e);
       }
     }
     return out;
@@ -557,9 +509,9 @@ export class Tracker {
     const only = jailIndex === undefined ? -1 : this.#checkIndex(jailIndex);
     const net = new WordCidrList([cidr]);
     const out: BanDecision[] = [];
-    let e = this.#head[BANNED]!;
+    let e = this.#lists.head[BANNED]!;
     while (e >= 0 && out.length < limit) {
-      const next = this.#next[e]!;
+      const next = this.#lists.next[e]!;
       if (
         (only < 0 || this.#jail[e] === only) && net.overlaps(this.#keys, e * 4, this.#len128(e))
       ) {
@@ -637,8 +589,8 @@ export class Tracker {
     if (fam === 0) return false;
     if (fam === 6) maskWords(w, 0, prefix);
     for (let j = 0; j < this.#jails.length; j++) {
-      const e = this.#find(j, w, 0);
-      if (e >= 0 && this.#list[e] === BANNED && this.#prefix[e] === prefix) return true;
+      const e = this.#index.find(j, w, 0);
+      if (e >= 0 && this.#lists.list[e] === BANNED && this.#prefix[e] === prefix) return true;
     }
     return false;
   }
@@ -647,9 +599,9 @@ export class Tracker {
   unbanAll(limit = Infinity, jailIndex?: number): BanDecision[] {
     const only = jailIndex === undefined ? -1 : this.#checkIndex(jailIndex);
     const out: BanDecision[] = [];
-    let e = this.#head[BANNED]!;
+    let e = this.#lists.head[BANNED]!;
     while (e >= 0 && out.length < limit) {
-      const next = this.#next[e]!;
+      const next = this.#lists.next[e]!;
       if (only < 0 || this.#jail[e] === only) out.push(this.#lift(e));
       e = next;
     }
@@ -670,8 +622,8 @@ export class Tracker {
    */
   expire(now: number = this.#clock.now(), limit = Infinity): BanDecision[] {
     const out: BanDecision[] = [];
-    while (this.#heapSize > 0 && out.length < limit) {
-      const e = this.#heap[0]!;
+    while (this.#heap.size > 0 && out.length < limit) {
+      const e = this.#heap.peek();
       if (this.#expiresAt[e]! > now) break;
       out.push(this.#lift(e));
     }
@@ -687,7 +639,7 @@ export class Tracker {
    * after a restore). Do not change the tracker while iterating.
    */
   *eachActiveBan(): Generator<BanDecision, void> {
-    for (let e = this.#head[BANNED]!; e >= 0; e = this.#next[e]!) {
+    for (let e = this.#lists.head[BANNED]!; e >= 0; e = this.#lists.next[e]!) {
       yield this.#decision(e, "failures");
     }
   }
@@ -697,7 +649,7 @@ export class Tracker {
     return {
       capacity: this.#capacity,
       tracked: this.#used,
-      activeBans: this.#listSize[BANNED]!,
+      activeBans: this.#lists.size[BANNED]!,
       evictions: this.#evictions,
       bansHandedOff: this.#handedOff,
       drops: this.#drops,
@@ -727,50 +679,43 @@ export class Tracker {
     const order = new Int32Array(this.#used);
     let count = 0;
     for (let l = 0; l < LISTS; l++) {
-      for (let e = this.#head[l]!; e >= 0; e = this.#next[e]!) order[count++] = e;
+      for (let e = this.#lists.head[l]!; e >= 0; e = this.#lists.next[e]!) order[count++] = e;
     }
     for (let i = 0; i < count; i++) {
       const e = order[i]!;
-      if (this.#list[e] === BANNED && map[this.#jail[e]!]! < 0) {
+      if (this.#lists.list[e] === BANNED && map[this.#jail[e]!]! < 0) {
         lifted.push(this.#decision(e, "failures"));
       }
     }
-    this.#head.fill(-1);
-    this.#tail.fill(-1);
-    this.#listSize.fill(0);
-    this.#slots.fill(0);
-    this.#heapSize = 0;
-    this.#heapPos.fill(-1);
+    this.#lists.clear();
+    this.#index.clear();
+    this.#heap.clear();
     this.#used = 0;
     this.#setJails(compiled);
     for (let i = 0; i < count; i++) {
       const e = order[i]!;
       const oldJ = this.#jail[e]!;
       const newJ = map[oldJ]!;
-      const wasBanned = this.#list[e] === BANNED;
+      const wasBanned = this.#lists.list[e] === BANNED;
       if (newJ < 0) {
-        this.#list[e] = FREE;
-        this.#next[e] = this.#freeHead;
-        this.#freeHead = e;
+        this.#lists.pushFree(e);
         continue;
       }
       this.#jail[e] = newJ;
       if (!sameCounting(old[oldJ]!, compiled[newJ]!)) this.#n[e] = 0;
       if (!wasBanned && this.#n[e] === 0 && this.#banCount[e] === 0) {
-        this.#list[e] = FREE;
-        this.#next[e] = this.#freeHead;
-        this.#freeHead = e;
+        this.#lists.pushFree(e);
         continue;
       }
       this.#used++;
-      this.#insertIndex(e);
+      this.#index.insert(e);
       if (wasBanned) {
         this.#banned[newJ]!++;
-        this.#linkTail(e, BANNED);
-        if (this.#expiresAt[e] !== Infinity) this.#heapPush(e);
+        this.#lists.linkTail(e, BANNED);
+        if (this.#expiresAt[e] !== Infinity) this.#heap.push(e);
       } else {
         if (this.#n[e]! > 0) this.#failing[newJ]!++;
-        this.#linkTail(e, this.#classOf(e));
+        this.#lists.linkTail(e, this.#classOf(e));
       }
     }
     return lifted;
@@ -838,20 +783,20 @@ export class Tracker {
         expired++;
         this.#banCount[e] = count;
         this.#bannedAt[e] = b.bannedAt;
-        if (this.#list[e] !== BANNED) this.#relink(e);
+        if (this.#lists.list[e] !== BANNED) this.#relink(e);
         continue;
       }
-      if (this.#list[e] === BANNED) this.#heapRemove(e);
+      if (this.#lists.list[e] === BANNED) this.#heap.remove(e);
       else {
         this.#setN(e, 0);
-        this.#unlink(e);
+        this.#lists.unlink(e);
         this.#banned[this.#jail[e]!]!++;
-        this.#linkTail(e, BANNED);
+        this.#lists.linkTail(e, BANNED);
       }
       this.#banCount[e] = count;
       this.#bannedAt[e] = b.bannedAt;
       this.#expiresAt[e] = b.expiresAt === null ? Infinity : b.expiresAt;
-      if (b.expiresAt !== null) this.#heapPush(e);
+      if (b.expiresAt !== null) this.#heap.push(e);
       if (list) restored.push(this.#decision(e, "restored"));
     }
     for (const h of state.history ?? []) {
@@ -861,7 +806,7 @@ export class Tracker {
         continue;
       }
       this.#banCount[e] = Math.min(MAX_BAN_COUNT, Math.max(this.#banCount[e]!, h.banCount));
-      if (this.#list[e] !== BANNED) this.#bannedAt[e] = h.lastBanAt;
+      if (this.#lists.list[e] !== BANNED) this.#bannedAt[e] = h.lastBanAt;
       this.#relink(e);
     }
     for (const f of state.failures ?? []) {
@@ -872,7 +817,7 @@ export class Tracker {
         continue;
       }
       const e = this.#restoreEntry(f.jail, f.ip, f.prefix, now, false);
-      if (e < 0 || this.#list[e] === BANNED) {
+      if (e < 0 || this.#lists.list[e] === BANNED) {
         skipped++;
         continue;
       }
@@ -912,15 +857,15 @@ export class Tracker {
   ): RecordOutcome {
     this.#rebaseIfNeeded(now);
     const jail = this.#jails[j]!;
-    let e = this.#find(j, w, 0);
+    let e = this.#index.find(j, w, 0);
     if (e < 0) {
       e = this.#allocate(now, false);
       if (e < 0) {
         return jail.maxretry === 1 ? this.#unstoredBan(j, w, prefix, now, cause) : this.#drop(now);
       }
       this.#initEntry(e, j, w, prefix, now);
-      if (this.#ghostAdds > 0 && this.#ghostHas(j, w)) this.#returning[e] = 1;
-    } else if (this.#list[e] === BANNED) {
+      if (this.#ghosts.adds > 0 && this.#ghosts.has(j, w, 0)) this.#returning[e] = 1;
+    } else if (this.#lists.list[e] === BANNED) {
       return ALREADY_BANNED;
     }
     this.#lastSeen[e] = this.#rel(now);
@@ -1049,7 +994,7 @@ export class Tracker {
   }
 
   #classOf(e: number): number {
-    if (this.#list[e] === BANNED) return BANNED;
+    if (this.#lists.list[e] === BANNED) return BANNED;
     if (this.#banCount[e]! > 0) return HISTORY;
     const c = this.#failureCount(e);
     if (c <= 1) return this.#returning[e] === 1 ? RETURNING : 0;
@@ -1058,14 +1003,14 @@ export class Tracker {
 
   /** Moves `e` to the tail of the list it now belongs to (most recently seen). */
   #relink(e: number): void {
-    this.#unlink(e);
-    this.#linkTail(e, this.#classOf(e));
+    this.#lists.unlink(e);
+    this.#lists.linkTail(e, this.#classOf(e));
   }
 
   #setN(e: number, n: number): void {
     const before = this.#n[e]!;
     this.#n[e] = n;
-    if (this.#list[e] === BANNED) return;
+    if (this.#lists.list[e] === BANNED) return;
     const j = this.#jail[e]!;
     if (before === 0 && n > 0) this.#failing[j]!++;
     else if (before > 0 && n === 0) this.#failing[j]!--;
@@ -1082,7 +1027,7 @@ export class Tracker {
       for (let o = 0; o < this.#jails.length; o++) {
         for (let q = 0; q < 4; q++) k[q] = this.#keys[e * 4 + q]!;
         if (!v4) maskWords(k, 0, Math.min(this.#prefix[e]!, this.#jails[o]!.v6prefix));
-        const x = o === j ? e : this.#find(o, k, 0);
+        const x = o === j ? e : this.#index.find(o, k, 0);
         if (x >= 0) previous += this.#banCount[x]!;
       }
     }
@@ -1098,12 +1043,12 @@ export class Tracker {
     const dur = durationMs === undefined ? this.#durationFor(e) : durationMs;
     const j = this.#jail[e]!;
     this.#setN(e, 0);
-    this.#unlink(e);
+    this.#lists.unlink(e);
     this.#banCount[e] = Math.min(MAX_BAN_COUNT, this.#banCount[e]! + 1);
     this.#bannedAt[e] = now;
     this.#expiresAt[e] = dur === null ? Infinity : now + dur;
-    this.#linkTail(e, BANNED);
-    if (dur !== null) this.#heapPush(e);
+    this.#lists.linkTail(e, BANNED);
+    if (dur !== null) this.#heap.push(e);
     this.#banned[j]!++;
     this.#bansTotal[j]!++;
     return this.#decision(e, this.#jails[j]!.fromBans ? "recidive" : cause);
@@ -1163,11 +1108,11 @@ export class Tracker {
   #lift(e: number): BanDecision {
     const d = this.#decision(e, "failures");
     const j = this.#jail[e]!;
-    this.#heapRemove(e);
-    this.#unlink(e);
+    this.#heap.remove(e);
+    this.#lists.unlink(e);
     this.#banned[j]!--;
     this.#n[e] = 0;
-    this.#linkTail(e, HISTORY);
+    this.#lists.linkTail(e, HISTORY);
     return d;
   }
 
@@ -1183,10 +1128,10 @@ export class Tracker {
     this.#bannedAt[e] = 0;
     this.#expiresAt[e] = 0;
     this.#lastSeen[e] = this.#rel(now);
-    this.#list[e] = FREE;
+    this.#lists.list[e] = FREE;
     this.#used++;
-    this.#insertIndex(e);
-    this.#linkTail(e, 0);
+    this.#index.insert(e);
+    this.#lists.linkTail(e, 0);
   }
 
   /**
@@ -1196,25 +1141,20 @@ export class Tracker {
    * permanent ones last. Bans never depend on table room.
    */
   #allocate(now: number, manual: boolean, keepBans = false): number {
-    if (this.#freeHead >= 0) {
-      const e = this.#freeHead;
-      this.#freeHead = this.#next[e]!;
-      return e;
-    }
+    const free = this.#lists.takeFree();
+    if (free >= 0) return free;
     let victim = manual || this.#eviction === "evict-oldest" ? this.#victim(now) : -1;
-    if (victim < 0 && !keepBans && this.#listSize[BANNED]! > 0) {
-      victim = this.#heapSize > 0 ? this.#heap[0]! : this.#head[BANNED]!;
+    if (victim < 0 && !keepBans && this.#lists.size[BANNED]! > 0) {
+      victim = this.#heap.size > 0 ? this.#heap.peek() : this.#lists.head[BANNED]!;
       this.#handedOff++;
       this.#pendingHandOffs++;
       this.#maybeReportHandOffs(now);
     }
     if (victim >= 0) {
-      this.#ghostAdd(victim);
+      this.#ghosts.add(this.#jail[victim]!, this.#keys, victim * 4);
       this.#free(victim);
       this.#evictions++;
-      const e = this.#freeHead;
-      this.#freeHead = this.#next[e]!;
-      return e;
+      return this.#lists.takeFree();
     }
     return -1;
   }
@@ -1243,31 +1183,29 @@ export class Tracker {
    */
   #victim(now: number): number {
     for (let l = 0; l < HISTORY; l++) {
-      const h = this.#head[l]!;
+      const h = this.#lists.head[l]!;
       if (h >= 0 && this.#abs(this.#lastSeen[h]!) < now - this.#jails[this.#jail[h]!]!.findtime) {
         return h;
       }
     }
     // Ghost false positives accumulate on the returning list during a long flood; capping it at
     // half the table keeps room for fresh one-shot entries (an attacker's first failure).
-    if (this.#listSize[RETURNING]! > this.#capacity >>> 1) return this.#head[RETURNING]!;
-    for (let l = 0; l <= HISTORY; l++) if (this.#head[l]! >= 0) return this.#head[l]!;
+    if (this.#lists.size[RETURNING]! > this.#capacity >>> 1) return this.#lists.head[RETURNING]!;
+    for (let l = 0; l <= HISTORY; l++) if (this.#lists.head[l]! >= 0) return this.#lists.head[l]!;
     return -1;
   }
 
   #free(e: number): void {
-    if (this.#list[e] === BANNED) {
-      this.#heapRemove(e);
+    if (this.#lists.list[e] === BANNED) {
+      this.#heap.remove(e);
       this.#banned[this.#jail[e]!]!--;
     } else if (this.#n[e]! > 0) {
       this.#failing[this.#jail[e]!]!--;
     }
-    this.#removeIndex(e);
-    this.#unlink(e);
+    this.#index.remove(e);
+    this.#lists.unlink(e);
     this.#n[e] = 0;
-    this.#list[e] = FREE;
-    this.#next[e] = this.#freeHead;
-    this.#freeHead = e;
+    this.#lists.pushFree(e);
     this.#used--;
   }
 
@@ -1285,7 +1223,7 @@ export class Tracker {
     if (fam === 0) return -1;
     if (fam === 4 ? prefix !== 32 : !(prefix >= 0 && prefix <= 128)) return -1;
     if (fam === 6) maskWords(w, 0, prefix);
-    let e = this.#find(j, w, 0);
+    let e = this.#index.find(j, w, 0);
     if (e < 0) {
       e = this.#allocate(now, forBan, true);
       if (e < 0) {
@@ -1320,7 +1258,7 @@ export class Tracker {
     const cap = this.#capacity;
     let e = this.#sweepCursor;
     for (let i = 0; i < budget; i++, e = e + 1 === cap ? 0 : e + 1) {
-      const l = this.#list[e]!;
+      const l = this.#lists.list[e]!;
       if (l === FREE || l === BANNED || this.#n[e] === 0) continue;
       const jail = this.#jails[this.#jail[e]!]!;
       if (this.#abs(this.#lastSeen[e]!) >= now - jail.findtime) continue;
@@ -1331,220 +1269,27 @@ export class Tracker {
     this.#sweepCursor = e;
   }
 
-  // ---- ghost filter (recently evicted keys) ----
-
-  #ghostHash(j: number, w: Uint32Array, off: number): number {
-    let h = (this.#seed ^ 0x5bd1e995) + Math.imul(j + 1, 0x27d4eb2f) | 0;
-    for (let q = 0; q < 4; q++) {
-      h = Math.imul(h ^ w[off + q]!, 0x9e3779b1);
-      h ^= h >>> 15;
-    }
-    h = Math.imul(h ^ (h >>> 16), 0x85ebca6b);
-    return h ^ (h >>> 13);
-  }
-
-  // Blocked Bloom filter: the 3 bits of a key lie in one 512-bit block (one or two cache lines).
-
-  #ghostAdd(e: number): void {
-    const h = this.#ghostHash(this.#jail[e]!, this.#keys, e * 4);
-    const base = (h & this.#ghostBlockMask) << 4;
-    const h2 = Math.imul(h ^ (h >>> 16), 0x45d9f3b);
-    const g = this.#ghostNew;
-    for (let i = 0; i < GHOST_HASHES; i++) {
-      const bit = (h2 >>> (9 * i)) & 511;
-      g[base + (bit >>> 5)]! |= 1 << (bit & 31);
-    }
-    if (++this.#ghostAdds % this.#ghostLimit === 0) {
-      const old = this.#ghostOld;
-      this.#ghostOld = this.#ghostNew;
-      this.#ghostNew = old.fill(0);
-    }
-  }
-
-  #ghostHas(j: number, w: Uint32Array): boolean {
-    const h = this.#ghostHash(j, w, 0);
-    const base = (h & this.#ghostBlockMask) << 4;
-    const h2 = Math.imul(h ^ (h >>> 16), 0x45d9f3b);
-    let inNew = true;
-    let inOld = true;
-    for (let i = 0; i < GHOST_HASHES; i++) {
-      const bit = (h2 >>> (9 * i)) & 511;
-      const m = 1 << (bit & 31);
-      const k = base + (bit >>> 5);
-      if ((this.#ghostNew[k]! & m) === 0) inNew = false;
-      if ((this.#ghostOld[k]! & m) === 0) inOld = false;
-    }
-    return inNew || inOld;
-  }
-
-  // ---- lists ----
-
-  #linkTail(e: number, l: number): void {
-    this.#list[e] = l;
-    const t = this.#tail[l]!;
-    this.#prev[e] = t;
-    this.#next[e] = -1;
-    if (t >= 0) this.#next[t] = e;
-    else this.#head[l] = e;
-    this.#tail[l] = e;
-    this.#listSize[l]!++;
-  }
-
-  #unlink(e: number): void {
-    const l = this.#list[e]!;
-    if (l === FREE) return;
-    const p = this.#prev[e]!;
-    const n = this.#next[e]!;
-    if (p >= 0) this.#next[p] = n;
-    else this.#head[l] = n;
-    if (n >= 0) this.#prev[n] = p;
-    else this.#tail[l] = p;
-    this.#listSize[l]!--;
-    this.#list[e] = FREE;
-  }
-
-  // ---- hash index (open addressing, linear probing, backward-shift deletion) ----
-
-  #hash(j: number, w: Uint32Array, off: number): number {
-    let h = this.#seed ^ Math.imul(j + 1, 0x9e3779b1);
-    for (let q = 0; q < 4; q++) {
-      let k = Math.imul(w[off + q]!, 0xcc9e2d51);
-      k = (k << 15) | (k >>> 17);
-      h ^= Math.imul(k, 0x1b873593);
-      h = (h << 13) | (h >>> 19);
-      h = (Math.imul(h, 5) + 0xe6546b64) | 0;
-    }
-    h ^= h >>> 16;
-    h = Math.imul(h, 0x85ebca6b);
-    h ^= h >>> 13;
-    h = Math.imul(h, 0xc2b2ae35);
-    h ^= h >>> 16;
-    return h & this.#mask;
-  }
-
-  #find(j: number, w: Uint32Array, off: number): number {
-    const slots = this.#slots;
-    const keys = this.#keys;
-    const w0 = w[off]!, w1 = w[off + 1]!, w2 = w[off + 2]!, w3 = w[off + 3]!;
-    for (let h = this.#hash(j, w, off);; h = (h + 1) & this.#mask) {
-      const s = slots[h]!;
-      if (s === 0) return -1;
-      const e = s - 1;
-      const k = e * 4;
-      if (
-        keys[k + 3] === w3 && keys[k + 2] === w2 && keys[k + 1] === w1 && keys[k] === w0 &&
-        this.#jail[e] === j
-      ) return e;
-    }
-  }
-
-  #insertIndex(e: number): void {
-    const slots = this.#slots;
-    let h = this.#hash(this.#jail[e]!, this.#keys, e * 4);
-    while (slots[h] !== 0) h = (h + 1) & this.#mask;
-    slots[h] = e + 1;
-  }
-
-  #removeIndex(e: number): void {
-    const slots = this.#slots;
-    const mask = this.#mask;
-    let i = this.#hash(this.#jail[e]!, this.#keys, e * 4);
-    while (slots[i] !== e + 1) i = (i + 1) & mask;
-    let j = i;
-    for (;;) {
-      j = (j + 1) & mask;
-      const s = slots[j]!;
-      if (s === 0) break;
-      const k = this.#hash(this.#jail[s - 1]!, this.#keys, (s - 1) * 4);
-      // Move slot j back to i unless its home k lies cyclically in (i, j].
-      if (i <= j ? i < k && k <= j : i < k || k <= j) continue;
-      slots[i] = s;
-      i = j;
-    }
-    slots[i] = 0;
-  }
-
-  // ---- expiry heap ----
-
-  #heapPush(e: number): void {
-    const i = this.#heapSize++;
-    this.#heap[i] = e;
-    this.#heapPos[e] = i;
-    this.#siftUp(i);
-  }
-
-  #heapRemove(e: number): void {
-    const i = this.#heapPos[e]!;
-    if (i < 0) return;
-    this.#heapPos[e] = -1;
-    const last = this.#heap[--this.#heapSize]!;
-    if (last === e) return;
-    this.#heap[i] = last;
-    this.#heapPos[last] = i;
-    this.#siftDown(i);
-    this.#siftUp(this.#heapPos[last]!);
-  }
-
-  #siftUp(i: number): void {
-    const heap = this.#heap;
-    const e = heap[i]!;
-    const key = this.#expiresAt[e]!;
-    while (i > 0) {
-      const p = (i - 1) >> 1;
-      const pe = heap[p]!;
-      if (this.#expiresAt[pe]! <= key) break;
-      heap[i] = pe;
-      this.#heapPos[pe] = i;
-      i = p;
-    }
-    heap[i] = e;
-    this.#heapPos[e] = i;
-  }
-
-  #siftDown(i: number): void {
-    const heap = this.#heap;
-    const size = this.#heapSize;
-    const e = heap[i]!;
-    const key = this.#expiresAt[e]!;
-    for (;;) {
-      const l = 2 * i + 1;
-      if (l >= size) break;
-      const r = l + 1;
-      const c = r < size && this.#expiresAt[heap[r]!]! < this.#expiresAt[heap[l]!]! ? r : l;
-      const ce = heap[c]!;
-      if (this.#expiresAt[ce]! >= key) break;
-      heap[i] = ce;
-      this.#heapPos[ce] = i;
-      i = c;
-    }
-    heap[i] = e;
-    this.#heapPos[e] = i;
-  }
-
   // ---- time ----
 
   #rel(t: number): number {
-    const v = Math.floor(t - this.#epoch);
-    return v < 0 ? 0 : v > U32_MAX ? U32_MAX : v;
+    return this.#time.rel(t);
   }
 
   #abs(v: number): number {
-    return v + this.#epoch;
+    return this.#time.abs(v);
   }
 
   /** Keeps `now` inside the u32 range of stored times (a pass over the table every ~24 days). */
   #rebaseIfNeeded(now: number): void {
-    const d = now - this.#epoch;
-    if (d >= MAX_FINDTIME_MS && d <= REBASE_AFTER_MS) return;
-    const next = now - MAX_FINDTIME_MS - 1;
-    const shift = next - this.#epoch;
-    this.#epoch = next;
-    const move = (v: number): number => {
-      const x = v - shift;
-      return x < 0 ? 0 : x > U32_MAX ? U32_MAX : x;
-    };
+    const shift = this.#time.rebase(now);
+    if (shift !== 0) this.#shiftTimes(shift);
+  }
+
+  /** Re-expresses every stored time after the epoch moved by `shift` ms. */
+  #shiftTimes(shift: number): void {
+    const move = (v: number): number => shiftedOffset(v, shift);
     for (let e = 0; e < this.#capacity; e++) {
-      if (this.#list[e] === FREE) continue;
+      if (this.#lists.list[e] === FREE) continue;
       this.#lastSeen[e] = move(this.#lastSeen[e]!);
       const jail = this.#jails[this.#jail[e]!]!;
       const base = e * FAILURE_SLOTS;
@@ -1578,7 +1323,7 @@ export class Tracker {
   }
 
   *#iterBans(): Generator<StateBan> {
-    for (let e = this.#head[BANNED]!; e >= 0; e = this.#next[e]!) {
+    for (let e = this.#lists.head[BANNED]!; e >= 0; e = this.#lists.next[e]!) {
       const exp = this.#expiresAt[e]!;
       yield {
         jail: this.#jails[this.#jail[e]!]!.name,
@@ -1593,7 +1338,7 @@ export class Tracker {
   }
 
   *#iterHistory(): Generator<StateHistory> {
-    for (let e = this.#head[HISTORY]!; e >= 0; e = this.#next[e]!) {
+    for (let e = this.#lists.head[HISTORY]!; e >= 0; e = this.#lists.next[e]!) {
       yield {
         jail: this.#jails[this.#jail[e]!]!.name,
         ip: formatWords(this.#keys, e * 4),
@@ -1608,7 +1353,7 @@ export class Tracker {
   *#iterFailures(): Generator<StateFailures> {
     let emitted = 0;
     for (let l = HISTORY; l >= 0; l--) {
-      for (let e = this.#head[l]!; e >= 0; e = this.#next[e]!) {
+      for (let e = this.#lists.head[l]!; e >= 0; e = this.#lists.next[e]!) {
         const jail = this.#jails[this.#jail[e]!]!;
         const n = this.#n[e]!;
         if (!jail.exact || n === 0 || (n < 2 && !jail.fromBans)) continue;
