@@ -317,6 +317,10 @@ export class Tracker {
   readonly #expiresAt: Float64Array;
   readonly #index: KeyIndex;
   readonly #lists: EntryLists;
+  /** `#lists`' own arrays (the list of each entry, the next of each, the head of each list). */
+  readonly #list: Uint8Array;
+  readonly #next: Int32Array;
+  readonly #head: Int32Array;
   readonly #heap: ExpiryHeap;
   readonly #ghosts: GhostFilter;
   readonly #time: TimeBase;
@@ -371,6 +375,9 @@ export class Tracker {
     this.#expiresAt = new Float64Array(cap);
     this.#index = new KeyIndex(this.#keys, this.#jail, seed);
     this.#lists = new EntryLists(cap);
+    this.#list = this.#lists.list;
+    this.#next = this.#lists.next;
+    this.#head = this.#lists.head;
     this.#heap = new ExpiryHeap(cap, this.#expiresAt);
     this.#ghosts = new GhostFilter(slotsFor(cap) * GHOST_BITS_PER_SLOT, seed);
     this.#time = new TimeBase(this.#clock.now());
@@ -449,7 +456,7 @@ export class Tracker {
       if (e < 0) return this.#drop(now);
       this.#initEntry(e, jailIndex, w, prefix, now);
     }
-    if (this.#lists.list[e] === BANNED) {
+    if (this.#list[e] === BANNED) {
       const dur = durationMs === undefined ? this.#durationFor(e) : durationMs;
       this.#heap.remove(e);
       this.#bannedAt[e] = now;
@@ -494,7 +501,7 @@ export class Tracker {
         k.set(w);
         if (!v4) maskWords(k, 0, p);
         const e = this.#index.find(j, k, 0);
-        if (e >= 0 && this.#lists.list[e] === BANNED && !out.includes(e)) out.push(e);
+        if (e >= 0 && this.#list[e] === BANNED && !out.includes(e)) out.push(e);
       }
     }
     return out;
@@ -509,9 +516,9 @@ export class Tracker {
     const only = jailIndex === undefined ? -1 : this.#checkIndex(jailIndex);
     const net = new WordCidrList([cidr]);
     const out: BanDecision[] = [];
-    let e = this.#lists.head[BANNED]!;
+    let e = this.#head[BANNED]!;
     while (e >= 0 && out.length < limit) {
-      const next = this.#lists.next[e]!;
+      const next = this.#next[e]!;
       if (
         (only < 0 || this.#jail[e] === only) && net.overlaps(this.#keys, e * 4, this.#len128(e))
       ) {
@@ -590,7 +597,7 @@ export class Tracker {
     if (fam === 6) maskWords(w, 0, prefix);
     for (let j = 0; j < this.#jails.length; j++) {
       const e = this.#index.find(j, w, 0);
-      if (e >= 0 && this.#lists.list[e] === BANNED && this.#prefix[e] === prefix) return true;
+      if (e >= 0 && this.#list[e] === BANNED && this.#prefix[e] === prefix) return true;
     }
     return false;
   }
@@ -599,9 +606,9 @@ export class Tracker {
   unbanAll(limit = Infinity, jailIndex?: number): BanDecision[] {
     const only = jailIndex === undefined ? -1 : this.#checkIndex(jailIndex);
     const out: BanDecision[] = [];
-    let e = this.#lists.head[BANNED]!;
+    let e = this.#head[BANNED]!;
     while (e >= 0 && out.length < limit) {
-      const next = this.#lists.next[e]!;
+      const next = this.#next[e]!;
       if (only < 0 || this.#jail[e] === only) out.push(this.#lift(e));
       e = next;
     }
@@ -639,7 +646,7 @@ export class Tracker {
    * after a restore). Do not change the tracker while iterating.
    */
   *eachActiveBan(): Generator<BanDecision, void> {
-    for (let e = this.#lists.head[BANNED]!; e >= 0; e = this.#lists.next[e]!) {
+    for (let e = this.#head[BANNED]!; e >= 0; e = this.#next[e]!) {
       yield this.#decision(e, "failures");
     }
   }
@@ -679,11 +686,11 @@ export class Tracker {
     const order = new Int32Array(this.#used);
     let count = 0;
     for (let l = 0; l < LISTS; l++) {
-      for (let e = this.#lists.head[l]!; e >= 0; e = this.#lists.next[e]!) order[count++] = e;
+      for (let e = this.#head[l]!; e >= 0; e = this.#next[e]!) order[count++] = e;
     }
     for (let i = 0; i < count; i++) {
       const e = order[i]!;
-      if (this.#lists.list[e] === BANNED && map[this.#jail[e]!]! < 0) {
+      if (this.#list[e] === BANNED && map[this.#jail[e]!]! < 0) {
         lifted.push(this.#decision(e, "failures"));
       }
     }
@@ -696,7 +703,7 @@ export class Tracker {
       const e = order[i]!;
       const oldJ = this.#jail[e]!;
       const newJ = map[oldJ]!;
-      const wasBanned = this.#lists.list[e] === BANNED;
+      const wasBanned = this.#list[e] === BANNED;
       if (newJ < 0) {
         this.#lists.pushFree(e);
         continue;
@@ -783,10 +790,10 @@ export class Tracker {
         expired++;
         this.#banCount[e] = count;
         this.#bannedAt[e] = b.bannedAt;
-        if (this.#lists.list[e] !== BANNED) this.#relink(e);
+        if (this.#list[e] !== BANNED) this.#relink(e);
         continue;
       }
-      if (this.#lists.list[e] === BANNED) this.#heap.remove(e);
+      if (this.#list[e] === BANNED) this.#heap.remove(e);
       else {
         this.#setN(e, 0);
         this.#lists.unlink(e);
@@ -806,7 +813,7 @@ export class Tracker {
         continue;
       }
       this.#banCount[e] = Math.min(MAX_BAN_COUNT, Math.max(this.#banCount[e]!, h.banCount));
-      if (this.#lists.list[e] !== BANNED) this.#bannedAt[e] = h.lastBanAt;
+      if (this.#list[e] !== BANNED) this.#bannedAt[e] = h.lastBanAt;
       this.#relink(e);
     }
     for (const f of state.failures ?? []) {
@@ -817,7 +824,7 @@ export class Tracker {
         continue;
       }
       const e = this.#restoreEntry(f.jail, f.ip, f.prefix, now, false);
-      if (e < 0 || this.#lists.list[e] === BANNED) {
+      if (e < 0 || this.#list[e] === BANNED) {
         skipped++;
         continue;
       }
@@ -865,7 +872,7 @@ export class Tracker {
       }
       this.#initEntry(e, j, w, prefix, now);
       if (this.#ghosts.adds > 0 && this.#ghosts.has(j, w, 0)) this.#returning[e] = 1;
-    } else if (this.#lists.list[e] === BANNED) {
+    } else if (this.#list[e] === BANNED) {
       return ALREADY_BANNED;
     }
     this.#lastSeen[e] = this.#rel(now);
@@ -994,7 +1001,7 @@ export class Tracker {
   }
 
   #classOf(e: number): number {
-    if (this.#lists.list[e] === BANNED) return BANNED;
+    if (this.#list[e] === BANNED) return BANNED;
     if (this.#banCount[e]! > 0) return HISTORY;
     const c = this.#failureCount(e);
     if (c <= 1) return this.#returning[e] === 1 ? RETURNING : 0;
@@ -1010,7 +1017,7 @@ export class Tracker {
   #setN(e: number, n: number): void {
     const before = this.#n[e]!;
     this.#n[e] = n;
-    if (this.#lists.list[e] === BANNED) return;
+    if (this.#list[e] === BANNED) return;
     const j = this.#jail[e]!;
     if (before === 0 && n > 0) this.#failing[j]!++;
     else if (before > 0 && n === 0) this.#failing[j]!--;
@@ -1128,7 +1135,7 @@ export class Tracker {
     this.#bannedAt[e] = 0;
     this.#expiresAt[e] = 0;
     this.#lastSeen[e] = this.#rel(now);
-    this.#lists.list[e] = FREE;
+    this.#list[e] = FREE;
     this.#used++;
     this.#index.insert(e);
     this.#lists.linkTail(e, 0);
@@ -1145,7 +1152,7 @@ export class Tracker {
     if (free >= 0) return free;
     let victim = manual || this.#eviction === "evict-oldest" ? this.#victim(now) : -1;
     if (victim < 0 && !keepBans && this.#lists.size[BANNED]! > 0) {
-      victim = this.#heap.size > 0 ? this.#heap.peek() : this.#lists.head[BANNED]!;
+      victim = this.#heap.size > 0 ? this.#heap.peek() : this.#head[BANNED]!;
       this.#handedOff++;
       this.#pendingHandOffs++;
       this.#maybeReportHandOffs(now);
@@ -1183,20 +1190,20 @@ export class Tracker {
    */
   #victim(now: number): number {
     for (let l = 0; l < HISTORY; l++) {
-      const h = this.#lists.head[l]!;
+      const h = this.#head[l]!;
       if (h >= 0 && this.#abs(this.#lastSeen[h]!) < now - this.#jails[this.#jail[h]!]!.findtime) {
         return h;
       }
     }
     // Ghost false positives accumulate on the returning list during a long flood; capping it at
     // half the table keeps room for fresh one-shot entries (an attacker's first failure).
-    if (this.#lists.size[RETURNING]! > this.#capacity >>> 1) return this.#lists.head[RETURNING]!;
-    for (let l = 0; l <= HISTORY; l++) if (this.#lists.head[l]! >= 0) return this.#lists.head[l]!;
+    if (this.#lists.size[RETURNING]! > this.#capacity >>> 1) return this.#head[RETURNING]!;
+    for (let l = 0; l <= HISTORY; l++) if (this.#head[l]! >= 0) return this.#head[l]!;
     return -1;
   }
 
   #free(e: number): void {
-    if (this.#lists.list[e] === BANNED) {
+    if (this.#list[e] === BANNED) {
       this.#heap.remove(e);
       this.#banned[this.#jail[e]!]!--;
     } else if (this.#n[e]! > 0) {
@@ -1258,7 +1265,7 @@ export class Tracker {
     const cap = this.#capacity;
     let e = this.#sweepCursor;
     for (let i = 0; i < budget; i++, e = e + 1 === cap ? 0 : e + 1) {
-      const l = this.#lists.list[e]!;
+      const l = this.#list[e]!;
       if (l === FREE || l === BANNED || this.#n[e] === 0) continue;
       const jail = this.#jails[this.#jail[e]!]!;
       if (this.#abs(this.#lastSeen[e]!) >= now - jail.findtime) continue;
@@ -1289,7 +1296,7 @@ export class Tracker {
   #shiftTimes(shift: number): void {
     const move = (v: number): number => shiftedOffset(v, shift);
     for (let e = 0; e < this.#capacity; e++) {
-      if (this.#lists.list[e] === FREE) continue;
+      if (this.#list[e] === FREE) continue;
       this.#lastSeen[e] = move(this.#lastSeen[e]!);
       const jail = this.#jails[this.#jail[e]!]!;
       const base = e * FAILURE_SLOTS;
@@ -1323,7 +1330,7 @@ export class Tracker {
   }
 
   *#iterBans(): Generator<StateBan> {
-    for (let e = this.#lists.head[BANNED]!; e >= 0; e = this.#lists.next[e]!) {
+    for (let e = this.#head[BANNED]!; e >= 0; e = this.#next[e]!) {
       const exp = this.#expiresAt[e]!;
       yield {
         jail: this.#jails[this.#jail[e]!]!.name,
@@ -1338,7 +1345,7 @@ export class Tracker {
   }
 
   *#iterHistory(): Generator<StateHistory> {
-    for (let e = this.#lists.head[HISTORY]!; e >= 0; e = this.#lists.next[e]!) {
+    for (let e = this.#head[HISTORY]!; e >= 0; e = this.#next[e]!) {
       yield {
         jail: this.#jails[this.#jail[e]!]!.name,
         ip: formatWords(this.#keys, e * 4),
@@ -1353,7 +1360,7 @@ export class Tracker {
   *#iterFailures(): Generator<StateFailures> {
     let emitted = 0;
     for (let l = HISTORY; l >= 0; l--) {
-      for (let e = this.#lists.head[l]!; e >= 0; e = this.#lists.next[e]!) {
+      for (let e = this.#head[l]!; e >= 0; e = this.#next[e]!) {
         const jail = this.#jails[this.#jail[e]!]!;
         const n = this.#n[e]!;
         if (!jail.exact || n === 0 || (n < 2 && !jail.fromBans)) continue;
