@@ -202,3 +202,64 @@ export function nftJsonElements(text: string): Set<string> {
   }
   return out;
 }
+
+/** One `--trace-gc-nvp` record of V8: which isolate, and its heap after that GC (bytes). */
+export interface GcRecord {
+  /** The isolate's number in V8's log prefix `[PID:ADDRESS:N]` (0: the main isolate). */
+  isolate: number;
+  /** The isolate's address in that prefix (a new main isolate address: a new process image). */
+  address: string;
+  /** Live objects after the GC (`end_object_size`). */
+  live: number;
+  /** Heap memory committed after the GC (`end_memory_size`). */
+  committed: number;
+}
+
+/** Reads a `--trace-gc-nvp` line (`[PID:0xADDR:N]   T ms: GC: {…}`); `null` for any other line. */
+export function parseGcLine(line: string): GcRecord | null {
+  const m = /^\[\d+:(0x[0-9a-f]+):(\d+)\]\s+[\d.]+ ms: GC: (\{.*\})\s*$/.exec(line);
+  if (m === null) return null;
+  const j = JSON.parse(m[3]!) as Record<string, unknown>;
+  const live = j["end_object_size"], committed = j["end_memory_size"];
+  if (typeof live !== "number" || typeof committed !== "number") return null;
+  return { isolate: Number(m[2]), address: m[1]!, live, committed };
+}
+
+/**
+ * Resident bytes of `/proc/PID/smaps` by kind of mapping: `executable` (the file `exe`),
+ * `files` (other file mappings), `brk heap` (`[heap]`, malloc's main arena), `stacks`
+ * (`[stack]`), `anonymous` (V8's heaps, mmapped malloc arenas and large blocks, thread stacks),
+ * `kernel` (`[vdso]`, `[vvar]`…).
+ */
+export function smapsByKind(text: string, exe: string): Record<string, number> {
+  const out: Record<string, number> = {
+    executable: 0,
+    files: 0,
+    "brk heap": 0,
+    stacks: 0,
+    anonymous: 0,
+    kernel: 0,
+  };
+  let kind = "anonymous";
+  for (const line of text.split("\n")) {
+    const head = /^[0-9a-f]+-[0-9a-f]+ \S+ \S+ \S+ \d+\s*(.*)$/.exec(line);
+    if (head !== null) {
+      const path = head[1]!.replace(/ \(deleted\)$/, "");
+      kind = path === exe
+        ? "executable"
+        : path === ""
+        ? "anonymous"
+        : path === "[heap]"
+        ? "brk heap"
+        : path.startsWith("[stack")
+        ? "stacks"
+        : path.startsWith("[")
+        ? (path.startsWith("[anon") ? "anonymous" : "kernel")
+        : "files";
+      continue;
+    }
+    const rss = /^Rss:\s+(\d+) kB$/.exec(line);
+    if (rss !== null) out[kind]! += Number(rss[1]) * 1024;
+  }
+  return out;
+}

@@ -39,15 +39,21 @@ import { join } from "node:path";
 import { daemonRunArgs } from "../scripts/_daemon_argv.ts";
 import { isRoot, Netns, runOk, uniqueName } from "../tests/_netns.ts";
 import { floodIp } from "../tests/_daemon.ts";
+import { RUNTIME_PEAK_MB } from "../src/config/mod.ts";
+import { trackerBudgetFor, trackerBytesFor, trackerCapacityFor } from "../src/tracker/mod.ts";
 import {
   type Figure,
+  fmtNumber,
+  type GcRecord,
   monitorAddedElements,
   nftJsonElements,
+  parseGcLine,
   parseKbLines,
   quantile,
   ratioTable,
   readTruth,
   replaceSection,
+  smapsByKind,
   statCpuSeconds,
   type Truth,
 } from "./_live.ts";
@@ -63,6 +69,7 @@ const { values } = parseArgs({
     timeout: { type: "string", default: "3600" },
     "flood-timeout": { type: "string", default: "600" },
     "write-docs": { type: "boolean", default: false },
+    memory: { type: "boolean", default: false },
   },
 });
 const quick = values.quick;
@@ -105,15 +112,20 @@ interface Daemon {
   name: string;
   /** Writes its config into `dir`; returns the argv run inside the namespace. */
   prepare(dir: string, log: string): Promise<string[]>;
+  /** Receives each stdout line when given (else stdout is discarded). */
+  onStdout?: (line: string) => void;
 }
 
 const FAIL2ZIG: Daemon = {
   name: "fail2zig",
-  async prepare(dir, log) {
-    const config = join(dir, "config.toml");
-    await Deno.writeTextFile(
-      config,
-      `[global]
+  prepare: (dir, log) => fail2zigArgv(dir, log, []),
+};
+
+async function fail2zigArgv(dir: string, log: string, runFlags: string[]): Promise<string[]> {
+  const config = join(dir, "config.toml");
+  await Deno.writeTextFile(
+    config,
+    `[global]
 socket_path = "${dir}/fail2zig.sock"
 state_file = "${dir}/state.bin"
 audit_log = "${dir}/audit.log"
@@ -128,10 +140,9 @@ maxretry = ${MAXRETRY}
 findtime = "1d"
 bantime = "1d"
 `,
-    );
-    return [Deno.execPath(), ...daemonRunArgs(config)];
-  },
-};
+  );
+  return [Deno.execPath(), ...daemonRunArgs(config, runFlags)];
+}
 
 const SSHGUARD: Daemon = {
   name: "sshguard",
@@ -346,7 +357,23 @@ async function withDaemon<R>(
     await monitor.ready(ns);
     const argv = await d.prepare(dir, log);
     const spawnAt = performance.now();
-    const child = ns.spawn(argv, { stdin: "null", stdout: "null", stderr: "piped", cwd: dir });
+    const onStdout = d.onStdout;
+    const child = ns.spawn(argv, {
+      stdin: "null",
+      stdout: onStdout === undefined ? "null" : "piped",
+      stderr: "piped",
+      cwd: dir,
+    });
+    if (onStdout !== undefined) {
+      (async () => {
+        let rest = "";
+        for await (const t of child.stdout.pipeThrough(new TextDecoderStream())) {
+          const lines = (rest + t).split("\n");
+          rest = lines.pop()!;
+          for (const l of lines) onStdout(l);
+        }
+      })().catch(() => {});
+    }
     const stderr: string[] = [];
     (async () => {
       for await (const t of child.stderr.pipeThrough(new TextDecoderStream())) {
@@ -605,6 +632,95 @@ function figures(results: Result[]): Figure[] {
   ];
 }
 
+// ---------------------------------------------------------------------------------------------
+// --memory: where fail2zig's resident memory goes
+
+/** One snapshot of fail2zig's memory: smaps by kind, V8's heaps by isolate, status fields. */
+interface Account {
+  status: Record<string, number>;
+  kinds: Record<string, number>;
+  heaps: Map<number, GcRecord>;
+}
+
+async function account(c: Ctx, heaps: Map<number, GcRecord>): Promise<Account> {
+  const [pid] = await daemonPids(c);
+  if (pid === undefined) throw new Error("fail2zig is not running");
+  const exe = await Deno.realPath(Deno.execPath());
+  const [smaps] = await procFiles([pid], "smaps");
+  const [status] = await procFiles([pid], "status");
+  return {
+    status: parseKbLines(status ?? ""),
+    kinds: smapsByKind(smaps ?? "", exe),
+    heaps: new Map(heaps),
+  };
+}
+
+/** The default ceiling's table (128 MiB), sized as the daemon sizes it. */
+function tableBytes(): number {
+  return trackerBytesFor(trackerCapacityFor(trackerBudgetFor(128, RUNTIME_PEAK_MB)));
+}
+
+function accountTable(idle: Account, peak: Account): string {
+  const mib = (b: number | undefined) => b === undefined ? "n/a" : fmtNumber(b / 1048576, 1);
+  const heap = (a: Account, i: number, k: "committed" | "live") => a.heaps.get(i)?.[k];
+  const anonRest = (a: Account) =>
+    a.kinds["anonymous"]! - [...a.heaps.values()].reduce((n, h) => n + h.committed, 0);
+  const rows: [string, (a: Account) => number | undefined][] = [
+    ["VmRSS", (a) => a.status["VmRSS"]],
+    ["VmHWM (peak so far)", (a) => a.status["VmHWM"]],
+    ["the deno executable's pages (code, read-only data)", (a) => a.kinds["executable"]],
+    ["other files (libc, libm, locale…)", (a) => a.kinds["files"]],
+    ["malloc's main arena ([heap])", (a) => a.kinds["brk heap"]],
+    ["main thread stack", (a) => a.kinds["stacks"]],
+    ["anonymous mappings, all", (a) => a.kinds["anonymous"]],
+    ["  V8 main isolate heap, committed", (a) => heap(a, 0, "committed")],
+    ["  V8 main isolate heap, live objects", (a) => heap(a, 0, "live")],
+    ["  V8 Worker isolate heap, committed", (a) => heap(a, 1, "committed")],
+    ["  V8 Worker isolate heap, live objects", (a) => heap(a, 1, "live")],
+    ["  the rest (malloc arenas, buffers, the table, thread stacks, code)", anonRest],
+  ];
+  const lines = [
+    "| MiB | idle | after the flood |",
+    "|---|---|---|",
+    ...rows.map(([n, f]) => `| ${n} | ${mib(f(idle))} | ${mib(f(peak))} |`),
+    `| the table as allocated (default 128 MiB ceiling) | ${mib(tableBytes())} | ${
+      mib(tableBytes())
+    } |`,
+  ];
+  return lines.join("\n");
+}
+
+async function memoryRun(flood: string): Promise<string> {
+  const heaps = new Map<number, GcRecord>();
+  const traced: Daemon = {
+    name: "fail2zig",
+    // stdbuf: V8 prints the trace through C stdio, block-buffered into a pipe (and lost at the
+    // daemon's execve); line-buffered, each record arrives after its GC.
+    prepare: async (dir, log) => [
+      "stdbuf",
+      "-oL",
+      ...await fail2zigArgv(dir, log, ["--v8-flags=--trace-gc-nvp"]),
+    ],
+    onStdout: (line) => {
+      const r = parseGcLine(line);
+      if (r === null) return;
+      // The daemon re-executes itself once (docs/permissions.md): forget the first image.
+      if (r.isolate === 0 && heaps.get(0)?.address !== r.address) heaps.clear();
+      heaps.set(r.isolate, r);
+    },
+  };
+  return await withDaemon(traced, null, async (c) => {
+    await startup(c);
+    await sleep(2000);
+    const idle = await account(c, heaps);
+    await catAppend(flood, c.log);
+    appendLines(c.log, SENTINEL, MAXRETRY);
+    if (await c.monitor.wait(SENTINEL, FLOOD_TIMEOUT_MS) === null) throw new Error("no sentinel");
+    const peak = await account(c, heaps);
+    return accountTable(idle, peak);
+  });
+}
+
 if (!isRoot) {
   console.error("bench:live needs root (network namespaces, nftables)");
   Deno.exit(2);
@@ -614,63 +730,60 @@ const daemons = values.only.split(",").map((n) => {
   if (d === undefined) throw new Error(`--only: unknown daemon ${n}`);
   return d;
 });
-const work = await Deno.makeTempDir({ prefix: "f2z-live-" });
-try {
-  await Deno.chmod(work, 0o755);
+
+async function writeDocs(section: string, table: string): Promise<void> {
+  const path = join(ROOT, "docs/performance.md");
+  const when = new Date().toISOString().slice(0, 10);
+  const sizes = values.memory
+    ? `flood ${FLOOD.toLocaleString("en")} lines`
+    : `realistic ${REALISTIC.toLocaleString("en")} + ${
+      REALISTIC.toLocaleString("en")
+    } lines, flood ${FLOOD.toLocaleString("en")} lines, ${ATTACKERS} attackers`;
+  const body = `Measured ${when} (\`${
+    ["bench:live", ...Deno.args].join(" ")
+  }\`): ${sizes}.\n\n${table}`;
+  await Deno.writeTextFile(path, replaceSection(await Deno.readTextFile(path), section, body));
+  console.log(`written into ${path}`);
+}
+
+async function race(work: string, flood: string): Promise<string> {
   const pre = join(work, "pre.log"), appended = join(work, "appended.log");
   const [t1, t2] = [await generate(work, 7, pre), await generate(work, 8, appended)];
+  const must = new Set([...t1.mustBan, ...t2.mustBan]);
   const truth: Truth = {
     lines: t1.lines + t2.lines,
-    mustBan: new Set([...t1.mustBan, ...t2.mustBan]),
-    neverBan: new Set(
-      [...t1.neverBan, ...t2.neverBan].filter((ip) => !t1.mustBan.has(ip) && !t2.mustBan.has(ip)),
-    ),
+    mustBan: must,
+    neverBan: new Set([...t1.neverBan, ...t2.neverBan].filter((ip) => !must.has(ip))),
   };
-  const flood = join(work, "flood.log");
-  await writeFlood(flood);
   console.log(
     `workloads: realistic ${REALISTIC.toLocaleString("en")} + ${
       REALISTIC.toLocaleString("en")
-    } lines ` +
-      `(${truth.mustBan.size} must-ban), flood ${
-        FLOOD.toLocaleString("en")
-      }, ${ATTACKERS} attackers`,
+    } lines (${must.size} must-ban), flood ${FLOOD.toLocaleString("en")}, ${ATTACKERS} attackers`,
   );
   const results: Result[] = [];
   for (const d of daemons) {
     const a = await attackersRun(d);
-    console.log(
-      `${d.name} attackers: ${
-        JSON.stringify({
-          ...a,
-          latencies: undefined,
-          p50: quantile(a.latencies, 0.5),
-          p99: quantile(a.latencies, 0.99),
-        })
-      }`,
-    );
+    const { latencies, ...rest } = a;
+    const p = { p50: quantile(latencies, 0.5), p99: quantile(latencies, 0.99) };
+    console.log(`${d.name} attackers: ${JSON.stringify({ ...rest, ...p })}`);
     const r = await realisticRun(d, { pre, appended, truth });
     console.log(`${d.name} realistic: ${JSON.stringify(r)}`);
     const f = await floodRun(d, flood);
     console.log(`${d.name} flood: ${JSON.stringify(f)}`);
     results.push({ a, r, f });
   }
-  const table = ratioTable(daemons.map((d) => d.name), figures(results));
+  return ratioTable(daemons.map((d) => d.name), figures(results));
+}
+
+const work = await Deno.makeTempDir({ prefix: "f2z-live-" });
+try {
+  await Deno.chmod(work, 0o755);
+  const flood = join(work, "flood.log");
+  await writeFlood(flood);
+  const section = values.memory ? "bench:memory" : "bench:live";
+  const table = values.memory ? await memoryRun(flood) : await race(work, flood);
   console.log(`\n${table}`);
-  if (values["write-docs"]) {
-    const path = join(ROOT, "docs/performance.md");
-    const when = new Date().toISOString().slice(0, 10);
-    const body = `Measured ${when} on this project's 2-core machine: realistic ${
-      REALISTIC.toLocaleString("en")
-    } + ${REALISTIC.toLocaleString("en")} lines, flood ${
-      FLOOD.toLocaleString("en")
-    } lines, ${ATTACKERS} attackers.\n\n${table}`;
-    await Deno.writeTextFile(
-      path,
-      replaceSection(await Deno.readTextFile(path), "bench:live", body),
-    );
-    console.log(`written into ${path}`);
-  }
+  if (values["write-docs"]) await writeDocs(section, table);
 } finally {
   await Deno.remove(work, { recursive: true });
 }

@@ -4,11 +4,13 @@ import {
   canonicalIp,
   monitorAddedElements,
   nftJsonElements,
+  parseGcLine,
   parseKbLines,
   quantile,
   ratioTable,
   readTruth,
   replaceSection,
+  smapsByKind,
   statCpuSeconds,
 } from "./_live.ts";
 
@@ -112,4 +114,48 @@ Deno.test("replaceSection keeps the markers and what is outside them", () => {
   const doc = "a\n<!-- BEGIN x -->\nold\n<!-- END x -->\nb\n";
   assert.equal(replaceSection(doc, "x", "new"), "a\n<!-- BEGIN x -->\nnew\n<!-- END x -->\nb\n");
   assert.throws(() => replaceSection("no markers", "x", "new"), /markers/);
+});
+
+Deno.test("parseGcLine reads V8's --trace-gc-nvp records per isolate", () => {
+  const rec = '[26082:0x7f0098060000:1]       33 ms: GC: {"pause":0.862,"gc":"s",' +
+    '"end_object_size":3591688,"end_memory_size":5505024,"start_memory_size":4980736}';
+  assert.deepEqual(parseGcLine(rec), {
+    isolate: 1,
+    address: "0x7f0098060000",
+    live: 3591688,
+    committed: 5505024,
+  });
+  assert.equal(
+    parseGcLine("[26082:0x564bc4cb5000:0]   55 ms: Memory pool: Removed pages: 0"),
+    null,
+  );
+  assert.equal(parseGcLine('{"event":"ban","ip":"198.18.0.1"}'), null);
+});
+
+Deno.test("smapsByKind sums Rss by kind of mapping", () => {
+  const smaps = [
+    "55d000000000-55d000100000 r-xp 00000000 08:01 123 /usr/bin/deno",
+    "Size:   1024 kB",
+    "Rss:     800 kB",
+    "55d000100000-55d000200000 rw-p 00100000 08:01 123 /usr/bin/deno",
+    "Rss:      40 kB",
+    "55d001000000-55d002000000 rw-p 00000000 00:00 0 [heap]",
+    "Rss:    3000 kB",
+    "7f0000000000-7f0000400000 rw-p 00000000 00:00 0 ",
+    "Rss:    2000 kB",
+    "7f1000000000-7f1000010000 r--p 00000000 08:01 9 /usr/lib/x86_64-linux-gnu/libc.so.6",
+    "Rss:     100 kB",
+    "7ffd00000000-7ffd00021000 rw-p 00000000 00:00 0 [stack]",
+    "Rss:      12 kB",
+    "7ffd10000000-7ffd10002000 r-xp 00000000 00:00 0 [vdso]",
+    "Rss:       4 kB",
+  ].join("\n");
+  assert.deepEqual(smapsByKind(smaps, "/usr/bin/deno"), {
+    executable: 840 * 1024,
+    files: 100 * 1024,
+    "brk heap": 3000 * 1024,
+    stacks: 12 * 1024,
+    anonymous: 2000 * 1024,
+    kernel: 4 * 1024,
+  });
 });
