@@ -263,3 +263,57 @@ export function smapsByKind(text: string, exe: string): Record<string, number> {
   }
   return out;
 }
+
+/** The part of `.cpuprofile` (V8's CPU profile, `deno run --cpu-prof`) that stages are read from. */
+export interface CpuProfile {
+  nodes: {
+    id: number;
+    callFrame: { functionName: string; url: string };
+    children?: number[];
+  }[];
+  samples: number[];
+  timeDeltas: number[];
+}
+
+/**
+ * The pipeline stage a profile node's own code belongs to, `null` to inherit its caller's (the
+ * runtime's JS, shared helpers such as `src/net/`, anonymous native frames).
+ */
+export function stageOf(url: string, functionName: string): string | null {
+  if (functionName === "(idle)") return "idle";
+  if (functionName === "(garbage collector)") return "GC";
+  if (functionName === "(program)") return "V8 and runtime, native";
+  if (/13_message_port\.js|11_workers\.js/.test(url) || functionName === "postMessage") {
+    return "postMessage";
+  }
+  const m = /\/src\/([a-z]+)\/([\w.]+)$/.exec(url);
+  if (m === null) return null;
+  const [, dir, file] = m;
+  if (dir === "sources") return file === "_line_cutter.ts" ? "cutter" : "source";
+  if (dir === "filters" || file === "_matcher.ts" || file === "parser_worker.ts") return "filters";
+  if (dir === "daemon" && (file === "engine.ts" || file === "_protocol.ts")) return "engine";
+  if (dir === "tracker") return "tracker";
+  if (dir === "firewall" || dir === "ffi") return "firewall";
+  if (dir === "net" || dir === "hash") return null;
+  return `other: src/${dir}`;
+}
+
+/** Self time (ms) per stage of one CPU profile; a node's stage is its own or its caller's. */
+export function stageTimes(p: CpuProfile): Map<string, number> {
+  const byId = new Map(p.nodes.map((n) => [n.id, n]));
+  const stage = new Map<number, string>();
+  const childIds = new Set(p.nodes.flatMap((n) => n.children ?? []));
+  const walk = (id: number, inherited: string) => {
+    const n = byId.get(id)!;
+    const s = stageOf(n.callFrame.url, n.callFrame.functionName) ?? inherited;
+    stage.set(id, s);
+    for (const c of n.children ?? []) walk(c, s);
+  };
+  for (const n of p.nodes) if (!childIds.has(n.id)) walk(n.id, "other: runtime JS");
+  const out = new Map<string, number>();
+  p.samples.forEach((id, i) => {
+    const s = stage.get(id) ?? "other: runtime JS";
+    out.set(s, (out.get(s) ?? 0) + (p.timeDeltas[i] ?? 0) / 1000);
+  });
+  return out;
+}

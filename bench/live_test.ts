@@ -11,6 +11,8 @@ import {
   readTruth,
   replaceSection,
   smapsByKind,
+  stageOf,
+  stageTimes,
   statCpuSeconds,
 } from "./_live.ts";
 
@@ -158,4 +160,36 @@ Deno.test("smapsByKind sums Rss by kind of mapping", () => {
     anonymous: 2000 * 1024,
     kernel: 4 * 1024,
   });
+});
+
+Deno.test("stageOf and stageTimes attribute self time to pipeline stages", () => {
+  assert.equal(stageOf("file:///w/src/sources/_line_cutter.ts", "cut"), "cutter");
+  assert.equal(stageOf("file:///w/src/sources/file_source.ts", "read"), "source");
+  assert.equal(stageOf("file:///w/src/filters/_pattern.ts", "match"), "filters");
+  assert.equal(stageOf("file:///w/src/daemon/engine.ts", "onBatch"), "engine");
+  assert.equal(stageOf("file:///w/src/tracker/tracker.ts", "fail"), "tracker");
+  assert.equal(stageOf("ext:deno_web/13_message_port.js", "postMessage"), "postMessage");
+  assert.equal(stageOf("file:///w/src/net/ip.ts", "parse"), null);
+  assert.equal(stageOf("ext:deno_web/08_text_encoding.js", "decode"), null);
+  const node = (id: number, url: string, functionName: string, children: number[] = []) => ({
+    id,
+    callFrame: { url, functionName },
+    children,
+  });
+  const profile = {
+    nodes: [
+      node(1, "", "(root)", [2, 3, 6]),
+      node(2, "file:///w/src/tracker/tracker.ts", "fail", [4]),
+      node(3, "", "(idle)"),
+      node(4, "file:///w/src/net/ip.ts", "parse", [5]),
+      node(5, "ext:core/01_core.js", "op"),
+      node(6, "file:///w/src/daemon/engine.ts", "onBatch"),
+    ],
+    samples: [2, 4, 5, 3, 3, 6],
+    timeDeltas: [1000, 1000, 2000, 5000, 5000, 500],
+  };
+  assert.deepEqual(
+    Object.fromEntries(stageTimes(profile)),
+    { tracker: 4, idle: 10, engine: 0.5 },
+  );
 });
