@@ -5,7 +5,9 @@
  * - a file in `src/A/` reaches another folder `src/B/` only through `src/B/mod.ts`;
  * - no import cycle between folders (`cli` and the root `mod.ts` count as folders);
  * - product code never imports `tests/`, `fixtures/`, a `testdata/` folder or a `*_test.ts` file;
- * - types are owned by the lowest layer: nothing in `src/filters/` imports `src/config/`.
+ * - types are owned by the lowest layer: nothing in `src/filters/` imports `src/config/`;
+ * - product code never imports fast-check (bare, `npm:` or a URL): the fuzzing library is test
+ *   code, and the attacker-facing paths carry no third-party code (docs/fuzzing.md).
  *
  *   check_imports.ts [ROOT]     ROOT defaults to the repository; exit 1 and one line per violation
  * @module
@@ -127,6 +129,16 @@ async function readImports(root: string, file: string): Promise<FileImports> {
   return { file, imports };
 }
 
+/** A specifier naming the fast-check package, however written. */
+const FAST_CHECK = /(^|[:/])fast-check(@|\/|$)/;
+
+/** The rule a bare or URL specifier of product code breaks, or `null`. */
+function bareRuleBroken(specifier: string): string | null {
+  return FAST_CHECK.test(specifier)
+    ? `product code imports the fuzzing library ${specifier}; it belongs to tests only`
+    : null;
+}
+
 /** The rule a single import breaks, or `null`. */
 function ruleBroken(file: string, target: string): string | null {
   const from = folderOf(file);
@@ -211,8 +223,12 @@ export async function checkImports(root: string): Promise<string[]> {
   const edges = new Map<string, Set<string>>();
   const firstSite = new Map<string, string>();
   for (const { file, imports } of await Promise.all(files.map((f) => readImports(root, f)))) {
-    for (const { target, line } of imports) {
-      if (target === null) continue;
+    for (const { target, line, specifier } of imports) {
+      if (target === null) {
+        const broken = bareRuleBroken(specifier);
+        if (broken !== null) problems.push(`${file}:${line}: ${broken}`);
+        continue;
+      }
       const broken = ruleBroken(file, target);
       if (broken !== null) problems.push(`${file}:${line}: ${broken}`);
       const [from, to] = [folderOf(file), folderOf(target)];

@@ -60,7 +60,7 @@ Deno.test("folderCycles() names each cycle between folders once, and none in a l
   deepEqual(folderCycles(new Map([["a", new Set(["b"])], ["b", new Set(["c"])]])), []);
 });
 
-Deno.test("check_imports.ts exits 1 naming file:line for a private import, a cycle, test code and filters → config", async () => {
+Deno.test("check_imports.ts exits 1 naming file:line for a private import, a cycle, test code, filters → config and fast-check in product code", async () => {
   await withTree({
     "mod.ts": 'import { t } from "./tests/_helper.ts";\n',
     "tests/_helper.ts": "export const t = 1;\n",
@@ -72,6 +72,8 @@ Deno.test("check_imports.ts exits 1 naming file:line for a private import, a cyc
     "src/filters/mod.ts": 'import type { C } from "../config/mod.ts";\nexport type F = C;\n',
     "cli/run.ts": 'import { y } from "../src/b/mod.ts";\nimport "./run_test.ts";\n',
     "cli/run_test.ts": "",
+    "src/sources/parse.ts": 'import fc from "fast-check";\nimport("npm:fast-check@4.11.0");\n',
+    "src/sources/parse_test.ts": 'import fc from "fast-check";\n',
   }, async (root) => {
     const { code, stderr } = await runScript(root);
     equal(code, 1);
@@ -81,6 +83,10 @@ Deno.test("check_imports.ts exits 1 naming file:line for a private import, a cyc
       "src/a/x.ts:3: src/b/_y.ts is private to src/b; import src/b/mod.ts",
       "src/filters/mod.ts:1: src/filters imports up into src/config (src/config/mod.ts); " +
       "move the type down",
+      "src/sources/parse.ts:1: product code imports the fuzzing library fast-check; " +
+      "it belongs to tests only",
+      "src/sources/parse.ts:2: product code imports the fuzzing library npm:fast-check@4.11.0; " +
+      "it belongs to tests only",
       "cli/run.ts:2: product code imports test code cli/run_test.ts",
       "src/a/x.ts:3: import cycle src/a -> src/b -> src/a (via src/a/x.ts:3, src/b/_y.ts:1)",
     ]);
