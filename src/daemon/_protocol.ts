@@ -139,7 +139,9 @@ function isText(v: unknown, max = MAX_TEXT_CHARS): v is string {
 
 function checkPositions(v: unknown, key: string): SourcePosition[] {
   need(Array.isArray(v) && v.length <= MAX_MESSAGE_POSITIONS, `${key}: expected an array`);
-  return v.map((p, i) => {
+  // Array.from, not map: map skips the holes of a sparse array (structured clone keeps them), and
+  // a hole passed on reached the daemon as `undefined` (a TypeError in SourceSet.seed).
+  return Array.from(v, (p, i) => {
     try {
       return validatePosition(p);
     } catch (e) {
@@ -192,7 +194,7 @@ function checkOther(m: Record<string, unknown>): WorkerMessage {
     case "ready":
       need(
         Array.isArray(m.readPaths) && m.readPaths.length <= MAX_MESSAGE_POSITIONS &&
-          m.readPaths.every((p) => isText(p)),
+          Array.from(m.readPaths).every((p) => isText(p)), // a hole is `undefined`: refused
         "readPaths: expected an array of paths",
       );
       return { type: "ready", readPaths: m.readPaths as string[] };

@@ -130,3 +130,15 @@ Deno.test("parseWorkerMessage rejects crafted notices and non-messages", () => {
     ok(!r.ok, `message ${bad.indexOf(m)}: accepted`);
   }
 });
+
+Deno.test("parseWorkerMessage refuses the holes of sparse arrays (found by the worker-messages fuzz target)", () => {
+  // structured clone keeps holes; `map`/`every` skip them, so `[,]` used to pass as positions and
+  // reach SourceSet.seed as `undefined`.
+  const hole = structuredClone(new Array(1));
+  equal(parseWorkerMessage({ type: "stopped", positions: hole }, 1).ok, false);
+  equal(parseWorkerMessage(batch({ positions: structuredClone(new Array(2)) }), 2).ok, false);
+  equal(
+    parseWorkerMessage({ type: "ready", readPaths: structuredClone(["/a", , "/b"]) }, 1).ok,
+    false,
+  );
+});
