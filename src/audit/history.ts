@@ -113,6 +113,9 @@ export async function readAuditHistory(
         } catch {
           return; // a damaged line: `audit verify` reports it
         }
+        // two records run together (a lost newline) parse as one object whose `ip` is the last
+        // key's: the record must be of the address whose key was found
+        if (rec === null || typeof rec !== "object" || rec.ip !== field) return;
         const { prev: _p, hash: _h, ...body } = rec;
         if (max > 0) ring[total % max] = body as unknown as AuditBody;
         total++;

@@ -72,3 +72,20 @@ Deno.test("history skips an incomplete last line and damaged lines; no log is no
     await rejects(() => readAuditHistory(path, "not-an-ip", 10), TypeError);
   });
 });
+
+Deno.test("history skips two records run together, which JSON.parse reads as the second's address (found by the audit fuzz target)", async () => {
+  await withDir(async (dir) => {
+    const path = `${dir}/audit.log`;
+    const log = AuditLog.open(path);
+    log.append({ event: "ban", ip: "192.0.2.7", jail: "sshd", durationS: 60 });
+    log.append({ event: "ban", ip: "2001:db8::/32", jail: "sshd", durationS: 60 });
+    log.close();
+    const text = await Deno.readTextFile(path);
+    // the newline between the records lost, and the first one's tail with it
+    const [a, b] = text.split("\n") as [string, string];
+    await Deno.writeTextFile(path, a.slice(0, a.indexOf(',"jail"')) + "," + b.slice(1) + "\n");
+    const h = await readAuditHistory(path, "192.0.2.7", 10);
+    equal(h.total, 0, "the merged line's record is of 2001:db8::/32, not of 192.0.2.7");
+    equal(h.records.length, 0);
+  });
+});
