@@ -1,0 +1,41 @@
+/**
+ * What a fuzz target is: a generator of inputs (fresh ones, and mutations of the corpus), a
+ * property that throws when the decoder misbehaves, the source files whose coverage it reports
+ * and a time bound per input. Shared by tests/fuzz/fuzz_test.ts (bounded, seeded, in the test
+ * command) and scripts/fuzz.ts (`deno task fuzz TARGET`, timed, corpus and coverage).
+ * @module
+ */
+import fc from "fast-check";
+
+/** One fuzz target. */
+export interface Target<T = unknown> {
+  /** As given to `deno task fuzz`. */
+  readonly name: string;
+  /** Repository paths of the decoder's source files (coverage is reported for these). */
+  readonly modules: readonly string[];
+  /** Runs of the seeded property in the test command (the whole set stays under ~15 s). */
+  readonly runs: number;
+  /** Longest one input may take (ms); a slower input fails the property as a time-out. */
+  readonly timeoutMs: number;
+  /** Inputs: fresh ones, and edits of `corpus` entries when there are any. */
+  arbitrary(corpus: readonly T[]): fc.Arbitrary<T>;
+  /** The property: returns when the decoder behaved, throws (an `Error`) when it did not. */
+  check(input: T): void | Promise<void>;
+  /** Releases what `check` set up lazily (a listener, temp files). */
+  close?(): Promise<void> | void;
+}
+
+/** Fresh inputs, or (half the time) edits of a corpus entry. */
+export function withCorpus<T>(
+  corpus: readonly T[],
+  fresh: fc.Arbitrary<T>,
+  mutate: (base: fc.Arbitrary<T>) => fc.Arbitrary<T>,
+): fc.Arbitrary<T> {
+  if (corpus.length === 0) return fresh;
+  return fc.oneof(fresh, mutate(fc.constantFrom(...corpus)));
+}
+
+/** Throws a property failure unless `cond`. */
+export function expect(cond: boolean, why: () => string): asserts cond {
+  if (!cond) throw new Error(why());
+}
