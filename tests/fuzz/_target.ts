@@ -21,7 +21,9 @@ export interface Target<T = unknown> {
   arbitrary(corpus: readonly T[]): fc.Arbitrary<T>;
   /** The property: returns when the decoder behaved, throws (an `Error`) when it did not. */
   check(input: T): void | Promise<void>;
-  /** Releases what `check` set up lazily (a listener, temp files). */
+  /** Builds what every input needs (compiled filters, a listener), outside the time bound. */
+  setup?(): Promise<void> | void;
+  /** Releases what `setup` or `check` made (a listener, temp files). */
   close?(): Promise<void> | void;
 }
 

@@ -28,6 +28,7 @@ for (const t of TARGETS as readonly Target<unknown>[]) {
   const corpus = entries.filter((e) => e.kind === "corpus");
   Deno.test(`fuzz ${t.name}: ${corpus.length} corpus inputs, then ${t.runs * SCALE} seeded runs`, async () => {
     try {
+      await t.setup?.();
       for (const e of corpus) await runOne(t, e.input);
       await fc.assert(
         fc.asyncProperty(t.arbitrary(corpus.map((e) => e.input)), (input) => runOne(t, input)),
@@ -40,6 +41,7 @@ for (const t of TARGETS as readonly Target<unknown>[]) {
   for (const e of entries.filter((x: Entry) => x.kind !== "corpus")) {
     Deno.test(`fuzz reproducer ${t.name}/${e.file}`, async () => {
       try {
+        await t.setup?.();
         await runOne(t, e.input);
       } finally {
         await t.close?.();

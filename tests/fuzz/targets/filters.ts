@@ -126,6 +126,9 @@ export const filtersTarget: Target<string> = {
       fc.oneof(mutatedString(fixtureLine()), mutatedString(assembled), fc.string()),
       (base) => mutatedString(base),
     ),
+  setup() {
+    allFilters();
+  },
   check(line) {
     let present: Set<string> | null = null;
     takeSteps();
