@@ -452,6 +452,16 @@ function historyTable(b: Record<string, unknown>): string {
   );
 }
 
+/** The `status` line of the fleet link: state, server, outbox and counters. */
+function fleetLine(f: Record<string, unknown>): [string, unknown] {
+  return [
+    "fleet",
+    `${clean(f.state)} ${clean(f.server)} as ${clean(f.name)}; outbox ${clean(f.outbox)} ` +
+    `(${clean(f.outbox_dropped)} dropped), published ${clean(f.published)}, received ` +
+    `${clean(f.received)}, applied ${clean(f.applied)}, rejected ${clean(f.dropped)}`,
+  ];
+}
+
 /** Human rendering of a reply body for a terminal. */
 export function renderTable(cmd: string, b: Record<string, unknown>): string {
   switch (cmd) {
@@ -465,6 +475,9 @@ export function renderTable(cmd: string, b: Record<string, unknown>): string {
         ["tracked", b.tracked],
         ["active bans", b.active_bans],
         ["jails", Array.isArray(b.jails) ? b.jails.join(", ") : ""],
+        ...(typeof b.fleet === "object" && b.fleet !== null
+          ? [fleetLine(b.fleet as Record<string, unknown>)]
+          : []),
       ]);
     case "status_jail":
       return pairs([
@@ -500,7 +513,7 @@ export function renderTable(cmd: string, b: Record<string, unknown>): string {
         ["ADDRESS", "JAIL", "BANNED AT", "EXPIRES AT", "REMAINING", "BANS"],
         bans.map((x) => [
           clean(x.prefix === 32 || x.prefix === 128 ? x.ip : `${x.ip}/${x.prefix}`),
-          clean(x.jail),
+          clean(typeof x.origin === "string" ? `${x.jail} (${x.origin})` : x.jail),
           clean(x.banned_at),
           x.expires_at === null ? "never" : clean(x.expires_at),
           seconds(x.remaining_s),

@@ -306,6 +306,13 @@ export class Daemon {
     const g = guard = newGuard(sel, e, metrics, logger);
     g.start();
     undo.push("firewall guard", () => g.stop()); // before the scaffold goes
+    if (config.fleet !== null) {
+      // Loaded only now: a daemon without [fleet] loads neither this code nor the NATS client.
+      const fleetConfig = config.fleet;
+      const { startFleet } = await step("fleet", () => import("../fleet/mod.ts"));
+      const f = startFleet({ config: fleetConfig, engine: e, logger, registry: metrics.registry });
+      undo.push("fleet", () => f.close());
+    }
     const ipc = await step("control socket", () => deps.control(config, e));
     undo.push("control socket", () => ipc.close());
     const bind = config.global.metricsBind;

@@ -9,7 +9,13 @@
  * file saves both together). A timer calls `expireDue()`; the control plane calls the `Controller` methods.
  * @module
  */
-import { type Config, describeScope, type JailConfig, type PortScope } from "../config/mod.ts";
+import {
+  type Config,
+  describeScope,
+  FLEET_JAIL,
+  type JailConfig,
+  type PortScope,
+} from "../config/mod.ts";
 import type { BanEntry, FirewallBackend } from "../firewall/mod.ts";
 import type { Logger } from "../log/mod.ts";
 import { canonicalIp, networkOf, parseIp } from "../net/mod.ts";
@@ -20,6 +26,7 @@ import {
   type BanReply,
   ControlError,
   type Controller,
+  type FleetStatus,
   type HistoryRecord,
   type HistoryReply,
   type IgnoreAddReply,
@@ -67,6 +74,20 @@ export interface AuditEvent {
 
 /** Where ban and unban events are recorded (journald/stderr records and the audit log). */
 export type AuditSink = (event: AuditEvent) => void;
+
+/**
+ * What the fleet (src/fleet, loaded only with `[fleet]`) attaches to the engine: it hears every
+ * ban and unban after they took effect, names the origin hosts of the jail `fleet`'s bans in
+ * `list`, and adds its line to `status`.
+ */
+export interface FleetAttachment {
+  /** A ban or unban took effect (any jail; the fleet keeps what it shares). */
+  onChange(event: "ban" | "unban", bans: readonly BanDecision[], origin: string): void;
+  /** The origin hosts of the fleet ban of `ip` (`list`). */
+  originOf(ip: string): string | undefined;
+  /** The `status` reply's `fleet` object. */
+  status(): FleetStatus;
+}
 
 /** Options of {@link Engine}. */
 export interface EngineOptions {
@@ -133,6 +154,7 @@ export class Engine implements Controller {
   #queue: Promise<void> = Promise.resolve();
   /** Per jail: keys (`selfKey`) of the host's own addresses; null when `ignoreself` is off. */
   #self: (Set<string> | null)[] = [];
+  #fleet: FleetAttachment | null = null;
 
   /** An engine with `options.config` in force; reads the host's addresses for `ignoreself`. */
   constructor(options: EngineOptions) {
@@ -231,6 +253,50 @@ export class Engine implements Controller {
     return this.#queue;
   }
 
+  // ---- fleet (src/fleet) ----
+
+  /** Attaches the fleet (or detaches it with null). */
+  attachFleet(fleet: FleetAttachment | null): void {
+    this.#fleet = fleet;
+  }
+
+  /** The active bans of every jail (a lazy view). */
+  activeBans(): Iterable<BanDecision> {
+    return this.#o.tracker.eachActiveBan();
+  }
+
+  /**
+   * Applies a ban received from the fleet under the reserved jail `fleet`: the jail's `ignoreip`
+   * and the host's own addresses win (`ignored`), a ban in force that lasts as long is kept
+   * (`current`); audited with the origin host, never counted for recidive.
+   */
+  async fleetBan(
+    r: { ip: string; expiresAt: number | null; origin: string; reason: string },
+  ): Promise<"banned" | "current" | "ignored"> {
+    const index = this.#jailIndex(FLEET_JAIL);
+    const now = this.#o.clock.now();
+    if (this.#isSelf(index, r.ip)) return "ignored";
+    const held = this.#o.tracker.bansOf(r.ip, index)[0];
+    if (
+      held !== undefined &&
+      (held.expiresAt === null || (r.expiresAt !== null && held.expiresAt >= r.expiresAt))
+    ) return "current";
+    const out = this.#o.tracker.ban(r.ip, index, r.expiresAt === null ? null : r.expiresAt - now);
+    if (out.kind !== "ban") return out.kind === "already-banned" ? "current" : "ignored";
+    this.#o.changed();
+    await this.#apply(out.bans, out.bans.map(() => `fleet:${r.origin}`), now, false, r.reason);
+    return "banned";
+  }
+
+  /** Lifts the jail `fleet`'s ban of `ip` (an unban from the fleet); false when none. */
+  async fleetUnban(ip: string, origin: string): Promise<boolean> {
+    const lifted = this.#o.tracker.unban(ip, this.#jailIndex(FLEET_JAIL));
+    if (lifted.length === 0) return false;
+    this.#o.changed();
+    await this.#lift(lifted, "unbanned by the fleet", `fleet:${origin}`);
+    return true;
+  }
+
   // ---- Controller ----
 
   status(): Promise<StatusReply> {
@@ -247,6 +313,7 @@ export class Engine implements Controller {
       dropped: s.drops,
       active_bans: s.activeBans,
       jails: this.#config.jails.map((j) => j.name),
+      ...(this.#fleet === null ? {} : { fleet: this.#fleet.status() }),
     });
   }
 
@@ -295,7 +362,7 @@ export class Engine implements Controller {
     if (ip !== undefined) {
       this.#checkIp(ip);
       const bans = this.#o.tracker.bansOf(ip, index).sort((a, b) => a.bannedAt - b.bannedAt);
-      return Promise.resolve({ bans: bans.map((b) => banInfo(b, now)) });
+      return Promise.resolve({ bans: bans.map((b) => this.#banInfo(b, now)) });
     }
     const only = index === undefined ? undefined : this.#config.jails[index]!.name;
     // The newest MAX_LIST_BANS, kept in a min-heap on bannedAt while the bans stream past: the
@@ -309,7 +376,7 @@ export class Engine implements Controller {
       if (newest.length < MAX_LIST_BANS) minHeapPush(newest, b);
       else if (b.bannedAt > newest[0]!.bannedAt) minHeapReplaceTop(newest, b);
     }
-    const bans = newest.sort((a, b) => a.bannedAt - b.bannedAt).map((b) => banInfo(b, now));
+    const bans = newest.sort((a, b) => a.bannedAt - b.bannedAt).map((b) => this.#banInfo(b, now));
     return Promise.resolve(total > bans.length ? { bans, truncated: true, total } : { bans });
   }
 
@@ -620,6 +687,12 @@ export class Engine implements Controller {
     return total > unbanned.length ? { unbanned, truncated: true, total } : { unbanned };
   }
 
+  #banInfo(b: BanDecision, now: number): BanInfo {
+    const info = banInfo(b, now);
+    const from = b.jail === FLEET_JAIL ? this.#fleet?.originOf(b.ip) : undefined;
+    return from === undefined ? info : { ...info, origin: from };
+  }
+
   #jailIndex(name: string): number {
     const i = this.#config.jails.findIndex((j: JailConfig) => j.name === name);
     if (i < 0) throw new ControlError("not_found", `no jail named "${name}"`);
@@ -682,6 +755,7 @@ export class Engine implements Controller {
     origins: readonly string[],
     receivedAt: number,
     measure = true,
+    reason?: string,
   ): Promise<void> {
     return this.#enqueue(async () => {
       try {
@@ -699,12 +773,14 @@ export class Engine implements Controller {
           prefix: b.prefix,
           jail: b.jail,
           durationMs: b.durationMs,
-          reason: b.cause === "failures"
-            ? `${this.#config.jails[b.jailIndex]?.maxretry ?? "?"} failures`
-            : b.cause,
+          reason: reason ??
+            (b.cause === "failures"
+              ? `${this.#config.jails[b.jailIndex]?.maxretry ?? "?"} failures`
+              : b.cause),
           origin: origins[i] ?? "",
         });
       });
+      this.#fleet?.onChange("ban", bans, origins[0] ?? "");
     });
   }
 
@@ -729,6 +805,7 @@ export class Engine implements Controller {
           origin,
         });
       }
+      this.#fleet?.onChange("unban", bans, origin);
     });
   }
 

@@ -27,7 +27,7 @@ export {
 export { InlineParserHost } from "./inline_parser.ts";
 export { SourceSet } from "./source_set.ts";
 export type { InlineSources } from "./inline_parser.ts";
-export type { AuditEvent, AuditSink, EngineOptions } from "./engine.ts";
+export type { AuditEvent, AuditSink, EngineOptions, FleetAttachment } from "./engine.ts";
 export type { BatchMessage } from "./_protocol.ts";
 export type { FileGroup, JournalGroup } from "./_matcher.ts";
 /** The config types the daemon runs from (owned by `src/config`). */
@@ -111,6 +111,7 @@ export type {
   BannedReply,
   BanReply,
   Controller,
+  FleetStatus,
   HistoryRecord,
   HistoryReply,
   IgnoreAddReply,

@@ -73,8 +73,9 @@ const FIREWALL_PROGRAMS: Record<Config["global"]["firewall"], readonly string[]>
 
 /**
  * Every network endpoint the daemon listens on or connects to through Deno, as `host:port`: the
- * metrics listener. (The control socket and journald are Unix sockets opened through libc, which
- * no Deno permission covers.) A new endpoint (e.g. a fleet server) is added here only.
+ * metrics listener and, with `[fleet]`, each of its `url` servers. (The control socket and
+ * journald are Unix sockets opened through libc, which no Deno permission covers.) A new
+ * endpoint is added here only.
  */
 export function networkEndpoints(config: Config): string[] {
   const out: string[] = [];
@@ -83,7 +84,20 @@ export function networkEndpoints(config: Config): string[] {
     const host = bind.hostname.includes(":") ? `[${bind.hostname}]` : bind.hostname;
     out.push(`${host}:${bind.port}`);
   }
+  for (const u of config.fleet?.urls ?? []) {
+    out.push(`${u.host.includes(":") ? `[${u.host}]` : u.host}:${u.port}`);
+  }
   return out;
+}
+
+/** The files `[fleet]` reads (credentials, TLS), and `hostname` for its default name. */
+function fleetNeeds(config: Config): { read: string[]; sys: string[] } {
+  const f = config.fleet;
+  if (f === null) return { read: [], sys: [] };
+  return {
+    read: [f.creds, f.tlsCa, f.tlsCert, f.tlsKey].filter((p) => p !== ""),
+    sys: f.name === null ? ["hostname"] : [],
+  };
 }
 
 /**
@@ -111,12 +125,14 @@ export function daemonPermissions(config: Config, opts: DaemonPermissionOptions)
     ),
   );
   const journal = config.jails.some((j) => j.enabled && j.source === "journald");
+  const fleet = fleetNeeds(config);
+  read.push(...fleet.read);
   return {
     read: unique(read),
     write: unique(dirs),
     net: networkEndpoints(config),
     env: [...DAEMON_ENV],
-    sys: [...DAEMON_SYS],
+    sys: [...DAEMON_SYS, ...fleet.sys],
     run: unique([...FIREWALL_PROGRAMS[g.firewall], ...(journal ? [JOURNALCTL] : [])]),
     ffi: true,
   };

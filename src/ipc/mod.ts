@@ -26,6 +26,7 @@ export type {
   Controller,
   ErrorCode,
   ErrorReply,
+  FleetStatus,
   HistoryRecord,
   HistoryReply,
   IgnoreAddReply,

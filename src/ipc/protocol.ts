@@ -99,6 +99,30 @@ export interface StatusReply {
   active_bans: number;
   /** Names of the enabled jails. */
   jails: string[];
+  /** The fleet link; present only with `[fleet]` (docs/fleet.md). */
+  fleet?: FleetStatus;
+}
+
+/** The `status` reply's fleet link. */
+export interface FleetStatus {
+  /** This host's name in the fleet. */
+  name: string;
+  /** `connecting`, `connected`, `disconnected` or `closed`. */
+  state: string;
+  /** The server connected to (or last tried), `host:port`. */
+  server: string;
+  /** Records waiting to be published. */
+  outbox: number;
+  /** Records dropped from a full outbox (the oldest first). */
+  outbox_dropped: number;
+  /** Records published (acknowledged by the stream). */
+  published: number;
+  /** Messages read from the stream (replayed and new, this host's own included). */
+  received: number;
+  /** Received bans applied. */
+  applied: number;
+  /** Received records dropped: malformed, oversize, forged, future-dated, unknown version, over the origin's rate. */
+  dropped: number;
 }
 
 /** `status_jail` reply. */
@@ -169,6 +193,8 @@ export interface BanInfo {
   ban_count: number;
   /** Prefix length the ban covers. */
   prefix: number;
+  /** For the jail `fleet`: the host(s) the ban came from. */
+  origin?: string;
 }
 
 /** `list` reply (sorted by `banned_at`). */

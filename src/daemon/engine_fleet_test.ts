@@ -1,0 +1,109 @@
+import { deepEqual, equal } from "node:assert/strict";
+import { parseConfig } from "../config/mod.ts";
+import { MemoryBackend } from "../firewall/mod.ts";
+import { Logger } from "../log/mod.ts";
+import { ManualClock, Tracker } from "../tracker/mod.ts";
+import { type AuditEvent, Engine, type FleetAttachment } from "./engine.ts";
+import { SourceSet } from "./source_set.ts";
+
+const CONFIG = parseConfig(
+  `[defaults]
+ignoreip = ["127.0.0.0/8", "198.51.100.0/24"]
+[jails.ssh]
+filter = "sshd"
+logpath = "/var/log/auth.log"
+[jails.recidive]
+source = "bans"
+maxretry = 1
+[fleet]
+url = "nats://127.0.0.1"
+`,
+  "engine_fleet_test.toml",
+);
+
+async function engine() {
+  const clock = new ManualClock(Date.parse("2026-11-25T12:00:00Z"));
+  const backend = new MemoryBackend({ now: () => clock.now() });
+  await backend.init();
+  const audit: AuditEvent[] = [];
+  const tracker = new Tracker({ jails: CONFIG.jails, capacity: 1024, clock });
+  const e = new Engine({
+    config: CONFIG,
+    tracker,
+    sources: new SourceSet(),
+    backend,
+    degraded: false,
+    clock,
+    logger: new Logger("error", []),
+    audit: (ev) => audit.push(ev),
+    changed: () => {},
+    reloadConfig: () => Promise.resolve(CONFIG),
+    version: "test",
+    selfAddresses: () => ["192.0.2.10"],
+  });
+  const seen: string[] = [];
+  const fleet: FleetAttachment = {
+    onChange: (event, bans, origin) => seen.push(`${event} ${bans.map((b) => b.jail)} ${origin}`),
+    originOf: (ip) => ip === "203.0.113.7" ? "web2" : undefined,
+    status: () => ({
+      name: "web1",
+      state: "connected",
+      server: "s:4222",
+      outbox: 0,
+      outbox_dropped: 0,
+      published: 0,
+      received: 0,
+      applied: 0,
+      dropped: 0,
+    }),
+  };
+  e.attachFleet(fleet);
+  return { e, backend, audit, clock, seen };
+}
+
+Deno.test("Engine.fleetBan applies under the jail fleet, audited with its origin, feeding no recidive", async () => {
+  const { e, backend, audit, clock, seen } = await engine();
+  const exp = clock.now() + 3_600_000;
+  equal(
+    await e.fleetBan({ ip: "203.0.113.7", expiresAt: exp, origin: "web2", reason: "r" }),
+    "banned",
+  );
+  deepEqual((await backend.list()).map((b) => [b.ip, b.jail]), [["203.0.113.7", "fleet"]]);
+  deepEqual(audit.map((a) => [a.event, a.jail, a.origin, a.reason]), [
+    ["ban", "fleet", "fleet:web2", "r"],
+  ]);
+  deepEqual(seen, ["ban fleet fleet:web2"]);
+  // The same ban again (a replay) changes nothing; recidive (maxretry 1) counted nothing.
+  equal(
+    await e.fleetBan({ ip: "203.0.113.7", expiresAt: exp, origin: "web2", reason: "r" }),
+    "current",
+  );
+  equal(audit.length, 1);
+  const list = await e.list();
+  deepEqual(list.bans.map((b) => [b.ip, b.jail, b.origin, b.remaining_s]), [
+    ["203.0.113.7", "fleet", "web2", 3600],
+  ]);
+  equal((await e.status()).fleet?.state, "connected");
+  equal(await e.fleetUnban("203.0.113.7", "web2"), true);
+  equal(await e.fleetUnban("203.0.113.7", "web2"), false);
+  deepEqual((await backend.list()).length, 0);
+  deepEqual(audit.map((a) => [a.event, a.jail, a.origin]).at(-1), ["unban", "fleet", "fleet:web2"]);
+});
+
+Deno.test("Engine.fleetBan: ignoreip, the host's own addresses and loopback always win", async () => {
+  const { e, backend } = await engine();
+  const exp = Date.parse("2026-11-25T13:00:00Z");
+  for (const ip of ["198.51.100.5", "192.0.2.10", "127.0.0.1"]) {
+    equal(await e.fleetBan({ ip, expiresAt: exp, origin: "web2", reason: "r" }), "ignored", ip);
+  }
+  equal((await backend.list()).length, 0);
+});
+
+Deno.test("Engine.fleetBan: a permanent fleet ban stays permanent", async () => {
+  const { e, backend } = await engine();
+  equal(
+    await e.fleetBan({ ip: "203.0.113.8", expiresAt: null, origin: "web3", reason: "r" }),
+    "banned",
+  );
+  deepEqual((await backend.list()).map((b) => b.timeoutMs), [null]);
+});

@@ -1,0 +1,154 @@
+import { deepEqual, equal } from "node:assert/strict";
+import { parseConfig } from "../config/mod.ts";
+import {
+  encodeRecord,
+  FleetLink,
+  type FleetRecord,
+  type LinkState,
+  OUTBOX_MAX,
+  subjectOf,
+} from "./mod.ts";
+import { freePort, haveNats, startNats } from "../../tests/_nats.ts";
+
+function fleetConfig(url: string) {
+  return parseConfig(`[fleet]\nurl = "${url}"\nstream = "T${freePort()}"\n`, "c.toml").fleet!;
+}
+
+const NOW = Date.now();
+function rec(ip: string, op: "ban" | "unban" = "ban"): FleetRecord {
+  return {
+    op,
+    ip,
+    prefix: 32,
+    jail: "sshd",
+    origin: "a",
+    at: NOW,
+    exp: op === "ban" ? NOW + 3_600_000 : null,
+    reason: "test",
+  };
+}
+
+/** A link whose events can be awaited. */
+function watched(config: ReturnType<typeof fleetConfig>) {
+  const messages: { subject: string; data: Uint8Array }[] = [];
+  const waiters: { pred: () => boolean; resolve: () => void }[] = [];
+  let state: LinkState = "connecting";
+  let replayed = -1;
+  const check = () => {
+    for (const w of waiters.splice(0)) {
+      if (w.pred()) w.resolve();
+      else waiters.push(w);
+    }
+  };
+  const link = new FleetLink(config, {
+    onMessage: (subject, data) => {
+      messages.push({ subject, data });
+      check();
+    },
+    onState: (s) => {
+      state = s;
+      check();
+    },
+    onReplayed: (n) => {
+      replayed = n;
+      check();
+    },
+  });
+  const until = (pred: () => boolean, what: string, ms = 15_000) =>
+    new Promise<void>((resolve, reject) => {
+      const t = setTimeout(() => reject(new Error(`timed out waiting for ${what}`)), ms);
+      waiters.push({ pred, resolve: () => (clearTimeout(t), resolve()) });
+      check();
+    });
+  return { link, messages, until, state: () => state, replayed: () => replayed };
+}
+
+Deno.test({
+  name: "FleetLink publishes, and a link started later replays the last record of every subject",
+  ignore: !haveNats,
+  async fn() {
+    const server = await startNats();
+    const config = fleetConfig(server.url);
+    const a = watched(config);
+    const b = watched(config);
+    try {
+      a.link.start();
+      await a.until(() => a.state() === "connected", "a connected");
+      for (const r of [rec("203.0.113.1"), rec("203.0.113.2"), rec("203.0.113.1", "unban")]) {
+        a.link.publish(subjectOf(r), encodeRecord(r));
+      }
+      // a reads the stream too: its own three records there means they are stored.
+      await a.until(() => a.messages.length === 3, "3 stored");
+      b.link.start();
+      await b.until(() => b.replayed() === 2, "b replayed 2");
+      const got = b.messages.map((m) => JSON.parse(new TextDecoder().decode(m.data)));
+      deepEqual(got.map((r) => [r.ip, r.op]).sort(), [["203.0.113.1", "unban"], [
+        "203.0.113.2",
+        "ban",
+      ]]);
+      // A new record reaches b at once.
+      const r = rec("203.0.113.3");
+      a.link.publish(subjectOf(r), encodeRecord(r));
+      await b.until(() => b.messages.length === 3, "the new record");
+    } finally {
+      await a.link.close();
+      await b.link.close();
+      await server.stop();
+    }
+  },
+});
+
+Deno.test({
+  name: "FleetLink reconnects after the server is killed and restarted, and publishes what waited",
+  ignore: !haveNats,
+  async fn() {
+    const server = await startNats();
+    const config = fleetConfig(server.url);
+    const a = watched(config);
+    const b = watched(config);
+    try {
+      a.link.start();
+      b.link.start();
+      await a.until(() => a.state() === "connected", "a connected");
+      await b.until(() => b.state() === "connected", "b connected");
+      const first = rec("203.0.113.10");
+      a.link.publish(subjectOf(first), encodeRecord(first));
+      await b.until(() => b.messages.length === 1, "first record");
+      await server.kill();
+      await a.until(() => a.state() === "disconnected", "a disconnected");
+      // Queued while the server is down: kept, published after the reconnect.
+      const second = rec("203.0.113.11");
+      a.link.publish(subjectOf(second), encodeRecord(second));
+      equal(a.link.stats.outbox, 1);
+      await server.start();
+      await a.until(() => a.state() === "connected", "a reconnected");
+      await b.until(
+        () => b.messages.some((m) => m.subject === subjectOf(second)),
+        "second record after restart",
+      );
+      equal(a.link.stats.outbox, 0);
+      equal(a.link.stats.connects, 2);
+    } finally {
+      await a.link.close();
+      await b.link.close();
+      await server.stop();
+    }
+  },
+});
+
+Deno.test("FleetLink's outbox holds 10,000 records; past that the oldest are dropped and counted", async () => {
+  // Nothing listens on this port: the link keeps trying (with backoff) and the outbox fills.
+  const a = watched(fleetConfig(`nats://127.0.0.1:${freePort()}`));
+  a.link.start();
+  try {
+    for (let i = 0; i < OUTBOX_MAX + 5; i++) {
+      const r = rec(`198.18.${i >> 8}.${i & 255}`);
+      a.link.publish(subjectOf(r), encodeRecord(r));
+    }
+    equal(a.link.stats.outbox, OUTBOX_MAX);
+    equal(a.link.stats.outboxDropped, 5);
+    await a.until(() => a.state() === "disconnected", "a disconnected");
+  } finally {
+    await a.link.close();
+  }
+});

@@ -1,0 +1,97 @@
+/**
+ * Two real daemons (log-only, on loopback) and a real nats-server: a client ban on A reaches B
+ * under the jail `fleet` with A as its origin, an unban follows, B's ignoreip wins, and records
+ * that are malformed, oversize or forged are dropped and counted. The kernel-set version of this
+ * runs in network namespaces (fleet_netns_test.ts).
+ * @module
+ */
+import { equal, ok } from "node:assert/strict";
+import { connect } from "@nats-io/transport-node";
+import { jetstream } from "@nats-io/jetstream";
+import { join } from "node:path";
+import { client, makeConfig, privateGlobal, sshdJail, startDaemon } from "./_daemon.ts";
+import { haveNats, startNats } from "./_nats.ts";
+import { encodeRecord, subjectOf } from "../src/fleet/mod.ts";
+
+// deno-lint-ignore no-explicit-any
+type Json = any;
+
+/** b ignores 198.51.100.0/24, a does not. */
+function fleetToml(url: string, name: string) {
+  const ignore = name === "b" ? '"127.0.0.0/8", "198.51.100.0/24"' : '"127.0.0.0/8"';
+  return (dir: string) =>
+    `${privateGlobal(dir)}[defaults]\nignoreip = [${ignore}]\n${
+      sshdJail(dir)
+    }[fleet]\nurl = "${url}"\nname = "${name}"\n`;
+}
+
+Deno.test({
+  name:
+    "fleet: a ban on one daemon is applied by the other under the jail fleet; bad records are counted",
+  ignore: !haveNats,
+  async fn() {
+    const server = await startNats();
+    const daemons: Awaited<ReturnType<typeof startDaemon>>[] = [];
+    try {
+      for (const name of ["a", "b"]) {
+        const { dir, config } = await makeConfig(fleetToml(server.url, name));
+        await Deno.writeTextFile(join(dir, "auth.log"), "");
+        const d = await startDaemon(dir, config);
+        daemons.push(d);
+        await d.waitFor((r) => r["msg"] === "fleet link connected");
+      }
+      const [a, b] = daemons as [typeof daemons[0], typeof daemons[0]];
+      const sock = (d: typeof a) => join(d.dir, "fail2zig.sock");
+      const t0 = performance.now();
+      equal((await client(sock(a), "ban", "203.0.113.7", "--jail", "sshd")).code, 0);
+      await b.waitFor((r) => r["event"] === "ban" && r["ip"] === "203.0.113.7");
+      const ms = performance.now() - t0;
+      console.log(`propagation a -> b: ${ms.toFixed(1)} ms`);
+      ok(ms < 1000, `${ms} ms`);
+      const list = (await client(sock(b), "list")).json as Json;
+      const row = list.bans.find((x: Json) => x.ip === "203.0.113.7");
+      equal(row.jail, "fleet");
+      equal(row.origin, "a");
+      // b's ignoreip wins: a's ban of 198.51.100.9 is not applied on b. b applies in order, so
+      // once it has a's next ban it has passed over this one.
+      equal((await client(sock(a), "ban", "198.51.100.9", "--jail", "sshd")).code, 0);
+      equal((await client(sock(a), "ban", "203.0.113.8", "--jail", "sshd")).code, 0);
+      await b.waitFor((r) => r["event"] === "ban" && r["ip"] === "203.0.113.8");
+      const banned = (await client(sock(b), "banned", "198.51.100.9")).json as Json;
+      equal(banned.banned[0].jails.length, 0);
+      // The unban follows.
+      equal((await client(sock(a), "unban", "203.0.113.7")).code, 0);
+      await b.waitFor((r) => r["event"] === "unban" && r["ip"] === "203.0.113.7");
+      // Records published straight to the stream: malformed, oversize, forged (a's subject, b's name).
+      const nc = await connect({ servers: server.url });
+      const js = jetstream(nc);
+      const forged = {
+        op: "ban" as const,
+        ip: "203.0.113.66",
+        prefix: 32,
+        jail: "sshd",
+        origin: "c",
+        at: Date.now(),
+        exp: Date.now() + 60_000,
+        reason: "forged",
+      };
+      await js.publish("fail2zig.ban.c.sshd.203_0_113_65", new TextEncoder().encode("{"));
+      await js.publish("fail2zig.ban.c.sshd.203_0_113_64", new Uint8Array(600).fill(32));
+      await js.publish(subjectOf({ ...forged, origin: "d" }), encodeRecord(forged));
+      await nc.close();
+      // Each reason is logged at its first drop (then once a minute with the count).
+      for (const reason of ["malformed", "oversize", "forged"]) {
+        await b.waitFor((r) => r["msg"] === "fleet record dropped" && r["reason"] === reason);
+      }
+      const s = (await client(sock(b), "status")).json as Json;
+      equal(s.fleet.dropped, 3);
+      equal(s.fleet.state, "connected");
+      equal(s.fleet.name, "b");
+      const after = (await client(sock(b), "list")).json as Json;
+      ok(!after.bans.some((x: Json) => x.ip === "203.0.113.66"));
+    } finally {
+      for (const d of daemons) await d.stop();
+      await server.stop();
+    }
+  },
+});
