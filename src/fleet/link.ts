@@ -238,6 +238,11 @@ export class FleetLink {
     const messages = await consumer.consume();
     let replaying = true;
     let count = 0;
+    // An empty stream has nothing to replay: say so at once (nothing else would).
+    if ((await consumer.info()).num_pending === 0 && count === 0) {
+      replaying = false;
+      this.#events.onReplayed?.(0);
+    }
     for await (const m of messages) {
       this.#events.onMessage(m.subject, m.data);
       count++;
