@@ -84,12 +84,14 @@ function union(...lists: readonly (readonly (string | Rule)[])[]): (string | Rul
 // RUSER and U are the login name (attacker text); RHOST is the address, or a host name where the
 // service passes one. The real ` rhost=` is written once: a second one (in RUSER or U) makes the
 // line ambiguous, so a planted address can never stand in for a name in the real field.
+// Other modules write pam_unix's template under their own name (pam_sss `… rhost=%s user=%s`,
+// pam_ldap, pam_winbind, pam_krb5: PAM-01m); sshd may add ` [preauth]` after it.
 function pam(service: string): string[] {
   const head =
-    `{pam_unix|pam_unix(${service}:auth)|(pam_unix)|pam_unix(${service}:auth):|pam_unix:}`;
+    `{pam_<NAME>|pam_<NAME>(${service}:auth)|(pam_unix)|pam_<NAME>(${service}:auth):|pam_<NAME>:}`;
   const tail = "authentication failure; logname=<*> rhost=<HOST>";
   return [
-    `${head} ${tail}`,
+    `${head} ${tail}{| [preauth]}`,
     `${head} ${tail}  user=<*>`,
     `${head} ${tail} user=<*>`,
   ];
@@ -242,17 +244,18 @@ const NGINX_BOT = [
 // address comes right after it, before any client text (HELO, sender, recipient).
 
 const PFX = "{<NAME>|}[{|IPv6:}<HOST>]{|:<NUM>}";
+// The reply: CODE, the enhanced status (postfix 2.3+; 2.0–2.2 write none), then the text, in which
+// the reason is looked for (`<ITEM>: ` and `… rejected: ` may come first).
 const REASON =
-  "{Service unavailable|Client host rejected|Command rejected|Data command rejected|Relay access denied|Host not found|Domain not found|need fully-qualified hostname|User unknown|user unknown|Undeliverable address|undeliverable address|match}";
+  "{Service unavailable|Access denied|Client host rejected|Command rejected|Data command rejected|Relay access denied|Host not found|Domain not found|need fully-qualified hostname|User unknown|user unknown|Undeliverable address|undeliverable address|match}";
+const REPLY = `<NUM> <*>${REASON}<*>`;
 const POSTFIX_NORMAL = [
-  ...["<NAME>: ", ""].map((q) =>
-    `${q}{reject|milter-reject}: <NAME> from ${PFX}: <NUM> <NUM>.<NUM>.<NUM> <*>${REASON}<*>`
-  ), // PFX-01..08
+  ...["<NAME>: ", ""].map((q) => `${q}{reject|milter-reject}: <NAME> from ${PFX}: ${REPLY}`), // PFX-01, 02, 22
   `{improper command pipelining|too many errors} after <NAME> from ${PFX}{|:|: <*>}`, // PFX-10, 11
 ];
 const POSTFIX_RBL = [
   ...["<NAME>: ", ""].map((q) =>
-    `${q}reject: <NAME> from ${PFX}: <NUM> <NUM>.7.1 Service unavailable; {Client|client} host [<*>] blocked<*>`
+    `${q}reject: <NAME> from ${PFX}: <NUM> {<NUM>.7.1 |}Service unavailable; {Client|client} host [<*>] blocked<*>`
   ),
 ];
 const SASL = `warning: ${PFX}: SASL <NAME> authentication failed{|:|: <*>}`; // PFX-12
@@ -352,14 +355,16 @@ const VSFTPD: (string | Rule)[] = [
 // `[MODULE:LEVEL] [pid N:tid M] [client ADDR:PORT] AHnnnnn: MESSAGE` (2.4) or
 // `[error] [client ADDR] MESSAGE` (2.2): the address is in the prefix, before any client text.
 
-const APA = ["", "[pid <NUM>] ", "[pid <NUM>:tid <NUM>] "].flatMap((pid) =>
-  ["[client <HOST>{:<NUM>|}]", "[client [<HOST>]{:<NUM>|}]"].map((client) =>
-    `[{error|<NAME>:<NAME>|:<NAME>}] ${pid}${client} {AH<NUM>: |}`
-  )
-);
+// 2.4 always writes the port (log.c `[client %s:%d]`), and an IPv6 address bare: a port-less
+// reading of `2001:db8::1:4242` would be another address, so 2.4's element needs the port (split
+// at the last `:`). 2.2 writes no port, and IPv4 only differs in that, so `[error]` keeps both.
+const APA = ["", "[pid <NUM>] ", "[pid <NUM>:tid <NUM>] "].flatMap((pid) => [
+  `[{<NAME>:<NAME>|:<NAME>}] ${pid}[client {<HOST>:<NUM>|[<HOST>]{:<NUM>|}}] {AH<NUM>: |}`,
+  `[error] ${pid}[client {<HOST>|<HOST>:<NUM>|[<HOST>]{:<NUM>|}}] {AH<NUM>: |}`,
+]);
 const AUTH_TYPE = "{|Digest: |Basic: }";
 const APACHE_AUTH = APA.flatMap((a) => [
-  `${a}client {denied by server configuration|used wrong authentication scheme}<*>`, // APA-01, 02
+  `${a}${AUTH_TYPE}client {denied by server configuration|used wrong authentication scheme}<*>`, // APA-03, 03d, 04
   `${a}user <*> {authentication failure|authorization failure|not found|denied by provider}<*>`,
   `${a}Authorization of user <*> to access <*> failed<*>`,
   `${a}${AUTH_TYPE}user <*>: password mismatch<*>`,
