@@ -194,6 +194,16 @@ const EXPLAINED: Record<string, string> = {
     "connection number and nginx's stamp at the start of the line; two of 5.6.7.8's lines are a " +
     "`[crit]` line and one without `*N`, a third is forwarded through syslog " +
     "(docs/formats/nginx.md); fail2zig counts all three",
+  "sshd -198.51.100.81": "a session that switches user names before a success (pid 7201: PAM " +
+    "for root, PAM for admin, sshd's Failed password for admin, Accepted for deploy): fail2ban " +
+    "adds the session's earlier tries when it sees the second name and counts sshd's line of the " +
+    "same try again; fail2zig counts the PAM line naming the second name and the success, two " +
+    "(docs/filters.md, sessions and attempts)",
+  "apache-auth -2001:db8::1:4242":
+    "Apache 2.4 writes `[client %s:%d]` with an IPv6 address bare; " +
+    "fail2ban's `[client <HOST>(:\\d{1,5})?]` takes `2001:db8::1:4242` (the port is also a hex " +
+    "group) for the address, fail2zig splits off the port 2.4 always writes and bans 2001:db8::1, " +
+    "which both ban",
   "nginx-limit-req +5.6.7.8": "fail2ban 1.0.2's nginx-limit-req matches `limiting requests` " +
     "only; nginx also writes `delaying request` (limit_req with delay) and `limiting connections` " +
     "(limit_conn), which fail2zig counts (issue 11)",

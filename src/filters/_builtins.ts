@@ -37,11 +37,19 @@ export type Role =
   | "orphan"
   | "ignore";
 
+/**
+ * Where a line names the login it tried (`pam`: PAM's `ruser=R rhost=A[ user=U]`; `for`: sshd's
+ * `Accepted M for U from A`): a session that tries a second login name counts its helper and
+ * success lines (an attacker who switches user names to reset the count, as fail2ban reads it).
+ */
+export type UserField = "pam" | "for";
+
 /** A pattern with its role; `unique`: a text that must occur once in the message, else ambiguous. */
 export interface Rule {
   readonly role: Role;
   readonly p: string;
   readonly unique?: string;
+  readonly user?: UserField;
 }
 
 /** A built-in filter before compilation. */
@@ -61,8 +69,13 @@ export interface FilterDef {
   readonly cap?: number;
 }
 
-function as(role: Role, list: readonly string[], unique?: string): Rule[] {
-  return list.map((p) => unique === undefined ? { role, p } : { role, p, unique });
+function as(role: Role, list: readonly string[], unique?: string, user?: UserField): Rule[] {
+  return list.map((p) => ({
+    role,
+    p,
+    ...(unique === undefined ? {} : { unique }),
+    ...(user === undefined ? {} : { user }),
+  }));
 }
 /** Rules of several lists, each text once (the first role wins). */
 function union(...lists: readonly (readonly (string | Rule)[])[]): (string | Rule)[] {
@@ -117,10 +130,12 @@ const SSHD_FAILED = [
     `Failed ${METHOD} for {invalid|illegal} user <*> from <HOST>`,
   ]),
 ];
-const SSHD_PAM = as("helper", [
-  ...pam("sshd"),
-  "PAM <NUM> more authentication failure{s|}; logname=<*> rhost=<HOST>{|  user=<*>| user=<*>}",
-], RHOST);
+const SSHD_PAM = [
+  ...as("helper", pam("sshd"), RHOST, "pam"),
+  ...as("helper", [
+    "PAM <NUM> more authentication failure{s|}; logname=<*> rhost=<HOST>{|  user=<*>| user=<*>}",
+  ], RHOST),
+];
 const SSHD_CLOSE = [
   `Connection {closed|reset} by{| invalid user <*>| authenticating user <*>| user <*>} <HOST>{| port <NUM>}${PREAUTH}`,
   `Disconnected from{| invalid user <*>| authenticating user <*>| user <*>} <HOST>{| port <NUM>}${PREAUTH}`,
@@ -145,9 +160,14 @@ const SSHD_COMMON: (string | Rule)[] = [
     `Disconnecting: Too many authentication failures{| for <*>}${PREAUTH}`, // SSH-48, 50
     `User <*> not allowed because account is locked${PREAUTH}`, // SSH-56
   ]),
-  ...as("forget", [
-    "Accepted <WORD> for <*> from <HOST> port <NUM>{| ssh<NUM>}{|: <*>}",
-  ]),
+  ...as(
+    "forget",
+    [
+      "Accepted <WORD> for <*> from <HOST> port <NUM>{| ssh<NUM>}{|: <*>}",
+    ],
+    undefined,
+    "for",
+  ),
   ...as("helper", [
     "Failed publickey for <*> from <HOST> port <NUM> ssh<NUM>{|: <*>}", // counted only for invalid users
     "Connection from <HOST> port <NUM>{| on <*>}", // SSH-39 (VERBOSE)
@@ -355,12 +375,12 @@ const VSFTPD: (string | Rule)[] = [
 // `[MODULE:LEVEL] [pid N:tid M] [client ADDR:PORT] AHnnnnn: MESSAGE` (2.4) or
 // `[error] [client ADDR] MESSAGE` (2.2): the address is in the prefix, before any client text.
 
-// 2.4 always writes the port (log.c `[client %s:%d]`), and an IPv6 address bare: a port-less
+// 2.4 always writes the port (log.c `[client %s:%d]`) and an IPv6 address bare: a port-less
 // reading of `2001:db8::1:4242` would be another address, so 2.4's element needs the port (split
-// at the last `:`). 2.2 writes no port, and IPv4 only differs in that, so `[error]` keeps both.
+// at the last `:`). 2.2 (`[error]`) writes no port: its element is the address alone.
 const APA = ["", "[pid <NUM>] ", "[pid <NUM>:tid <NUM>] "].flatMap((pid) => [
   `[{<NAME>:<NAME>|:<NAME>}] ${pid}[client {<HOST>:<NUM>|[<HOST>]{:<NUM>|}}] {AH<NUM>: |}`,
-  `[error] ${pid}[client {<HOST>|<HOST>:<NUM>|[<HOST>]{:<NUM>|}}] {AH<NUM>: |}`,
+  `[error] ${pid}[client {<HOST>|[<HOST>]{:<NUM>|}}] {AH<NUM>: |}`,
 ]);
 const AUTH_TYPE = "{|Digest: |Basic: }";
 const APACHE_AUTH = APA.flatMap((a) => [

@@ -6,7 +6,7 @@
  * must not match; a counted line must give fail2ban's address or nothing — never another one.
  * Recall is asserted over the whole corpus; the misses left are documented in docs/filters.md
  * (DNS names and a zero-padded address that fail2ban reports as text, lines that are ambiguous by
- * the service's grammar, pam_unix user switching before a success).
+ * the service's grammar).
  */
 import { ok } from "node:assert/strict";
 import { type Filter, getFilter } from "./mod.ts";
@@ -27,7 +27,7 @@ const FILES: Record<string, string> = {
   "apache-auth": "apache-auth",
   recidive: "recidive",
 };
-const MIN_RECALL = 0.94; // measured: 0.950 (603 of 635) with fail2ban 1.0.2
+const MIN_RECALL = 0.959; // measured: 0.959 (609 of 635) with fail2ban 1.0.2
 
 let installed = false;
 try {
@@ -94,7 +94,7 @@ function score(file: string, filter: string): Score {
 
 Deno.test({
   name:
-    "the built-in filters on fail2ban's annotated sample logs: no wrong address, no false positive, recall at least 0.94",
+    "the built-in filters on fail2ban's annotated sample logs: no wrong address, no false positive, recall at least 0.959",
   // Debian's fail2ban package provides the files; .ci/run installs it
   ignore: !installed,
   fn() {

@@ -5,7 +5,7 @@
  * failure variants whose first character fits → ignore patterns → time, clamped to now.
  * @module
  */
-import { BUILTINS, type FilterDef, type Role, type Rule } from "./_builtins.ts";
+import { BUILTINS, type FilterDef, type Role, type Rule, type UserField } from "./_builtins.ts";
 export type { Role } from "./_builtins.ts";
 import {
   AMBIGUOUS,
@@ -102,6 +102,56 @@ interface Session {
   pending: boolean;
   /** The address of an announced attempt whose repeat line is a duplicate. */
   announced: string | null;
+  /** Hash of the first login name the session's PAM or success lines named (0: none yet). */
+  user: number;
+  /** A later line named another login name: its PAM and success lines count. */
+  switched: boolean;
+}
+
+/** FNV-1a hash of `line[a, z)`, never 0 (0 means "no name"); 0 for an empty range. */
+function nameHash(line: string, a: number, z: number): number {
+  if (z <= a) return 0;
+  let h = 0x811c9dc5;
+  for (let i = a; i < z; i++) h = Math.imul(h ^ line.charCodeAt(i), 0x01000193);
+  return (h >>> 0) || 1;
+}
+
+/** Notes a login name (its hash) of session `s`: true once the session has named two. */
+function noteName(s: Session, h: number): boolean {
+  if (h !== 0) {
+    if (s.user === 0) s.user = h;
+    else if (s.user !== h) s.switched = true;
+  }
+  return s.switched;
+}
+
+/**
+ * Notes the login names a matched line names (`field`, UserField; the address at `line[at, to)`,
+ * the message ending at `e`) in session `s`; true when the session has tried two names.
+ * PAM: `ruser=R rhost=ADDR[  user=U]` (sshd leaves R empty), optionally ` [preauth]` after;
+ * sshd's success: `Accepted M for U from ADDR`.
+ */
+function namesSwitch(
+  s: Session,
+  field: UserField,
+  line: string,
+  b: number,
+  e: number,
+  at: number,
+  to: number,
+): boolean {
+  if (field === "for") {
+    const f = line.indexOf(" for ", b);
+    return noteName(s, f < 0 ? 0 : nameHash(line, f + 5, at - 6));
+  }
+  const rhost = at - 7; // " rhost=" is right before the address
+  const r = line.lastIndexOf(" ruser=", rhost);
+  noteName(s, r < 0 ? 0 : nameHash(line, r + 7, rhost));
+  let u = line.startsWith("  user=", to) ? to + 7 : line.startsWith(" user=", to) ? to + 6 : -1;
+  let z = e;
+  if (u >= 0 && line.endsWith(" [preauth]", e)) z -= 10;
+  if (u < 0) u = z;
+  return noteName(s, nameHash(line, u, z));
 }
 
 /** Longest line (in UTF-16 code units) `match` looks at; longer ones never match. */
@@ -246,6 +296,8 @@ class CompiledFilter implements Filter {
   #skE = 0;
   #ignore: Variant[];
   #roles: readonly Role[];
+  /** Per pattern, where its line names the login tried ("" when it does not). */
+  #users: readonly (UserField | "")[];
   /** 1 for a pattern whose line only matters to an existing session (`forget`, `end`). */
   #quiet: Uint8Array | null;
   #unique: readonly string[];
@@ -272,6 +324,8 @@ class CompiledFilter implements Filter {
       roles?: readonly Role[] | undefined;
       /** Per pattern, a text that must occur once in the message ("" for none). */
       unique?: readonly string[] | undefined;
+      /** Per pattern, where its line names the login tried ("" for none). */
+      users?: readonly (UserField | "")[] | undefined;
       /** The service's length limit in bytes: messages this long or longer are ambiguous. */
       cap?: number | undefined;
       /** The patterns already compiled (built-ins compile once; each instance keeps state). */
@@ -292,6 +346,7 @@ class CompiledFilter implements Filter {
     const quiet = Uint8Array.from(this.#roles, (r) => r === "forget" || r === "end" ? 1 : 0);
     this.#quiet = quiet.includes(1) && opts.syslog ? quiet : null;
     this.#unique = opts.unique ?? [];
+    this.#users = opts.users ?? [];
     this.#cap = opts.cap ?? 0;
     const fail = opts.compiled?.fail ?? compileList(opts.patterns, true, this.#roles);
     this.#ignore = (opts.compiled?.ignore ?? compileList(opts.ignore, false)).variants;
@@ -347,10 +402,21 @@ class CompiledFilter implements Filter {
   }
 
   /**
-   * Applies the session rules to a matched line (`ip` null for an orphan): returns the address to
-   * count, or null (with `#kind` set) when the line counts nothing.
+   * Applies the session rules to a matched line (`ip` null for an orphan; pattern `k` matched the
+   * message `line[b, e)`, its address at `line[at, to)`): returns the address to count, or null
+   * (with `#kind` set) when the line counts nothing.
    */
-  #session(line: string, sh: Shape, role: Role, ip: string | null): string | null {
+  #session(
+    line: string,
+    sh: Shape,
+    role: Role,
+    ip: string | null,
+    k: number,
+    b: number,
+    e: number,
+    at: number,
+    to: number,
+  ): string | null {
     const key = this.#syslog ? sessionKey(line, sh) : -1;
     if (key < 0) {
       if (role === "fail" || role === "announce" || role === "repeat") return ip;
@@ -366,7 +432,7 @@ class CompiledFilter implements Filter {
         this.#kind = LineKind.SESSION;
         return null;
       }
-      s = { ip: null, pending: false, announced: null };
+      s = { ip: null, pending: false, announced: null, user: 0, switched: false };
       // oldest first: the ring holds the keys in the order they were added
       const ring = this.#ring;
       const old = ring[this.#ringAt]!;
@@ -396,17 +462,30 @@ class CompiledFilter implements Filter {
         s.pending = false;
         s.announced = role === "announce" ? ip : null;
         return ip;
-      case "forget":
+      case "forget": {
+        // a success after the session tried another login name: the earlier tries were attacks
+        const field = this.#users[k];
+        const counts = !!field && ip !== null && namesSwitch(s, field, line, b, e, at, to);
         s.ip = ip;
         s.pending = false;
         s.announced = null;
+        s.user = 0; // authentication is over: a reused pid starts afresh
+        s.switched = false;
+        if (counts) return ip;
         this.#kind = LineKind.SESSION;
         return null;
+      }
       default: { // helper, end
+        const field = this.#users[k];
+        const counts = !!field && ip !== null && namesSwitch(s, field, line, b, e, at, to);
         const settle = s.pending && ip !== null;
         s.pending = false;
         s.ip = ip;
         if (role === "end") sessions.delete(key);
+        if (counts) {
+          s.announced = ip; // the service's own failure line for this try is its duplicate
+          return ip;
+        }
         if (settle) return ip;
         this.#kind = LineKind.SESSION;
         return null;
@@ -507,6 +586,7 @@ class CompiledFilter implements Filter {
     const c1 = b + 1 < e ? clip(line.charCodeAt(b + 1)) : 0;
     const list = this.#byFirst[c0 * 128 + c1] ?? this.#dispatch(c0, c1);
     let ip: string | null = null;
+    let ipAt = 0, ipTo = 0; // where the first reading found the address
     let pattern = -1;
     let failed = -1; // first-segment op at which the last tried variant failed
     let failLit = "", failAt = -1; // that op's literal and its first mismatch, when a literal
@@ -560,6 +640,8 @@ class CompiledFilter implements Filter {
         if (got !== null) {
           if (ip === null) {
             ip = got;
+            ipAt = matchedStart();
+            ipTo = matchedEnd();
             // no other address-shaped text in the line: no other reading can disagree
             if (!otherAddressIn(line, b, e, matchedStart(), matchedEnd())) break;
           } else if (got !== ip) {
@@ -592,17 +674,18 @@ class CompiledFilter implements Filter {
     if (this.#rejects(line, b, e, pattern)) return null;
     const role = this.#roles[pattern]!;
     if (role !== "fail" || this.#sessions.size > 0) {
-      ip = this.#session(line, sh, role, ip);
+      ip = this.#session(line, sh, role, ip, pattern, b, e, ipAt, ipTo);
     }
     if (ip === null) return null;
     this.#kind = LineKind.FAILURE;
-    let time: number | null = null;
-    if (this.#syslog) {
-      time = shapeTime(line, sh, nowMs);
-      if (time !== null && time > nowMs) time = nowMs;
-    }
-    return { ip, time, pattern };
+    return { ip, time: this.#syslog ? lineTime(line, sh, nowMs) : null, pattern };
   }
+}
+
+/** The time of a line with a shape, clamped to `nowMs` (null when it has none). */
+function lineTime(line: string, sh: Shape, nowMs: number): number | null {
+  const time = shapeTime(line, sh, nowMs);
+  return time !== null && time > nowMs ? nowMs : time;
 }
 
 /** The session of a line: its program and `[pid]` (null when the line has no pid). */
@@ -741,6 +824,7 @@ export function getFilter(
     patterns: rules.map((r) => r.p),
     roles: rules.map((r) => r.role),
     unique: rules.map((r) => r.unique ?? ""),
+    users: rules.map((r) => r.user ?? ""),
     ignore: [...(d.ignore ?? []), ...all.filter((r) => r.role === "ignore").map((r) => r.p)],
     program: d.program,
     strip: d.strip,
