@@ -60,6 +60,7 @@ Deno.test("every fail2zig series is exposed with HELP and TYPE and parses as Pro
     fail2zig_worker_messages_rejected_total: "counter",
     fail2zig_ban_latency_seconds: "histogram",
     fail2zig_firewall_repairs_total: "counter",
+    fail2zig_action_runs_total: "counter",
   };
   deepEqual(Object.fromEntries([...fams].map(([n, f]) => [n, f.type])), expected);
   for (const [n, f] of fams) ok(f.help && f.help.length > 0, `${n} has no HELP`);

@@ -5,6 +5,7 @@
  * @module
  */
 import type {
+  ActionConfig,
   BantimeIncrement,
   Config,
   EvictionPolicy,
@@ -126,7 +127,17 @@ const FORMULAS = ["linear", "exponential"] as const;
 const PROTOCOLS = ["tcp", "udp", "all"] as const;
 const PREFIXES = ["syslog", "none"] as const;
 
-const TOP_KEYS = ["global", "defaults", "jails", "filters", "fleet"];
+const TOP_KEYS = ["global", "defaults", "jails", "filters", "fleet", "actions"];
+const ACTION_KEYS = ["type", "on_ban", "on_unban", "timeout", "queue", "server", "from", "to"];
+const ACTION_TYPES = ["exec", "smtp"] as const;
+/** Most `[actions.NAME]` tables. */
+export const MAX_ACTIONS = 64;
+/** Most arguments of an `on_ban`/`on_unban` argv. */
+export const MAX_ACTION_ARGS = 64;
+/** Largest `queue` of an action. */
+export const MAX_ACTION_QUEUE = 100_000;
+/** The placeholders of an exec action's arguments (each a whole argument). */
+export const ACTION_PLACEHOLDERS = ["{ip}", "{prefix}", "{jail}", "{duration_s}", "{origin}"];
 const FLEET_KEYS = [
   "url",
   "name",
@@ -189,6 +200,7 @@ const JAIL_KEYS = [
   "journal_match",
   "port",
   "protocol",
+  "actions",
   ...SHARED_KEYS,
 ];
 const INCREMENT_KEYS = ["enabled", "formula", "factor", "max", "jitter", "overall"];
@@ -205,6 +217,7 @@ export const CONFIG_KEYS: Readonly<Record<string, readonly string[]>> = {
   bantime_increment: INCREMENT_KEYS,
   "filters.NAME": FILTER_KEYS,
   fleet: FLEET_KEYS,
+  "actions.NAME": ACTION_KEYS,
 };
 
 /** Where a key belongs, for "unknown key" hints. */
@@ -886,7 +899,7 @@ function readJail(
   checkName(c, segs, name, "jail");
   checkKeys(c, segs, t, JAIL_KEYS);
   const at = (k: string) => [...segs, k];
-  const own = { ...readShared(c, segs, t), scope: readScope(c, segs, t) };
+  const [own, extras] = [readShared(c, segs, t), readJailExtras(c, segs, t)];
 
   const enabled = "enabled" in t ? readBool(c, at("enabled"), t["enabled"]) : true;
   const source = "source" in t ? readEnum(c, at("source"), t["source"], SOURCES) : "file";
@@ -989,8 +1002,17 @@ function readJail(
     ignoreself: own.ignoreself ?? defaults.ignoreself ?? JAIL_DEFAULTS.ignoreself,
     missingLogpath: own.missingLogpath ?? defaults.missingLogpath ?? "error",
     bantimeIncrement: increment,
-    scope: own.scope!,
+    ...extras,
   };
+}
+
+/** `port`/`protocol` and `actions` of a jail (meaningful when no issue was reported). */
+function readJailExtras(c: Checker, segs: readonly Segment[], t: Table) {
+  const scope = readScope(c, segs, t) ?? null;
+  const actions = "actions" in t
+    ? readStrings(c, [...segs, "actions"], t["actions"], { max: 16 }) ?? []
+    : [];
+  return { scope, actions };
 }
 
 /**
@@ -1067,7 +1089,10 @@ export function validate(
   const jails = readJails(c, doc["jails"], set, filters);
   const fleet = doc["fleet"] === undefined ? null : readFleet(c, doc["fleet"], jails);
   if (fleet?.accept) jails.push(fleetJail(set, fleet));
-  return { config: { path, global, jails, filters, fleet }, issues: c.issues };
+  const actions = readActions(c, doc["actions"]);
+  // Against every declared name: an action with its own errors is not reported twice.
+  checkJailActions(c, jails, isTable(doc["actions"]) ? Object.keys(doc["actions"]) : []);
+  return { config: { path, global, jails, filters, fleet, actions }, issues: c.issues };
 }
 
 // ---- [fleet] ----
@@ -1235,5 +1260,144 @@ function fleetJail(defaults: SharedSet, fleet: FleetConfig): JailConfig {
     missingLogpath: "error",
     bantimeIncrement: INCREMENT_DEFAULTS,
     scope: null, // a fleet ban drops all the address's traffic
+    actions: [],
   };
+}
+
+// ---- [actions.NAME] ----
+
+function readActions(c: Checker, v: unknown): ActionConfig[] {
+  if (v === undefined) return [];
+  const t = readTable(c, ["actions"], v);
+  if (t === undefined) return [];
+  const names = inFileOrder(c, ["actions"], t);
+  if (names.length > MAX_ACTIONS) {
+    c.error(
+      ["actions"],
+      "key",
+      `${names.length} actions defined; at most ${MAX_ACTIONS} are allowed`,
+    );
+  }
+  const out: ActionConfig[] = [];
+  for (const name of names) {
+    const segs = ["actions", name];
+    const at = readTable(c, segs, t[name]);
+    if (at === undefined || !checkName(c, segs, name, "action")) continue;
+    const before = c.issues.length;
+    checkKeys(c, segs, at, ACTION_KEYS);
+    const a = readAction(c, segs, name, at);
+    if (a !== undefined && c.issues.length === before) out.push(a);
+  }
+  return out;
+}
+
+function readAction(c: Checker, segs: readonly Segment[], name: string, t: Table) {
+  const at = (k: string) => [...segs, k];
+  if (!("type" in t)) {
+    c.error(segs, "key", 'missing required key type ("exec" or "smtp")');
+    return undefined;
+  }
+  const type = readEnum(c, at("type"), t["type"], ACTION_TYPES);
+  const timeoutMs = "timeout" in t
+    ? readDuration(c, at("timeout"), t["timeout"], { min: 100, max: 10 * M, subSecond: true })
+    : 10 * S;
+  const queue = "queue" in t
+    ? readInt(c, at("queue"), t["queue"], { min: 1, max: MAX_ACTION_QUEUE })
+    : 1000;
+  const notFor = (...keys: string[]) => {
+    for (const k of keys) {
+      if (k in t) c.error(at(k), "key", `not used with type = "${type}"; remove it`);
+    }
+  };
+  if (type === undefined || typeof timeoutMs !== "number" || queue === undefined) return undefined;
+  const base = { name, timeoutMs, queue };
+  if (type === "exec") {
+    notFor("server", "from", "to");
+    const onBan = "on_ban" in t ? readArgv(c, at("on_ban"), t["on_ban"]) : [];
+    const onUnban = "on_unban" in t ? readArgv(c, at("on_unban"), t["on_unban"]) : [];
+    if (!("on_ban" in t) && !("on_unban" in t)) {
+      c.error(segs, "key", "missing required key on_ban or on_unban (an argv array)");
+    }
+    if (onBan === undefined || onUnban === undefined) return undefined;
+    return { ...base, type, onBan, onUnban } as const;
+  }
+  notFor("on_ban", "on_unban");
+  const server = readBind(c, at("server"), t["server"] ?? "127.0.0.1:25");
+  if (server === null) c.error(at("server"), "value", "expected an SMTP server as host:port");
+  const from = "from" in t ? readMailbox(c, at("from"), t["from"]) : undefined;
+  if (!("from" in t)) c.error(segs, "key", "missing required key from (the sender address)");
+  const to = "to" in t
+    ? readStrings(c, at("to"), t["to"], {
+      max: 16,
+      single: true,
+      item: (where, s) => readMailbox(c, where, s),
+    })
+    : undefined;
+  if (!("to" in t)) c.error(segs, "key", "missing required key to (the recipient addresses)");
+  if (server == null || from === undefined || to === undefined) return undefined;
+  return { ...base, type, server, from, to } as const;
+}
+
+/** An argv: `[0]` an absolute path, every placeholder a whole argument. */
+function readArgv(c: Checker, segs: readonly Segment[], v: unknown): string[] | undefined {
+  const argv = readStrings(c, segs, v, {
+    max: MAX_ACTION_ARGS,
+    item: (where, s) => {
+      if (s.includes("\0")) {
+        c.error(where, "value", "an argument must not contain a NUL character");
+        return undefined;
+      }
+      if (s.includes("{") && !ACTION_PLACEHOLDERS.includes(s)) {
+        c.error(
+          where,
+          "value",
+          `a placeholder must be a whole argument, one of ${ACTION_PLACEHOLDERS.join(", ")};` +
+            ` found ${quote(s)} (no shell runs: join text in the program instead)`,
+        );
+        return undefined;
+      }
+      return s;
+    },
+  });
+  if (argv === undefined) return undefined;
+  if (!argv[0]!.startsWith("/") || ACTION_PLACEHOLDERS.includes(argv[0]!)) {
+    c.error(
+      [...segs, 0],
+      "value",
+      `expected the program as an absolute path, found ${quote(argv[0]!)}`,
+    );
+    return undefined;
+  }
+  return argv;
+}
+
+/** A plain address `local@domain`: no display name, spaces, angle brackets or line breaks. */
+function readMailbox(c: Checker, segs: readonly Segment[], v: unknown): string | undefined {
+  const s = readString(c, segs, v);
+  if (s === undefined) return undefined;
+  if (!/^[A-Za-z0-9.!#$%&'*+/=?^_`{|}~-]{1,64}@[A-Za-z0-9.-]{1,253}$/.test(s)) {
+    c.error(segs, "value", `expected a mail address such as "root@localhost", found ${quote(s)}`);
+    return undefined;
+  }
+  return s;
+}
+
+/** Every name in a jail's `actions` is an `[actions.NAME]`. */
+function checkJailActions(
+  c: Checker,
+  jails: readonly JailConfig[],
+  known: readonly string[],
+) {
+  for (const j of jails) {
+    j.actions.forEach((name, i) => {
+      if (known.includes(name)) return;
+      const guess = closest(name, known);
+      c.error(
+        ["jails", j.name, "actions", i],
+        "value",
+        `unknown action ${quote(name)}${guess === undefined ? "" : `; did you mean "${guess}"?`}` +
+          ` (define [actions.${name}])`,
+      );
+    });
+  }
 }

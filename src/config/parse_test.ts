@@ -523,6 +523,7 @@ Deno.test("parseConfig() accepts an empty config: documented defaults, no jails"
     jails: [],
     filters: [],
     fleet: null,
+    actions: [],
   });
 });
 
@@ -555,6 +556,7 @@ Deno.test("a jail gets the documented defaults when neither it nor [defaults] se
     ignoreself: true,
     missingLogpath: "error",
     scope: null,
+    actions: [],
     bantimeIncrement: {
       enabled: false,
       formula: "exponential",
@@ -794,4 +796,88 @@ ignoreself = true
   equal(errors.length, 1);
   ok(errors[0]!.includes("jails.a.ignoreself"), errors[0]);
   deepEqual(errorsOf(`[global]\nignoreself = false\n`).length, 1, "a jail key, not [global]'s");
+});
+
+Deno.test("[actions.NAME] compiles exec and smtp actions with their defaults; jails refer to them", () => {
+  const config = parseConfig(
+    `[actions.report]
+type = "exec"
+on_ban = ["/usr/local/bin/report", "--ip", "{ip}", "{jail}", "{duration_s}", "{origin}"]
+timeout = "2s"
+queue = 10
+[actions.mail]
+type = "smtp"
+from = "fail2zig@host.example"
+to = "root@host.example"
+[jails.sshd]
+filter = "sshd"
+logpath = "/var/log/auth.log"
+actions = ["report", "mail"]
+`,
+    "c.toml",
+  );
+  deepEqual(config.actions, [
+    {
+      name: "report",
+      type: "exec",
+      onBan: ["/usr/local/bin/report", "--ip", "{ip}", "{jail}", "{duration_s}", "{origin}"],
+      onUnban: [],
+      timeoutMs: 2000,
+      queue: 10,
+    },
+    {
+      name: "mail",
+      type: "smtp",
+      server: { hostname: "127.0.0.1", port: 25 },
+      from: "fail2zig@host.example",
+      to: ["root@host.example"],
+      timeoutMs: 10_000,
+      queue: 1000,
+    },
+  ]);
+  deepEqual(config.jails[0]!.actions, ["report", "mail"]);
+  deepEqual(parseConfig("", "c.toml").actions, []);
+});
+
+Deno.test("[actions.NAME] errors carry line, column and what was expected", () => {
+  deepEqual(
+    errorsOf(`[actions.a]
+type = "exec"
+on_ban = ["report", "{ip}"]
+[actions.b]
+type = "exec"
+on_ban = ["/bin/x", "--ip={ip}"]
+server = "127.0.0.1:25"
+[actions.c]
+type = "smtp"
+from = "root"
+to = ["a@b.example", "x\\r\\nBcc: y@z"]
+on_ban = ["/bin/x"]
+[actions.d]
+type = "ftp"
+[actions.e]
+type = "smtp"
+server = "mail.example.org:25"
+from = "a@b.example"
+to = "c@d.example"
+[actions.f]
+type = "exec"
+[jails.sshd]
+filter = "sshd"
+logpath = "/x"
+actions = ["a", "mial"]
+`),
+    [
+      '3:11: actions.a.on_ban[0]: expected the program as an absolute path, found "report"',
+      '6:21: actions.b.on_ban[1]: a placeholder must be a whole argument, one of {ip}, {prefix}, {jail}, {duration_s}, {origin}; found "--ip={ip}" (no shell runs: join text in the program instead)',
+      '7:1: actions.b.server: not used with type = "exec"; remove it',
+      '10:8: actions.c.from: expected a mail address such as "root@localhost", found "root"',
+      '11:22: actions.c.to[1]: expected a mail address such as "root@localhost", found "x\\r\\nBcc: y@z"',
+      '12:1: actions.c.on_ban: not used with type = "smtp"; remove it',
+      '14:8: actions.d.type: expected one of "exec", "smtp", found string "ftp"',
+      '17:10: actions.e.server: expected an IPv4 address, found "mail.example.org" (DNS names are not allowed)',
+      "20:10: actions.f: missing required key on_ban or on_unban (an argv array)",
+      '25:17: jails.sshd.actions[1]: unknown action "mial" (define [actions.mial])',
+    ],
+  );
 });

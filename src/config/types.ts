@@ -127,6 +127,8 @@ export interface JailConfig {
   readonly bantimeIncrement: BantimeIncrement;
   /** `port` and `protocol`: the traffic its bans drop; null: all traffic of the address. */
   readonly scope: PortScope | null;
+  /** `actions`: names of `[actions.NAME]` run on its bans and unbans, beside the firewall. */
+  readonly actions: readonly string[];
 }
 
 /** One `[filters.NAME]`: a user filter in the pattern language (owned by `src/filters`). */
@@ -144,7 +146,44 @@ export interface Config {
   readonly filters: readonly UserFilterConfig[];
   /** `[fleet]`; `null` when the section is absent (nothing of the fleet is loaded). */
   readonly fleet: FleetConfig | null;
+  /** Every `[actions.NAME]`, in file order. */
+  readonly actions: readonly ActionConfig[];
 }
+
+/** What every `[actions.NAME]` has. */
+export interface ActionBase {
+  /** The `NAME` of `[actions.NAME]` (what a jail's `actions` lists). */
+  readonly name: string;
+  /** `timeout`: longest a run may take before it is killed or abandoned (a failure), ms. */
+  readonly timeoutMs: number;
+  /** `queue`: runs waiting at most; past it the oldest waiting run is dropped (and counted). */
+  readonly queue: number;
+}
+
+/** `type = "exec"`: a program run with an argv (no shell) on ban and unban. */
+export interface ExecActionConfig extends ActionBase {
+  /** Always `"exec"`. */
+  readonly type: "exec";
+  /** `on_ban`: argv, `[0]` an absolute path; `{ip}` etc. are whole arguments. Empty: none. */
+  readonly onBan: readonly string[];
+  /** `on_unban`: like `onBan`, run when a ban is lifted. Empty: none. */
+  readonly onUnban: readonly string[];
+}
+
+/** `type = "smtp"`: a mail for each ban, through an SMTP server. */
+export interface SmtpActionConfig extends ActionBase {
+  /** Always `"smtp"`. */
+  readonly type: "smtp";
+  /** `server`: the SMTP server, an IP address and port (no DNS). */
+  readonly server: { readonly hostname: string; readonly port: number };
+  /** `from`: the envelope and header sender. */
+  readonly from: string;
+  /** `to`: the recipients. */
+  readonly to: readonly string[];
+}
+
+/** One `[actions.NAME]`. */
+export type ActionConfig = ExecActionConfig | SmtpActionConfig;
 
 /**
  * `[fleet]` after validation: bans shared with other hosts through NATS JetStream

@@ -30,6 +30,7 @@ import {
 } from "../tracker/mod.ts";
 import { RUNTIME_PEAK_MB } from "../config/mod.ts";
 import { type AuditEvent, Engine } from "./engine.ts";
+import { ActionRunner } from "../actions/mod.ts";
 import { hostAddresses } from "./_host.ts";
 import { processSamplers } from "./_process.ts";
 import { parseWorkerMessage, type StartMessage, type WorkerMessage } from "./_protocol.ts";
@@ -278,6 +279,11 @@ export class Daemon {
     const metrics = newMetrics(config, tracker, () => e.degraded, deps.memoryBytes);
     let parser: ParserHost | null = null;
     let guard: FirewallGuard | null = null;
+    const actions = new ActionRunner({
+      actions: config.actions,
+      logger,
+      onOutcome: (action, result) => metrics.actionRuns.inc({ action, result }),
+    });
     const e = new Engine({
       config,
       tracker,
@@ -298,9 +304,15 @@ export class Daemon {
       memoryBytes: deps.memoryBytes ?? (() => Deno.memoryUsage().rss),
       selfAddresses: deps.selfAddresses ?? (() => hostAddresses()),
       reloadConfig: deps.reloadConfig,
-      onReloaded: (next) => parser?.restart(next) ?? Promise.resolve(),
+      onReloaded: (next) => {
+        actions.reconfigure(next.actions);
+        return parser?.restart(next) ?? Promise.resolve();
+      },
+      actions: (names, event) => actions.dispatch(names, event),
     });
     sources.seed(saved);
+    // Reverse order: the engine settles (its last unbans queued), then the actions stop.
+    undo.push("actions", () => actions.stop());
     undo.push("engine", () => e.settle());
     await step("firewall", () => reAddBans(tracker, e));
     const g = guard = newGuard(sel, e, metrics, logger);

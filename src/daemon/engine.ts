@@ -43,6 +43,7 @@ import {
 } from "../ipc/mod.ts";
 import { type BatchMessage, IP_SEPARATOR } from "./_protocol.ts";
 import type { DaemonMetrics } from "../metrics/mod.ts";
+import type { ActionEvent } from "../actions/mod.ts";
 import type { SourceSet } from "./source_set.ts";
 
 /** Most bans one `list` reply carries (the newest); a reply must stay far below the heap cap. */
@@ -113,6 +114,11 @@ export interface EngineOptions {
   readonly logger: Logger;
   /** Where every ban and unban is recorded. */
   readonly audit: AuditSink;
+  /**
+   * Runs a jail's `actions` for a ban in force or a lifted one; called beside the audit record,
+   * must only queue (`ActionRunner.dispatch`), never wait.
+   */
+  readonly actions?: (names: readonly string[], event: ActionEvent) => void;
   /** The sources' read positions: each applied batch advances its source's. */
   readonly sources: SourceSet;
   /** Called after every change the state file must carry (bans, failures, positions). */
@@ -779,9 +785,17 @@ export class Engine implements Controller {
               : b.cause),
           origin: origins[i] ?? "",
         });
+        this.#act("ban", b, b.durationMs, origins[i] ?? "");
       });
       this.#fleet?.onChange("ban", bans, origins[0] ?? "");
     });
+  }
+
+  /** Hands a ban or unban to the jail's actions (they queue; nothing here waits for them). */
+  #act(kind: "ban" | "unban", b: BanDecision, durationMs: number | null, origin: string): void {
+    const names = this.#config.jails.find((j) => j.name === b.jail)?.actions ?? [];
+    if (names.length === 0 || this.#o.actions === undefined) return;
+    this.#o.actions(names, { kind, ip: b.ip, prefix: b.prefix, jail: b.jail, durationMs, origin });
   }
 
   #lift(bans: readonly BanDecision[], reason: string, origin: string): Promise<void> {
@@ -804,6 +818,7 @@ export class Engine implements Controller {
           reason,
           origin,
         });
+        this.#act("unban", b, null, origin);
       }
       this.#fleet?.onChange("unban", bans, origin);
     });

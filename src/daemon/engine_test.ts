@@ -510,3 +510,44 @@ Deno.test("reload() moves the bans of a jail whose port changed to the new scope
   deepEqual((await backend.list()).map((b) => `${b.scope?.id} ${b.ip}`), ["tcp.2222 203.0.113.7"]);
   equal((await e.statusJail("ssh")).ports, "tcp 2222");
 });
+
+Deno.test("Engine hands a jail's bans and unbans to its actions, after the firewall", async () => {
+  const config = parseConfig(
+    `[actions.note]
+type = "exec"
+on_ban = ["/usr/bin/logger", "{ip}"]
+[jails.ssh]
+filter = "sshd"
+logpath = "/var/log/auth.log"
+actions = ["note"]
+[jails.mail]
+filter = "postfix"
+logpath = "/var/log/mail.log"
+`,
+    "actions.toml",
+  );
+  const seen: string[] = [];
+  const applied = new Set<string>();
+  const { e, backend } = await engine(1024, config, undefined, {
+    config,
+    actions: (names, ev) => {
+      const when = applied.has(ev.ip) ? "in force" : "not in force";
+      seen.push(
+        `${names.join("+")} ${ev.kind} ${ev.ip} ${ev.jail} ${ev.durationMs} ${ev.origin} ${when}`,
+      );
+    },
+  });
+  const ban = backend.ban.bind(backend);
+  backend.ban = async (entries) => {
+    await ban(entries);
+    for (const x of entries) applied.add(x.ip);
+  };
+  await e.ban("203.0.113.7", "ssh", 60);
+  await e.ban("203.0.113.8", "mail", 60);
+  await e.unban("203.0.113.7", "ssh");
+  await e.settle();
+  deepEqual(seen, [
+    "note ban 203.0.113.7 ssh 60000 client in force",
+    "note unban 203.0.113.7 ssh null client in force",
+  ]);
+});

@@ -13,6 +13,7 @@ export {
 export type { Closable, DaemonDeps, ParserContext, ParserHost } from "./daemon.ts";
 export { Engine } from "./engine.ts";
 export {
+  actionPrograms,
   DAEMON_ENV,
   DAEMON_SYS,
   type DaemonPermissionOptions,
@@ -30,11 +31,16 @@ export type { InlineSources } from "./inline_parser.ts";
 export type { AuditEvent, AuditSink, EngineOptions, FleetAttachment } from "./engine.ts";
 export type { BatchMessage } from "./_protocol.ts";
 export type { FileGroup, JournalGroup } from "./_matcher.ts";
+/** The event the engine hands to the actions (owned by `src/actions`). */
+export type { ActionEvent } from "../actions/mod.ts";
 /** The config types the daemon runs from (owned by `src/config`). */
 export type {
+  ActionBase,
+  ActionConfig,
   BantimeIncrement,
   Config,
   EvictionPolicy,
+  ExecActionConfig,
   FirewallChoice,
   FleetConfig,
   GlobalConfig,
@@ -42,6 +48,7 @@ export type {
   PortScope,
   Protocol,
   SeccompMode,
+  SmtpActionConfig,
   SourceKind,
   UserFilterConfig,
 } from "../config/mod.ts";

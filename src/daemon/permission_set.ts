@@ -73,9 +73,9 @@ const FIREWALL_PROGRAMS: Record<Config["global"]["firewall"], readonly string[]>
 
 /**
  * Every network endpoint the daemon listens on or connects to through Deno, as `host:port`: the
- * metrics listener and, with `[fleet]`, each of its `url` servers. (The control socket and
- * journald are Unix sockets opened through libc, which no Deno permission covers.) A new
- * endpoint is added here only.
+ * metrics listener, with `[fleet]` each of its `url` servers, and the SMTP server of each smtp
+ * action. (The control socket and journald are Unix sockets opened through libc, which no Deno
+ * permission covers.) A new endpoint is added here only.
  */
 export function networkEndpoints(config: Config): string[] {
   const out: string[] = [];
@@ -87,7 +87,21 @@ export function networkEndpoints(config: Config): string[] {
   for (const u of config.fleet?.urls ?? []) {
     out.push(`${u.host.includes(":") ? `[${u.host}]` : u.host}:${u.port}`);
   }
-  return out;
+  for (const a of config.actions) {
+    if (a.type !== "smtp") continue;
+    const host = a.server.hostname.includes(":") ? `[${a.server.hostname}]` : a.server.hostname;
+    out.push(`${host}:${a.server.port}`);
+  }
+  return unique(out);
+}
+
+/** The programs of the exec actions (`on_ban[0]`, `on_unban[0]`): each may run, nothing else. */
+export function actionPrograms(config: Config): string[] {
+  return unique(
+    config.actions.flatMap((a) =>
+      a.type === "exec" ? [a.onBan[0], a.onUnban[0]].filter((p) => p !== undefined) : []
+    ),
+  );
 }
 
 /** The files `[fleet]` reads (credentials, TLS), and `hostname` for its default name. */
@@ -104,8 +118,9 @@ function fleetNeeds(config: Config): { read: string[]; sys: string[] } {
  * The least permission set the daemon needs for `config`: read its config, its log paths (and
  * where their directories and links lead, `fileSourceReadPaths`), its state, audit and socket
  * directories and `runtimeRead`; write only the state, audit and socket directories; listen only
- * on {@link networkEndpoints}; run only the firewall programs its `firewall` choice may use and
- * journalctl when a jail reads the journal. Needs read permission on those paths (it resolves
+ * on {@link networkEndpoints}; run only the firewall programs its `firewall` choice may use,
+ * journalctl when a jail reads the journal, and the exec actions' programs
+ * ({@link actionPrograms}). Needs read permission on those paths (it resolves
  * links), so it runs before narrowing and, at reload, sees only what is granted.
  */
 export function daemonPermissions(config: Config, opts: DaemonPermissionOptions): PermissionSet {
@@ -133,7 +148,11 @@ export function daemonPermissions(config: Config, opts: DaemonPermissionOptions)
     net: networkEndpoints(config),
     env: [...DAEMON_ENV],
     sys: [...DAEMON_SYS, ...fleet.sys],
-    run: unique([...FIREWALL_PROGRAMS[g.firewall], ...(journal ? [JOURNALCTL] : [])]),
+    run: unique([
+      ...FIREWALL_PROGRAMS[g.firewall],
+      ...(journal ? [JOURNALCTL] : []),
+      ...actionPrograms(config),
+    ]),
     ffi: true,
   };
 }

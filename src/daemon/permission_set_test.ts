@@ -2,6 +2,7 @@ import { deepEqual, ok, throws } from "node:assert/strict";
 import { join } from "node:path";
 import { parseConfig } from "../config/mod.ts";
 import {
+  actionPrograms,
   daemonPermissions,
   narrowedArgv,
   networkEndpoints,
@@ -114,4 +115,24 @@ Deno.test("ungranted() is empty for what this process holds (refusals: tests/dae
     ungranted({ read: ["/etc"], write: [], net: [], env: [], sys: ["uid"], run: [], ffi: true }),
     [],
   );
+});
+
+Deno.test("daemonPermissions() grants exactly the actions' programs and SMTP servers, nothing without actions", () => {
+  const base = `[global]\nmetrics_bind = ""\nfirewall = "nftables"\n`;
+  const none = daemonPermissions(parseConfig(base, "/c"), { configPath: "/c" });
+  deepEqual([none.run, none.net], [[], []]);
+  const config = parseConfig(
+    base +
+      `[actions.report]\ntype = "exec"\non_ban = ["/usr/local/bin/report", "{ip}"]\n` +
+      `on_unban = ["/usr/local/bin/unreport", "{ip}"]\n` +
+      `[actions.cloud]\ntype = "exec"\non_ban = ["/usr/local/bin/report", "--cloud", "{ip}"]\n` +
+      `[actions.mail]\ntype = "smtp"\nfrom = "f2z@example.org"\nto = "root@example.org"\n` +
+      `[actions.relay]\ntype = "smtp"\nserver = "[::1]:2525"\nfrom = "f2z@example.org"\n` +
+      `to = ["a@example.org"]\n`,
+    "/c",
+  );
+  const set = daemonPermissions(config, { configPath: "/c" });
+  deepEqual(set.run, ["/usr/local/bin/report", "/usr/local/bin/unreport"]);
+  deepEqual(set.net, ["127.0.0.1:25", "[::1]:2525"]);
+  deepEqual(actionPrograms(config), set.run);
 });

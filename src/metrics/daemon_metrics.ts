@@ -98,6 +98,8 @@ export interface DaemonMetrics {
   readonly banLatency: Histogram;
   /** Times the firewall scaffold was found flushed or altered and re-installed with every ban. */
   readonly firewallRepairs: Counter;
+  /** `fail2zig_action_runs_total{action,result}`: runs of `[actions.NAME]`, ok, failed or dropped. */
+  readonly actionRuns: Counter;
   /** Exposes a jail's series at zero (call at start and when a reload adds a jail). */
   addJail(jail: string): void;
   /** Drops a jail's series (a reload removed it). */
@@ -156,6 +158,12 @@ export function createDaemonMetrics(options: DaemonMetricsOptions = {}): DaemonM
       "fail2zig_firewall_repairs_total",
       "Times the firewall ruleset was found flushed or altered and its scaffold and every active " +
         "ban were put back.",
+    ),
+    actionRuns: r.counter(
+      "fail2zig_action_runs_total",
+      "Runs of [actions.NAME] by result: ok, failed (exit status, timeout, refused mail) or " +
+        "dropped (its queue was full).",
+      ["action", "result"],
     ),
   };
   m.up.set({}, 1);

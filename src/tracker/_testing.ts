@@ -31,6 +31,7 @@ export function jail(
     ignoreself: true,
     missingLogpath: "error",
     scope: null,
+    actions: [],
     ...rest,
     bantimeIncrement: {
       enabled: false,

@@ -1,0 +1,256 @@
+import { deepEqual, equal, match, ok } from "node:assert/strict";
+import {
+  type ActionConfig,
+  type ActionEvent,
+  ActionRunner,
+  type Fields,
+  substitute,
+} from "./mod.ts";
+import { Logger } from "../log/mod.ts";
+
+const BAN: ActionEvent = {
+  kind: "ban",
+  ip: "203.0.113.7",
+  prefix: 32,
+  jail: "sshd",
+  durationMs: 600_000,
+  origin: "/var/log/auth.log; rm -rf / $(id)",
+};
+
+function capture(): { logger: Logger; records: { msg: string; fields: Fields }[] } {
+  const records: { msg: string; fields: Fields }[] = [];
+  const logger = new Logger("warn", [{
+    write: (_l, msg, fields) => records.push({ msg, fields }),
+  }]);
+  return { logger, records };
+}
+
+/** A script in a temporary directory that appends its arguments, one per line, to `out`. */
+async function recorder(
+  dir: string,
+  body = 'for a in "$@"; do printf "%s\\n" "$a"; done >> "$OUT"',
+) {
+  const path = `${dir}/record.sh`;
+  const out = `${dir}/out.txt`;
+  await Deno.writeTextFile(path, `#!/bin/sh\nOUT=${out}\n${body}\n`);
+  await Deno.chmod(path, 0o755);
+  return { path, out };
+}
+
+function exec(name: string, onBan: string[], extra: Partial<ActionConfig> = {}): ActionConfig {
+  return {
+    name,
+    type: "exec",
+    onBan,
+    onUnban: [],
+    timeoutMs: 5000,
+    queue: 1000,
+    ...extra,
+  } as ActionConfig;
+}
+
+Deno.test("substitute() replaces whole-argument placeholders only", () => {
+  deepEqual(
+    substitute(
+      ["/bin/x", "{ip}", "{prefix}", "{jail}", "{duration_s}", "{origin}", "--ip={ip}"],
+      BAN,
+    ),
+    ["/bin/x", "203.0.113.7", "32", "sshd", "600", BAN.origin, "--ip={ip}"],
+  );
+  equal(substitute(["{duration_s}"], { ...BAN, durationMs: null })[0], "-1");
+});
+
+Deno.test("an exec action runs its argv without a shell: each value stays one argument", async () => {
+  const dir = await Deno.makeTempDir();
+  try {
+    const { path, out } = await recorder(dir);
+    const { logger, records } = capture();
+    const r = new ActionRunner({
+      actions: [exec("note", [path, "{ip}", "{jail}", "{duration_s}", "{origin}"], {
+        onUnban: [path, "unban", "{ip}"],
+      } as Partial<ActionConfig>)],
+      logger,
+    });
+    r.dispatch(["note"], BAN);
+    r.dispatch(["note"], { ...BAN, kind: "unban", durationMs: null });
+    await r.settle();
+    equal(
+      await Deno.readTextFile(out),
+      `203.0.113.7\nsshd\n600\n${BAN.origin}\nunban\n203.0.113.7\n`,
+    );
+    deepEqual(r.stats().note, { ok: 2, failed: 0, dropped: 0, queued: 0 });
+    deepEqual(records, []);
+    await Deno.stat(`${dir}/rm`).then(() => ok(false, "the origin ran as a command"), () => {});
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test("a failing or missing program is counted and logged with its stderr", async () => {
+  const dir = await Deno.makeTempDir();
+  try {
+    const { path } = await recorder(dir, 'echo "no route to the API" >&2; exit 3');
+    const { logger, records } = capture();
+    const outcomes: string[] = [];
+    const r = new ActionRunner({
+      actions: [exec("bad", [path]), exec("gone", [`${dir}/missing`])],
+      logger,
+      onOutcome: (a, res) => outcomes.push(`${a} ${res}`),
+    });
+    r.dispatch(["bad", "gone"], BAN);
+    await r.settle();
+    deepEqual(outcomes.sort(), ["bad failed", "gone failed"]);
+    const bad = records.find((x) => x.fields.action === "bad")!;
+    equal(bad.msg, "action failed");
+    match(String(bad.fields.error), /exited 3: no route to the API$/);
+    match(String(records.find((x) => x.fields.action === "gone")!.fields.error), /cannot run/);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test("a hanging action never blocks dispatch: it is killed at its timeout, counted failed", async () => {
+  const { logger, records } = capture();
+  const r = new ActionRunner({
+    actions: [exec("slow", ["/bin/sleep", "30"], { timeoutMs: 300 })],
+    logger,
+  });
+  const t0 = performance.now();
+  for (let i = 0; i < 100; i++) r.dispatch(["slow"], BAN);
+  const dispatchMs = performance.now() - t0;
+  ok(dispatchMs < 50, `100 dispatches took ${dispatchMs} ms`);
+  await r.stop(); // drops the 99 waiting, waits for the running one (bounded by its timeout)
+  const took = performance.now() - t0;
+  ok(took < 5000, `stopped after ${took} ms`);
+  equal(r.stats().slow!.failed, 1);
+  match(String(records[0]!.fields.error), /timed out after 300 ms/);
+});
+
+Deno.test("the queue is bounded: past `queue` waiting runs the oldest is dropped and counted", async () => {
+  const dir = await Deno.makeTempDir();
+  try {
+    const { path, out } = await recorder(dir, 'sleep 0.2; printf "%s\\n" "$1" >> "$OUT"');
+    const { logger, records } = capture();
+    const r = new ActionRunner({ actions: [exec("q", [path, "{ip}"], { queue: 2 })], logger });
+    for (let i = 1; i <= 10; i++) r.dispatch(["q"], { ...BAN, ip: `192.0.2.${i}` });
+    deepEqual(r.stats().q, { ok: 0, failed: 0, dropped: 7, queued: 2 });
+    await r.settle();
+    // The first was running; of the rest only the two newest waited.
+    equal(await Deno.readTextFile(out), "192.0.2.1\n192.0.2.9\n192.0.2.10\n");
+    deepEqual(r.stats().q, { ok: 3, failed: 0, dropped: 7, queued: 0 });
+    equal(records.filter((x) => x.msg.startsWith("action queue full")).length, 1);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+/** A tiny SMTP server on loopback that records one session per connection. */
+function smtpServer(reply: (cmd: string) => string | null = () => null) {
+  const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+  const sessions: string[] = [];
+  const done = (async () => {
+    for await (const conn of listener) {
+      const enc = new TextEncoder();
+      const dec = new TextDecoder();
+      const send = (s: string) => conn.write(enc.encode(s + "\r\n"));
+      let buf = "", data = false, log = "";
+      await send("220 test ESMTP");
+      const chunk = new Uint8Array(4096);
+      for (;;) {
+        const n = await conn.read(chunk).catch(() => null);
+        if (n === null) break;
+        buf += dec.decode(chunk.subarray(0, n));
+        let nl;
+        while ((nl = buf.indexOf("\r\n")) >= 0) {
+          const line = buf.slice(0, nl);
+          buf = buf.slice(nl + 2);
+          log += line + "\n";
+          if (data) {
+            if (line === ".") {
+              data = false;
+              await send("250 queued");
+            }
+            continue;
+          }
+          const custom = reply(line);
+          if (custom !== null) await send(custom);
+          else if (line.startsWith("EHLO")) await send("250-test\r\n250 8BITMIME");
+          else if (line === "DATA") {
+            data = true;
+            await send("354 go ahead");
+          } else if (line === "QUIT") await send("221 bye");
+          else await send("250 ok");
+        }
+      }
+      sessions.push(log);
+      conn.close();
+    }
+  })();
+  const port = (listener.addr as Deno.NetAddr).port;
+  return { port, sessions, close: async () => (listener.close(), await done.catch(() => {})) };
+}
+
+function smtp(port: number, extra: Partial<ActionConfig> = {}): ActionConfig {
+  return {
+    name: "mail",
+    type: "smtp",
+    server: { hostname: "127.0.0.1", port },
+    from: "fail2zig@host.example",
+    to: ["admin@example.org", "sec@example.org"],
+    timeoutMs: 5000,
+    queue: 10,
+    ...extra,
+  } as ActionConfig;
+}
+
+Deno.test("an smtp action mails each ban through the server (not unbans)", async () => {
+  const srv = smtpServer();
+  try {
+    const { logger, records } = capture();
+    const r = new ActionRunner({ actions: [smtp(srv.port)], logger });
+    r.dispatch(["mail"], { ...BAN, origin: ".\r\nRCPT TO:<evil@example.com>" });
+    r.dispatch(["mail"], { ...BAN, kind: "unban" });
+    await r.settle();
+    deepEqual(records, []);
+    // The server files a session when it sees the client close: wait for that.
+    for (let i = 0; i < 200 && srv.sessions.length === 0; i++) {
+      await new Promise((res) => setTimeout(res, 10));
+    }
+    equal(srv.sessions.length, 1, "one mail: unbans send none");
+    const s = srv.sessions[0]!;
+    match(
+      s,
+      /^EHLO host\.example\nMAIL FROM:<fail2zig@host\.example>\nRCPT TO:<admin@example\.org>\nRCPT TO:<sec@example\.org>\nDATA\n/,
+    );
+    match(s, /\nSubject: \[fail2zig\] sshd: banned 203\.0\.113\.7\n/);
+    match(s, /\nfail2zig banned 203\.0\.113\.7 in jail sshd for 600 s\.\n/);
+    match(s, /\nOrigin: \. {2}RCPT TO:<evil@example\.com>\n/, "control characters are blanked");
+    equal(s.split("\n").filter((l) => l.startsWith("RCPT")).length, 2);
+    match(s, /\n\.\nQUIT\n$/);
+    deepEqual(r.stats().mail, { ok: 1, failed: 0, dropped: 0, queued: 0 });
+  } finally {
+    await srv.close();
+  }
+});
+
+Deno.test("an smtp action whose recipient is refused, or whose server is down, fails and is logged", async () => {
+  const srv = smtpServer((cmd) => cmd.startsWith("RCPT") ? "550 no such user" : null);
+  try {
+    const { logger, records } = capture();
+    const r = new ActionRunner({ actions: [smtp(srv.port)], logger });
+    r.dispatch(["mail"], BAN);
+    await r.settle();
+    match(
+      String(records[0]!.fields.error),
+      /RCPT TO admin@example\.org: expected 250 or 251, got 550 no such user/,
+    );
+  } finally {
+    await srv.close();
+  }
+  const { logger, records } = capture();
+  const r = new ActionRunner({ actions: [smtp(srv.port)], logger });
+  r.dispatch(["mail"], BAN);
+  await r.settle();
+  equal(r.stats().mail!.failed, 1);
+  match(String(records[0]!.fields.error), /refused|connect/i);
+});
