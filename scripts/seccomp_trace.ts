@@ -18,7 +18,8 @@ import { allowList, EXEC_SYSCALLS } from "../src/seccomp/mod.ts";
 
 /**
  * Test files that start daemons: the daemon suite (less daemon_seccomp_test, whose daemons set
- * their own mode and run the self-check's ptrace and mount), and the exec backends' tests.
+ * their own mode and run the self-check's ptrace and mount), the exec backends' tests and the
+ * fleet's.
  */
 export async function defaultFiles(root: string): Promise<string[]> {
   const files: string[] = [];
@@ -27,7 +28,11 @@ export async function defaultFiles(root: string): Promise<string[]> {
       files.push(join("tests", e.name));
     }
   }
-  files.push("tests/firewall_e2e_test.ts", "tests/firewall_daemon_repair_test.ts");
+  files.push(
+    "tests/firewall_e2e_test.ts",
+    "tests/firewall_daemon_repair_test.ts",
+    "tests/fleet_daemon_test.ts",
+  );
   return files.sort();
 }
 

@@ -43,6 +43,7 @@ export const ALLOWED: readonly string[] = [
   "getgid",
   "getpeername",
   "getpid",
+  "getppid",
   "getrandom",
   "getrusage",
   "getsockname",

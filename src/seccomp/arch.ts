@@ -54,6 +54,7 @@ export const X86_64: Readonly<Record<string, number>> = {
   getgid: 104,
   getpeername: 52,
   getpid: 39,
+  getppid: 110,
   getrandom: 318,
   getrusage: 98,
   getsockname: 51,
