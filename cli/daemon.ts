@@ -14,6 +14,7 @@ import {
   loadConfig,
 } from "../src/config/mod.ts";
 import {
+  actionPrograms,
   Daemon,
   type DaemonDeps,
   daemonPermissions,
@@ -104,16 +105,17 @@ export async function main(args: string[]): Promise<number> {
 
 /**
  * Whether the daemon replaces a process image: a command-line firewall backend (anything but
- * nftables and log-only) or a journald jail (journalctl). Seccomp cannot match execve's path, so
- * without them execve and execveat are refused outright.
+ * nftables and log-only), or programs the config runs ({@link runsPrograms}). Seccomp cannot
+ * match execve's path, so without them execve and execveat are refused outright.
  */
 export function needsExec(config: Config, backend: string): boolean {
-  return readsJournal(config) || !["nftables", "log-only"].includes(backend);
+  return runsPrograms(config) || !["nftables", "log-only"].includes(backend);
 }
 
-/** Whether a jail of `config` reads the journal (through `journalctl`). */
-function readsJournal(config: Config): boolean {
-  return config.jails.some((j) => j.enabled && j.source === "journald");
+/** Whether `config` runs programs besides the firewall: journalctl, `exec` actions. */
+function runsPrograms(config: Config): boolean {
+  const journal = config.jails.some((j) => j.enabled && j.source === "journald");
+  return journal || actionPrograms(config).length > 0;
 }
 
 /**
@@ -242,10 +244,10 @@ export function realDeps(
         throw new ControlError("invalid_config", e instanceof Error ? e.message : String(e));
       }
       refuseUngranted(next);
-      if (!sandbox.exec && readsJournal(next)) {
+      if (!sandbox.exec && runsPrograms(next)) {
         throw new ControlError(
           "invalid_config",
-          "the new configuration runs journalctl, which the seccomp filter installed at start refuses (execve); restart the daemon to apply it (systemctl restart fail2zig)",
+          "the new configuration runs programs (journalctl, exec actions), which the seccomp filter installed at start refuses (execve); restart the daemon to apply it (systemctl restart fail2zig)",
         );
       }
       if (next.global.seccomp !== config.global.seccomp) {

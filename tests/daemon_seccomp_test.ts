@@ -260,3 +260,38 @@ maxretry = 3
     },
   );
 });
+
+Deno.test("enforce with an exec action: execve allowed, the action's program runs under the filter", async () => {
+  await withDaemon(
+    'seccomp = "enforce"',
+    (d) =>
+      `[actions.note]
+type = "exec"
+on_ban = ["${join(d, "note.sh")}", "{ip}"]
+${sshdJail(d, 'maxretry = 2\nactions = ["note"]')}`,
+    async (daemon) => {
+      const rec = await installed(daemon);
+      equal(rec["exec"], true);
+      await Deno.writeTextFile(join(daemon.dir, "auth.log"), failures("203.0.113.10", 2), {
+        append: true,
+      });
+      await daemon.waitFor((r) => r["event"] === "ban" && r["ip"] === "203.0.113.10");
+      const note = join(daemon.dir, "note.txt");
+      for (let i = 0; i < 200 && !(await Deno.stat(note).catch(() => null)); i++) {
+        await new Promise((r) => setTimeout(r, 50));
+      }
+      // the script itself reports its seccomp mode: it inherited the daemon's filter
+      deepEqual((await Deno.readTextFile(note)).trim().split("\n"), ["203.0.113.10", "2"]);
+    },
+    async (dir) => {
+      const script = join(dir, "note.sh");
+      await Deno.writeTextFile(
+        script,
+        `#!/bin/sh\necho "$1" > ${join(dir, "note.txt")}.tmp\n` +
+          `sed -n 's/^Seccomp:\\s*//p' /proc/self/status >> ${join(dir, "note.txt")}.tmp\n` +
+          `mv ${join(dir, "note.txt")}.tmp ${join(dir, "note.txt")}\n`,
+      );
+      await Deno.chmod(script, 0o755);
+    },
+  );
+});
