@@ -641,8 +641,9 @@ function addrChar(c: number): boolean {
 
 /**
  * True when `s[b, e)` holds an address-shaped run other than the one `[as, ae)` was read from, or
- * when that run could be read another way (`[as, ae)` is only part of it): only then can another
- * reading of the line give another address. A run is a maximal stretch of hex digits, `.` and `:`
+ * when that run could be read another way (`[as, ae)` is only part of it, or it is the whole run
+ * and the run up to its last `:` or `.` is an address too): only then can another reading of the
+ * line give another address. A run is a maximal stretch of hex digits, `.` and `:`
  * that parses as an address whole or up to its last `:` or `.`.
  */
 export function otherAddressIn(s: string, b: number, e: number, as: number, ae: number): boolean {
@@ -666,6 +667,11 @@ export function otherAddressIn(s: string, b: number, e: number, as: number, ae: 
     steps += i - x;
     if (x <= as && ae <= i) {
       if (x !== as || i !== ae) return true;
+      // read whole, the run may still split into an address and a port (`2001:db8::1:4242`) for
+      // another pattern's `<HOST>:<NUM>`
+      const c = s.lastIndexOf(":", i - 1), d = s.lastIndexOf(".", i - 1);
+      if (c > x && canonicalIp(s.slice(x, c)) !== null) return true;
+      if (d > x && canonicalIp(s.slice(x, d)) !== null) return true;
       continue;
     }
     // an IPv4 address has 3 dots; an IPv6 one a `::` or 7 colons (a clock has 2)

@@ -1,8 +1,10 @@
 import { equal, ok, throws } from "node:assert/strict";
 import { compilePattern } from "./_pattern.ts";
 import {
+  builtinFilterNames,
   compileUserFilter,
   exceedsLineCap,
+  filterDisagreements,
   filterModes,
   getFilter,
   LineKind,
@@ -88,6 +90,45 @@ Deno.test("a middle address placed twice with different addresses is ambiguous: 
   equal(f.match("x client: 1.2.3.4, server: y", NOW)?.ip, "1.2.3.4");
   equal(f.match("x client: 1.2.3.4, server: y client: 1.2.3.4, server: z", NOW)?.ip, "1.2.3.4");
   equal(f.match("x client: 1.2.3.4, server: y client: 5.6.7.8, server: z", NOW), null);
+});
+
+Deno.test("two patterns that split one address differently (IPv6 and a port) make the line ambiguous", () => {
+  // `2001:db8::1:4242` is an address, and `2001:db8::1` with port 4242: whichever pattern comes
+  // first, the other reading is seen and the line counts for neither
+  for (const patterns of [["x <HOST> y", "x <HOST>:<NUM> y"], ["x <HOST>:<NUM> y", "x <HOST> y"]]) {
+    const f = compileUserFilter({ name: "split", patterns, ignorePatterns: [], prefix: "none" });
+    equal(f.match("x 2001:db8::1:4242 y", NOW), null, patterns.join(" + "));
+    equal(f.lastKind, LineKind.AMBIGUOUS);
+    equal(f.match("x 2001:db8::1:abcd:12345 y", NOW)?.ip, "2001:db8::1:abcd", patterns.join(" + "));
+    equal(f.match("x 192.0.2.1:4242 y", NOW)?.ip, "192.0.2.1");
+  }
+});
+
+Deno.test("compile-time agreement: no built-in filter's patterns disagree on a line its service writes", () => {
+  for (const name of builtinFilterNames()) {
+    for (const mode of filterModes(name)!) equal(filterDisagreements(name, mode).join("\n"), "");
+  }
+});
+
+Deno.test("compile-time agreement: a user filter whose patterns can place the address differently is reported", () => {
+  const users = (name: string, patterns: string[]) => [
+    { name, patterns, ignorePatterns: [], prefix: "none" as const },
+  ];
+  // Apache 2.2's element has no port, 2.4's always has one: a filter allowing both reads
+  // `[client 2001:db8::1:4242]` two ways
+  const both = filterDisagreements(
+    "both",
+    "normal",
+    users("both", ["[client {<HOST>|<HOST>:<NUM>}] x"]),
+  );
+  equal(both.length, 1);
+  ok(both[0]!.includes("ambiguous: [client 2001:db8::1:4242] x"), both[0]);
+  const one = users("one", ["[client <HOST>:<NUM>] x", "[client [<HOST>]:<NUM>] x"]);
+  equal(filterDisagreements("one", "normal", one).length, 0);
+  // an optional tail that can also be read as part of the free text does not disagree: the
+  // address is the same either way
+  const tail = users("tail", ["login for <*> from <HOST>{| port <NUM>}"]);
+  equal(filterDisagreements("tail", "normal", tail).length, 0);
 });
 
 Deno.test("times: RFC 3164 year never in the future, RFC 3339 offsets, clamped to now, null without", () => {

@@ -20,6 +20,7 @@ export {
   DEFAULT_LINE_MAX_BYTES,
   exceedsLineCap,
   type Filter,
+  filterDisagreements,
   filterHasSessions,
   type FilterMatch,
   filterModes,
