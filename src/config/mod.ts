@@ -10,7 +10,16 @@ export {
   runningAsRoot,
 } from "./load.ts";
 export { socketPathOf } from "./socket_path.ts";
-export { describeScope, makeScope, scopeFromId, SERVICES } from "./_scope.ts";
+export {
+  describeScope,
+  makeScope,
+  MAX_PORT_ITEMS,
+  parsePortItem,
+  type PortItem,
+  portItems,
+  scopeFromId,
+  SERVICES,
+} from "./_scope.ts";
 export {
   checkConfigDirPermissions,
   checkConfigPermissions,

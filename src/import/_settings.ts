@@ -20,9 +20,12 @@ export const LIMITS = {
   ignoreip: 4096,
 } as const;
 
-/** A remark about a translation: `warn` is also printed on stderr, `info` only commented. */
+/**
+ * A remark about a translation: `warn` is also printed on stderr, `info` only commented,
+ * `dropped` (something left out) printed and commented as `not imported: …`.
+ */
 export interface Note {
-  readonly level: "warn" | "info";
+  readonly level: "warn" | "info" | "dropped";
   readonly text: string;
 }
 

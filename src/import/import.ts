@@ -28,6 +28,7 @@ import {
 } from "./_settings.ts";
 import type { FileReader } from "./fs.ts";
 import { tomlString, type UserFilter, userFilterFor } from "./_user_filter.ts";
+import { translateActions } from "./_actions.ts";
 
 /** fail2zig jail names (docs/interfaces.md). */
 const JAIL_NAME = /^[A-Za-z0-9][A-Za-z0-9_-]{0,23}$/;
@@ -106,6 +107,20 @@ export async function importFail2ban(dir: string, opts: ImportOptions): Promise<
 
   const blocks: Block[] = [];
   const taken = new Set<string>();
+  /** `[actions.NAME]` tables by name; equal tables share one name. */
+  const actions = new Map<string, string[]>();
+  const define = (base: string, lines: string[]): string => {
+    let name = base.replace(/[^A-Za-z0-9_-]/g, "-").slice(0, 20) || "action";
+    for (let k = 2;; k++) {
+      const had = actions.get(name);
+      if (had === undefined) actions.set(name, lines);
+      else if (had.join("\n") !== lines.join("\n")) {
+        name = `${base.slice(0, 20)}-${k}`;
+        continue;
+      }
+      return name;
+    }
+  };
   for (const section of tree.sectionNames()) {
     if (section === INCLUDES_SECTION || section.startsWith("KNOWN/") || section.includes("?")) {
       continue;
@@ -122,17 +137,22 @@ export async function importFail2ban(dir: string, opts: ImportOptions): Promise<
       continue;
     }
     if (!on) continue;
-    const block = await translateJail(tree, section, { root, defaults, reader: opts.reader });
+    const block = await translateJail(tree, section, {
+      root,
+      defaults,
+      reader: opts.reader,
+      define,
+    });
     block.name = uniqueName(section, taken, block.notes);
     blocks.push(block);
   }
 
   for (const b of blocks) {
     if (b.skipped !== undefined) continue;
-    const problems = check(render([defaultsBlock, b], []));
+    const problems = check(render([defaultsBlock, b], [], actions));
     if (problems.length > 0) b.skipped = `fail2zig config check rejects it: ${problems.join("; ")}`;
   }
-  const toml = render([defaultsBlock, ...blocks], headerLines(root, tree, header));
+  const toml = render([defaultsBlock, ...blocks], headerLines(root, tree, header), actions);
   // The promise of this command: what it prints passes `config check`.
   const problems = loaderProblems(toml);
   if (problems.length > 0) {
@@ -140,11 +160,14 @@ export async function importFail2ban(dir: string, opts: ImportOptions): Promise<
   }
 
   const warnings: string[] = [];
-  for (const n of header) if (n.level === "warn") warnings.push(n.text);
+  for (const n of header) if (n.level !== "info") warnings.push(n.text);
   for (const b of [defaultsBlock, ...blocks]) {
     const label = b === defaultsBlock ? "[DEFAULT]" : `[${b.name}]`;
     if (b.skipped !== undefined) warnings.push(`${label} not imported: ${b.skipped}`);
-    for (const n of b.notes) if (n.level === "warn") warnings.push(`${label} ${n.text}`);
+    for (const n of b.notes) {
+      if (n.level === "warn") warnings.push(`${label} ${n.text}`);
+      if (n.level === "dropped") warnings.push(`${label} not imported: ${n.text}`);
+    }
   }
   return {
     toml,
@@ -228,7 +251,12 @@ function fixDefaults(block: Block): void {
 async function translateJail(
   tree: IniTree,
   section: string,
-  ctx: { root: string; defaults: Map<SettingName, Setting>; reader: FileReader },
+  ctx: {
+    root: string;
+    defaults: Map<SettingName, Setting>;
+    reader: FileReader;
+    define: (base: string, lines: string[]) => string;
+  },
 ): Promise<Block> {
   const notes: Note[] = [];
   let unknownFilter: string | undefined;
@@ -315,9 +343,14 @@ async function translateJail(
   const effective = translateSettings(tree, section);
   const settings = settingsBlock(section, effective, ctx.defaults, always);
   notes.push(...settings.notes);
+  const acts = await translateActions(tree, section, ctx);
+  notes.push(...acts.notes);
+  if (acts.actions.length > 0) {
+    acts.pairs.push(["actions", `[${acts.actions.map((a) => JSON.stringify(a)).join(", ")}]`]);
+  }
   const block: Block = {
     name: section,
-    pairs: [...pairs, ...settings.pairs],
+    pairs: [...pairs, ...settings.pairs, ...acts.pairs],
     increment: settings.increment,
     notes,
   };
@@ -464,13 +497,15 @@ function headerLines(root: string, tree: IniTree, notes: readonly Note[]): strin
     `# fail2zig configuration imported from the fail2ban configuration in ${oneLine(root)}`,
     "# by `fail2zig import-fail2ban`. Files read, in this order (later ones win):",
     ...tree.files.map((f) => `#   ${oneLine(rel(f))}`),
-    "# Only enabled jails are imported. Not carried over: actions and banaction (fail2zig bans in",
-    "# its own nftables table), ports, usedns, ignorecommand, ignoreself, maxmatches, logencoding.",
+    "# Only enabled jails are imported. The banaction's port and protocol become the jail's;",
+    "# sendmail-*/mail-* actions an smtp action; other action.d commands an exec action where they",
+    "# translate faithfully, else a `not imported` line. Not carried over: usedns, ignorecommand,",
+    "# ignoreself, maxmatches, logencoding.",
     "# fail2ban filters with a fail2zig built-in: " + IMPORTABLE_FILTERS.slice(0, 4).join(", ") +
     ",",
     "#   " + IMPORTABLE_FILTERS.slice(4).join(", ") + ".",
     "# Review the notes, then check the result: fail2zig config check --config FILE",
-    ...notes.map((n) => `# ${n.level === "warn" ? "warning" : "note"}: ${oneLine(n.text)}`),
+    ...notes.map((n) => `# ${NOTE_LABEL[n.level]}: ${oneLine(n.text)}`),
   ];
 }
 
@@ -485,7 +520,11 @@ function filterLines(f: UserFilter): string[] {
   ];
 }
 
-function render(blocks: readonly Block[], header: readonly string[]): string {
+function render(
+  blocks: readonly Block[],
+  header: readonly string[],
+  actions: ReadonlyMap<string, readonly string[]> = new Map(),
+): string {
   const out: string[] = [...header];
   const filters = new Set<string>();
   for (const b of blocks) {
@@ -494,11 +533,15 @@ function render(blocks: readonly Block[], header: readonly string[]): string {
     if (out.length > 0) out.push("");
     out.push(...filterLines(b.filter));
   }
+  for (const [name, lines] of actions) {
+    if (out.length > 0) out.push("");
+    out.push(`[actions.${name}]`, ...lines);
+  }
   for (const b of blocks) {
     if (out.length > 0) out.push("");
     const table = b.isDefaults ? "[defaults]" : `[jails.${b.name}]`;
     const body: string[] = [
-      ...b.notes.map((n) => `# ${n.level === "warn" ? "warning" : "note"}: ${oneLine(n.text)}`),
+      ...b.notes.map((n) => `# ${NOTE_LABEL[n.level]}: ${oneLine(n.text)}`),
       ...b.pairs.map(([k, v]) => `${k} = ${v}`),
     ];
     if (b.increment.length > 0) {
@@ -512,6 +555,13 @@ function render(blocks: readonly Block[], header: readonly string[]): string {
   }
   return out.join("\n") + "\n";
 }
+
+/** How a note is introduced in the output. */
+const NOTE_LABEL: Record<Note["level"], string> = {
+  warn: "warning",
+  info: "note",
+  dropped: "not imported",
+};
 
 /** Text safe inside a one-line TOML comment. */
 function oneLine(text: string): string {

@@ -423,3 +423,79 @@ Deno.test("importFail2ban() translates a custom filter into [filters.NAME] that 
   equal(p.match(line.replace(" 403 ", " 200 "), now), null);
   equal(p.match(line.replace("/staff/", "/guest/"), now), null);
 });
+
+Deno.test("importFail2ban() carries a banaction's port and protocol over as the jail's", async () => {
+  const jail = (name: string, action: string, extra = "") =>
+    `[${name}]\nenabled = true\nfilter = sshd\nlogpath = /var/log/auth.log\naction = ${action}\n${extra}`;
+  const r = await translate({
+    "jail.conf": [
+      jail("a", 'iptables-multiport[port="ssh,2222,8000:8100", protocol="tcp"]'),
+      jail("b", 'nftables[type=multiport, port="53", protocol="udp"]'),
+      jail("c", "iptables-allports[protocol=tcp]"),
+      jail("d", 'nftables[type=allports, port="ssh"]'),
+      jail("e", 'iptables[port="0:65535", protocol="all"]'),
+      jail("f", 'iptables[port="ssh,gopher"]'),
+      jail("g", 'iptables[port="1,2,3,4,5,6,7,8,9,10,11,12,13,14,15,16"]'),
+      jail("h", 'iptables[port="ssh", protocol="icmp"]'),
+    ].join(""),
+  });
+  const config = parseConfig(r.toml, "x");
+  deepEqual(config.jails.map((j) => [j.name, j.scope?.id ?? "all"]), [
+    ["a", "tcp.22_2222_8000-8100"],
+    ["b", "udp.53"],
+    ["c", "all"],
+    ["d", "all"],
+    ["e", "all"],
+    ["f", "all"],
+    ["g", "all"],
+    ["h", "all"],
+  ]);
+  match(r.toml, /^port = \["ssh", 2222, "8000:8100"\]$/m);
+  ok(r.warnings.some((w) => w.startsWith('[f] port "gopher" of iptables: unknown service name')));
+  ok(r.warnings.some((w) => /^\[g\] 16 ports of iptables: fail2zig takes at most 15/.test(w)));
+  ok(r.warnings.some((w) => w.startsWith('[h] protocol "icmp" of iptables')));
+});
+
+Deno.test("importFail2ban() maps mail actions to one smtp action and custom action.d commands to exec where faithful", async () => {
+  const r = await translate({
+    "jail.conf": [
+      "[DEFAULT]\nfilter = sshd\nlogpath = /var/log/auth.log\nenabled = true\n",
+      '[a]\naction = iptables[port=ssh]\n  sendmail-whois[dest="sec@example.org", sender="f2b@host.example"]\n',
+      '[b]\naction = mail[dest="sec@example.org", sender="f2b@host.example"]\n  notify[topic=ops]\n',
+      "[c]\naction = started\n  piped\n  relative\n  gone\n  jailtag\n",
+      '[d]\naction = sendmail[dest="not an address"]\n',
+    ].join(""),
+    "action.d/notify.conf":
+      "[Definition]\nactionban = /usr/bin/notify-send --topic <topic> <ip> <name>\n[Init]\ntopic = x\ntimeout = 5\n",
+    "action.d/started.conf": "[Definition]\nactionstart = /bin/true\nactionban = /bin/true <ip>\n",
+    "action.d/piped.conf": "[Definition]\nactionban = /bin/echo <ip> | /usr/bin/logger\n",
+    "action.d/relative.conf": "[Definition]\nactionban = logger <ip>\n",
+    "action.d/jailtag.conf": "[Definition]\nactionban = /bin/echo --ip=<ip>\n",
+  });
+  const config = parseConfig(r.toml, "x");
+  deepEqual(
+    config.actions.map((a) =>
+      a.type === "smtp" ? [a.name, a.from, a.to] : [a.name, a.onBan, a.timeoutMs]
+    ),
+    [
+      ["mail", "f2b@host.example", ["sec@example.org"]],
+      ["notify", ["/usr/bin/notify-send", "--topic", "ops", "{ip}", "{jail}"], 5000],
+    ],
+  );
+  deepEqual(config.jails.map((j) => [j.name, j.actions]), [
+    ["a", ["mail"]],
+    ["b", ["mail", "notify"]],
+    ["c", []],
+    ["d", []],
+  ]);
+  const dropped = r.warnings.filter((w) => w.includes("not imported: action"));
+  deepEqual(dropped, [
+    "[c] not imported: action started (action.d/started.conf): actionstart is not empty (fail2zig runs commands on ban and unban only)",
+    "[c] not imported: action piped (action.d/piped.conf): actionban: needs a shell (fail2zig runs an argv, no shell): |",
+    '[c] not imported: action relative (action.d/relative.conf): actionban: program "logger" is not an absolute path',
+    "[c] not imported: action gone (action.d/gone.conf): file not found",
+    '[c] not imported: action jailtag (action.d/jailtag.conf): <ip> inside "--ip=<ip>": fail2zig substitutes whole arguments only',
+    '[d] not imported: action sendmail: "not" is not a plain mail address',
+  ]);
+  match(r.toml, /^# not imported: action gone \(action\.d\/gone\.conf\): file not found$/m);
+});
