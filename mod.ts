@@ -31,6 +31,10 @@ export const COMMANDS: Record<string, Command> = {
     summary: "check the audit log's hash chain",
     load: () => import("./cli/audit_verify.ts"),
   },
+  "fleet unban": {
+    summary: "lift a host's bans fleet-wide",
+    load: () => import("./cli/fleet_unban.ts"),
+  },
   "version": { summary: "print the version", load: () => import("./cli/version.ts") },
 };
 

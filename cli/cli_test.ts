@@ -9,6 +9,7 @@ const COMMANDS = [
   "filter test",
   "import-fail2ban",
   "audit verify",
+  "fleet unban",
   "version",
 ];
 

@@ -236,3 +236,44 @@ Deno.test("every fail2zig client command the admin guides name is one the client
     for (const flag of form.match(/--[a-z]+/g) ?? []) ok(USAGE.includes(flag), `${form}: ${flag}`);
   }
 });
+
+Deno.test("renderTable shows the fleet line of status and the origin of a fleet ban in list", () => {
+  const status = renderTable("status", {
+    version: "0.1.0",
+    uptime_s: 5,
+    backend: "nftables",
+    degraded: false,
+    memory_bytes: 0,
+    tracked: 1,
+    active_bans: 1,
+    jails: ["sshd", "fleet"],
+    fleet: {
+      name: "web1",
+      state: "connected",
+      server: "10.0.0.5:4222",
+      outbox: 0,
+      outbox_dropped: 2,
+      published: 7,
+      received: 9,
+      applied: 3,
+      dropped: 1,
+    },
+  });
+  match(
+    status,
+    /^fleet: +connected 10\.0\.0\.5:4222 as web1; outbox 0 \(2 dropped\), published 7, received 9, applied 3, rejected 1$/m,
+  );
+  const list = renderTable("list", {
+    bans: [{
+      ip: "203.0.113.7",
+      jail: "fleet",
+      origin: "web2",
+      banned_at: "2026-12-04T21:00:00.000Z",
+      expires_at: null,
+      remaining_s: null,
+      ban_count: 1,
+      prefix: 32,
+    }],
+  });
+  match(list, /203\.0\.113\.7 +fleet \(web2\) /);
+});

@@ -9,7 +9,7 @@ import { equal, ok } from "node:assert/strict";
 import { connect } from "@nats-io/transport-node";
 import { jetstream } from "@nats-io/jetstream";
 import { join } from "node:path";
-import { client, makeConfig, privateGlobal, sshdJail, startDaemon } from "./_daemon.ts";
+import { client, fail2zig, makeConfig, privateGlobal, sshdJail, startDaemon } from "./_daemon.ts";
 import { haveNats, startNats } from "./_nats.ts";
 import { encodeRecord, subjectOf } from "../src/fleet/mod.ts";
 
@@ -59,9 +59,15 @@ Deno.test({
       await b.waitFor((r) => r["event"] === "ban" && r["ip"] === "203.0.113.8");
       const banned = (await client(sock(b), "banned", "198.51.100.9")).json as Json;
       equal(banned.banned[0].jails.length, 0);
-      // The unban follows.
-      equal((await client(sock(a), "unban", "203.0.113.7")).code, 0);
+      // The operator lifts every ban of a fleet-wide (fail2zig fleet unban --origin a): b drops
+      // 203.0.113.8; a itself keeps its own jail's ban (it is a's, not the fleet's).
+      const revoke = await fail2zig(["fleet", "unban", "--origin", "a", "--config", b.config]);
+      equal(revoke.code, 0, revoke.stderr);
+      equal(revoke.stdout.trim(), "a: 3 subjects read, 3 bans lifted fleet-wide");
+      await b.waitFor((r) => r["event"] === "unban" && r["ip"] === "203.0.113.8");
       await b.waitFor((r) => r["event"] === "unban" && r["ip"] === "203.0.113.7");
+      // The unban of a ban b no longer holds changes nothing there.
+      equal((await client(sock(a), "unban", "203.0.113.7")).code, 0);
       // Records published straight to the stream: malformed, oversize, forged (a's subject, b's name).
       const nc = await connect({ servers: server.url });
       const js = jetstream(nc);

@@ -58,3 +58,4 @@ export type {
   MetricsRegistry,
 } from "../metrics/mod.ts";
 export type { BanCause, BanDecision } from "../tracker/mod.ts";
+export { type AdminCredentials, revokeOrigin, type RevokeResult } from "./revoke.ts";
