@@ -103,3 +103,52 @@ Deno.test({
     }
   },
 });
+
+Deno.test({
+  ignore: !isRoot,
+  sanitizeResources: false,
+  sanitizeOps: false,
+  name: "daemon: a port-scoped jail's bans come back after `nft flush ruleset` and are read " +
+    "back from the kernel after a crash that lost the state file",
+  fn: async () => {
+    const ns = await Netns.create(uniqueName("rep-scope"));
+    const { dir, config } = await makeConfig((d) =>
+      `${privateGlobal(d).replace('firewall = "log-only"', 'firewall = "nftables"')}\n${
+        sshdJail(d, 'maxretry = 5\nport = ["ssh", 2222]')
+      }`
+    );
+    await Deno.writeTextFile(join(dir, "auth.log"), "");
+    const sock = join(dir, "fail2zig.sock");
+    const client = async (...args: string[]) => {
+      const r = await ns.exec(clientCommand(sock, args));
+      return clientResult(r.code, r.stdout, r.stderr);
+    };
+    const kernel = async () => (await ns.exec(["nft", "list", "table", "inet", "fail2zig"])).stdout;
+    const scoped = /set banned_ipv4_tcp\.22_2222 \{[^}]*elements = \{ 203\.0\.113\.60 /;
+    let d: RunningDaemon | null = null;
+    try {
+      d = await startDaemon(dir, config, { prefix: ns.prefix() });
+      const r = await client("ban", "203.0.113.60", "--jail", "sshd", "--duration", "2h");
+      assert.equal(r.code, 0, r.err);
+      assert.match(await kernel(), scoped);
+      assert.match(await kernel(), /tcp dport 2222 ip saddr @banned_ipv4_tcp\.22_2222 drop/);
+      await ns.execOk(["nft", "flush", "ruleset"]);
+      await until(async () => scoped.test(await kernel()) ? true : null, 1000, "the scoped ban");
+      // A crash that loses the state file: only the kernel still holds the ban.
+      await d.stop("SIGKILL");
+      d = null;
+      await Deno.remove(join(dir, "state.bin")).catch(() => {});
+      d = await startDaemon(dir, config, { prefix: ns.prefix() });
+      const list = await client("list");
+      const bans = (list.json?.["bans"] ?? []) as Record<string, unknown>[];
+      assert.deepEqual(bans.map((b) => [b["ip"], b["jail"]]), [["203.0.113.60", "sshd"]]);
+      assert.match(await kernel(), scoped);
+      assert.equal(await d.stop(), 0);
+      d = null;
+    } finally {
+      await d?.stop("SIGKILL");
+      await ns.destroy();
+      await Deno.remove(dir, { recursive: true }).catch(() => {});
+    }
+  },
+});
