@@ -92,8 +92,9 @@ export async function main(args: string[]): Promise<number> {
   }
   try {
     // After every thread exists (TSYNC covers them), before readiness is reported.
-    sandbox.exec = needsExec(config, daemon.backend.name);
-    confine(config, sandbox.exec, logger);
+    const exec = needsExec(config, daemon.backend.name);
+    confine(config, exec, logger);
+    sandbox.exec = exec || config.global.seccomp !== "enforce"; // log and off never refuse it
   } catch (e) {
     const err = e instanceof StartError ? e : new StartError("seccomp", oneLine(e));
     logger.error(err.summary, { stage: err.stage, error: err.reason });
@@ -116,6 +117,17 @@ export function needsExec(config: Config, backend: string): boolean {
 function runsPrograms(config: Config): boolean {
   const journal = config.jails.some((j) => j.enabled && j.source === "journald");
   return journal || actionPrograms(config).length > 0;
+}
+
+/**
+ * Why a reloaded config cannot run under the filter installed at start: it runs programs
+ * (journalctl, exec actions) and `execWorks` is false (`enforce` denied execve). Null when it can.
+ * Under the narrowed permissions the run grant refuses such a reload first; this covers the
+ * compiled executable, which keeps its embedded grant.
+ */
+export function execRefusal(execWorks: boolean, next: Config): string | null {
+  if (execWorks || !runsPrograms(next)) return null;
+  return "the new configuration runs programs (journalctl, exec actions), which the seccomp filter installed at start refuses (execve); restart the daemon to apply it (systemctl restart fail2zig)";
 }
 
 /**
@@ -194,7 +206,7 @@ export function realDeps(
   configPath: string,
   config: Config,
   logger: Logger,
-  /** Whether the seccomp filter allows execve (set once it is installed). */
+  /** Whether execve works under the seccomp filter (set once it is installed). */
   sandbox: { readonly exec: boolean },
 ): DaemonDeps {
   return {
@@ -244,12 +256,8 @@ export function realDeps(
         throw new ControlError("invalid_config", e instanceof Error ? e.message : String(e));
       }
       refuseUngranted(next);
-      if (!sandbox.exec && runsPrograms(next)) {
-        throw new ControlError(
-          "invalid_config",
-          "the new configuration runs programs (journalctl, exec actions), which the seccomp filter installed at start refuses (execve); restart the daemon to apply it (systemctl restart fail2zig)",
-        );
-      }
+      const refusal = execRefusal(sandbox.exec, next);
+      if (refusal !== null) throw new ControlError("invalid_config", refusal);
       if (next.global.seccomp !== config.global.seccomp) {
         logger.warn("seccomp changes apply at the next start; the installed filter stays", {
           running: config.global.seccomp,

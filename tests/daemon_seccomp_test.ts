@@ -183,6 +183,15 @@ Deno.test("enforce: every thread filtered, ptrace/mount/execve refused with EPER
     await daemon.waitFor((r) => r["event"] === "ban" && r["ip"] === "203.0.113.9");
     const status = await request(join(daemon.dir, "fail2zig.sock"), { v: 1, cmd: "status" });
     equal(status["ok"], true);
+    // a reload cannot loosen the filter: the new mode is reported as waiting for a restart
+    const text = await Deno.readTextFile(daemon.config);
+    await Deno.writeTextFile(daemon.config, text.replace('seccomp = "enforce"', 'seccomp = "off"'));
+    await request(join(daemon.dir, "fail2zig.sock"), { v: 1, cmd: "reload" });
+    const w = await daemon.waitFor((r) =>
+      r["msg"] === "seccomp changes apply at the next start; the installed filter stays"
+    );
+    deepEqual([w["running"], w["configured"]], ["enforce", "off"]);
+    ok((await threadModes(daemon.process.pid)).seccomp.every((s) => s === "2"));
   });
 });
 
