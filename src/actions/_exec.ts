@@ -32,8 +32,15 @@ export function substitute(argv: readonly string[], e: ActionEvent): string[] {
   return argv.map((a) => Object.hasOwn(values, a) ? values[a]! : a);
 }
 
-/** Runs `argv` to its end or its timeout; resolves "" on exit 0, else why it failed. */
-export async function runExec(argv: readonly string[], timeoutMs: number): Promise<string> {
+/**
+ * Runs `argv` to its end, its timeout or `signal` (the daemon stopping; both kill it); resolves ""
+ * on exit 0, else why it failed.
+ */
+export async function runExec(
+  argv: readonly string[],
+  timeoutMs: number,
+  signal?: AbortSignal,
+): Promise<string> {
   let child: Deno.ChildProcess;
   try {
     child = new Deno.Command(argv[0]!, {
@@ -48,12 +55,16 @@ export async function runExec(argv: readonly string[], timeoutMs: number): Promi
     return `cannot run ${argv[0]}: ${e instanceof Error ? e.message : String(e)}`;
   }
   let timedOut = false;
-  const timer = setTimeout(() => {
-    timedOut = true;
+  const kill = () => {
     try {
       child.kill("SIGKILL");
     } catch { /* already gone */ }
+  };
+  const timer = setTimeout(() => {
+    timedOut = true;
+    kill();
   }, timeoutMs);
+  signal?.addEventListener("abort", kill, { once: true });
   const kept: Uint8Array[] = [];
   let size = 0;
   const reader = child.stderr.getReader();
@@ -69,6 +80,8 @@ export async function runExec(argv: readonly string[], timeoutMs: number): Promi
   })();
   const status = await child.status;
   clearTimeout(timer);
+  signal?.removeEventListener("abort", kill);
+  if (signal?.aborted) return "killed: the daemon is stopping";
   // A grandchild may hold stderr open: take what came, do not wait for it.
   await Promise.race([drain, new Promise((r) => setTimeout(r, 50))]);
   reader.cancel().catch(() => {});

@@ -24,6 +24,8 @@ export interface Mail {
   readonly timeoutMs: number;
   /** Date header. @default new Date() */
   readonly date?: Date;
+  /** Aborts the exchange (the daemon stopping). */
+  readonly signal?: AbortSignal;
 }
 
 /** Longest reply read from the server. */
@@ -59,12 +61,16 @@ export function formatMessage(m: Mail): string {
 export async function sendMail(m: Mail): Promise<void> {
   const conn = await Deno.connect({ hostname: m.hostname, port: m.port });
   let timedOut = false;
-  const timer = setTimeout(() => {
-    timedOut = true;
+  const close = () => {
     try {
       conn.close();
     } catch { /* closed */ }
+  };
+  const timer = setTimeout(() => {
+    timedOut = true;
+    close();
   }, m.timeoutMs);
+  m.signal?.addEventListener("abort", close, { once: true });
   const enc = new TextEncoder();
   const reader = new ReplyReader(conn);
   const step = async (command: string | null, want: readonly number[], what: string) => {
@@ -90,9 +96,8 @@ export async function sendMail(m: Mail): Promise<void> {
     throw e;
   } finally {
     clearTimeout(timer);
-    try {
-      conn.close();
-    } catch { /* closed */ }
+    m.signal?.removeEventListener("abort", close);
+    close();
   }
 }
 

@@ -7,6 +7,7 @@ export {
   type ActionResult,
   ActionRunner,
   type ActionRunnerOptions,
+  STOP_WAIT_MS,
 } from "./runner.ts";
 export { EXEC_ENV, placeholders, STDERR_KEPT, substitute } from "./_exec.ts";
 export { formatMessage, type Mail, sendMail } from "./_smtp.ts";

@@ -13,6 +13,9 @@ import type { Logger } from "../log/mod.ts";
 import { runExec, substitute } from "./_exec.ts";
 import { printable, sendMail } from "./_smtp.ts";
 
+/** Longest `stop()` waits for runs in progress before it kills them. */
+export const STOP_WAIT_MS = 2000;
+
 /** A ban or unban an action runs for. */
 export interface ActionEvent {
   /** Whether the address was banned or its ban lifted. */
@@ -55,6 +58,8 @@ export class ActionRunner {
   #slots = new Map<string, Slot>();
   #o: ActionRunnerOptions;
   #stopped = false;
+  /** Aborted by `stop()` once `STOP_WAIT_MS` have passed: kills the runs still going. */
+  #abort = new AbortController();
 
   /** A runner for `options.actions`; nothing runs before `dispatch()`. */
   constructor(options: ActionRunnerOptions) {
@@ -131,13 +136,22 @@ export class ActionRunner {
     }
   }
 
-  /** Stops taking runs, drops those waiting and waits for the runs in progress (each bounded by its timeout). */
+  /**
+   * Stops taking runs, drops those waiting, and waits for the runs in progress: at most
+   * `STOP_WAIT_MS`, then they are killed (exec) or cut off (smtp) and counted failed.
+   */
   async stop(): Promise<void> {
     this.#stopped = true;
     for (const slot of this.#slots.values()) {
       slot.queue = slot.queue.slice(0, slot.head);
     }
-    await Promise.all([...this.#slots.values()].map((s) => s.running));
+    const running = Promise.all([...this.#slots.values()].map((s) => s.running));
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    const late = new Promise<void>((r) => timer = setTimeout(r, STOP_WAIT_MS));
+    await Promise.race([running, late]);
+    clearTimeout(timer);
+    this.#abort.abort();
+    await running;
   }
 
   #count(slot: Slot, result: ActionResult): void {
@@ -150,7 +164,7 @@ export class ActionRunner {
       while (slot.head < slot.queue.length) {
         const e = slot.queue[slot.head++]!;
         const config = slot.config;
-        const failure = await runOne(config, e);
+        const failure = await runOne(config, e, this.#abort.signal);
         this.#count(slot, failure === "" ? "ok" : "failed");
         if (failure !== "") {
           this.#o.logger.warn("action failed", {
@@ -177,10 +191,11 @@ function runsFor(a: ActionConfig, e: ActionEvent): boolean {
 }
 
 /** One run; resolves "" on success, else why it failed (never rejects). */
-async function runOne(a: ActionConfig, e: ActionEvent): Promise<string> {
+async function runOne(a: ActionConfig, e: ActionEvent, signal: AbortSignal): Promise<string> {
   try {
     if (a.type === "exec") {
-      return await runExec(substitute(e.kind === "ban" ? a.onBan : a.onUnban, e), a.timeoutMs);
+      const argv = substitute(e.kind === "ban" ? a.onBan : a.onUnban, e);
+      return await runExec(argv, a.timeoutMs, signal);
     }
     const target = e.prefix === 32 || e.prefix === 128 ? e.ip : `${e.ip}/${e.prefix}`;
     const duration = e.durationMs === null
@@ -196,6 +211,7 @@ async function runOne(a: ActionConfig, e: ActionEvent): Promise<string> {
         printable(e.origin)
       }\n`,
       timeoutMs: a.timeoutMs,
+      signal,
     });
     return "";
   } catch (err) {

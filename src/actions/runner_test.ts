@@ -4,6 +4,7 @@ import {
   type ActionEvent,
   ActionRunner,
   type Fields,
+  STOP_WAIT_MS,
   substitute,
 } from "./mod.ts";
 import { Logger } from "../log/mod.ts";
@@ -253,4 +254,19 @@ Deno.test("an smtp action whose recipient is refused, or whose server is down, f
   await r.settle();
   equal(r.stats().mail!.failed, 1);
   match(String(records[0]!.fields.error), /refused|connect/i);
+});
+
+Deno.test("stop() waits at most STOP_WAIT_MS for a run in progress, then kills it", async () => {
+  const { logger, records } = capture();
+  const r = new ActionRunner({
+    actions: [exec("stuck", ["/bin/sleep", "60"], { timeoutMs: 60_000 })],
+    logger,
+  });
+  r.dispatch(["stuck"], BAN);
+  const t0 = performance.now();
+  await r.stop();
+  const took = performance.now() - t0;
+  ok(took >= STOP_WAIT_MS - 50 && took < STOP_WAIT_MS + 2000, `stopped after ${took} ms`);
+  equal(r.stats().stuck!.failed, 1);
+  match(String(records[0]!.fields.error), /the daemon is stopping/);
 });
