@@ -4,6 +4,7 @@ import { ConfigError, type ConfigIssue } from "./errors.ts";
 import { checkConfigDirPermissions, checkConfigPermissions } from "./permissions.ts";
 import { parseConfig } from "./parse.ts";
 import { checkLogpaths } from "./_logpaths.ts";
+import { checkActionPrograms } from "./_programs.ts";
 import { locate } from "./_locate.ts";
 import { pathOwner } from "./_deps.ts";
 
@@ -19,7 +20,8 @@ export interface LoadOptions {
   checkOwnership?: boolean;
   /**
    * Check each enabled file jail's `logpath` on disk: a literal path that does not exist is an
-   * error (with `missing_logpath = "warn"` a warning), a glob that matches nothing a warning.
+   * error (with `missing_logpath = "warn"` a warning), a glob that matches nothing a warning; and
+   * each exec action's program (missing or not executable: a warning).
    * @default true
    */
   checkLogpaths?: boolean;
@@ -39,8 +41,9 @@ export async function loadConfig(path: string, opts: LoadOptions = {}): Promise<
   const text = await readConfigText(path, opts);
   const config = parseConfig(text, path);
   if (opts.checkLogpaths === false) return config;
-  const { errors, warnings } = checkLogpaths(config, locate(text));
-  for (const w of warnings) opts.onWarning?.(w);
+  const layout = locate(text);
+  const { errors, warnings } = checkLogpaths(config, layout);
+  for (const w of [...warnings, ...checkActionPrograms(config, layout)]) opts.onWarning?.(w);
   if (errors.length > 0) throw new ConfigError(errors);
   return config;
 }

@@ -210,3 +210,26 @@ Deno.test({
     });
   },
 });
+
+Deno.test("loadConfig() warns for an exec action whose program is missing, not a file or not executable", async () => {
+  await withConfig("", async (path) => {
+    const dir = path.slice(0, path.lastIndexOf("/"));
+    await Deno.writeTextFile(`${dir}/plain.sh`, "#!/bin/sh\n");
+    await Deno.chmod(`${dir}/plain.sh`, 0o644);
+    await Deno.writeTextFile(
+      path,
+      `[actions.a]\ntype = "exec"\non_ban = ["${dir}/gone"]\non_unban = ["${dir}/plain.sh"]\n` +
+        `[actions.b]\ntype = "exec"\non_ban = ["${dir}"]\n` +
+        `[actions.c]\ntype = "exec"\non_ban = ["/bin/true"]\n`,
+    );
+    const warnings: string[] = [];
+    await loadConfig(path, {
+      onWarning: (w) => warnings.push(`${w.line}:${w.column}: ${w.message}`),
+    });
+    deepEqual(warnings, [
+      `3:11: actions.a.on_ban[0]: ${dir}/gone does not exist; every run of the action fails`,
+      `4:13: actions.a.on_unban[0]: ${dir}/plain.sh is not executable; every run of the action fails`,
+      `7:11: actions.b.on_ban[0]: ${dir} is not a file; every run of the action fails`,
+    ]);
+  });
+});
