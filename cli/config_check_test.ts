@@ -34,14 +34,14 @@ Deno.test("config check prints OK (N jails) and exits 0 for a valid config", asy
   });
 });
 
-Deno.test("config check accepts the commented example config (its logpaths may only warn)", async () => {
+Deno.test("config check accepts the commented example config (its logpaths and the example action's program may only warn)", async () => {
   const r = await configCheck("--config", "fixtures/config/example.toml");
   equal(r.code, 0, r.stderr);
   equal(r.stdout, "OK (4 jails, fleet)\n");
   for (const line of r.stderr.split("\n").filter((l) => l !== "")) {
     match(
       line,
-      /^fixtures\/config\/example\.toml:\d+:\d+: warning: jails\.sshd\.logpath\[[01]\]: /,
+      /^fixtures\/config\/example\.toml:\d+:\d+: warning: (jails\.sshd\.logpath\[[01]\]|actions\.report\.on_(un)?ban\[0\]): /,
     );
   }
 });
