@@ -430,7 +430,10 @@ export function compilePattern(text: string, needHost = true): Variant[] {
 
 // ---- matching -------------------------------------------------------------------------------
 
-/** Scan steps taken so far (for the fuzz test's linear-bound check). */
+/**
+ * Scan steps taken by every filter so far, for the fuzz tests' linear-bound check: an instrument
+ * counter, the matcher's one module-level variable (results live in each filter's `MatchState`).
+ */
 let steps = 0;
 /** Returns and resets the step counter. */
 export function takeSteps(): number {
@@ -439,43 +442,58 @@ export function takeSteps(): number {
   return s;
 }
 
-let capS = -1, capE = -1;
-let memoAt = -1, memoLim = -1, memoEnd = -1;
-let memoCls: Uint8Array | null = null;
-
-/** Index of the op at which the last failed `l2r` scan stopped. */
-let failOp = 1e9;
 /**
- * After `matchVariant` returned `NO_MATCH`: the index of the first-segment op that failed, or 1e9
- * when the failure lay elsewhere. A following variant whose first segment shares more leading ops
- * with the failed one fails the same way and can be skipped.
+ * What matching one line leaves behind, for the filter that matches it: the address of the last
+ * `MATCHED` result and where it lies, why the last `NO_MATCH` failed (so the next variant can be
+ * skipped when it would fail the same way), and the scan and address memos of the current line.
+ * Each filter owns one; `newLine()` before the variants of a line are tried.
  */
-export function lastFailOp(): number {
-  return seg0Fail;
-}
-let seg0Fail = 1e9;
-/** The literal of the last failed `l2r` scan and the index of its first mismatch (-1: a token). */
-let failLit = "", failAt = -1;
-let seg0Lit = "", seg0At = -1;
-/** True when the last `matchVariant` failed because its `needChar` is absent from the line. */
-let needMissing = false;
+export class MatchState {
+  /** Canonical address of the last `MATCHED` result (null for a host-less ignore pattern). */
+  found: string | null = null;
+  /** Where the address of the last `MATCHED` result starts in the line. */
+  spanS = -1;
+  /** Where the address of the last `MATCHED` result ends in the line. */
+  spanE = -1;
+  /**
+   * After `NO_MATCH`: the index of the first-segment op that failed, or 1e9 when the failure lay
+   * elsewhere. A following variant whose first segment shares more leading ops with the failed
+   * one fails the same way and can be skipped.
+   */
+  seg0Fail = 1e9;
+  /**
+   * After `NO_MATCH` with `seg0Fail < 1e9`: when that op is a literal, the index of its first
+   * character that differs from the line (or lies past the message end), else -1; the literal is
+   * `seg0Lit`. Any literal in the same place that agrees with it up to and including that index
+   * fails there too.
+   */
+  seg0At = -1;
+  /** The literal `seg0At` refers to. */
+  seg0Lit = "";
+  /** True when the last `matchVariant` failed because the line lacks its `needChar`. */
+  needMissing = false;
+  // the address capture of the scan in progress
+  capS = -1;
+  capE = -1;
+  /** The op index, literal and first mismatch (-1: a token) where the last failed `l2r` stopped. */
+  failOp = 1e9;
+  failLit = "";
+  failAt = -1;
+  // the last token scan of this line: a sibling variant scanning the same class from the same place
+  memoAt = -1;
+  memoLim = -1;
+  memoEnd = -1;
+  memoCls: Uint8Array | null = null;
+  // the last address read in this line (variants of a filter often read the same span)
+  memoHostS = -1;
+  memoHostE = -1;
+  memoHost: string | null = null;
 
-/**
- * After `matchVariant` returned `NO_MATCH` with `lastFailOp() < 1e9`: when that op is a literal,
- * the index of its first character that differs from the line (or lies past the message end),
- * else -1; the literal itself is `lastFailLiteral()`. Any literal in the same place that agrees
- * with it up to and including that index fails there too.
- */
-export function lastFailAt(): number {
-  return seg0At;
-}
-/** The literal `lastFailAt()` refers to. */
-export function lastFailLiteral(): string {
-  return seg0Lit;
-}
-/** Whether the last `matchVariant` failed because the line lacks its `needChar`. */
-export function lastNeedMissing(): boolean {
-  return needMissing;
+  /** Forgets the memos of the previous line; call before matching a new line. */
+  newLine(): void {
+    this.memoAt = -1;
+    this.memoHostS = -1;
+  }
 }
 
 /** True when two ops match exactly the same text. */
@@ -485,35 +503,29 @@ export function sameOp(a: Op, b: Op): boolean {
     a.host === b.host;
 }
 
-/** Forgets the token scan memo; call before matching a new line. */
-export function newLine(): void {
-  memoAt = -1;
-  memoHostS = -1;
-}
-
-function l2r(ops: readonly Op[], s: string, p: number, e: number): number {
+function l2r(m: MatchState, ops: readonly Op[], s: string, p: number, e: number): number {
   for (let k = 0; k < ops.length; k++) {
     const op = ops[k]!;
     if (op.lit) {
       const L = op.s;
       const n = L.length;
       steps += n;
-      let m = 0;
-      while (m < n && p + m < e && s.charCodeAt(p + m) === L.charCodeAt(m)) m++;
-      if (m < n) {
-        failOp = k;
-        failLit = L;
-        failAt = m;
+      let same = 0;
+      while (same < n && p + same < e && s.charCodeAt(p + same) === L.charCodeAt(same)) same++;
+      if (same < n) {
+        m.failOp = k;
+        m.failLit = L;
+        m.failAt = same;
         return -1;
       }
       p += n;
       continue;
     }
-    failAt = -1; // a token failure (set before any return below)
+    m.failAt = -1; // a token failure (set before any return below)
     const st = p;
     const lim = Math.min(e, p + op.max);
-    if (st === memoAt && op.cls === memoCls && lim === memoLim) {
-      p = memoEnd; // the same class scanned from the same place in this line (a sibling variant)
+    if (st === m.memoAt && op.cls === m.memoCls && lim === m.memoLim) {
+      p = m.memoEnd; // the same class scanned from the same place in this line (a sibling variant)
     } else {
       while (p < lim) {
         const c = s.charCodeAt(p);
@@ -521,15 +533,15 @@ function l2r(ops: readonly Op[], s: string, p: number, e: number): number {
         p++;
       }
       steps += p - st + 1;
-      memoAt = st;
-      memoCls = op.cls;
-      memoLim = lim;
-      memoEnd = p;
+      m.memoAt = st;
+      m.memoCls = op.cls;
+      m.memoLim = lim;
+      m.memoEnd = p;
     }
     if (p === lim && p < e) {
       const c = s.charCodeAt(p);
       if (c < 256 ? op.cls[c] === 1 : op.wide) {
-        failOp = k;
+        m.failOp = k;
         return -1;
       } // longer than the token allows
     }
@@ -538,24 +550,24 @@ function l2r(ops: readonly Op[], s: string, p: number, e: number): number {
       while (q >= st && s.charCodeAt(q) !== op.split) q--;
       steps += p - q;
       if (q < st) {
-        failOp = k;
+        m.failOp = k;
         return -1;
       }
       p = q;
     }
     if (p - st < op.min) {
-      failOp = k;
+      m.failOp = k;
       return -1;
     }
     if (op.host) {
-      capS = st;
-      capE = p;
+      m.capS = st;
+      m.capE = p;
     }
   }
   return p;
 }
 
-function r2l(ops: readonly Op[], s: string, q: number, b: number): number {
+function r2l(m: MatchState, ops: readonly Op[], s: string, q: number, b: number): number {
   for (let k = ops.length - 1; k >= 0; k--) {
     const op = ops[k]!;
     if (op.lit) {
@@ -579,20 +591,20 @@ function r2l(ops: readonly Op[], s: string, q: number, b: number): number {
     }
     if (st - q < op.min) return -1;
     if (op.host) {
-      capS = q;
-      capE = st;
+      m.capS = q;
+      m.capE = st;
     }
   }
   return q;
 }
 
 /** Leftmost placement of a middle segment (starts with a literal) inside `[p, q)`: its end. */
-function leftmost(ops: readonly Op[], s: string, p: number, q: number): number {
+function leftmost(m: MatchState, ops: readonly Op[], s: string, p: number, q: number): number {
   const lead = (ops[0] as { s: string }).s;
   let pos = s.indexOf(lead, p);
   while (pos >= 0 && pos + lead.length <= q) {
     steps += pos - p + 1;
-    const r = l2r(ops, s, pos, q);
+    const r = l2r(m, ops, s, pos, q);
     if (r >= 0) return r;
     p = pos + 1;
     pos = s.indexOf(lead, p);
@@ -602,12 +614,12 @@ function leftmost(ops: readonly Op[], s: string, p: number, q: number): number {
 }
 
 /** Rightmost placement of a middle segment (ends with a literal) inside `[p, q)`: its start. */
-function rightmost(ops: readonly Op[], s: string, p: number, q: number): number {
+function rightmost(m: MatchState, ops: readonly Op[], s: string, p: number, q: number): number {
   const lead = (ops[ops.length - 1] as { s: string }).s;
   let pos = s.lastIndexOf(lead, q - lead.length);
   while (pos >= p) {
     steps += q - pos + 1;
-    const r = r2l(ops, s, pos + lead.length, p);
+    const r = r2l(m, ops, s, pos + lead.length, p);
     if (r >= 0) return r;
     q = pos + lead.length - 1;
     if (q - lead.length < p) break;
@@ -619,21 +631,10 @@ function rightmost(ops: readonly Op[], s: string, p: number, q: number): number 
 
 /** Result of matching: no match. */
 export const NO_MATCH = 0;
-/** Result of matching: matched; the address is in `matchedIp()` (or none for ignore patterns). */
+/** Result of matching: matched; the address is in the state's `found` (null for ignore patterns). */
 export const MATCHED = 1;
 /** Result of matching: the address position is ambiguous (decoy); treat the line as no match. */
 export const AMBIGUOUS = 2;
-
-let found: string | null = null;
-let spanS = -1, spanE = -1;
-/** Where the address of the last `MATCHED` result starts in the line. */
-export function matchedStart(): number {
-  return spanS;
-}
-/** Where the address of the last `MATCHED` result ends in the line. */
-export function matchedEnd(): number {
-  return spanE;
-}
 
 function addrChar(c: number): boolean {
   return (c >= 48 && c <= 58) || c === 46 || (c >= 97 && c <= 102) || (c >= 65 && c <= 70);
@@ -684,23 +685,15 @@ export function otherAddressIn(s: string, b: number, e: number, as: number, ae: 
   }
   return false;
 }
-/** Canonical address of the last `MATCHED` result (null for a host-less ignore pattern). */
-export function matchedIp(): string | null {
-  return found;
-}
-
-/** The last address read in this line (variants of a filter often read the same span). */
-let memoHostS = -1, memoHostE = -1;
-let memoHost: string | null = null;
-
-function hostOf(s: string): string | null {
+function hostOf(m: MatchState, s: string): string | null {
+  const capS = m.capS, capE = m.capE;
   if (capS < 0) return null;
-  if (capS === memoHostS && capE === memoHostE) return memoHost;
+  if (capS === m.memoHostS && capE === m.memoHostE) return m.memoHost;
   const ip = canonicalIp(s.slice(capS, capE));
-  memoHostS = capS;
-  memoHostE = capE;
-  memoHost = ip === null || ip.length < 13 ? ip : unpinned(ip);
-  return memoHost;
+  m.memoHostS = capS;
+  m.memoHostE = capE;
+  m.memoHost = ip === null || ip.length < 13 ? ip : unpinned(ip);
+  return m.memoHost;
 }
 
 /**
@@ -715,71 +708,71 @@ function unpinned(ip: string): string {
 
 /**
  * Matches one variant against the message `s[b, e)`. Returns `NO_MATCH`, `MATCHED` (address via
- * `matchedIp()`) or `AMBIGUOUS`.
+ * `m.found`) or `AMBIGUOUS`; what it found or why it failed is left in `m`.
  */
-export function matchVariant(v: Variant, s: string, b: number, e: number): number {
+export function matchVariant(m: MatchState, v: Variant, s: string, b: number, e: number): number {
   const segs = v.segs;
   const n = segs.length;
-  capS = -1;
-  found = null;
-  needMissing = false;
-  seg0At = -1;
+  m.capS = -1;
+  m.found = null;
+  m.needMissing = false;
+  m.seg0At = -1;
   if (v.needChar !== "") {
     // a leading token must be followed by this character: cheap native search first
     steps += e - b + 1;
     if (s.indexOf(v.needChar, b) < 0) {
-      seg0Fail = 1;
-      needMissing = true;
+      m.seg0Fail = 1;
+      m.needMissing = true;
       return NO_MATCH;
     }
   }
   if (n === 1) {
-    const end = l2r(segs[0]!, s, b, e);
+    const end = l2r(m, segs[0]!, s, b, e);
     if (end !== e) {
-      seg0Fail = end >= 0 ? 1e9 : failOp;
+      m.seg0Fail = end >= 0 ? 1e9 : m.failOp;
       if (end < 0) {
-        seg0Lit = failLit;
-        seg0At = failAt;
+        m.seg0Lit = m.failLit;
+        m.seg0At = m.failAt;
       }
       return NO_MATCH;
     }
     if (v.hostSeg < 0) return MATCHED;
-    found = hostOf(s);
-    spanS = capS;
-    spanE = capE;
-    return found === null ? NO_MATCH : MATCHED;
+    m.found = hostOf(m, s);
+    m.spanS = m.capS;
+    m.spanE = m.capE;
+    return m.found === null ? NO_MATCH : MATCHED;
   }
-  let p = l2r(segs[0]!, s, b, e);
+  let p = l2r(m, segs[0]!, s, b, e);
   if (p < 0) {
-    seg0Fail = failOp;
-    seg0Lit = failLit;
-    seg0At = failAt;
+    m.seg0Fail = m.failOp;
+    m.seg0Lit = m.failLit;
+    m.seg0At = m.failAt;
     return NO_MATCH;
   }
-  seg0Fail = 1e9;
-  let hs = capS, he = capE;
-  let q = r2l(segs[n - 1]!, s, e, p);
+  m.seg0Fail = 1e9;
+  let hs = m.capS, he = m.capE;
+  let q = r2l(m, segs[n - 1]!, s, e, p);
   if (q < 0) return NO_MATCH;
   if (v.hostSeg === n - 1) {
-    hs = capS;
-    he = capE;
+    hs = m.capS;
+    he = m.capE;
   }
   const h = v.hostSeg;
   if (h <= 0 || h === n - 1) {
     for (let i = 1; i < n - 1; i++) {
-      p = leftmost(segs[i]!, s, p, q);
+      p = leftmost(m, segs[i]!, s, p, q);
       if (p < 0) return NO_MATCH;
     }
     if (h < 0) return MATCHED;
-    capS = hs;
-    capE = he;
-    found = hostOf(s);
-    spanS = capS;
-    spanE = capE;
-    return found === null ? NO_MATCH : MATCHED;
+    m.capS = hs;
+    m.capE = he;
+    m.found = hostOf(m, s);
+    m.spanS = m.capS;
+    m.spanE = m.capE;
+    return m.found === null ? NO_MATCH : MATCHED;
   }
   for (let i = 1; i < h; i++) {
-    p = leftmost(segs[i]!, s, p, q);
+    p = leftmost(m, segs[i]!, s, p, q);
     if (p < 0) return NO_MATCH;
   }
   // The segments after the address bound where a placement may end for the pattern to match
@@ -789,7 +782,7 @@ export function matchVariant(v: Variant, s: string, b: number, e: number): numbe
   // the search before the real field.
   const qAll = q;
   for (let i = n - 2; i > h; i--) {
-    q = rightmost(segs[i]!, s, p, q);
+    q = rightmost(m, segs[i]!, s, p, q);
     if (q < 0) return NO_MATCH;
   }
   // every placement of the address segment between p and the last segment
@@ -801,17 +794,17 @@ export function matchVariant(v: Variant, s: string, b: number, e: number): numbe
   let pos = s.indexOf(lead, from);
   while (pos >= 0 && pos + lead.length <= qAll) {
     steps += pos - from + 1;
-    const r = l2r(seg, s, pos, qAll);
+    const r = l2r(m, seg, s, pos, qAll);
     if (r >= 0) {
-      const ip = hostOf(s);
+      const ip = hostOf(m, s);
       if (ip !== null) {
         if (result !== null && result !== ip) {
-          found = null;
+          m.found = null;
           return AMBIGUOUS;
         }
         result = ip;
-        spanS = capS;
-        spanE = capE;
+        m.spanS = m.capS;
+        m.spanE = m.capE;
         if (r <= q) fits = true;
       }
     }
@@ -819,6 +812,6 @@ export function matchVariant(v: Variant, s: string, b: number, e: number): numbe
     pos = s.indexOf(lead, from);
   }
   if (!fits) result = null;
-  found = result;
+  m.found = result;
   return result === null ? NO_MATCH : MATCHED;
 }

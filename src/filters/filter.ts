@@ -10,16 +10,9 @@ export type { Role } from "./_builtins.ts";
 import {
   AMBIGUOUS,
   compilePattern,
-  lastFailAt,
-  lastFailLiteral,
-  lastFailOp,
-  lastNeedMissing,
   MATCHED,
-  matchedEnd,
-  matchedIp,
-  matchedStart,
+  MatchState,
   matchVariant,
-  newLine,
   otherAddressIn,
   PatternError,
   sameOp,
@@ -279,6 +272,8 @@ class CompiledFilter implements Filter {
   /** 1 at the ASCII code of the first character of a strip prefix. */
   #stripFirst = new Uint8Array(128);
   #shape = newShape();
+  /** This filter's match results and per-line memos (see `MatchState`). */
+  readonly #m = new MatchState();
   #syslog: boolean;
   #fail: { v: Variant; k: number; lead: string; must: number }[];
   /** The literals of `Entry.must`; per line, whether each was looked for and found. */
@@ -508,11 +503,11 @@ class CompiledFilter implements Filter {
       // the line matched nothing but success or close patterns were skipped (no session waited
       // on them): whether it is a session line is worked out only when someone asks
       this.#skList = null;
-      newLine();
+      this.#m.newLine();
       for (const entry of list) {
         if (
           this.#quiet![entry.k] === 1 &&
-          matchVariant(entry.v, this.#skLine, this.#skB, this.#skE) === MATCHED
+          matchVariant(this.#m, entry.v, this.#skLine, this.#skB, this.#skE) === MATCHED
         ) {
           this.#kind = LineKind.SESSION;
           break;
@@ -542,7 +537,7 @@ class CompiledFilter implements Filter {
   #rejects(line: string, b: number, e: number, pattern: number): boolean {
     const ignore = this.#ignore;
     for (let i = 0; i < ignore.length; i++) {
-      if (matchVariant(ignore[i]!, line, b, e) !== 0) {
+      if (matchVariant(this.#m, ignore[i]!, line, b, e) !== 0) {
         this.#kind = LineKind.IGNORED;
         return true;
       }
@@ -578,7 +573,8 @@ class CompiledFilter implements Filter {
       b = 0;
       e = trimmedEnd(line);
     }
-    newLine();
+    const m = this.#m;
+    m.newLine();
     const s0 = line.charCodeAt(b);
     // a prefix can only be there when the message starts with the first character of one
     if (s0 >= 128 || this.#stripFirst[s0] === 1) b = afterPrefix(line, b, this.#strip);
@@ -631,19 +627,19 @@ class CompiledFilter implements Filter {
         failAt = -1;
         continue;
       }
-      const r = matchVariant(entry.v, line, b, e);
+      const r = matchVariant(m, entry.v, line, b, e);
       if (r === MATCHED) {
         // every variant that reads an address from this line must read the same one; the first
         // pattern to match decides what the line is
-        const got = matchedIp();
+        const got = m.found;
         if (pattern < 0) pattern = entry.k;
         if (got !== null) {
           if (ip === null) {
             ip = got;
-            ipAt = matchedStart();
-            ipTo = matchedEnd();
+            ipAt = m.spanS;
+            ipTo = m.spanE;
             // no other address-shaped text in the line: no other reading can disagree
-            if (!otherAddressIn(line, b, e, matchedStart(), matchedEnd())) break;
+            if (!otherAddressIn(line, b, e, ipAt, ipTo)) break;
           } else if (got !== ip) {
             this.#ambiguous(); // two readings disagree
             return null;
@@ -656,14 +652,14 @@ class CompiledFilter implements Filter {
         this.#ambiguous(); // two placements of one pattern disagree
         return null;
       }
-      const at = lastFailOp();
+      const at = m.seg0Fail;
       failed = at >= 1e9 ? -1 : at;
       failAt = -1;
       if (failed >= 0) {
-        if (lastNeedMissing()) absent = need;
+        if (m.needMissing) absent = need;
         else {
-          failLit = lastFailLiteral();
-          failAt = lastFailAt();
+          failLit = m.seg0Lit;
+          failAt = m.seg0At;
         }
       }
     }
