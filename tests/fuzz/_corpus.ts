@@ -8,8 +8,10 @@
 import { createHash } from "node:crypto";
 import { decodeInput, encodeInput } from "./_input.ts";
 
-/** Where the corpora live. */
-export const CORPUS_ROOT = new URL("../../fixtures/fuzz/", import.meta.url);
+/** Where the corpora live: fixtures/fuzz/, or `FUZZ_CORPUS_DIR` (the tests of scripts/fuzz.ts). */
+export const CORPUS_ROOT: URL = Deno.env.get("FUZZ_CORPUS_DIR")
+  ? new URL(`file://${Deno.env.get("FUZZ_CORPUS_DIR")!.replace(/\/?$/, "/")}`)
+  : new URL("../../fixtures/fuzz/", import.meta.url);
 
 /** Encoded inputs larger than this are not kept in the corpus (the whole stays small). */
 export const MAX_ENTRY_BYTES = 2048;

@@ -41,3 +41,13 @@ export function withCorpus<T>(
 export function expect(cond: boolean, why: () => string): asserts cond {
   if (!cond) throw new Error(why());
 }
+
+/** Runs the property on one input, a run over the target's time bound failing as a time-out. */
+export async function runOne(t: Target<unknown>, input: unknown): Promise<void> {
+  const start = performance.now();
+  await t.check(input);
+  const ms = performance.now() - start;
+  if (ms > t.timeoutMs) {
+    throw new Error(`time-out: ${ms.toFixed(0)} ms over the ${t.timeoutMs} ms bound`);
+  }
+}

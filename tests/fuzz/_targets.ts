@@ -3,13 +3,18 @@ import type { Target } from "./_target.ts";
 import { auditTarget } from "./targets/audit.ts";
 import { configTomlTarget } from "./targets/config_toml.ts";
 import { filtersTarget } from "./targets/filters.ts";
+import { fleetRecordTarget } from "./targets/fleet_record.ts";
 import { ipcFramesTarget, ipcRequestsTarget } from "./targets/ipc.ts";
 import { journalExportTarget } from "./targets/journal_export.ts";
 import { metricsHttpTarget } from "./targets/metrics_http.ts";
 import { stateTarget } from "./targets/state.ts";
 import { workerMessagesTarget } from "./targets/worker_messages.ts";
+import { SELFTEST_TARGETS } from "./targets/_selftest.ts";
 
-/** The targets, in the order the test runs them. */
+/**
+ * The targets, in the order the test runs them; with `FUZZ_SELFTEST=1` also the planted ones of
+ * `targets/_selftest.ts` (scripts/fuzz_test.ts).
+ */
 export const TARGETS: readonly Target<never>[] = [
   filtersTarget,
   journalExportTarget,
@@ -20,6 +25,8 @@ export const TARGETS: readonly Target<never>[] = [
   auditTarget,
   metricsHttpTarget,
   configTomlTarget,
+  fleetRecordTarget,
+  ...(Deno.env.get("FUZZ_SELFTEST") === "1" ? SELFTEST_TARGETS : []),
 ] as unknown as Target<never>[];
 
 /** The target called `name`, or undefined. */

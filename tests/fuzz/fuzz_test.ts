@@ -8,20 +8,10 @@
 import fc from "fast-check";
 import { TARGETS } from "./_targets.ts";
 import { type Entry, readEntries } from "./_corpus.ts";
-import type { Target } from "./_target.ts";
+import { runOne, type Target } from "./_target.ts";
 
 const SEED = Number(Deno.env.get("FUZZ_SEED") ?? 0x5eed);
 const SCALE = Number(Deno.env.get("FUZZ_RUNS_SCALE") ?? 1);
-
-/** Runs the property on one input, a run over the target's time bound failing as a time-out. */
-export async function runOne(t: Target<unknown>, input: unknown): Promise<void> {
-  const start = performance.now();
-  await t.check(input);
-  const ms = performance.now() - start;
-  if (ms > t.timeoutMs) {
-    throw new Error(`time-out: ${ms.toFixed(0)} ms over the ${t.timeoutMs} ms bound`);
-  }
-}
 
 for (const t of TARGETS as readonly Target<unknown>[]) {
   const entries = readEntries(t.name);
