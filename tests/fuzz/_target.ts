@@ -42,12 +42,21 @@ export function expect(cond: boolean, why: () => string): asserts cond {
   if (!cond) throw new Error(why());
 }
 
-/** Runs the property on one input, a run over the target's time bound failing as a time-out. */
+/**
+ * Runs the property on one input; an input over the target's time bound fails as a time-out when
+ * it overruns three runs in a row (one slow run on a loaded machine, a GC pause or descheduling, is
+ * not a pathological input: a false time-out of 1061 ms was seen on a line that takes 0.5 ms).
+ */
 export async function runOne(t: Target<unknown>, input: unknown): Promise<void> {
-  const start = performance.now();
-  await t.check(input);
-  const ms = performance.now() - start;
-  if (ms > t.timeoutMs) {
-    throw new Error(`time-out: ${ms.toFixed(0)} ms over the ${t.timeoutMs} ms bound`);
+  let best = Infinity;
+  for (let run = 0; run < 3 && best > t.timeoutMs; run++) {
+    const start = performance.now();
+    await t.check(input);
+    best = Math.min(best, performance.now() - start);
+  }
+  if (best > t.timeoutMs) {
+    throw new Error(
+      `time-out: ${best.toFixed(0)} ms (fastest of 3 runs) over the ${t.timeoutMs} ms bound`,
+    );
   }
 }

@@ -19,11 +19,15 @@ import { canonicalIp, networkOf } from "../../../src/net/mod.ts";
 import { mutatedBytes } from "../_input.ts";
 import { expect, type Target } from "../_target.ts";
 
-/** One input: the file's bytes, the address asked for, and the records when written untouched. */
+/**
+ * One input: the file's bytes, the address asked for, the records when written untouched, and
+ * whether one character of a written chain's values was changed (then it must not verify).
+ */
 export interface AuditInput {
   bytes: Uint8Array;
   ip: string;
   chain: number | null;
+  tampered?: boolean;
 }
 
 const enc = new TextEncoder();
@@ -46,6 +50,20 @@ const chain = fc.array(event, { maxLength: 6 }).map((events) => {
   });
   return { bytes: enc.encode(text), chain: events.length };
 });
+/** A written chain of at least one record with one letter of a value turned into another. */
+const tampered = fc.tuple(chain, fc.nat(), fc.constantFrom("x", "Z", "0")).map(([c, k, ch]) => {
+  const text = new TextDecoder().decode(c.bytes);
+  const at = [...text.matchAll(/"(?:ts|event|jail|reason)":"([^"\\]+)"/g)]
+    .flatMap((m) => [...m[1]!].map((_, i) => m.index! + m[0].indexOf(":") + 2 + i))
+    .filter((i) => text[i] !== ch);
+  if (at.length === 0) return null;
+  const i = at[k % at.length]!;
+  return {
+    bytes: enc.encode(text.slice(0, i) + ch + text.slice(i + 1)),
+    chain: null,
+    tampered: true,
+  };
+}).filter((x) => x !== null);
 const ask = fc.constantFrom("203.0.113.7", "2001:db8::7", "198.51.100.1");
 
 let dir: string | null = null;
@@ -93,6 +111,7 @@ export const auditTarget: Target<AuditInput> = {
     );
     return fc.oneof(
       fc.tuple(chain, ask).map(([c, ip]) => ({ ...c, ip })),
+      fc.tuple(tampered, ask).map(([c, ip]) => ({ ...c!, ip })),
       fc.tuple(mutatedBytes(bases, 3), ask).map(([bytes, ip]) => ({ bytes, ip, chain: null })),
     );
   },
@@ -101,6 +120,9 @@ export const auditTarget: Target<AuditInput> = {
     const path = `${dir}/audit.log`;
     await Deno.writeFile(path, input.bytes);
     const v = await verifyAuditLog(path);
+    if (input.tampered === true) {
+      expect(!v.ok, () => `a chain with a value changed verifies: ${JSON.stringify(v)}`);
+    }
     if (input.chain !== null) {
       expect(v.ok && v.records === input.chain, () => `a written chain: ${JSON.stringify(v)}`);
     }

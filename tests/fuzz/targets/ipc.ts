@@ -168,18 +168,33 @@ function violation(r: Record<string, unknown>): string | null {
 const value = fc.oneof(
   fc.constantFrom("sshd", "203.0.113.7", "2001:db8::/32", "", null, 0, 1, -1, 1.5, 3600),
   fc.string({ maxLength: 8 }),
+  fc.integer({ min: 255, max: 258 }).map((n) => "x".repeat(n)), // around MAX_NAME_CHARS
   fc.array(fc.constantFrom("203.0.113.7", "", "::1", 5), { maxLength: 3 }),
+  fc.integer({ min: 999, max: 1001 }).map((n) => Array.from({ length: n }, () => "192.0.2.1")),
+  fc.constantFrom(100 * 366 * 86_400, 100 * 366 * 86_400 + 1, 1000, 1001),
   fc.jsonValue({ maxDepth: 2 }),
 );
-const request = fc.record({
-  v: fc.oneof(fc.constant(1), fc.jsonValue({ maxDepth: 1 })),
-  cmd: fc.oneof(fc.constantFrom(...Object.keys(COMMANDS)), fc.string({ maxLength: 8 })),
-  fields: fc.dictionary(
-    fc.oneof(fc.constantFrom("jail", "ip", "ips", "cidr", "duration_s", "limit", "__proto__")),
-    value,
-    { maxKeys: 3 },
-  ),
-}).map(({ v, cmd, fields }) => {
+const ANY_FIELD = ["jail", "ip", "ips", "cidr", "duration_s", "limit", "__proto__"];
+const request = fc.constantFrom(...Object.keys(COMMANDS)).chain((command) =>
+  fc.record({
+    v: fc.oneof(
+      { weight: 9, arbitrary: fc.constant(1) },
+      { weight: 1, arbitrary: fc.jsonValue({ maxDepth: 1 }) },
+    ),
+    cmd: fc.oneof(
+      { weight: 9, arbitrary: fc.constant(command) },
+      { weight: 1, arbitrary: fc.string({ maxLength: 8 }) },
+    ),
+    fields: fc.dictionary(
+      fc.oneof(
+        { weight: 9, arbitrary: fc.constantFrom(...COMMANDS[command]!, "jail") },
+        { weight: 1, arbitrary: fc.constantFrom(...ANY_FIELD) },
+      ),
+      value,
+      { maxKeys: 3 },
+    ),
+  })
+).map(({ v, cmd, fields }) => {
   const parts = [`"v":${JSON.stringify(v)}`, `"cmd":${JSON.stringify(cmd)}`];
   for (const [k, x] of Object.entries(fields)) {
     parts.push(`${JSON.stringify(k)}:${JSON.stringify(x)}`);

@@ -116,7 +116,12 @@ const field = fc.oneof(
     return out;
   }),
 );
-const record = fc.array(field, { maxLength: 6 }).map((fs) => concat([...fs, Uint8Array.of(10)]));
+const record = fc.oneof(
+  fc.array(field, { maxLength: 6 }),
+  // one field repeated around MAX_FIELD_REPEATS times
+  fc.tuple(field, fc.integer({ min: MAX_FIELD_REPEATS - 1, max: MAX_FIELD_REPEATS + 2 }))
+    .map(([f, n]) => Array.from({ length: n }, () => f)),
+).map((fs) => concat([...fs, Uint8Array.of(10)]));
 const stream = fc.array(record, { maxLength: 5 }).map(concat);
 
 function concat(parts: readonly Uint8Array[]): Uint8Array {

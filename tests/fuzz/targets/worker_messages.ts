@@ -108,8 +108,23 @@ const valid = fc.integer({ min: 1, max: 5 }).chain((jailCount) =>
   fc.oneof(batch(jailCount), other).map((data) => ({ data, jailCount, valid: true }))
 );
 
+/** A batch whose failure `k` names jail `jailCount` (one past the last) or -1. */
+function pastLastJail(base: fc.Arbitrary<WorkerInput>): fc.Arbitrary<WorkerInput> {
+  return fc.tuple(base, fc.nat(), fc.boolean()).map(([b, k, high]) => {
+    const m = b.data as Record<string, unknown>;
+    if (m?.type !== "batch" || !(m.jails instanceof Int32Array) || m.jails.length === 0) return b;
+    const jails = m.jails.slice();
+    jails[k % jails.length] = high ? b.jailCount : -1;
+    return { data: { ...m, jails }, jailCount: b.jailCount, valid: false };
+  });
+}
+
 /** `base` with one field replaced by junk or deleted, or the whole message replaced. */
 function mutate(base: fc.Arbitrary<WorkerInput>): fc.Arbitrary<WorkerInput> {
+  return fc.oneof(pastLastJail(base), mutateField(base));
+}
+
+function mutateField(base: fc.Arbitrary<WorkerInput>): fc.Arbitrary<WorkerInput> {
   return fc.tuple(base, fc.nat(), junk, fc.boolean(), fc.integer({ min: 0, max: 6 })).map(
     ([b, k, v, drop, jailCount]) => {
       if (typeof b.data !== "object" || b.data === null || Array.isArray(b.data)) {
