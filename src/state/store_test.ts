@@ -8,6 +8,7 @@ import {
   type StateInput,
   StateStore,
 } from "./mod.ts";
+import { waitUntil } from "../../tests/_daemon_sources.ts";
 
 const T = 1_767_225_600_000;
 
@@ -219,11 +220,9 @@ Deno.test("StateStore keeps the previous file when a save fails and retries late
     assert.throws(() => Deno.statSync(`${path}.tmp`), Deno.errors.NotFound);
     assert.equal(store.dirty, true);
     store.scheduleSave();
-    await new Promise((r) => setTimeout(r, 40));
-    assert.ok(errors.length >= 1);
+    await waitUntil(() => errors.length >= 1, "a failed retry", { stepMs: 5 });
     fail = false;
-    await new Promise((r) => setTimeout(r, 40));
-    assert.equal(store.dirty, false);
+    await waitUntil(() => !store.dirty, "a successful retry", { stepMs: 5 });
     await store.close();
   });
 });
