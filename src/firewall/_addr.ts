@@ -3,7 +3,7 @@
  * (parsing through `src/net`), and the prefix arithmetic interval sets need.
  * @module
  */
-import { formatIp, isNeverBannable, parseIp } from "../net/mod.ts";
+import { formatIp, isNeverBannable, maskBytes, parseIp } from "../net/mod.ts";
 import { type BanEntry, FirewallError } from "./backend.ts";
 
 /** Widest IPv6 block a ban may cover (config allows `ipv6_prefix` 16..128); wider would cut off whole regions. */
@@ -17,16 +17,9 @@ export function formatAddr(bytes: Uint8Array): string {
   return formatIp({ family: bytes.length === 4 ? 4 : 6, bytes });
 }
 
-/** Copy of `bytes` with every bit after `prefix` cleared. */
-export function maskAddr(bytes: Uint8Array, prefix: number): Uint8Array {
-  const out = bytes.slice();
-  for (let bit = prefix; bit < out.length * 8; bit++) out[bit >> 3]! &= ~(0x80 >> (bit & 7));
-  return out;
-}
-
 /** The first address after the block `bytes/prefix`; null when the block ends the space. */
 export function blockEnd(bytes: Uint8Array, prefix: number): Uint8Array | null {
-  const out = maskAddr(bytes, prefix);
+  const out = maskBytes(bytes, prefix);
   if (prefix === 0) return null;
   // add 1 at bit position prefix-1
   let i = (prefix - 1) >> 3;
@@ -86,7 +79,7 @@ export function toTarget(backend: string, ip: string, prefix: number): Target {
       `expected prefix ${min}..${max} for ${ip}, found ${prefix}`,
     );
   }
-  const masked = maskAddr(a.bytes, prefix);
+  const masked = maskBytes(a.bytes, prefix);
   if (masked.some((b, i) => b !== a.bytes[i])) {
     throw new FirewallError(
       backend,

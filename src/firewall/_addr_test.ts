@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { parseIp } from "../net/mod.ts";
 import { FirewallError } from "./backend.ts";
-import { blockEnd, entryTarget, formatAddr, maskAddr, safeComment, toTarget } from "./_addr.ts";
+import { blockEnd, entryTarget, formatAddr, safeComment, toTarget } from "./_addr.ts";
 
 const b = (t: string) => parseIp(t)!.bytes;
 
@@ -11,11 +11,6 @@ Deno.test("blockEnd() is the first address after the block, null at the end of t
   assert.equal(formatAddr(blockEnd(b("2001:db8::ffff"), 128)!), "2001:db8::1:0");
   assert.equal(blockEnd(b("ffff:ffff:ffff:ffff:ffff:ffff:ffff:ffff"), 128), null);
   assert.equal(formatAddr(blockEnd(b("203.0.113.255"), 32)!), "203.0.114.0");
-});
-
-Deno.test("maskAddr() clears the bits after the prefix", () => {
-  assert.equal(formatAddr(maskAddr(b("2001:db8:1:2:3:4:5:6"), 64)), "2001:db8:1:2::");
-  assert.equal(formatAddr(maskAddr(b("2001:db8:1:2:3:4:5:6"), 60)), "2001:db8:1::");
 });
 
 Deno.test("toTarget() accepts canonical targets and refuses what would ban the wrong thing", () => {

@@ -7,7 +7,7 @@
  * Pure code: no kernel, no `Deno.*`.
  * @module
  */
-import { maskAddr } from "./_addr.ts";
+import { maskBytes } from "../net/mod.ts";
 
 /** An IPv6 block with its remaining time (null = permanent). */
 export interface Block {
@@ -32,7 +32,7 @@ function same(a: Uint8Array, b: Uint8Array): boolean {
 
 /** True when block `a` contains block `b` (equal blocks included). */
 export function covers(a: Block, b: Block): boolean {
-  return a.prefix <= b.prefix && same(maskAddr(b.bytes, a.prefix), a.bytes);
+  return a.prefix <= b.prefix && same(maskBytes(b.bytes, a.prefix), a.bytes);
 }
 
 /** The longer of two remaining times (permanent wins). */

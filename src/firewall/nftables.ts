@@ -51,7 +51,8 @@ import {
   FirewallError,
   type FirewallHealth,
 } from "./backend.ts";
-import { blockEnd, entryTarget, formatAddr, maskAddr, safeComment, type Target } from "./_addr.ts";
+import { blockEnd, entryTarget, formatAddr, safeComment, type Target } from "./_addr.ts";
+import { maskBytes } from "../net/mod.ts";
 import { type Block, planIntervalBans } from "./_overlap.ts";
 import {
   addChain,
@@ -641,7 +642,7 @@ function intervalsToBlocks(recs: ElemRecord[]): Block[] {
     const end = next && next.intervalEnd ? next.key : null;
     let prefix = 128;
     for (let p = 0; p <= 128; p++) {
-      if (compare(maskAddr(start.key, p), start.key) !== 0) continue;
+      if (compare(maskBytes(start.key, p), start.key) !== 0) continue;
       const e = blockEnd(start.key, p);
       if ((e === null && end === null) || (e !== null && end !== null && compare(e, end) === 0)) {
         prefix = p;

@@ -7,6 +7,7 @@
  * @module
  */
 import { formatIp, type Ip, maskBytes, parseIp } from "./ip.ts";
+import { bytesToWords, maskWords } from "./words.ts";
 
 /** A network: address with host bits clear, and its prefix length. */
 export interface Cidr {
@@ -128,6 +129,71 @@ export class CidrSet {
     }
     for (const [len, set] of this.#v6) {
       if (set.has(v6Key(maskBytes(p.bytes, len)))) return true;
+    }
+    return false;
+  }
+}
+
+/**
+ * A compiled list of CIDRs matched against words; linear scan, meant for the short `ignoreip`
+ * lists of a jail. IPv4 CIDRs are held in v4-mapped form, so they match folded addresses.
+ */
+export class WordCidrList {
+  #nets: Uint32Array;
+  #lens: Uint8Array;
+  #count = 0;
+
+  /**
+   * Compiles CIDR texts with the syntax of `src/net` (`parseCidr`; host bits must be clear).
+   * @throws TypeError naming the first invalid entry
+   */
+  constructor(cidrs: readonly string[]) {
+    this.#nets = new Uint32Array(cidrs.length * 4);
+    this.#lens = new Uint8Array(cidrs.length);
+    for (const text of cidrs) {
+      const err = cidrError(text);
+      const cidr = err === null ? parseCidr(text) : null;
+      if (cidr === null) throw new TypeError(`ignoreip: ${err ?? text}`);
+      const o = this.#count * 4;
+      bytesToWords(cidr.ip.bytes, this.#nets, o);
+      const len128 = cidr.ip.family === 4 ? 96 + cidr.prefixLen : cidr.prefixLen;
+      maskWords(this.#nets, o, len128);
+      this.#lens[this.#count] = len128;
+      this.#count++;
+    }
+  }
+
+  /** True when the address in `w[off..off+4)` lies in one of the CIDRs. */
+  has(w: Uint32Array, off = 0): boolean {
+    const nets = this.#nets;
+    outer: for (let i = 0; i < this.#count; i++) {
+      const len = this.#lens[i]!;
+      for (let k = 0; k < 4; k++) {
+        const keep = len - 32 * k;
+        if (keep <= 0) break;
+        const mask = keep >= 32 ? 0xffffffff : (0xffffffff << (32 - keep)) >>> 0;
+        if (((w[off + k]! & mask) >>> 0) !== nets[i * 4 + k]) continue outer;
+      }
+      return true;
+    }
+    return false;
+  }
+
+  /**
+   * True when the network `w[off..off+4)`/`len128` (prefix length over 128 bits) and one of the
+   * CIDRs overlap: one contains the other, so they agree on the shorter prefix.
+   */
+  overlaps(w: Uint32Array, off: number, len128: number): boolean {
+    const nets = this.#nets;
+    outer: for (let i = 0; i < this.#count; i++) {
+      const len = Math.min(len128, this.#lens[i]!);
+      for (let k = 0; k < 4; k++) {
+        const keep = len - 32 * k;
+        if (keep <= 0) break;
+        const mask = keep >= 32 ? 0xffffffff : (0xffffffff << (32 - keep)) >>> 0;
+        if (((w[off + k]! & mask) >>> 0) !== ((nets[i * 4 + k]! & mask) >>> 0)) continue outer;
+      }
+      return true;
     }
     return false;
   }

@@ -1,5 +1,5 @@
 import { equal, match, throws } from "node:assert/strict";
-import { cidrError, CidrSet, formatCidr, parseCidr } from "./mod.ts";
+import { cidrError, CidrSet, formatCidr, parseCidr, parseIpWords, WordCidrList } from "./mod.ts";
 
 Deno.test("parseCidr() accepts networks and bare addresses", () => {
   equal(formatCidr(parseCidr("10.0.0.0/8")!), "10.0.0.0/8");
@@ -34,4 +34,23 @@ Deno.test("CidrSet.has() finds addresses in any block of either family", () => {
 
 Deno.test("CidrSet rejects an invalid entry naming it", () => {
   throws(() => new CidrSet(["10.0.0.0/8", "10.0.0.1/8"]), /10\.0\.0\.1\/8/);
+});
+
+Deno.test("WordCidrList matches addresses and prefixes and rejects bad entries", () => {
+  const w = new Uint32Array(4);
+  const list = new WordCidrList(["10.0.0.0/8", "192.0.2.1", "2001:db8::/32", "0.0.0.0/0"]);
+  const l2 = new WordCidrList(["10.0.0.0/8", "2001:db8::/32"]);
+  const has = (l: WordCidrList, ip: string) => (parseIpWords(ip, w), l.has(w));
+  equal(has(list, "8.8.8.8"), true); // 0.0.0.0/0 covers all IPv4, not IPv6
+  equal(has(list, "2001:db9::1"), false);
+  equal(has(l2, "10.255.0.1"), true);
+  equal(has(l2, "::ffff:10.255.0.1"), true);
+  equal(has(l2, "11.0.0.1"), false);
+  equal(has(l2, "2001:db8:ffff::"), true);
+  parseIpWords("2001:db8::", w);
+  equal(l2.overlaps(w, 0, 16), true, "a /16 containing a listed /32");
+  parseIpWords("2001:db9::", w);
+  equal(l2.overlaps(w, 0, 32), false);
+  throws(() => new WordCidrList(["10.0.0.0/33"]), /prefix length 0\.\.32/);
+  throws(() => new WordCidrList(["example.com"]), /IP address or CIDR/);
 });

@@ -1,5 +1,13 @@
 import { deepEqual, equal } from "node:assert/strict";
-import { canonicalIp, formatIp, isNeverBannable, networkOf, parseIp, prefixOf } from "./mod.ts";
+import {
+  canonicalIp,
+  formatIp,
+  isNeverBannable,
+  maskBytes,
+  networkOf,
+  parseIp,
+  prefixOf,
+} from "./mod.ts";
 
 Deno.test("parseIp() accepts dotted quads and canonicalises IPv6 per RFC 5952", () => {
   const cases: [string, string][] = [
@@ -113,4 +121,15 @@ Deno.test("canonicalIp() takes its IPv4 fast path only where parse-and-format gi
     const p = parseIp(s);
     equal(canonicalIp(s), p === null ? null : formatIp(p), JSON.stringify(s));
   }
+});
+
+Deno.test("maskBytes() returns a copy with the bits after the prefix cleared", () => {
+  const b = parseIp("2001:db8:1:2:3:4:5:6")!.bytes;
+  equal(formatIp({ family: 6, bytes: maskBytes(b, 64) }), "2001:db8:1:2::");
+  equal(formatIp({ family: 6, bytes: maskBytes(b, 60) }), "2001:db8:1::");
+  equal(formatIp({ family: 6, bytes: b }), "2001:db8:1:2:3:4:5:6", "the input is left as it was");
+  equal(
+    formatIp({ family: 4, bytes: maskBytes(parseIp("203.0.113.77")!.bytes, 25) }),
+    "203.0.113.0",
+  );
 });

@@ -4,8 +4,7 @@
  * a reload keeps them; the compiled lists are indexed by the jails in force.
  * @module
  */
-import { cidrError, formatCidr, formatIp, parseCidr } from "../net/mod.ts";
-import { WordCidrList } from "./_ip.ts";
+import { cidrError, formatCidr, formatIp, parseCidr, WordCidrList } from "../net/mod.ts";
 
 /**
  * Most runtime ignore entries (the config's own `ignoreip` limit per jail). `add` past it throws

@@ -33,7 +33,8 @@ import {
   maskWords,
   parseIpWords,
   WordCidrList,
-} from "./_ip.ts";
+  wordsToBytes,
+} from "../net/mod.ts";
 import { banDurationMs, type RandomSource } from "./policy.ts";
 import { capacityOfSlots, KeyIndex, slotsFor } from "./_index.ts";
 import { ExpiryHeap } from "./_heap.ts";
@@ -1313,20 +1314,7 @@ export class Tracker {
 
   /** The entry's address as 4 or 16 network-order bytes (for the state encoder). */
   #addrBytes(e: number): Uint8Array {
-    const k = this.#keys;
-    if (isV4Words(k, e * 4)) {
-      const v = k[e * 4 + 3]!;
-      return new Uint8Array([v >>> 24, (v >>> 16) & 255, (v >>> 8) & 255, v & 255]);
-    }
-    const out = new Uint8Array(16);
-    for (let q = 0; q < 4; q++) {
-      const v = k[e * 4 + q]!;
-      out[4 * q] = v >>> 24;
-      out[4 * q + 1] = (v >>> 16) & 255;
-      out[4 * q + 2] = (v >>> 8) & 255;
-      out[4 * q + 3] = v & 255;
-    }
-    return out;
+    return wordsToBytes(this.#keys, e * 4);
   }
 
   *#iterBans(): Generator<StateBan> {

@@ -1,20 +1,26 @@
 /**
- * Allocation-free address helpers for the tracker's hot path. An address is held as four
- * big-endian 32-bit words of its 16-byte IPv6 form; IPv4 (and v4-mapped IPv6, which is folded to
- * IPv4) is `0, 0, 0xffff, v4`. `src/net` owns the user-facing address API; these helpers exist
- * because the tracker parses millions of addresses per second into a reusable scratch buffer and
- * must not allocate an object per address.
+ * The address codec: text ⇄ words. An address is held as four big-endian 32-bit words of its
+ * 16-byte IPv6 form; IPv4 (and v4-mapped IPv6, which is folded to IPv4) is `0, 0, 0xffff, v4`.
+ * Parsing writes into a caller's buffer and allocates nothing, so the tracker can read millions
+ * of addresses per second; `parseIp`, `formatIp` and `canonicalIp` (ip.ts) are built on it.
+ *
+ * Accepted: dotted-quad IPv4 (decimal octets 0..255 without leading zeros) and IPv6 text (RFC
+ * 4291: up to eight 1–4 digit hex groups, one `::`, an optional dotted-quad tail). Rejected as
+ * ambiguous or foreign: leading-zero octets (`01.2.3.4`, octal in some libcs), shortened IPv4
+ * (`1.2.3`), integers, zone ids (`fe80::1%eth0`), brackets, prefixes, whitespace, hex groups
+ * longer than four digits. Formatting is canonical: the dotted quad, or RFC 5952 IPv6.
  * @module
  */
-import { cidrError, parseCidr } from "../net/mod.ts";
 
 /** Address family of a parsed address: 4, 6, or 0 when the text was not an address. */
 export type Family = 0 | 4 | 6;
 
+/** Longest address text (`ffff:ffff:ffff:ffff:ffff:ffff:255.255.255.255`). */
+export const MAX_IP_TEXT = 45;
 const COLON = 58;
 const DOT = 46;
 
-/** True when the four words hold an IPv4 address (v4-mapped form). */
+/** True when the four words at `w[off]` hold an IPv4 address (v4-mapped form). */
 export function isV4Words(w: Uint32Array, off = 0): boolean {
   return w[off] === 0 && w[off + 1] === 0 && w[off + 2] === 0xffff;
 }
@@ -63,7 +69,7 @@ const groups = new Uint16Array(8);
  */
 export function parseIpWords(s: string, out: Uint32Array, off = 0): Family {
   const n = s.length;
-  if (n === 0 || n > 45) return 0;
+  if (n === 0 || n > MAX_IP_TEXT) return 0;
   let hasColon = false;
   for (let i = 0; i < n; i++) {
     if (s.charCodeAt(i) === COLON) {
@@ -193,79 +199,30 @@ export function isNeverBannableWords(w: Uint32Array, off = 0): boolean {
   return w[off] === 0 && w[off + 1] === 0 && w[off + 2] === 0 && (w[off + 3]! >>> 1) === 0;
 }
 
-/**
- * A compiled list of CIDRs matched against words; linear scan, meant for the short `ignoreip`
- * lists of a jail. IPv4 CIDRs are held in v4-mapped form, so they match folded addresses.
- */
-export class WordCidrList {
-  #nets: Uint32Array;
-  #lens: Uint8Array;
-  #count = 0;
-
-  /**
-   * Compiles CIDR texts with the syntax of `src/net` (`parseCidr`; host bits must be clear).
-   * @throws TypeError naming the first invalid entry
-   */
-  constructor(cidrs: readonly string[]) {
-    this.#nets = new Uint32Array(cidrs.length * 4);
-    this.#lens = new Uint8Array(cidrs.length);
-    for (const text of cidrs) {
-      const err = cidrError(text);
-      const cidr = err === null ? parseCidr(text) : null;
-      if (cidr === null) throw new TypeError(`ignoreip: ${err ?? text}`);
-      const b = cidr.ip.bytes;
-      const o = this.#count * 4;
-      if (cidr.ip.family === 4) {
-        this.#nets.set(
-          [0, 0, 0xffff, ((b[0]! << 24) | (b[1]! << 16) | (b[2]! << 8) | b[3]!) >>> 0],
-          o,
-        );
-      } else {
-        for (let k = 0; k < 4; k++) {
-          this.#nets[o + k] =
-            ((b[4 * k]! << 24) | (b[4 * k + 1]! << 16) | (b[4 * k + 2]! << 8) | b[4 * k + 3]!) >>>
-            0;
-        }
-      }
-      const len128 = cidr.ip.family === 4 ? 96 + cidr.prefixLen : cidr.prefixLen;
-      maskWords(this.#nets, o, len128);
-      this.#lens[this.#count] = len128;
-      this.#count++;
-    }
+/** The words at `w[off]` as network-order bytes: 4 for IPv4, 16 for IPv6. */
+export function wordsToBytes(w: Uint32Array, off = 0): Uint8Array {
+  const v4 = isV4Words(w, off);
+  const out = new Uint8Array(v4 ? 4 : 16);
+  for (let q = v4 ? 3 : 0, o = 0; q < 4; q++, o += 4) {
+    const v = w[off + q]!;
+    out[o] = v >>> 24;
+    out[o + 1] = (v >>> 16) & 255;
+    out[o + 2] = (v >>> 8) & 255;
+    out[o + 3] = v & 255;
   }
+  return out;
+}
 
-  /** True when the address in `w[off..off+4)` lies in one of the CIDRs. */
-  has(w: Uint32Array, off = 0): boolean {
-    const nets = this.#nets;
-    outer: for (let i = 0; i < this.#count; i++) {
-      const len = this.#lens[i]!;
-      for (let k = 0; k < 4; k++) {
-        const keep = len - 32 * k;
-        if (keep <= 0) break;
-        const mask = keep >= 32 ? 0xffffffff : (0xffffffff << (32 - keep)) >>> 0;
-        if (((w[off + k]! & mask) >>> 0) !== nets[i * 4 + k]) continue outer;
-      }
-      return true;
-    }
-    return false;
+/** Writes 4 (IPv4) or 16 (IPv6) network-order bytes into `out[off..off+4)` as words. */
+export function bytesToWords(bytes: Uint8Array, out: Uint32Array, off = 0): void {
+  const v4 = bytes.length === 4;
+  if (v4) {
+    out[off] = 0;
+    out[off + 1] = 0;
+    out[off + 2] = 0xffff;
   }
-
-  /**
-   * True when the network `w[off..off+4)`/`len128` (prefix length over 128 bits) and one of the
-   * CIDRs overlap: one contains the other, so they agree on the shorter prefix.
-   */
-  overlaps(w: Uint32Array, off: number, len128: number): boolean {
-    const nets = this.#nets;
-    outer: for (let i = 0; i < this.#count; i++) {
-      const len = Math.min(len128, this.#lens[i]!);
-      for (let k = 0; k < 4; k++) {
-        const keep = len - 32 * k;
-        if (keep <= 0) break;
-        const mask = keep >= 32 ? 0xffffffff : (0xffffffff << (32 - keep)) >>> 0;
-        if (((w[off + k]! & mask) >>> 0) !== ((nets[i * 4 + k]! & mask) >>> 0)) continue outer;
-      }
-      return true;
-    }
-    return false;
+  for (let q = v4 ? 3 : 0, o = 0; q < 4; q++, o += 4) {
+    out[off + q] =
+      ((bytes[o]! << 24) | (bytes[o + 1]! << 16) | (bytes[o + 2]! << 8) | bytes[o + 3]!) >>> 0;
   }
 }
