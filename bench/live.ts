@@ -42,6 +42,7 @@ import { floodIp } from "../tests/_daemon.ts";
 import { RUNTIME_PEAK_MB } from "../src/config/mod.ts";
 import { trackerBudgetFor, trackerBytesFor, trackerCapacityFor } from "../src/tracker/mod.ts";
 import {
+  canonicalIp,
   type Figure,
   fmtNumber,
   type GcRecord,
@@ -541,7 +542,7 @@ async function floodRun(d: Daemon, flood: string): Promise<ThroughputResult> {
     const t0 = performance.now();
     await catAppend(flood, c.log);
     appendLines(c.log, SENTINEL, MAXRETRY);
-    const never = new Set(Array.from({ length: FLOOD }, (_, i) => floodIp(i)));
+    const never = new Set(Array.from({ length: FLOOD }, (_, i) => canonicalIp(floodIp(i))!));
     return await finish(
       c,
       t0,
