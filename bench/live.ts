@@ -30,8 +30,9 @@
  *
  * Options: --quick (small sizes, a smoke run), --realistic-lines N (per part, 10,000,000),
  * --flood-lines N (2,000,000), --attackers N (1,000), --only NAME[,NAME], --timeout S (of the
- * realistic workload, 3600), --flood-timeout S (600), --write-docs. Installs nothing: .ci/run's
- * packages (nftables, sshguard, fail2ban, iproute2) suffice.
+ * realistic workload, 3600), --flood-timeout S (600), --write-docs, --workloads DIR (keep the
+ * generated logs in DIR and reuse those already there, at the same sizes). Installs nothing:
+ * .ci/run's packages (nftables, sshguard, fail2ban, iproute2) suffice.
  * @module
  */
 import { parseArgs } from "node:util";
@@ -71,6 +72,7 @@ const { values } = parseArgs({
     "flood-timeout": { type: "string", default: "600" },
     "write-docs": { type: "boolean", default: false },
     memory: { type: "boolean", default: false },
+    workloads: { type: "string" },
   },
 });
 const quick = values.quick;
@@ -559,6 +561,9 @@ async function floodRun(d: Daemon, flood: string): Promise<ThroughputResult> {
 
 async function generate(dir: string, seed: number, out: string): Promise<Truth> {
   const truth = `${out}.truth.json`;
+  if (values.workloads !== undefined && await exists(truth)) {
+    return readTruth(await Deno.readTextFile(truth));
+  }
   const r = await new Deno.Command(Deno.execPath(), {
     args: [
       "run",
@@ -587,7 +592,17 @@ async function generate(dir: string, seed: number, out: string): Promise<Truth> 
   return readTruth(await Deno.readTextFile(truth));
 }
 
+async function exists(path: string): Promise<boolean> {
+  try {
+    await Deno.stat(path);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
 async function writeFlood(path: string): Promise<void> {
+  if (values.workloads !== undefined && await exists(path)) return;
   const f = await Deno.open(path, { write: true, create: true, truncate: true });
   let chunk = "";
   for (let i = 0; i < FLOOD; i++) {
@@ -776,7 +791,7 @@ async function race(work: string, flood: string): Promise<string> {
   return ratioTable(daemons.map((d) => d.name), figures(results));
 }
 
-const work = await Deno.makeTempDir({ prefix: "f2z-live-" });
+const work = values.workloads ?? await Deno.makeTempDir({ prefix: "f2z-live-" });
 try {
   await Deno.chmod(work, 0o755);
   const flood = join(work, "flood.log");
@@ -786,5 +801,5 @@ try {
   console.log(`\n${table}`);
   if (values["write-docs"]) await writeDocs(section, table);
 } finally {
-  await Deno.remove(work, { recursive: true });
+  if (values.workloads === undefined) await Deno.remove(work, { recursive: true });
 }
