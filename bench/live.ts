@@ -632,12 +632,12 @@ function figures(results: Result[]): Figure[] {
   ) => ({ name, unit, digits, values: results.map(get) });
   return [
     row("realistic: lines/s", "", 0, (x) => x.r.rate ?? `not done in ${x.r.timeout} s`),
-    row("realistic: CPU per M lines", "s", 2, (x) => x.r.cpuPerM),
+    row("realistic: CPU per M lines", "s", 2, (x) => x.r.rate === null ? "not done" : x.r.cpuPerM),
     row("realistic: bans visible / expected", "", 0, (x) => bans(x.r)),
     row("realistic: wrong bans", "", 0, (x) => String(x.r.wrong)),
     row("realistic: peak RSS (VmHWM)", "MiB", 1, (x) => x.r.peakMiB),
     row("flood: lines/s", "", 0, (x) => x.f.rate ?? `not done in ${x.f.timeout} s`),
-    row("flood: CPU per M lines", "s", 2, (x) => x.f.cpuPerM),
+    row("flood: CPU per M lines", "s", 2, (x) => x.f.rate === null ? "not done" : x.f.cpuPerM),
     row("flood: bans visible / expected", "", 0, (x) => bans(x.f)),
     row("flood: peak RSS (VmHWM)", "MiB", 1, (x) => x.f.peakMiB),
     row("attackers: ban latency p50", "ms", 2, (x) => quantile(x.a.latencies, 0.5)),
