@@ -103,6 +103,7 @@ function streamed(input: ExportInput): Parsed {
 const name = fc.oneof(
   fc.constantFrom(...KEEP, "PRIORITY", "_HOSTNAME"),
   fc.stringMatching(/^[A-Z_]{1,12}$/),
+  fc.integer({ min: MAX_NAME_BYTES - 2, max: MAX_NAME_BYTES + 2 }).map((n) => "N".repeat(n)),
 );
 const text = fc.oneof(fc.string({ maxLength: 40 }), fc.constantFrom("", "sshd", "Failed password"));
 const field = fc.oneof(
