@@ -272,26 +272,40 @@ export class Engine implements Controller {
   }
 
   /**
-   * Applies a ban received from the fleet under the reserved jail `fleet`: the jail's `ignoreip`
-   * and the host's own addresses win (`ignored`), a ban in force that lasts as long is kept
-   * (`current`); audited with the origin host, never counted for recidive.
+   * Applies bans received from the fleet under the reserved jail `fleet`, in one firewall call:
+   * the jail's `ignoreip` and the host's own addresses win (`ignored`), a ban in force that lasts
+   * as long is kept (`current`); audited with the origin host, never counted for recidive.
+   * Returns each request's outcome, in order.
    */
-  async fleetBan(
-    r: { ip: string; expiresAt: number | null; origin: string; reason: string },
-  ): Promise<"banned" | "current" | "ignored"> {
+  async fleetBans(
+    requests: readonly { ip: string; expiresAt: number | null; origin: string; reason: string }[],
+  ): Promise<("banned" | "current" | "ignored")[]> {
     const index = this.#jailIndex(FLEET_JAIL);
     const now = this.#o.clock.now();
-    if (this.#isSelf(index, r.ip)) return "ignored";
-    const held = this.#o.tracker.bansOf(r.ip, index)[0];
-    if (
-      held !== undefined &&
-      (held.expiresAt === null || (r.expiresAt !== null && held.expiresAt >= r.expiresAt))
-    ) return "current";
-    const out = this.#o.tracker.ban(r.ip, index, r.expiresAt === null ? null : r.expiresAt - now);
-    if (out.kind !== "ban") return out.kind === "already-banned" ? "current" : "ignored";
-    this.#o.changed();
-    await this.#apply(out.bans, out.bans.map(() => `fleet:${r.origin}`), now, false, r.reason);
-    return "banned";
+    const bans: BanDecision[] = [];
+    const origins: string[] = [];
+    const reasons: string[] = [];
+    const outcomes = requests.map((r): "banned" | "current" | "ignored" => {
+      if (this.#isSelf(index, r.ip)) return "ignored";
+      const held = this.#o.tracker.bansOf(r.ip, index)[0];
+      if (
+        held !== undefined &&
+        (held.expiresAt === null || (r.expiresAt !== null && held.expiresAt >= r.expiresAt))
+      ) return "current";
+      const out = this.#o.tracker.ban(r.ip, index, r.expiresAt === null ? null : r.expiresAt - now);
+      if (out.kind !== "ban") return out.kind === "already-banned" ? "current" : "ignored";
+      for (const b of out.bans) {
+        bans.push(b);
+        origins.push(`fleet:${r.origin}`);
+        reasons.push(r.reason);
+      }
+      return "banned";
+    });
+    if (bans.length > 0) {
+      this.#o.changed();
+      await this.#apply(bans, origins, now, false, reasons);
+    }
+    return outcomes;
   }
 
   /** Lifts the jail `fleet`'s ban of `ip` (an unban from the fleet); false when none. */
@@ -761,7 +775,7 @@ export class Engine implements Controller {
     origins: readonly string[],
     receivedAt: number,
     measure = true,
-    reason?: string,
+    reasons?: readonly string[],
   ): Promise<void> {
     return this.#enqueue(async () => {
       try {
@@ -779,7 +793,7 @@ export class Engine implements Controller {
           prefix: b.prefix,
           jail: b.jail,
           durationMs: b.durationMs,
-          reason: reason ??
+          reason: reasons?.[i] ??
             (b.cause === "failures"
               ? `${this.#config.jails[b.jailIndex]?.maxretry ?? "?"} failures`
               : b.cause),

@@ -61,11 +61,11 @@ async function engine() {
   return { e, backend, audit, clock, seen };
 }
 
-Deno.test("Engine.fleetBan applies under the jail fleet, audited with its origin, feeding no recidive", async () => {
+Deno.test("Engine.fleetBans applies under the jail fleet, audited with its origin, feeding no recidive", async () => {
   const { e, backend, audit, clock, seen } = await engine();
   const exp = clock.now() + 3_600_000;
   equal(
-    await e.fleetBan({ ip: "203.0.113.7", expiresAt: exp, origin: "web2", reason: "r" }),
+    (await e.fleetBans([{ ip: "203.0.113.7", expiresAt: exp, origin: "web2", reason: "r" }]))[0],
     "banned",
   );
   deepEqual((await backend.list()).map((b) => [b.ip, b.jail]), [["203.0.113.7", "fleet"]]);
@@ -75,7 +75,7 @@ Deno.test("Engine.fleetBan applies under the jail fleet, audited with its origin
   deepEqual(seen, ["ban fleet fleet:web2"]);
   // The same ban again (a replay) changes nothing; recidive (maxretry 1) counted nothing.
   equal(
-    await e.fleetBan({ ip: "203.0.113.7", expiresAt: exp, origin: "web2", reason: "r" }),
+    (await e.fleetBans([{ ip: "203.0.113.7", expiresAt: exp, origin: "web2", reason: "r" }]))[0],
     "current",
   );
   equal(audit.length, 1);
@@ -90,19 +90,23 @@ Deno.test("Engine.fleetBan applies under the jail fleet, audited with its origin
   deepEqual(audit.map((a) => [a.event, a.jail, a.origin]).at(-1), ["unban", "fleet", "fleet:web2"]);
 });
 
-Deno.test("Engine.fleetBan: ignoreip, the host's own addresses and loopback always win", async () => {
+Deno.test("Engine.fleetBans: ignoreip, the host's own addresses and loopback always win", async () => {
   const { e, backend } = await engine();
   const exp = Date.parse("2026-11-25T13:00:00Z");
   for (const ip of ["198.51.100.5", "192.0.2.10", "127.0.0.1"]) {
-    equal(await e.fleetBan({ ip, expiresAt: exp, origin: "web2", reason: "r" }), "ignored", ip);
+    equal(
+      (await e.fleetBans([{ ip, expiresAt: exp, origin: "web2", reason: "r" }]))[0],
+      "ignored",
+      ip,
+    );
   }
   equal((await backend.list()).length, 0);
 });
 
-Deno.test("Engine.fleetBan: a permanent fleet ban stays permanent", async () => {
+Deno.test("Engine.fleetBans: a permanent fleet ban stays permanent", async () => {
   const { e, backend } = await engine();
   equal(
-    await e.fleetBan({ ip: "203.0.113.8", expiresAt: null, origin: "web3", reason: "r" }),
+    (await e.fleetBans([{ ip: "203.0.113.8", expiresAt: null, origin: "web3", reason: "r" }]))[0],
     "banned",
   );
   deepEqual((await backend.list()).map((b) => b.timeoutMs), [null]);

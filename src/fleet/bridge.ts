@@ -23,12 +23,13 @@ export type ApplyOutcome = "banned" | "current" | "ignored" | "expired" | "unban
 /** The engine as the fleet sees it. */
 export interface FleetEngine {
   /**
-   * Applies a received ban under the jail `fleet` (`expiresAt` null: permanent): `banned`, or
-   * `current` when a ban as long is in force, or `ignored` (ignoreip, own address, full table).
+   * Applies received bans under the jail `fleet` (`expiresAt` null: permanent), in one go: for
+   * each, `banned`, or `current` when a ban as long is in force, or `ignored` (ignoreip, own
+   * address, full table).
    */
-  fleetBan(
-    record: { ip: string; expiresAt: number | null; origin: string; reason: string },
-  ): Promise<"banned" | "current" | "ignored">;
+  fleetBans(
+    records: readonly { ip: string; expiresAt: number | null; origin: string; reason: string }[],
+  ): Promise<("banned" | "current" | "ignored")[]>;
   /** Lifts the jail `fleet`'s ban of `ip`; false when there was none. */
   fleetUnban(ip: string, origin: string): Promise<boolean>;
   /** The active bans, every jail (a lazy view). */
@@ -72,6 +73,8 @@ export interface BridgeOptions {
 }
 
 const JAIL = "fleet";
+/** Most received records applied in one pass (one firewall call for their bans). */
+const DRAIN_BATCH = 1024;
 const MANUAL = "manual";
 
 /** One origin's token bucket of `max_rate`. */
@@ -94,7 +97,9 @@ export class FleetBridge {
   /** Origins of the fleet bans in force, by address (`client list` shows them). */
   readonly #origins = new Map<string, Set<string>>();
   readonly #buckets = new Map<string, Bucket>();
-  #chain: Promise<void> = Promise.resolve();
+  /** Valid records of other hosts waiting to be applied, in arrival order. */
+  #pending: FleetRecord[] = [];
+  #draining: Promise<void> | null = null;
 
   /** A bridge for `options.engine` and `options.outbox`. */
   constructor(options: BridgeOptions) {
@@ -166,14 +171,41 @@ export class FleetBridge {
     }
     if (!this.#o.config.accept) return;
     if (!this.#take(r.origin)) return this.#drop("rate", `origin ${r.origin}`);
-    this.#chain = this.#chain.then(() => this.#apply(r)).catch((e) =>
-      this.#o.onDrop?.("malformed", `apply failed: ${e instanceof Error ? e.message : e}`)
-    );
+    this.#pending.push(r);
+    this.#draining ??= this.#drain();
   }
 
   /** Resolves when every message received so far is applied. */
   settle(): Promise<void> {
-    return this.#chain;
+    return this.#draining ?? Promise.resolve();
+  }
+
+  /**
+   * Applies what is pending, in order: each run of bans in one engine call (one firewall call),
+   * each unban on its own between them.
+   */
+  async #drain(): Promise<void> {
+    // Wait out the current task: the messages of one read from the server arrive together.
+    await new Promise((resolve) => setTimeout(resolve, 0));
+    while (this.#pending.length > 0) {
+      const batch = this.#pending.splice(0, DRAIN_BATCH);
+      try {
+        let run: FleetRecord[] = [];
+        for (const r of batch) {
+          if (r.op === "ban") {
+            run.push(r);
+            continue;
+          }
+          await this.#applyBans(run);
+          run = [];
+          await this.#applyUnban(r);
+        }
+        await this.#applyBans(run);
+      } catch (e) {
+        this.#o.onDrop?.("malformed", `apply failed: ${e instanceof Error ? e.message : e}`);
+      }
+    }
+    this.#draining = null;
   }
 
   /** The origin hosts of the fleet ban of `ip`, comma-separated; undefined when none known. */
@@ -182,27 +214,32 @@ export class FleetBridge {
     return set === undefined || set.size === 0 ? undefined : [...set].sort().join(",");
   }
 
-  async #apply(r: FleetRecord): Promise<void> {
+  async #applyBans(records: readonly FleetRecord[]): Promise<void> {
     const o = this.stats.outcomes;
-    if (r.op === "ban") {
-      if (r.exp !== null && r.exp <= this.#o.now()) {
-        o.expired++;
-        return;
-      }
-      const out = await this.#o.engine.fleetBan({
-        ip: r.ip,
-        expiresAt: r.exp,
-        origin: r.origin,
-        reason: `${r.origin} ${r.jail}: ${r.reason}`.slice(0, 200),
-      });
+    const now = this.#o.now();
+    const live = records.filter((r) => {
+      if (r.exp !== null && r.exp <= now) o.expired++;
+      return r.exp === null || r.exp > now;
+    });
+    if (live.length === 0) return;
+    const outcomes = await this.#o.engine.fleetBans(live.map((r) => ({
+      ip: r.ip,
+      expiresAt: r.exp,
+      origin: r.origin,
+      reason: `${r.origin} ${r.jail}: ${r.reason}`.slice(0, 200),
+    })));
+    live.forEach((r, i) => {
+      const out = outcomes[i]!;
       o[out]++;
-      if (out !== "ignored") {
-        const set = this.#origins.get(r.ip) ?? new Set();
-        set.add(r.origin);
-        this.#origins.set(r.ip, set);
-      }
-      return;
-    }
+      if (out === "ignored") return;
+      const set = this.#origins.get(r.ip) ?? new Set();
+      set.add(r.origin);
+      this.#origins.set(r.ip, set);
+    });
+  }
+
+  async #applyUnban(r: FleetRecord): Promise<void> {
+    const o = this.stats.outcomes;
     const set = this.#origins.get(r.ip);
     set?.delete(r.origin);
     // Another origin still bans it: the fleet's ban stays.

@@ -32,28 +32,30 @@ function decision(ip: string, jail: string, extra: Partial<BanDecision> = {}): B
 /** An engine that records what the bridge asks of it. */
 function fakeEngine(active: BanDecision[] = []) {
   const calls: string[] = [];
+  const runs: number[] = [];
   const banned = new Set<string>();
   const engine: FleetEngine = {
-    fleetBan: (r) => {
-      calls.push(`ban ${r.ip} ${r.origin} ${r.expiresAt}`);
-      if (r.ip === "192.0.2.1") return Promise.resolve("ignored"); // as ignoreip would
-      if (banned.has(r.ip)) return Promise.resolve("current");
-      banned.add(r.ip);
-      return Promise.resolve("banned");
-    },
+    fleetBans: (rs) => (runs.push(rs.length),
+      Promise.resolve(rs.map((r) => {
+        calls.push(`ban ${r.ip} ${r.origin} ${r.expiresAt}`);
+        if (r.ip === "192.0.2.1") return "ignored" as const; // as ignoreip would
+        if (banned.has(r.ip)) return "current" as const;
+        banned.add(r.ip);
+        return "banned" as const;
+      }))),
     fleetUnban: (ip, origin) => {
       calls.push(`unban ${ip} ${origin}`);
       return Promise.resolve(banned.delete(ip));
     },
     activeBans: () => active,
   };
-  return { engine, calls };
+  return { engine, calls, runs };
 }
 
 function bridge(extra = "", active: BanDecision[] = [], now = () => NOW) {
   const config = parseConfig(`${JAILS}[fleet]\nurl = "nats://h"\n${extra}`, "c.toml").fleet!;
   const out: { subject: string; data: Uint8Array }[] = [];
-  const { engine, calls } = fakeEngine(active);
+  const { engine, calls, runs } = fakeEngine(active);
   const b = new FleetBridge({
     config,
     name: "web1",
@@ -67,7 +69,7 @@ function bridge(extra = "", active: BanDecision[] = [], now = () => NOW) {
       if (!d.ok) throw new Error(d.detail);
       return d.record;
     });
-  return { b, out, calls, records };
+  return { b, out, calls, runs, records };
 }
 
 function msg(r: Partial<FleetRecord>): [string, Uint8Array] {
@@ -196,4 +198,18 @@ Deno.test("FleetBridge with accept = false applies nothing", async () => {
   b.onMessage(...msg({}));
   await b.settle();
   deepEqual(calls, []);
+});
+
+Deno.test("FleetBridge applies a run of bans in one engine call and keeps order around unbans", async () => {
+  const { b, calls, runs } = bridge();
+  for (let i = 1; i <= 5; i++) b.onMessage(...msg({ ip: `203.0.113.${i}` }));
+  b.onMessage(...msg({ op: "unban", exp: null, ip: "203.0.113.1" }));
+  b.onMessage(...msg({ ip: "203.0.113.1" }));
+  await b.settle();
+  deepEqual(runs, [5, 1], "five bans in one call, then the one after the unban");
+  deepEqual(calls, [
+    ...[1, 2, 3, 4, 5].map((i) => `ban 203.0.113.${i} web2 ${NOW + 60_000}`),
+    "unban 203.0.113.1 web2",
+    `ban 203.0.113.1 web2 ${NOW + 60_000}`,
+  ]);
 });
