@@ -10,17 +10,23 @@ import { connect } from "@nats-io/transport-node";
 import { jetstream } from "@nats-io/jetstream";
 import { join } from "node:path";
 import { client, fail2zig, makeConfig, privateGlobal, sshdJail, startDaemon } from "./_daemon.ts";
-import { haveNats, startNats } from "./_nats.ts";
+import { freePort, haveNats, startNats } from "./_nats.ts";
 import { encodeRecord, subjectOf } from "../src/fleet/mod.ts";
+
+const metricsPort = freePort();
 
 // deno-lint-ignore no-explicit-any
 type Json = any;
 
-/** b ignores 198.51.100.0/24, a does not. */
+/** b ignores 198.51.100.0/24, a does not; b serves metrics on `metricsPort`. */
 function fleetToml(url: string, name: string) {
   const ignore = name === "b" ? '"127.0.0.0/8", "198.51.100.0/24"' : '"127.0.0.0/8"';
+  const global = (dir: string) =>
+    name === "b"
+      ? privateGlobal(dir).replace('metrics_bind = ""', `metrics_bind = "127.0.0.1:${metricsPort}"`)
+      : privateGlobal(dir);
   return (dir: string) =>
-    `${privateGlobal(dir)}[defaults]\nignoreip = [${ignore}]\n${
+    `${global(dir)}[defaults]\nignoreip = [${ignore}]\n${
       sshdJail(dir)
     }[fleet]\nurl = "${url}"\nname = "${name}"\n`;
 }
@@ -42,12 +48,9 @@ Deno.test({
       }
       const [a, b] = daemons as [typeof daemons[0], typeof daemons[0]];
       const sock = (d: typeof a) => join(d.dir, "fail2zig.sock");
-      const t0 = performance.now();
+      // (The one-second bound is fleet_netns_test's, measured from a's own ban record.)
       equal((await client(sock(a), "ban", "203.0.113.7", "--jail", "sshd")).code, 0);
       await b.waitFor((r) => r["event"] === "ban" && r["ip"] === "203.0.113.7");
-      const ms = performance.now() - t0;
-      console.log(`propagation a -> b: ${ms.toFixed(1)} ms`);
-      ok(ms < 1000, `${ms} ms`);
       const list = (await client(sock(b), "list")).json as Json;
       const row = list.bans.find((x: Json) => x.ip === "203.0.113.7");
       equal(row.jail, "fleet");
@@ -93,6 +96,18 @@ Deno.test({
       equal(s.fleet.dropped, 3);
       equal(s.fleet.state, "connected");
       equal(s.fleet.name, "b");
+      // The fail2zig_fleet_* series.
+      const metrics = await (await fetch(`http://127.0.0.1:${metricsPort}/metrics`)).text();
+      for (
+        const line of [
+          "fail2zig_fleet_connected 1",
+          'fail2zig_fleet_dropped_total{reason="forged"} 1',
+          'fail2zig_fleet_dropped_total{reason="oversize"} 1',
+          'fail2zig_fleet_dropped_total{reason="malformed"} 1',
+          'fail2zig_fleet_received_total{outcome="banned"} 2',
+          "fail2zig_fleet_outbox 0",
+        ]
+      ) ok(metrics.split("\n").includes(line), `${line} in\n${metrics}`);
       const after = (await client(sock(b), "list")).json as Json;
       ok(!after.bans.some((x: Json) => x.ip === "203.0.113.66"));
     } finally {

@@ -136,3 +136,21 @@ Deno.test("daemonPermissions() grants exactly the actions' programs and SMTP ser
   deepEqual(set.net, ["127.0.0.1:25", "[::1]:2525"]);
   deepEqual(actionPrograms(config), set.run);
 });
+
+Deno.test("daemonPermissions() with [fleet]: net to each url, read of creds and TLS files, sys hostname for the default name", () => {
+  const base = '[global]\nmetrics_bind = ""\nstate_file = "/var/lib/f/state.bin"\n';
+  const named = parseConfig(
+    `${base}[fleet]\nurl = ["nats://10.0.0.5", "tls://[2001:db8::5]:4443"]\nname = "web1"\n` +
+      'creds = "/etc/f/fleet.creds"\ntls_ca = "/etc/f/ca.pem"\n',
+    "/c",
+  );
+  deepEqual(networkEndpoints(named), ["10.0.0.5:4222", "[2001:db8::5]:4443"]);
+  const set = daemonPermissions(named, { configPath: "/c", runtimeRead: [] });
+  ok(set.read.includes("/etc/f/fleet.creds") && set.read.includes("/etc/f/ca.pem"));
+  ok(!set.sys.includes("hostname"), "a set name needs no hostname");
+  const unnamed = parseConfig(`${base}[fleet]\nurl = "nats://10.0.0.5"\n`, "/c");
+  ok(daemonPermissions(unnamed, { configPath: "/c", runtimeRead: [] }).sys.includes("hostname"));
+  const none = parseConfig(base, "/c");
+  deepEqual(networkEndpoints(none), []);
+  ok(!daemonPermissions(none, { configPath: "/c", runtimeRead: [] }).sys.includes("hostname"));
+});
