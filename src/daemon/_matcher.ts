@@ -164,7 +164,7 @@ export class LineMatcher {
 
   /**
    * Lines of a record source (the journal) for `jails`: a record's own time, when there is one,
-   * takes precedence over any time in the text (capped at now).
+   * takes precedence over any time in the text (the tracker counts a future one as now).
    */
   records(
     jails: readonly number[],
@@ -210,7 +210,8 @@ export class LineMatcher {
       for (let i = 0; i < lines.length; i++) {
         const m = filter.match(lines[i]!, now);
         if (m === null) continue;
-        const time = times === undefined ? m.time ?? NaN : Math.min(times[i] ?? m.time ?? NaN, now);
+        // a journal record's own time wins; the tracker clamps it (clampToNow) as it counts it
+        const time = times?.[i] ?? m.time ?? NaN;
         failures.add(j, m.ip, time, offsets?.[i] ?? -1);
       }
       seen.push([j, lines.length, filter.ambiguousLines - ambiguousBefore]);

@@ -18,6 +18,7 @@ import {
   sameOp,
   type Variant,
 } from "./_pattern.ts";
+import { clampToNow } from "../time/mod.ts";
 import { newShape, parseShape, type ProgramSet, type Shape, shapeTime } from "./_shape.ts";
 
 /** One `[filters.NAME]` of the config: a user filter in the pattern language. */
@@ -681,7 +682,7 @@ class CompiledFilter implements Filter {
 /** The time of a line with a shape, clamped to `nowMs` (null when it has none). */
 function lineTime(line: string, sh: Shape, nowMs: number): number | null {
   const time = shapeTime(line, sh, nowMs);
-  return time !== null && time > nowMs ? nowMs : time;
+  return time === null ? null : clampToNow(time, nowMs);
 }
 
 /** The session of a line: its program and `[pid]` (null when the line has no pid). */

@@ -5,7 +5,7 @@
  * Stages of `record()`, in the order the code follows:
  * 1. jail enabled? → parse the address into scratch words (no allocation)
  * 2. never-bannable (loopback, unspecified) or `ignoreip` → ignored
- * 3. time rule: null → now, future → now, older than `findtime` → ignored
+ * 3. time rule (`clampToNow`, src/time): null → now, future → now; older than `findtime` → ignored
  * 4. group IPv6 by the jail's `ipv6_prefix`; look the key up (open addressing, keyed hash)
  * 5. new key: take a free slot, or apply the eviction policy when the table is full; when that
  *    finds nothing, hand an active ban off to the kernel (it keeps it until its timeout)
@@ -36,6 +36,7 @@ import {
   wordsToBytes,
 } from "../net/mod.ts";
 import { banDurationMs, type RandomSource } from "./policy.ts";
+import { clampToNow } from "../time/mod.ts";
 import { capacityOfSlots, KeyIndex, slotsFor } from "./_index.ts";
 import { ExpiryHeap } from "./_heap.ts";
 import { GHOST_BITS_PER_SLOT, GhostFilter } from "./_ghosts.ts";
@@ -418,8 +419,7 @@ export class Tracker {
     if (isNeverBannableWords(w)) return IGNORED["never-bannable"];
     if (this.#ignores(jailIndex, w)) return IGNORED.ignoreip;
     const now = this.#clock.now();
-    let t = timeMs === null || !Number.isFinite(timeMs) || timeMs > now ? now : timeMs;
-    t = Math.floor(t);
+    const t = Math.floor(clampToNow(timeMs, now));
     if (t < now - jail.findtime) return IGNORED["too-old"];
     const prefix = fam === 4 ? 32 : jail.v6prefix;
     if (fam === 6) maskWords(w, 0, prefix);

@@ -1,0 +1,2 @@
+/** Time rules shared by the parsers and the tracker. Pure code, no `Deno.*`. @module */
+export { clampToNow } from "./clamp.ts";
