@@ -23,8 +23,11 @@ function fleetToml(url: string, name: string) {
   const ignore = name === "b" ? '"127.0.0.0/8", "198.51.100.0/24"' : '"127.0.0.0/8"';
   const global = (dir: string) =>
     name === "b"
-      ? privateGlobal(dir).replace('metrics_bind = ""', `metrics_bind = "127.0.0.1:${metricsPort}"`)
-      : privateGlobal(dir);
+      ? privateGlobal(dir, 'seccomp = "enforce"').replace(
+        'metrics_bind = ""',
+        `metrics_bind = "127.0.0.1:${metricsPort}"`,
+      )
+      : privateGlobal(dir, 'seccomp = "enforce"');
   return (dir: string) =>
     `${global(dir)}[defaults]\nignoreip = [${ignore}]\n${
       sshdJail(dir)
@@ -45,6 +48,8 @@ Deno.test({
         const d = await startDaemon(dir, config);
         daemons.push(d);
         await d.waitFor((r) => r["msg"] === "fleet link connected");
+        // The fleet runs under the enforced syscall allow-list (docs/seccomp.md).
+        await d.waitFor((r) => r["msg"] === "seccomp filter installed" && r["mode"] === "enforce");
       }
       const [a, b] = daemons as [typeof daemons[0], typeof daemons[0]];
       const sock = (d: typeof a) => join(d.dir, "fail2zig.sock");
