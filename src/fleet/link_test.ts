@@ -151,3 +151,52 @@ Deno.test("FleetLink's outbox holds 10,000 records; past that the oldest are dro
     await a.link.close();
   }
 });
+
+Deno.test({
+  name: "FleetLink drops a record the server refuses three times, and counts each refusal",
+  ignore: !haveNats,
+  async fn() {
+    // This user may use the JetStream API but publish no ban subject.
+    const server = await startNats({
+      config: `authorization { users = [ { user: "x", password: "y", permissions: {
+        publish: { allow: ["$JS.API.>"] }, subscribe: { allow: ["_INBOX.>"] } } } ] }`,
+    });
+    const config = parseConfig(
+      `[fleet]\nurl = "${server.url}"\nuser = "x"\npassword = "y"\nstream = "T${freePort()}"\n`,
+      "c.toml",
+    ).fleet!;
+    const errors: string[] = [];
+    let connected = false;
+    let wake = () => {};
+    const link = new FleetLink(config, {
+      onMessage: () => {},
+      onState: (s) => {
+        connected = s === "connected";
+        wake();
+      },
+      onError: (e) => {
+        errors.push(e);
+        wake();
+      },
+    });
+    const until = (pred: () => boolean) =>
+      new Promise<void>((resolve) => {
+        wake = () => pred() && resolve();
+        wake();
+      });
+    try {
+      link.start();
+      await until(() => connected);
+      const r = rec("203.0.113.20");
+      link.publish(subjectOf(r), encodeRecord(r));
+      await until(() => errors.length === 3);
+      equal(link.stats.publishErrors, 3);
+      equal(link.stats.published, 0);
+      equal(link.stats.outbox, 0, "dropped after the third refusal");
+      equal(link.stats.state, "connected", "a refusal does not drop the link");
+    } finally {
+      await link.close();
+      await server.stop();
+    }
+  },
+});
