@@ -50,6 +50,24 @@ export interface Rule {
   readonly p: string;
   readonly unique?: string;
   readonly user?: UserField;
+  /**
+   * The line's place in an attempt the service writes several lines for (1 = first): a line of a
+   * later step than the session's open attempt, for the same address, is its duplicate; one of
+   * the same or an earlier step is a new attempt and counts. `close` ends the open attempt.
+   */
+  readonly step?: number;
+  readonly close?: boolean;
+  /** The session is the address itself (the lines of an attempt share no pid), not the pid. */
+  readonly byAddr?: boolean;
+}
+
+/** Rules of step `n` of a multi-line attempt (`Rule.step`); they count unless they continue one. */
+function step(
+  n: number,
+  list: readonly string[],
+  opts: { close?: boolean; byAddr?: boolean; unique?: string } = {},
+): Rule[] {
+  return list.map((p) => ({ role: "announce", p, step: n, ...opts }));
 }
 
 /** A built-in filter before compilation. */
@@ -269,25 +287,36 @@ const PFX = "{<NAME>|}[{|IPv6:}<HOST>]{|:<NUM>}";
 const REASON =
   "{Service unavailable|Access denied|Client host rejected|Command rejected|Data command rejected|Relay access denied|Host not found|Domain not found|need fully-qualified hostname|User unknown|user unknown|Undeliverable address|undeliverable address|match}";
 const REPLY = `<NUM> <*>${REASON}<*>`;
-const POSTFIX_NORMAL = [
-  ...["<NAME>: ", ""].map((q) => `${q}{reject|milter-reject}: <NAME> from ${PFX}: ${REPLY}`), // PFX-01, 02, 22
-  `{improper command pipelining|too many errors} after <NAME> from ${PFX}{|:|: <*>}`, // PFX-10, 11
+// One SMTP session (smtpd pid) is one attempt: its rejects and SASL failures count, the "too many
+// errors" that ends it summarises them (a duplicate after them; alone, it counts); `disconnect`
+// closes the session, since an smtpd process serves many connections in turn.
+const TOO_MANY = step(2, [`too many errors after <NAME> from ${PFX}{|:|: <*>}`], { close: true }); // PFX-06
+const DISCONNECT = as("end", [`disconnect from ${PFX}{| <*>}`]); // PFX-11
+const POSTFIX_NORMAL: (string | Rule)[] = [
+  ...step(
+    1,
+    ["<NAME>: ", ""].map((q) => `${q}{reject|milter-reject}: <NAME> from ${PFX}: ${REPLY}`),
+  ), // PFX-01, 02, 22
+  `improper command pipelining after <NAME> from ${PFX}{|:|: <*>}`, // PFX-08
+  ...TOO_MANY,
+  ...DISCONNECT,
 ];
 const POSTFIX_RBL = [
   ...["<NAME>: ", ""].map((q) =>
     `${q}reject: <NAME> from ${PFX}: <NUM> {<NUM>.7.1 |}Service unavailable; {Client|client} host [<*>] blocked<*>`
   ),
 ];
-const SASL = `warning: ${PFX}: SASL <NAME> authentication failed{|:|: <*>}`; // PFX-12
+const SASL = step(1, [`warning: ${PFX}: SASL <NAME> authentication failed{|:|: <*>}`]); // PFX-03, 04
 const POSTFIX_AUTH: (string | Rule)[] = [
-  SASL,
+  ...SASL,
+  ...DISCONNECT,
   ...as("ignore", [
     `warning: ${PFX}: SASL <NAME> authentication failed: Connection lost to authentication server<*>`,
     `warning: ${PFX}: SASL <NAME> authentication failed: Invalid authentication mechanism<*>`,
   ]),
 ];
 const POSTFIX_AUTH2: (string | Rule)[] = [
-  SASL,
+  ...SASL,
   ...as("ignore", [
     `warning: ${PFX}: SASL <NAME> authentication failed: Connection lost to authentication server<*>`,
   ]),
@@ -328,21 +357,32 @@ const LOGIN_TAIL =
 function dovecotLogin(why: string): string[] {
   return DOVE_PROC.map((pre) => `${pre}<*>${why}<*>): <*>${LOGIN_TAIL}`);
 }
+// One attempt writes PAM's line (step 1, from the auth process, when a PAM passdb fails), the
+// auth process's own line (step 2, with auth_verbose), and the login process's summary when the
+// client disconnects (step 3, closing: `auth failed, N attempts`). They share no pid, so the
+// session is the address: each counts only when no earlier step of the open attempt did.
 const AUTH_WHY =
   "{(auth failed, <NUM> attempts|(<NUM> authentication attempts|(tried to use disabled|(tried to use disallowed|(proxy dest auth failed}";
 const AUTH_FAIL =
   "{pam_authenticate() failed|unknown user|Unknown user|invalid credentials|Invalid credentials|Password mismatch|password mismatch}";
 const DOVECOT: (string | Rule)[] = [
-  ...dovecotLogin(AUTH_WHY),
+  ...step(3, dovecotLogin(AUTH_WHY), { close: true, byAddr: true }),
   // auth process (DOV-05..07): `DRIVER(USER,ADDR[,<SESSION>]): REASON`; the driver (pam,
   // passwd-file, sql, ldap, …) is a name without `(`, the session id is base64, so an address
   // planted in USER is followed by neither `): ` nor `,<base64>): `
-  ...DOVE_AUTH.flatMap((pre) => [
-    `${pre}<NAME>(<*>,<HOST>): ${AUTH_FAIL}<*>`,
-    `${pre}<NAME>(<*>,<HOST>,<<SID>>): ${AUTH_FAIL}<*>`,
-    `${pre}<NAME>(<*>,<HOST>,): ${AUTH_FAIL}<*>`,
-  ]),
-  ...as("fail", DOVE_PROC.flatMap((pre) => pam("dovecot").map((p) => `${pre}${p}`)), RHOST),
+  ...step(
+    2,
+    DOVE_AUTH.flatMap((pre) => [
+      `${pre}<NAME>(<*>,<HOST>): ${AUTH_FAIL}<*>`,
+      `${pre}<NAME>(<*>,<HOST>,<<SID>>): ${AUTH_FAIL}<*>`,
+      `${pre}<NAME>(<*>,<HOST>,): ${AUTH_FAIL}<*>`,
+    ]),
+    { byAddr: true },
+  ),
+  ...step(1, DOVE_PROC.flatMap((pre) => pam("dovecot").map((p) => `${pre}${p}`)), {
+    byAddr: true,
+    unique: RHOST,
+  }),
 ];
 const DOVECOT_AGGRESSIVE = [
   ...DOVECOT,

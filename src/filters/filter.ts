@@ -100,6 +100,13 @@ interface Session {
   user: number;
   /** A later line named another login name: its PAM and success lines count. */
   switched: boolean;
+  /** The step (`Rule.step`) of the open attempt's last line. */
+  step: number;
+}
+
+/** Session key of a session that is an address (`Rule.byAddr`): above every pid key. */
+function addrKey(ip: string): number {
+  return 2147483648 + (nameHash(ip, 0, ip.length) >>> 1);
 }
 
 /** FNV-1a hash of `line[a, z)`, never 0 (0 means "no name"); 0 for an empty range. */
@@ -294,6 +301,10 @@ class CompiledFilter implements Filter {
   #roles: readonly Role[];
   /** Per pattern, where its line names the login tried ("" when it does not). */
   #users: readonly (UserField | "")[];
+  /** Per pattern: its step in a multi-line attempt (0: none), closing it, keyed by address. */
+  #step: Uint8Array;
+  #close: Uint8Array;
+  #byAddr: Uint8Array;
   /** 1 for a pattern whose line only matters to an existing session (`forget`, `end`). */
   #quiet: Uint8Array | null;
   #unique: readonly string[];
@@ -322,6 +333,8 @@ class CompiledFilter implements Filter {
       unique?: readonly string[] | undefined;
       /** Per pattern, where its line names the login tried ("" for none). */
       users?: readonly (UserField | "")[] | undefined;
+      /** Per pattern, its `Rule.step`, `close` and `byAddr` (0 / false when absent). */
+      steps?: readonly { step: number; close: boolean; byAddr: boolean }[] | undefined;
       /** The service's length limit in bytes: messages this long or longer are ambiguous. */
       cap?: number | undefined;
       /** The patterns already compiled (built-ins compile once; each instance keeps state). */
@@ -343,6 +356,10 @@ class CompiledFilter implements Filter {
     this.#quiet = quiet.includes(1) && opts.syslog ? quiet : null;
     this.#unique = opts.unique ?? [];
     this.#users = opts.users ?? [];
+    const steps = opts.steps ?? [];
+    this.#step = Uint8Array.from(steps, (x) => x.step);
+    this.#close = Uint8Array.from(steps, (x) => x.close ? 1 : 0);
+    this.#byAddr = Uint8Array.from(steps, (x) => x.byAddr ? 1 : 0);
     this.#cap = opts.cap ?? 0;
     const fail = opts.compiled?.fail ?? compileList(opts.patterns, true, this.#roles);
     this.#ignore = (opts.compiled?.ignore ?? compileList(opts.ignore, false)).variants;
@@ -413,7 +430,11 @@ class CompiledFilter implements Filter {
     at: number,
     to: number,
   ): string | null {
-    const key = this.#syslog ? sessionKey(line, sh) : -1;
+    const key = this.#byAddr[k] === 1
+      ? (ip === null ? -1 : addrKey(ip))
+      : this.#syslog
+      ? sessionKey(line, sh)
+      : -1;
     if (key < 0) {
       if (role === "fail" || role === "announce" || role === "repeat") return ip;
       this.#kind = LineKind.SESSION;
@@ -428,7 +449,7 @@ class CompiledFilter implements Filter {
         this.#kind = LineKind.SESSION;
         return null;
       }
-      s = { ip: null, pending: false, announced: null, user: 0, switched: false };
+      s = { ip: null, pending: false, announced: null, user: 0, switched: false, step: 0 };
       // oldest first: the ring holds the keys in the order they were added
       const ring = this.#ring;
       const old = ring[this.#ringAt]!;
@@ -437,6 +458,8 @@ class CompiledFilter implements Filter {
       this.#ringAt = (this.#ringAt + 1) % SESSION_MAX;
       sessions.set(key, s);
     }
+    const st = this.#step[k] ?? 0;
+    if (st > 0 && ip !== null) return this.#stepped(s, st, this.#close[k] === 1, ip);
     switch (role) {
       case "orphan":
         if (s.ip !== null) return s.ip;
@@ -487,6 +510,21 @@ class CompiledFilter implements Filter {
         return null;
       }
     }
+  }
+
+  /**
+   * A line of step `st` of a multi-line attempt in session `s`: a duplicate when it continues the
+   * open attempt of the same address (a later step), else a new attempt that counts.
+   */
+  #stepped(s: Session, st: number, close: boolean, ip: string): string | null {
+    const continues = s.announced === ip && st > s.step;
+    s.ip = ip;
+    s.pending = false;
+    s.step = st;
+    s.announced = close ? null : ip;
+    if (!continues) return ip;
+    this.#kind = LineKind.DUPLICATE;
+    return null;
   }
 
   get ambiguousLines(): number {
@@ -879,6 +917,11 @@ export function getFilter(
       roles: rules.map((r) => r.role),
       unique: rules.map((r) => r.unique ?? ""),
       users: rules.map((r) => r.user ?? ""),
+      steps: rules.map((r) => ({
+        step: r.step ?? 0,
+        close: r.close === true,
+        byAddr: r.byAddr === true,
+      })),
       ignore: [...(d.ignore ?? []), ...all.filter((r) => r.role === "ignore").map((r) => r.p)],
       program: d.program,
       strip: d.strip,

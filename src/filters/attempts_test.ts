@@ -1,0 +1,136 @@
+/**
+ * One attempt counts once, however many lines the service writes for it (docs/filters.md,
+ * "Sessions and attempts"): for each service, five attempts written as the service writes them
+ * bring an address to five counted failures exactly at the fifth attempt, so `maxretry = 5` bans
+ * after five attempts, not after two or three; every other line of an attempt is a duplicate.
+ */
+import { deepEqual, equal } from "node:assert/strict";
+import { getFilter, LineKind } from "./mod.ts";
+
+const NOW = Date.UTC(2026, 10, 25, 12, 0, 0);
+const A = "192.0.2.50";
+
+/**
+ * Counted failures of `A` after each attempt; checks that each attempt's first line counts and
+ * that its other lines are duplicates (or, listed in `quiet`, lines that count nothing).
+ */
+function countsAfterEach(
+  filter: string,
+  mode: string,
+  attempts: readonly (readonly string[])[],
+): number[] {
+  const f = getFilter(filter, mode);
+  const out: number[] = [];
+  let n = 0;
+  attempts.forEach((lines, k) => {
+    lines.forEach((line, i) => {
+      const got = f.match(line, NOW);
+      if (got !== null) {
+        equal(got.ip, A, line);
+        n++;
+      } else {
+        equal(f.lastKind, LineKind.DUPLICATE, `attempt ${k + 1} line ${i + 1}: ${line}`);
+      }
+    });
+    out.push(n);
+  });
+  return out;
+}
+
+const FIVE = [1, 2, 3, 4, 5];
+
+Deno.test("dovecot: PAM's line, the auth process's line and the login summary of one attempt count once", () => {
+  // auth_verbose = yes with a PAM passdb: three lines per attempt, one connection each
+  const verbose = FIVE.map((i) => [
+    `Nov 24 12:26:4${i} mail auth: pam_unix(dovecot:auth): authentication failure; logname= uid=0 euid=0 tty=dovecot ruser=alice rhost=${A}  user=alice`,
+    `Nov 24 12:26:4${i} mail dovecot: auth-worker(1234): pam(alice,${A},<AbCd${i}>): pam_authenticate() failed: Authentication failure (password mismatch?)`,
+    `Nov 24 12:26:4${i} mail dovecot: imap-login: Disconnected (auth failed, 1 attempts in 2 secs): user=<alice>, method=PLAIN, rip=${A}, lip=10.0.0.5, session=<AbCd${i}>`,
+  ]);
+  deepEqual(countsAfterEach("dovecot", "normal", verbose), FIVE);
+  // Debian's default (auth_verbose = no): PAM's line and the login summary
+  const quiet = verbose.map(([pam, , login]) => [pam!, login!]);
+  deepEqual(countsAfterEach("dovecot", "aggressive", quiet), FIVE);
+  // five attempts in one connection: five PAM lines, then one summary of all five
+  const one = [...quiet.map(([pam]) => [pam!]), [
+    `Nov 24 12:26:49 mail dovecot: imap-login: Disconnected (auth failed, 5 attempts in 9 secs): user=<alice>, method=PLAIN, rip=${A}, lip=10.0.0.5, session=<AbCd>`,
+  ]];
+  deepEqual(countsAfterEach("dovecot", "normal", one), [...FIVE, 5]);
+  // a non-PAM passdb without auth_verbose writes only the summary: it counts
+  deepEqual(countsAfterEach("dovecot", "normal", verbose.map(([, , login]) => [login!])), FIVE);
+});
+
+Deno.test("postfix: an SMTP session's failures count, its 'too many errors' summary is their duplicate", () => {
+  // SASL failures (auth, extra, aggressive): each AUTH command is an attempt; the session that
+  // reaches smtpd_hard_error_limit ends with "too many errors", then disconnect
+  const pid = (i: number) => 4000 + (i > 3 ? 1 : 0); // two sessions: three attempts, then two
+  const sasl = FIVE.map((i) => [
+    `Nov 24 12:26:4${i} mail postfix/smtpd[${
+      pid(i)
+    }]: warning: unknown[${A}]: SASL LOGIN authentication failed: UGFzc3dvcmQ6`,
+    ...(i === 3 || i === 5
+      ? [
+        `Nov 24 12:26:4${i} mail postfix/smtpd[${
+          pid(i)
+        }]: too many errors after AUTH from unknown[${A}]`,
+      ]
+      : []),
+  ]);
+  for (const mode of ["extra", "aggressive"]) {
+    deepEqual(countsAfterEach("postfix", mode, sasl), FIVE);
+  }
+  // normal: rejects count, the summary after them does not; alone it counts
+  const rejects = FIVE.map((i) => [
+    `Nov 24 12:26:4${i} mail postfix/smtpd[4100]: NOQUEUE: reject: RCPT from unknown[${A}]: 554 5.7.1 <x@y.z>: Relay access denied; from=<a@b.c> to=<x@y.z> proto=ESMTP helo=<x>`,
+    ...(i === 5
+      ? [`Nov 24 12:26:45 mail postfix/smtpd[4100]: too many errors after RCPT from unknown[${A}]`]
+      : []),
+  ]);
+  deepEqual(countsAfterEach("postfix", "normal", rejects), FIVE);
+  const alone = FIVE.map((i) => [
+    `Nov 24 12:26:4${i} mail postfix/smtpd[${
+      4200 + i
+    }]: too many errors after RCPT from unknown[${A}]`,
+  ]);
+  deepEqual(countsAfterEach("postfix", "normal", alone), FIVE);
+});
+
+Deno.test("postfix: a disconnect ends the session, so the next connection's summary counts", () => {
+  const f = getFilter("postfix", "normal");
+  const reject =
+    `Nov 24 12:26:41 mail postfix/smtpd[4300]: NOQUEUE: reject: RCPT from unknown[${A}]: 554 5.7.1 <x@y.z>: Relay access denied; from=<a@b.c> to=<x@y.z> proto=ESMTP helo=<x>`;
+  equal(f.match(reject, NOW)?.ip, A);
+  equal(
+    f.match(
+      `Nov 24 12:26:42 mail postfix/smtpd[4300]: disconnect from unknown[${A}] ehlo=1 mail=1 rcpt=0/1 quit=1 commands=3/4`,
+      NOW,
+    ),
+    null,
+  );
+  equal(f.lastKind, LineKind.SESSION);
+  equal(
+    f.match(
+      `Nov 24 12:26:43 mail postfix/smtpd[4300]: too many errors after RCPT from unknown[${A}]`,
+      NOW,
+    )?.ip,
+    A,
+  );
+});
+
+Deno.test("sshd: Invalid user, PAM's line and Failed password of one attempt count once", () => {
+  const attempts = FIVE.map((i) => [
+    `Nov 24 12:26:4${i} web1 sshd[${5000 + i}]: Invalid user admin from ${A} port 4242`,
+    `Nov 24 12:26:4${i} web1 sshd[${
+      5000 + i
+    }]: pam_unix(sshd:auth): authentication failure; logname= uid=0 euid=0 tty=ssh ruser= rhost=${A}`,
+    `Nov 24 12:26:4${i} web1 sshd[${
+      5000 + i
+    }]: Failed password for invalid user admin from ${A} port 4242 ssh2`,
+  ]);
+  const f = getFilter("sshd", "normal");
+  let n = 0;
+  const counts = attempts.map((lines) => {
+    for (const line of lines) if (f.match(line, NOW) !== null) n++;
+    return n;
+  });
+  deepEqual(counts, FIVE);
+});
