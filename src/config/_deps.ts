@@ -9,10 +9,13 @@ import {
   builtinFilterNames,
   checkPattern,
   compileUserFilter,
+  filterDisagreements,
   filterModes as modesOf,
   PatternError,
 } from "../filters/mod.ts";
-import type { UserFilterConfig } from "./types.ts";
+import type { Config, UserFilterConfig } from "./types.ts";
+import type { ConfigIssue } from "./errors.ts";
+import type { Layout } from "./_locate.ts";
 
 export { canonicalIp, cidrError };
 export { logpathState } from "../sources/mod.ts";
@@ -75,4 +78,30 @@ export function checkUserFilter(filter: UserFilterConfig): PatternProblem[] {
     problems.push({ list: e.list, index: e.patternIndex, column: e.column, message: e.reason });
   }
   return problems;
+}
+
+/**
+ * A warning per place where a `[filters.NAME]`'s patterns disagree on a line its service could
+ * write (two patterns or optional tails placing the address differently: such lines count for
+ * nobody), at the pattern whose witness line it is.
+ */
+export function filterWarnings(config: Config, layout: Layout): ConfigIssue[] {
+  const out: ConfigIssue[] = [];
+  for (const f of config.filters) {
+    for (const d of filterDisagreements(f.name, "normal", config.filters)) {
+      const n = Number(/^pattern (\d+)/.exec(d)?.[1] ?? 0);
+      const at = layout.get(["filters", f.name, "patterns", n]) ??
+        layout.get(["filters", f.name]);
+      const pos = at === undefined
+        ? { line: 0, column: 0 }
+        : layout.position(at.valueOffset >= 0 ? at.valueOffset : at.keyOffset);
+      out.push({
+        path: config.path,
+        ...pos,
+        message: `filters.${f.name}.patterns[${n}]: the patterns disagree on a line the service ` +
+          `could write, which then counts for nobody (${d})`,
+      });
+    }
+  }
+  return out;
 }

@@ -6,7 +6,7 @@ import { parseConfig } from "./parse.ts";
 import { checkLogpaths } from "./_logpaths.ts";
 import { checkActionPrograms } from "./_programs.ts";
 import { locate } from "./_locate.ts";
-import { pathOwner } from "./_deps.ts";
+import { filterWarnings, pathOwner } from "./_deps.ts";
 
 /** Largest config file accepted (bytes). */
 export const MAX_CONFIG_BYTES = 1 << 20;
@@ -40,6 +40,9 @@ export interface LoadOptions {
 export async function loadConfig(path: string, opts: LoadOptions = {}): Promise<Config> {
   const text = await readConfigText(path, opts);
   const config = parseConfig(text, path);
+  if (opts.onWarning && config.filters.length > 0) {
+    for (const w of filterWarnings(config, locate(text))) opts.onWarning(w);
+  }
   if (opts.checkLogpaths === false) return config;
   const layout = locate(text);
   const { errors, warnings } = checkLogpaths(config, layout);

@@ -233,3 +233,27 @@ Deno.test("loadConfig() warns for an exec action whose program is missing, not a
     ]);
   });
 });
+
+Deno.test("loadConfig() warns about a user filter whose patterns disagree on a line the service could write", async () => {
+  await withConfig("", async (path) => {
+    const dir = path.slice(0, path.lastIndexOf("/"));
+    await Deno.writeTextFile(`${dir}/web.log`, "");
+    await Deno.writeTextFile(
+      path,
+      `[filters.web]\npatterns = ["[client <HOST>] x", "[client <HOST>:<NUM>] x"]\n` +
+        `[filters.ok]\npatterns = ["[client <HOST>:<NUM>] x"]\n` +
+        `[jails.web]\nfilter = "web"\nlogpath = "${dir}/web.log"\n`,
+    );
+    const warnings: string[] = [];
+    await loadConfig(path, {
+      onWarning: (w) => warnings.push(`${w.line}:${w.column}: ${w.message}`),
+    });
+    // `[client 2001:db8::1:4242] x` is 2001:db8::1:4242 to the first, 2001:db8::1 to the second
+    equal(warnings.length, 1, warnings.join("\n"));
+    ok(
+      warnings[0]!.startsWith("2:34: filters.web.patterns[1]: the patterns disagree"),
+      warnings[0],
+    );
+    ok(warnings[0]!.includes("[client 2001:db8::1:4242] x"), warnings[0]);
+  });
+});
