@@ -5,7 +5,9 @@
  * - a file in `src/A/` reaches another folder `src/B/` only through `src/B/mod.ts`;
  * - no import cycle between folders (`cli` and the root `mod.ts` count as folders);
  * - product code never imports `tests/`, `fixtures/`, a `testdata/` folder or a `*_test.ts` file;
- * - types are owned by the lowest layer: nothing in `src/filters/` imports `src/config/`;
+ * - folders are layered ({@linkcode LAYERS}): a folder imports only folders of lower layers, so
+ *   types are owned by the lowest layer that uses them (nothing in `src/filters/` imports
+ *   `src/config/`, nothing in `src/log/` imports `src/config/`);
  * - product code never imports fast-check (bare, `npm:` or a URL): the fuzzing library is test
  *   code, and the attacker-facing paths carry no third-party code (docs/fuzzing.md).
  *
@@ -139,13 +141,36 @@ function bareRuleBroken(specifier: string): string | null {
     : null;
 }
 
+/**
+ * The layers of the product folders, lowest first: a folder may import only folders of lower
+ * layers (an import within a layer, or up, breaks the rule). Folders not listed are not ordered;
+ * check_imports_test requires every folder of this repository to be listed.
+ */
+export const LAYERS: readonly (readonly string[])[] = [
+  ["src/hash", "src/net", "src/time", "src/ffi", "src/sources", "src/metrics"],
+  ["src/filters", "src/seccomp", "src/state", "src/log"],
+  ["src/config"],
+  ["src/tracker", "src/import", "src/actions", "src/audit", "src/ipc", "src/firewall"],
+  ["src/fleet"],
+  ["src/daemon"],
+  ["cli"],
+  ["."],
+];
+
+/** The layer of a folder (index into {@linkcode LAYERS}), or -1 when it is not listed. */
+export function layerOf(folder: string): number {
+  return LAYERS.findIndex((layer) => layer.includes(folder));
+}
+
 /** The rule a single import breaks, or `null`. */
 function ruleBroken(file: string, target: string): string | null {
   const from = folderOf(file);
   const to = folderOf(target);
   if (isTestPath(target)) return `product code imports test code ${target}`;
-  if (from === "src/filters" && to === "src/config") {
-    return `src/filters imports up into src/config (${target}); move the type down`;
+  const [lf, lt] = [layerOf(from), layerOf(to)];
+  if (from !== to && lf >= 0 && lt >= 0 && lt >= lf) {
+    return `${from} (layer ${lf}) imports ${to} (layer ${lt}, ${target}); ` +
+      "a folder imports only lower layers: move what it needs down";
   }
   if (to.startsWith("src/") && to !== from && target !== `${to}/mod.ts`) {
     return `${target} is private to ${to}; import ${to}/mod.ts`;

@@ -1,5 +1,5 @@
 import { deepEqual, equal, match } from "node:assert/strict";
-import { checkImports, folderCycles, importSites } from "./check_imports.ts";
+import { checkImports, folderCycles, importSites, layerOf } from "./check_imports.ts";
 
 /** A throwaway repository with the given files; removed after `body`. */
 async function withTree(
@@ -60,7 +60,7 @@ Deno.test("folderCycles() names each cycle between folders once, and none in a l
   deepEqual(folderCycles(new Map([["a", new Set(["b"])], ["b", new Set(["c"])]])), []);
 });
 
-Deno.test("check_imports.ts exits 1 naming file:line for a private import, a cycle, test code, filters → config and fast-check in product code", async () => {
+Deno.test("check_imports.ts exits 1 naming file:line for a private import, a cycle, test code, an import up or within a layer, and fast-check in product code", async () => {
   await withTree({
     "mod.ts": 'import { t } from "./tests/_helper.ts";\n',
     "tests/_helper.ts": "export const t = 1;\n",
@@ -70,6 +70,8 @@ Deno.test("check_imports.ts exits 1 naming file:line for a private import, a cyc
     "src/b/_y.ts": 'import { x } from "../a/mod.ts";\nexport const y = 1;\n',
     "src/config/mod.ts": "export type C = 1;\n",
     "src/filters/mod.ts": 'import type { C } from "../config/mod.ts";\nexport type F = C;\n',
+    "src/hash/mod.ts": "export const h = 1;\n",
+    "src/net/mod.ts": 'import { h } from "../hash/mod.ts";\nexport const n = h;\n',
     "cli/run.ts": 'import { y } from "../src/b/mod.ts";\nimport "./run_test.ts";\n',
     "cli/run_test.ts": "",
     "src/sources/parse.ts": 'import fc from "fast-check";\nimport("npm:fast-check@4.11.0");\n',
@@ -81,8 +83,10 @@ Deno.test("check_imports.ts exits 1 naming file:line for a private import, a cyc
     deepEqual(lines, [
       "mod.ts:1: product code imports test code tests/_helper.ts",
       "src/a/x.ts:3: src/b/_y.ts is private to src/b; import src/b/mod.ts",
-      "src/filters/mod.ts:1: src/filters imports up into src/config (src/config/mod.ts); " +
-      "move the type down",
+      "src/filters/mod.ts:1: src/filters (layer 1) imports src/config (layer 2, src/config/mod.ts); " +
+      "a folder imports only lower layers: move what it needs down",
+      "src/net/mod.ts:1: src/net (layer 0) imports src/hash (layer 0, src/hash/mod.ts); " +
+      "a folder imports only lower layers: move what it needs down",
       "src/sources/parse.ts:1: product code imports the fuzzing library fast-check; " +
       "it belongs to tests only",
       "src/sources/parse.ts:2: product code imports the fuzzing library npm:fast-check@4.11.0; " +
@@ -94,7 +98,11 @@ Deno.test("check_imports.ts exits 1 naming file:line for a private import, a cyc
 });
 
 Deno.test("check_imports.ts passes this repository and a tree that keeps the rules", async () => {
-  deepEqual(await checkImports(new URL("..", import.meta.url).pathname), []);
+  const repo = new URL("..", import.meta.url).pathname;
+  deepEqual(await checkImports(repo), []);
+  const folders = [...Deno.readDirSync(`${repo}src`)].filter((e) => e.isDirectory)
+    .map((e) => `src/${e.name}`);
+  deepEqual(folders.filter((f) => layerOf(f) < 0), [], "every src/ folder has a layer in LAYERS");
   await withTree({
     "mod.ts": 'import { x } from "./src/a/mod.ts";\nexport { x };\n',
     "src/a/mod.ts": 'export { x } from "./_x.ts";\n',

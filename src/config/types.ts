@@ -4,6 +4,7 @@
  * @module
  */
 import type { UserFilterConfig } from "../filters/mod.ts";
+import type { LogLevel } from "../log/mod.ts";
 import type { SeccompMode } from "../seccomp/mod.ts";
 
 /** The daemon's syscall allow-list (`[global] seccomp`, docs/seccomp.md; owned by src/seccomp). */
@@ -13,8 +14,8 @@ export type { SeccompMode };
 export type FirewallChoice = "auto" | "nftables" | "iptables" | "ipset" | "log-only";
 /** What happens when the tracker table is full (`[global] eviction`). */
 export type EvictionPolicy = "evict-oldest" | "deny-new" | "log-and-drop";
-/** Operational log verbosity (`[global] log_level`). */
-export type LogLevel = "debug" | "info" | "warn" | "error";
+/** Log levels (`[global] log_level`), owned by the logger that ranks them. */
+export type { LogLevel };
 /** Where a jail's lines come from. */
 export type SourceKind = "file" | "journald" | "bans" | "fleet";
 

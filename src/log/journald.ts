@@ -6,7 +6,7 @@
  * its socket exists, else stderr lines.
  * @module
  */
-import type { LogLevel } from "../config/mod.ts";
+import type { LogLevel } from "./logger.ts";
 import { closeFd, sendDatagram, unixSocket } from "../ffi/mod.ts";
 import { encodeJournalEntry, journalFieldName } from "./journal_protocol.ts";
 import { type Fields, LineSink, type LogSink } from "./logger.ts";

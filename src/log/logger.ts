@@ -3,7 +3,8 @@
  * the control-plane work adds a journald sink (native protocol) behind the same `LogSink` seam.
  * @module
  */
-import type { LogLevel } from "../config/mod.ts";
+/** Operational log verbosity, lowest first (`[global] log_level` sets the lowest logged). */
+export type LogLevel = "debug" | "info" | "warn" | "error";
 
 const RANK: Record<LogLevel, number> = { debug: 0, info: 1, warn: 2, error: 3 };
 

@@ -1,8 +1,6 @@
 /** Structured operational logging: stderr lines or journald (native protocol). @module */
 export { LineSink, LOG_CONTENT_FIELDS, Logger } from "./logger.ts";
-export type { Fields, LogSink } from "./logger.ts";
-/** Log levels, owned by the config that sets them. */
-export type { LogLevel } from "../config/mod.ts";
+export type { Fields, LogLevel, LogSink } from "./logger.ts";
 export {
   createLogSink,
   JOURNAL_SOCKET,
