@@ -45,6 +45,18 @@ import {
  * ceiling").
  */
 export const RUNTIME_PEAK_MB = 94;
+/**
+ * What `[fleet]` adds to the runtime's peak, MiB: the NATS client and Deno's Node compatibility
+ * layer. `bench:fleet` measured 10–17 MiB more resident memory than the same daemon without it
+ * (idle, after propagation runs); the peak under a flood with the fleet busy is not measured.
+ */
+export const FLEET_RUNTIME_MB = 18;
+
+/** The runtime's peak before the address table for `config`: {@link RUNTIME_PEAK_MB}, plus the fleet's. */
+export function runtimePeakMb(config: Pick<Config, "fleet">): number {
+  return RUNTIME_PEAK_MB + (config.fleet === null ? 0 : FLEET_RUNTIME_MB);
+}
+
 /** Smallest `memory_ceiling_mb`: the runtime's peak plus a 2 MiB table (≈ 15,000 addresses). */
 export const MIN_MEMORY_CEILING_MB: number = RUNTIME_PEAK_MB + 2;
 /** Largest `memory_ceiling_mb`. */
@@ -1088,6 +1100,14 @@ export function validate(
   const { set } = readDefaults(c, doc["defaults"]);
   const jails = readJails(c, doc["jails"], set, filters);
   const fleet = doc["fleet"] === undefined ? null : readFleet(c, doc["fleet"], jails);
+  const floor = runtimePeakMb({ fleet }) + 2;
+  if (fleet !== null && global.memoryCeilingMb < floor) {
+    c.error(
+      ["global", "memory_ceiling_mb"],
+      "value",
+      `must be at least ${floor} with [fleet] (its client adds about ${FLEET_RUNTIME_MB} MiB to the runtime's ${RUNTIME_PEAK_MB}), found ${global.memoryCeilingMb}`,
+    );
+  }
   if (fleet?.accept) jails.push(fleetJail(set, fleet));
   const actions = readActions(c, doc["actions"]);
   // Against every declared name: an action with its own errors is not reported twice.

@@ -1,5 +1,12 @@
 import { deepEqual, equal, ok } from "node:assert/strict";
-import { ConfigError, FLEET_JAIL, parseConfig } from "./mod.ts";
+import {
+  ConfigError,
+  FLEET_JAIL,
+  FLEET_RUNTIME_MB,
+  parseConfig,
+  RUNTIME_PEAK_MB,
+  runtimePeakMb,
+} from "./mod.ts";
 
 const SSHD = '[jails.sshd]\nfilter = "sshd"\nlogpath = "/var/log/auth.log"\nbantime = "2h"\n';
 
@@ -130,4 +137,20 @@ Deno.test("the jail names fleet and manual are reserved", () => {
 Deno.test('source = "fleet" cannot be written by hand', () => {
   const errs = errorsOf('[jails.a]\nsource = "fleet"\n');
   ok(errs.some((e) => e.startsWith("2:10: jails.a.source: expected one of")), errs.join("\n"));
+});
+
+Deno.test("[fleet] raises the runtime's peak the address table is sized above, and the ceiling's floor", () => {
+  const plain = parseConfig(SSHD, "c.toml");
+  const fleet = parseConfig(`${SSHD}[fleet]\nurl = "nats://h"\n`, "c.toml");
+  equal(runtimePeakMb(plain), RUNTIME_PEAK_MB);
+  equal(runtimePeakMb(fleet), RUNTIME_PEAK_MB + FLEET_RUNTIME_MB);
+  const low = `[global]\nmemory_ceiling_mb = ${RUNTIME_PEAK_MB + 10}\n${SSHD}`;
+  equal(parseConfig(low, "c.toml").fleet, null, "enough without [fleet]");
+  deepEqual(errorsOf(`${low}[fleet]\nurl = "nats://h"\n`), [
+    `2:21: global.memory_ceiling_mb: must be at least ${
+      RUNTIME_PEAK_MB + FLEET_RUNTIME_MB + 2
+    } with [fleet] (its client adds about ${FLEET_RUNTIME_MB} MiB to the runtime's ${RUNTIME_PEAK_MB}), found ${
+      RUNTIME_PEAK_MB + 10
+    }`,
+  ]);
 });

@@ -28,7 +28,7 @@ import {
   trackerBudgetFor,
   trackerCapacityFor,
 } from "../tracker/mod.ts";
-import { RUNTIME_PEAK_MB } from "../config/mod.ts";
+import { runtimePeakMb } from "../config/mod.ts";
 import { type AuditEvent, Engine } from "./engine.ts";
 import { ActionRunner } from "../actions/mod.ts";
 import { hostAddresses } from "./_host.ts";
@@ -354,8 +354,9 @@ export class Daemon {
 }
 
 function newTracker(config: Config, clock: Clock, logger: Logger): Tracker {
-  // The address table gets what the ceiling leaves above the runtime's measured peak.
-  const budget = trackerBudgetFor(config.global.memoryCeilingMb, RUNTIME_PEAK_MB);
+  // The address table gets what the ceiling leaves above the runtime's measured peak (with the
+  // fleet's client when [fleet] is set).
+  const budget = trackerBudgetFor(config.global.memoryCeilingMb, runtimePeakMb(config));
   return new Tracker({
     jails: config.jails,
     capacity: trackerCapacityFor(budget),
