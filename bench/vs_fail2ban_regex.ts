@@ -460,6 +460,15 @@ const CLASSES: (Class & { defect?: boolean })[] = [
     test: (c) => c.r.f2bRaw.some((x) => !isAddr(x)) && !onlyZ(c),
   },
   {
+    id: "f2b-apache-ipv6-port",
+    title: "Apache 2.4 writes `[client %s:%d]` with an IPv6 address bare; fail2ban's " +
+      "`[client <HOST>(:\\d{1,5})?]` takes the port for the address's last group when it is " +
+      "also a hex group (`2001:db8::1:4242`); fail2zig splits off the port 2.4 always writes",
+    test: (c) =>
+      c.r.verdict === "different" && zOk(c) && c.file.filter === "apache-auth" &&
+      c.r.f2b.length === 1 && c.r.f2b[0] === canon(`${c.exp}:${c.r.f2b[0]!.split(":").pop()}`),
+  },
+  {
     id: "f2b-lax",
     title:
       "fail2ban counts a line the grammar rules out (malformed address, text after the fixed " +
