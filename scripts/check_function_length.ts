@@ -13,16 +13,6 @@
 /** The most lines a function in `src/` may span, signature and closing brace included. */
 export const MAX_FUNCTION_LINES = 120;
 
-/**
- * Functions known to be over the limit, by `path name`, each with why it is not split yet. An
- * entry that is no longer over the limit (or no longer exists) is reported, so the list only
- * shrinks.
- */
-export const OVER_LIMIT: Readonly<Record<string, string>> = {
-  "src/config/_locate.ts function locate":
-    "one walk over the TOML text; src/config is being reworked in parallel (issue 12)",
-};
-
 /** The repository-relative path of a linted file (`src/…`), or `null` outside `src/`. */
 function repoPath(filename: string): string | null {
   // the last `src/` of the path: a checkout may itself live under some other `src/`
@@ -43,8 +33,6 @@ const plugin: Deno.lint.Plugin = {
       create(context) {
         const path = repoPath(context.filename);
         if (path === null) return {}; // the rule applies to src/ only
-        const known = Object.keys(OVER_LIMIT).filter((k) => k.startsWith(`${path} `));
-        const seen = new Set<string>();
         const text = context.sourceCode.text;
         const lineAt = (offset: number) => text.slice(0, offset).split("\n").length;
         const check = (node: FunctionNode) => {
@@ -56,10 +44,6 @@ const plugin: Deno.lint.Plugin = {
           const lines = lineAt(node.range[1]) - lineAt(start) + 1;
           if (lines <= MAX_FUNCTION_LINES) return;
           const name = functionName(node);
-          if (known.includes(`${path} ${name}`)) {
-            seen.add(`${path} ${name}`);
-            return;
-          }
           context.report({
             range: [start, Math.min(node.range[1], text.indexOf("\n", start) >>> 0)],
             message: `${name} spans ${lines} lines (more than ${MAX_FUNCTION_LINES})`,
@@ -70,16 +54,6 @@ const plugin: Deno.lint.Plugin = {
           FunctionDeclaration: check,
           FunctionExpression: check,
           ArrowFunctionExpression: check,
-          "Program:exit"() {
-            for (const key of known.filter((k) => !seen.has(k))) {
-              context.report({
-                range: [0, Math.max(0, text.indexOf("\n"))],
-                message:
-                  `${key} is listed in OVER_LIMIT but no longer over ${MAX_FUNCTION_LINES} ` +
-                  "lines: remove the entry",
-              });
-            }
-          },
         };
       },
     },

@@ -96,111 +96,128 @@ const DATE = /^\d{4}-\d{2}-\d{2}$/;
 
 /** Scans `text` and returns where each key path is written. Never throws. */
 export function locate(text: string): Layout {
-  const located = new Map<string, Located>();
-  const defined = new Map<string, Defined>();
-  const duplicates: Duplicate[] = [];
-  const lineStarts = [0];
-  for (let k = 0; k < text.length; k++) if (text[k] === "\n") lineStarts.push(k + 1);
-  let i = 0;
-  let conflicts = 0;
+  const scan = new Locator(text);
+  scan.statements();
+  return {
+    get: (segments) => scan.located.get(JSON.stringify(segments)),
+    position: (offset) => scan.position(offset),
+    duplicates: scan.duplicates,
+  };
+}
 
-  function position(offset: number): { line: number; column: number } {
+/** The scanner behind `locate`: a cursor over the text and what it has found so far. */
+class Locator {
+  readonly text: string;
+  readonly located = new Map<string, Located>();
+  readonly defined = new Map<string, Defined>();
+  readonly duplicates: Duplicate[] = [];
+  readonly lineStarts = [0];
+  i = 0;
+  conflicts = 0;
+
+  constructor(text: string) {
+    this.text = text;
+    for (let k = 0; k < text.length; k++) if (text[k] === "\n") this.lineStarts.push(k + 1);
+  }
+
+  position(offset: number): { line: number; column: number } {
     let lo = 0;
-    let hi = lineStarts.length - 1;
+    let hi = this.lineStarts.length - 1;
     while (lo < hi) {
       const mid = (lo + hi + 1) >> 1;
-      if (lineStarts[mid]! <= offset) lo = mid;
+      if (this.lineStarts[mid]! <= offset) lo = mid;
       else hi = mid - 1;
     }
-    const start = lineStarts[lo]!;
-    return { line: lo + 1, column: [...text.slice(start, offset)].length + 1 };
+    const start = this.lineStarts[lo]!;
+    return { line: lo + 1, column: [...this.text.slice(start, offset)].length + 1 };
   }
-  function at(offset: number): string {
-    const p = position(offset);
+  at(offset: number): string {
+    const p = this.position(offset);
     return `${p.line}:${p.column}`;
   }
-  function record(segs: readonly Segment[], loc: Located): void {
+  record(segs: readonly Segment[], loc: Located): void {
     const key = JSON.stringify(segs);
-    if (!located.has(key)) located.set(key, loc);
+    if (!this.located.has(key)) this.located.set(key, loc);
   }
-  function skipWs(): void {
-    while (text[i] === " " || text[i] === "\t") i++;
+  skipWs(): void {
+    while (this.text[this.i] === " " || this.text[this.i] === "\t") this.i++;
   }
-  function skipWsNl(): void {
+  skipWsNl(): void {
     for (;;) {
-      const c = text[i];
-      if (c === " " || c === "\t" || c === "\r" || c === "\n") i++;
-      else if (c === "#") { while (i < text.length && text[i] !== "\n") i++; }
-      else return;
+      const c = this.text[this.i];
+      if (c === " " || c === "\t" || c === "\r" || c === "\n") this.i++;
+      else if (c === "#") {
+        while (this.i < this.text.length && this.text[this.i] !== "\n") this.i++;
+      } else return;
     }
   }
-  function skipLine(): void {
-    while (i < text.length && text[i] !== "\n") i++;
-    if (i < text.length) i++;
+  skipLine(): void {
+    while (this.i < this.text.length && this.text[this.i] !== "\n") this.i++;
+    if (this.i < this.text.length) this.i++;
   }
 
   // ---- strings ----
-  function scanString(): ScannedString | null {
-    const start = i;
-    if (text.startsWith('"""', i)) return scanMulti('"', start);
-    if (text.startsWith("'''", i)) return scanMulti("'", start);
-    const quote = text[i];
+  scanString(): ScannedString | null {
+    const start = this.i;
+    if (this.text.startsWith('"""', this.i)) return this.scanMulti('"', start);
+    if (this.text.startsWith("'''", this.i)) return this.scanMulti("'", start);
+    const quote = this.text[this.i];
     if (quote !== '"' && quote !== "'") return null;
-    i++;
+    this.i++;
     const out: string[] = [];
     const map: number[] = [];
-    while (i < text.length && text[i] !== quote && text[i] !== "\n") {
-      if (quote === '"' && text[i] === "\\") escape(out, map);
+    while (this.i < this.text.length && this.text[this.i] !== quote && this.text[this.i] !== "\n") {
+      if (quote === '"' && this.text[this.i] === "\\") this.escape(out, map);
       else {
-        out.push(text[i]!);
-        map.push(i);
-        i++;
+        out.push(this.text[this.i]!);
+        map.push(this.i);
+        this.i++;
       }
     }
-    if (text[i] !== quote) return null;
-    map.push(i);
-    i++;
+    if (this.text[this.i] !== quote) return null;
+    map.push(this.i);
+    this.i++;
     return { value: out.join(""), map };
   }
-  function scanMulti(quote: string, start: number): ScannedString | null {
-    i = start + 3;
-    if (text[i] === "\n") i++;
-    else if (text[i] === "\r" && text[i + 1] === "\n") i += 2;
+  scanMulti(quote: string, start: number): ScannedString | null {
+    this.i = start + 3;
+    if (this.text[this.i] === "\n") this.i++;
+    else if (this.text[this.i] === "\r" && this.text[this.i + 1] === "\n") this.i += 2;
     const out: string[] = [];
     const map: number[] = [];
     const delim = quote.repeat(3);
-    while (i < text.length) {
-      if (text.startsWith(delim, i)) {
+    while (this.i < this.text.length) {
+      if (this.text.startsWith(delim, this.i)) {
         let n = 3;
-        while (text[i + n] === quote && n < 5) n++;
+        while (this.text[this.i + n] === quote && n < 5) n++;
         for (let k = 0; k < n - 3; k++) {
           out.push(quote);
-          map.push(i + k);
+          map.push(this.i + k);
         }
-        map.push(i + n - 3);
-        i += n;
+        map.push(this.i + n - 3);
+        this.i += n;
         return { value: out.join(""), map };
       }
-      if (quote === '"' && text[i] === "\\") {
-        let j = i + 1;
-        while (text[j] === " " || text[j] === "\t") j++;
-        if (text[j] === "\n" || (text[j] === "\r" && text[j + 1] === "\n")) {
-          i = j;
-          while (/[ \t\r\n]/.test(text[i] ?? "")) i++;
+      if (quote === '"' && this.text[this.i] === "\\") {
+        let j = this.i + 1;
+        while (this.text[j] === " " || this.text[j] === "\t") j++;
+        if (this.text[j] === "\n" || (this.text[j] === "\r" && this.text[j + 1] === "\n")) {
+          this.i = j;
+          while (/[ \t\r\n]/.test(this.text[this.i] ?? "")) this.i++;
           continue;
         }
-        escape(out, map);
+        this.escape(out, map);
         continue;
       }
-      out.push(text[i]!);
-      map.push(i);
-      i++;
+      out.push(this.text[this.i]!);
+      map.push(this.i);
+      this.i++;
     }
     return null;
   }
-  function escape(out: string[], map: number[]): void {
-    const start = i;
-    const c = text[i + 1];
+  escape(out: string[], map: number[]): void {
+    const start = this.i;
+    const c = this.text[this.i + 1];
     const simple: Record<string, string> = {
       b: "\b",
       t: "\t",
@@ -214,11 +231,11 @@ export function locate(text: string): Layout {
     if (c !== undefined && Object.hasOwn(simple, c)) {
       out.push(simple[c]!);
       map.push(start);
-      i += 2;
+      this.i += 2;
       return;
     }
     const len = c === "u" ? 4 : c === "U" ? 8 : c === "x" ? 2 : 0;
-    const hex = text.slice(i + 2, i + 2 + len);
+    const hex = this.text.slice(this.i + 2, this.i + 2 + len);
     if (len > 0 && hex.length === len && /^[0-9A-Fa-f]+$/.test(hex)) {
       const cp = parseInt(hex, 16);
       const s = cp <= 0x10ffff ? String.fromCodePoint(cp) : "\ufffd";
@@ -226,255 +243,268 @@ export function locate(text: string): Layout {
         out.push(s[k]!);
         map.push(start);
       }
-      i += 2 + len;
+      this.i += 2 + len;
       return;
     }
     out.push("\\");
     map.push(start);
-    i++;
+    this.i++;
   }
 
   // ---- keys ----
-  function scanKey(): KeyParts | null {
+  scanKey(): KeyParts | null {
     const segs: string[] = [];
     const offsets: number[] = [];
     for (;;) {
-      skipWs();
-      const start = i;
-      const c = text[i];
+      this.skipWs();
+      const start = this.i;
+      const c = this.text[this.i];
       if (c === '"' || c === "'") {
-        if (text.startsWith(c.repeat(3), i)) return null;
-        const s = scanString();
+        if (this.text.startsWith(c.repeat(3), this.i)) return null;
+        const s = this.scanString();
         if (s === null) return null;
         segs.push(s.value);
       } else if (c !== undefined && BARE.test(c)) {
-        while (i < text.length && BARE.test(text[i]!)) i++;
-        segs.push(text.slice(start, i));
+        while (this.i < this.text.length && BARE.test(this.text[this.i]!)) this.i++;
+        segs.push(this.text.slice(start, this.i));
       } else return null;
       offsets.push(start);
-      skipWs();
-      if (text[i] !== ".") return { segs, offsets };
-      i++;
+      this.skipWs();
+      if (this.text[this.i] !== ".") return { segs, offsets };
+      this.i++;
     }
   }
 
   // ---- definitions (duplicates) ----
-  function describe(d: Defined): string {
+  describe(d: Defined): string {
     switch (d.state) {
       case "header":
       case "implicit":
-        return `a table defined at ${at(d.offset)}`;
+        return `a table defined at ${this.at(d.offset)}`;
       case "dotted":
-        return `a table defined by dotted keys at ${at(d.offset)}`;
+        return `a table defined by dotted keys at ${this.at(d.offset)}`;
       case "aot":
-        return `an array of tables defined at ${at(d.offset)}`;
+        return `an array of tables defined at ${this.at(d.offset)}`;
       default:
-        return `a value defined at ${at(d.offset)}`;
+        return `a value defined at ${this.at(d.offset)}`;
     }
   }
   /**
    * Records a duplicate; `exact`: the same key assigned twice (dropping the second loses
    * nothing). Its span is completed (or dropped) by the statement loop.
    */
-  function conflict(offset: number, message: string, exact = false): Segment[] {
-    duplicates.push(exact ? { offset, message, span: [offset, offset] } : { offset, message });
-    conflicts++;
-    return [`\u0000conflict${conflicts}`];
+  conflict(offset: number, message: string, exact = false): Segment[] {
+    this.duplicates.push(exact ? { offset, message, span: [offset, offset] } : { offset, message });
+    this.conflicts++;
+    return [`\u0000conflict${this.conflicts}`];
   }
   /** Handles `[a.b]` or `[[a.b]]`; returns the path keys below it belong to. */
-  function header(parts: KeyParts, array: boolean): Segment[] {
+  header(parts: KeyParts, array: boolean): Segment[] {
     let path: Segment[] = [];
     for (let k = 0; k < parts.segs.length; k++) {
       const seg = parts.segs[k]!;
       const offset = parts.offsets[k]!;
       path = [...path, seg];
       const key = JSON.stringify(path);
-      const d = defined.get(key);
+      const d = this.defined.get(key);
       const last = k === parts.segs.length - 1;
       const name = formatPath(path);
       if (!last) {
-        if (d === undefined) defined.set(key, { state: "implicit", offset, count: 0 });
+        if (d === undefined) this.defined.set(key, { state: "implicit", offset, count: 0 });
         else if (d.state === "value" || d.state === "inline") {
-          return conflict(offset, `${name} is ${describe(d)}, not a table`);
+          return this.conflict(offset, `${name} is ${this.describe(d)}, not a table`);
         } else if (d.state === "aot") path = [...path, d.count - 1];
-        record(path, { keyOffset: offset, valueOffset: -1, kind: "table", raw: "" });
+        this.record(path, { keyOffset: offset, valueOffset: -1, kind: "table", raw: "" });
         continue;
       }
       if (array) {
-        if (d === undefined) defined.set(key, { state: "aot", offset, count: 1 });
+        if (d === undefined) this.defined.set(key, { state: "aot", offset, count: 1 });
         else if (d.state === "aot") d.count++;
-        else return conflict(offset, `duplicate key: [[${name}]] redefines ${describe(d)}`);
-        record(path, { keyOffset: offset, valueOffset: -1, kind: "array", raw: "" });
-        const element = [...path, defined.get(key)!.count - 1];
-        defined.set(JSON.stringify(element), { state: "header", offset, count: 0 });
-        record(element, { keyOffset: offset, valueOffset: -1, kind: "table", raw: "" });
+        else {return this.conflict(
+            offset,
+            `duplicate key: [[${name}]] redefines ${this.describe(d)}`,
+          );}
+        this.record(path, { keyOffset: offset, valueOffset: -1, kind: "array", raw: "" });
+        const element = [...path, this.defined.get(key)!.count - 1];
+        this.defined.set(JSON.stringify(element), { state: "header", offset, count: 0 });
+        this.record(element, { keyOffset: offset, valueOffset: -1, kind: "table", raw: "" });
         return element;
       }
       if (d === undefined || d.state === "implicit") {
-        defined.set(key, { state: "header", offset, count: 0 });
+        this.defined.set(key, { state: "header", offset, count: 0 });
       } else if (d.state === "header") {
-        return conflict(offset, `duplicate table [${name}] (first defined at ${at(d.offset)})`);
-      } else return conflict(offset, `duplicate key: [${name}] redefines ${describe(d)}`);
-      record(path, { keyOffset: offset, valueOffset: -1, kind: "table", raw: "" });
+        return this.conflict(
+          offset,
+          `duplicate table [${name}] (first defined at ${this.at(d.offset)})`,
+        );
+      } else return this.conflict(offset, `duplicate key: [${name}] redefines ${this.describe(d)}`);
+      this.record(path, { keyOffset: offset, valueOffset: -1, kind: "table", raw: "" });
     }
     return path;
   }
   /** Registers `key = …` below `base`; returns the full path, or null after a conflict. */
-  function define(base: readonly Segment[], parts: KeyParts): Segment[] | null {
+  define(base: readonly Segment[], parts: KeyParts): Segment[] | null {
     let path: Segment[] = [...base];
     for (let k = 0; k < parts.segs.length; k++) {
       const offset = parts.offsets[k]!;
       path = [...path, parts.segs[k]!];
       const key = JSON.stringify(path);
-      const d = defined.get(key);
+      const d = this.defined.get(key);
       const name = formatPath(path);
       if (k < parts.segs.length - 1) {
-        if (d === undefined) defined.set(key, { state: "dotted", offset, count: 0 });
+        if (d === undefined) this.defined.set(key, { state: "dotted", offset, count: 0 });
         else if (d.state === "header" || d.state === "implicit") {
-          conflict(offset, `duplicate key: ${name} extends ${describe(d)} with a dotted key`);
+          this.conflict(
+            offset,
+            `duplicate key: ${name} extends ${this.describe(d)} with a dotted key`,
+          );
           return null;
         } else if (d.state !== "dotted") {
-          conflict(offset, `duplicate key: ${name} is already ${describe(d)}`);
+          this.conflict(offset, `duplicate key: ${name} is already ${this.describe(d)}`);
           return null;
         }
-        record(path, { keyOffset: offset, valueOffset: -1, kind: "table", raw: "" });
+        this.record(path, { keyOffset: offset, valueOffset: -1, kind: "table", raw: "" });
       } else if (d !== undefined) {
         const what = d.state === "value" || d.state === "inline"
-          ? `first defined at ${at(d.offset)}`
-          : `already ${describe(d)}`;
-        conflict(offset, `duplicate key ${name} (${what})`, true);
+          ? `first defined at ${this.at(d.offset)}`
+          : `already ${this.describe(d)}`;
+        this.conflict(offset, `duplicate key ${name} (${what})`, true);
         return null;
-      } else defined.set(key, { state: "value", offset, count: 0 });
+      } else this.defined.set(key, { state: "value", offset, count: 0 });
     }
     return path;
   }
 
   // ---- values ----
-  /** Scans a value at `i`, recording it (and its items) under `path`. */
-  function value(path: readonly Segment[], keyOffset: number, register: boolean): boolean {
-    const start = i;
-    const c = text[i];
+  /** Scans a value at `this.i`, recording it (and its items) under `path`. */
+  value(path: readonly Segment[], keyOffset: number, register: boolean): boolean {
+    const start = this.i;
+    const c = this.text[this.i];
     if (c === '"' || c === "'") {
-      const s = scanString();
+      const s = this.scanString();
       if (s === null) return false;
-      record(path, {
+      this.record(path, {
         keyOffset,
         valueOffset: start,
         kind: "string",
-        raw: text.slice(start, i),
+        raw: this.text.slice(start, this.i),
         stringMap: Int32Array.from(s.map),
       });
       return true;
     }
     if (c === "[") {
-      i++;
-      record(path, { keyOffset, valueOffset: start, kind: "array", raw: "" });
+      this.i++;
+      this.record(path, { keyOffset, valueOffset: start, kind: "array", raw: "" });
       for (let index = 0;; index++) {
-        skipWsNl();
-        if (text[i] === "]") {
-          i++;
+        this.skipWsNl();
+        if (this.text[this.i] === "]") {
+          this.i++;
           return true;
         }
-        const itemStart = i;
-        if (!value([...path, index], itemStart, false)) return false;
-        skipWsNl();
-        if (text[i] === ",") i++;
-        else if (text[i] === "]") {
-          i++;
+        const itemStart = this.i;
+        if (!this.value([...path, index], itemStart, false)) return false;
+        this.skipWsNl();
+        if (this.text[this.i] === ",") this.i++;
+        else if (this.text[this.i] === "]") {
+          this.i++;
           return true;
         } else return false;
       }
     }
     if (c === "{") {
-      i++;
-      record(path, { keyOffset, valueOffset: start, kind: "table", raw: "" });
+      this.i++;
+      this.record(path, { keyOffset, valueOffset: start, kind: "table", raw: "" });
       if (register) {
-        const d = defined.get(JSON.stringify(path));
+        const d = this.defined.get(JSON.stringify(path));
         if (d !== undefined) d.state = "inline";
       }
-      skipWs();
-      if (text[i] === "}") {
-        i++;
+      this.skipWs();
+      if (this.text[this.i] === "}") {
+        this.i++;
         return true;
       }
       for (;;) {
-        const parts = scanKey();
+        const parts = this.scanKey();
         if (parts === null) return false;
-        skipWs();
-        if (text[i] !== "=") return false;
-        i++;
-        skipWs();
-        const full = define(path, parts);
-        const target = full ?? [`\u0000conflict${conflicts}`];
-        if (!value(target, parts.offsets[parts.offsets.length - 1]!, full !== null)) return false;
-        skipWs();
-        if (text[i] === ",") {
-          i++;
-          skipWs();
+        this.skipWs();
+        if (this.text[this.i] !== "=") return false;
+        this.i++;
+        this.skipWs();
+        const full = this.define(path, parts);
+        const target = full ?? [`\u0000conflict${this.conflicts}`];
+        if (!this.value(target, parts.offsets[parts.offsets.length - 1]!, full !== null)) {
+          return false;
+        }
+        this.skipWs();
+        if (this.text[this.i] === ",") {
+          this.i++;
+          this.skipWs();
           continue;
         }
-        if (text[i] === "}") {
-          i++;
+        if (this.text[this.i] === "}") {
+          this.i++;
           return true;
         }
         return false;
       }
     }
-    while (i < text.length && !/[\s,\]}#]/.test(text[i]!)) i++;
-    if (DATE.test(text.slice(start, i)) && text[i] === " " && /\d/.test(text[i + 1] ?? "")) {
-      i++;
-      while (i < text.length && !/[\s,\]}#]/.test(text[i]!)) i++;
+    while (this.i < this.text.length && !/[\s,\]}#]/.test(this.text[this.i]!)) this.i++;
+    if (
+      DATE.test(this.text.slice(start, this.i)) && this.text[this.i] === " " &&
+      /\d/.test(this.text[this.i + 1] ?? "")
+    ) {
+      this.i++;
+      while (this.i < this.text.length && !/[\s,\]}#]/.test(this.text[this.i]!)) this.i++;
     }
-    const raw = text.slice(start, i);
+    const raw = this.text.slice(start, this.i);
     if (raw === "") return false;
-    record(path, { keyOffset, valueOffset: start, kind: scalarKind(raw), raw });
+    this.record(path, { keyOffset, valueOffset: start, kind: scalarKind(raw), raw });
     return true;
   }
 
-  // ---- lines ----
-  let table: Segment[] = [];
-  while (i < text.length) {
-    skipWsNl();
-    if (i >= text.length) break;
-    const lineStart = i;
-    if (text[i] === "[") {
-      const array = text[i + 1] === "[";
-      i += array ? 2 : 1;
-      const parts = scanKey();
-      if (parts !== null && text.startsWith(array ? "]]" : "]", i)) {
-        i += array ? 2 : 1;
-        table = header(parts, array);
-      }
-    } else {
-      const parts = scanKey();
-      if (parts !== null) {
-        skipWs();
-        if (text[i] === "=") {
-          i++;
-          skipWs();
-          const count = duplicates.length;
-          const full = define(table, parts);
-          const path = full ?? [`\u0000conflict${conflicts}`];
-          const ok = value(path, parts.offsets[parts.offsets.length - 1]!, full !== null);
-          // Blank-able only when the statement itself repeats a key and was fully understood.
-          for (let k = count; k < duplicates.length; k++) {
-            const dup = duplicates[k]!;
-            if (dup.span !== undefined && full === null && ok && duplicates.length === count + 1) {
-              dup.span = [parts.offsets[0]!, i];
-            } else delete dup.span;
+  /** Reads every statement: table headers and `key = value` lines. */
+  statements(): void {
+    let table: Segment[] = [];
+    while (this.i < this.text.length) {
+      this.skipWsNl();
+      if (this.i >= this.text.length) break;
+      const lineStart = this.i;
+      if (this.text[this.i] === "[") {
+        const array = this.text[this.i + 1] === "[";
+        this.i += array ? 2 : 1;
+        const parts = this.scanKey();
+        if (parts !== null && this.text.startsWith(array ? "]]" : "]", this.i)) {
+          this.i += array ? 2 : 1;
+          table = this.header(parts, array);
+        }
+      } else {
+        const parts = this.scanKey();
+        if (parts !== null) {
+          this.skipWs();
+          if (this.text[this.i] === "=") {
+            this.i++;
+            this.skipWs();
+            const count = this.duplicates.length;
+            const full = this.define(table, parts);
+            const path = full ?? [`\u0000conflict${this.conflicts}`];
+            const ok = this.value(path, parts.offsets[parts.offsets.length - 1]!, full !== null);
+            // Blank-able only when the statement itself repeats a key and was fully understood.
+            for (let k = count; k < this.duplicates.length; k++) {
+              const dup = this.duplicates[k]!;
+              if (
+                dup.span !== undefined && full === null && ok &&
+                this.duplicates.length === count + 1
+              ) {
+                dup.span = [parts.offsets[0]!, this.i];
+              } else delete dup.span;
+            }
           }
         }
       }
+      // The rest of the line is a comment (or text smol-toml rejects); a statement always ends it.
+      if (this.i === lineStart || this.i < this.text.length) this.skipLine();
     }
-    // The rest of the line is a comment (or text smol-toml rejects); a statement always ends it.
-    if (i === lineStart || i < text.length) skipLine();
   }
-
-  return {
-    get: (segments) => located.get(JSON.stringify(segments)),
-    position,
-    duplicates,
-  };
 }
 
 function scalarKind(raw: string): ValueKind {
