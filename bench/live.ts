@@ -77,7 +77,7 @@ const { values } = parseArgs({
 });
 const quick = values.quick;
 const REALISTIC = Number(values["realistic-lines"] ?? (quick ? 20_000 : 10_000_000));
-const FLOOD = Number(values["flood-lines"] ?? (quick ? 20_000 : 2_000_000));
+const FLOOD = Number(values["flood-lines"] ?? (quick ? 2_000 : 2_000_000));
 const ATTACKERS = Number(values.attackers ?? (quick ? 20 : 1000));
 const TIMEOUT_MS = Number(values.timeout) * 1000;
 const FLOOD_TIMEOUT_MS = Number(values["flood-timeout"]) * 1000;
