@@ -383,6 +383,13 @@ const DOVECOT: (string | Rule)[] = [
     byAddr: true,
     unique: RHOST,
   }),
+  // a login ends the address's open attempt (a mistyped password, then success): the next
+  // summary from that address is a new attempt
+  ...DOVE_PROC.map((pre): Rule => ({
+    role: "forget",
+    p: `${pre}Login: user=<*>${LOGIN_TAIL}`,
+    byAddr: true,
+  })),
 ];
 const DOVECOT_AGGRESSIVE = [
   ...DOVECOT,

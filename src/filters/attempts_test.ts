@@ -134,3 +134,22 @@ Deno.test("sshd: Invalid user, PAM's line and Failed password of one attempt cou
   });
   deepEqual(counts, FIVE);
 });
+
+Deno.test("dovecot: a login closes the address's open attempt, so a later summary counts", () => {
+  const f = getFilter("dovecot", "normal");
+  const pam =
+    `Nov 24 12:26:41 mail auth: pam_unix(dovecot:auth): authentication failure; logname= uid=0 euid=0 tty=dovecot ruser=alice rhost=${A}  user=alice`;
+  const login =
+    `Nov 24 12:26:42 mail dovecot: imap-login: Login: user=<alice>, method=PLAIN, rip=${A}, lip=10.0.0.5, mpid=4321, TLS, session=<AbCd>`;
+  const summary =
+    `Nov 24 12:36:41 mail dovecot: imap-login: Disconnected (auth failed, 1 attempts in 2 secs): user=<bob>, method=PLAIN, rip=${A}, lip=10.0.0.5, session=<EfGh>`;
+  equal(f.match(pam, NOW)?.ip, A);
+  equal(f.match(login, NOW), null);
+  equal(f.lastKind, LineKind.SESSION);
+  equal(f.match(summary, NOW)?.ip, A); // without the login, it would be the PAM line's duplicate
+  // and without the login it is
+  const g = getFilter("dovecot", "normal");
+  equal(g.match(pam, NOW)?.ip, A);
+  equal(g.match(summary, NOW), null);
+  equal(g.lastKind, LineKind.DUPLICATE);
+});

@@ -482,6 +482,7 @@ class CompiledFilter implements Filter {
         s.announced = role === "announce" ? ip : null;
         return ip;
       case "forget": {
+        s.step = 0;
         // a success after the session tried another login name: the earlier tries were attacks
         const field = this.#users[k];
         const counts = !!field && ip !== null && namesSwitch(s, field, line, b, e, at, to);
@@ -525,6 +526,11 @@ class CompiledFilter implements Filter {
     if (!continues) return ip;
     this.#kind = LineKind.DUPLICATE;
     return null;
+  }
+
+  /** 1 when no session waits on the line's pid (its success and close lines can be skipped). */
+  #idle(line: string, sh: Shape): number {
+    return this.#sessions.size === 0 || !this.#sessions.has(sessionKey(line, sh)) ? 1 : 0;
   }
 
   get ambiguousLines(): number {
@@ -634,10 +640,9 @@ class CompiledFilter implements Filter {
     for (let i = 0; i < list.length; i++) {
       const entry = list[i]!;
       if (quiet !== null && quiet[entry.k] === 1) {
-        if (idle < 0) {
-          idle = this.#sessions.size === 0 || !this.#sessions.has(sessionKey(line, sh)) ? 1 : 0;
-        }
-        if (idle === 1) {
+        // (a session that is an address is known only once the line's address is read)
+        if (idle < 0) idle = this.#idle(line, sh);
+        if (idle === 1 && (this.#byAddr[entry.k] === 0 || this.#sessions.size === 0)) {
           failed = -1; // not tried: the next entry cannot lean on this one's failure
           continue;
         }
