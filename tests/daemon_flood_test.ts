@@ -229,7 +229,12 @@ ${sshdJail(d, 'maxretry = 2\nfindtime = "1h"\nbantime = "1h"')}`
     console.log(`after list: VmHWM ${(after / 1024).toFixed(1)} MiB, ${list.bans.length} listed`);
     ok(after <= CEILING_MB * 1024, `listing pushed VmHWM to ${after} KiB`);
   } finally {
-    equal(await daemon.stop(), 0);
+    const code = await daemon.stop();
+    equal(
+      code,
+      0,
+      `the daemon exited ${code}; its last stderr: ${daemon.raw.slice(-8).join(" | ")}`,
+    );
     await Deno.remove(dir, { recursive: true });
   }
 });
