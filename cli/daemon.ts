@@ -18,6 +18,7 @@ import {
   Daemon,
   type DaemonDeps,
   daemonPermissions,
+  FLEET_HEAP_MB,
   narrowedArgv,
   oneLine,
   permissionFlags,
@@ -25,6 +26,7 @@ import {
   STOP_TIMEOUT_MS,
   ungranted,
   VERSION,
+  withOldSpaceRaised,
   WorkerParserHost,
 } from "../src/daemon/mod.ts";
 import { selectBackend } from "../src/firewall/mod.ts";
@@ -172,10 +174,11 @@ function broadlyGranted(): boolean {
 function narrowAndExec(configPath: string, config: Config): number {
   const absolute = resolve(configPath);
   const set = daemonPermissions(config, { configPath: absolute });
-  const argv = narrowedArgv(ownCommandLine(), Deno.args.length, {
+  const narrowed = narrowedArgv(ownCommandLine(), Deno.args.length, {
     flags: permissionFlags(set),
     scriptArgs: ["daemon", "--config", absolute],
   });
+  const argv = config.fleet === null ? narrowed : withOldSpaceRaised(narrowed, FLEET_HEAP_MB);
   try {
     execve(Deno.execPath(), argv, Deno.env.toObject());
   } catch (e) {

@@ -18,12 +18,14 @@ export {
   DAEMON_SYS,
   type DaemonPermissionOptions,
   daemonPermissions,
+  FLEET_HEAP_MB,
   narrowedArgv,
   networkEndpoints,
   permissionFlags,
   type PermissionSet,
   RUNTIME_READ,
   ungranted,
+  withOldSpaceRaised,
 } from "./permission_set.ts";
 export { InlineParserHost } from "./inline_parser.ts";
 export { SourceSet } from "./source_set.ts";

@@ -219,6 +219,27 @@ export function narrowedArgv(
 }
 
 /**
+ * `argv` with the old-space cap of its `--v8-flags=` (`--max-old-space-size=N`) raised by `mb`
+ * MiB; unchanged when it sets none. The fleet's NATS client needs heap beyond the 12 MiB the
+ * daemon's live data leaves room for (a daemon reconnecting and replaying the stream died of
+ * "Reached heap limit" at 12), and its room is already reserved beside the table
+ * (`FLEET_RUNTIME_MB`).
+ */
+/** Old space added with `[fleet]`: within the `FLEET_RUNTIME_MB` its client is given. */
+export const FLEET_HEAP_MB = 16;
+
+export function withOldSpaceRaised(argv: readonly string[], mb: number): string[] {
+  return argv.map((arg) =>
+    arg.startsWith("--v8-flags=")
+      ? arg.replace(
+        /--max-old-space-size=(\d+)/,
+        (_, n: string) => `--max-old-space-size=${Number(n) + mb}`,
+      )
+      : arg
+  );
+}
+
+/**
  * What `set` asks for that this process was not granted (`Deno.permissions.querySync`), as
  * `NAME PATH` lines; empty when everything is granted.
  */

@@ -1,14 +1,16 @@
 import { deepEqual, ok, throws } from "node:assert/strict";
 import { join } from "node:path";
-import { parseConfig } from "../config/mod.ts";
+import { FLEET_RUNTIME_MB, parseConfig } from "../config/mod.ts";
 import {
   actionPrograms,
   daemonPermissions,
+  FLEET_HEAP_MB,
   narrowedArgv,
   networkEndpoints,
   permissionFlags,
   RUNTIME_READ,
   ungranted,
+  withOldSpaceRaised,
 } from "./mod.ts";
 
 const ARGV = [
@@ -45,6 +47,34 @@ Deno.test("narrowedArgv() keeps runtime flags and main module, replaces every pe
     narrowedArgv([...broad, "mod.ts", "daemon"], 1, { flags: [], scriptArgs: ["daemon"] }),
     ["deno", "run", "mod.ts", "daemon"],
   );
+});
+
+Deno.test("withOldSpaceRaised() raises only the old-space cap of --v8-flags, within the fleet's room", () => {
+  deepEqual(
+    withOldSpaceRaised(
+      [
+        "deno",
+        "run",
+        "--v8-flags=--max-old-space-size=12,--no-turbofan",
+        "mod.ts",
+        "--max-old-space-size=12",
+      ],
+      FLEET_HEAP_MB,
+    ),
+    [
+      "deno",
+      "run",
+      `--v8-flags=--max-old-space-size=${12 + FLEET_HEAP_MB},--no-turbofan`,
+      "mod.ts",
+      "--max-old-space-size=12",
+    ],
+  );
+  deepEqual(withOldSpaceRaised(["deno", "run", "--v8-flags=--no-turbofan"], 8), [
+    "deno",
+    "run",
+    "--v8-flags=--no-turbofan",
+  ]);
+  ok(FLEET_HEAP_MB <= FLEET_RUNTIME_MB);
 });
 
 Deno.test("narrowedArgv() refuses a command line that is not 'deno run'", () => {
