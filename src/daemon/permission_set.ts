@@ -218,6 +218,9 @@ export function narrowedArgv(
   return [argv[0]!, "run", ...runtime, ...opts.flags, argv[script]!, ...opts.scriptArgs];
 }
 
+/** Old space added with `[fleet]`: within the `FLEET_RUNTIME_MB` its client is given. */
+export const FLEET_HEAP_MB = 16;
+
 /**
  * `argv` with the old-space cap of its `--v8-flags=` (`--max-old-space-size=N`) raised by `mb`
  * MiB; unchanged when it sets none. The fleet's NATS client needs heap beyond the 12 MiB the
@@ -225,9 +228,6 @@ export function narrowedArgv(
  * "Reached heap limit" at 12), and its room is already reserved beside the table
  * (`FLEET_RUNTIME_MB`).
  */
-/** Old space added with `[fleet]`: within the `FLEET_RUNTIME_MB` its client is given. */
-export const FLEET_HEAP_MB = 16;
-
 export function withOldSpaceRaised(argv: readonly string[], mb: number): string[] {
   return argv.map((arg) =>
     arg.startsWith("--v8-flags=")
