@@ -186,6 +186,8 @@ export async function startDaemon(
   config: string,
   opts: {
     args?: string[];
+    /** Runtime flags before the main module, e.g. `["--preload", FILE]`. @default [] */
+    runFlags?: readonly string[];
     env?: Record<string, string>;
     readyTimeoutMs?: number;
     /**
@@ -204,7 +206,7 @@ export async function startDaemon(
   const process = new Deno.Command(prefix[0] ?? Deno.execPath(), {
     args: [
       ...(prefix.length > 0 ? [...prefix.slice(1), Deno.execPath()] : []),
-      ...daemonRunArgs(config),
+      ...daemonRunArgs(config, opts.runFlags),
       ...(opts.args ?? []),
     ],
     stdout: "piped",

@@ -3,7 +3,8 @@
  * mod.ts daemon`, the path of `deno task fail2zig`, the installed wrapper and the unit): the
  * process narrows itself (same PID, its command line now carries the computed `--allow-…`
  * flags), still bans, saves state, writes audit records, serves metrics and the control socket,
- * and code run under that exact command line is refused everything else. A reload that needs
+ * and code running in that same process (a module preloaded with `--preload`, probed while the
+ * daemon runs) is refused everything else. A reload that needs
  * more is refused with a restart hint. docs/permissions.md.
  * @module
  */
@@ -32,7 +33,7 @@ function freePort(): number {
   return port;
 }
 
-Deno.test("the daemon runs narrowed: it works, and its command line refuses everything else", async () => {
+Deno.test("the daemon runs narrowed: it works, and code in its process is refused everything else", async () => {
   const port = freePort();
   const { dir, config } = await makeConfig((d) =>
     `${privateGlobal(d).replace('metrics_bind = ""', `metrics_bind = "127.0.0.1:${port}"`)}\n${
@@ -43,8 +44,24 @@ Deno.test("the daemon runs narrowed: it works, and its command line refuses ever
   await Deno.writeTextFile(log, "");
   const other = Deno.listen({ hostname: "127.0.0.1", port: 0 }); // a connect would succeed
   const otherPort = (other.addr as Deno.NetAddr).port;
+  const server = (async () => {
+    for await (const c of other) c.close();
+  })();
   const outside = await Deno.makeTempDir({ prefix: "fail2zig-outside-" });
-  const daemon = await startDaemon(dir, config);
+  await Deno.writeTextFile(join(outside, "x"), "secret");
+  // What the probe preloaded into the daemon's process tries, on SIGUSR2, while the daemon runs.
+  const plan = {
+    read: ["/etc/shadow", "/etc/hostname", join(outside, "x"), log, config],
+    write: ["/etc/x", join(outside, "x"), join(dir, "probe.txt")],
+    connect: [`127.0.0.1:${otherPort}`, `127.0.0.1:${port}`],
+    listen: [`0.0.0.0:${otherPort + 1}`],
+    run: ["/bin/sh", "/usr/sbin/nft"],
+    env: ["HOME", "NOTIFY_SOCKET"],
+  };
+  await Deno.writeTextFile(join(dir, "probe.json"), JSON.stringify(plan));
+  const daemon = await startDaemon(dir, config, {
+    runFlags: ["--preload", join(ROOT, "tests", "_permission_probe.ts")],
+  });
   try {
     const narrowed = await daemon.waitFor((r) => r["msg"] === "permissions narrowed");
     // The process spawned is the process narrowed (execve: same PID), under the logged flags.
@@ -63,7 +80,7 @@ Deno.test("the daemon runs narrowed: it works, and its command line refuses ever
     equal(argv.at(-4), join(ROOT, "mod.ts"));
     deepEqual(argv.slice(-3), ["daemon", "--config", config]);
 
-    // It still does its work under them: ban, audit, state, metrics, control socket.
+    // It does its work under them: ban, control socket, metrics.
     const line = (n: number) =>
       `${
         new Date().toISOString()
@@ -74,31 +91,12 @@ Deno.test("the daemon runs narrowed: it works, and its command line refuses ever
     ok(status, "the control socket answers");
     const metrics = await (await fetch(`http://127.0.0.1:${port}/metrics`)).text();
     ok(/fail2zig_up 1/.test(metrics), metrics.slice(0, 200));
-    equal(await daemon.stop(), 0);
-    ok((await Deno.stat(join(dir, "state.bin"))).size > 0, "state saved");
-    ok(/203\.0\.113\.7/.test(await Deno.readTextFile(join(dir, "audit.log"))), "audit written");
 
-    // Code in a process with that exact command line: refused outside the grant, allowed in it.
-    const probe = {
-      read: ["/etc/shadow", "/etc/hostname", join(outside, "x"), log, config],
-      write: ["/etc/x", join(outside, "x"), join(dir, "probe.txt")],
-      connect: [`127.0.0.1:${otherPort}`, `127.0.0.1:${port}`],
-      listen: [`0.0.0.0:${otherPort + 1}`],
-      run: ["/bin/sh", "/usr/sbin/nft"],
-      env: ["HOME", "NOTIFY_SOCKET"],
-    };
-    await Deno.writeTextFile(join(outside, "x"), "secret");
-    const server = (async () => {
-      for await (const c of other) c.close();
-    })();
-    const probeArgv = [...argv.slice(0, -4), join(ROOT, "tests", "_permission_probe.ts")];
-    const r = await new Deno.Command(probeArgv[0]!, {
-      args: [...probeArgv.slice(1), JSON.stringify(probe)],
-      stdout: "piped",
-      stderr: "piped",
-    }).output();
-    equal(r.code, 0, new TextDecoder().decode(r.stderr));
-    deepEqual(JSON.parse(new TextDecoder().decode(r.stdout)), {
+    // Code running in the daemon's own process: refused outside the grant, allowed in it.
+    daemon.process.kill("SIGUSR2");
+    const probed = await daemon.waitFor((r) => r["msg"] === "permission probe");
+    equal(probed["pid"], daemon.process.pid);
+    deepEqual(probed["results"], {
       "read /etc/shadow": "NotCapable",
       "read /etc/hostname": "NotCapable",
       [`read ${join(outside, "x")}`]: "NotCapable",
@@ -108,7 +106,7 @@ Deno.test("the daemon runs narrowed: it works, and its command line refuses ever
       [`write ${join(outside, "x")}`]: "NotCapable",
       [`write ${join(dir, "probe.txt")}`]: "ok",
       [`connect 127.0.0.1:${otherPort}`]: "NotCapable",
-      [`connect 127.0.0.1:${port}`]: "ConnectionRefused", // granted; the daemon has stopped
+      [`connect 127.0.0.1:${port}`]: "ok", // its own metrics listener
       [`listen 0.0.0.0:${otherPort + 1}`]: "NotCapable",
       "run /bin/sh": "NotCapable",
       "run /usr/sbin/nft": "NotCapable",
@@ -116,13 +114,20 @@ Deno.test("the daemon runs narrowed: it works, and its command line refuses ever
       "env NOTIFY_SOCKET": "ok",
     });
     equal(await Deno.readTextFile(join(outside, "x")), "secret");
-    other.close();
-    await server.catch(() => {});
+    await Deno.stat("/etc/x").then(() => ok(false, "/etc/x exists"), () => {});
+
+    // Nothing else broke: it still bans, and stops cleanly having saved its state and audit log.
+    const late = `${new Date().toISOString()} web1 sshd[3]: Failed password for root from ` +
+      `203.0.113.8 port 22 ssh2\n`;
+    await Deno.writeTextFile(log, late + late, { append: true });
+    await daemon.waitFor((r) => r["event"] === "ban" && r["ip"] === "203.0.113.8");
+    equal(await daemon.stop(), 0);
+    ok((await Deno.stat(join(dir, "state.bin"))).size > 0, "state saved");
+    ok(/203\.0\.113\.8/.test(await Deno.readTextFile(join(dir, "audit.log"))), "audit written");
   } finally {
     await daemon.stop();
-    try {
-      other.close();
-    } catch { /* closed */ }
+    other.close();
+    await server.catch(() => {});
     await Deno.remove(dir, { recursive: true });
     await Deno.remove(outside, { recursive: true });
   }
