@@ -2,7 +2,8 @@
  * Filters: compiled sets of patterns with a line shape, built once and matched per line.
  *
  * `match(line)`: shape (prefix, program, message span) → program check → strip a log level →
- * failure variants whose first character fits → ignore patterns → time, clamped to now.
+ * the failure variants whose leading literal the message starts with (a walk down a radix tree
+ * of those literals) → ignore patterns → time, clamped to now.
  * @module
  */
 import { BUILTINS, type FilterDef, type Role, type Rule, type UserField } from "./_builtins.ts";
@@ -211,9 +212,46 @@ function agreesTo(v: Variant, k: number, lit: string, at: number): boolean {
   return true;
 }
 
-/** Dispatch code of a character: ASCII as is, everything else 127. */
-function clip(c: number): number {
-  return c < 127 ? c : 127;
+/**
+ * A node of the radix tree of the failure variants' leads (the literal each first segment starts
+ * with): `text` is the whole prefix from the root, `label` its part after the parent's. `list`
+ * (filled on first use) holds, in order, the variants a message may match whose longest lead
+ * prefix is `text`: those whose lead is a prefix of `text`, and those that start with a token.
+ * Every other variant fails at its first literal, so it is never tried.
+ */
+interface LeadNode {
+  readonly text: string;
+  readonly label: string;
+  /** A lead ends here. */
+  readonly lead: boolean;
+  /** Children by the first character of their label. */
+  readonly kids: Map<number, LeadNode>;
+  list: Entry[] | null;
+}
+
+/** The radix tree of `leads` (distinct, non-empty, each starting with `text`) under `text`. */
+function leadTree(leads: readonly string[], text: string, label: string): LeadNode {
+  const groups = new Map<number, string[]>();
+  for (const l of leads) {
+    if (l.length === text.length) continue;
+    const c = l.charCodeAt(text.length);
+    const g = groups.get(c);
+    if (g === undefined) groups.set(c, [l]);
+    else g.push(l);
+  }
+  const kids = new Map<number, LeadNode>();
+  for (const [c, g] of groups) {
+    // the child's text: the longest prefix its leads share
+    const a = g[0]!;
+    let to = text.length + 1;
+    while (
+      to < a.length && g.every((l) => l.length > to && l.charCodeAt(to) === a.charCodeAt(to))
+    ) {
+      to++;
+    }
+    kids.set(c, leadTree(g, a.slice(0, to), a.slice(text.length, to)));
+  }
+  return { text, label, lead: leads.includes(text), kids, list: null };
 }
 
 interface Compiled {
@@ -289,9 +327,8 @@ class CompiledFilter implements Filter {
   #mustLine = new Uint32Array(0);
   #mustHas = new Uint8Array(0);
   #lineNo = 0;
-  /** Variants to try per first two characters of the message (filled lazily). */
-  #byFirst: (Entry[] | undefined)[];
-  #tokenOnly: Entry[] | undefined;
+  /** The variants to try, by the longest lead the message starts with (see `LeadNode`). */
+  #leads: LeadNode;
   /** The last line, when it matched nothing and quiet entries were skipped (for `lastKind`). */
   #skList: Entry[] | null = null;
   #skLine = "";
@@ -371,7 +408,9 @@ class CompiledFilter implements Filter {
       if (lit !== "" && must < 0) must = this.#must.push(lit) - 1;
       return { v, k: fail.owner[i]!, lead: op && op.lit ? op.s : "", must };
     });
-    this.#byFirst = new Array(128 * 128);
+    const leads = new Set(this.#fail.map((x) => x.lead));
+    leads.delete("");
+    this.#leads = leadTree([...leads], "", "");
     this.#mustLine = new Uint32Array(this.#must.length);
     this.#mustHas = new Uint8Array(this.#must.length);
     let f = 4;
@@ -380,19 +419,19 @@ class CompiledFilter implements Filter {
     this.stepFactor = f;
   }
 
-  #dispatch(c0: number, c1: number): Entry[] {
-    const fits = (lead: string) =>
-      clip(lead.charCodeAt(0)) === c0 && (lead.length === 1 || clip(lead.charCodeAt(1)) === c1);
-    // pairs that no literal lead starts with share one list (those of variants starting with a
-    // token): a bounded number of lists, whatever the lines' first characters
-    if (!this.#fail.some(({ lead }) => lead !== "" && fits(lead))) {
-      this.#tokenOnly ??= this.#entries(this.#fail.filter(({ lead }) => lead === ""));
-      this.#byFirst[c0 * 128 + c1] = this.#tokenOnly;
-      return this.#tokenOnly;
+  /** The variants that may match the message `line[b, e)` (a walk down `#leads`). */
+  #listFor(line: string, b: number, e: number): Entry[] {
+    let node = this.#leads, best = node;
+    for (let i = b; i < e;) {
+      const next = node.kids.get(line.charCodeAt(i));
+      if (next === undefined || b + next.text.length > e || !line.startsWith(next.label, i)) break;
+      node = next;
+      i = b + node.text.length;
+      if (node.lead) best = node;
     }
-    const list = this.#entries(this.#fail.filter(({ lead }) => lead === "" || fits(lead)));
-    this.#byFirst[c0 * 128 + c1] = list;
-    return list;
+    return best.list ??= this.#entries(
+      this.#fail.filter(({ lead }) => lead === "" || best.text.startsWith(lead)),
+    );
   }
 
   #entries(picked: { v: Variant; k: number; must: number }[]): Entry[] {
@@ -623,9 +662,7 @@ class CompiledFilter implements Filter {
     const s0 = line.charCodeAt(b);
     // a prefix can only be there when the message starts with the first character of one
     if (s0 >= 128 || this.#stripFirst[s0] === 1) b = afterPrefix(line, b, this.#strip);
-    const c0 = b < e ? clip(line.charCodeAt(b)) : 0;
-    const c1 = b + 1 < e ? clip(line.charCodeAt(b + 1)) : 0;
-    const list = this.#byFirst[c0 * 128 + c1] ?? this.#dispatch(c0, c1);
+    const list = this.#listFor(line, b, e);
     let ip: string | null = null;
     let ipAt = 0, ipTo = 0; // where the first reading found the address
     let pattern = -1;
