@@ -20,6 +20,7 @@ import {
   daemonPermissions,
   FLEET_HEAP_MB,
   narrowedArgv,
+  narrowedEnv,
   oneLine,
   permissionFlags,
   StartError,
@@ -180,7 +181,7 @@ function narrowAndExec(configPath: string, config: Config): number {
   });
   const argv = config.fleet === null ? narrowed : withOldSpaceRaised(narrowed, FLEET_HEAP_MB);
   try {
-    execve(Deno.execPath(), argv, Deno.env.toObject());
+    execve(Deno.execPath(), argv, narrowedEnv(Deno.env.toObject()));
   } catch (e) {
     console.error(`fail2zig daemon: cannot narrow its permissions: ${oneLine(e)}`);
   }

@@ -20,6 +20,7 @@ export {
   daemonPermissions,
   FLEET_HEAP_MB,
   narrowedArgv,
+  narrowedEnv,
   networkEndpoints,
   permissionFlags,
   type PermissionSet,

@@ -6,6 +6,7 @@ import {
   daemonPermissions,
   FLEET_HEAP_MB,
   narrowedArgv,
+  narrowedEnv,
   networkEndpoints,
   permissionFlags,
   RUNTIME_READ,
@@ -183,4 +184,12 @@ Deno.test("daemonPermissions() with [fleet]: net to each url, read of creds and 
   const none = parseConfig(base, "/c");
   deepEqual(networkEndpoints(none), []);
   ok(!daemonPermissions(none, { configPath: "/c", runtimeRead: [] }).sys.includes("hostname"));
+});
+
+Deno.test("narrowedEnv() keeps the environment and gives the new image one malloc arena", () => {
+  deepEqual(narrowedEnv({ PATH: "/bin", MALLOC_ARENA_MAX: "8" }), {
+    PATH: "/bin",
+    MALLOC_ARENA_MAX: "1",
+  });
+  deepEqual(narrowedEnv({}), { MALLOC_ARENA_MAX: "1" });
 });
