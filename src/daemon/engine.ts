@@ -586,6 +586,8 @@ export class Engine implements Controller {
 
   async reload(): Promise<ReloadReply> {
     const next = await this.#o.reloadConfig();
+    const fleet = fleetReloadRefusal(this.#config.fleet, next.fleet);
+    if (fleet !== null) throw new ControlError("invalid_config", fleet);
     this.#o.tracker.checkJails(next.jails); // a refused reload changes nothing
     this.#readSelf(next);
     // Bans of removed jails are lifted in batches first: reconfigure() returns what is left as
@@ -908,4 +910,21 @@ function minHeapReplaceTop(heap: BanDecision[], b: BanDecision): void {
     i = c;
   }
   heap[i] = b;
+}
+
+/**
+ * Why a reload cannot apply `next`'s `[fleet]`, or null when it is the running one: the link is
+ * started once, with the daemon (its permissions, its share of the memory ceiling and the
+ * address table's size are fixed at start). The stream's `max_age`, derived from the jails'
+ * ban times, is not compared: a reload that changes a `bantime` keeps the running link's.
+ */
+function fleetReloadRefusal(
+  running: Config["fleet"],
+  next: Config["fleet"],
+): string | null {
+  const section = (f: Config["fleet"]) => f === null ? null : JSON.stringify({ ...f, maxAgeMs: 0 });
+  if (section(running) === section(next)) return null;
+  const what = running === null ? "added" : next === null ? "removed" : "changed";
+  return `[fleet] ${what}: changes to [fleet] apply at the next start, not at reload; restart ` +
+    "the daemon to apply them (systemctl restart fail2zig)";
 }

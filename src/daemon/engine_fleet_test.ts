@@ -1,5 +1,5 @@
-import { deepEqual, equal } from "node:assert/strict";
-import { parseConfig } from "../config/mod.ts";
+import { deepEqual, equal, rejects } from "node:assert/strict";
+import { type Config, parseConfig } from "../config/mod.ts";
 import { MemoryBackend } from "../firewall/mod.ts";
 import { Logger } from "../log/mod.ts";
 import { ManualClock, Tracker } from "../tracker/mod.ts";
@@ -21,14 +21,14 @@ url = "nats://127.0.0.1"
   "engine_fleet_test.toml",
 );
 
-async function engine() {
+async function engine(reloaded: () => Config = () => CONFIG, config = CONFIG) {
   const clock = new ManualClock(Date.parse("2026-11-25T12:00:00Z"));
   const backend = new MemoryBackend({ now: () => clock.now() });
   await backend.init();
   const audit: AuditEvent[] = [];
-  const tracker = new Tracker({ jails: CONFIG.jails, capacity: 1024, clock });
+  const tracker = new Tracker({ jails: config.jails, capacity: 1024, clock });
   const e = new Engine({
-    config: CONFIG,
+    config,
     tracker,
     sources: new SourceSet(),
     backend,
@@ -37,7 +37,7 @@ async function engine() {
     logger: new Logger("error", []),
     audit: (ev) => audit.push(ev),
     changed: () => {},
-    reloadConfig: () => Promise.resolve(CONFIG),
+    reloadConfig: () => Promise.resolve(reloaded()),
     version: "test",
     selfAddresses: () => ["192.0.2.10"],
   });
@@ -110,4 +110,35 @@ Deno.test("Engine.fleetBans: a permanent fleet ban stays permanent", async () =>
     "banned",
   );
   deepEqual((await backend.list()).map((b) => b.timeoutMs), [null]);
+});
+
+Deno.test("Engine.reload refuses a [fleet] added, removed or changed, and nothing changes", async () => {
+  const base = `[jails.ssh]\nfilter = "sshd"\nlogpath = "/var/log/auth.log"\nbantime = "2h"\n`;
+  const variants: [string, string][] = [
+    ["removed", base],
+    ["changed", `${base}[fleet]\nurl = "nats://127.0.0.1"\nmax_rate = 5\n`],
+    ["changed", `${base}[fleet]\nurl = "nats://127.0.0.2"\n`],
+  ];
+  for (const [what, toml] of variants) {
+    const { e } = await engine(() => parseConfig(toml, "reloaded.toml"));
+    await e.ban("192.0.2.99", "ssh");
+    await rejects(e.reload(), (err: Error & { code?: string }) => {
+      equal(err.code, "invalid_config");
+      equal(
+        err.message.startsWith(`[fleet] ${what}: changes to [fleet] apply at the next start`),
+        true,
+        err.message,
+      );
+      return true;
+    });
+    // The reloaded config has no recidive jail: its ban would have been lifted.
+    deepEqual((await e.list()).bans.map((b) => b.jail), ["ssh", "recidive"]);
+  }
+  const without = parseConfig(base, "without.toml");
+  const { e: plain } = await engine(() => CONFIG, without);
+  await rejects(plain.reload(), /^ControlError: \[fleet\] added: /);
+  // The same [fleet] with another bantime (another stream max_age) reloads.
+  const same = parseConfig(`${base}[fleet]\nurl = "nats://127.0.0.1"\n`, "same.toml");
+  const { e } = await engine(() => same);
+  equal((await e.reload()).reloaded, true);
 });
