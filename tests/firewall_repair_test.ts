@@ -3,7 +3,8 @@
  * namespace with active bans; an operator's flush (`nft flush ruleset`, `iptables -F` and `-X`,
  * `ipset flush` and `ipset destroy`) is run inside the namespace, and every active ban must be
  * back in the kernel within one second (polled with a deadline), after which a new ban works.
- * Root only.
+ * Then one scoped rule's port is changed by hand (`nft replace rule`, `iptables -R`): the check
+ * calls the rule altered and the repair puts it back as it was. Root only.
  */
 import assert from "node:assert/strict";
 import { makeScope } from "../src/config/mod.ts";
@@ -13,6 +14,8 @@ import { isRoot, Netns, uniqueName } from "./_netns.ts";
 
 /** Every active ban must be back within this long after the flush command returned. */
 const REPAIR_LIMIT_MS = 1000;
+/** Deadline for the repair of a rule altered by hand. */
+const ALTER_LIMIT_MS = 10_000;
 
 /** A port-scoped jail's bans live in their own sets and rules: they come back too. */
 const MAIL = makeScope("tcp", [[143, 143], [993, 993]])!;
@@ -114,14 +117,15 @@ async function flushAndWait(
   missing: Missing,
   script: string,
   repair: number,
+  limitMs = REPAIR_LIMIT_MS,
 ): Promise<void> {
   for (let attempt = 1;; attempt++) {
     const r = await ns.exec(["sh", "-c", script]);
     if (r.code === 0) break;
     assert.ok(attempt < 5, `\`${script}\` failed ${attempt} times: ${r.stderr}`);
   }
-  await backWithin(ns, missing, BANS, REPAIR_LIMIT_MS, `\`${script}\``);
-  const end = Date.now() + REPAIR_LIMIT_MS;
+  await backWithin(ns, missing, BANS, limitMs, `\`${script}\``);
+  const end = Date.now() + limitMs;
   for (;;) {
     const state = await fw.guardState();
     if (state.repairs >= repair && !state.degraded) break;
@@ -131,6 +135,44 @@ async function flushAndWait(
     );
     await new Promise((r) => setTimeout(r, 20));
   }
+}
+
+/**
+ * Changes by hand the port of one scoped rule: the line of `list` (run in `ns`) that contains
+ * `needle` gets port 2000 instead of 993 through the command `replace(number, line)` builds
+ * (`nft replace rule`, `iptables -R`). The guard's check must call the rule altered and its
+ * repair (number `repair`) must leave the rule as it was, with no rule naming port 2000.
+ */
+async function alterAndWait(
+  fw: RemoteBackend,
+  ns: Netns,
+  missing: Missing,
+  alter: {
+    list: string[];
+    needle: string;
+    stray: string;
+    replace: (n: number, line: string) => string;
+  },
+  repair: number,
+): Promise<void> {
+  const lines = (await ns.execOk(alter.list)).split("\n").filter((l) =>
+    l.startsWith("-A ") ||
+    l.includes("# handle ")
+  );
+  const i = lines.findIndex((l) => l.includes(alter.needle));
+  assert.ok(i >= 0, `expected a rule with ${alter.needle} in ${lines.join("\n")}`);
+  const script = alter.replace(i + 1, lines[i]!.trim());
+  assert.ok(script.includes(alter.stray), script);
+  const restored: Missing = async (ns, want) => {
+    const text = await ns.execOk(alter.list);
+    return [
+      ...await missing(ns, want),
+      ...(text.includes(alter.needle) ? [] : [alter.needle]),
+      ...(text.includes(alter.stray) ? [`no ${alter.stray}`] : []),
+    ];
+  };
+  // No promise of 1 s here: iptables re-adds each ban with tool runs, slow on a loaded machine.
+  await flushAndWait(fw, ns, restored, script, repair, ALTER_LIMIT_MS);
 }
 
 async function newBanWorks(fw: RemoteBackend, ns: Netns, missing: Missing): Promise<void> {
@@ -145,7 +187,7 @@ const opts = { ignore: !isRoot, sanitizeResources: false, sanitizeOps: false } a
 Deno.test({
   ...opts,
   name: "nftables: after `nft flush ruleset`, `nft flush table` or `nft flush set` every ban is " +
-    "back within 1 s",
+    "back within 1 s, and a rule whose port was changed by hand is repaired",
   fn: () =>
     withGuarded("rep-nft", { kind: "nftables" }, async (fw, ns) => {
       assert.deepEqual(await nftMissing(ns, BANS), []);
@@ -170,12 +212,21 @@ Deno.test({
       const ruleCount = (await ns.execOk(["nft", "list", "chain", "inet", "fail2zig", "input"]))
         .split("\n").filter((l) => l.includes(" drop")).length;
       assert.equal(ruleCount, 6, "re-installing never duplicates the rules (2 + 2 ports × 2)");
+      await alterAndWait(fw, ns, nftMissing, {
+        list: ["nft", "-a", "list", "chain", "inet", "fail2zig", "input"],
+        needle: "dport 993 ip saddr @banned_ipv4_tcp.143_993 drop",
+        stray: "dport 2000",
+        replace: (_, line) =>
+          `nft replace rule inet fail2zig input handle ${/# handle (\d+)/.exec(line)![1]} ` +
+          `'${line.replace(/ # handle \d+$/, "").replace("dport 993", "dport 2000")}'`,
+      }, 4);
     }),
 });
 
 Deno.test({
   ...opts,
-  name: "iptables: after `iptables -F` and `-X` (both families) every ban is back within 1 s",
+  name: "iptables: after `iptables -F` and `-X` (both families) every ban is back within 1 s, " +
+    "and a rule whose port was changed by hand is repaired",
   fn: () =>
     withGuarded("rep-ipt", { kind: "iptables" }, async (fw, ns) => {
       assert.deepEqual(await iptablesMissing(ns, BANS), []);
@@ -183,13 +234,22 @@ Deno.test({
       await flushAndWait(fw, ns, iptablesMissing, flush, 1);
       await flushAndWait(fw, ns, iptablesMissing, "iptables -w -F", 2);
       await newBanWorks(fw, ns, iptablesMissing);
+      await alterAndWait(fw, ns, iptablesMissing, {
+        list: ["iptables", "-w", "-S", "fail2zig"],
+        needle: "-s 203.0.113.8/32 -p tcp -m multiport --dports 143,993",
+        stray: "--dports 143,2000",
+        replace: (n, line) =>
+          `iptables -w -R fail2zig ${n} ${
+            line.replace(/^-A fail2zig /, "").replace("143,993", "143,2000")
+          }`,
+      }, 3);
     }),
 });
 
 Deno.test({
   ...opts,
   name: "ipset: after `ipset flush`, and after the rules are flushed and the sets destroyed, " +
-    "every ban is back within 1 s",
+    "every ban is back within 1 s, and a rule whose port was changed by hand is repaired",
   fn: () =>
     withGuarded("rep-ipset", { kind: "ipset" }, async (fw, ns) => {
       assert.deepEqual(await ipsetMissing(ns, BANS), []);
@@ -197,5 +257,14 @@ Deno.test({
       const destroy = "iptables -w -F && ip6tables -w -F && ipset destroy";
       await flushAndWait(fw, ns, ipsetMissing, destroy, 2);
       await newBanWorks(fw, ns, ipsetMissing);
+      await alterAndWait(fw, ns, ipsetMissing, {
+        list: ["iptables", "-w", "-S", "INPUT"],
+        needle: "--dports 143,993 -m set --match-set fail2zig-v4-",
+        stray: "--dports 143,2000",
+        replace: (n, line) =>
+          `iptables -w -R INPUT ${n} ${
+            line.replace(/^-A INPUT /, "").replace("143,993", "143,2000")
+          }`,
+      }, 3);
     }),
 });

@@ -385,14 +385,58 @@ export function getRulesDump(l: Layout, seq: number): Uint8Array {
   return w.bytes();
 }
 
-/** What a dumped rule does, as far as the layout check needs: its table, chain, set and verdict. */
+/** What a dumped rule does, as far as the layout check needs. */
 export interface RuleSummary {
   readonly table: string;
   readonly chain: string;
   /** Set of its `lookup` expression ("" when it has none). */
   readonly set: string;
-  /** Its `immediate` verdict is drop. */
-  readonly drops: boolean;
+  /**
+   * Its expressions in order with what each matches, e.g. `meta 15|cmp 0 02|…|lookup
+   * banned_ipv4 0|immediate 0`: equal for two rules that match the same traffic the same way
+   * (registers and the set id a request carries are left out; the kernel's dump has no set id).
+   */
+  readonly shape: string;
+}
+
+function hex(d: Uint8Array | undefined): string {
+  return d === undefined ? "-" : [...d].map((b) => b.toString(16).padStart(2, "0")).join("");
+}
+
+/** A `NFTA_*_DATA` nest's value (or verdict code), as hex. */
+function dataValue(nest: Uint8Array | undefined): string {
+  if (nest === undefined) return "-";
+  const a = parseAttrs(nest);
+  const verdict = findAttr(a, DATA.VERDICT);
+  if (verdict !== undefined) return `v${hex(findAttr(parseAttrs(verdict), VERDICT_CODE))}`;
+  return hex(findAttr(a, DATA.VALUE));
+}
+
+/** What one expression matches or does (see `RuleSummary.shape`). */
+function exprShape(kind: string, data: Uint8Array): string {
+  const a = parseAttrs(data);
+  const u32 = (t: number) => {
+    const v = findAttr(a, t);
+    return v !== undefined && v.length >= 4 ? String(readU32be(v)) : "0";
+  };
+  switch (kind) {
+    case "meta":
+      return `meta ${u32(2)}`;
+    case "cmp":
+      return `cmp ${u32(2)} ${dataValue(findAttr(a, 3))}`;
+    case "payload":
+      return `payload ${u32(2)} ${u32(3)} ${u32(4)}`;
+    case "range":
+      return `range ${u32(2)} ${dataValue(findAttr(a, 3))} ${dataValue(findAttr(a, 4))}`;
+    case "lookup": {
+      const set = findAttr(a, 1);
+      return `lookup ${set === undefined ? "" : readStr(set)} ${u32(5 /* NFTA_LOOKUP_FLAGS */)}`;
+    }
+    case "immediate":
+      return `immediate ${dataValue(findAttr(a, 2))}`;
+    default:
+      return `${kind} ${hex(data)}`;
+  }
 }
 
 /** Summarises one NEWRULE message of a GETRULE dump (`payload` starts with the nfgenmsg). */
@@ -402,27 +446,23 @@ export function parseRule(payload: Uint8Array): RuleSummary {
   const chain = findAttr(a, RULE.CHAIN);
   const exprs = findAttr(a, RULE.EXPRESSIONS);
   let set = "";
-  let drops = false;
+  const shape: string[] = [];
   for (const item of exprs ? parseAttrs(exprs) : []) {
     const e = parseAttrs(item.data);
     const name = findAttr(e, EXPR.NAME);
     const data = findAttr(e, EXPR.DATA);
-    if (!name || !data) continue;
+    if (!name) continue;
     const kind = readStr(name);
-    if (kind === "lookup") {
+    shape.push(exprShape(kind, data ?? new Uint8Array(0)));
+    if (kind === "lookup" && data) {
       const s = findAttr(parseAttrs(data), 1 /* NFTA_LOOKUP_SET */);
       if (s) set = readStr(s);
-    } else if (kind === "immediate") {
-      const imm = findAttr(parseAttrs(data), 2 /* NFTA_IMMEDIATE_DATA */);
-      const verdict = imm ? findAttr(parseAttrs(imm), DATA.VERDICT) : undefined;
-      const code = verdict ? findAttr(parseAttrs(verdict), VERDICT_CODE) : undefined;
-      drops = code !== undefined && code.length >= 4 && readU32be(code) === NF_DROP;
     }
   }
   return {
     table: table ? readStr(table) : "",
     chain: chain ? readStr(chain) : "",
     set,
-    drops,
+    shape: shape.join("|"),
   };
 }

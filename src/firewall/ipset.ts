@@ -120,7 +120,10 @@ export class IpsetBackend implements FirewallBackend {
     );
   }
 
-  /** Creates every pair's sets (kept with their entries when they exist) and DROP rules. */
+  /**
+   * Creates every pair's sets (kept with their entries when they exist) and DROP rules, and
+   * deletes the INPUT rules on these sets that are not the pairs' (altered, see `check()`).
+   */
   init(): Promise<void> {
     return this.#lock.run(() => this.#install("init"));
   }
@@ -143,6 +146,16 @@ export class IpsetBackend implements FirewallBackend {
         ]);
       }
     }
+    for (const f of [4, 6] as const) {
+      const lines = await this.#input(op, f);
+      const { extra } = this.#compare(f, lines);
+      // By number, last first (a line's text may not survive a round trip through the tool).
+      for (let n = lines.length; n >= 1; n--) {
+        if (extra.has(n)) {
+          await runToolOk(this.name, op, this.#ipt[f], ["-w", "-D", "INPUT", `${n}`]);
+        }
+      }
+    }
     for (const [f, match] of this.#allMatches()) {
       const has = await runTool(this.name, op, this.#ipt[f], ["-w", "-C", ...match]);
       if (has.code !== 0) {
@@ -152,17 +165,54 @@ export class IpsetBackend implements FirewallBackend {
     }
   }
 
+  /** INPUT's rules in `iptables -S INPUT` lines (line n is rule number n). */
+  async #input(op: string, f: 4 | 6): Promise<string[]> {
+    const r = await runToolOk(this.name, op, this.#ipt[f], ["-w", "-S", "INPUT"]);
+    return r.stdout.split("\n").map((l) => l.trim()).filter((l) => l.startsWith("-A INPUT "));
+  }
+
   /**
-   * `ipset list -t` (headers of every set, one run) and `iptables -C` of each DROP rule, run
-   * together: every pair's sets must exist with their type and family, and every rule be in
-   * INPUT. `entries` is the sum of the sets' "Number of entries".
+   * INPUT's rules of family `f` against the pairs' DROP rules: the expected ones missing, and the
+   * numbers of the rules that match one of this backend's sets but are not expected (altered by
+   * hand, duplicated, or a scope's left from an earlier run).
+   */
+  #compare(f: 4 | 6, lines: readonly string[]): { missing: string[]; extra: Map<number, string> } {
+    const want = new Map<string, number>();
+    for (const pair of this.#pairs.values()) {
+      for (const m of this.#matches(pair, f)) want.set(`-A ${m.join(" ")}`, 1);
+    }
+    const extra = new Map<number, string>();
+    lines.forEach((line, i) => {
+      const set = /--match-set (\S+) /.exec(line)?.[1];
+      if (set === undefined || !this.#isOurs(set)) return;
+      if (want.get(line) === 1) want.set(line, 0);
+      else extra.set(i + 1, line);
+    });
+    return { missing: [...want].filter(([, n]) => n === 1).map(([l]) => l), extra };
+  }
+
+  /** A set name this backend creates (its pairs', or a scope's of an earlier run). */
+  #isOurs(set: string): boolean {
+    return ([4, 6] as const).some((f) => {
+      const base = this.#set[f];
+      return set === base ||
+        (set.startsWith(`${base}-`) && /^[0-9a-f]{8}$/.test(set.slice(base.length + 1)));
+    });
+  }
+
+  /**
+   * `ipset list -t` (headers of every set) and `iptables -S INPUT` per family, run together: every
+   * pair's sets must exist with their type and family, and INPUT hold exactly the pairs' DROP
+   * rules among the rules that match these sets (a rule whose port or protocol was changed by
+   * hand is altered; a repair deletes it and inserts the right one). `entries` is the sum of the
+   * sets' "Number of entries".
    */
   check(): Promise<FirewallHealth> {
     return this.#lock.run(async () => {
-      const matches = this.#allMatches();
-      const [sets, ...rules] = await Promise.all([
+      const [sets, in4, in6] = await Promise.all([
         runToolOk(this.name, "check", this.#ipset, ["list", "-t"]),
-        ...matches.map(([f, m]) => runTool(this.name, "check", this.#ipt[f], ["-w", "-C", ...m])),
+        this.#input("check", 4),
+        this.#input("check", 6),
       ]);
       const headers = parseSetHeaders(sets.stdout);
       const problems: string[] = [];
@@ -179,11 +229,14 @@ export class IpsetBackend implements FirewallBackend {
           } else entries += h.entries;
         }
       }
-      matches.forEach(([f, m], i) => {
-        if (rules[i]!.code !== 0) {
-          problems.push(`INPUT of ${this.#ipt[f]} lacks \`${m.slice(1).join(" ")}\``);
+      for (const [f, lines] of [[4, in4], [6, in6]] as const) {
+        const { missing, extra } = this.#compare(f, lines);
+        for (const m of missing) problems.push(`INPUT of ${this.#ipt[f]} lacks \`${m.slice(9)}\``);
+        if (extra.size > 0) {
+          const first = [...extra.values()][0]!;
+          problems.push(`INPUT of ${this.#ipt[f]} has ${extra.size} altered rule(s): \`${first}\``);
         }
-      });
+      }
       return { ok: problems.length === 0, problem: problems.join("; "), entries };
     });
   }

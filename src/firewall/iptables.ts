@@ -84,7 +84,10 @@ export class IptablesBackend implements FirewallBackend {
     return runToolOk(this.name, op, this.#bin[family], ["-w", ...args]);
   }
 
-  /** Creates the chains and the INPUT jumps; existing chains keep their rules (crash recovery). */
+  /**
+   * Creates the chains and the INPUT jumps; existing chains keep their ban rules (crash recovery)
+   * and lose the rules `check()` calls altered (the guard's repair then re-adds those bans).
+   */
   init(): Promise<void> {
     return this.#lock.run(async () => {
       for (const f of [4, 6] as const) {
@@ -94,6 +97,7 @@ export class IptablesBackend implements FirewallBackend {
         }
         const jump = await this.#run("init", f, ["-C", "INPUT", "-j", this.#chain]);
         if (jump.code !== 0) await this.#runOk("init", f, ["-I", "INPUT", "1", "-j", this.#chain]);
+        await this.#dropAltered(f);
       }
       this.#open = true;
       await this.#sweep("init");
@@ -101,8 +105,11 @@ export class IptablesBackend implements FirewallBackend {
   }
 
   /**
-   * One `iptables -S` run per family (the whole filter table): the chain must exist and INPUT
-   * must jump to it. `entries` counts the unexpired ban rules of both chains.
+   * One `iptables -S` run per family (the whole filter table): the chain must exist, INPUT must
+   * jump to it, and every rule in it must be one this backend writes, whole: a ban rule whose
+   * source, protocol, ports or target differ from what its comment says (a port changed by hand),
+   * a rule without such a comment, or a scope missing one of its protocols' rules is altered.
+   * `entries` counts the unexpired ban rules of both chains.
    */
   check(): Promise<FirewallHealth> {
     return this.#lock.run(async () => {
@@ -118,17 +125,47 @@ export class IptablesBackend implements FirewallBackend {
         } else if (!lines.includes(`-A INPUT -j ${this.#chain}`)) {
           problems.push(`INPUT of ${this.#bin[f]} does not jump to ${this.#chain}`);
         }
-        const bans = new Set<string>(); // a scope with tcp and udp is two rules of one ban
-        for (const line of lines) {
-          const r = parseRule(f, this.#chain, line);
-          if (r && (r.expiresAt === null || r.expiresAt > now)) {
-            bans.add(`${scopeId(r)} ${r.source}/${r.prefix}`);
+        const { rules, altered } = this.#read(f, lines);
+        if (altered.length > 0) {
+          problems.push(
+            `${altered.length} rule(s) of ${this.#chain} in ${this.#bin[f]} altered: ${altered[0]}`,
+          );
+        }
+        // A scope with tcp and udp is two rules of one ban: count bans, and miss no protocol.
+        const bans = new Map<string, { rules: number; want: number; live: boolean }>();
+        for (const r of rules) {
+          const k = `${scopeId(r)} ${r.source}/${r.prefix}`;
+          const b = bans.get(k) ?? { rules: 0, want: r.scope?.protocols.length ?? 1, live: false };
+          b.rules++;
+          b.live ||= r.expiresAt === null || r.expiresAt > now;
+          bans.set(k, b);
+        }
+        for (const [k, b] of bans) {
+          if (b.live) entries++;
+          if (b.rules !== b.want) {
+            problems.push(`ban ${k} has ${b.rules} rule(s) in ${this.#bin[f]}, expected ${b.want}`);
           }
         }
-        entries += bans.size;
       }
       return { ok: problems.length === 0, problem: problems.join("; "), entries };
     });
+  }
+
+  /**
+   * The chain's rules in `iptables -S` lines: the ban rules as this backend writes them, and the
+   * other lines of the chain (altered by hand or foreign).
+   */
+  #read(family: 4 | 6, lines: readonly string[]): { rules: Rule[]; altered: string[] } {
+    const rules: Rule[] = [];
+    const altered: string[] = [];
+    for (const line of lines) {
+      const words = line.split(/\s+/);
+      if (words[0] !== "-A" || words[1] !== this.#chain) continue;
+      const r = parseRule(family, this.#chain, line);
+      if (r !== null && isCanonical(r)) rules.push(r);
+      else altered.push(line);
+    }
+    return { rules, altered };
   }
 
   #comment(e: BanEntry): string {
@@ -154,16 +191,8 @@ export class IptablesBackend implements FirewallBackend {
             await this.#runOk("ban", r.family, ["-D", this.#chain, ...r.spec]);
           }
         }
-        const comment = ["-m", "comment", "--comment", this.#comment(e), "-j", "DROP"];
-        for (const match of portArgs(e.scope)) {
-          await this.#runOk("ban", t.family, [
-            "-A",
-            this.#chain,
-            "-s",
-            t.key,
-            ...match,
-            ...comment,
-          ]);
+        for (const spec of ruleSpecs(t.key, e.scope ?? null, this.#comment(e))) {
+          await this.#runOk("ban", t.family, ["-A", this.#chain, ...spec]);
         }
       }
       this.#schedule(await this.#rules("ban"));
@@ -207,6 +236,16 @@ export class IptablesBackend implements FirewallBackend {
       }
       return out;
     });
+  }
+
+  /** Deletes the chain's altered rules, by number (their text may not survive a round trip). */
+  async #dropAltered(f: 4 | 6): Promise<void> {
+    const lines = (await this.#runOk("init", f, ["-S", this.#chain])).stdout.split("\n")
+      .map((l) => l.trim()).filter((l) => l.startsWith(`-A ${this.#chain} `));
+    const bad = new Set(this.#read(f, lines).altered);
+    for (let n = lines.length; n >= 1; n--) {
+      if (bad.has(lines[n - 1]!)) await this.#runOk("init", f, ["-D", this.#chain, String(n)]);
+    }
   }
 
   async #rules(op: string): Promise<Rule[]> {
@@ -271,13 +310,29 @@ function scopeId(r: Rule): string {
   return r.scope?.id ?? "";
 }
 
-/** The match arguments of a ban's rules: one list per rule (one per protocol of the scope). */
-function portArgs(scope: PortScope | undefined): string[][] {
-  if (scope === undefined) return [[]];
+/**
+ * The arguments after `-A CHAIN` of a ban's rules, as `iptables -S` prints them back: one rule per
+ * protocol of the scope (one for all traffic without a scope).
+ */
+function ruleSpecs(source: string, scope: PortScope | null, comment: string): string[][] {
+  const tail = ["-m", "comment", "--comment", comment, "-j", "DROP"];
+  if (scope === null) return [["-s", source, ...tail]];
   const ports = scope.ports.map(([a, b]) => a === b ? String(a) : `${a}:${b}`).join(",");
-  return scope.protocols.map((p) =>
-    ports === "" ? ["-p", p] : ["-p", p, "-m", "multiport", "--dports", ports]
-  );
+  return scope.protocols.map((p) => [
+    "-s",
+    source,
+    "-p",
+    p,
+    ...(ports === "" ? [] : ["-m", "multiport", "--dports", ports]),
+    ...tail,
+  ]);
+}
+
+/** The rule is exactly one `ban()` writes for its source, scope and comment. */
+function isCanonical(r: Rule): boolean {
+  const comment = r.spec[r.spec.indexOf("--comment") + 1] ?? "";
+  const words = r.spec.join(" ");
+  return ruleSpecs(`${r.source}/${r.prefix}`, r.scope, comment).some((w) => w.join(" ") === words);
 }
 
 /** Parses one `iptables -S CHAIN` line written by this backend; null for anything else. */

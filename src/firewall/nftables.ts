@@ -41,6 +41,7 @@ import {
   NetlinkSocket,
   NLM_F,
   parseAttrs,
+  parseMessages,
   readStr,
   readU32be,
   readU64be,
@@ -105,6 +106,9 @@ export interface NftablesOptions {
   /** Port scopes to install from the start (the config's), so `list()` reads their sets. */
   scopes?: readonly PortScope[];
 }
+
+/** One drop rule of the chain, as `addDropRule` writes it. */
+type DropRule = Parameters<typeof addDropRule>[2];
 
 /** One pair of sets: the unscoped one (`scope` null) or a scope's. */
 interface SetPair {
@@ -241,29 +245,39 @@ export class NftablesBackend implements FirewallBackend {
     addTable(b, l);
     addChain(b, l);
     flushChain(b, l);
-    let id = 1;
-    for (const pair of this.#pairs.values()) {
-      const ids = { 4: id++, 6: id++ };
-      addSet(b, l, { name: pair.set4, family: 4, interval: false, id: ids[4] });
-      addSet(b, l, { name: pair.set6, family: 6, interval: l.ipv6Interval, id: ids[6] });
-      for (const family of [4, 6] as const) {
-        const set = family === 4 ? pair.set4 : pair.set6;
-        for (const match of portMatches(pair.scope)) {
-          addDropRule(b, l, { family, set, setId: ids[family], match });
-        }
-      }
-    }
+    [...this.#pairs.values()].forEach((pair, i) => {
+      addSet(b, l, { name: pair.set4, family: 4, interval: false, id: 2 * i + 1 });
+      addSet(b, l, { name: pair.set6, family: 6, interval: l.ipv6Interval, id: 2 * i + 2 });
+    });
+    for (const rule of this.#dropRules()) addDropRule(b, l, rule);
   }
 
-  /** Rules the scaffold puts in the chain, by set. */
-  #expectedRules(): Map<string, number> {
-    const out = new Map<string, number>();
-    for (const p of this.#pairs.values()) {
-      const n = portMatches(p.scope).length;
-      out.set(p.set4, n);
-      out.set(p.set6, n);
-    }
-    return out;
+  /** The chain's drop rules: per set pair and family, one per protocol and port range. */
+  #dropRules(): DropRule[] {
+    return [...this.#pairs.values()].flatMap((pair, i) =>
+      ([4, 6] as const).flatMap((family) =>
+        portMatches(pair.scope).map((match) => ({
+          family,
+          set: family === 4 ? pair.set4 : pair.set6,
+          setId: family === 4 ? 2 * i + 1 : 2 * i + 2,
+          match,
+        }))
+      )
+    );
+  }
+
+  /**
+   * The shapes (see `RuleSummary.shape`) the chain's rules must have, sorted: the scaffold's rule
+   * messages read back with the parser that reads the kernel's dump.
+   */
+  #expectedShapes(): string[] {
+    let seq = 0;
+    const b = new Batch(() => ++seq);
+    for (const rule of this.#dropRules()) addDropRule(b, this.layout, rule);
+    return parseMessages(b.finish())
+      .filter((m) => m.type === nftType(NFT_MSG.NEWRULE))
+      .map((m) => parseRule(m.payload).shape)
+      .sort();
   }
 
   /**
@@ -300,9 +314,11 @@ export class NftablesBackend implements FirewallBackend {
    * One GETGEN request: while the ruleset generation is the one last verified (only our own
    * commits since), nothing else changed it and the layout holds. Otherwise: one GETRULE dump of
    * the input chain, which must hold exactly the drop rules of the layout: one on banned_ipv4 and
-   * one on banned_ipv6, and per scope one per protocol and port range on each of its two sets (a
-   * rule's lookup cannot exist without its set, so the table, the chain and the sets are proven
-   * with it; a missing table or chain reads as not ok), then the elements are counted.
+   * one on banned_ipv6, and per scope one per protocol and port range on each of its two sets,
+   * each matching what the scaffold wrote (family, protocol, ports, set, verdict: a rule whose
+   * port was changed by hand is altered; a rule's lookup cannot exist without its set, so the
+   * table, the chain and the sets are proven with it; a missing table or chain reads as not ok),
+   * then the elements are counted. A repair (`init()`) flushes the chain and writes it again.
    */
   check(): Promise<FirewallHealth> {
     return this.#lock.run(async () => {
@@ -342,17 +358,20 @@ export class NftablesBackend implements FirewallBackend {
     if (rules.length === 0) {
       return { ok: false, problem: `chain inet ${l.table} ${l.chain} is missing or empty` };
     }
-    const want = this.#expectedRules();
-    const found = new Map<string, number>();
-    for (const r of rules) if (r.drops) found.set(r.set, (found.get(r.set) ?? 0) + 1);
-    const total = [...want.values()].reduce((a, b) => a + b, 0);
-    if (rules.length === total && [...want].every(([set, n]) => found.get(set) === n)) {
-      return { ok: true, problem: "" };
-    }
-    const sets = [...want].map(([set, n]) => `${n} on @${set}`).join(", ");
+    const want = this.#expectedShapes();
+    const left = new Map<string, number>();
+    for (const w of want) left.set(w, (left.get(w) ?? 0) + 1);
+    const odd = rules.filter((r) => {
+      const n = left.get(r.shape) ?? 0;
+      if (n > 0) left.set(r.shape, n - 1);
+      return n === 0;
+    });
+    if (odd.length === 0 && rules.length === want.length) return { ok: true, problem: "" };
+    const first = odd[0] === undefined ? "" : `, first on @${odd[0].set || "(no set)"}`;
     return {
       ok: false,
-      problem: `expected the drop rules ${sets} in chain ${l.chain}, found ${rules.length} rule(s)`,
+      problem: `expected the ${want.length} drop rules of the layout in chain ${l.chain}, found ` +
+        `${rules.length} rule(s), ${odd.length} altered or foreign${first}`,
     };
   }
 
