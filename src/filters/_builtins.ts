@@ -59,13 +59,20 @@ export interface Rule {
   readonly close?: boolean;
   /** The session is the address itself (the lines of an attempt share no pid), not the pid. */
   readonly byAddr?: boolean;
+  /**
+   * The seconds within which the service writes every line of one attempt (0 or absent: no
+   * bound): a line of a later step whose open attempt's last line is older is a new attempt.
+   */
+  readonly span?: number;
+  /** A text after which the line states how many seconds its attempt took (narrowing `span`). */
+  readonly spanIn?: string;
 }
 
 /** Rules of step `n` of a multi-line attempt (`Rule.step`); they count unless they continue one. */
 function step(
   n: number,
   list: readonly string[],
-  opts: { close?: boolean; byAddr?: boolean; unique?: string } = {},
+  opts: { close?: boolean; byAddr?: boolean; unique?: string; span?: number; spanIn?: string } = {},
 ): Rule[] {
   return list.map((p) => ({ role: "announce", p, step: n, ...opts }));
 }
@@ -365,8 +372,19 @@ const AUTH_WHY =
   "{(auth failed, <NUM> attempts|(<NUM> authentication attempts|(tried to use disabled|(tried to use disallowed|(proxy dest auth failed}";
 const AUTH_FAIL =
   "{pam_authenticate() failed|unknown user|Unknown user|invalid credentials|Invalid credentials|Password mismatch|password mismatch}";
+// An attempt left open (its connection lost before the summary, the summary's line lost) must not
+// swallow the address's next attempt: dovecot 2.x disconnects a client that has not logged in
+// MASTER_LOGIN_TIMEOUT_SECS (180) after it connected (D12 client-common.c:244, never reset), so
+// the lines of one connection lie within 180 s, and its summary's `in S secs` counts from its
+// first attempt (client-common.c:1029)
+const DOVE_SPAN = 180;
 const DOVECOT: (string | Rule)[] = [
-  ...step(3, dovecotLogin(AUTH_WHY), { close: true, byAddr: true }),
+  ...step(3, dovecotLogin(AUTH_WHY), {
+    close: true,
+    byAddr: true,
+    span: DOVE_SPAN,
+    spanIn: " attempts in ",
+  }),
   // auth process (DOV-05..07): `DRIVER(USER,ADDR[,<SESSION>]): REASON`; the driver (pam,
   // passwd-file, sql, ldap, …) is a name without `(`, the session id is base64, so an address
   // planted in USER is followed by neither `): ` nor `,<base64>): `
@@ -377,7 +395,7 @@ const DOVECOT: (string | Rule)[] = [
       `${pre}<NAME>(<*>,<HOST>,<<SID>>): ${AUTH_FAIL}<*>`,
       `${pre}<NAME>(<*>,<HOST>,): ${AUTH_FAIL}<*>`,
     ]),
-    { byAddr: true },
+    { byAddr: true, span: DOVE_SPAN },
   ),
   ...step(1, DOVE_PROC.flatMap((pre) => pam("dovecot").map((p) => `${pre}${p}`)), {
     byAddr: true,

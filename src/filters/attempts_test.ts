@@ -142,7 +142,7 @@ Deno.test("dovecot: a login closes the address's open attempt, so a later summar
   const login =
     `Nov 24 12:26:42 mail dovecot: imap-login: Login: user=<alice>, method=PLAIN, rip=${A}, lip=10.0.0.5, mpid=4321, TLS, session=<AbCd>`;
   const summary =
-    `Nov 24 12:36:41 mail dovecot: imap-login: Disconnected (auth failed, 1 attempts in 2 secs): user=<bob>, method=PLAIN, rip=${A}, lip=10.0.0.5, session=<EfGh>`;
+    `Nov 24 12:26:44 mail dovecot: imap-login: Disconnected (auth failed, 1 attempts in 2 secs): user=<bob>, method=PLAIN, rip=${A}, lip=10.0.0.5, session=<EfGh>`;
   equal(f.match(pam, NOW)?.ip, A);
   equal(f.match(login, NOW), null);
   equal(f.lastKind, LineKind.SESSION);
@@ -152,4 +152,50 @@ Deno.test("dovecot: a login closes the address's open attempt, so a later summar
   equal(g.match(pam, NOW)?.ip, A);
   equal(g.match(summary, NOW), null);
   equal(g.lastKind, LineKind.DUPLICATE);
+});
+
+Deno.test("dovecot: an attempt left open without its summary does not swallow the address's next attempt", () => {
+  const pam = (t: string) =>
+    `Nov 24 ${t} mail auth: pam_unix(dovecot:auth): authentication failure; logname= uid=0 euid=0 tty=dovecot ruser=alice rhost=${A}  user=alice`;
+  const summary = (t: string, secs: number, why = `auth failed, 1 attempts in ${secs} secs`) =>
+    `Nov 24 ${t} mail dovecot: imap-login: Disconnected (${why}): user=<bob>, method=PLAIN, rip=${A}, lip=10.0.0.5, session=<EfGh>`;
+  const auth = (t: string) =>
+    `Nov 24 ${t} mail dovecot: auth: passwd-file(bob,${A},<EfGh>): unknown user`;
+  // the first connection's summary is lost; the next connection (a non-PAM passdb) fails once:
+  // its summary counts from its first attempt (4 s), the PAM line is 10 minutes older
+  const f = getFilter("dovecot", "normal");
+  equal(f.match(pam("12:16:41"), NOW)?.ip, A);
+  equal(f.match(summary("12:26:45", 4), NOW)?.ip, A);
+  // a PAM line 3 s before a summary of an attempt that took 4 s is that attempt's
+  equal(f.match(pam("12:30:41"), NOW)?.ip, A);
+  equal(f.match(summary("12:30:44", 4), NOW), null);
+  equal(f.lastKind, LineKind.DUPLICATE);
+  // a PAM line 30 s before a summary of an attempt that took 4 s is not (the clock's whole
+  // seconds allow 2 s more)
+  equal(f.match(pam("12:40:00"), NOW)?.ip, A);
+  equal(f.match(summary("12:40:07", 4), NOW)?.ip, A);
+  equal(f.match(pam("12:41:00"), NOW)?.ip, A);
+  equal(f.match(summary("12:41:06", 4), NOW), null);
+  // a summary that states no duration: the connection lived at most 180 s
+  equal(f.match(pam("12:50:00"), NOW)?.ip, A);
+  equal(f.match(summary("12:53:00", 0, "tried to use disallowed plaintext auth"), NOW), null);
+  equal(f.match(pam("13:00:00"), NOW)?.ip, A);
+  equal(f.match(summary("13:03:01", 0, "tried to use disallowed plaintext auth"), NOW)?.ip, A);
+  // the auth process's line (step 2) of a later connection: bounded by the 180 s too
+  equal(f.match(pam("13:10:00"), NOW)?.ip, A);
+  equal(f.match(auth("13:10:01"), NOW), null);
+  equal(f.lastKind, LineKind.DUPLICATE);
+  equal(f.match(pam("13:20:00"), NOW)?.ip, A);
+  equal(f.match(auth("13:25:00"), NOW)?.ip, A);
+  // a duration planted in the user name of a summary that states none can only shorten the
+  // window (its own address counts sooner), never lengthen it past 180 s
+  const planted = (t: string, secs: string) =>
+    summary(t, 0, "tried to use disallowed plaintext auth").replace(
+      "user=<bob>",
+      `user=<b attempts in ${secs} secs>`,
+    );
+  equal(f.match(pam("13:30:00"), NOW)?.ip, A);
+  equal(f.match(planted("13:31:00", "0"), NOW)?.ip, A);
+  equal(f.match(pam("13:40:00"), NOW)?.ip, A);
+  equal(f.match(planted("13:43:01", "99999999999999999999"), NOW)?.ip, A);
 });

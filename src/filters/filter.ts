@@ -103,6 +103,8 @@ interface Session {
   switched: boolean;
   /** The step (`Rule.step`) of the open attempt's last line. */
   step: number;
+  /** The time (ms) of the open attempt's last line (the line's own, else the caller's now). */
+  at: number;
 }
 
 /** Session key of a session that is an address (`Rule.byAddr`): above every pid key. */
@@ -342,6 +344,10 @@ class CompiledFilter implements Filter {
   #step: Uint8Array;
   #close: Uint8Array;
   #byAddr: Uint8Array;
+  /** Per pattern: the seconds one attempt's lines can lie apart (`Rule.span`; 0: unbounded). */
+  #span: Float64Array;
+  /** Per pattern: the text after which its line states its attempt's own seconds ("": none). */
+  #spanIn: readonly string[];
   /** 1 for a pattern whose line only matters to an existing session (`forget`, `end`). */
   #quiet: Uint8Array | null;
   #unique: readonly string[];
@@ -370,8 +376,16 @@ class CompiledFilter implements Filter {
       unique?: readonly string[] | undefined;
       /** Per pattern, where its line names the login tried ("" for none). */
       users?: readonly (UserField | "")[] | undefined;
-      /** Per pattern, its `Rule.step`, `close` and `byAddr` (0 / false when absent). */
-      steps?: readonly { step: number; close: boolean; byAddr: boolean }[] | undefined;
+      /** Per pattern, its `Rule.step`, `close`, `byAddr`, `span`, `spanIn` (0 / false / ""). */
+      steps?:
+        | readonly {
+          step: number;
+          close: boolean;
+          byAddr: boolean;
+          span?: number;
+          spanIn?: string;
+        }[]
+        | undefined;
       /** The service's length limit in bytes: messages this long or longer are ambiguous. */
       cap?: number | undefined;
       /** The patterns already compiled (built-ins compile once; each instance keeps state). */
@@ -397,6 +411,8 @@ class CompiledFilter implements Filter {
     this.#step = Uint8Array.from(steps, (x) => x.step);
     this.#close = Uint8Array.from(steps, (x) => x.close ? 1 : 0);
     this.#byAddr = Uint8Array.from(steps, (x) => x.byAddr ? 1 : 0);
+    this.#span = Float64Array.from(steps, (x) => x.span ?? 0);
+    this.#spanIn = steps.map((x) => x.spanIn ?? "");
     this.#cap = opts.cap ?? 0;
     const fail = opts.compiled?.fail ?? compileList(opts.patterns, true, this.#roles);
     this.#ignore = (opts.compiled?.ignore ?? compileList(opts.ignore, false)).variants;
@@ -468,6 +484,7 @@ class CompiledFilter implements Filter {
     e: number,
     at: number,
     to: number,
+    nowMs: number,
   ): string | null {
     const key = this.#byAddr[k] === 1
       ? (ip === null ? -1 : addrKey(ip))
@@ -488,7 +505,7 @@ class CompiledFilter implements Filter {
         this.#kind = LineKind.SESSION;
         return null;
       }
-      s = { ip: null, pending: false, announced: null, user: 0, switched: false, step: 0 };
+      s = { ip: null, pending: false, announced: null, user: 0, switched: false, step: 0, at: 0 };
       // oldest first: the ring holds the keys in the order they were added
       const ring = this.#ring;
       const old = ring[this.#ringAt]!;
@@ -498,7 +515,10 @@ class CompiledFilter implements Filter {
       sessions.set(key, s);
     }
     const st = this.#step[k] ?? 0;
-    if (st > 0 && ip !== null) return this.#stepped(s, st, this.#close[k] === 1, ip);
+    if (st > 0 && ip !== null) {
+      const t = (this.#syslog ? lineTime(line, sh, nowMs) : null) ?? nowMs;
+      return this.#stepped(s, st, this.#close[k] === 1, ip, t, this.#within(k, line, b, e));
+    }
     switch (role) {
       case "orphan":
         if (s.ip !== null) return s.ip;
@@ -553,18 +573,47 @@ class CompiledFilter implements Filter {
   }
 
   /**
-   * A line of step `st` of a multi-line attempt in session `s`: a duplicate when it continues the
-   * open attempt of the same address (a later step), else a new attempt that counts.
+   * A line of step `st` of a multi-line attempt in session `s`, at time `t`: a duplicate when it
+   * continues the open attempt of the same address (a later step, whose last line is at most
+   * `within` ms older), else a new attempt that counts.
    */
-  #stepped(s: Session, st: number, close: boolean, ip: string): string | null {
-    const continues = s.announced === ip && st > s.step;
+  #stepped(
+    s: Session,
+    st: number,
+    close: boolean,
+    ip: string,
+    t: number,
+    within: number,
+  ): string | null {
+    const continues = s.announced === ip && st > s.step && (within < 0 || t - s.at <= within);
     s.ip = ip;
     s.pending = false;
     s.step = st;
+    s.at = t;
     s.announced = close ? null : ip;
     if (!continues) return ip;
     this.#kind = LineKind.DUPLICATE;
     return null;
+  }
+
+  /**
+   * How much older (ms) than pattern `k`'s line `line[b, e)` the lines of its attempt can be: the
+   * seconds the line states after its `spanIn` text (plus 2 s for whole-second clocks) when that
+   * is less than its `span`, else its `span`; -1 when unbounded.
+   */
+  #within(k: number, line: string, b: number, e: number): number {
+    const span = this.#span[k] ?? 0;
+    if (span <= 0) return -1;
+    const text = this.#spanIn[k] ?? "";
+    // the first copy: the service writes it before any client text (the user name)
+    const i = text === "" ? -1 : line.indexOf(text, b);
+    let secs = -1;
+    for (let j = i < 0 ? e : i + text.length; j < e; j++) {
+      const c = line.charCodeAt(j) - 48;
+      if (c < 0 || c > 9 || secs > span) break;
+      secs = (secs < 0 ? 0 : secs * 10) + c;
+    }
+    return (secs >= 0 && secs + 2 < span ? secs + 2 : span) * 1000;
   }
 
   /** 1 when no session waits on the line's pid (its success and close lines can be skipped). */
@@ -751,7 +800,7 @@ class CompiledFilter implements Filter {
     if (this.#rejects(line, b, e, pattern)) return null;
     const role = this.#roles[pattern]!;
     if (role !== "fail" || this.#sessions.size > 0) {
-      ip = this.#session(line, sh, role, ip, pattern, b, e, ipAt, ipTo);
+      ip = this.#session(line, sh, role, ip, pattern, b, e, ipAt, ipTo, nowMs);
     }
     if (ip === null) return null;
     this.#kind = LineKind.FAILURE;
@@ -963,6 +1012,8 @@ export function getFilter(
         step: r.step ?? 0,
         close: r.close === true,
         byAddr: r.byAddr === true,
+        span: r.span ?? 0,
+        spanIn: r.spanIn ?? "",
       })),
       ignore: [...(d.ignore ?? []), ...all.filter((r) => r.role === "ignore").map((r) => r.p)],
       program: d.program,
