@@ -8,6 +8,19 @@
 /** `/proc/PID/stat` times are in clock ticks (USER_HZ). */
 export const CLOCK_TICKS = 100;
 
+const MONTHS = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"];
+
+/**
+ * Classic syslog time of `d` (`Mmm dd hh:mm:ss`, UTC, as gen-logs writes it), which fail2zig,
+ * fail2ban and sshguard all read.
+ */
+export function syslogTime(d: Date): string {
+  const p = (n: number) => String(n).padStart(2, "0");
+  return `${MONTHS[d.getUTCMonth()]} ${String(d.getUTCDate()).padStart(2, " ")} ${
+    p(d.getUTCHours())
+  }:${p(d.getUTCMinutes())}:${p(d.getUTCSeconds())}`;
+}
+
 /**
  * CPU seconds of one `/proc/PID/stat` line: utime + stime + cutime + cstime (the last two are
  * the children it has reaped, so short-lived helpers such as sshguard's `nft` calls count).

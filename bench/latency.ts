@@ -36,6 +36,7 @@ import { parseArgs } from "node:util";
 import { FileSource, JournalSource } from "../src/sources/mod.ts";
 import { appendJournal, JOURNAL_REMOTE } from "../src/sources/testdata/journal.ts";
 import { floodControlSocket } from "../tests/_control_flood.ts";
+import { syslogTime } from "./_live.ts";
 import { IpcClient } from "../src/ipc/mod.ts";
 import { makeConfig, privateGlobal, type RunningDaemon, startDaemon } from "../tests/_daemon.ts";
 
@@ -161,22 +162,12 @@ async function journalLatency(dir: string, samples: number): Promise<number[]> {
 
 const enc = new TextEncoder();
 const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
-const MONTHS = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"];
-
-/** Classic syslog time (UTC, as gen-logs writes it): both fail2zig and fail2ban read it. */
-function syslogNow(): string {
-  const d = new Date();
-  const p = (n: number) => String(n).padStart(2, "0");
-  return `${MONTHS[d.getUTCMonth()]} ${String(d.getUTCDate()).padStart(2, " ")} ${
-    p(d.getUTCHours())
-  }:${p(d.getUTCMinutes())}:${p(d.getUTCSeconds())}`;
-}
 
 function sshLine(ip: string, i: number): Uint8Array {
   return enc.encode(
-    `${syslogNow()} web1 sshd[${1000 + (i % 9000)}]: Failed password for root from ${ip} port ${
-      1024 + (i % 60000)
-    } ssh2\n`,
+    `${syslogTime(new Date())} web1 sshd[${
+      1000 + (i % 9000)
+    }]: Failed password for root from ${ip} port ${1024 + (i % 60000)} ssh2\n`,
   );
 }
 

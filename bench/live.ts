@@ -57,6 +57,7 @@ import {
   replaceSection,
   smapsByKind,
   statCpuSeconds,
+  syslogTime,
   type Truth,
 } from "./_live.ts";
 
@@ -86,19 +87,9 @@ const SENTINEL = "198.51.100.254";
 const ROOT = new URL("..", import.meta.url).pathname;
 const enc = new TextEncoder();
 const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
-const MONTHS = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"];
-
-/** Classic syslog time (UTC, as gen-logs writes it), which all three daemons read. */
-function syslogNow(): string {
-  const d = new Date();
-  const p = (n: number) => String(n).padStart(2, "0");
-  return `${MONTHS[d.getUTCMonth()]} ${String(d.getUTCDate()).padStart(2, " ")} ${
-    p(d.getUTCHours())
-  }:${p(d.getUTCMinutes())}:${p(d.getUTCSeconds())}`;
-}
 
 function failLine(ip: string, i: number): string {
-  return `${syslogNow()} web1 sshd[${
+  return `${syslogTime(new Date())} web1 sshd[${
     1000 + (i % 9000)
   }]: Failed password for root from ${ip} port ${1024 + (i % 60000)} ssh2\n`;
 }

@@ -14,6 +14,7 @@ import {
   stageOf,
   stageTimes,
   statCpuSeconds,
+  syslogTime,
 } from "./_live.ts";
 
 Deno.test("statCpuSeconds sums utime, stime, cutime, cstime after the last ')'", () => {
@@ -192,4 +193,9 @@ Deno.test("stageOf and stageTimes attribute self time to pipeline stages", () =>
     Object.fromEntries(stageTimes(profile)),
     { tracker: 4, idle: 10, engine: 0.5 },
   );
+});
+
+Deno.test("syslogTime writes the classic syslog time in UTC, the day padded with a space", () => {
+  assert.equal(syslogTime(new Date(Date.UTC(2026, 11, 5, 7, 4, 9))), "Dec  5 07:04:09");
+  assert.equal(syslogTime(new Date(Date.UTC(2026, 0, 31, 23, 59, 0))), "Jan 31 23:59:00");
 });
