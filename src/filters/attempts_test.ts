@@ -199,3 +199,52 @@ Deno.test("dovecot: an attempt left open without its summary does not swallow th
   equal(f.match(pam("13:40:00"), NOW)?.ip, A);
   equal(f.match(planted("13:43:01", "99999999999999999999"), NOW)?.ip, A);
 });
+
+Deno.test("sshd: an attempt whose first line names a host or is ambiguous still counts once, for the real address", () => {
+  // docs/filters.md, "The sample lines left unrecognised": the name line counts nothing, the
+  // connection's own line with the address counts the attempt
+  const run = (lines: string[]) => {
+    const f = getFilter("sshd", "normal");
+    return lines.map((l) => f.match(l, NOW)?.ip ?? null);
+  };
+  deepEqual(
+    run([
+      "Nov 24 12:00:01 h sshd[7]: error: PAM: Authentication failure for stefanor from example.com",
+      `Nov 24 12:00:01 h sshd[7]: Failed keyboard-interactive/pam for stefanor from ${A} port 4242 ssh2`,
+    ]),
+    [null, A],
+  );
+  deepEqual(
+    run([
+      "Nov 24 12:00:01 h sshd[8]: User root from example.com not allowed because not listed in AllowUsers",
+      `Nov 24 12:00:02 h sshd[8]: Failed password for invalid user root from ${A} port 4242 ssh2`,
+    ]),
+    [null, A],
+  );
+  // the user name `test from 127.0.0.1 port 58946 ssh2:`: `Invalid user` ends with the real
+  // address; the `Failed password` line that follows is ambiguous (fail2ban reads the tail as INFO)
+  const f = getFilter("sshd", "normal");
+  equal(
+    f.match(
+      `Nov 24 12:00:01 h sshd[9]: Invalid user test from 127.0.0.1 port 58946 ssh2: from ${A} port 55555`,
+      NOW,
+    )?.ip,
+    A,
+  );
+  equal(
+    f.match(
+      `Nov 24 12:00:02 h sshd[9]: Failed password for invalid user test from 127.0.0.1 port 58946 ssh2: from ${A} port 55555 ssh2`,
+      NOW,
+    ),
+    null,
+  );
+  equal(f.lastKind, LineKind.AMBIGUOUS);
+  // the macOS `via` names the server's own address: never blamed
+  equal(
+    getFilter("sshd", "aggressive").match(
+      "Nov 24 12:00:01 h sshd[10]: error: PAM: authentication error for james from example.com via 192.168.1.201",
+      NOW,
+    ),
+    null,
+  );
+});
