@@ -5,6 +5,7 @@
  */
 import assert from "node:assert/strict";
 import { makeScope } from "../src/config/mod.ts";
+import { crc32 } from "../src/hash/mod.ts";
 import { type BanEntry, type FirewallBackend, FirewallError } from "../src/firewall/mod.ts";
 
 /** What the suite needs to know about an implementation. */
@@ -15,6 +16,11 @@ export interface ContractSubject {
   ipv6Prefixes: boolean;
   /** Timeouts are whole seconds (ipset): remaining time may read up to 1 s high. */
   secondResolution?: boolean;
+  /**
+   * Kernel backends: the firewall as the operator's tools print it (rules, sets), to prove a
+   * removed scope leaves nothing behind.
+   */
+  kernelText?: () => Promise<string>;
 }
 
 const SHORT_MS = 1200;
@@ -174,6 +180,40 @@ export function contractSuite(label: string, subject: ContractSubject, ignore = 
               { ip, prefix: 32, timeoutMs: null, jail: "all" },
             ]);
             assert.deepEqual(await mine(), []);
+          },
+        );
+
+        await t.step(
+          "retainScopes() removes the other scopes' sets, rules and entries, keeps the rest",
+          async () => {
+            const ssh = makeScope("tcp", [[22, 22]])!;
+            const dns = makeScope("all", [[53, 53], [1000, 2000]])!;
+            const ip = "198.51.100.10";
+            const bans: BanEntry[] = [
+              { ip, prefix: 32, timeoutMs: 60_000, jail: "sshd", scope: ssh },
+              { ip, prefix: 32, timeoutMs: 60_000, jail: "dns", scope: dns },
+              { ip: "2001:db8:9::10", prefix: 128, timeoutMs: null, jail: "dns", scope: dns },
+              { ip, prefix: 32, timeoutMs: 60_000, jail: "all" },
+            ];
+            await b.ban(bans);
+            const tag = crc32(new TextEncoder().encode(dns.id)).toString(16).padStart(8, "0");
+            // nftables' set names, iptables' comments, ipset's set names; the port range's rules
+            const traces = ["tcp_udp.53", tag, "1000:2000", "1000-2000"];
+            const found = async () => {
+              const text = await subject.kernelText?.() ?? "";
+              return traces.filter((x) => text.includes(x));
+            };
+            if (subject.kernelText) assert.notDeepEqual(await found(), [], "dns is installed");
+            await b.retainScopes([ssh]);
+            const mine = (await b.list()).filter((e) => bans.some((x) => x.ip === e.ip))
+              .map((e) => `${e.scope?.id ?? "-"} ${e.ip}`).sort();
+            assert.deepEqual(mine, [`- ${ip}`, `tcp.22 ${ip}`]);
+            assert.deepEqual(await found(), [], "nothing of the dns scope is left");
+            const h = await b.check();
+            assert.equal(h.ok, true, h.problem);
+            await b.unban(bans);
+            await b.retainScopes([]);
+            assert.equal((await b.check()).ok, true);
           },
         );
 

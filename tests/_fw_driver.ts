@@ -8,7 +8,8 @@
  * init | ban | unban | list | close; answers `{ id, ok: true, value }` or
  * `{ id, ok: false, error: { name, message, backend?, operation?, errno? } }`. Also op check
  * (`backend.check()`), guard (starts a `FirewallGuard` whose active bans are `entries`, and
- * every later ban; unbans leave them), guard-state (`{ repairs, degraded }`); close stops the
+ * every later ban; unbans leave them), guard-state (`{ repairs, degraded }`), retain
+ * (`retainScopes(scopes)`, the request's `scopes`); close stops the
  * guard first, as the daemon does.
  * @module
  */
@@ -81,7 +82,11 @@ function make(): FirewallBackend {
 
 const devNull = { writeSync: (p: Uint8Array) => p.length };
 
-async function handle(op: string, entries: BanEntry[]): Promise<unknown> {
+async function handle(
+  op: string,
+  entries: BanEntry[],
+  scopes: PortScope[] = [],
+): Promise<unknown> {
   if (op === "init" && cfg.kind === "select") {
     const sel = await selectBackend({
       choice: cfg.choice ?? "auto",
@@ -101,6 +106,7 @@ async function handle(op: string, entries: BanEntry[]): Promise<unknown> {
               ban: () => Promise.resolve(),
               unban: () => Promise.resolve(),
               list: () => Promise.resolve([]),
+              retainScopes: () => Promise.resolve(),
               check: () => Promise.resolve({ ok: false, problem: "injected" }),
               close: () => Promise.resolve(),
             }),
@@ -124,6 +130,8 @@ async function handle(op: string, entries: BanEntry[]): Promise<unknown> {
       return await backend.unban(entries);
     case "list":
       return await backend.list();
+    case "retain":
+      return await backend.retainScopes(scopes);
     case "check":
       return await backend.check();
     case "guard":
@@ -146,10 +154,19 @@ for await (const chunk of Deno.stdin.readable.pipeThrough(new TextDecoderStream(
   while ((nl = buf.indexOf("\n")) !== -1) {
     const line = buf.slice(0, nl);
     buf = buf.slice(nl + 1);
-    const req = JSON.parse(line) as { id: number; op: string; entries?: BanEntry[] };
+    const req = JSON.parse(line) as {
+      id: number;
+      op: string;
+      entries?: BanEntry[];
+      scopes?: PortScope[];
+    };
     let reply: unknown;
     try {
-      reply = { id: req.id, ok: true, value: (await handle(req.op, req.entries ?? [])) ?? null };
+      reply = {
+        id: req.id,
+        ok: true,
+        value: (await handle(req.op, req.entries ?? [], req.scopes)) ?? null,
+      };
     } catch (e) {
       const err = e as Error & Partial<FirewallError>;
       reply = {

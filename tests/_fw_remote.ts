@@ -105,10 +105,15 @@ export class RemoteBackend implements FirewallBackend {
   }
 
   /** Sends one request and returns its value (throws the remote error). */
-  async call(op: string, entries: readonly BanEntry[] = []): Promise<unknown> {
+  async call(
+    op: string,
+    entries: readonly BanEntry[] = [],
+    scopes: readonly PortScope[] = [],
+  ): Promise<unknown> {
     const id = this.#next++;
     const answer = new Promise<Reply>((resolve) => this.#pending.set(id, resolve));
-    await this.#writer.write(new TextEncoder().encode(JSON.stringify({ id, op, entries }) + "\n"));
+    const req = JSON.stringify({ id, op, entries, scopes });
+    await this.#writer.write(new TextEncoder().encode(req + "\n"));
     const r = await answer;
     if (r.ok) return r.value;
     const e = r.error!;
@@ -131,6 +136,9 @@ export class RemoteBackend implements FirewallBackend {
   }
   list(): Promise<BanEntry[]> {
     return this.call("list") as Promise<BanEntry[]>;
+  }
+  retainScopes(scopes: readonly PortScope[]): Promise<void> {
+    return this.call("retain", [], scopes).then(() => {});
   }
   check(): Promise<FirewallHealth> {
     return this.call("check") as Promise<FirewallHealth>;

@@ -22,12 +22,23 @@ contractSuite("MemoryBackend without IPv6 prefixes", {
 });
 
 function kernel(config: DriverConfig, ipv6Prefixes: boolean, secondResolution = false) {
+  let kernelText = () => Promise.resolve("");
   return {
     ipv6Prefixes,
     secondResolution,
+    kernelText: () => kernelText(),
     make: async () => {
       const ns = await Netns.create(uniqueName(`c-${config.kind}`));
       const backend = RemoteBackend.start(ns, config);
+      kernelText = async () => {
+        const runs = await Promise.all([
+          ["nft", "list", "ruleset"],
+          ["iptables-save"],
+          ["ip6tables-save"],
+          ["ipset", "list", "-n"],
+        ].map((cmd) => ns.exec(cmd)));
+        return runs.map((r) => r.stdout).join("\n");
+      };
       return {
         backend,
         dispose: async () => {

@@ -612,6 +612,8 @@ export class Engine implements Controller {
     );
     if (lifted.length > 0) await this.#lift(lifted, "jail removed by reload", "reload");
     await this.#rescope(old);
+    const scopes = next.jails.flatMap((j) => j.scope === null ? [] : [j.scope]);
+    await this.#enqueue(() => this.#o.backend.retainScopes(scopes));
     for (const j of old.jails) if (!kept.has(j.name)) this.#o.metrics?.removeJail(j.name);
     for (const j of next.jails) this.#o.metrics?.addJail(j.name);
     this.#o.changed();

@@ -511,6 +511,21 @@ Deno.test("reload() moves the bans of a jail whose port changed to the new scope
   equal((await e.statusJail("ssh")).ports, "tcp 2222");
 });
 
+Deno.test("reload() removes the scopes no jail uses any more and keeps the bans of the others", async () => {
+  const jail = (name: string, port: string) =>
+    `[jails.${name}]\nfilter = "sshd"\nlogpath = "/var/log/${name}.log"\nport = ${port}\n`;
+  const before = parseConfig(jail("ssh", '"ssh"') + jail("web", "80"), "a.toml");
+  const after = parseConfig(jail("ssh", '"ssh"') + jail("alt", "8080"), "b.toml");
+  const { e, backend } = await engine(1024, after, undefined, { config: before });
+  await e.ban("203.0.113.7", "ssh", 3600);
+  await e.ban("203.0.113.8", "web", 3600);
+  deepEqual(backend.scopeIds, ["tcp.22", "tcp.80"]);
+  await e.reload();
+  await e.settle();
+  deepEqual(backend.scopeIds, ["tcp.22"], "tcp.80's sets are gone; tcp.8080 has no ban yet");
+  deepEqual((await backend.list()).map((b) => `${b.scope?.id} ${b.ip}`), ["tcp.22 203.0.113.7"]);
+});
+
 Deno.test("Engine hands a jail's bans and unbans to its actions, after the firewall", async () => {
   const config = parseConfig(
     `[actions.note]

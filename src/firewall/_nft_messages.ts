@@ -24,6 +24,7 @@ export const NFT_MSG = {
   DELRULE: 8,
   NEWSET: 9,
   GETSET: 10,
+  DELSET: 11,
   NEWSETELEM: 12,
   GETSETELEM: 13,
   DELSETELEM: 14,
@@ -196,6 +197,14 @@ export function addSet(
   b.w.u32be(SET.ID, id);
   // nft's user data: key byte order = big endian (what `nft list` uses to print the keys).
   b.w.attr(SET.USERDATA, Uint8Array.of(UDATA_SET_KEYBYTEORDER, 4, BYTEORDER_BIG_ENDIAN, 0, 0, 0));
+  b.w.endMessage();
+}
+
+/** `delete set inet T NAME` (with its elements; its rules must be gone first). */
+export function deleteSet(b: Batch, l: Layout, name: string): void {
+  b.begin(NFT_MSG.DELSET, 0, NFPROTO.INET, `DELSET ${name}`);
+  b.w.str(SET.TABLE, l.table);
+  b.w.str(SET.NAME, name);
   b.w.endMessage();
 }
 

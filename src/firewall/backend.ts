@@ -73,6 +73,11 @@ export interface FirewallBackend {
   ban(entries: readonly BanEntry[]): Promise<void>;
   /** Lifts the blocks; entries that are not present are ignored. */
   unban(entries: readonly BanEntry[]): Promise<void>;
+  /**
+   * Removes the sets and rules of every port scope not in `scopes`, with their entries (a reload
+   * left no jail of that scope); the unscoped sets and the kept scopes' stay as they are.
+   */
+  retainScopes(scopes: readonly PortScope[]): Promise<void>;
   /** Entries currently present (for reconciliation and `client list`). */
   list(): Promise<BanEntry[]>;
   /** Removes the scaffold (clean stop; see docs/architecture.md). */

@@ -46,6 +46,7 @@ function override(backend: FirewallBackend, with_: Partial<FirewallBackend>): Fi
     ban: (e) => backend.ban(e),
     unban: (e) => backend.unban(e),
     list: () => backend.list(),
+    retainScopes: (s) => backend.retainScopes(s),
     check: () => backend.check(),
     close: () => backend.close(),
     ...with_,

@@ -329,28 +329,48 @@ export class IpsetBackend implements FirewallBackend {
     return out;
   }
 
+  /**
+   * Deletes the DROP rules of the scopes not in `scopes`, then destroys their sets (with their
+   * entries).
+   */
+  retainScopes(scopes: readonly PortScope[]): Promise<void> {
+    return this.#lock.run(async () => {
+      const keep = new Set(scopes.map((s) => s.id));
+      const gone = [...this.#pairs].filter(([id]) => id !== "" && !keep.has(id));
+      for (const [id] of gone) this.#pairs.delete(id);
+      await this.#remove(gone.map(([, pair]) => pair), "retain");
+    });
+  }
+
   /** Removes the DROP rules, then destroys the sets (clean stop; see docs/architecture.md). */
   close(): Promise<void> {
-    return this.#lock.run(async () => {
-      for (const [f, match] of this.#allMatches()) {
-        for (let i = 0; i < 16; i++) {
-          const r = await runTool(this.name, "close", this.#ipt[f], ["-w", "-D", ...match]);
-          if (r.code !== 0) break;
-        }
-      }
-      for (const pair of this.#pairs.values()) {
-        for (const f of [4, 6] as const) {
-          const r = await runTool(this.name, "close", this.#ipset, ["destroy", pair.set[f]]);
-          if (r.code !== 0 && !/does not exist/i.test(r.stderr)) {
-            throw new FirewallError(
-              this.name,
-              "close",
-              `expected to destroy set ${pair.set[f]}: ${r.stderr.trim()}`,
-            );
+    return this.#lock.run(() => this.#remove([...this.#pairs.values()], "close"));
+  }
+
+  /** Deletes the pairs' DROP rules, then destroys their sets. */
+  async #remove(pairs: readonly SetPair[], op: string): Promise<void> {
+    for (const pair of pairs) {
+      for (const f of [4, 6] as const) {
+        for (const match of this.#matches(pair, f)) {
+          for (let i = 0; i < 16; i++) {
+            const r = await runTool(this.name, op, this.#ipt[f], ["-w", "-D", ...match]);
+            if (r.code !== 0) break;
           }
         }
       }
-    });
+    }
+    for (const pair of pairs) {
+      for (const f of [4, 6] as const) {
+        const r = await runTool(this.name, op, this.#ipset, ["destroy", pair.set[f]]);
+        if (r.code !== 0 && !/does not exist/i.test(r.stderr)) {
+          throw new FirewallError(
+            this.name,
+            op,
+            `expected to destroy set ${pair.set[f]}: ${r.stderr.trim()}`,
+          );
+        }
+      }
+    }
   }
 }
 

@@ -214,6 +214,18 @@ export class IptablesBackend implements FirewallBackend {
     });
   }
 
+  /** Deletes the ban rules of scopes not in `scopes` (iptables has no per-scope sets). */
+  retainScopes(scopes: readonly PortScope[]): Promise<void> {
+    return this.#lock.run(async () => {
+      const keep = new Set(scopes.map((s) => s.id));
+      for (const r of await this.#rules("retain")) {
+        if (r.scope !== null && !keep.has(r.scope.id)) {
+          await this.#runOk("retain", r.family, ["-D", this.#chain, ...r.spec]);
+        }
+      }
+    });
+  }
+
   /** Rules present and not expired, with remaining time from their comments. */
   list(): Promise<BanEntry[]> {
     return this.#lock.run(async () => {

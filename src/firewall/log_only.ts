@@ -48,6 +48,11 @@ export class LogOnlyBackend implements FirewallBackend {
     return Promise.resolve();
   }
 
+  /** Nothing is in a kernel: nothing to remove. */
+  retainScopes(): Promise<void> {
+    return Promise.resolve();
+  }
+
   /** Nothing is in a kernel. */
   list(): Promise<BanEntry[]> {
     return Promise.resolve([]);

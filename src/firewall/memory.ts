@@ -13,6 +13,7 @@ import {
   type FirewallHealth,
 } from "./backend.ts";
 import { entryTarget, toTarget } from "./_addr.ts";
+import type { PortScope } from "../config/mod.ts";
 
 /** Options of `MemoryBackend`. */
 export interface MemoryOptions {
@@ -33,6 +34,8 @@ export class MemoryBackend implements FirewallBackend {
   #now: () => number;
   #prefixes: boolean;
   #bans = new Map<string, Held>();
+  /** Ids of the scopes bans went into (a kernel backend's per-scope sets). */
+  #scopes = new Set<string>();
   #open = false;
   #refuse: FirewallError | null = null;
 
@@ -53,10 +56,16 @@ export class MemoryBackend implements FirewallBackend {
     }
   }
 
+  /** Ids of the port scopes installed (first used by a ban, not removed by `retainScopes`). */
+  get scopeIds(): string[] {
+    return [...this.#scopes].sort();
+  }
+
   /** Removes scaffold and entries, as `nft flush ruleset` does to a kernel backend. */
   flush(): void {
     this.#open = false;
     this.#bans.clear();
+    this.#scopes.clear();
   }
 
   /** Removes the entries and keeps the scaffold, as `ipset flush` does. */
@@ -101,7 +110,10 @@ export class MemoryBackend implements FirewallBackend {
         }]);
       }
       // All or nothing, like one netlink transaction.
-      for (const [k, h] of staged) this.#bans.set(k, h);
+      for (const [k, h] of staged) {
+        this.#bans.set(k, h);
+        if (h.entry.scope !== undefined) this.#scopes.add(h.entry.scope.id);
+      }
       return Promise.resolve();
     } catch (e) {
       return Promise.reject(e);
@@ -119,6 +131,15 @@ export class MemoryBackend implements FirewallBackend {
     } catch (e) {
       return Promise.reject(e);
     }
+  }
+
+  retainScopes(scopes: readonly PortScope[]): Promise<void> {
+    const keep = new Set(scopes.map((s) => s.id));
+    for (const id of this.#scopes) if (!keep.has(id)) this.#scopes.delete(id);
+    for (const [k, h] of this.#bans) {
+      if (h.entry.scope !== undefined && !keep.has(h.entry.scope.id)) this.#bans.delete(k);
+    }
+    return Promise.resolve();
   }
 
   list(): Promise<BanEntry[]> {
@@ -142,6 +163,7 @@ export class MemoryBackend implements FirewallBackend {
   close(): Promise<void> {
     this.#open = false;
     this.#bans.clear();
+    this.#scopes.clear();
     return Promise.resolve();
   }
 }

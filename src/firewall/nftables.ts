@@ -61,6 +61,7 @@ import {
   addSet,
   addTable,
   Batch,
+  deleteSet,
   deleteTable,
   ELEM,
   ELEM_INTERVAL_END,
@@ -485,6 +486,26 @@ export class NftablesBackend implements FirewallBackend {
           }
         }
       }
+    });
+  }
+
+  /**
+   * Forgets the scopes not in `scopes` and, in one transaction, writes the chain again without
+   * their rules and deletes their sets.
+   */
+  retainScopes(scopes: readonly PortScope[]): Promise<void> {
+    return this.#lock.run(async () => {
+      const keep = new Set(scopes.map((s) => s.id));
+      const gone = [...this.#pairs].filter(([id]) => id !== "" && !keep.has(id));
+      if (gone.length === 0) return;
+      for (const [id] of gone) this.#pairs.delete(id);
+      const b = this.#batch("retain");
+      this.#scaffold(b);
+      for (const [, pair] of gone) {
+        deleteSet(b, this.layout, pair.set4);
+        deleteSet(b, this.layout, pair.set6);
+      }
+      await this.#commit("retain", b);
     });
   }
 

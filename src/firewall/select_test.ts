@@ -12,6 +12,7 @@ function failing(name: string, errno: number, closed: string[]): FirewallBackend
     ban: () => Promise.resolve(),
     unban: () => Promise.resolve(),
     list: () => Promise.resolve([]),
+    retainScopes: () => Promise.resolve(),
     check: () => Promise.resolve({ ok: false, problem: `${name} unavailable` }),
     close: () => (closed.push(name), Promise.resolve()),
   };
