@@ -155,6 +155,35 @@ Deno.test("every way of starting the daemon passes the same V8 heap limits", asy
   ok(wrapper().includes(` --v8-flags=${DAEMON_V8_FLAGS} -P=daemon `), wrapper());
 });
 
+Deno.test("the permissions deno task compile embeds let exec actions run their programs", async () => {
+  // A compiled executable cannot narrow itself: what it embeds is all it has. Exec actions name
+  // any program of the config, so the embedded grant must run any (with --allow-ffi granted it
+  // confines nothing more anyway; the action runner runs only the argv the config names).
+  const task = String(
+    JSON.parse(await Deno.readTextFile(join(import.meta.dirname!, "..", "deno.json"))).tasks
+      .compile,
+  );
+  const words = task.split(/\s+/);
+  const flags = words.slice(words.indexOf("-P=daemon"), words.indexOf("--output"));
+  ok(flags.length > 0, task);
+  const probe =
+    'console.log(Deno.permissions.querySync({ name: "run", command: "/usr/bin/logger" })' +
+    ".state)";
+  const dir = await Deno.makeTempDir({ prefix: "fail2zig-perm-", dir: join(import.meta.dirname!) });
+  try {
+    await Deno.writeTextFile(join(dir, "probe.ts"), probe);
+    const r = await new Deno.Command(Deno.execPath(), {
+      args: ["run", "-q", ...flags, join(dir, "probe.ts")],
+      cwd: join(import.meta.dirname!, ".."),
+      stdout: "piped",
+      stderr: "piped",
+    }).output();
+    equal(new TextDecoder().decode(r.stdout).trim(), "granted", new TextDecoder().decode(r.stderr));
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
 Deno.test("every built-in filter in every mode fits together in the parser Worker's heap", async () => {
   // The V8 flags apply to the Worker's isolate too: dovecot's filter alone once took 20 MiB of
   // its 12 MiB old space, and a daemon with a dovecot jail died of "out of memory" at start.
