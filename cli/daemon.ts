@@ -141,7 +141,7 @@ export function execRefusal(execWorks: boolean, next: Config): string | null {
 function confine(config: Config, exec: boolean, logger: Logger): void {
   const mode = config.global.seccomp;
   const summary =
-    "seccomp = enforce and the filter cannot be installed; refusing to run unconfined";
+    'seccomp = enforce and the filter cannot be installed; refusing to run unconfined (set [global] seccomp = "log" to run without it)';
   let r;
   try {
     r = installSeccomp(mode, { exec });

@@ -25,6 +25,7 @@ import {
   ROOT,
   type RunningDaemon,
   startDaemon,
+  TEST_SECCOMP,
 } from "./_daemon.ts";
 import { canConnect, createLan, DENO, isRoot, type Lan, Netns, run, uniqueName } from "./_netns.ts";
 
@@ -215,6 +216,15 @@ bantime = "${BANTIME_S}s"
           assert.equal(st.code, 0, st.err);
           assert.equal(st.json?.["backend"], backend, "the daemon reports the chosen backend");
           assert.equal(st.json?.["degraded"], false);
+          if (TEST_SECCOMP === "" || TEST_SECCOMP === "enforce") {
+            // Under the default seccomp = enforce, execve stays allowed only for the backends
+            // that run programs: nftables talks netlink, so the daemon may not exec at all.
+            const f = await d.waitFor((r) => r["msg"] === "seccomp filter installed");
+            assert.equal(f["mode"], "enforce");
+            assert.equal(f["exec"], backend !== "nftables");
+            const check = f["check"] as Record<string, string>;
+            assert.equal(check["execve"], backend === "nftables" ? "EPERM" : "ENOENT");
+          }
 
           for (const family of [4, 6] as const) {
             await t.step(`IPv${family}`, async () => {

@@ -97,7 +97,7 @@ export const GLOBAL_DEFAULTS: GlobalConfig = {
   logLevel: "info",
   firewall: "auto",
   onNoBackend: "fail-closed",
-  seccomp: "log",
+  seccomp: "enforce",
   memoryCeilingMb: 128,
   eviction: "evict-oldest",
   lineMaxBytes: 4096,
