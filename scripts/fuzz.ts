@@ -11,6 +11,7 @@ import { TARGETS } from "../tests/fuzz/_targets.ts";
 import { writeEntry } from "../tests/fuzz/_corpus.ts";
 import { decodeInput } from "../tests/fuzz/_input.ts";
 import type { FuzzJob } from "./_fuzz_worker.ts";
+import process from "node:process";
 
 /** Parsed command line. */
 export interface FuzzArgs {
@@ -57,26 +58,42 @@ const pct = (c: { covered: number; total: number }) =>
     ? "n/a"
     : `${(100 * c.covered / c.total).toFixed(1)}% (${c.covered}/${c.total} bytes)`;
 
-/** Runs the job in a Worker; saves a hung input itself. Resolves with the Worker's summary. */
-function runWorker(job: FuzzJob, hangMs: number): Promise<Done | { type: "hang"; file: string }> {
+/** CPU time this process has used, in ms (every thread: the Worker's runs count). */
+function cpuMs(): number {
+  const u = process.cpuUsage();
+  return (u.user + u.system) / 1000;
+}
+
+/**
+ * Runs the job in a Worker; saves a hung input itself. Resolves with the Worker's summary, or
+ * with the hang and the executions the Worker last reported. An input hangs when none started
+ * while the process used `hangMs` of CPU time: a synchronous loop burns it, while a Worker merely
+ * starved by a loaded machine (or a machine paused) does not, however long the wall-clock gap.
+ */
+function runWorker(
+  job: FuzzJob,
+  hangMs: number,
+): Promise<Done | { type: "hang"; file: string; execs: number }> {
   const worker = new Worker(new URL("./_fuzz_worker.ts", import.meta.url), { type: "module" });
   const header = new Int32Array(job.shared, 0, 2);
   return new Promise((resolve, reject) => {
-    let last = Atomics.load(header, 0), since = Date.now();
+    let last = Atomics.load(header, 0), since = cpuMs(), execs = 0;
     const watch = setInterval(() => {
       const now = Atomics.load(header, 0);
-      if (now !== last) [last, since] = [now, Date.now()];
-      else if (Date.now() - since > hangMs && now > 0) {
+      if (now !== last) [last, since] = [now, cpuMs()];
+      else if (cpuMs() - since > hangMs && now > 0) {
         clearInterval(watch);
         worker.terminate();
         const n = Atomics.load(header, 1);
         const text = new TextDecoder().decode(new Uint8Array(job.shared, 8, n));
-        resolve({ type: "hang", file: writeEntry(job.target, "timeout", decodeInput(text)) });
+        const file = writeEntry(job.target, "timeout", decodeInput(text));
+        resolve({ type: "hang", file, execs });
       }
     }, 250);
     worker.onmessage = (e) => {
       const m = e.data;
       if (m.type === "progress") {
+        execs = m.execs;
         console.log(`  ${m.execs} execs, corpus ${m.corpus}, coverage ${pct(m)}`);
       } else if (m.type === "saved") console.log(`  saved ${m.file}: ${m.why}`);
       else if (m.type === "done") {
@@ -112,19 +129,22 @@ async function main(args: readonly string[]): Promise<number> {
   const hangMs = Number(Deno.env.get("FUZZ_HANG_MS") ?? Math.max(10 * t.timeoutMs, 10_000));
   const start = Date.now();
   const hung: string[] = [];
+  let earlier = 0; // executions of Workers stopped on a hang (up to their last report)
   for (;;) {
     const left = parsed.seconds - Math.floor((Date.now() - start) / 1000);
     const job = { ...parsed, seconds: Math.max(1, left), shared: new SharedArrayBuffer(1 << 20) };
     const r = await runWorker(job, hangMs);
     if (r.type === "hang") {
-      console.log(`  saved ${r.file}: no return within ${hangMs} ms`);
+      console.log(`  saved ${r.file}: no return within ${hangMs} ms of CPU time`);
       hung.push(r.file);
+      earlier += r.execs;
       if (left <= 1 || hung.length >= 5) return 1;
       continue; // a fresh Worker for the rest of the time
     }
-    const s = (Date.now() - start) / 1000;
+    const s = (Date.now() - start) / 1000, execs = r.execs + earlier;
+    const restarts = hung.length === 0 ? "" : ` (${hung.length + 1} Workers; coverage of the last)`;
     console.log(
-      `${t.name}: ${r.execs} execs in ${s.toFixed(0)} s (${(r.execs / s).toFixed(0)}/s), ` +
+      `${t.name}: ${execs} execs in ${s.toFixed(0)} s (${(execs / s).toFixed(0)}/s)${restarts}, ` +
         `corpus ${r.corpusBefore} -> ${r.corpusAfter}${r.full ? " (size cap reached)" : ""}, ` +
         `coverage of ${t.modules.join(", ")}: ${pct(r.before)} -> ${pct(r.after)}, ` +
         `reproducers saved: ${r.saved.length + hung.length}`,

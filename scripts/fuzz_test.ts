@@ -80,3 +80,30 @@ Deno.test("deno task fuzz saves an input that never returns, from the main threa
   ok(hung.length >= 1);
   for (const [, text] of hung) equal((decodeInput(text) as number) % 10, 3, "the input that hung");
 });
+
+Deno.test("deno task fuzz does not take a paused process for a hang (no CPU time passed)", async () => {
+  const dir = await Deno.makeTempDir({ prefix: "fuzz-corpus-" });
+  const child = new Deno.Command(Deno.execPath(), {
+    args: ["run", "-q", "-P=test", new URL("./fuzz.ts", import.meta.url).pathname, "ipc-requests"]
+      .concat(["--seconds", "6", "--seed", "1"]),
+    env: { FUZZ_CORPUS_DIR: dir, FUZZ_HANG_MS: "2000" }, // a batch's coverage work takes CPU too
+    stdout: "piped",
+    stderr: "piped",
+  }).spawn();
+  const pause = (ms: number) => new Promise((r) => setTimeout(r, ms));
+  const stdout = child.stdout.pipeThrough(new TextDecoderStream()).getReader();
+  let text = "";
+  while (!text.includes("fuzz ipc-requests:")) text += (await stdout.read()).value ?? "";
+  await pause(1500); // the Worker is running inputs
+  child.kill("SIGSTOP");
+  await pause(5000); // two and a half times the hang bound, in wall-clock time only
+  child.kill("SIGCONT");
+  for (let r = await stdout.read(); !r.done; r = await stdout.read()) text += r.value;
+  const { code } = await child.status;
+  await child.stderr.cancel();
+  const saved = [...Deno.readDirSync(`${dir}/ipc-requests`)].map((e) => e.name);
+  await Deno.remove(dir, { recursive: true });
+  equal(code, 0, text);
+  deepEqual(saved.filter((f) => f.startsWith("timeout-")), [], text);
+  match(text, /reproducers saved: 0/);
+});
