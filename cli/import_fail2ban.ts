@@ -23,8 +23,10 @@ Reads the fail2ban configuration in DIR (default ${DEFAULT_DIR}): jail.conf, jai
 jail.local, jail.d/*.local and the files they include, in fail2ban's order. Prints a fail2zig
 config on stdout: [defaults] from [DEFAULT], one [jails.NAME] per enabled jail; jails that cannot
 be imported (an unknown filter, say) are written commented out with the reason. Warnings go to
-stderr. Exits 0, or 1 when DIR holds no jail.conf. Save the output and check it with
-'fail2zig config check --config FILE'.
+stderr. When DIR is this host's own (the default), a jail with backend = auto whose every log
+file is absent here reads the journal instead, as Debian's sshd_backend = systemd does; another
+DIR may describe another host and keeps its logpaths. Exits 0, or 1 when DIR holds no jail.conf.
+Save the output and check it with 'fail2zig config check --config FILE'.
 
 With --bans, carries fail2ban's active bans from its database DB (default
 ${DEFAULT_FAIL2BAN_DB}, the bips table) into the state file of the fail2zig config
@@ -35,6 +37,17 @@ ban goes to the enabled fail2zig jail of the same name (or the name the import g
 bans of fail2ban jails without one are left out and counted. Refuses while a fail2zig daemon
 answers on the config's socket_path, and refuses an existing state file unless --force, which
 keeps its records and adds the imported bans. Exits 0, or 1 when nothing was written.`;
+
+/** Whether `path` exists on this host (a log file the imported config would read). */
+async function logExists(path: string): Promise<boolean> {
+  try {
+    await Deno.stat(path);
+    return true;
+  } catch (e) {
+    if (e instanceof Deno.errors.NotFound || e instanceof Deno.errors.NotADirectory) return false;
+    throw e;
+  }
+}
 
 /** Prints the translated config; returns 0, or 1 when the directory has no jail.conf. */
 export async function main(args: string[]): Promise<number> {
@@ -60,7 +73,11 @@ export async function main(args: string[]): Promise<number> {
   const dir = flags.positionals[0] ?? DEFAULT_DIR;
   if (dir === "") throw new UsageError("DIR must not be empty");
   try {
-    const result = await importFail2ban(dir, { reader: denoFileReader() });
+    const own = dir.replace(/(.)\/+$/, "$1") === DEFAULT_DIR;
+    const result = await importFail2ban(dir, {
+      reader: denoFileReader(),
+      ...(own ? { logExists } : {}),
+    });
     for (const w of result.warnings) console.error(`fail2zig import-fail2ban: warning: ${w}`);
     await writeAll(result.toml);
     console.error(

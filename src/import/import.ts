@@ -17,7 +17,13 @@ import {
   readFiles,
   readTree,
 } from "./_ini.ts";
-import { IMPORTABLE_FILTERS, journalMatchFor, mapFilter, parseFilterSpec } from "./_filters.ts";
+import {
+  type FilterSpec,
+  IMPORTABLE_FILTERS,
+  journalMatchFor,
+  mapFilter,
+  parseFilterSpec,
+} from "./_filters.ts";
 import {
   type Note,
   parseBool,
@@ -69,6 +75,13 @@ export interface ImportOptions {
    * @default the real config loader (`parseConfig`)
    */
   readonly check?: (toml: string) => string[];
+  /**
+   * Whether a log file exists on the host the config is for. When given, a jail with `backend =
+   * auto` whose every logpath is a literal path that does not exist reads the journal instead
+   * (as Debian's `sshd_backend = systemd` does), when its service has a journal match. Absent:
+   * logpaths are kept as they are (the tree may describe another host).
+   */
+  readonly logExists?: (path: string) => Promise<boolean>;
 }
 
 interface Block {
@@ -141,6 +154,7 @@ export async function importFail2ban(dir: string, opts: ImportOptions): Promise<
       root,
       defaults,
       reader: opts.reader,
+      ...(opts.logExists === undefined ? {} : { logExists: opts.logExists }),
       define,
     });
     block.name = uniqueName(section, taken, block.notes);
@@ -256,6 +270,7 @@ async function translateJail(
     defaults: Map<SettingName, Setting>;
     reader: FileReader;
     define: (base: string, lines: string[]) => string;
+    logExists?: (path: string) => Promise<boolean>;
   },
 ): Promise<Block> {
   const notes: Note[] = [];
@@ -312,27 +327,31 @@ async function translateJail(
     if (backendOptions) {
       notes.push({ level: "warn", text: `backend options [${backendOptions}] not imported` });
     }
+    const journal = () => journalSource(tree, section, spec, filter, ctx);
     if (backend === "systemd") {
-      pairs.push(["source", '"journald"']);
-      const jm = await journalmatchText(tree, section, spec, ctx);
-      notes.push(...jm.notes);
-      const match = journalMatchFor(filter, jm.value);
-      if (match === null) {
-        return skip(
-          `no journalmatch for the systemd backend and no known unit of ${filter}`,
-          pairs,
-        );
-      }
-      notes.push(...match.notes);
-      pairs.push(["journal_match", `[${match.match.map((m) => JSON.stringify(m)).join(", ")}]`]);
+      const j = await journal();
+      notes.push(...j.notes);
+      if (j.problem !== undefined) return skip(j.problem, [...pairs, ["source", '"journald"']]);
+      pairs.push(...j.pairs);
     } else if (FILE_BACKENDS.has(backend)) {
       const lp = safeGet(tree, section, "logpath");
       if (lp.error !== undefined) return skip(`logpath: ${lp.error}`, pairs);
       const files = logpaths(lp.value ?? "");
       if (files.problem !== undefined) return skip(files.problem, pairs);
-      pairs.push(["logpath", `[${files.paths.map((p) => JSON.stringify(p)).join(", ")}]`]);
-      if (files.head) pairs.push(["read_from", '"start"']);
-      notes.push(...files.notes);
+      const absent = backend === "auto" && await allAbsent(files.paths, ctx.logExists);
+      const j = absent ? await journal() : null;
+      if (j !== null && j.problem === undefined) {
+        notes.push({
+          level: "warn",
+          text: `logpath ${files.paths.join(", ")} does not exist on this host: reading the ` +
+            "journal instead, as Debian's sshd_backend = systemd does",
+        }, ...j.notes);
+        pairs.push(...j.pairs);
+      } else {
+        pairs.push(["logpath", `[${files.paths.map((p) => JSON.stringify(p)).join(", ")}]`]);
+        if (files.head) pairs.push(["read_from", '"start"']);
+        notes.push(...files.notes);
+      }
     } else {
       return skip(
         `backend ${JSON.stringify(backend)} is not supported (file backends or systemd)`,
@@ -389,6 +408,40 @@ async function journalmatchText(
 }
 
 /** fail2ban `logpath` lines (`PATH` or `PATH head|tail`) → absolute paths and globs. */
+/**
+ * The journald source of a jail (`source` and `journal_match` pairs), from its journalmatch or
+ * its service's known units; `problem` when there is none.
+ */
+async function journalSource(
+  tree: IniTree,
+  section: string,
+  spec: FilterSpec,
+  filter: string,
+  ctx: { root: string; reader: FileReader },
+): Promise<{ pairs: Array<[string, string]>; notes: Note[]; problem?: string }> {
+  const jm = await journalmatchText(tree, section, spec, ctx);
+  const match = journalMatchFor(filter, jm.value);
+  if (match === null) {
+    const problem = `no journalmatch for the systemd backend and no known unit of ${filter}`;
+    return { pairs: [], notes: jm.notes, problem };
+  }
+  const list = `[${match.match.map((m) => JSON.stringify(m)).join(", ")}]`;
+  return {
+    pairs: [["source", '"journald"'], ["journal_match", list]],
+    notes: [...jm.notes, ...match.notes],
+  };
+}
+
+/** Every path is a literal one (no glob) that `exists` says is absent; false without `exists`. */
+async function allAbsent(
+  paths: readonly string[],
+  exists: ((path: string) => Promise<boolean>) | undefined,
+): Promise<boolean> {
+  if (exists === undefined || paths.some((p) => /[*?[]/.test(p))) return false;
+  for (const p of paths) if (await exists(p)) return false;
+  return true;
+}
+
 function logpaths(
   text: string,
 ): { paths: string[]; head: boolean; notes: Note[]; problem?: string } {

@@ -228,6 +228,37 @@ Deno.test("importFail2ban() maps a head logpath to read_from = start and notes b
   deepEqual(r.warnings, ["[dovecot] backend options [journalpath=/run/log/x] not imported"]);
 });
 
+Deno.test("importFail2ban() reads the journal for a backend-auto jail whose log file does not exist on the host", async () => {
+  const present = new Set(["/var/log/nginx/error.log"]);
+  const r = await importFail2ban("/f2b", {
+    reader: memoryFileReader({
+      "/f2b/jail.conf": [
+        "[sshd]\nenabled = true\nfilter = sshd\nlogpath = /var/log/auth.log\n",
+        "[postfix]\nenabled = true\nfilter = postfix\nbackend = polling\nlogpath = /var/log/mail.log\n",
+        "[nginx-http-auth]\nenabled = true\nfilter = nginx-http-auth\nlogpath = /var/log/nginx/error.log\n",
+        "[dovecot]\nenabled = true\nfilter = dovecot\nlogpath = /var/log/dovecot*.log\n",
+      ].join(""),
+    }),
+    logExists: (p) => Promise.resolve(present.has(p)),
+  });
+  const jails = parseConfig(r.toml, "x").jails.map((j) => [j.name, j.source, j.logpath]);
+  deepEqual(jails, [
+    ["sshd", "journald", []],
+    ["postfix", "file", ["/var/log/mail.log"]], // polling is asked for by name: kept
+    ["nginx-http-auth", "file", ["/var/log/nginx/error.log"]],
+    ["dovecot", "file", ["/var/log/dovecot*.log"]], // a glob may match later
+  ]);
+  match(
+    r.warnings.join("\n"),
+    /\[sshd\] logpath \/var\/log\/auth\.log does not exist on this host/,
+  );
+  // Without logExists (a tree from another host) the logpath is kept.
+  const other = await translate({
+    "jail.conf": "[sshd]\nenabled = true\nfilter = sshd\nlogpath = /var/log/auth.log\n",
+  });
+  deepEqual(parseConfig(other.toml, "x").jails.map((j) => j.source), ["file"]);
+});
+
 Deno.test("importFail2ban() renames jails whose names fail2zig does not accept", async () => {
   const r = await translate({
     "jail.conf": "[sshd.custom]\nenabled = true\nfilter = sshd\nlogpath = /var/log/auth.log\n" +
