@@ -7,6 +7,7 @@
 import { equal, match, ok } from "node:assert/strict";
 import { join } from "node:path";
 import { client, makeConfig, privateGlobal, startDaemon } from "./_daemon.ts";
+import { smtpServer } from "../src/actions/testdata/smtp_server.ts";
 
 async function waitUntil(
   pred: () => Promise<boolean> | boolean,
@@ -19,48 +20,12 @@ async function waitUntil(
   }
 }
 
-/** One SMTP session per connection, its lines recorded when the client closes. */
-function smtpListener() {
-  const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
-  const sessions: string[] = [];
-  const done = (async () => {
-    for await (const conn of listener) {
-      const enc = new TextEncoder(), dec = new TextDecoder();
-      const send = (s: string) => conn.write(enc.encode(s + "\r\n"));
-      let buf = "", data = false, log = "";
-      await send("220 test ESMTP");
-      const chunk = new Uint8Array(4096);
-      for (;;) {
-        const n = await conn.read(chunk).catch(() => null);
-        if (n === null) break;
-        buf += dec.decode(chunk.subarray(0, n));
-        for (let nl; (nl = buf.indexOf("\r\n")) >= 0;) {
-          const line = buf.slice(0, nl);
-          buf = buf.slice(nl + 2);
-          log += line + "\n";
-          if (data) {
-            if (line === ".") (data = false, await send("250 queued"));
-          } else if (line === "DATA") (data = true, await send("354 go ahead"));
-          else await send(line === "QUIT" ? "221 bye" : "250 ok");
-        }
-      }
-      sessions.push(log);
-      conn.close();
-    }
-  })();
-  return {
-    port: (listener.addr as Deno.NetAddr).port,
-    sessions,
-    close: async () => (listener.close(), await done.catch(() => {})),
-  };
-}
-
 Deno.test({
   name: "a ban in the live daemon runs its jail's exec and smtp actions beside the firewall ban",
   sanitizeResources: false,
   sanitizeOps: false,
   fn: async () => {
-    const smtp = smtpListener();
+    const smtp = smtpServer();
     const { dir, config } = await makeConfig((d) =>
       `${privateGlobal(d)}
 [actions.note]

@@ -8,6 +8,7 @@ import {
   substitute,
 } from "./mod.ts";
 import { Logger } from "../log/mod.ts";
+import { smtpServer } from "./testdata/smtp_server.ts";
 
 const BAN: ActionEvent = {
   kind: "ban",
@@ -144,52 +145,6 @@ Deno.test("the queue is bounded: past `queue` waiting runs the oldest is dropped
     await Deno.remove(dir, { recursive: true });
   }
 });
-
-/** A tiny SMTP server on loopback that records one session per connection. */
-function smtpServer(reply: (cmd: string) => string | null = () => null) {
-  const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
-  const sessions: string[] = [];
-  const done = (async () => {
-    for await (const conn of listener) {
-      const enc = new TextEncoder();
-      const dec = new TextDecoder();
-      const send = (s: string) => conn.write(enc.encode(s + "\r\n"));
-      let buf = "", data = false, log = "";
-      await send("220 test ESMTP");
-      const chunk = new Uint8Array(4096);
-      for (;;) {
-        const n = await conn.read(chunk).catch(() => null);
-        if (n === null) break;
-        buf += dec.decode(chunk.subarray(0, n));
-        let nl;
-        while ((nl = buf.indexOf("\r\n")) >= 0) {
-          const line = buf.slice(0, nl);
-          buf = buf.slice(nl + 2);
-          log += line + "\n";
-          if (data) {
-            if (line === ".") {
-              data = false;
-              await send("250 queued");
-            }
-            continue;
-          }
-          const custom = reply(line);
-          if (custom !== null) await send(custom);
-          else if (line.startsWith("EHLO")) await send("250-test\r\n250 8BITMIME");
-          else if (line === "DATA") {
-            data = true;
-            await send("354 go ahead");
-          } else if (line === "QUIT") await send("221 bye");
-          else await send("250 ok");
-        }
-      }
-      sessions.push(log);
-      conn.close();
-    }
-  })();
-  const port = (listener.addr as Deno.NetAddr).port;
-  return { port, sessions, close: async () => (listener.close(), await done.catch(() => {})) };
-}
 
 function smtp(port: number, extra: Partial<ActionConfig> = {}): ActionConfig {
   return {
