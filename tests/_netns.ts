@@ -169,6 +169,38 @@ export interface Lan {
   destroy(): Promise<void>;
 }
 
+/** Adds `ip addr add CIDR dev DEV` in `ns` for each of `cidrs` (IPv6 ones without DAD). */
+async function addAddresses(ns: Netns, dev: string, cidrs: readonly string[]): Promise<void> {
+  for (const cidr of cidrs) {
+    const nodad = cidr.includes(":") ? ["nodad"] : [];
+    await runOk(["ip", "-n", ns.name, "addr", "add", cidr, "dev", dev, ...nodad]);
+  }
+}
+
+/** Creates bridge `br0` in `hub`, up, with the addresses `cidrs`. */
+export async function addBridge(hub: Netns, cidrs: readonly string[]): Promise<void> {
+  await runOk(["ip", "-n", hub.name, "link", "add", "br0", "type", "bridge"]);
+  await runOk(["ip", "-n", hub.name, "link", "set", "br0", "up"]);
+  await addAddresses(hub, "br0", cidrs);
+}
+
+/**
+ * Connects `ns` to `hub`'s bridge `br0` through a veth pair: `port` on the bridge, `eth0` in
+ * `ns` with the addresses `cidrs`, both up.
+ */
+export async function attachToBridge(
+  hub: Netns,
+  ns: Netns,
+  port: string,
+  cidrs: readonly string[],
+): Promise<void> {
+  const veth = ["type", "veth", "peer", "name", "eth0", "netns", ns.name];
+  await runOk(["ip", "-n", hub.name, "link", "add", port, ...veth]);
+  await runOk(["ip", "-n", hub.name, "link", "set", port, "master", "br0", "up"]);
+  await addAddresses(ns, "eth0", cidrs);
+  await runOk(["ip", "-n", ns.name, "link", "set", "eth0", "up"]);
+}
+
 /**
  * Creates server, attacker and bystander namespaces. The server owns a bridge `br0` holding its
  * addresses; attacker and bystander each get `eth0`, the far end of a veth pair whose near end is
@@ -186,36 +218,13 @@ export async function createLan(tag: string): Promise<Lan> {
     made.push(attacker);
     const bystander = await Netns.create(uniqueName(`${tag}-b`));
     made.push(bystander);
-    const s = server.name;
-    await runOk(["ip", "-n", s, "link", "add", "br0", "type", "bridge"]);
-    await runOk(["ip", "-n", s, "link", "set", "br0", "up"]);
-    await runOk(["ip", "-n", s, "addr", "add", `${LAN_ADDR.server4}/24`, "dev", "br0"]);
-    await runOk(["ip", "-n", s, "addr", "add", `${LAN_ADDR.server6}/64`, "dev", "br0", "nodad"]);
+    await addBridge(server, [`${LAN_ADDR.server4}/24`, `${LAN_ADDR.server6}/64`]);
     const peers: [Netns, string, string, string][] = [
       [attacker, "vatt", LAN_ADDR.attacker4, LAN_ADDR.attacker6],
       [bystander, "vbys", LAN_ADDR.bystander4, LAN_ADDR.bystander6],
     ];
     for (const [ns, port, a4, a6] of peers) {
-      await runOk([
-        "ip",
-        "-n",
-        s,
-        "link",
-        "add",
-        port,
-        "type",
-        "veth",
-        "peer",
-        "name",
-        "eth0",
-        "netns",
-        ns.name,
-      ]);
-      await runOk(["ip", "-n", s, "link", "set", port, "master", "br0"]);
-      await runOk(["ip", "-n", s, "link", "set", port, "up"]);
-      await runOk(["ip", "-n", ns.name, "addr", "add", `${a4}/24`, "dev", "eth0"]);
-      await runOk(["ip", "-n", ns.name, "addr", "add", `${a6}/64`, "dev", "eth0", "nodad"]);
-      await runOk(["ip", "-n", ns.name, "link", "set", "eth0", "up"]);
+      await attachToBridge(server, ns, port, [`${a4}/24`, `${a6}/64`]);
     }
     return { server, attacker, bystander, addr: LAN_ADDR, destroy };
   } catch (e) {

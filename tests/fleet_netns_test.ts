@@ -10,7 +10,16 @@
 import { deepEqual, equal, ok } from "node:assert/strict";
 import { join } from "node:path";
 import { client, makeConfig, type RunningDaemon, startDaemon } from "./_daemon.ts";
-import { DENO, isRoot, Netns, ROOT, runOk, uniqueName } from "./_netns.ts";
+import {
+  addBridge,
+  attachToBridge,
+  DENO,
+  isRoot,
+  Netns,
+  ROOT,
+  runOk,
+  uniqueName,
+} from "./_netns.ts";
 import { haveNats, startNats } from "./_nats.ts";
 import { encodeRecord, subjectOf } from "../src/fleet/mod.ts";
 
@@ -79,31 +88,11 @@ Deno.test({
     const daemons = new Map<string, RunningDaemon>();
     let server: Awaited<ReturnType<typeof startNats>> | null = null;
     try {
-      await runOk(["ip", "-n", hub.name, "link", "add", "br0", "type", "bridge"]);
-      await runOk(["ip", "-n", hub.name, "link", "set", "br0", "up"]);
-      await runOk(["ip", "-n", hub.name, "addr", "add", `${HUB}/24`, "dev", "br0"]);
+      await addBridge(hub, [`${HUB}/24`]);
       for (const [i, name] of HOSTS.entries()) {
         const ns = await Netns.create(uniqueName(`fl-${name}`));
         spaces.push(ns);
-        const port = `v${name}`;
-        await runOk([
-          "ip",
-          "-n",
-          hub.name,
-          "link",
-          "add",
-          port,
-          "type",
-          "veth",
-          "peer",
-          "name",
-          "eth0",
-          "netns",
-          ns.name,
-        ]);
-        await runOk(["ip", "-n", hub.name, "link", "set", port, "master", "br0", "up"]);
-        await runOk(["ip", "-n", ns.name, "addr", "add", `198.51.100.${10 + i}/24`, "dev", "eth0"]);
-        await runOk(["ip", "-n", ns.name, "link", "set", "eth0", "up"]);
+        await attachToBridge(hub, ns, `v${name}`, [`198.51.100.${10 + i}/24`]);
       }
       const srv = server = await startNats({ ns: hub, host: HUB, config: SERVER_CONFIG });
       // The operator creates the stream (hosts may not); max_age 1w, one message per subject.
