@@ -53,19 +53,6 @@ export function append(path: string, data: string | Uint8Array): void {
   }
 }
 
-/** Resolves once `pred` holds (polled every `stepMs`); throws after `timeoutMs`. */
-export async function waitUntil(
-  pred: () => Promise<boolean> | boolean,
-  what: string,
-  opts: { timeoutMs?: number; stepMs?: number } = {},
-): Promise<void> {
-  const end = Date.now() + (opts.timeoutMs ?? 10_000);
-  while (!(await pred())) {
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, opts.stepMs ?? 50));
-  }
-}
-
 /** New bans decided by this process: its audit records, as sorted `"jail ip"` strings. */
 export function auditBans(err: readonly DaemonRecord[]): string[] {
   return err.filter((r) => r["fail2zig_event"] === "ban")

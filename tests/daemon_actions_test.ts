@@ -8,17 +8,10 @@ import { equal, match, ok } from "node:assert/strict";
 import { join } from "node:path";
 import { client, makeConfig, privateGlobal, startDaemon } from "./_daemon.ts";
 import { smtpServer } from "../src/actions/testdata/smtp_server.ts";
+import { waitUntil } from "./_wait.ts";
 
-async function waitUntil(
-  pred: () => Promise<boolean> | boolean,
-  timeoutMs = 15_000,
-): Promise<void> {
-  const end = Date.now() + timeoutMs;
-  while (!(await pred())) {
-    if (Date.now() > end) throw new Error("condition not met in time");
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}
+/** The waits of this test: an action runs within seconds of its ban. */
+const T = { timeoutMs: 15_000 };
 
 Deno.test({
   name: "a ban in the live daemon runs its jail's exec and smtp actions beside the firewall ban",
@@ -60,13 +53,21 @@ actions = ["note", "mail"]
         (await client(sock, "ban", "203.0.113.9", "--jail", "sshd", "--duration", "1h")).code,
         0,
       );
-      await waitUntil(async () => (await read()).includes("ban|203.0.113.9|sshd|3600|"));
-      await waitUntil(() => smtp.sessions.length === 1);
+      await waitUntil(
+        async () => (await read()).includes("ban|203.0.113.9|sshd|3600|"),
+        "the exec action's ban line",
+        T,
+      );
+      await waitUntil(() => smtp.sessions.length === 1, "one SMTP session", T);
       match(smtp.sessions[0]!, /^EHLO host\.example\nMAIL FROM:<fail2zig@host\.example>\n/);
       match(smtp.sessions[0]!, /\nSubject: \[fail2zig\] sshd: banned 203\.0\.113\.9\n/);
       equal((await client(sock, "status", "sshd")).json?.["ports"], "tcp 22,2222");
       equal((await client(sock, "unban", "203.0.113.9")).code, 0);
-      await waitUntil(async () => (await read()).includes("unban|203.0.113.9|"));
+      await waitUntil(
+        async () => (await read()).includes("unban|203.0.113.9|"),
+        "the unban line",
+        T,
+      );
       equal(smtp.sessions.length, 1, "an unban sends no mail");
       ok(!daemon.err.some((r) => r["msg"] === "action failed"), JSON.stringify(daemon.err));
     } finally {

@@ -5,6 +5,7 @@
 import { deepEqual, equal, ok } from "node:assert/strict";
 import { join } from "node:path";
 import { client, makeConfig, privateGlobal, startDaemon } from "./_daemon.ts";
+import { waitUntil } from "./_wait.ts";
 import { bindDatagramListener } from "../src/ffi/unix.ts";
 import { parseExposition } from "./metrics_parser.ts";
 
@@ -23,17 +24,6 @@ function failLine(ip: string, i: number): string {
   return `${new Date().toISOString()} web1 sshd[${
     1000 + i
   }]: Failed password for root from ${ip} port ${40000 + i} ssh2\n`;
-}
-
-async function waitUntil(
-  pred: () => Promise<boolean> | boolean,
-  timeoutMs = 10_000,
-): Promise<void> {
-  const end = Date.now() + timeoutMs;
-  while (!(await pred())) {
-    if (Date.now() > end) throw new Error("condition not met in time");
-    await new Promise((r) => setTimeout(r, 50));
-  }
 }
 
 Deno.test("client commands, reload and restart work against a live daemon", async () => {
@@ -57,8 +47,9 @@ Deno.test("client commands, reload and restart work against a live daemon", asyn
     }
     log.close();
     await daemon.waitFor((r) => r["event"] === "ban" && r["ip"] === "198.51.100.7");
-    await waitUntil(async () =>
-      (await client(sock, "status", "sshd")).json?.["failures_total"] === 5
+    await waitUntil(
+      async () => (await client(sock, "status", "sshd")).json?.["failures_total"] === 5,
+      "5 failures counted",
     );
     const js = (await client(sock, "status", "sshd")).json!;
     equal(js["lines_total"], 5);
@@ -245,7 +236,7 @@ Deno.test("a live daemon serves Prometheus metrics that count its lines and bans
     await waitUntil(async () => {
       text = await (await fetch(`http://127.0.0.1:${port}/metrics`)).text();
       return /fail2zig_bans_total\{jail="sshd"\} 1\b/.test(text);
-    });
+    }, "the ban in the metrics");
     ok(/fail2zig_lines_parsed_total\{jail="sshd"\} 3\b/.test(text), text);
     ok(/fail2zig_lines_matched_total\{jail="sshd"\} 3\b/.test(text), text);
     ok(/fail2zig_ban_latency_seconds_count 1\b/.test(text), text);

@@ -14,6 +14,7 @@
 import { deepEqual, equal, ok } from "node:assert/strict";
 import { join } from "node:path";
 import { client, makeConfig, privateGlobal, type RunningDaemon, startDaemon } from "./_daemon.ts";
+import { waitUntil } from "./_wait.ts";
 import {
   append,
   auditBans,
@@ -22,7 +23,6 @@ import {
   failLines,
   jailCounts,
   sleep,
-  waitUntil,
 } from "./_daemon_sources.ts";
 
 /** Longer than the file source's safety re-check (2 s): a double read would have happened. */

@@ -17,22 +17,9 @@ import {
   startDaemon,
 } from "./_daemon.ts";
 import { isRoot, Netns, uniqueName } from "./_netns.ts";
+import { pollFor } from "./_wait.ts";
 
 const METRICS_PORT = 9188;
-
-async function until<T>(
-  probe: () => Promise<T | null>,
-  limitMs: number,
-  what: string,
-): Promise<T> {
-  const end = Date.now() + limitMs;
-  for (;;) {
-    const v = await probe();
-    if (v !== null) return v;
-    assert.ok(Date.now() < end, `expected ${what} within ${limitMs} ms`);
-    await new Promise((r) => setTimeout(r, 20));
-  }
-}
 
 Deno.test({
   ignore: !isRoot,
@@ -68,23 +55,23 @@ Deno.test({
       assert.match(await kernel(), /203\.0\.113\.50[\s\S]*2001:db8:5::50/);
 
       await ns.execOk(["nft", "flush", "ruleset"]);
-      await until(
+      await pollFor(
         async () => {
           const k = await kernel();
           return k.includes("203.0.113.50") && k.includes("2001:db8:5::50") ? k : null;
         },
-        1000,
         "both bans back in the kernel",
+        { timeoutMs: 1000, stepMs: 20 },
       );
       await daemon.waitFor((r) => /scaffold and bans re-installed/.test(String(r["msg"])), 2000);
-      const metric = await until(
+      const metric = await pollFor(
         async () => {
           const r = await ns.exec(["curl", "-s", `http://127.0.0.1:${METRICS_PORT}/metrics`]);
           const m = /^fail2zig_firewall_repairs_total (\d+)$/m.exec(r.stdout);
           return m ? Number(m[1]) : null;
         },
-        2000,
         "the metrics endpoint",
+        { timeoutMs: 2000, stepMs: 20 },
       );
       assert.equal(metric, 1);
       const st = await client("status");
@@ -133,7 +120,10 @@ Deno.test({
       assert.match(await kernel(), scoped);
       assert.match(await kernel(), /tcp dport 2222 ip saddr @banned_ipv4_tcp\.22_2222 drop/);
       await ns.execOk(["nft", "flush", "ruleset"]);
-      await until(async () => scoped.test(await kernel()) ? true : null, 1000, "the scoped ban");
+      await pollFor(async () => scoped.test(await kernel()) ? true : null, "the scoped ban", {
+        timeoutMs: 1000,
+        stepMs: 20,
+      });
       // A crash that loses the state file: only the kernel still holds the ban.
       await d.stop("SIGKILL");
       d = null;

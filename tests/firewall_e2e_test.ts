@@ -28,6 +28,7 @@ import {
   TEST_SECCOMP,
 } from "./_daemon.ts";
 import { canConnect, createLan, DENO, isRoot, type Lan, Netns, run, uniqueName } from "./_netns.ts";
+import { waitUntil } from "./_wait.ts";
 
 const SSH_PORT = 22;
 const MAXRETRY = 3;
@@ -40,18 +41,6 @@ const STOP_LIMIT_MS = 15_000;
 const CAPSH_NO_NET_ADMIN = ["capsh", "--drop=cap_net_admin", "--", "-c", 'exec "$0" "$@"'];
 
 const opts = { ignore: !isRoot, sanitizeResources: false, sanitizeOps: false } as const;
-
-async function waitUntil(
-  cond: () => Promise<boolean> | boolean,
-  limitMs: number,
-  what: string,
-): Promise<void> {
-  const end = Date.now() + limitMs;
-  while (!(await cond())) {
-    if (Date.now() > end) throw new Error(`expected ${what} within ${limitMs} ms; it did not`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
-}
 
 /** Stops the daemon with SIGTERM; SIGKILLs it when it has not exited after `limitMs`. */
 async function stopWithin(d: RunningDaemon, limitMs: number): Promise<number | "hung"> {
@@ -118,8 +107,8 @@ MaxStartups 100
       async () =>
         (await canConnect(lan.bystander, lan.addr.server4, SSH_PORT)) &&
         (await canConnect(lan.bystander, lan.addr.server6, SSH_PORT)),
-      10_000,
       "sshd to accept connections on IPv4 and IPv6",
+      { timeoutMs: 10_000, stepMs: 100 },
     );
   } catch (e) {
     await stop();
@@ -249,8 +238,8 @@ bantime = "${BANTIME_S}s"
               assert.equal(await failedLogin(lan.attacker, server), 5, "sshpass: wrong password");
               await waitUntil(
                 async () => (await failures()) === base + LINES_PER_ATTEMPT,
-                10_000,
                 `${LINES_PER_ATTEMPT} failures counted from sshd's log`,
+                { timeoutMs: 10_000, stepMs: 100 },
               );
               assert.equal(banCount(), 0, "not banned below maxretry");
               assert.ok(
@@ -324,8 +313,8 @@ bantime = "${BANTIME_S}s"
               );
               await waitUntil(
                 () => canConnect(lan.attacker, server, SSH_PORT, 300),
-                SHORT_BAN_S * 1000 + 5000,
                 "access back after the short ban",
+                { timeoutMs: SHORT_BAN_S * 1000 + 5000, stepMs: 100 },
               );
               const back = performance.now() - t0;
               assert.ok(
@@ -334,8 +323,8 @@ bantime = "${BANTIME_S}s"
               );
               await waitUntil(
                 () => unbanCount() > unbansBefore,
-                5000,
                 "the daemon to record the expiry as an unban",
+                { timeoutMs: 5000, stepMs: 100 },
               );
               const expired = (await client(lan.server, sock, "list")).json as { bans: unknown[] };
               assert.deepEqual(expired.bans, [], "nothing left banned");

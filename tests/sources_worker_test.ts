@@ -7,6 +7,7 @@ import { deepStrictEqual, strictEqual } from "node:assert/strict";
 import { fileSourceReadPaths, JOURNALCTL } from "../src/sources/mod.ts";
 import { append } from "../src/sources/testdata/harness.ts";
 import { appendJournal } from "../src/sources/testdata/journal.ts";
+import { waitUntil } from "./_wait.ts";
 
 const BODY = new URL("../src/sources/testdata/worker_child.ts", import.meta.url);
 
@@ -62,14 +63,6 @@ async function restrictedWorker(
   };
 }
 
-async function until(cond: () => boolean, what: string): Promise<void> {
-  const deadline = Date.now() + 8000;
-  while (!cond()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 20));
-  }
-}
-
 Deno.test("FileSource tails and follows rotation inside a Worker that may only read the log directory", async () => {
   const dir = await Deno.makeTempDir({ prefix: "f2z-worker-" });
   const outside = await Deno.makeTempFile({ prefix: "f2z-secret-" });
@@ -83,10 +76,13 @@ Deno.test("FileSource tails and follows rotation inside a Worker that may only r
     try {
       strictEqual(w.denied, "NotCapable");
       append(log, "one\n");
-      await until(() => w.lines.length >= 1, "first line");
+      await waitUntil(() => w.lines.length >= 1, "first line", { timeoutMs: 8000, stepMs: 20 });
       Deno.renameSync(log, `${log}.1`);
       append(log, "two\n");
-      await until(() => w.lines.length >= 2, "line after rotation");
+      await waitUntil(() => w.lines.length >= 2, "line after rotation", {
+        timeoutMs: 8000,
+        stepMs: 20,
+      });
       deepStrictEqual(w.lines, ["one", "two"]);
     } finally {
       await w.stop();
@@ -116,7 +112,10 @@ Deno.test("JournalSource follows the journal inside a Worker that may only run j
     try {
       strictEqual(w.denied, "NotCapable");
       await appendJournal(dir, [entry(2)]);
-      await until(() => w.lines.length >= 1, "a followed record");
+      await waitUntil(() => w.lines.length >= 1, "a followed record", {
+        timeoutMs: 8000,
+        stepMs: 20,
+      });
       deepStrictEqual(w.lines, ["sshd[102]: Failed password for root from 192.0.2.2 port 22 ssh2"]);
     } finally {
       await w.stop();

@@ -8,7 +8,7 @@ import {
   type StateInput,
   StateStore,
 } from "./mod.ts";
-import { waitUntil } from "../../tests/_daemon_sources.ts";
+import { waitUntil } from "../../tests/_wait.ts";
 
 const T = 1_767_225_600_000;
 
