@@ -35,7 +35,12 @@ import { createLogSink, LineSink, Logger } from "../src/log/mod.ts";
 import { AuditLog } from "../src/audit/mod.ts";
 import { startMetricsServer } from "../src/metrics/mod.ts";
 import { parentDir, StateStore } from "../src/state/mod.ts";
-import { execve, ownCommandLine, shareMallocArenas } from "../src/ffi/mod.ts";
+import {
+  execve,
+  ownCommandLine,
+  releaseExecutablePages,
+  shareMallocArenas,
+} from "../src/ffi/mod.ts";
 import { resolve } from "node:path";
 import {
   clearStaleSocket,
@@ -82,6 +87,7 @@ export async function main(args: string[]): Promise<number> {
   if (broadlyGranted() && !Deno.build.standalone) return narrowAndExec(configPath, config);
   shareMallocArenas(); // before the Worker and the I/O threads start (docs/interfaces.md)
   const logger = new Logger(config.global.logLevel, [createLogSink()]);
+  releaseStartupPages(logger, "modules loaded"); // the loader's and transpiler's code
   for (const w of warnings) logger.warn("config warning", { issue: formatIssue(w) });
   logPermissions(configPath, config, logger);
   let daemon: Daemon;
@@ -105,6 +111,20 @@ export async function main(args: string[]): Promise<number> {
     return Exit.FAILED;
   }
   return await runUntilStopped(daemon, config, logger);
+}
+
+/**
+ * Unmaps the pages of the runtime's executable that start-up touched ({@link releaseExecutablePages},
+ * docs/performance.md): resident memory then holds only the code the daemon goes on running. A
+ * procfs that cannot be read costs only that memory, so it is a debug record, not a failure.
+ */
+function releaseStartupPages(logger: Logger, after: string): void {
+  try {
+    const mib = releaseExecutablePages() / 1048576;
+    logger.debug("executable pages released", { after, mib: Math.round(mib * 10) / 10 });
+  } catch (e) {
+    logger.warn("executable pages not released", { after, error: oneLine(e) });
+  }
 }
 
 /**
@@ -316,6 +336,7 @@ async function runUntilStopped(daemon: Daemon, config: Config, logger: Logger): 
     );
   };
   Deno.addSignalListener("SIGHUP", onHup);
+  releaseStartupPages(logger, "started"); // the start-up's code: what runs from now on comes back
   logger.info("ready", {
     backend: daemon.backend.name,
     degraded: daemon.degraded,

@@ -41,6 +41,7 @@ export const LIBC_SYMBOLS = {
   getrusage: { parameters: ["i32", "buffer"], result: "i32" },
   // memory
   mallopt: { parameters: ["i32", "i32"], result: "i32" },
+  madvise: { parameters: ["pointer", "usize", "i32"], result: "i32" },
   // errors
   __errno_location: { parameters: [], result: "pointer" },
   strerror: { parameters: ["i32"], result: "pointer" },

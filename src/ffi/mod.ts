@@ -10,7 +10,15 @@ export {
   shareMallocArenas,
   strerror,
 } from "./libc.ts";
-export { execve, ownCommandLine, type PathOwner, pathOwner } from "./process.ts";
+export {
+  type CleanMapping,
+  cleanMappings,
+  execve,
+  ownCommandLine,
+  type PathOwner,
+  pathOwner,
+  releaseExecutablePages,
+} from "./process.ts";
 export {
   findAttr,
   MessageWriter,

@@ -28,27 +28,111 @@ function fail(call: string, detail: string): never {
 }
 
 /**
- * This process's argv as the kernel keeps it (`/proc/self/cmdline`, through libc: Deno gates
- * `/proc/self` behind --allow-all). Throws when procfs cannot be read.
+ * The whole of `/proc/self/NAME`, read through libc (Deno gates `/proc/self` behind --allow-all),
+ * at most `max` bytes. Throws when procfs cannot be read.
  */
-export function ownCommandLine(): string[] {
+function readSelf(name: string, max: number): Uint8Array {
+  const path = `/proc/self/${name}`;
   const c = libc();
-  const fd = c.open(cString("/proc/self/cmdline"), O_RDONLY_CLOEXEC);
-  if (fd < 0) fail("open", "/proc/self/cmdline");
-  const buf = new Uint8Array(MAX_CMDLINE_BYTES);
+  const fd = c.open(cString(path), O_RDONLY_CLOEXEC);
+  if (fd < 0) fail("open", path);
+  let buf = new Uint8Array(Math.min(max, 1 << 16));
   let len = 0;
   try {
     for (;;) {
+      if (len === buf.length) {
+        if (len === max) break;
+        const next = new Uint8Array(Math.min(max, 2 * len));
+        next.set(buf);
+        buf = next;
+      }
       const n = Number(c.read(fd, buf.subarray(len), BigInt(buf.length - len)));
-      if (n < 0) fail("read", "/proc/self/cmdline");
-      if (n === 0 || len + n === buf.length) break;
+      if (n < 0) fail("read", path);
+      if (n === 0) break;
       len += n;
     }
   } finally {
     c.close(fd);
   }
-  const text = new TextDecoder().decode(buf.subarray(0, len));
+  return buf.subarray(0, len);
+}
+
+/**
+ * This process's argv as the kernel keeps it (`/proc/self/cmdline`). Throws when procfs cannot be
+ * read.
+ */
+export function ownCommandLine(): string[] {
+  const text = new TextDecoder().decode(readSelf("cmdline", MAX_CMDLINE_BYTES));
   return text.endsWith("\0") ? text.slice(0, -1).split("\0") : text.split("\0");
+}
+
+/** Longest `/proc/self/smaps` read. */
+const MAX_SMAPS_BYTES = 16 << 20;
+/** `madvise` advice: drop the range's page-table entries (`MADV_DONTNEED`). */
+const MADV_DONTNEED = 4;
+
+/** A mapping of `/proc/self/smaps` whose pages can be dropped and read back from its file. */
+export interface CleanMapping {
+  /** First address. */
+  readonly start: bigint;
+  /** One past the last address. */
+  readonly end: bigint;
+  /** Resident bytes (`Rss:`). */
+  readonly rss: number;
+}
+
+/**
+ * The mappings of `file` in `smaps` text that hold nothing but the file's own pages: not
+ * writable, and no page of them copied on write (`Anonymous: 0 kB`; the relocated, then
+ * write-protected `RELRO` part of an executable has such copies and is left out).
+ */
+export function cleanMappings(smaps: string, file: string): CleanMapping[] {
+  const out: CleanMapping[] = [];
+  let cur: { start: bigint; end: bigint; ok: boolean; rss: number; anon: number } | null = null;
+  const flush = () => {
+    if (cur !== null && cur.ok && cur.anon === 0) {
+      out.push({ start: cur.start, end: cur.end, rss: cur.rss });
+    }
+  };
+  for (const line of smaps.split("\n")) {
+    const head = /^([0-9a-f]+)-([0-9a-f]+) (\S{4}) \S+ \S+ \d+\s+(.*)$/.exec(line);
+    if (head !== null) {
+      flush();
+      cur = {
+        start: BigInt(`0x${head[1]}`),
+        end: BigInt(`0x${head[2]}`),
+        ok: head[4] === file && !head[3]!.includes("w"),
+        rss: 0,
+        anon: -1,
+      };
+      continue;
+    }
+    const field = /^(Rss|Anonymous):\s+(\d+) kB/.exec(line);
+    if (field === null || cur === null) continue;
+    if (field[1] === "Rss") cur.rss = Number(field[2]) * 1024;
+    else cur.anon = Number(field[2]);
+  }
+  flush();
+  return out;
+}
+
+/**
+ * Drops this process's page-table entries for the clean mappings of its own executable
+ * ({@link cleanMappings}; `madvise(MADV_DONTNEED)`): the pages stay in the page cache, and the
+ * ones still used are mapped again by the next access to them (a minor fault), so resident
+ * memory keeps only the part of the runtime's code and read-only data that is used from then on.
+ * Returns the resident bytes the mappings had before; throws when procfs cannot be read.
+ */
+export function releaseExecutablePages(): number {
+  const smaps = new TextDecoder().decode(readSelf("smaps", MAX_SMAPS_BYTES));
+  const c = libc();
+  let released = 0;
+  for (const m of cleanMappings(smaps, Deno.execPath())) {
+    const p = Deno.UnsafePointer.create(m.start);
+    if (c.madvise(p, m.end - m.start, MADV_DONTNEED) !== 0) fail("madvise", "the executable");
+    released += m.rss;
+  }
+  return released;
 }
 
 /**
