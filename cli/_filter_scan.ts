@@ -154,7 +154,7 @@ export class Collector {
   readonly #missedLines: string[] = [];
   #missedCount = 0;
   readonly #kinds: number[] = [0, 0, 0, 0, 0, 0];
-  readonly #formats: number[] = [0, 0, 0, 0, 0, 0, 0];
+  readonly #formats: number[] = [0, 0, 0, 0, 0, 0, 0, 0, 0, 0];
   readonly #list: Set<number>;
   #listed: Record<number, string[]> = {};
 
@@ -278,7 +278,7 @@ export function emptyTally(patterns: number): Tally {
     missedCount: 0,
     missedText: [],
     kinds: [0, 0, 0, 0, 0, 0],
-    formats: [0, 0, 0, 0, 0, 0, 0],
+    formats: [0, 0, 0, 0, 0, 0, 0, 0, 0, 0],
     listed: {},
   };
 }

@@ -327,4 +327,7 @@ const FORMAT_NAMES = [
   "ctime (vsftpd)",
   "Apache error log",
   "TAI64N",
+  "journalctl short-unix",
+  "journalctl short-full",
+  "journalctl short-monotonic",
 ];

@@ -26,6 +26,12 @@ export const Ts = {
   CTIME: 4,
   APACHE: 5,
   TAI64N: 6,
+  /** journalctl `short-unix`: `1764000000.123456` (UTC seconds). */
+  UNIX: 7,
+  /** journalctl `short-full`: `Tue 2026-11-24 12:26:41 UTC` (local time unless UTC/GMT). */
+  FULL: 8,
+  /** journalctl `short-monotonic`: `[ 12345.678901]` (since boot: no time). */
+  MONOTONIC: 9,
 } as const;
 /** A value of `Ts`. */
 export type Ts = (typeof Ts)[keyof typeof Ts];
@@ -269,13 +275,61 @@ function after5424(s: string, i: number, out: Shape): number {
 }
 
 /**
+ * journalctl's other short outputs at i (first character `c`): short-unix, short-full and
+ * short-monotonic (docs/formats/prefixes.md PRE-07u/f/m). Returns the message start, or -1.
+ */
+function journalStamp(s: string, i: number, c: number, out: Shape): number {
+  let msg = -1;
+  if (c >= 48 && c <= 57 && s.charCodeAt(i + 10) === 46 && s.charCodeAt(i + 17) === 32) {
+    // journalctl short-unix: "1764000000.123456 "
+    let j = i;
+    while (j < i + 17 && (j === i + 10 || dig(s, j) >= 0)) j++;
+    if (j === i + 17) {
+      out.ts = Ts.UNIX;
+      out.tsStart = i;
+      msg = afterStamp(s, i + 18, out);
+    }
+  } else if (
+    c >= 65 && c <= 90 && dayAt(s, i) && s.charCodeAt(i + 3) === 32 && dig(s, i + 4) >= 0
+  ) {
+    // journalctl short-full: "Tue 2026-11-24 12:26:41 UTC "
+    const z = s.indexOf(" ", i + 24);
+    if (
+      num4(s, i + 4) >= 0 && s.charCodeAt(i + 8) === 45 && num2(s, i + 9) >= 0 &&
+      s.charCodeAt(i + 11) === 45 && num2(s, i + 12) >= 0 && s.charCodeAt(i + 14) === 32 &&
+      clockAt(s, i + 15) && s.charCodeAt(i + 23) === 32 && z > i + 24 && z < i + 32
+    ) {
+      out.ts = Ts.FULL;
+      out.tsStart = i;
+      msg = afterStamp(s, z + 1, out);
+    }
+  } else if (c === 91 && (s.charCodeAt(i + 1) === 32 || dig(s, i + 1) >= 0)) {
+    // journalctl short-monotonic: "[ 12345.678901] " (seconds since boot, right-aligned)
+    let j = i + 1;
+    while (s.charCodeAt(j) === 32 && j < i + 12) j++;
+    const d = j;
+    while (dig(s, j) >= 0 && j < d + 12) j++;
+    if (
+      j > d && s.charCodeAt(j) === 46 && dig(s, j + 1) >= 0 && s.charCodeAt(j + 7) === 93 &&
+      s.charCodeAt(j + 8) === 32
+    ) {
+      out.ts = Ts.MONOTONIC;
+      out.tsStart = i;
+      msg = afterStamp(s, j + 9, out);
+    }
+  }
+  return msg;
+}
+
+/**
  * The timestamps other than the common `Nov 24 12:26:41 ` (fast path of `parseShape`) at i, whose
  * first character is `c`: sets the kind and start in `out` and returns the message start, or -1.
  * Kept out of `parseShape` so that the optimising compiler has less to compile there (and each
  * Worker of `filter test` warms up sooner).
  */
 function otherStamp(s: string, i: number, c: number, v5424: boolean, out: Shape): number {
-  let msg = -1;
+  let msg = v5424 ? -1 : journalStamp(s, i, c, out);
+  if (msg >= 0) return msg;
   if (c >= 65 && c <= 90) {
     if (monthAt(s, i) >= 0 && s.charCodeAt(i + 3) === 32) {
       // Nov 24 12:26:41 / Nov  4 ...
@@ -464,8 +518,14 @@ export function parseShape(
   // a program named after a timestamp is checked here, once (nothing below changes its span)
   let checked = false;
   if (msg >= 0 && out.progStart >= 0 && program) {
-    if (!programIn(program, s, out.progStart, out.progEnd)) return false;
-    checked = true;
+    if (!programIn(program, s, out.progStart, out.progEnd)) {
+      // under daemontools or runit a service's log holds its stderr, with no program tag: after
+      // TAI64N, `name:` without a pid that is not the filter's program is the message's own
+      // start (sshd -e: "error: PAM: …", "banner exchange: …")
+      if ((out.ts as Ts) !== Ts.TAI64N || s.charCodeAt(out.progEnd) !== 58) return false;
+      out.progStart = out.progEnd = -1;
+      msg = out.tsStart + 26;
+    } else checked = true;
   }
   if (msg < 0) msg = noStamp(s, i, out);
   let end = n;
@@ -575,6 +635,22 @@ export function shapeTime(s: string, sh: Shape, nowMs: number): number | null {
       t = (sec - 10) * 1000 + Math.floor(ns / 1e6);
       break;
     }
+    case Ts.UNIX: {
+      let sec = 0;
+      for (let j = i; j < i + 10; j++) sec = sec * 10 + dig(s, j);
+      t = sec * 1000 + fracMs(s, i + 10);
+      break;
+    }
+    case Ts.FULL: {
+      const y = num4(s, i + 4), mo = num2(s, i + 9) - 1, d = num2(s, i + 12);
+      const h = num2(s, i + 15), mi = num2(s, i + 18), se = num2(s, i + 21);
+      // journalctl prints the zone it formats in: UTC/GMT exactly, any other is the local zone
+      const utc = s.startsWith("UTC ", i + 24) || s.startsWith("GMT ", i + 24);
+      t = utc ? Date.UTC(y, mo, d, h, mi, se) : local(y, mo, d, h, mi, se);
+      break;
+    }
+    case Ts.MONOTONIC:
+      return null;
     case Ts.NGINX:
       t = local(
         num4(s, i),

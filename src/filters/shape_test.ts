@@ -27,6 +27,28 @@ Deno.test("parseShape() finds program, message and time in every supported prefi
       Date.UTC(2026, 10, 24, 12, 26, 41, 771),
     ],
     ["2026-11-24T12:26:41-0130 h a: hello", "a", "hello", Date.UTC(2026, 10, 24, 13, 56, 41)],
+    // journalctl -o short-unix, short-full, short-monotonic (docs/formats/prefixes.md PRE-07u/f/m)
+    [
+      "1795523201.771471 h sshd[9]: hello",
+      "sshd",
+      "hello",
+      Date.UTC(2026, 10, 24, 12, 26, 41, 771),
+    ],
+    [
+      "Tue 2026-11-24 12:26:41 UTC h sshd[9]: hello",
+      "sshd",
+      "hello",
+      Date.UTC(2026, 10, 24, 12, 26, 41),
+    ],
+    [
+      "Tue 2026-11-24 12:26:41 CET h sshd[9]: hello",
+      "sshd",
+      "hello",
+      local(2026, 10, 24, 12, 26, 41),
+    ],
+    ["[ 12345.678901] h sshd[9]: hello", "sshd", "hello", null],
+    ["[1234567.678901] h sshd[9]: hello", "sshd", "hello", null],
+    ["[12345] h sshd[9]: hello", null, "[12345] h sshd[9]: hello", null],
     [
       '<13>1 2026-11-24T12:26:41Z h app 12 ID7 [x a="\\]\\""][y] hello',
       "app",
