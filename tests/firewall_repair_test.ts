@@ -175,6 +175,19 @@ async function alterAndWait(
   await flushAndWait(fw, ns, restored, script, repair, ALTER_LIMIT_MS);
 }
 
+/** The port change of `alterAndWait` for a rule of iptables' `chain`, by `iptables -R`. */
+function iptablesAlter(chain: string, needle: string): Parameters<typeof alterAndWait>[3] {
+  return {
+    list: ["iptables", "-w", "-S", chain],
+    needle,
+    stray: "--dports 143,2000",
+    replace: (n, line) =>
+      `iptables -w -R ${chain} ${n} ${
+        line.replace(`-A ${chain} `, "").replace("143,993", "143,2000")
+      }`,
+  };
+}
+
 async function newBanWorks(fw: RemoteBackend, ns: Netns, missing: Missing): Promise<void> {
   await fw.ban([NEW_BAN]);
   assert.deepEqual(await missing(ns, [...BANS, NEW_BAN]), []);
@@ -234,15 +247,13 @@ Deno.test({
       await flushAndWait(fw, ns, iptablesMissing, flush, 1);
       await flushAndWait(fw, ns, iptablesMissing, "iptables -w -F", 2);
       await newBanWorks(fw, ns, iptablesMissing);
-      await alterAndWait(fw, ns, iptablesMissing, {
-        list: ["iptables", "-w", "-S", "fail2zig"],
-        needle: "-s 203.0.113.8/32 -p tcp -m multiport --dports 143,993",
-        stray: "--dports 143,2000",
-        replace: (n, line) =>
-          `iptables -w -R fail2zig ${n} ${
-            line.replace(/^-A fail2zig /, "").replace("143,993", "143,2000")
-          }`,
-      }, 3);
+      await alterAndWait(
+        fw,
+        ns,
+        iptablesMissing,
+        iptablesAlter("fail2zig", "-s 203.0.113.8/32 -p tcp -m multiport --dports 143,993"),
+        3,
+      );
     }),
 });
 
@@ -257,14 +268,12 @@ Deno.test({
       const destroy = "iptables -w -F && ip6tables -w -F && ipset destroy";
       await flushAndWait(fw, ns, ipsetMissing, destroy, 2);
       await newBanWorks(fw, ns, ipsetMissing);
-      await alterAndWait(fw, ns, ipsetMissing, {
-        list: ["iptables", "-w", "-S", "INPUT"],
-        needle: "--dports 143,993 -m set --match-set fail2zig-v4-",
-        stray: "--dports 143,2000",
-        replace: (n, line) =>
-          `iptables -w -R INPUT ${n} ${
-            line.replace(/^-A INPUT /, "").replace("143,993", "143,2000")
-          }`,
-      }, 3);
+      await alterAndWait(
+        fw,
+        ns,
+        ipsetMissing,
+        iptablesAlter("INPUT", "--dports 143,993 -m set --match-set fail2zig-v4-"),
+        3,
+      );
     }),
 });
