@@ -9,8 +9,9 @@
  * 2. bans/s — `--burst` failure lines of distinct addresses in one append; from the append to
  *    the last ban record on the last receiver (the receivers' `max_rate` is raised so the rate
  *    cap does not count);
- * 3. memory — resident set of daemon 0 (with [fleet], after the runs) and of one daemon of the
- *    same config without [fleet].
+ * 3. memory — resident set of daemon 0 (with [fleet], after the runs), the peak (VmHWM) of daemon
+ *    0 (publishing the burst) and of daemon 1 (applying it), and the resident set of one daemon of
+ *    the same config without [fleet].
  *
  * The reference: CrowdSec's bouncers poll the local API every 10 s by default (the decision
  * reaches a bouncer 0–10 s after it is made, 5 s on average).
@@ -111,7 +112,11 @@ async function runSize(n: number, run: number): Promise<void> {
     await log.write(enc.encode(burst.map((a, i) => sshLine(a, i)).join("")));
     const secs = (Math.max(...await done) - t0) / 1000;
     log.close();
-    const rss = (await procStatus(origin.process.pid)).VmRSS ?? 0;
+    const status = await procStatus(origin.process.pid);
+    const rss = status.VmRSS ?? 0;
+    const peak = (pid: number, st: Record<string, number>) =>
+      `${((st.VmHWM ?? 0) / 1048576).toFixed(1)} MiB (pid ${pid})`;
+    const receiver = receivers[0]!.process.pid;
     console.log(
       `${n} daemons: propagation (log line on daemon 0 -> ban record on each other) p50 ${
         quantile(lat, 0.5).toFixed(1)
@@ -119,7 +124,11 @@ async function runSize(n: number, run: number): Promise<void> {
         lat.at(-1)!.toFixed(1)
       } ms (${lat.length} pairs); burst of ${BURST}: ${
         (BURST / secs).toFixed(0)
-      } bans/s reached every receiver; daemon 0 RSS ${(rss / 1048576).toFixed(1)} MiB`,
+      } bans/s reached every receiver; daemon 0 RSS ${
+        (rss / 1048576).toFixed(1)
+      } MiB; peak RSS (VmHWM) of daemon 0 ${peak(origin.process.pid, status)}, of daemon 1 ${
+        peak(receiver, await procStatus(receiver))
+      }`,
     );
   } finally {
     for (const d of daemons) await d.stop().catch(() => {});

@@ -43,21 +43,24 @@ export function freePort(): number {
 
 /**
  * Starts nats-server with JetStream. `config` is extra server config text (e.g. `authorization`
- * with users); `ns` runs it inside a namespace, listening on `host`.
+ * with users); `ns` runs it inside a namespace, listening on `host`. `file`: a whole config file
+ * of the caller's, run as it is (its listen address must be `host`:`port`).
  */
 export async function startNats(
-  opts: { config?: string; ns?: Netns; host?: string; port?: number } = {},
+  opts: { config?: string; ns?: Netns; host?: string; port?: number; file?: string } = {},
 ): Promise<NatsServer> {
   const dir = await Deno.makeTempDir({ prefix: "fail2zig-nats-" });
   const host = opts.host ?? "127.0.0.1";
   const port = opts.port ?? freePort();
-  const conf = join(dir, "server.conf");
-  await Deno.writeTextFile(
-    conf,
-    `listen: "${host}:${port}"\njetstream { store_dir: "${join(dir, "js")}" }\n${
-      opts.config ?? ""
-    }\n`,
-  );
+  const conf = opts.file ?? join(dir, "server.conf");
+  if (opts.file === undefined) {
+    await Deno.writeTextFile(
+      conf,
+      `listen: "${host}:${port}"\njetstream { store_dir: "${join(dir, "js")}" }\n${
+        opts.config ?? ""
+      }\n`,
+    );
+  }
   let child: Deno.ChildProcess | null = null;
   const start = async () => {
     const argv = [...(opts.ns?.prefix() ?? []), NATS_SERVER, "-c", conf];

@@ -29,6 +29,13 @@ export const BACKOFF_MIN_MS = 250;
 export const BACKOFF_MAX_MS = 30_000;
 /** Longest wait for a publish acknowledgement, ms; then the record is tried again. */
 export const PUBLISH_TIMEOUT_MS = 5_000;
+/** Lifetime of a pull request of the stream's reader, ms (heartbeats every half of it). */
+export const READ_EXPIRES_MS = 5_000;
+/**
+ * Longest wait before publishing again a record that found no responder (no stream leader), ms;
+ * the wait starts at {@link BACKOFF_MIN_MS} and doubles.
+ */
+export const UNANSWERED_MAX_MS = 2_000;
 
 /** Where the link stands (`client status`, `fail2zig_fleet_connected`). */
 export type LinkState = "connecting" | "connected" | "disconnected" | "closed";
@@ -235,7 +242,10 @@ export class FleetLink {
     const consumer = await js.consumers.get(this.#config.stream, {
       deliver_policy: DeliverPolicy.LastPerSubject, // (filter_subjects needs nats-server 2.10)
     });
-    const messages = await consumer.consume();
+    // Pulls that expire after 5 s carry heartbeats every 2.5 s: two missed (the consumer's node
+    // died, in a cluster) and the ordered consumer is made again on a live node, from where it
+    // was. (The default, 30 s, left a host deaf for a minute after its consumer's node died.)
+    const messages = await consumer.consume({ expires: READ_EXPIRES_MS });
     let replaying = true;
     let count = 0;
     // An empty stream has nothing to replay: say so at once (nothing else would).
@@ -257,6 +267,7 @@ export class FleetLink {
   /** Publishes the outbox in order while the connection is up. */
   async #write(nc: NatsConnection, js: JetStreamClient): Promise<void> {
     const closed = nc.closed().then(() => {});
+    let unanswered = BACKOFF_MIN_MS;
     while (!this.#closed && !nc.isClosed()) {
       const next = this.#outbox[0];
       if (next === undefined) {
@@ -267,10 +278,19 @@ export class FleetLink {
       try {
         await js.publish(next.subject, next.data, { timeout: PUBLISH_TIMEOUT_MS });
         this.#stats.published++;
+        unanswered = BACKOFF_MIN_MS;
         if (this.#outbox[0] === next) this.#outbox.shift();
       } catch (e) {
         if (nc.isClosed()) return; // kept for the next connection
         this.#stats.publishErrors++;
+        if (e instanceof Error && e.name === "JetStreamNotEnabled") {
+          // No responder for the subject: in a cluster, the stream's leader is being elected
+          // (its node died). Kept and tried again, backing off, not dropped.
+          this.#events.onError?.(`publish: ${message(e)}; retrying in ${unanswered} ms`);
+          await Promise.race([closed, this.#sleep(unanswered)]);
+          unanswered = Math.min(UNANSWERED_MAX_MS, unanswered * 2);
+          continue;
+        }
         // Refused (permissions) or not acknowledged three times: dropped, not retried forever.
         if (++next.tries >= 3 && this.#outbox[0] === next) this.#outbox.shift();
         this.#events.onError?.(`publish: ${message(e)}`);
