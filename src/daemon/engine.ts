@@ -385,18 +385,33 @@ export class Engine implements Controller {
       return Promise.resolve({ bans: bans.map((b) => this.#banInfo(b, now)) });
     }
     const only = index === undefined ? undefined : this.#config.jails[index]!.name;
-    // The newest MAX_LIST_BANS, kept in a min-heap on bannedAt while the bans stream past: the
-    // table may hold hundreds of thousands, and as objects all at once they would exhaust the
-    // capped V8 heap (a 62,000-ban list killed the daemon before).
-    const newest: BanDecision[] = [];
+    // The table may hold hundreds of thousands of bans; as objects all at once they would
+    // exhaust the capped V8 heap (a 62,000-ban list killed the daemon before). Even the newest
+    // MAX_LIST_BANS as decisions beside their BanInfo, then as one JSON string, took the heap in
+    // use from 7.8 to 13.5 MB (over the 12 MiB cap) in the ban-flood test. A first pass finds
+    // the oldest ban time listed, keeping only times; the second builds the listed BanInfo.
+    const mine = (b: BanDecision) => only === undefined || b.jail === only;
+    const times = new Float64Array(MAX_LIST_BANS);
+    let kept = 0;
     let total = 0;
     for (const b of this.#o.tracker.eachActiveBan()) {
-      if (only !== undefined && b.jail !== only) continue;
+      if (!mine(b)) continue;
       total++;
-      if (newest.length < MAX_LIST_BANS) minHeapPush(newest, b);
-      else if (b.bannedAt > newest[0]!.bannedAt) minHeapReplaceTop(newest, b);
+      if (kept < MAX_LIST_BANS) minHeapPush(times, kept++, b.bannedAt);
+      else if (b.bannedAt > times[0]!) minHeapReplaceTop(times, kept, b.bannedAt);
     }
-    const bans = newest.sort((a, b) => a.bannedAt - b.bannedAt).map((b) => this.#banInfo(b, now));
+    const oldest = total > kept ? times[0]! : -Infinity;
+    // Bans at the oldest time listed: as many as the heap kept, the first ones met (ties).
+    let atOldest = 0;
+    for (let i = 0; i < kept; i++) if (times[i] === oldest) atOldest++;
+    const listed: { at: number; info: BanInfo }[] = [];
+    for (const b of this.#o.tracker.eachActiveBan()) {
+      if (listed.length === kept) break;
+      if (!mine(b) || b.bannedAt < oldest) continue;
+      if (b.bannedAt === oldest && atOldest-- <= 0) continue;
+      listed.push({ at: b.bannedAt, info: this.#banInfo(b, now) });
+    }
+    const bans = listed.sort((a, b) => a.at - b.at).map((l) => l.info);
     return Promise.resolve(total > bans.length ? { bans, truncated: true, total } : { bans });
   }
 
@@ -887,31 +902,31 @@ function banInfo(b: BanDecision, now: number): BanInfo {
   };
 }
 
-/** Adds `b` to a min-heap on `bannedAt`. */
-function minHeapPush(heap: BanDecision[], b: BanDecision): void {
-  let i = heap.push(b) - 1;
+/** Adds `t` to the min-heap `heap[0, n)` (it becomes `heap[0, n + 1)`). */
+function minHeapPush(heap: Float64Array, n: number, t: number): void {
+  let i = n;
   while (i > 0) {
     const parent = (i - 1) >> 1;
-    if (heap[parent]!.bannedAt <= b.bannedAt) break;
+    if (heap[parent]! <= t) break;
     heap[i] = heap[parent]!;
     i = parent;
   }
-  heap[i] = b;
+  heap[i] = t;
 }
 
-/** Replaces the oldest ban of a min-heap on `bannedAt` with `b`. */
-function minHeapReplaceTop(heap: BanDecision[], b: BanDecision): void {
+/** Replaces the smallest time of the min-heap `heap[0, n)` with `t`. */
+function minHeapReplaceTop(heap: Float64Array, n: number, t: number): void {
   let i = 0;
   for (;;) {
     const l = 2 * i + 1;
-    if (l >= heap.length) break;
+    if (l >= n) break;
     const r = l + 1;
-    const c = r < heap.length && heap[r]!.bannedAt < heap[l]!.bannedAt ? r : l;
-    if (heap[c]!.bannedAt >= b.bannedAt) break;
+    const c = r < n && heap[r]! < heap[l]! ? r : l;
+    if (heap[c]! >= t) break;
     heap[i] = heap[c]!;
     i = c;
   }
-  heap[i] = b;
+  heap[i] = t;
 }
 
 /**

@@ -99,6 +99,23 @@ Deno.test("Engine lifts expired bans from the firewall on time", async () => {
   deepEqual(await backend.list(), []);
 });
 
+Deno.test("list() of a table with many bans made at the oldest listed time lists MAX_LIST_BANS different bans", async () => {
+  const { e, clock } = await engine(4 * MAX_LIST_BANS);
+  const t0 = Date.parse("2026-11-25T12:00:00Z");
+  const ipOf = (i: number) => `10.${i >> 8}.${i & 255}.2`;
+  // 30 newer bans, then MAX_LIST_BANS at one earlier time: the list ends in a tie at that time.
+  clock.set(t0);
+  for (let i = 0; i < MAX_LIST_BANS; i++) await e.ban(ipOf(i), "ssh");
+  clock.set(t0 + 60_000);
+  for (let i = MAX_LIST_BANS; i < MAX_LIST_BANS + 30; i++) await e.ban(ipOf(i), "mail");
+  const all = await e.list();
+  equal(all.total, MAX_LIST_BANS + 30);
+  equal(all.bans.length, MAX_LIST_BANS);
+  equal(new Set(all.bans.map((b) => b.ip)).size, MAX_LIST_BANS, "no ban twice");
+  equal(all.bans.filter((b) => Date.parse(b.banned_at) === t0 + 60_000).length, 30, "every newer");
+  equal(Date.parse(all.bans[0]!.banned_at), t0, "oldest first");
+});
+
 Deno.test("list() returns the newest MAX_LIST_BANS bans, oldest first, and says how many there are", async () => {
   const { e, clock } = await engine(4 * MAX_LIST_BANS);
   const n = MAX_LIST_BANS + 50;

@@ -1,5 +1,6 @@
 import { deepEqual, equal, throws } from "node:assert/strict";
 import { encodeFrame, FrameDecoder, FrameTooLargeError } from "./frame.ts";
+import fc from "fast-check";
 
 Deno.test("FrameDecoder reassembles frames split at every byte boundary and batched together", () => {
   const a = encodeFrame({ v: 1, cmd: "ping" });
@@ -38,4 +39,34 @@ Deno.test("FrameDecoder reports invalid UTF-8 as a frame without text", () => {
 Deno.test("encodeFrame refuses a value past the cap", () => {
   throws(() => encodeFrame({ pad: "x".repeat(100) }, 50), FrameTooLargeError);
   equal(new DataView(encodeFrame("é").buffer).getUint32(0, true), 4); // "\"é\"" is 4 bytes
+});
+
+Deno.test("encodeFrame writes the bytes of JSON.stringify, arrays under the top level one element at a time", () => {
+  const body = (v: unknown) => {
+    const f = encodeFrame(v);
+    equal(new DataView(f.buffer, f.byteOffset).getUint32(0, true), f.length - 4);
+    return new TextDecoder().decode(f.subarray(4));
+  };
+  const bans = Array.from(
+    { length: 20_000 },
+    (_, i) => ({ ip: `10.0.${i >> 8}.${i & 255}`, n: i }),
+  );
+  const samples: unknown[] = [
+    { bans, truncated: true, total: 30_000 },
+    { a: [1, undefined, () => 1, "ü\u2028😀", null, [2, [3]], { b: undefined }], c: undefined },
+    { toJSON: () => "custom" },
+    [{ x: 1 }],
+    "é",
+    null,
+    { empty: [], z: -0, d: new Date(0) },
+  ];
+  for (const v of samples) equal(body(v), JSON.stringify(v));
+  fc.assert(fc.property(fc.jsonValue(), (v) => body(v) === JSON.stringify(v)), { numRuns: 300 });
+  fc.assert(
+    fc.property(
+      fc.dictionary(fc.string(), fc.array(fc.jsonValue({ maxDepth: 2 }))),
+      (v) => body(v) === JSON.stringify(v),
+    ),
+    { numRuns: 300 },
+  );
 });
