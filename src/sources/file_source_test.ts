@@ -5,13 +5,8 @@
  * safety re-checks to prove nothing more (no duplicate) arrives.
  */
 import { deepStrictEqual, ok, rejects, strictEqual } from "node:assert/strict";
-import {
-  type DropInfo,
-  FileSource,
-  type FileSourceOptions,
-  type LineBatch,
-} from "../src/sources/mod.ts";
-import { append, Collector, numbered, sleep } from "../src/sources/testdata/harness.ts";
+import { type DropInfo, FileSource, type FileSourceOptions, type LineBatch } from "./mod.ts";
+import { append, Collector, numbered, sleep } from "./testdata/harness.ts";
 
 /** Fast re-check and grace so that the safety paths run within a test's lifetime. */
 const FAST = { recheckMs: 100, rotateGraceMs: 300 } as const;

@@ -13,8 +13,8 @@ import {
   type FileSourceOptions,
   positionKey,
   type SourcePosition,
-} from "../src/sources/mod.ts";
-import { append, Collector, numbered, sleep } from "../src/sources/testdata/harness.ts";
+} from "./mod.ts";
+import { append, Collector, numbered, sleep } from "./testdata/harness.ts";
 
 const FAST = { recheckMs: 100, rotateGraceMs: 300 } as const;
 const QUIET_MS = 350;

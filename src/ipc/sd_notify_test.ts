@@ -1,7 +1,7 @@
 /** sd_notify against a notify socket of our own (path and abstract namespace). */
 import { equal, match } from "node:assert/strict";
-import { bindDatagramListener } from "../src/ffi/unix.ts";
-import { notifyReady, notifyReloading, notifyStopping, sdNotify } from "../src/ipc/mod.ts";
+import { bindDatagramListener } from "../ffi/unix.ts";
+import { notifyReady, notifyReloading, notifyStopping, sdNotify } from "./mod.ts";
 
 const dec = new TextDecoder();
 

@@ -12,10 +12,10 @@ import {
   type Reply,
   SocketInUseError,
   startIpcServer,
-} from "../src/ipc/mod.ts";
-import type { IpcLimits } from "../src/ipc/mod.ts";
-import { bindUnix, closeFd, unixSocket } from "../src/ffi/unix.ts";
-import { assertPrompt, watchLag } from "./_lag.ts";
+} from "./mod.ts";
+import type { IpcLimits } from "./mod.ts";
+import { bindUnix, closeFd, unixSocket } from "../ffi/unix.ts";
+import { assertPrompt, watchLag } from "../../tests/_lag.ts";
 
 const NO_GROUP = "f2z-no-such-group"; // → mode 0600, root only (the test runs as root or owner)
 

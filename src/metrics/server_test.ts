@@ -4,9 +4,9 @@
  * still succeed and the event loop keeps ticking.
  */
 import { equal, match, ok } from "node:assert/strict";
-import { createDaemonMetrics, type MetricsLimits, startMetricsServer } from "../src/metrics/mod.ts";
-import { parseExposition } from "./metrics_parser.ts";
-import { assertPrompt, watchLag } from "./_lag.ts";
+import { createDaemonMetrics, type MetricsLimits, startMetricsServer } from "./mod.ts";
+import { parseExposition } from "../../tests/metrics_parser.ts";
+import { assertPrompt, watchLag } from "../../tests/_lag.ts";
 
 const enc = new TextEncoder();
 const dec = new TextDecoder();

@@ -4,8 +4,8 @@
  * +Inf = _count, no duplicate series).
  */
 import { deepEqual, equal, ok, throws } from "node:assert/strict";
-import { BAN_LATENCY_BUCKETS, createDaemonMetrics, MetricsRegistry } from "../src/metrics/mod.ts";
-import { parseExposition } from "./metrics_parser.ts";
+import { BAN_LATENCY_BUCKETS, createDaemonMetrics, MetricsRegistry } from "./mod.ts";
+import { parseExposition } from "../../tests/metrics_parser.ts";
 
 Deno.test("the test's exposition parser rejects what Prometheus rejects", () => {
   throws(() => parseExposition("a 1"), /newline/);
