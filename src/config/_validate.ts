@@ -37,14 +37,15 @@ import {
 
 /**
  * Peak resident memory of the daemon's runtime without its address table (main isolate and
- * parser Worker, V8 flags of `DAEMON_V8_FLAGS`), measured through the live daemon: 80–86 MiB
- * under a 2,000,000-address flood and 83–89 MiB under a flood that fills the table with bans (ban
+ * parser Worker, V8 flags of `DAEMON_V8_FLAGS`, the executable's start-up pages released),
+ * measured through the live daemon (tests/daemon_flood_test.ts, a 2 MiB table): 66–68.5 MiB under
+ * a 2,000,000-address flood and 68.5–70.8 MiB under a flood that fills the table with bans (ban
  * records, state saves of the full table, then a `list`); it creeps up as V8's heaps fill towards
- * their caps during long floods, 89 MiB after 20,000,000 lines. The figure keeps a margin above
- * that. The address table gets what the ceiling leaves above it (docs/interfaces.md, "Memory
- * ceiling").
+ * their caps during long floods (≈ 0.5 MiB per million lines before the release; not measured
+ * since). The figure keeps a margin above that. The address table gets what the ceiling leaves
+ * above it (docs/interfaces.md, "Memory ceiling").
  */
-export const RUNTIME_PEAK_MB = 94;
+export const RUNTIME_PEAK_MB = 78;
 /**
  * What `[fleet]` adds to the runtime's peak, MiB: the NATS client and Deno's Node compatibility
  * layer. `bench:fleet` measured 10–17 MiB more resident memory than the same daemon without it
