@@ -636,8 +636,17 @@ export const MATCHED = 1;
 /** Result of matching: the address position is ambiguous (decoy); treat the line as no match. */
 export const AMBIGUOUS = 2;
 
+/** 1 at the codes of the characters an address is written with: hex digits, `.` and `:`. */
+const ADDR_CHAR = makeClass((c) => isHex(c) || c === 58 || c === 46);
 function addrChar(c: number): boolean {
-  return (c >= 48 && c <= 58) || c === 46 || (c >= 97 && c <= 102) || (c >= 65 && c <= 70);
+  return c < 256 && ADDR_CHAR[c] === 1;
+}
+/**
+ * True when a run with `dots`, `colons` and a `::` (`double`) may be an address: an IPv4 one has 3
+ * dots, an IPv6 one a `::` or 7 colons, or 6 and an IPv4 tail (a clock has 2).
+ */
+function mayBeAddress(dots: number, colons: number, double: boolean): boolean {
+  return dots >= 3 || double || colons >= 7;
 }
 
 /**
@@ -669,14 +678,18 @@ export function otherAddressIn(s: string, b: number, e: number, as: number, ae: 
     if (x <= as && ae <= i) {
       if (x !== as || i !== ae) return true;
       // read whole, the run may still split into an address and a port (`2001:db8::1:4242`) for
-      // another pattern's `<HOST>:<NUM>`
-      const c = s.lastIndexOf(":", i - 1), d = s.lastIndexOf(".", i - 1);
-      if (c > x && canonicalIp(s.slice(x, c)) !== null) return true;
-      if (d > x && canonicalIp(s.slice(x, d)) !== null) return true;
+      // another pattern's `<HOST>:<NUM>` (a part with too few separators cannot be one)
+      if (colons > 0 && mayBeAddress(dots, colons - 1, double)) {
+        const c = s.lastIndexOf(":", i - 1);
+        if (c > x && canonicalIp(s.slice(x, c)) !== null) return true;
+      }
+      if (dots > 0 && mayBeAddress(dots - 1, colons, double)) {
+        const d = s.lastIndexOf(".", i - 1);
+        if (d > x && canonicalIp(s.slice(x, d)) !== null) return true;
+      }
       continue;
     }
-    // an IPv4 address has 3 dots; an IPv6 one a `::` or 7 colons (a clock has 2)
-    if (dots < 3 && !double && colons < 7) continue;
+    if (!mayBeAddress(dots, colons, double)) continue;
     const run = s.slice(x, i);
     if (canonicalIp(run) !== null) return true;
     const c = run.lastIndexOf(":"), d = run.lastIndexOf(".");
