@@ -1,10 +1,7 @@
 import { deepEqual, equal, rejects } from "node:assert/strict";
 import { type Config, parseConfig } from "../config/mod.ts";
-import { MemoryBackend } from "../firewall/mod.ts";
-import { Logger } from "../log/mod.ts";
-import { ManualClock, Tracker } from "../tracker/mod.ts";
-import { type AuditEvent, Engine, type FleetAttachment } from "./engine.ts";
-import { SourceSet } from "./source_set.ts";
+import type { FleetAttachment } from "./engine.ts";
+import { testEngine } from "./testdata/engine_fixture.ts";
 
 const CONFIG = parseConfig(
   `[defaults]
@@ -22,24 +19,9 @@ url = "nats://127.0.0.1"
 );
 
 async function engine(reloaded: () => Config = () => CONFIG, config = CONFIG) {
-  const clock = new ManualClock(Date.parse("2026-11-25T12:00:00Z"));
-  const backend = new MemoryBackend({ now: () => clock.now() });
-  await backend.init();
-  const audit: AuditEvent[] = [];
-  const tracker = new Tracker({ jails: config.jails, capacity: 1024, clock });
-  const e = new Engine({
-    config,
-    tracker,
-    sources: new SourceSet(),
-    backend,
-    degraded: false,
-    clock,
-    logger: new Logger("error", []),
-    audit: (ev) => audit.push(ev),
-    changed: () => {},
-    reloadConfig: () => Promise.resolve(reloaded()),
-    version: "test",
-    selfAddresses: () => ["192.0.2.10"],
+  const { e, backend, audit, clock } = await testEngine(config, {
+    reloadTo: reloaded,
+    extra: { selfAddresses: () => ["192.0.2.10"] },
   });
   const seen: string[] = [];
   const fleet: FleetAttachment = {

@@ -15,6 +15,7 @@ import {
 import type { BatchMessage } from "./_protocol.ts";
 import { hostAddresses } from "./_host.ts";
 import { SourceSet } from "./source_set.ts";
+import { testEngine } from "./testdata/engine_fixture.ts";
 
 const CONFIG = parseConfig(
   `[jails.ssh]
@@ -29,34 +30,17 @@ maxretry = 2
   "engine_test.toml",
 );
 
-async function engine(
+function engine(
   capacity = 1024,
   reloadTo = CONFIG,
   metrics?: DaemonMetrics,
   extra: Partial<EngineOptions> = {},
 ) {
-  const clock = new ManualClock(Date.parse("2026-11-25T12:00:00Z"));
-  const backend = new MemoryBackend({ now: () => clock.now() });
-  await backend.init();
-  const audit: AuditEvent[] = [];
-  const config = extra.config ?? CONFIG;
-  const tracker = new Tracker({ jails: config.jails, capacity, clock });
-  const e = new Engine({
-    config,
-    tracker,
-    sources: new SourceSet(),
-    backend,
-    degraded: false,
-    clock,
-    logger: new Logger("error", []),
-    audit: (ev) => audit.push(ev),
-    changed: () => {},
-    reloadConfig: () => Promise.resolve(reloadTo),
-    version: "test",
-    ...(metrics === undefined ? {} : { metrics }),
-    ...extra,
+  return testEngine(CONFIG, {
+    capacity,
+    reloadTo: () => reloadTo,
+    extra: { ...(metrics === undefined ? {} : { metrics }), ...extra },
   });
-  return { e, backend, audit, clock, tracker };
 }
 
 /** The control call's error code, or "none" when it succeeded. */
