@@ -38,8 +38,8 @@ import {
 /**
  * Peak resident memory of the daemon's runtime without its address table (main isolate and
  * parser Worker, V8 flags of `DAEMON_V8_FLAGS`, the executable's start-up pages released),
- * measured through the live daemon (tests/daemon_flood_test.ts, a 2 MiB table): 66–68.5 MiB under
- * a 2,000,000-address flood and 68.5–70.8 MiB under a flood that fills the table with bans (ban
+ * measured through the live daemon (tests/daemon_flood_test.ts, a 2 MiB table, two runs): 66.3–70.1
+ * MiB under a 2,000,000-address flood and 66.9–70.8 MiB under a flood that fills the table with bans (ban
  * records, state saves of the full table, then a `list`); it creeps up as V8's heaps fill towards
  * their caps during long floods (≈ 0.5 MiB per million lines before the release; not measured
  * since). The figure keeps a margin above that. The address table gets what the ceiling leaves
