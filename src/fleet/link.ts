@@ -242,10 +242,20 @@ export class FleetLink {
     const consumer = await js.consumers.get(this.#config.stream, {
       deliver_policy: DeliverPolicy.LastPerSubject, // (filter_subjects needs nats-server 2.10)
     });
-    // Pulls that expire after 5 s carry heartbeats every 2.5 s: two missed (the consumer's node
-    // died, in a cluster) and the ordered consumer is made again on a live node, from where it
-    // was. (The default, 30 s, left a host deaf for a minute after its consumer's node died.)
+    // Pulls that expire after 5 s carry heartbeats every 2.5 s. Two missed (in a cluster, the
+    // consumer's node died) stop the reader: the link reconnects and replays, with a consumer on
+    // a live node. (Left to the client, with 30 s pulls, such a host heard nothing more.)
     const messages = await consumer.consume({ expires: READ_EXPIRES_MS });
+    let lost = false;
+    (async () => {
+      for await (const s of messages.status()) {
+        if (s.type === "heartbeats_missed" && s.count >= 2) {
+          lost = true;
+          messages.stop();
+          return;
+        }
+      }
+    })().catch(() => {});
     let replaying = true;
     let count = 0;
     // An empty stream has nothing to replay: say so at once (nothing else would).
@@ -262,6 +272,7 @@ export class FleetLink {
       }
       if (this.#closed) break;
     }
+    if (lost) throw new Error("the stream's consumer stopped answering (heartbeats missed)");
   }
 
   /** Publishes the outbox in order while the connection is up. */
