@@ -6,6 +6,8 @@
 import { join } from "node:path";
 import { daemonRunArgs } from "../scripts/_daemon_argv.ts";
 import { IpcClient } from "../src/ipc/mod.ts";
+import { decodeState } from "../src/state/mod.ts";
+import { waitUntil } from "./_wait.ts";
 import { fileURLToPath } from "node:url";
 
 /** Project root. */
@@ -429,4 +431,16 @@ export async function client(socket: string, ...args: string[]): Promise<ClientR
   const r = await new Deno.Command(cmd!, { args: rest, stdout: "piped", stderr: "piped" }).output();
   const dec = new TextDecoder();
   return clientResult(r.code, dec.decode(r.stdout), dec.decode(r.stderr));
+}
+
+/**
+ * Waits until the state file `path` holds a ban of `ip` (a save is announced by no record): what
+ * a `kill -9` from then on cannot lose.
+ */
+export async function waitForSavedBan(path: string, ip: string): Promise<void> {
+  await waitUntil(async () => {
+    const bytes = await Deno.readFile(path).catch(() => null);
+    const state = bytes === null ? null : decodeState(bytes);
+    return state?.ok === true && state.state.bans.some((b) => b.ip === ip);
+  }, `a saved ban of ${ip} in ${path}`);
 }

@@ -4,7 +4,7 @@
  */
 import { deepEqual, equal, ok } from "node:assert/strict";
 import { join } from "node:path";
-import { client, makeConfig, privateGlobal, startDaemon } from "./_daemon.ts";
+import { client, makeConfig, privateGlobal, startDaemon, waitForSavedBan } from "./_daemon.ts";
 import { waitUntil } from "./_wait.ts";
 import { bindDatagramListener } from "../src/ffi/unix.ts";
 import { parseExposition } from "./metrics_parser.ts";
@@ -139,7 +139,7 @@ Deno.test("client commands, reload and restart work against a live daemon", asyn
 
     // kill -9: a ban older than save_interval is not lost
     equal((await client(sock, "ban", "203.0.113.61", "--jail", "web")).code, 0);
-    await new Promise((r) => setTimeout(r, 300));
+    await waitForSavedBan(join(dir, "state.bin"), "203.0.113.61");
     await daemon.stop("SIGKILL");
     daemon = await startDaemon(dir, config);
     const afterKill = (await client(sock, "list")).json as { bans: Record<string, unknown>[] };
