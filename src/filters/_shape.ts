@@ -328,8 +328,16 @@ function journalStamp(s: string, i: number, c: number, out: Shape): number {
  * Worker of `filter test` warms up sooner).
  */
 function otherStamp(s: string, i: number, c: number, v5424: boolean, out: Shape): number {
-  let msg = v5424 ? -1 : journalStamp(s, i, c, out);
-  if (msg >= 0) return msg;
+  let msg = -1;
+  // journalctl's rarer outputs, tested only where their shape can start (not on ISO lines)
+  if (
+    !v5424 &&
+    ((c >= 48 && c <= 57 && s.charCodeAt(i + 10) === 46) || c === 91 ||
+      (c >= 65 && c <= 90 && s.charCodeAt(i + 8) === 45))
+  ) {
+    msg = journalStamp(s, i, c, out);
+    if (msg >= 0) return msg;
+  }
   if (c >= 65 && c <= 90) {
     if (monthAt(s, i) >= 0 && s.charCodeAt(i + 3) === 32) {
       // Nov 24 12:26:41 / Nov  4 ...
