@@ -11,7 +11,7 @@ import type { Logger } from "../log/mod.ts";
 import type { MetricsRegistry } from "../metrics/mod.ts";
 import type { BanDecision } from "../tracker/mod.ts";
 import { FleetBridge, type FleetEngine } from "./bridge.ts";
-import { FleetLink } from "./link.ts";
+import { FleetLink, OUTBOX_MAX } from "./link.ts";
 
 /** How often repeated drops of one kind are logged at most, ms (each line carries the count). */
 export const DROP_LOG_INTERVAL_MS = 60_000;
@@ -70,22 +70,40 @@ export function startFleet(o: StartFleetOptions): RunningFleet {
   const now = o.now ?? Date.now;
   const name = fleetName(o.config, o.hostname ?? (() => Deno.hostname()));
   const lastLogged = new Map<string, { at: number; count: number }>();
+  /** Counts a drop of `kind`; logs at most once a minute per kind, with the count since. */
+  const dropped = (kind: string, log: (count: number) => void) => {
+    const seen = lastLogged.get(kind) ?? { at: -Infinity, count: 0 };
+    seen.count++;
+    lastLogged.set(kind, seen);
+    if (now() - seen.at < DROP_LOG_INTERVAL_MS) return;
+    log(seen.count);
+    seen.at = now();
+    seen.count = 0;
+  };
   // The bridge publishes through the link made just below (only ever called after it exists).
   const bridge = new FleetBridge({
     config: o.config,
     name,
     engine: o.engine,
-    outbox: { publish: (subject, data) => link.publish(subject, data) },
-    now,
-    onDrop: (reason, detail) => {
-      const seen = lastLogged.get(reason) ?? { at: -Infinity, count: 0 };
-      seen.count++;
-      lastLogged.set(reason, seen);
-      if (now() - seen.at < DROP_LOG_INTERVAL_MS) return;
-      o.logger.warn("fleet record dropped", { reason, detail, count: seen.count });
-      seen.at = now();
-      seen.count = 0;
+    outbox: {
+      publish: (subject, data) => {
+        const before = link.stats.outboxDropped;
+        link.publish(subject, data);
+        if (link.stats.outboxDropped === before) return;
+        dropped(
+          "outbox full",
+          (count) =>
+            o.logger.warn("fleet outbox full: oldest record dropped", {
+              count,
+              outbox: OUTBOX_MAX,
+              state: link.stats.state,
+            }),
+        );
+      },
     },
+    now,
+    onDrop: (reason, detail) =>
+      dropped(reason, (count) => o.logger.warn("fleet record dropped", { reason, detail, count })),
   });
   const link: FleetLink = new FleetLink(o.config, {
     onMessage: (subject, data) => bridge.onMessage(subject, data),
