@@ -116,3 +116,62 @@ export async function startNats(
     },
   };
 }
+
+/** True when openssl is installed (.ci/run installs it), for the TLS tests. */
+export const haveOpenssl = (() => {
+  try {
+    return Deno.statSync("/usr/bin/openssl").isFile;
+  } catch {
+    return false;
+  }
+})();
+
+async function openssl(args: string[]): Promise<void> {
+  const out = await new Deno.Command("openssl", { args, stdout: "null", stderr: "piped" }).output();
+  if (!out.success) {
+    throw new Error(`openssl ${args.join(" ")}: ${new TextDecoder().decode(out.stderr)}`);
+  }
+}
+
+const EC_KEY = ["-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes"];
+
+/** A test CA in `dir`: `ca.pem`, `ca-key.pem`. */
+export async function makeCa(dir: string): Promise<void> {
+  const f = (n: string) => join(dir, n);
+  const subject = ["-subj", "/CN=fail2zig test CA", "-days", "2"];
+  await openssl([
+    "req",
+    "-x509",
+    ...EC_KEY,
+    "-keyout",
+    f("ca-key.pem"),
+    "-out",
+    f("ca.pem"),
+    ...subject,
+  ]);
+}
+
+/**
+ * A server certificate signed by `dir`'s CA (makeCa) whose only subjectAltName is `san`
+ * (`IP:127.0.0.1`, `DNS:localhost`): `NAME-cert.pem`, `NAME-key.pem`.
+ */
+export async function makeServerCert(dir: string, name: string, san: string): Promise<void> {
+  const f = (n: string) => join(dir, n);
+  const [key, csr, ext] = [f(`${name}-key.pem`), f(`${name}.csr`), f(`${name}.ext`)];
+  await openssl(["req", ...EC_KEY, "-keyout", key, "-out", csr, "-subj", `/CN=${name}`]);
+  await Deno.writeTextFile(ext, `subjectAltName=${san}\n`);
+  const ca = ["-CA", f("ca.pem"), "-CAkey", f("ca-key.pem"), "-CAcreateserial"];
+  await openssl([
+    "x509",
+    "-req",
+    "-in",
+    csr,
+    ...ca,
+    "-out",
+    f(`${name}-cert.pem`),
+    "-days",
+    "2",
+    "-extfile",
+    ext,
+  ]);
+}

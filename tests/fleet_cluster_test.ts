@@ -8,21 +8,22 @@
  */
 import { equal, ok } from "node:assert/strict";
 import { join } from "node:path";
-import { connect } from "@nats-io/transport-node";
+import { parseConfig } from "../src/config/mod.ts";
+import { connectFleet } from "../src/fleet/connect.ts";
 import { DiscardPolicy, jetstreamManager, RetentionPolicy, StorageType } from "@nats-io/jetstream";
 import { client, makeConfig, privateGlobal, type RunningDaemon, startDaemon } from "./_daemon.ts";
-import { freePort, haveNats, type NatsServer, startNats } from "./_nats.ts";
+import {
+  freePort,
+  haveNats,
+  haveOpenssl,
+  makeCa,
+  makeServerCert,
+  type NatsServer,
+  startNats,
+} from "./_nats.ts";
 
 const DOC = Deno.readTextFileSync(new URL("../docs/fleet.md", import.meta.url));
 const STREAM = "FAIL2ZIG_BANS";
-const haveOpenssl = (() => {
-  try {
-    return Deno.statSync("/usr/bin/openssl").isFile;
-  } catch {
-    return false;
-  }
-})();
-
 /** The first fenced block after the heading `heading` of docs/fleet.md. */
 function docBlock(heading: string): string {
   const at = DOC.indexOf(`\n## ${heading}\n`);
@@ -52,66 +53,6 @@ function usersConf(): string {
   return swap(text, "# web2, web3, … the same with their own name", entry("web3"));
 }
 
-async function run(cmd: string[]): Promise<void> {
-  const out = await new Deno.Command(cmd[0]!, {
-    args: cmd.slice(1),
-    stdout: "null",
-    stderr: "piped",
-  })
-    .output();
-  if (!out.success) throw new Error(`${cmd.join(" ")}: ${new TextDecoder().decode(out.stderr)}`);
-}
-
-/** A CA and a server certificate for 127.0.0.1 signed by it, in `dir`. */
-async function makeCerts(dir: string): Promise<void> {
-  const f = (n: string) => join(dir, n);
-  const ec = ["-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes"];
-  await run([
-    "openssl",
-    "req",
-    "-x509",
-    ...ec,
-    "-keyout",
-    f("ca-key.pem"),
-    "-out",
-    f("ca.pem"),
-    "-days",
-    "2",
-    "-subj",
-    "/CN=fail2zig test CA",
-  ]);
-  await run([
-    "openssl",
-    "req",
-    ...ec,
-    "-keyout",
-    f("server-key.pem"),
-    "-out",
-    f("server.csr"),
-    "-subj",
-    "/CN=127.0.0.1",
-  ]);
-  await Deno.writeTextFile(f("san.ext"), "subjectAltName=IP:127.0.0.1,DNS:localhost\n");
-  await run([
-    "openssl",
-    "x509",
-    "-req",
-    "-in",
-    f("server.csr"),
-    "-CA",
-    f("ca.pem"),
-    "-CAkey",
-    f("ca-key.pem"),
-    "-CAcreateserial",
-    "-out",
-    f("server-cert.pem"),
-    "-days",
-    "2",
-    "-extfile",
-    f("san.ext"),
-  ]);
-}
-
 /** Node `i` (1–3)'s config: the page's, its names, ports and paths made loopback's. */
 function nodeConf(i: number, dir: string, ports: number[], routes: number[]): string {
   let text = docBlock("A three-node NATS cluster");
@@ -135,7 +76,10 @@ function nodeConf(i: number, dir: string, ports: number[], routes: number[]): st
  * it. Returns the stream's peers.
  */
 async function addStream(url: string, ca: string): Promise<string[]> {
-  const nc = await connect({ servers: url, user: "admin", pass: "pw-admin", tls: { caFile: ca } });
+  // The operator's client checks the server's certificate as the daemons' link does.
+  const fleet = parseConfig(`[fleet]\nurl = "${url}"\ntls_ca = "${ca}"\n`, "c.toml").fleet!;
+  const admin = { user: "admin", password: "pw-admin", token: "", creds: "" };
+  const nc = await connectFleet(fleet, admin, {});
   const retry = async <T>(what: () => Promise<T>): Promise<T> => {
     const deadline = Date.now() + 20_000;
     for (;;) {
@@ -194,7 +138,8 @@ Deno.test({
     const nodes: NatsServer[] = [];
     const daemons: RunningDaemon[] = [];
     try {
-      await makeCerts(dir);
+      await makeCa(dir);
+      await makeServerCert(dir, "server", "IP:127.0.0.1"); // the address the daemons dial
       await Deno.writeTextFile(join(dir, "users.conf"), usersConf());
       const ports = [freePort(), freePort(), freePort()];
       const routes = [freePort(), freePort(), freePort()];

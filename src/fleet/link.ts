@@ -9,7 +9,7 @@
  * both stop, the state is reported, and `#run()` connects again.
  * @module
  */
-import { connect, credsAuthenticator, type NatsConnection } from "@nats-io/transport-node";
+import type { NatsConnection } from "@nats-io/transport-node";
 import {
   DeliverPolicy,
   jetstream,
@@ -19,6 +19,7 @@ import {
   StorageType,
 } from "@nats-io/jetstream";
 import type { FleetConfig } from "../config/mod.ts";
+import { connectFleet } from "./connect.ts";
 import { SUBJECT_ROOT } from "./record.ts";
 
 /** Most records waiting to be published; the oldest is dropped (and counted) past it. */
@@ -189,31 +190,12 @@ export class FleetLink {
 
   #connect(): Promise<NatsConnection> {
     const c = this.#config;
-    const servers = c.urls.map((u) => {
-      const host = u.host.includes(":") ? `[${u.host}]` : u.host;
-      return `${u.scheme}://${host}:${u.port}`;
-    });
-    const tls = c.urls.some((u) => u.scheme === "tls") || c.tlsCa !== "" || c.tlsCert !== "";
-    return connect({
-      servers,
+    return connectFleet(c, c, {
       name: "fail2zig",
       reconnect: false, // #run reconnects, with its backoff, and replays
       timeout: 5_000,
       pingInterval: 5_000,
       maxPingOut: 2,
-      ...(c.user === "" ? {} : { user: c.user, pass: c.password }),
-      ...(c.token === "" ? {} : { token: c.token }),
-      ...(c.creds === ""
-        ? {}
-        : { authenticator: credsAuthenticator(() => Deno.readFileSync(c.creds)) }),
-      ...(tls
-        ? {
-          tls: {
-            ...(c.tlsCa === "" ? {} : { caFile: c.tlsCa }),
-            ...(c.tlsCert === "" ? {} : { certFile: c.tlsCert, keyFile: c.tlsKey }),
-          },
-        }
-        : {}),
     });
   }
 

@@ -1,4 +1,4 @@
-import { deepEqual, equal } from "node:assert/strict";
+import { deepEqual, equal, ok } from "node:assert/strict";
 import { parseConfig } from "../config/mod.ts";
 import {
   encodeRecord,
@@ -8,7 +8,15 @@ import {
   OUTBOX_MAX,
   subjectOf,
 } from "./mod.ts";
-import { freePort, haveNats, startNats } from "../../tests/_nats.ts";
+import {
+  freePort,
+  haveNats,
+  haveOpenssl,
+  makeCa,
+  makeServerCert,
+  startNats,
+} from "../../tests/_nats.ts";
+import { join } from "node:path";
 
 function fleetConfig(url: string) {
   return parseConfig(`[fleet]\nurl = "${url}"\nstream = "T${freePort()}"\n`, "c.toml").fleet!;
@@ -196,6 +204,86 @@ Deno.test({
       equal(link.stats.state, "connected", "a refusal does not drop the link");
     } finally {
       await link.close();
+      await server.stop();
+    }
+  },
+});
+
+Deno.test({
+  name: "FleetLink over tls:// to an IP address checks the certificate against that address",
+  ignore: !haveNats || !haveOpenssl,
+  async fn() {
+    const dir = await Deno.makeTempDir({ prefix: "fail2zig-tls-" });
+    try {
+      await makeCa(dir);
+      await makeServerCert(dir, "ip", "IP:127.0.0.1");
+      await makeServerCert(dir, "localhost", "DNS:localhost");
+      const answers: string[] = [];
+      for (const cert of ["ip", "localhost"]) {
+        const server = await startNats({
+          config: `tls { cert_file: "${join(dir, `${cert}-cert.pem`)}", key_file: "${
+            join(dir, `${cert}-key.pem`)
+          }" }`,
+        });
+        const config = parseConfig(
+          `[fleet]\nurl = "tls://127.0.0.1:${server.port}"\ntls_ca = "${
+            join(dir, "ca.pem")
+          }"\nstream = "T${freePort()}"\n`,
+          "c.toml",
+        ).fleet!;
+        let settled = (_: string) => {};
+        const outcome = new Promise<string>((resolve) => settled = resolve);
+        const link = new FleetLink(config, {
+          onMessage: () => {},
+          onState: (s, detail) => {
+            if (s === "connected" || s === "disconnected") settled(`${s}: ${detail}`);
+          },
+        });
+        try {
+          link.start();
+          answers.push((await outcome).replace(`:${server.port}`, ":PORT"));
+        } finally {
+          await link.close();
+          await server.stop();
+        }
+      }
+      // A certificate for the address dialled is accepted; the CA's certificate for localhost,
+      // which the client alone took for any address, is refused.
+      equal(answers[0], "connected: 127.0.0.1:PORT");
+      ok(
+        /^disconnected: .*IP: 127\.0\.0\.1 is not in the cert's list/.test(answers[1]!),
+        answers[1],
+      );
+    } finally {
+      await Deno.remove(dir, { recursive: true });
+    }
+  },
+});
+
+Deno.test({
+  name: "FleetLink connects to whichever of its urls answers",
+  ignore: !haveNats,
+  async fn() {
+    const server = await startNats();
+    const dead = `nats://127.0.0.1:${freePort()}`;
+    const config = parseConfig(
+      `[fleet]\nurl = ["${dead}", "${server.url}", "${dead}"]\nstream = "T${freePort()}"\n`,
+      "c.toml",
+    ).fleet!;
+    const a = watched(config);
+    try {
+      // Each connect tries the urls in a new random order: a link that stopped at the first
+      // failure would find the live one first in all four with a chance of 1 in 81.
+      a.link.start();
+      for (let i = 0; i < 4; i++) {
+        await a.until(() => a.state() === "connected", "connected");
+        equal(a.link.stats.server, `127.0.0.1:${server.port}`);
+        await server.restart();
+        await a.until(() => a.state() !== "connected", "link down after the restart");
+      }
+      ok(a.link.stats.connects >= 4);
+    } finally {
+      await a.link.close();
       await server.stop();
     }
   },

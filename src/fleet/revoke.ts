@@ -6,9 +6,9 @@
  * it. Purging the subjects alone would unban nothing: daemons act on records.
  * @module
  */
-import { connect, credsAuthenticator } from "@nats-io/transport-node";
 import { DeliverPolicy, jetstream } from "@nats-io/jetstream";
 import type { FleetConfig } from "../config/mod.ts";
+import { connectFleet } from "./connect.ts";
 import { decodeRecord, encodeRecord, type FleetRecord, SUBJECT_ROOT, subjectOf } from "./record.ts";
 
 /** Credentials of the operator (the fleet's admin user); empty strings: none. */
@@ -36,17 +36,7 @@ export async function revokeOrigin(
   auth: AdminCredentials,
   now: () => number = Date.now,
 ): Promise<RevokeResult> {
-  const nc = await connect({
-    servers: config.urls.map((u) =>
-      `${u.scheme}://${u.host.includes(":") ? `[${u.host}]` : u.host}:${u.port}`
-    ),
-    name: "fail2zig-fleet-unban",
-    ...(auth.user === "" ? {} : { user: auth.user, pass: auth.password }),
-    ...(auth.creds === ""
-      ? {}
-      : { authenticator: credsAuthenticator(Deno.readFileSync(auth.creds)) }),
-    ...(config.tlsCa === "" ? {} : { tls: { caFile: config.tlsCa } }),
-  });
+  const nc = await connectFleet(config, { ...auth, token: "" }, { name: "fail2zig-fleet-unban" });
   try {
     const js = jetstream(nc);
     const consumer = await js.consumers.get(config.stream, {
