@@ -9,7 +9,8 @@
  *   space form `2026-11-24 12:26:41,123` (proftpd, local time);
  * - nginx `2026/11/24 12:26:41`; ctime `Tue Nov 24 12:26:41 2026` (vsftpd);
  *   apache `[Tue Nov 24 12:26:41.123456 2026]`.
- * After a syslog-style timestamp comes an optional host and a tag `prog[pid]:` / `prog:`; without
+ * After a syslog-style timestamp comes an optional host and a tag `prog[pid]:` / `prog:` (or a
+ * bare `[prog]` / `(prog):`, or `prog(sub)[pid]:`); without
  * a timestamp only the unmistakable `host prog[pid]: ` / `prog[pid]: ` forms count as a prefix.
  * Anything else is a bare message (a journal MESSAGE): program unknown, time null. Common log
  * format times (`[24/Nov/2026:12:26:41 +0000]`) are found inside the line.
@@ -213,8 +214,33 @@ function tagToken(s: string, a: number, e: number, out: Shape): boolean {
     pe = openBracket(s, a, e - 1);
   } else return false;
   if (pe <= a) return false;
+  // `sshd(pam_unix)[123]:` (PRE-02b): the program is the name before the parenthesis
+  if (s.charCodeAt(pe - 1) === 41 && s.charCodeAt(pe) === 91) {
+    const open = s.lastIndexOf("(", pe);
+    if (open > a) pe = open;
+  }
   out.progStart = a;
   out.progEnd = pe;
+  return true;
+}
+
+/**
+ * Program span of a bare tag token `[a, e)`: `[prog]`, `[prog]:`, `(prog)` or `(prog):`
+ * (PRE-02b), whose name starts with a letter and holds only tag characters; else false.
+ */
+function bareTag(s: string, a: number, e: number, out: Shape): boolean {
+  const open = s.charCodeAt(a);
+  const shut = open === 91 ? 93 : open === 40 ? 41 : 0;
+  const close = s.charCodeAt(e - 1) === 58 ? e - 2 : e - 1;
+  if (shut === 0 || close <= a + 1 || s.charCodeAt(close) !== shut) return false;
+  const c = s.charCodeAt(a + 1) | 32;
+  if (c < 97 || c > 122) return false;
+  for (let k = a + 2; k < close; k++) {
+    const ch = s.charCodeAt(k);
+    if (!tagChar(ch) || ch === 40 || ch === 41) return false;
+  }
+  out.progStart = a + 1;
+  out.progEnd = close;
   return true;
 }
 
@@ -222,18 +248,11 @@ function tagToken(s: string, a: number, e: number, out: Shape): boolean {
 function afterStamp(s: string, i: number, out: Shape): number {
   const h = s.indexOf(" ", i);
   if (h < 0) return i;
-  if (s.charCodeAt(i) === 91) { // a bare "[prog]:" / "[prog]" tag, no host
-    const close = s.charCodeAt(h - 1) === 58 ? h - 2 : h - 1;
-    if (close > i + 1 && s.charCodeAt(close) === 93 && s.lastIndexOf("[", close) === i) {
-      out.progStart = i + 1;
-      out.progEnd = close;
-      return h + 1;
-    }
-  }
+  if (bareTag(s, i, h, out)) return h + 1; // "[prog]", "(prog):", no host
   if (s.charCodeAt(h - 1) === 58 && tagToken(s, i, h, out)) return h + 1;
   const t = s.indexOf(" ", h + 1);
   const te = t < 0 ? s.length : t;
-  if (tagToken(s, h + 1, te, out)) return t < 0 ? te : te + 1;
+  if (bareTag(s, h + 1, te, out) || tagToken(s, h + 1, te, out)) return t < 0 ? te : te + 1;
   // busybox / syslog-ng with the facility: "host authpriv.info sshd[123]: "
   if (t > 0 && s.charCodeAt(t - 1) !== 58 && s.lastIndexOf(".", t) > h) {
     const u = s.indexOf(" ", t + 1);
