@@ -157,14 +157,20 @@ export function execRefusal(execWorks: boolean, next: Config): string | null {
  * Installs the syscall filter of `[global] seccomp` (docs/seccomp.md) and logs what it did.
  * Under `enforce` a filter that cannot be installed (the kernel refuses, an architecture without
  * a syscall table, a self-check call not refused) fails the start; under `log` it is a warning.
+ * `arch`: the architecture whose syscall table is used (tests give one without a table).
  */
-function confine(config: Config, exec: boolean, logger: Logger): void {
+export function confine(
+  config: Config,
+  exec: boolean,
+  logger: Logger,
+  arch: string = Deno.build.arch,
+): void {
   const mode = config.global.seccomp;
   const summary =
     'seccomp = enforce and the filter cannot be installed; refusing to run unconfined (set [global] seccomp = "log" to run without it)';
   let r;
   try {
-    r = installSeccomp(mode, { exec });
+    r = installSeccomp(mode, { exec, arch });
   } catch (e) {
     if (mode === "enforce") throw new StartError("seccomp", oneLine(e), summary);
     logger.warn("seccomp filter not installed; running without it", { error: oneLine(e) });

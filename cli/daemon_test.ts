@@ -1,6 +1,8 @@
 import assert from "node:assert/strict";
-import { execRefusal, needsExec } from "./daemon.ts";
+import { confine, execRefusal, needsExec } from "./daemon.ts";
 import { parseConfig } from "../src/config/mod.ts";
+import { StartError } from "../src/daemon/mod.ts";
+import { type Fields, Logger } from "../src/log/mod.ts";
 
 const FILE_JAIL = '[jails.sshd]\nfilter = "sshd"\nlogpath = "/var/log/auth.log"\n';
 const JOURNAL_JAIL =
@@ -25,4 +27,31 @@ Deno.test("execRefusal: a reload that adds programs is refused only where execve
     assert.equal(execRefusal(true, next), null);
   }
   assert.equal(execRefusal(false, parseConfig(FILE_JAIL, "c.toml")), null);
+});
+
+Deno.test("confine on an architecture without a syscall table: the default enforce refuses to start naming the fix; log warns", () => {
+  const records: [string, Fields][] = [];
+  const logger = new Logger("info", [{ write: (_, msg, fields) => records.push([msg, fields]) }]);
+  const byDefault = parseConfig(FILE_JAIL, "c.toml");
+  assert.equal(byDefault.global.seccomp, "enforce");
+  assert.throws(
+    () => confine(byDefault, false, logger, "aarch64"),
+    (e) =>
+      e instanceof StartError && e.stage === "seccomp" &&
+      e.reason === "no syscall table for aarch64" &&
+      e.summary.includes('set [global] seccomp = "log" to run without it'),
+  );
+  assert.deepEqual(records, []);
+  // (Nothing is installed on this process: without a table the filter is never built.)
+  confine(
+    parseConfig(`[global]\nseccomp = "log"\n${FILE_JAIL}`, "c.toml"),
+    false,
+    logger,
+    "riscv64",
+  );
+  assert.deepEqual(records, [
+    ["seccomp filter not installed; running without it", {
+      reason: "no syscall table for riscv64",
+    }],
+  ]);
 });

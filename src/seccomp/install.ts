@@ -42,14 +42,17 @@ export type ProbeName = "ptrace" | "mount" | "execve";
  * Installs the filter for `mode` (nothing for `off`): unlisted syscalls return EPERM (`enforce`)
  * or run and are logged by the kernel (`log`); execve/execveat are allowed only when `exec`.
  * Throws when the kernel refuses, or, under `enforce`, when a self-check call is not refused.
- * Returns `installed: false` for `off` and on an architecture without a syscall table.
+ * Returns `installed: false` for `off` and on an architecture without a syscall table (`arch`,
+ * default `Deno.build.arch`; nothing is installed then).
  */
-export function installSeccomp(mode: SeccompMode, opts: { exec: boolean }): SeccompResult {
+export function installSeccomp(
+  mode: SeccompMode,
+  opts: { exec: boolean; arch?: string },
+): SeccompResult {
   if (mode === "off") return { installed: false, reason: "seccomp = off" };
-  const table = archTable(Deno.build.arch);
-  if (table === null) {
-    return { installed: false, reason: `no syscall table for ${Deno.build.arch}` };
-  }
+  const arch = opts.arch ?? Deno.build.arch;
+  const table = archTable(arch);
+  if (table === null) return { installed: false, reason: `no syscall table for ${arch}` };
   const names = allowList(opts.exec);
   const prog = encode(buildFilter({
     arch: table.auditArch,
