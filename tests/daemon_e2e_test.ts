@@ -14,6 +14,7 @@ import {
 } from "./_daemon.ts";
 import { DAEMON_V8_FLAGS } from "../src/daemon/mod.ts";
 import { wrapper } from "../scripts/gen_packaging.ts";
+import { waitUntil } from "./_wait.ts";
 
 for (const service of ["sshd", "nginx", "postfix", "dovecot"] as const) {
   Deno.test(`daemon bans every mustBan and no neverBan address of a generated ${service} log appended to a watched file`, async () => {
@@ -42,11 +43,10 @@ bantime = "10m"
       await appendSlowly(join(dir, "watched.log"), await Deno.readTextFile(path));
       const banned = () =>
         new Set(daemon.out.filter((r) => r["event"] === "ban").map((r) => r["ip"] as string));
-      const deadline = Date.now() + 20_000;
-      while (truth.mustBan.some((ip) => !banned().has(ip)) && Date.now() < deadline) {
-        await new Promise((r) => setTimeout(r, 100));
-      }
-      await new Promise((r) => setTimeout(r, 300));
+      await waitUntil(() => truth.mustBan.every((ip) => banned().has(ip)), "every mustBan ban", {
+        timeoutMs: 20_000,
+      }).catch(() => {}); // the comparison below names what is missing
+      await new Promise((r) => setTimeout(r, 300)); // quiet: no neverBan address banned late
       deepEqual(
         truth.mustBan.filter((ip) => !banned().has(ip)),
         [],

@@ -29,6 +29,7 @@ import {
   sshdJail,
   startDaemon,
 } from "./_daemon.ts";
+import { pollFor, waitUntil } from "./_wait.ts";
 
 /** `Seccomp:` and `NoNewPrivs:` of every thread of `pid` (through `cat`: Deno gates /proc). */
 async function threadModes(pid: number): Promise<{ seccomp: string[]; noNewPrivs: string[] }> {
@@ -245,14 +246,13 @@ maxretry = 3
       ok(before.length > 0, "journalctl is running");
       await new Deno.Command("kill", { args: ["-9", ...before] }).output();
       // the follower (a short query may come and go first)
-      let status = "";
-      for (let i = 0; i < 200 && status === ""; i++) {
+      const status = await pollFor(async () => {
         for (const c of (await children(pid)).filter((c) => !before.includes(c))) {
           const st = await procText(`/proc/${c}/status`);
-          if (/^Name:\s+journalctl$/m.test(st)) status = st;
+          if (/^Name:\s+journalctl$/m.test(st)) return st;
         }
-        if (status === "") await new Promise((r) => setTimeout(r, 50));
-      }
+        return null;
+      }, "a new journalctl");
       ok(/^Seccomp:\s+2$/m.test(status), `a journalctl restarted under the filter: ${status}`);
       // and it reads: a record appended now is matched (one failure: no ban, a counted line)
       await appendJournal(join(daemon.dir, "journal"), [journalEntry(1)]);
@@ -286,9 +286,7 @@ ${sshdJail(d, 'maxretry = 2\nactions = ["note"]')}`,
       });
       await daemon.waitFor((r) => r["event"] === "ban" && r["ip"] === "203.0.113.10");
       const note = join(daemon.dir, "note.txt");
-      for (let i = 0; i < 200 && !(await Deno.stat(note).catch(() => null)); i++) {
-        await new Promise((r) => setTimeout(r, 50));
-      }
+      await waitUntil(async () => (await Deno.stat(note).catch(() => null)) !== null, "note.txt");
       // the script itself reports its seccomp mode: it inherited the daemon's filter
       deepEqual((await Deno.readTextFile(note)).trim().split("\n"), ["203.0.113.10", "2"]);
     },

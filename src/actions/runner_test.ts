@@ -9,6 +9,7 @@ import {
 } from "./mod.ts";
 import { Logger } from "../log/mod.ts";
 import { smtpServer } from "./testdata/smtp_server.ts";
+import { waitUntil } from "../../tests/_wait.ts";
 
 const BAN: ActionEvent = {
   kind: "ban",
@@ -169,9 +170,7 @@ Deno.test("an smtp action mails each ban through the server (not unbans)", async
     await r.settle();
     deepEqual(records, []);
     // The server files a session when it sees the client close: wait for that.
-    for (let i = 0; i < 200 && srv.sessions.length === 0; i++) {
-      await new Promise((res) => setTimeout(res, 10));
-    }
+    await waitUntil(() => srv.sessions.length > 0, "a mail session", { stepMs: 10 });
     equal(srv.sessions.length, 1, "one mail: unbans send none");
     const s = srv.sessions[0]!;
     match(

@@ -16,6 +16,7 @@ import {
 import type { IpcLimits } from "./mod.ts";
 import { bindUnix, closeFd, unixSocket } from "../ffi/unix.ts";
 import { assertPrompt, watchLag } from "../../tests/_lag.ts";
+import { waitUntil } from "../../tests/_wait.ts";
 
 const NO_GROUP = "f2z-no-such-group"; // → mode 0600, root only (the test runs as root or owner)
 
@@ -268,10 +269,7 @@ Deno.test("IPC server bounds its clients: one past maxClients gets rate_limited 
       for (const h of held) h.close();
     }
     // Slots come back once those clients leave.
-    for (let i = 0; i < 50; i++) {
-      if (server.stats().clients === 0) break;
-      await new Promise((r) => setTimeout(r, 20));
-    }
+    await waitUntil(() => server.stats().clients === 0, "the held clients gone", { stepMs: 20 });
     deepEqual(await ask(path, { v: 1, cmd: "ping" }), { ok: true, pong: true });
   }, { maxClients: 2 });
 });

@@ -7,6 +7,7 @@ import { equal, match, ok } from "node:assert/strict";
 import { createDaemonMetrics, type MetricsLimits, startMetricsServer } from "./mod.ts";
 import { parseExposition } from "../../tests/metrics_parser.ts";
 import { assertPrompt, watchLag } from "../../tests/_lag.ts";
+import { waitUntil } from "../../tests/_wait.ts";
 
 const enc = new TextEncoder();
 const dec = new TextDecoder();
@@ -176,8 +177,7 @@ Deno.test("metrics listener serves at most 16 responses at once and queues the r
         await c.write(enc.encode("GET /metrics HTTP/1.1\r\nHost: x\r\n\r\n"));
         conns.push(c); // nobody reads yet: responses stall on full socket buffers
       }
-      await new Promise((r) => setTimeout(r, 300));
-      equal(server.stats().active, 16);
+      await waitUntil(() => server.stats().active === 16, "16 responses in flight");
       const bodies = await Promise.all(conns.map(readAll));
       for (const b of bodies) {
         match(b, /^HTTP\/1\.1 200 /);
@@ -208,8 +208,7 @@ Deno.test("past the connection cap the oldest unfinished connection makes room f
         await c.write(enc.encode("GET /"));
         idle.push(c);
       }
-      await new Promise((r) => setTimeout(r, 50));
-      equal(server.stats().open, 10);
+      await waitUntil(() => server.stats().open === 10, "10 open connections");
       const s = await scrape(port);
       equal(s.status, 200);
       ok(server.stats().evicted >= 1);

@@ -105,7 +105,7 @@ Deno.test("StateStore.scheduleSave() group-commits a burst of changes into one w
       store.scheduleSave();
       await new Promise((r) => setTimeout(r, 1));
     }
-    while (saves.length === 0) await new Promise((r) => setTimeout(r, 5));
+    await waitUntil(() => saves.length > 0, "the first save", { stepMs: 5 });
     // The first change was made at `start`: its write began within the interval (+ timer slack).
     assert.ok(saves[0]! - start < 50 + 100, `saved after ${saves[0]! - start} ms`);
     await new Promise((r) => setTimeout(r, 120));
@@ -153,7 +153,7 @@ Deno.test("StateStore writes a timer save off the event loop: one save at a time
     });
     store.scheduleSave();
     // Wait until the timer has taken its snapshot; the write is still in flight.
-    while (collected.length === 0) await new Promise((r) => setTimeout(r, 0));
+    await waitUntil(() => collected.length > 0, "the snapshot", { stepMs: 0 });
     assert.equal(store.dirty, true, "a save being written counts as pending");
     n = 2; // a change during the write: the snapshot above must not see it
     store.scheduleSave();
