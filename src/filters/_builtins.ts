@@ -254,10 +254,17 @@ const NGINX_NO_USER = [
   `${NGX}no user/password was provided for basic authentication${CLIENT}`,
 ];
 
+// limit_req and limit_conn write no client text before their trailer (the zone is a config name),
+// so the first `, client: ` is nginx's: the address is read from the start of the message, and a
+// request line or Referer holding `, client: X, server: ` (or one long enough to cut the record)
+// changes nothing (no `unique`, no length cap for this filter). The zone name is read as up to
+// three words of name characters (`zone="my zone":10m` is a quoted config token), not as `<*>`,
+// which would let the client's `", client: X, server: ` be a second placement
+const ZONE = "{<NAME>|<NAME> <NAME>|<NAME> <NAME> <NAME>}";
 const NGINX_LIMIT = [
-  `${NGX}limiting requests, excess: <WORD> by zone "<*>"${CLIENT}`, // NGX-05
-  `${NGX}delaying request, excess: <WORD> by zone "<*>"${CLIENT}`, // NGX-06
-  `${NGX}limiting connections by zone "<*>"${CLIENT}`, // NGX-07
+  `${NGX}limiting requests, excess: <WORD> by zone "${ZONE}"${CLIENT}`, // NGX-04
+  `${NGX}delaying request, excess: <WORD> by zone "${ZONE}"${CLIENT}`, // NGX-05
+  `${NGX}limiting connections by zone "${ZONE}"${CLIENT}`, // NGX-06
 ];
 
 // fail2ban's botsearch-common list: webmail, phpMyAdmin (also under typo3/ xampp/ admin/),
@@ -267,8 +274,11 @@ const BOT =
 const PMA =
   "{|typo3/|xampp/|admin/}{pma|myadmin|myAdmin|Myadmin|MyAdmin|phpmyadmin|phpmyAdmin|phpMyadmin|phpMyAdmin}";
 const ERR_404 = [
-  `open() "<*>" failed (2: No such file or directory)`, // NGX-10
-  `"<*>" is not found (2: No such file or directory)`, // NGX-11
+  // `of.failed`: open(), openat() with disable_symlinks, stat() when open_file_cache revalidates
+  ...["open()", "openat()", "stat()"].map((f) =>
+    `${f} "<*>" failed (2: No such file or directory)`
+  ), // NGX-08
+  `"<*>" is not found (2: No such file or directory)`, // NGX-10n
 ];
 
 const NGINX_BOT = [
@@ -495,8 +505,7 @@ export const BUILTINS: readonly FilterDef[] = [
   },
   {
     name: "nginx-limit-req",
-    modes: { normal: ngx(NGINX_LIMIT), aggressive: ngx(NGINX_LIMIT) },
-    cap: NGX_CAP,
+    modes: { normal: as("fail", NGINX_LIMIT), aggressive: as("fail", NGINX_LIMIT) },
   },
   {
     name: "nginx-botsearch",

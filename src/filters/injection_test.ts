@@ -8,7 +8,11 @@
  *    from the patterns of every built-in filter (tokens replaced by decoy addresses, numbers and
  *    words), the usual anchors (`, client: `, `from X port N ssh2`, `rhost=`, `rip=`, `[X]:N`,
  *    quotes, brackets) and random junk, sometimes cut at the service's length limit; the reported
- *    address must be the real one or none. 120,000 cases, seeded; a failure prints the line.
+ *    address must be the real one or none (the real one, for templates whose address no client
+ *    field precedes). Every syslog template is written with one of the line prefixes the daemon
+ *    reads (RFC 3164 with and without host, RFC 3339, RFC 5424, TAI64N, journalctl's short-unix,
+ *    short-full and short-monotonic, a bare journal MESSAGE). 120,000 cases, seeded; a failure
+ *    prints the line.
  */
 import { equal, notEqual, ok } from "node:assert/strict";
 import { builtinFilterNames, type Filter, filterModes, getFilter } from "./mod.ts";
@@ -165,6 +169,32 @@ const ANCHORS = [
   " ",
 ];
 
+/**
+ * The line prefixes a syslog template is also written with (docs/filters.md, "Line shapes"): the
+ * template's own `Mmm dd hh:mm:ss HOST PROG[PID]: ` becomes one of these, chosen per case.
+ */
+const PREFIXES: ((prog: string) => string)[] = [
+  (p) => `Nov 24 12:26:41 h ${p}: `, // RFC 3164
+  (p) => `<38>Nov 24 12:26:41 ${p}: `, // a syslog(3) datagram: no host
+  (p) => `2026-11-24T12:26:41.771471+00:00 h ${p}: `, // rsyslog RFC 3339
+  (p) =>
+    `<38>1 2026-11-24T12:26:41.771Z h ${
+      /\[\d+\]$/.test(p) ? p.replace(/\[(\d+)\]$/, " $1") : `${p} -`
+    } - - `, // RFC 5424
+  (p) => `@4000000069244b6b0d1f2e3c ${p}: `, // TAI64N (daemontools, runit)
+  (p) => `1795523201.771471 h ${p}: `, // journalctl -o short-unix
+  (p) => `Tue 2026-11-24 12:26:41 UTC h ${p}: `, // journalctl -o short-full
+  (p) => `[ 12345.678901] h ${p}: `, // journalctl -o short-monotonic
+  () => "", // a journal record's MESSAGE
+];
+const SYSLOG = /^Nov 24 12:26:41 \S+ (\S+?): /;
+
+/**
+ * Templates whose address no attacker field can move (nothing the client writes comes before it):
+ * the generated line must give the real address, whatever the fields hold and however long.
+ */
+const ANCHORED = new Set([TEMPLATES["nginx-limit-req"]![0]!]);
+
 function rng(seed: number): () => number {
   return () => {
     seed = (seed + 0x6d2b79f5) | 0;
@@ -235,7 +265,7 @@ Deno.test("generated injections in every attacker field of every filter never gi
   const r = rng(0x1e55);
   const names = builtinFilterNames();
   const filters = new Map(names.map((n) => [n, modesOf(n)]));
-  let matched = 0, cases = 0;
+  let matched = 0, cases = 0, prefixed = 0, prefixedMatched = 0;
   while (cases < CASES) {
     for (const name of names) {
       for (const t of TEMPLATES[name] ?? []) {
@@ -250,16 +280,31 @@ Deno.test("generated injections in every attacker field of every filter never gi
           const start = limit!.after === "" ? 0 : line.indexOf(limit!.after) + limit!.after.length;
           line = line.slice(0, start + limit!.bytes);
         }
+        const prog = SYSLOG.exec(line);
+        if (prog) {
+          const pre = PREFIXES[Math.floor(r() * PREFIXES.length)]!(prog[1]!);
+          line = pre + line.slice(prog[0].length);
+          prefixed++;
+        }
         for (const f of filters.get(name)!) {
           const got = f.match(line, NOW)?.ip;
           if (got !== undefined && got !== real) {
             throw new Error(`${name}/${f.mode} reported ${got}, real ${real}: ${line}`);
           }
+          if (got === undefined && ANCHORED.has(t)) {
+            throw new Error(`${name}/${f.mode} missed its anchored address ${real}: ${line}`);
+          }
           if (got !== undefined) matched++;
+          if (got !== undefined && prog) prefixedMatched++;
         }
         cases++;
       }
     }
   }
   ok(matched > CASES / 10, `only ${matched} of ${cases} cases matched: the generator is off`);
+  ok(prefixed > CASES / 2, `only ${prefixed} of ${cases} cases had a line prefix`);
+  ok(
+    prefixedMatched > prefixed / 10,
+    `only ${prefixedMatched} of ${prefixed} prefixed cases matched`,
+  );
 });
