@@ -10,13 +10,14 @@
  *    the last ban record on the last receiver (the receivers' `max_rate` is raised so the rate
  *    cap does not count);
  * 3. memory — resident set of daemon 0 (with [fleet], after the runs), the peak (VmHWM) of daemon
- *    0 (publishing the burst) and of daemon 1 (applying it), and the resident set of one daemon of
- *    the same config without [fleet].
+ *    0 (publishing the burst) and of daemon 1 (applying it); then, like for like, `--rounds`
+ *    pairs of idle daemons of the same config, one with [fleet] (connected, an empty stream
+ *    replayed) and one without, started together and read after the same 3 s.
  *
  * The reference: CrowdSec's bouncers poll the local API every 10 s by default (the decision
  * reaches a bouncer 0–10 s after it is made, 5 s on average).
  *
- * Options: --bans N (200), --burst N (2000), --sizes 3,10
+ * Options: --bans N (200), --burst N (2000), --sizes 3,10 ("": none), --rounds N (3)
  * @module
  */
 import { parseArgs } from "node:util";
@@ -36,11 +37,15 @@ const args = parseArgs({
     bans: { type: "string", default: "200" },
     burst: { type: "string", default: "2000" },
     sizes: { type: "string", default: "3,10" },
+    rounds: { type: "string", default: "3" },
   },
 });
 const BANS = Number(args.values.bans);
 const BURST = Number(args.values.burst);
-const SIZES = args.values.sizes.split(",").map(Number);
+const SIZES = args.values.sizes.split(",").filter((n) => n !== "").map(Number);
+const ROUNDS = Number(args.values.rounds);
+/** How long both idle daemons run before their memory is read, ms. */
+const SETTLE_MS = 3_000;
 
 function quantile(sorted: number[], q: number): number {
   return sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))]!;
@@ -137,12 +142,28 @@ async function runSize(n: number, run: number): Promise<void> {
 }
 
 for (const [run, n] of SIZES.entries()) await runSize(n, run);
-const plain = await daemon(null, "plain");
+// Memory like for like: an idle daemon with [fleet] (connected, its empty stream replayed) and
+// one of the same config without it, started together and sampled after the same settling time.
+const idle = await startNats();
 try {
-  await new Promise((r) => setTimeout(r, 1000));
-  const rss = (await procStatus(plain.process.pid)).VmRSS ?? 0;
-  console.log(`without [fleet]: RSS ${(rss / 1048576).toFixed(1)} MiB (idle, same jail)`);
+  const mib = (n: number | undefined) => ((n ?? 0) / 1048576).toFixed(1);
+  for (let round = 1; round <= ROUNDS; round++) {
+    const plain = await daemon(null, "plain");
+    const fleet = await daemon(idle.url, `idle${round}`);
+    try {
+      await new Promise((r) => setTimeout(r, SETTLE_MS));
+      const [p, f] = await Promise.all([plain, fleet].map((d) => procStatus(d.process.pid)));
+      console.log(
+        `idle, round ${round}: without [fleet] RSS ${mib(p!.VmRSS)} MiB (peak ${
+          mib(p!.VmHWM)
+        }), with [fleet] RSS ${mib(f!.VmRSS)} MiB (peak ${mib(f!.VmHWM)})`,
+      );
+    } finally {
+      await plain.stop();
+      await fleet.stop();
+    }
+  }
 } finally {
-  await plain.stop();
+  await idle.stop();
 }
 console.log("reference: CrowdSec bouncers poll every 10 s by default (0-10 s, 5 s on average)");
