@@ -95,6 +95,22 @@ export function contractSuite(label: string, subject: ContractSubject, ignore = 
           assert.equal((await b.list()).length, 3, "no duplicate entry");
         });
 
+        await t.step(
+          "one ban() with an address twice (two jails) leaves one entry, the later one's",
+          async () => {
+            await b.ban([
+              { ip: "203.0.113.5", prefix: 32, timeoutMs: 600_000, jail: "sshd" },
+              { ip: "203.0.113.5", prefix: 32, timeoutMs: 900_000, jail: "recidive" },
+            ]);
+            const all = await b.list();
+            assert.equal(all.length, 3, "no duplicate entry");
+            const a = byKey(all).get("203.0.113.5/32");
+            assert.ok(a && a.timeoutMs !== null && a.timeoutMs > 800_000, `${a?.timeoutMs}`);
+            const h = await b.check();
+            assert.equal(h.ok, true, h.problem);
+          },
+        );
+
         await t.step("unban() removes entries and ignores absent ones", async () => {
           await b.unban([
             { ip: "203.0.113.5", prefix: 32, timeoutMs: null, jail: "sshd" },

@@ -171,7 +171,7 @@ async function alterAndWait(
       ...(text.includes(alter.stray) ? [`no ${alter.stray}`] : []),
     ];
   };
-  // No promise of 1 s here: iptables re-adds each ban with tool runs, slow on a loaded machine.
+  // No time promise for a rule altered by hand (docs/interfaces.md gives one for flushes only).
   await flushAndWait(fw, ns, restored, script, repair, ALTER_LIMIT_MS);
 }
 

@@ -62,11 +62,18 @@ export const DAEMON_ENV: readonly string[] = ["NOTIFY_SOCKET"];
  */
 export const DAEMON_SYS: readonly string[] = ["uid", "gid", "networkInterfaces"];
 
+/** iptables and ip6tables, with the `-restore` each applies its changes through. */
+const IPTABLES_PROGRAMS = [
+  "/usr/sbin/iptables",
+  "/usr/sbin/ip6tables",
+  "/usr/sbin/iptables-restore",
+  "/usr/sbin/ip6tables-restore",
+];
 /** Programs of the command-line firewall backends (`firewall = "auto"` may fall back to them). */
 const FIREWALL_PROGRAMS: Record<Config["global"]["firewall"], readonly string[]> = {
-  "auto": ["/usr/sbin/iptables", "/usr/sbin/ip6tables", "/usr/sbin/ipset"],
-  "iptables": ["/usr/sbin/iptables", "/usr/sbin/ip6tables"],
-  "ipset": ["/usr/sbin/ipset", "/usr/sbin/iptables", "/usr/sbin/ip6tables"],
+  "auto": [...IPTABLES_PROGRAMS, "/usr/sbin/ipset"],
+  "iptables": IPTABLES_PROGRAMS,
+  "ipset": ["/usr/sbin/ipset", ...IPTABLES_PROGRAMS],
   "nftables": [],
   "log-only": [],
 };

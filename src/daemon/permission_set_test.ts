@@ -126,7 +126,12 @@ Deno.test("daemonPermissions() grants the config's paths only, and run per firew
     deepEqual(set.run, []);
     ok(set.ffi);
     const iptables = daemonPermissions(parseConfig(text("iptables"), "/c"), { configPath: "/c" });
-    deepEqual(iptables.run, ["/usr/sbin/iptables", "/usr/sbin/ip6tables"]);
+    deepEqual(iptables.run, [
+      "/usr/sbin/iptables",
+      "/usr/sbin/ip6tables",
+      "/usr/sbin/iptables-restore",
+      "/usr/sbin/ip6tables-restore",
+    ]);
     const journal = parseConfig(
       text(
         "log-only",

@@ -1,7 +1,7 @@
 /**
- * Runs a firewall tool (iptables, ip6tables, ipset) with `Deno.Command` and turns every way it can
- * fail into a `FirewallError`: binary missing (errno ENOENT), not permitted (EACCES), non-zero
- * exit (the tool's own message; EPERM when it says so).
+ * Runs a firewall tool (iptables, ip6tables, their `-restore`, ipset) with `Deno.Command` and turns
+ * every way it can fail into a `FirewallError`: binary missing (errno ENOENT), not permitted
+ * (EACCES), non-zero exit (the tool's own message; EPERM when it says so).
  * @module
  */
 import { FirewallError } from "./backend.ts";
@@ -97,5 +97,26 @@ export function toolError(
     operation,
     `expected \`${binary} ${args.join(" ")}\` to succeed, it exited ${r.code}: ${msg}`,
     denied ? EPERM : undefined,
+  );
+}
+
+/**
+ * Applies `commands` (rule lines as `iptables -S` prints them: `-N`, `-A`, `-I`, `-D`) to the
+ * filter table in one `IPTABLES-restore -w --noflush` run (`/usr/sbin/iptables-restore` for
+ * `/usr/sbin/iptables`), one transaction: all of them or none. Nothing runs when empty.
+ */
+export async function restoreFilter(
+  backend: string,
+  operation: string,
+  iptables: string,
+  commands: readonly string[],
+): Promise<void> {
+  if (commands.length === 0) return;
+  await runToolOk(
+    backend,
+    operation,
+    `${iptables}-restore`,
+    ["-w", "--noflush"],
+    `*filter\n${commands.join("\n")}\nCOMMIT\n`,
   );
 }

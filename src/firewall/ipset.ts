@@ -33,7 +33,7 @@ import {
   type FirewallHealth,
 } from "./backend.ts";
 import { entryTarget, safeComment, type Target } from "./_addr.ts";
-import { runTool, runToolOk } from "./_command.ts";
+import { restoreFilter, runTool, runToolOk } from "./_command.ts";
 import { Mutex } from "./_mutex.ts";
 import type { PortScope } from "../config/mod.ts";
 import { crc32 } from "../hash/mod.ts";
@@ -47,9 +47,12 @@ export const IPSET_MAX_ELEMENTS = 262144;
 export interface IpsetOptions {
   /** Path of the `ipset` program. @default "/usr/sbin/ipset" */
   ipset?: string;
-  /** Path of the `iptables` program. @default "/usr/sbin/iptables" */
+  /**
+   * Path of the `iptables` program; its `-restore` beside it (`/usr/sbin/iptables-restore`)
+   * applies the rule changes. @default "/usr/sbin/iptables"
+   */
   iptables?: string;
-  /** Path of the `ip6tables` program. @default "/usr/sbin/ip6tables" */
+  /** Path of the `ip6tables` program, likewise. @default "/usr/sbin/ip6tables" */
   ip6tables?: string;
   /** Name of the IPv4 set. @default "fail2zig-v4" */
   set4?: string;
@@ -128,41 +131,31 @@ export class IpsetBackend implements FirewallBackend {
     return this.#lock.run(() => this.#install("init"));
   }
 
+  /**
+   * One `ipset restore -exist` creates the sets that are missing while `iptables -S INPUT` reads
+   * each family's rules (all three run together); then, per family whose rules differ from the
+   * pairs' (`#compare`, as `check()` reads them), one `iptables-restore` deletes the altered ones
+   * and inserts the missing ones.
+   */
   async #install(op: string): Promise<void> {
-    for (const pair of this.#pairs.values()) {
-      for (const f of [4, 6] as const) {
-        await runToolOk(this.name, op, this.#ipset, [
-          "create",
-          pair.set[f],
-          f === 4 ? "hash:ip" : "hash:net",
-          "family",
-          f === 4 ? "inet" : "inet6",
-          "timeout",
-          "0",
-          "comment",
-          "maxelem",
-          String(IPSET_MAX_ELEMENTS),
-          "-exist",
-        ]);
-      }
-    }
-    for (const f of [4, 6] as const) {
-      const lines = await this.#input(op, f);
-      const { extra } = this.#compare(f, lines);
+    const creates = [...this.#pairs.values()].flatMap((pair) =>
+      ([4, 6] as const).map((f) =>
+        `create ${pair.set[f]} ${f === 4 ? "hash:ip family inet" : "hash:net family inet6"} ` +
+        `timeout 0 comment maxelem ${IPSET_MAX_ELEMENTS}`
+      )
+    );
+    const [, in4, in6] = await Promise.all([
+      runToolOk(this.name, op, this.#ipset, ["restore", "-exist"], creates.join("\n") + "\n"),
+      this.#input(op, 4),
+      this.#input(op, 6),
+    ]);
+    await Promise.all(([[4, in4], [6, in6]] as const).map(async ([f, lines]) => {
+      const { missing, extra } = this.#compare(f, lines);
       // By number, last first (a line's text may not survive a round trip through the tool).
-      for (let n = lines.length; n >= 1; n--) {
-        if (extra.has(n)) {
-          await runToolOk(this.name, op, this.#ipt[f], ["-w", "-D", "INPUT", `${n}`]);
-        }
-      }
-    }
-    for (const [f, match] of this.#allMatches()) {
-      const has = await runTool(this.name, op, this.#ipt[f], ["-w", "-C", ...match]);
-      if (has.code !== 0) {
-        const [chain, ...rest] = match;
-        await runToolOk(this.name, op, this.#ipt[f], ["-w", "-I", chain!, "1", ...rest]);
-      }
-    }
+      const commands = [...extra.keys()].sort((a, b) => b - a).map((n) => `-D INPUT ${n}`);
+      for (const m of missing) commands.push(m.replace(/^-A INPUT /, "-I INPUT 1 "));
+      await restoreFilter(this.name, op, this.#ipt[f], commands);
+    }));
   }
 
   /** INPUT's rules in `iptables -S INPUT` lines (line n is rule number n). */

@@ -17,20 +17,25 @@
  * iptables has no timeouts, so the expiry time (ms since the epoch, or `permanent`) and the jail
  * live in the rule comment: `list()` reads them back after a restart, and a timer in the backend
  * removes each rule when it expires (`list()` never reports an expired rule, even before the
- * timer ran). One tool run per rule: a fallback, not a fast path.
+ * timer ran). Each call reads the chains with `iptables -S` and writes every change of a family
+ * in one `iptables-restore --noflush` transaction (so a repair after a flush is a handful of tool
+ * runs, not one per rule); still a fallback, not a fast path.
  * @module
  */
 import type { BanEntry, FirewallBackend, FirewallHealth } from "./backend.ts";
 import { entryTarget, safeComment, type Target } from "./_addr.ts";
-import { runTool, runToolOk, toolError } from "./_command.ts";
+import { restoreFilter, runTool, runToolOk } from "./_command.ts";
 import { Mutex } from "./_mutex.ts";
 import { type PortScope, scopeFromId } from "../config/mod.ts";
 
 /** Options of `IptablesBackend`. */
 export interface IptablesOptions {
-  /** Path of the `iptables` program. @default "/usr/sbin/iptables" */
+  /**
+   * Path of the `iptables` program; its `-restore` beside it (`/usr/sbin/iptables-restore`)
+   * applies the changes. @default "/usr/sbin/iptables"
+   */
   iptables?: string;
-  /** Path of the `ip6tables` program. @default "/usr/sbin/ip6tables" */
+  /** Path of the `ip6tables` program, likewise. @default "/usr/sbin/ip6tables" */
   ip6tables?: string;
   /** Chain name (≤ 28 characters). @default "fail2zig" */
   chain?: string;
@@ -84,42 +89,63 @@ export class IptablesBackend implements FirewallBackend {
     return runToolOk(this.name, op, this.#bin[family], ["-w", ...args]);
   }
 
+  /** `iptables -S` lines of family `f`: the whole filter table, or `chain` only. */
+  async #lines(op: string, f: 4 | 6, chain?: string): Promise<string[]> {
+    const r = await this.#runOk(op, f, chain === undefined ? ["-S"] : ["-S", chain]);
+    return r.stdout.split("\n").map((l) => l.trim());
+  }
+
+  /** Applies each family's commands in one `iptables-restore` transaction per family. */
+  async #apply(op: string, commands: Record<4 | 6, string[]>): Promise<void> {
+    await Promise.all(
+      ([4, 6] as const).map((f) => restoreFilter(this.name, op, this.#bin[f], commands[f])),
+    );
+  }
+
   /**
-   * Creates the chains and the INPUT jumps; existing chains keep their ban rules (crash recovery)
-   * and lose the rules `check()` calls altered (the guard's repair then re-adds those bans).
+   * Creates the chains and the INPUT jumps that are missing; existing chains keep their ban rules
+   * (crash recovery) and lose the expired ones and the rules `check()` calls altered (the guard's
+   * repair then re-adds those bans). One `iptables -S` and at most one `iptables-restore` per
+   * family.
    */
   init(): Promise<void> {
     return this.#lock.run(async () => {
-      for (const f of [4, 6] as const) {
-        const created = await this.#run("init", f, ["-N", this.#chain]);
-        if (created.code !== 0 && !/exists/i.test(created.stderr)) {
-          throw toolError(this.name, "init", this.#bin[f], ["-w", "-N", this.#chain], created);
+      const now = this.#now();
+      const live = await Promise.all(([4, 6] as const).map(async (f) => {
+        const lines = await this.#lines("init", f);
+        const commands: string[] = [];
+        if (!lines.includes(`-N ${this.#chain}`)) commands.push(`-N ${this.#chain}`);
+        if (!lines.includes(`-A INPUT -j ${this.#chain}`)) {
+          commands.push(`-I INPUT 1 -j ${this.#chain}`);
         }
-        const jump = await this.#run("init", f, ["-C", "INPUT", "-j", this.#chain]);
-        if (jump.code !== 0) await this.#runOk("init", f, ["-I", "INPUT", "1", "-j", this.#chain]);
-        await this.#dropAltered(f);
-      }
+        const { rules, altered } = this.#read(f, lines);
+        // Altered rules by number, last first (their text may not survive a round trip).
+        for (const n of altered.map((a) => a.n).reverse()) commands.push(`-D ${this.#chain} ${n}`);
+        const expired = rules.filter((r) => r.expiresAt !== null && r.expiresAt <= now);
+        commands.push(...expired.map((r) => this.#line("-D", r.spec)));
+        await restoreFilter(this.name, "init", this.#bin[f], commands);
+        return rules.filter((r) => !expired.includes(r));
+      }));
       this.#open = true;
-      await this.#sweep("init");
+      this.#schedule(live.flat());
     });
   }
 
   /**
-   * One `iptables -S` run per family (the whole filter table): the chain must exist, INPUT must
-   * jump to it, and every rule in it must be one this backend writes, whole: a ban rule whose
-   * source, protocol, ports or target differ from what its comment says (a port changed by hand),
-   * a rule without such a comment, or a scope missing one of its protocols' rules is altered.
-   * `entries` counts the unexpired ban rules of both chains.
+   * One `iptables -S` run per family (the whole filter table, both run together): the chain must
+   * exist, INPUT must jump to it, and every rule in it must be one this backend writes, whole: a
+   * ban rule whose source, protocol, ports or target differ from what its comment says (a port
+   * changed by hand), a rule without such a comment, or a scope missing one of its protocols'
+   * rules is altered. `entries` counts the unexpired ban rules of both chains.
    */
   check(): Promise<FirewallHealth> {
     return this.#lock.run(async () => {
       const now = this.#now();
       const problems: string[] = [];
       let entries = 0;
+      const tables = await Promise.all(([4, 6] as const).map((f) => this.#lines("check", f)));
       for (const f of [4, 6] as const) {
-        const lines = (await this.#runOk("check", f, ["-S"])).stdout.split("\n").map((l) =>
-          l.trim()
-        );
+        const lines = tables[f === 4 ? 0 : 1]!;
         if (!lines.includes(`-N ${this.#chain}`)) {
           problems.push(`chain ${this.#chain} of ${this.#bin[f]} is missing`);
         } else if (!lines.includes(`-A INPUT -j ${this.#chain}`)) {
@@ -128,7 +154,9 @@ export class IptablesBackend implements FirewallBackend {
         const { rules, altered } = this.#read(f, lines);
         if (altered.length > 0) {
           problems.push(
-            `${altered.length} rule(s) of ${this.#chain} in ${this.#bin[f]} altered: ${altered[0]}`,
+            `${altered.length} rule(s) of ${this.#chain} in ${this.#bin[f]} altered: ${
+              altered[0]!.line
+            }`,
           );
         }
         // A scope with tcp and udp is two rules of one ban: count bans, and miss no protocol.
@@ -153,19 +181,29 @@ export class IptablesBackend implements FirewallBackend {
 
   /**
    * The chain's rules in `iptables -S` lines: the ban rules as this backend writes them, and the
-   * other lines of the chain (altered by hand or foreign).
+   * other lines of the chain (altered by hand or foreign) with their rule numbers.
    */
-  #read(family: 4 | 6, lines: readonly string[]): { rules: Rule[]; altered: string[] } {
+  #read(
+    family: 4 | 6,
+    lines: readonly string[],
+  ): { rules: Rule[]; altered: { n: number; line: string }[] } {
     const rules: Rule[] = [];
-    const altered: string[] = [];
+    const altered: { n: number; line: string }[] = [];
+    let n = 0;
     for (const line of lines) {
       const words = line.split(/\s+/);
       if (words[0] !== "-A" || words[1] !== this.#chain) continue;
+      n++;
       const r = parseRule(family, this.#chain, line);
       if (r !== null && isCanonical(r)) rules.push(r);
-      else altered.push(line);
+      else altered.push({ n, line });
     }
     return { rules, altered };
+  }
+
+  /** A restore command on the chain: `-A CHAIN spec…` or `-D CHAIN spec…`. */
+  #line(command: "-A" | "-D", spec: readonly string[]): string {
+    return `${command} ${this.#chain} ${spec.join(" ")}`;
   }
 
   #comment(e: BanEntry): string {
@@ -178,39 +216,47 @@ export class IptablesBackend implements FirewallBackend {
     return entries.map((e) => [entryTarget(this.name, op, e), e]);
   }
 
-  /** Appends one DROP rule per entry (replacing an existing rule for the same block). */
+  /**
+   * Appends each entry's DROP rules, replacing the rules of the same block (address and scope); of
+   * two entries for one block in a call the later wins, as a later call would. One
+   * `iptables-restore` per family.
+   */
   ban(entries: readonly BanEntry[]): Promise<void> {
     return this.#lock.run(async () => {
-      const targets = this.#targets("ban", entries);
-      if (targets.length === 0) return;
+      const want = new Map<string, [Target, BanEntry]>();
+      for (const [t, e] of this.#targets("ban", entries)) {
+        want.set(`${t.family} ${e.scope?.id ?? ""} ${t.key}`, [t, e]);
+      }
+      if (want.size === 0) return;
       const existing = await this.#rules("ban");
-      for (const [t, e] of targets) {
-        const id = e.scope?.id ?? "";
-        for (const r of existing) {
-          if (r.family === t.family && `${r.source}/${r.prefix}` === t.key && scopeId(r) === id) {
-            await this.#runOk("ban", r.family, ["-D", this.#chain, ...r.spec]);
-          }
-        }
+      const commands: Record<4 | 6, string[]> = { 4: [], 6: [] };
+      const kept: Rule[] = [];
+      for (const r of existing) {
+        if (want.has(ruleKey(r))) commands[r.family].push(this.#line("-D", r.spec));
+        else kept.push(r);
+      }
+      for (const [t, e] of want.values()) {
         for (const spec of ruleSpecs(t.key, e.scope ?? null, this.#comment(e))) {
-          await this.#runOk("ban", t.family, ["-A", this.#chain, ...spec]);
+          const line = this.#line("-A", spec);
+          commands[t.family].push(line);
+          kept.push(parseRule(t.family, this.#chain, line)!);
         }
       }
-      this.#schedule(await this.#rules("ban"));
+      await this.#apply("ban", commands);
+      this.#schedule(kept);
     });
   }
 
-  /** Deletes the rules of the entries; absent ones are ignored. */
+  /** Deletes the rules of the entries (one `iptables-restore` per family); absent ones are ignored. */
   unban(entries: readonly BanEntry[]): Promise<void> {
     return this.#lock.run(async () => {
       const keys = new Set(
-        this.#targets("unban", entries).map(([t, e]) => `${e.scope?.id ?? ""} ${t.key}`),
+        this.#targets("unban", entries).map(([t, e]) =>
+          `${t.family} ${e.scope?.id ?? ""} ${t.key}`
+        ),
       );
       if (keys.size === 0) return;
-      for (const r of await this.#rules("unban")) {
-        if (keys.has(`${scopeId(r)} ${r.source}/${r.prefix}`)) {
-          await this.#runOk("unban", r.family, ["-D", this.#chain, ...r.spec]);
-        }
-      }
+      await this.#delete("unban", (await this.#rules("unban")).filter((r) => keys.has(ruleKey(r))));
     });
   }
 
@@ -218,12 +264,16 @@ export class IptablesBackend implements FirewallBackend {
   retainScopes(scopes: readonly PortScope[]): Promise<void> {
     return this.#lock.run(async () => {
       const keep = new Set(scopes.map((s) => s.id));
-      for (const r of await this.#rules("retain")) {
-        if (r.scope !== null && !keep.has(r.scope.id)) {
-          await this.#runOk("retain", r.family, ["-D", this.#chain, ...r.spec]);
-        }
-      }
+      const rules = await this.#rules("retain");
+      await this.#delete("retain", rules.filter((r) => r.scope !== null && !keep.has(r.scope.id)));
     });
+  }
+
+  /** Deletes `rules` by their text, one `iptables-restore` per family. */
+  #delete(op: string, rules: readonly Rule[]): Promise<void> {
+    const commands: Record<4 | 6, string[]> = { 4: [], 6: [] };
+    for (const r of rules) commands[r.family].push(this.#line("-D", r.spec));
+    return this.#apply(op, commands);
   }
 
   /** Rules present and not expired, with remaining time from their comments. */
@@ -235,7 +285,7 @@ export class IptablesBackend implements FirewallBackend {
       const out: BanEntry[] = [];
       for (const r of await this.#rules("list")) {
         if (r.expiresAt !== null && r.expiresAt <= now) continue;
-        const key = `${r.family} ${scopeId(r)} ${r.source}/${r.prefix}`;
+        const key = ruleKey(r);
         if (seen.has(key)) continue;
         seen.add(key);
         out.push({
@@ -250,37 +300,25 @@ export class IptablesBackend implements FirewallBackend {
     });
   }
 
-  /** Deletes the chain's altered rules, by number (their text may not survive a round trip). */
-  async #dropAltered(f: 4 | 6): Promise<void> {
-    const lines = (await this.#runOk("init", f, ["-S", this.#chain])).stdout.split("\n")
-      .map((l) => l.trim()).filter((l) => l.startsWith(`-A ${this.#chain} `));
-    const bad = new Set(this.#read(f, lines).altered);
-    for (let n = lines.length; n >= 1; n--) {
-      if (bad.has(lines[n - 1]!)) await this.#runOk("init", f, ["-D", this.#chain, String(n)]);
-    }
-  }
-
+  /** The ban rules of both chains (`iptables -S CHAIN` per family, run together). */
   async #rules(op: string): Promise<Rule[]> {
     const out: Rule[] = [];
-    for (const f of [4, 6] as const) {
-      const r = await this.#runOk(op, f, ["-S", this.#chain]);
-      for (const line of r.stdout.split("\n")) {
+    const chains = await Promise.all(([4, 6] as const).map((f) => this.#lines(op, f, this.#chain)));
+    ([4, 6] as const).forEach((f, i) => {
+      for (const line of chains[i]!) {
         const rule = parseRule(f, this.#chain, line);
         if (rule) out.push(rule);
       }
-    }
+    });
     return out;
   }
 
   async #sweep(op: string): Promise<void> {
     const now = this.#now();
     const rules = await this.#rules(op);
-    for (const r of rules) {
-      if (r.expiresAt !== null && r.expiresAt <= now) {
-        await this.#run(op, r.family, ["-D", this.#chain, ...r.spec]);
-      }
-    }
-    this.#schedule(rules.filter((r) => r.expiresAt === null || r.expiresAt > now));
+    const live = (r: Rule) => r.expiresAt === null || r.expiresAt > now;
+    await this.#delete(op, rules.filter((r) => !live(r)));
+    this.#schedule(rules.filter(live));
   }
 
   #schedule(rules: Rule[]): void {
@@ -320,6 +358,11 @@ export class IptablesBackend implements FirewallBackend {
 
 function scopeId(r: Rule): string {
   return r.scope?.id ?? "";
+}
+
+/** A ban's block: family, scope and source, as `ban()` and `unban()` key their entries. */
+function ruleKey(r: Rule): string {
+  return `${r.family} ${scopeId(r)} ${r.source}/${r.prefix}`;
 }
 
 /**
