@@ -428,9 +428,10 @@ const DOVECOT_AGGRESSIVE = [
 
 // ---- ftp ---------------------------------------------------------------------------------------
 
-// `FQDN (NAME[ADDR])` comes first; NAME is a reverse-DNS name, which the resolver checks for host
-// name characters (no brackets), so the first bracket holds the address
-const PRO = "<HOSTNAME> (<HOSTNAME>[<HOST>]){ -|:} ";
+// `FQDN (NAME[ADDR])` comes first (`(NAME[ADDR])` alone with `LogOptions -VirtualHost`, log.c);
+// NAME is a reverse-DNS name, which the resolver checks for host name characters (no brackets),
+// so the first bracket holds the address
+const PRO = "{<HOSTNAME> |}(<HOSTNAME>[<HOST>]){ -|:} ";
 const PROFTPD = [
   `${PRO}USER <*> (Login failed): <*>`, // PRO-01
   `${PRO}USER <*>: no such user found from <*>`, // PRO-02
