@@ -6,7 +6,8 @@
 import { join } from "node:path";
 import { daemonRunArgs } from "../scripts/_daemon_argv.ts";
 import { IpcClient } from "../src/ipc/mod.ts";
-import { decodeState } from "../src/state/mod.ts";
+import { decodeState, type StateData } from "../src/state/mod.ts";
+import type { Netns } from "./_netns.ts";
 import { waitUntil } from "./_wait.ts";
 import { fileURLToPath } from "node:url";
 
@@ -433,14 +434,33 @@ export async function client(socket: string, ...args: string[]): Promise<ClientR
   return clientResult(r.code, dec.decode(r.stdout), dec.decode(r.stderr));
 }
 
+/** `fail2zig client --socket SOCKET --output json ARGS…` inside the network namespace `ns`. */
+export async function nsClient(
+  ns: Netns,
+  socket: string,
+  ...args: string[]
+): Promise<ClientResult> {
+  const r = await ns.exec(clientCommand(socket, args));
+  return clientResult(r.code, r.stdout, r.stderr);
+}
+
 /**
- * Waits until the state file `path` holds a ban of `ip` (a save is announced by no record): what
- * a `kill -9` from then on cannot lose.
+ * Waits until the state file `path` decodes and `pred` holds of it (a save is announced by no
+ * record): what a `kill -9` from then on cannot lose.
  */
-export async function waitForSavedBan(path: string, ip: string): Promise<void> {
+export async function waitForSaved(
+  path: string,
+  what: string,
+  pred: (state: StateData) => boolean,
+): Promise<void> {
   await waitUntil(async () => {
     const bytes = await Deno.readFile(path).catch(() => null);
     const state = bytes === null ? null : decodeState(bytes);
-    return state?.ok === true && state.state.bans.some((b) => b.ip === ip);
-  }, `a saved ban of ${ip} in ${path}`);
+    return state?.ok === true && pred(state.state);
+  }, `${what} in ${path}`);
+}
+
+/** `waitForSaved` of a ban of `ip`. */
+export function waitForSavedBan(path: string, ip: string): Promise<void> {
+  return waitForSaved(path, `a saved ban of ${ip}`, (s) => s.bans.some((b) => b.ip === ip));
 }

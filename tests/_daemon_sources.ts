@@ -4,8 +4,6 @@
  * records. Shared by `daemon_sources_test.ts` and `bench/latency.ts`.
  * @module
  */
-import { decodePosition } from "../src/sources/mod.ts";
-import { decodeState } from "../src/state/mod.ts";
 import { client, type DaemonRecord } from "./_daemon.ts";
 
 /** The counters of `client status JAIL` that the source tests check. */
@@ -66,28 +64,6 @@ export function auditBans(err: readonly DaemonRecord[]): string[] {
 export function droppedLines(err: readonly DaemonRecord[]): number {
   return err.filter((r) => r["msg"] === "lines dropped" && r["reason"] === "line_too_long")
     .reduce((n, r) => n + (r["count"] as number), 0);
-}
-
-/**
- * Whether the state file at `statePath` holds the ban of `ip` in `jail` and a read position of
- * `log` at its current end: what a restart resumes from. False while no such file was written.
- */
-export function savedBanAndEnd(statePath: string, jail: string, ip: string, log: string): boolean {
-  let bytes: Uint8Array;
-  try {
-    bytes = Deno.readFileSync(statePath);
-  } catch (e) {
-    if (e instanceof Deno.errors.NotFound) return false;
-    throw e;
-  }
-  const r = decodeState(bytes);
-  if (!r.ok) return false; // not written yet (the daemon renames a complete file into place)
-  const end = Deno.statSync(log).size;
-  return r.state.bans.some((b) => b.jail === jail && b.ip === ip) &&
-    r.state.positions.some((p) => {
-      const pos = decodePosition(p.data);
-      return pos.kind === "file" && pos.path === log && pos.offset === end;
-    });
 }
 
 /** Promise-based sleep. */

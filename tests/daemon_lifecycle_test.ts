@@ -9,10 +9,8 @@
 import assert from "node:assert/strict";
 import { join } from "node:path";
 import {
-  clientCommand,
-  type ClientResult,
-  clientResult,
   makeConfig,
+  nsClient,
   privateGlobal,
   ROOT,
   type RunningDaemon,
@@ -154,12 +152,6 @@ failedStartTest(
     return { set: { socket_path: `"${join(dir, "not-a-dir", "fail2zig.sock")}"` } };
   },
 );
-
-/** `fail2zig client --socket S --output json ARGS…` inside `ns`. */
-async function nsClient(ns: Netns, socket: string, ...args: string[]): Promise<ClientResult> {
-  const r = await ns.exec(clientCommand(socket, args));
-  return clientResult(r.code, r.stdout, r.stderr);
-}
 
 Deno.test({
   ...opts,

@@ -13,7 +13,15 @@
  */
 import { deepEqual, equal, ok } from "node:assert/strict";
 import { join } from "node:path";
-import { client, makeConfig, privateGlobal, type RunningDaemon, startDaemon } from "./_daemon.ts";
+import { decodePosition } from "../src/sources/mod.ts";
+import {
+  client,
+  makeConfig,
+  privateGlobal,
+  type RunningDaemon,
+  startDaemon,
+  waitForSaved,
+} from "./_daemon.ts";
 import { waitUntil } from "./_wait.ts";
 import {
   append,
@@ -22,7 +30,6 @@ import {
   failLine,
   failLines,
   jailCounts,
-  savedBanAndEnd,
   sleep,
 } from "./_daemon_sources.ts";
 
@@ -378,9 +385,17 @@ Deno.test("after kill -9 the daemon resumes from the persisted position: nothing
     append(log, failLines(`${NET}.1`, 3));
     await banned(d1, "k9", `${NET}.1`);
     await waitUntil(async () => (await jailCounts(sock, "k9")).lines === 3, "3 lines");
-    await waitUntil(
-      () => savedBanAndEnd(join(dir, "state.bin"), "k9", `${NET}.1`, log),
-      "the ban and the position in the state file",
+    // the position and the ban are persisted
+    const end = Deno.statSync(log).size;
+    await waitForSaved(
+      join(dir, "state.bin"),
+      "the ban and the position at the end",
+      (s) =>
+        s.bans.some((b) => b.jail === "k9" && b.ip === `${NET}.1`) &&
+        s.positions.some((p) => {
+          const pos = decodePosition(p.data);
+          return pos.kind === "file" && pos.path === log && pos.offset === end;
+        }),
     );
     daemon = null;
     await d1.stop("SIGKILL");

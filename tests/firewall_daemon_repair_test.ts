@@ -8,9 +8,9 @@
 import assert from "node:assert/strict";
 import { join } from "node:path";
 import {
-  clientCommand,
-  clientResult,
+  type ClientResult,
   makeConfig,
+  nsClient,
   privateGlobal,
   type RunningDaemon,
   sshdJail,
@@ -21,74 +21,97 @@ import { pollFor } from "./_wait.ts";
 
 const METRICS_PORT = 9188;
 
+/** A daemon with the nftables backend in its own network namespace, and how to reach it. */
+interface Rig {
+  readonly ns: Netns;
+  readonly dir: string;
+  /** Starts the daemon (again, after a kill); the rig stops the last one started. */
+  start(): Promise<RunningDaemon>;
+  /** `fail2zig client … ARGS` inside the namespace. */
+  client(...args: string[]): Promise<ClientResult>;
+  /** `nft list table inet fail2zig` inside the namespace. */
+  kernel(): Promise<string>;
+}
+
+/** Runs `fn` with a rig (metrics on `metricsBind`, `sshdJail(dir, jailKeys)`), then cleans up. */
+async function withRig(
+  tag: string,
+  toml: { metricsBind?: string; jailKeys?: string },
+  fn: (rig: Rig) => Promise<void>,
+): Promise<void> {
+  const ns = await Netns.create(uniqueName(tag));
+  const { dir, config } = await makeConfig((d) =>
+    `${
+      privateGlobal(d).replace('firewall = "log-only"', 'firewall = "nftables"')
+        .replace('metrics_bind = ""', `metrics_bind = "${toml.metricsBind ?? ""}"`)
+    }\n${sshdJail(d, toml.jailKeys)}`
+  );
+  await Deno.writeTextFile(join(dir, "auth.log"), "");
+  const sock = join(dir, "fail2zig.sock");
+  let d: RunningDaemon | null = null;
+  try {
+    await fn({
+      ns,
+      dir,
+      start: async () => d = await startDaemon(dir, config, { prefix: ns.prefix() }),
+      client: (...args) => nsClient(ns, sock, ...args),
+      kernel: async () => (await ns.exec(["nft", "list", "table", "inet", "fail2zig"])).stdout,
+    });
+  } finally {
+    await (d as RunningDaemon | null)?.stop("SIGKILL");
+    await ns.destroy();
+    await Deno.remove(dir, { recursive: true }).catch(() => {});
+  }
+}
+
 Deno.test({
   ignore: !isRoot,
   sanitizeResources: false,
   sanitizeOps: false,
   name: "daemon: after `nft flush ruleset` every ban is back within 1 s, counted, logged, " +
     "not degraded",
-  fn: async () => {
-    const ns = await Netns.create(uniqueName("rep-daemon"));
-    const { dir, config } = await makeConfig((d) =>
-      `${
-        privateGlobal(d).replace('firewall = "log-only"', 'firewall = "nftables"').replace(
-          'metrics_bind = ""',
-          `metrics_bind = "127.0.0.1:${METRICS_PORT}"`,
-        )
-      }\n${sshdJail(d)}`
-    );
-    await Deno.writeTextFile(join(dir, "auth.log"), "");
-    const sock = join(dir, "fail2zig.sock");
-    const client = async (...args: string[]) => {
-      const r = await ns.exec(clientCommand(sock, args));
-      return clientResult(r.code, r.stdout, r.stderr);
-    };
-    const kernel = async () => (await ns.exec(["nft", "list", "table", "inet", "fail2zig"])).stdout;
-    let d: RunningDaemon | null = null;
-    try {
-      d = await startDaemon(dir, config, { prefix: ns.prefix() });
-      const daemon = d;
-      for (const ip of ["203.0.113.50", "2001:db8:5::50"]) {
-        const r = await client("ban", ip, "--jail", "sshd", "--duration", "2h");
-        assert.equal(r.code, 0, r.err);
-      }
-      assert.match(await kernel(), /203\.0\.113\.50[\s\S]*2001:db8:5::50/);
+  fn: () =>
+    withRig(
+      "rep-daemon",
+      { metricsBind: `127.0.0.1:${METRICS_PORT}` },
+      async ({ ns, start, client, kernel }) => {
+        const daemon = await start();
+        for (const ip of ["203.0.113.50", "2001:db8:5::50"]) {
+          const r = await client("ban", ip, "--jail", "sshd", "--duration", "2h");
+          assert.equal(r.code, 0, r.err);
+        }
+        assert.match(await kernel(), /203\.0\.113\.50[\s\S]*2001:db8:5::50/);
 
-      await ns.execOk(["nft", "flush", "ruleset"]);
-      await pollFor(
-        async () => {
-          const k = await kernel();
-          return k.includes("203.0.113.50") && k.includes("2001:db8:5::50") ? k : null;
-        },
-        "both bans back in the kernel",
-        { timeoutMs: 1000, stepMs: 20 },
-      );
-      await daemon.waitFor((r) => /scaffold and bans re-installed/.test(String(r["msg"])), 2000);
-      const metric = await pollFor(
-        async () => {
-          const r = await ns.exec(["curl", "-s", `http://127.0.0.1:${METRICS_PORT}/metrics`]);
-          const m = /^fail2zig_firewall_repairs_total (\d+)$/m.exec(r.stdout);
-          return m ? Number(m[1]) : null;
-        },
-        "the metrics endpoint",
-        { timeoutMs: 2000, stepMs: 20 },
-      );
-      assert.equal(metric, 1);
-      const st = await client("status");
-      assert.equal(st.json?.["degraded"], false);
+        await ns.execOk(["nft", "flush", "ruleset"]);
+        await pollFor(
+          async () => {
+            const k = await kernel();
+            return k.includes("203.0.113.50") && k.includes("2001:db8:5::50") ? k : null;
+          },
+          "both bans back in the kernel",
+          { timeoutMs: 1000, stepMs: 20 },
+        );
+        await daemon.waitFor((r) => /scaffold and bans re-installed/.test(String(r["msg"])), 2000);
+        const metric = await pollFor(
+          async () => {
+            const r = await ns.exec(["curl", "-s", `http://127.0.0.1:${METRICS_PORT}/metrics`]);
+            const m = /^fail2zig_firewall_repairs_total (\d+)$/m.exec(r.stdout);
+            return m ? Number(m[1]) : null;
+          },
+          "the metrics endpoint",
+          { timeoutMs: 2000, stepMs: 20 },
+        );
+        assert.equal(metric, 1);
+        const st = await client("status");
+        assert.equal(st.json?.["degraded"], false);
 
-      const again = await client("ban", "198.51.100.9", "--jail", "sshd", "--duration", "1h");
-      assert.equal(again.code, 0, again.err);
-      assert.match(await kernel(), /198\.51\.100\.9/);
-      assert.equal(await d.stop(), 0);
-      d = null;
-      assert.doesNotMatch((await ns.exec(["nft", "list", "ruleset"])).stdout, /fail2zig/);
-    } finally {
-      await d?.stop("SIGKILL");
-      await ns.destroy();
-      await Deno.remove(dir, { recursive: true }).catch(() => {});
-    }
-  },
+        const again = await client("ban", "198.51.100.9", "--jail", "sshd", "--duration", "1h");
+        assert.equal(again.code, 0, again.err);
+        assert.match(await kernel(), /198\.51\.100\.9/);
+        assert.equal(await daemon.stop(), 0);
+        assert.doesNotMatch((await ns.exec(["nft", "list", "ruleset"])).stdout, /fail2zig/);
+      },
+    ),
 });
 
 Deno.test({
@@ -97,48 +120,31 @@ Deno.test({
   sanitizeOps: false,
   name: "daemon: a port-scoped jail's bans come back after `nft flush ruleset` and are read " +
     "back from the kernel after a crash that lost the state file",
-  fn: async () => {
-    const ns = await Netns.create(uniqueName("rep-scope"));
-    const { dir, config } = await makeConfig((d) =>
-      `${privateGlobal(d).replace('firewall = "log-only"', 'firewall = "nftables"')}\n${
-        sshdJail(d, 'maxretry = 5\nport = ["ssh", 2222]')
-      }`
-    );
-    await Deno.writeTextFile(join(dir, "auth.log"), "");
-    const sock = join(dir, "fail2zig.sock");
-    const client = async (...args: string[]) => {
-      const r = await ns.exec(clientCommand(sock, args));
-      return clientResult(r.code, r.stdout, r.stderr);
-    };
-    const kernel = async () => (await ns.exec(["nft", "list", "table", "inet", "fail2zig"])).stdout;
-    const scoped = /set banned_ipv4_tcp\.22_2222 \{[^}]*elements = \{ 203\.0\.113\.60 /;
-    let d: RunningDaemon | null = null;
-    try {
-      d = await startDaemon(dir, config, { prefix: ns.prefix() });
-      const r = await client("ban", "203.0.113.60", "--jail", "sshd", "--duration", "2h");
-      assert.equal(r.code, 0, r.err);
-      assert.match(await kernel(), scoped);
-      assert.match(await kernel(), /tcp dport 2222 ip saddr @banned_ipv4_tcp\.22_2222 drop/);
-      await ns.execOk(["nft", "flush", "ruleset"]);
-      await pollFor(async () => scoped.test(await kernel()) ? true : null, "the scoped ban", {
-        timeoutMs: 1000,
-        stepMs: 20,
-      });
-      // A crash that loses the state file: only the kernel still holds the ban.
-      await d.stop("SIGKILL");
-      d = null;
-      await Deno.remove(join(dir, "state.bin")).catch(() => {});
-      d = await startDaemon(dir, config, { prefix: ns.prefix() });
-      const list = await client("list");
-      const bans = (list.json?.["bans"] ?? []) as Record<string, unknown>[];
-      assert.deepEqual(bans.map((b) => [b["ip"], b["jail"]]), [["203.0.113.60", "sshd"]]);
-      assert.match(await kernel(), scoped);
-      assert.equal(await d.stop(), 0);
-      d = null;
-    } finally {
-      await d?.stop("SIGKILL");
-      await ns.destroy();
-      await Deno.remove(dir, { recursive: true }).catch(() => {});
-    }
-  },
+  fn: () =>
+    withRig(
+      "rep-scope",
+      { jailKeys: 'maxretry = 5\nport = ["ssh", 2222]' },
+      async ({ ns, dir, start, client, kernel }) => {
+        const scoped = /set banned_ipv4_tcp\.22_2222 \{[^}]*elements = \{ 203\.0\.113\.60 /;
+        const first = await start();
+        const r = await client("ban", "203.0.113.60", "--jail", "sshd", "--duration", "2h");
+        assert.equal(r.code, 0, r.err);
+        assert.match(await kernel(), scoped);
+        assert.match(await kernel(), /tcp dport 2222 ip saddr @banned_ipv4_tcp\.22_2222 drop/);
+        await ns.execOk(["nft", "flush", "ruleset"]);
+        await pollFor(async () => scoped.test(await kernel()) ? true : null, "the scoped ban", {
+          timeoutMs: 1000,
+          stepMs: 20,
+        });
+        // A crash that loses the state file: only the kernel still holds the ban.
+        await first.stop("SIGKILL");
+        await Deno.remove(join(dir, "state.bin")).catch(() => {});
+        const second = await start();
+        const list = await client("list");
+        const bans = (list.json?.["bans"] ?? []) as Record<string, unknown>[];
+        assert.deepEqual(bans.map((b) => [b["ip"], b["jail"]]), [["203.0.113.60", "sshd"]]);
+        assert.match(await kernel(), scoped);
+        assert.equal(await second.stop(), 0);
+      },
+    ),
 });

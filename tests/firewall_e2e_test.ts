@@ -17,10 +17,8 @@
 import assert from "node:assert/strict";
 import { join } from "node:path";
 import {
-  clientCommand,
-  type ClientResult,
-  clientResult,
   makeConfig,
+  nsClient,
   privateGlobal,
   ROOT,
   type RunningDaemon,
@@ -57,12 +55,6 @@ async function stopWithin(d: RunningDaemon, limitMs: number): Promise<number | "
     );
   }
   return code;
-}
-
-/** `fail2zig client --socket S --output json ARGS…` inside `ns`. */
-async function client(ns: Netns, socket: string, ...args: string[]): Promise<ClientResult> {
-  const r = await ns.exec(clientCommand(socket, args));
-  return clientResult(r.code, r.stdout, r.stderr);
 }
 
 /** A real sshd in `ns`, listening on the server's IPv4 and IPv6 addresses, logging to a file. */
@@ -201,7 +193,7 @@ bantime = "${BANTIME_S}s"
         daemon = await startDaemon(dir, config, { prefix: lan.server.prefix() });
         const d = daemon;
         try {
-          const st = await client(lan.server, sock, "status");
+          const st = await nsClient(lan.server, sock, "status");
           assert.equal(st.code, 0, st.err);
           assert.equal(st.json?.["backend"], backend, "the daemon reports the chosen backend");
           assert.equal(st.json?.["degraded"], false);
@@ -220,7 +212,7 @@ bantime = "${BANTIME_S}s"
               const server = family === 4 ? lan.addr.server4 : lan.addr.server6;
               const attacker = family === 4 ? lan.addr.attacker4 : lan.addr.attacker6;
               const failures = async () =>
-                (await client(lan.server, sock, "status", "sshd")).json?.["failures_total"] as
+                (await nsClient(lan.server, sock, "status", "sshd")).json?.["failures_total"] as
                   | number
                   | undefined;
               const base = (await failures()) ?? -1;
@@ -269,13 +261,13 @@ bantime = "${BANTIME_S}s"
                 ),
                 `${backend} listing shows ${attacker}`,
               );
-              const list = (await client(lan.server, sock, "list")).json as {
+              const list = (await nsClient(lan.server, sock, "list")).json as {
                 bans: Record<string, unknown>[];
               };
               assert.deepEqual(list.bans.map((b) => [b["ip"], b["jail"]]), [[attacker, "sshd"]]);
 
               // client unban restores access at once.
-              const un = await client(lan.server, sock, "unban", attacker);
+              const un = await nsClient(lan.server, sock, "unban", attacker);
               assert.equal(un.code, 0, un.err);
               assert.deepEqual(un.json, { unbanned: [{ ip: attacker, jail: "sshd" }] });
               assert.ok(
@@ -295,7 +287,7 @@ bantime = "${BANTIME_S}s"
               // A short ban drops at once and expires on time.
               const unbansBefore = unbanCount();
               const t0 = performance.now();
-              const b = await client(
+              const b = await nsClient(
                 lan.server,
                 sock,
                 "ban",
@@ -326,7 +318,9 @@ bantime = "${BANTIME_S}s"
                 "the daemon to record the expiry as an unban",
                 { timeoutMs: 5000, stepMs: 100 },
               );
-              const expired = (await client(lan.server, sock, "list")).json as { bans: unknown[] };
+              const expired = (await nsClient(lan.server, sock, "list")).json as {
+                bans: unknown[];
+              };
               assert.deepEqual(expired.bans, [], "nothing left banned");
               assert.ok(
                 !d.err.some((r) => /firewall refused/.test(String(r["msg"]))),
@@ -431,7 +425,7 @@ Deno.test({
       await Deno.writeTextFile(join(dir, "sshd.log"), "");
       daemon = await startDaemon(dir, config, { prefix: [...ns.prefix(), ...CAPSH_NO_NET_ADMIN] });
       const sock = join(dir, "fail2zig.sock");
-      const st = await client(ns, sock, "status");
+      const st = await nsClient(ns, sock, "status");
       assert.equal(st.code, 0, st.err);
       assert.equal(st.json?.["degraded"], true);
       assert.equal(st.json?.["backend"], "log-only");

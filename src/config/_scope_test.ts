@@ -42,37 +42,40 @@ Deno.test("port takes numbers, service names, ranges; protocol defaults to tcp",
 });
 
 Deno.test("port and protocol errors carry the file, line, column and what was expected", () => {
-  deepEqual(errorsOf('port = ["ssh", "sshh"]\n'), [
-    `4:16: jails.sshd.port[1]: unknown service name "sshh"; write its port number (known names: ${
-      Object.keys(SERVICES).join(", ")
-    })`,
-  ]);
-  deepEqual(errorsOf('port = "ssh,2222"\n'), [
-    '4:8: jails.sshd.port: expected one port per list item, found "ssh,2222" (write ["ssh", "2222"])',
-  ]);
-  deepEqual(errorsOf("port = 70000\n"), [
-    "4:8: jails.sshd.port: a port must be between 1 and 65535, found 70000",
-  ]);
-  deepEqual(errorsOf('port = "2000:1000"\n'), [
-    '4:8: jails.sshd.port: expected a range FROM:TO of ports 1..65535 with FROM ≤ TO, found "2000:1000"',
-  ]);
-  deepEqual(errorsOf("port = [22.5]\n"), [
-    '4:9: jails.sshd.port[0]: expected a port (integer or string such as "ssh"), found float 22.5',
-  ]);
-  deepEqual(errorsOf('port = ["all", 22]\n'), [
-    '4:8: jails.sshd.port: "all" covers every port; list it alone',
-  ]);
-  deepEqual(errorsOf("port = []\n"), [
-    '4:8: jails.sshd.port: must not be empty (write "all" for every port)',
-  ]);
-  deepEqual(errorsOf('port = 22\nprotocol = "icmp"\n'), [
-    '5:12: jails.sshd.protocol: expected one of "tcp", "udp", "all", found string "icmp"',
-  ]);
   const many = Array.from({ length: 16 }, (_, i) => 100 + 2 * i).join(", ");
-  deepEqual(errorsOf(`port = [${many}]\n`), [
-    "4:8: jails.sshd.port: lists 16 ports (a range counts as two); at most 15 are allowed" +
-    " (iptables' multiport limit): use ranges or a second jail",
-  ]);
+  const cases: [string, string][] = [
+    [
+      'port = ["ssh", "sshh"]\n',
+      `4:16: jails.sshd.port[1]: unknown service name "sshh"; write its port number (known names: ${
+        Object.keys(SERVICES).join(", ")
+      })`,
+    ],
+    [
+      'port = "ssh,2222"\n',
+      '4:8: jails.sshd.port: expected one port per list item, found "ssh,2222" (write ["ssh", "2222"])',
+    ],
+    ["port = 70000\n", "4:8: jails.sshd.port: a port must be between 1 and 65535, found 70000"],
+    [
+      'port = "2000:1000"\n',
+      '4:8: jails.sshd.port: expected a range FROM:TO of ports 1..65535 with FROM ≤ TO, found "2000:1000"',
+    ],
+    [
+      "port = [22.5]\n",
+      '4:9: jails.sshd.port[0]: expected a port (integer or string such as "ssh"), found float 22.5',
+    ],
+    ['port = ["all", 22]\n', '4:8: jails.sshd.port: "all" covers every port; list it alone'],
+    ["port = []\n", '4:8: jails.sshd.port: must not be empty (write "all" for every port)'],
+    [
+      'port = 22\nprotocol = "icmp"\n',
+      '5:12: jails.sshd.protocol: expected one of "tcp", "udp", "all", found string "icmp"',
+    ],
+    [
+      `port = [${many}]\n`,
+      "4:8: jails.sshd.port: lists 16 ports (a range counts as two); at most 15 are allowed" +
+      " (iptables' multiport limit): use ranges or a second jail",
+    ],
+  ];
+  for (const [keys, error] of cases) deepEqual(errorsOf(keys), [error], keys);
 });
 
 Deno.test("scopeFromId() reads back every id a scope has, and nothing else", () => {

@@ -71,77 +71,81 @@ function watched(config: ReturnType<typeof fleetConfig>) {
   return { link, messages, until, state: () => state, replayed: () => replayed };
 }
 
-Deno.test({
-  name: "FleetLink publishes, and a link started later replays the last record of every subject",
-  ignore: !haveNats,
-  async fn() {
-    const server = await startNats();
-    const config = fleetConfig(server.url);
-    const a = watched(config);
-    const b = watched(config);
-    try {
-      a.link.start();
-      await a.until(() => a.replayed() === 0, "a read the empty stream");
-      for (const r of [rec("203.0.113.1"), rec("203.0.113.2"), rec("203.0.113.1", "unban")]) {
-        a.link.publish(subjectOf(r), encodeRecord(r));
-      }
-      // a reads the stream too: its own three records there means they are stored.
-      await a.until(() => a.messages.length === 3, "3 stored");
-      b.link.start();
-      await b.until(() => b.replayed() === 2, "b replayed 2");
-      const got = b.messages.map((m) => JSON.parse(new TextDecoder().decode(m.data)));
-      deepEqual(got.map((r) => [r.ip, r.op]).sort(), [["203.0.113.1", "unban"], [
-        "203.0.113.2",
-        "ban",
-      ]]);
-      // A new record reaches b at once.
-      const r = rec("203.0.113.3");
-      a.link.publish(subjectOf(r), encodeRecord(r));
-      await b.until(() => b.messages.length === 3, "the new record");
-    } finally {
-      await a.link.close();
-      await b.link.close();
-      await server.stop();
-    }
-  },
-});
+type Watched = ReturnType<typeof watched>;
 
-Deno.test({
-  name: "FleetLink reconnects after the server is killed and restarted, and publishes what waited",
-  ignore: !haveNats,
-  async fn() {
-    const server = await startNats();
-    const config = fleetConfig(server.url);
-    const a = watched(config);
-    const b = watched(config);
-    try {
-      a.link.start();
-      b.link.start();
-      await a.until(() => a.state() === "connected", "a connected");
-      await b.until(() => b.state() === "connected", "b connected");
-      const first = rec("203.0.113.10");
-      a.link.publish(subjectOf(first), encodeRecord(first));
-      await b.until(() => b.messages.length === 1, "first record");
-      await server.kill();
-      await a.until(() => a.state() === "disconnected", "a disconnected");
-      // Queued while the server is down: kept, published after the reconnect.
-      const second = rec("203.0.113.11");
-      a.link.publish(subjectOf(second), encodeRecord(second));
-      equal(a.link.stats.outbox, 1);
-      await server.start();
-      await a.until(() => a.state() === "connected", "a reconnected");
-      await b.until(
-        () => b.messages.some((m) => m.subject === subjectOf(second)),
-        "second record after restart",
-      );
-      equal(a.link.stats.connects, 2);
-    } finally {
-      await a.link.close();
-      await b.link.close();
-      await server.stop();
+/** A test of two watched links on one fresh server; the links and the server are closed after. */
+function twoLinks(
+  name: string,
+  fn: (a: Watched, b: Watched, server: Awaited<ReturnType<typeof startNats>>) => Promise<void>,
+): void {
+  Deno.test({
+    name,
+    ignore: !haveNats,
+    async fn() {
+      const server = await startNats();
+      const config = fleetConfig(server.url);
+      const a = watched(config);
+      const b = watched(config);
+      try {
+        await fn(a, b, server);
+      } finally {
+        await a.link.close();
+        await b.link.close();
+        await server.stop();
+      }
+    },
+  });
+}
+
+twoLinks(
+  "FleetLink publishes, and a link started later replays the last record of every subject",
+  async (a, b) => {
+    a.link.start();
+    await a.until(() => a.replayed() === 0, "a read the empty stream");
+    for (const r of [rec("203.0.113.1"), rec("203.0.113.2"), rec("203.0.113.1", "unban")]) {
+      a.link.publish(subjectOf(r), encodeRecord(r));
     }
+    // a reads the stream too: its own three records there means they are stored.
+    await a.until(() => a.messages.length === 3, "3 stored");
+    b.link.start();
+    await b.until(() => b.replayed() === 2, "b replayed 2");
+    const got = b.messages.map((m) => JSON.parse(new TextDecoder().decode(m.data)));
+    deepEqual(got.map((r) => [r.ip, r.op]).sort(), [["203.0.113.1", "unban"], [
+      "203.0.113.2",
+      "ban",
+    ]]);
+    // A new record reaches b at once.
+    const r = rec("203.0.113.3");
+    a.link.publish(subjectOf(r), encodeRecord(r));
+    await b.until(() => b.messages.length === 3, "the new record");
   },
-});
+);
+
+twoLinks(
+  "FleetLink reconnects after the server is killed and restarted, and publishes what waited",
+  async (a, b, server) => {
+    a.link.start();
+    b.link.start();
+    await a.until(() => a.state() === "connected", "a connected");
+    await b.until(() => b.state() === "connected", "b connected");
+    const first = rec("203.0.113.10");
+    a.link.publish(subjectOf(first), encodeRecord(first));
+    await b.until(() => b.messages.length === 1, "first record");
+    await server.kill();
+    await a.until(() => a.state() === "disconnected", "a disconnected");
+    // Queued while the server is down: kept, published after the reconnect.
+    const second = rec("203.0.113.11");
+    a.link.publish(subjectOf(second), encodeRecord(second));
+    equal(a.link.stats.outbox, 1);
+    await server.start();
+    await a.until(() => a.state() === "connected", "a reconnected");
+    await b.until(
+      () => b.messages.some((m) => m.subject === subjectOf(second)),
+      "second record after restart",
+    );
+    equal(a.link.stats.connects, 2);
+  },
+);
 
 Deno.test("FleetLink's outbox holds 10,000 records; past that the oldest are dropped and counted", async () => {
   // Nothing listens on this port: the link keeps trying (with backoff) and the outbox fills.
