@@ -6,7 +6,10 @@
  * A line longer than the cap is dropped and reported, never buffered past the cap, so the memory a
  * file costs is at most `cap` bytes between reads. Bytes are decoded as UTF-8 with replacement; a
  * block of complete lines is decoded at once, which gives exactly the per-line result because the
- * WHATWG decoder never folds `\n` (0x0A) into an invalid sequence.
+ * WHATWG decoder never folds `\n` (0x0A) into an invalid sequence. When the chunk's complete lines
+ * decode to one character per byte (no multi-byte sequence) and none is over the cap, the text is
+ * split at once and each line's byte offset is its character offset; otherwise the bytes are cut
+ * line by line.
  * @module
  */
 
@@ -94,6 +97,10 @@ export class LineCutter {
     const cap = this.#cap;
     let segStart = pos;
     let lineStart = pos;
+    const last = chunk.lastIndexOf(NL);
+    if (last >= pos && this.#cutDecoded(chunk, pos, last + 1, base, out)) {
+      segStart = lineStart = last + 1;
+    }
     for (;;) {
       const nl = chunk.indexOf(NL, lineStart);
       if (nl < 0) break;
@@ -169,6 +176,31 @@ export class LineCutter {
     joined.set(rest, carry.length);
     out.offsets.push(this.#lineStart);
     out.lines.push(stripCr(this.#decoder.decode(joined)));
+  }
+
+  /**
+   * Cuts the complete lines `chunk[from, to)` (`to` just past a newline) by decoding them at once
+   * and splitting the text: when every byte decoded to one character (no multi-byte sequence),
+   * a line's byte offset is its character offset, so no per-line byte search is needed. Returns
+   * false, having added nothing, when that does not hold or a line is over the cap (the caller
+   * then cuts the bytes line by line).
+   */
+  #cutDecoded(chunk: Uint8Array, from: number, to: number, base: number, out: CutOutput): boolean {
+    const text = this.#decoder.decode(chunk.subarray(from, to));
+    if (text.length !== to - from) return false;
+    const parts = text.split("\n");
+    const n = parts.length - 1; // the text ends with "\n": the last part is empty
+    const cap = this.#cap;
+    for (let i = 0; i < n; i++) if (parts[i]!.length > cap) return false;
+    const lines = out.lines, offsets = out.offsets;
+    let at = base + from;
+    for (let i = 0; i < n; i++) {
+      const line = parts[i]!;
+      offsets.push(at);
+      at += line.length + 1;
+      lines.push(stripCr(line));
+    }
+    return true;
   }
 
   /** Decodes a block of complete lines (each ending in `\n`) into `out.lines`. */

@@ -124,9 +124,27 @@ Deno.test("LineCutter.flush delivers an unterminated last line once", () => {
   strictEqual(c.committed, 12);
 });
 
-Deno.test("LineCutter gives the per-line result for any chunking of random bytes", () => {
+/** Bytes drawn from `alphabet`; mostly ASCII ones take the cutter's decode-then-split path. */
+const ALPHABETS = {
+  "mixed bytes": [10, 10, 13, 0x41, 0x20, 0xff, 0xc3, 0xa9, 0xe2, 0x82, 0xac, 0xf0, 0x9f, 0x98],
+  // one byte, one character (stray 0xff and 0xc3 decode to one U+FFFD each), rarely a sequence
+  "mostly ASCII": [
+    ...[10, 10, 13, 0x41, 0x42, 0x20, 0x20, 0x61, 0x30, 0x3a, 0x5b, 0x5d, 0x2e, 0x7e],
+    ...[0x41, 0x61, 0x20, 0x62, 0x63, 0x64, 0x39, 0x31, 0x32, 0x33, 0x34, 0x35, 0x36, 0x37],
+    0xff,
+    0xc3,
+    ...[0xc3, 0xa9],
+  ],
+};
+
+for (const [name, alphabet] of Object.entries(ALPHABETS)) {
+  Deno.test(`LineCutter gives the per-line result for any chunking of random bytes (${name})`, () => {
+    cutsLikeReference(alphabet);
+  });
+}
+
+function cutsLikeReference(alphabet: readonly number[]): void {
   const rand = rng(42);
-  const alphabet = [10, 10, 13, 0x41, 0x20, 0xff, 0xc3, 0xa9, 0xe2, 0x82, 0xac, 0xf0, 0x9f, 0x98];
   for (let round = 0; round < 300; round++) {
     const cap = 1 + Math.floor(rand() * 40);
     const bytes = new Uint8Array(Math.floor(rand() * 400));
@@ -148,4 +166,4 @@ Deno.test("LineCutter gives the per-line result for any chunking of random bytes
     deepStrictEqual(o.drops, want.drops, `round ${round}`);
     strictEqual(c.committed, want.committed, `round ${round}`);
   }
-});
+}
