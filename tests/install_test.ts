@@ -25,8 +25,9 @@ async function sh(
 
 const install = (...args: string[]) => sh("bash", [join(ROOT, "scripts/install.sh"), ...args]);
 
-function has(cmd: string): boolean {
-  return ["/usr/bin", "/bin", "/usr/sbin"].some((d) => {
+/** Fails unless `cmd` is installed: checked, never skipped (.ci/run installs `pkg`). */
+function need(cmd: string, pkg: string): void {
+  const found = ["/usr/bin", "/bin", "/usr/sbin"].some((d) => {
     try {
       Deno.statSync(`${d}/${cmd}`);
       return true;
@@ -34,6 +35,7 @@ function has(cmd: string): boolean {
       return false;
     }
   });
+  ok(found, `expected ${cmd}: apt-get install ${pkg} (as .ci/run does)`);
 }
 
 /** A temporary root with the /etc/group and /etc/passwd that groupadd --prefix needs. */
@@ -177,48 +179,45 @@ Deno.test({
       const fishComp = `${root}${PREFIX}/share/fish/vendor_completions.d/fail2zig.fish`;
       match(await Deno.readTextFile(zshComp), /^#compdef fail2zig\n/);
       match(await Deno.readTextFile(fishComp), /^complete -c fail2zig /m);
-      if (has("zsh")) {
-        // compadd stubbed: the offers before zsh's own prefix filtering.
-        const zsh = async (current: number, ...words: string[]) => {
-          const script = `compadd() { [[ $1 == -- ]] && shift; print -r -- "$@"; }; ` +
-            `words=(${words.map((w) => `'${w}'`).join(" ")}); CURRENT=${current}; ` +
-            `source ${zshComp}`;
-          const c = await sh("zsh", ["-f", "-c", script]);
-          equal(c.err, "");
-          return c.out.trim().split(" ");
-        };
-        ok((await zsh(2, "fail2zig", "cl")).includes("client"));
-        ok((await zsh(3, "fail2zig", "client", "ig")).includes("ignore"));
-        ok((await zsh(3, "fail2zig", "client", "--out")).includes("--output"));
-        deepEqual(await zsh(3, "fail2zig", "config", "ch"), ["check"]);
-        ok((await zsh(4, "fail2zig", "import-fail2ban", "--bans", "--")).includes("--force"));
-      }
-      if (has("fish")) {
-        const fish = async (line: string) => {
-          const c = await sh("fish", ["-N", "-c", `source ${fishComp}; complete -C '${line}'`]);
-          equal(c.err, "");
-          return c.out.split("\n").map((l) => l.split("\t")[0]).filter((l) => l !== "");
-        };
-        deepEqual(await fish("fail2zig cl"), ["client"]);
-        deepEqual(await fish("fail2zig client ig"), ["ignore"]);
-        deepEqual(await fish("fail2zig config ch"), ["check"]);
-        deepEqual(await fish("fail2zig config check --con"), ["--config"]);
-      }
+      need("zsh", "zsh");
+      // compadd stubbed: the offers before zsh's own prefix filtering.
+      const zsh = async (current: number, ...words: string[]) => {
+        const script = `compadd() { [[ $1 == -- ]] && shift; print -r -- "$@"; }; ` +
+          `words=(${words.map((w) => `'${w}'`).join(" ")}); CURRENT=${current}; ` +
+          `source ${zshComp}`;
+        const c = await sh("zsh", ["-f", "-c", script]);
+        equal(c.err, "");
+        return c.out.trim().split(" ");
+      };
+      ok((await zsh(2, "fail2zig", "cl")).includes("client"));
+      ok((await zsh(3, "fail2zig", "client", "ig")).includes("ignore"));
+      ok((await zsh(3, "fail2zig", "client", "--out")).includes("--output"));
+      deepEqual(await zsh(3, "fail2zig", "config", "ch"), ["check"]);
+      ok((await zsh(4, "fail2zig", "import-fail2ban", "--bans", "--")).includes("--force"));
+      need("fish", "fish");
+      const fish = async (line: string) => {
+        const c = await sh("fish", ["-N", "-c", `source ${fishComp}; complete -C '${line}'`]);
+        equal(c.err, "");
+        return c.out.split("\n").map((l) => l.split("\t")[0]).filter((l) => l !== "");
+      };
+      deepEqual(await fish("fail2zig cl"), ["client"]);
+      deepEqual(await fish("fail2zig client ig"), ["ignore"]);
+      deepEqual(await fish("fail2zig config ch"), ["check"]);
+      deepEqual(await fish("fail2zig config check --con"), ["--config"]);
 
-      if (has("systemd-analyze")) {
-        // verify --root resolves everything inside the root: give it systemd's own units.
-        await Deno.mkdir(`${root}/usr/lib/systemd`, { recursive: true });
-        await sh("cp", ["-a", "/usr/lib/systemd/system", `${root}/usr/lib/systemd/`]);
-        await Deno.mkdir(`${root}/bin`, { recursive: true });
-        await Deno.copyFile("/bin/kill", `${root}/bin/kill`);
-        const v = await sh("systemd-analyze", [
-          "verify",
-          "--man=no",
-          `--root=${root}`,
-          "/etc/systemd/system/fail2zig.service",
-        ]);
-        deepEqual([v.code, v.err], [0, ""], v.err);
-      }
+      need("systemd-analyze", "systemd");
+      // verify --root resolves everything inside the root: give it systemd's own units.
+      await Deno.mkdir(`${root}/usr/lib/systemd`, { recursive: true });
+      await sh("cp", ["-a", "/usr/lib/systemd/system", `${root}/usr/lib/systemd/`]);
+      await Deno.mkdir(`${root}/bin`, { recursive: true });
+      await Deno.copyFile("/bin/kill", `${root}/bin/kill`);
+      const v = await sh("systemd-analyze", [
+        "verify",
+        "--man=no",
+        `--root=${root}`,
+        "/etc/systemd/system/fail2zig.service",
+      ]);
+      deepEqual([v.code, v.err], [0, ""], v.err);
 
       // An upgrade keeps the config and follows its ceiling.
       const edited = (await Deno.readTextFile(`${etc}/fail2zig/config.toml`)).replace(

@@ -1,6 +1,7 @@
 /**
  * docs/security.md walks the threat model row by row (issue 15): every row has its paragraph with
- * a proof and what stays residual, and every test it cites exists under the name it gives.
+ * a proof and what stays residual, and every test it cites exists under the name it gives; so does
+ * every test docs/operations.md cites for the defects of issue 13.
  * @module
  */
 import { deepEqual, ok } from "node:assert/strict";
@@ -51,14 +52,19 @@ Deno.test("docs/security.md has every threat-model row with a proof and a residu
   deepEqual(missing, []);
 });
 
-Deno.test("every test docs/security.md cites exists, with each test name it gives", () => {
-  const refs = [...doc.matchAll(/`([\w./-]+_test\.ts)`((?:\s*[,:]?\s*"[^"`]+")*)/g)];
-  ok(refs.length >= 40, `${refs.length} test files cited`);
+/**
+ * The tests `page` of docs/ cites as `file` "name" that do not exist under that name (at least
+ * `least` citations expected).
+ */
+function wrongCitations(page: string, least: number): string[] {
+  const text = page === "security.md" ? doc : Deno.readTextFileSync(join(ROOT, "docs", page));
+  const refs = [...text.matchAll(/`([\w./-]+_test\.ts)`((?:\s*[,:]?\s*"[^"`]+")*)/g)];
+  ok(refs.length >= least, `${refs.length} test files cited by ${page}`);
   const wrong: string[] = [];
   for (const [, file, names] of refs) {
-    let text: string;
+    let source: string;
     try {
-      text = oneSpace(Deno.readTextFileSync(join(ROOT, file!)));
+      source = oneSpace(Deno.readTextFileSync(join(ROOT, file!)));
     } catch {
       wrong.push(`${file}: no such file`);
       continue;
@@ -66,8 +72,18 @@ Deno.test("every test docs/security.md cites exists, with each test name it give
     const given = [...names!.matchAll(/"([^"]+)"/g)].map((m) => oneSpace(m[1]!));
     if (given.length === 0) wrong.push(`${file}: cited without a test name`);
     for (const name of given) {
-      if (!/\bDeno\.test\(/.test(text) || !text.includes(name)) wrong.push(`${file}: "${name}"`);
+      if (!/\bDeno\.test\(/.test(source) || !source.includes(name)) {
+        wrong.push(`${file}: "${name}"`);
+      }
     }
   }
-  deepEqual(wrong, []);
+  return wrong;
+}
+
+Deno.test("every test docs/security.md cites exists, with each test name it gives", () => {
+  deepEqual(wrongCitations("security.md", 40), []);
+});
+
+Deno.test("every test docs/operations.md cites for issue 13's defects exists under its name", () => {
+  deepEqual(wrongCitations("operations.md", 20), []);
 });
