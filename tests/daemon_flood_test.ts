@@ -9,6 +9,8 @@
 import { deepEqual, equal, ok } from "node:assert/strict";
 import { join } from "node:path";
 import { MIN_MEMORY_CEILING_MB } from "../src/config/mod.ts";
+import { HEAP_MARGIN_MB, OLD_SPACE_MB } from "../src/daemon/mod.ts";
+import { parseGcLine } from "../bench/_live.ts";
 import {
   floodIp,
   makeConfig,
@@ -165,6 +167,17 @@ ${sshdJail(d, 'maxretry = 5\nfindtime = "1h"\nbantime = "1h"')}`
   });
 }
 
+/**
+ * The main isolate's largest live heap (MiB) in V8's `--trace-gc-nvp` records among `lines`: those
+ * of isolate 0 of the last process image (the daemon re-executes itself once).
+ */
+function mainLiveMiB(lines: readonly string[]): number {
+  const records = lines.map(parseGcLine).filter((r) => r !== null && r.isolate === 0);
+  const image = records.at(-1)?.address;
+  const live = records.filter((r) => r!.address === image).map((r) => r!.live);
+  return Math.max(0, ...live) / 1048576;
+}
+
 Deno.test("a flood of bans larger than the table bans every address and stays under the memory ceiling", async () => {
   const { dir, config } = await makeConfig((d) =>
     `${privateGlobal(d, `memory_ceiling_mb = ${CEILING_MB}`)}
@@ -172,7 +185,11 @@ ${sshdJail(d, 'maxretry = 2\nfindtime = "1h"\nbantime = "1h"')}`
   );
   const log = join(dir, "auth.log");
   await Deno.writeTextFile(log, "");
-  const daemon = await startDaemon(dir, config);
+  // V8 prints a record after each GC through C stdio: line-buffered, each arrives as it happens.
+  const daemon = await startDaemon(dir, config, {
+    prefix: ["stdbuf", "-oL"],
+    runFlags: ["--v8-flags=--trace-gc-nvp"],
+  });
   const sock = join(dir, "fail2zig.sock");
   const addresses = 80_000; // 5× what the table holds: it ends full of bans
   // A daemon that dies during the test makes its next request fail: that failure is reported
@@ -231,6 +248,16 @@ ${sshdJail(d, 'maxretry = 2\nfindtime = "1h"\nbantime = "1h"')}`
     const after = await vmHwmKiB(daemon.process.pid);
     console.log(`after list: VmHWM ${(after / 1024).toFixed(1)} MiB, ${list.bans.length} listed`);
     ok(after <= CEILING_MB * 1024, `listing pushed VmHWM to ${after} KiB`);
+    // A live heap near the old-space cap dies of "Reached heap limit" when the GC falls behind.
+    const live = mainLiveMiB(daemon.raw);
+    console.log(`main isolate: largest live heap ${live.toFixed(1)} MiB of ${OLD_SPACE_MB}`);
+    ok(live > 0, "V8 reported the main isolate's GCs");
+    ok(
+      live + HEAP_MARGIN_MB <= OLD_SPACE_MB,
+      `the main isolate's live heap reached ${
+        live.toFixed(1)
+      } MiB: less than ${HEAP_MARGIN_MB} MiB below its ${OLD_SPACE_MB} MiB old space`,
+    );
   } catch (e) {
     failure = e;
   } finally {

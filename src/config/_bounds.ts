@@ -1,6 +1,6 @@
 /**
  * Size bounds of a config's TOML, checked on the raw text before anything builds values: the
- * daemon's isolates have 12 MiB of old space, and a deeply nested or huge document (`x = ` and
+ * daemon's isolates have 16 MiB of old space (`OLD_SPACE_MB`), and a deeply nested or huge document (`x = ` and
  * 5,000 `[`, a 400,000-element array) made both the TOML parser and the position scan exhaust the
  * stack or the heap — killing `config check`, and the running daemon on `reload`. One linear pass
  * that knows only strings, comments and brackets; smol-toml still judges the syntax.

@@ -38,17 +38,28 @@ import { journalGroups, journalLines, parserJails } from "./_matcher.ts";
 import { SourceSet } from "./source_set.ts";
 
 /**
- * V8 flags of the daemon (both isolates): old space capped at 12 MiB (the main isolate's live data
- * is about 6 MiB) so that garbage is collected long before the memory ceiling, young generation
- * kept small, heaps grown less eagerly (`--optimize-for-size`), and no TurboFan: Maglev's code is
- * as fast on this work (the parser Worker's CPU per line is unchanged in `bench:throughput`, the
- * tracker's ≈ 15 % higher in the 2M-address flood) while TurboFan's compilations cost 5–10 MiB
- * at the peak and, in each of `filter test`'s threads, 20–40 ms of start-up. Every way of
- * starting the daemon passes them (deno.json tasks, `deno compile`, the test harness, the demo).
- * See docs/interfaces.md, "Memory ceiling".
+ * Old space of each of the daemon's isolates, MiB. The main isolate's live heap is about 7 MiB
+ * idle (mostly its modules' source text and code), 8 MiB during a flood and 10 MiB while it
+ * builds the reply of a `list` of a full table (tests/daemon_flood_test.ts reads it from V8's
+ * `--trace-gc-nvp`); at 12 MiB the ban-flood daemon sometimes died of "Reached heap limit" on
+ * a loaded machine. The flood test keeps {@link HEAP_MARGIN_MB} free above the largest live heap.
+ */
+export const OLD_SPACE_MB = 16;
+/** Old space that stays free above the main isolate's largest live heap in the flood test. */
+export const HEAP_MARGIN_MB = 3;
+
+/**
+ * V8 flags of the daemon (both isolates): old space capped at {@link OLD_SPACE_MB} so that
+ * garbage is collected long before the memory ceiling, young generation kept small, heaps grown
+ * less eagerly (`--optimize-for-size`), and no TurboFan: Maglev's code is as fast on this work
+ * (the parser Worker's CPU per line is unchanged in `bench:throughput`, the tracker's ≈ 15 %
+ * higher in the 2M-address flood) while TurboFan's compilations cost 5–10 MiB at the peak and,
+ * in each of `filter test`'s threads, 20–40 ms of start-up. Every way of starting the daemon
+ * passes them (deno.json tasks, `deno compile`, the test harness, the demo). See
+ * docs/interfaces.md, "Memory ceiling".
  */
 export const DAEMON_V8_FLAGS =
-  "--max-old-space-size=12,--max-semi-space-size=1,--optimize-for-size,--no-turbofan";
+  `--max-old-space-size=${OLD_SPACE_MB},--max-semi-space-size=1,--optimize-for-size,--no-turbofan`;
 /** Bans re-added to the firewall per call after a restore (bounded memory for huge states). */
 export const RESTORE_BATCH = 4096;
 /** A stop that takes longer than this (a stuck peer, a hung kernel call) ends the process anyway. */

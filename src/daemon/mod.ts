@@ -3,6 +3,8 @@ export {
   adoptKernelBans,
   Daemon,
   DAEMON_V8_FLAGS,
+  HEAP_MARGIN_MB,
+  OLD_SPACE_MB,
   oneLine,
   StartError,
   STOP_TIMEOUT_MS,

@@ -230,7 +230,7 @@ export const FLEET_HEAP_MB = 16;
 
 /**
  * `argv` with the old-space cap of its `--v8-flags=` (`--max-old-space-size=N`) raised by `mb`
- * MiB; unchanged when it sets none. The fleet's NATS client needs heap beyond the 12 MiB the
+ * MiB; unchanged when it sets none. The fleet's NATS client needs heap beyond the old space the
  * daemon's live data leaves room for (a daemon reconnecting and replaying the stream died of
  * "Reached heap limit" at 12), and its room is already reserved beside the table
  * (`FLEET_RUNTIME_MB`).

@@ -4,7 +4,7 @@
  * marked degraded, when `on_no_backend = "log-only"` and no kernel backend works.
  *
  * It holds nothing per ban: a kernel backend's set lives in the kernel, and a JavaScript copy here
- * would grow with the tracker's table while V8's old space is capped at 12 MiB whatever
+ * would grow with the tracker's table while V8's old space is capped at 16 MiB whatever
  * `memory_ceiling_mb` says (a flood of 44,000 banned addresses exhausted the heap when this kept a
  * `Map`). The tracker is the list of bans (`client list`); `list()` says what the kernel holds:
  * nothing.
