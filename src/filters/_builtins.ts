@@ -309,6 +309,15 @@ const REPLY = `<NUM> <*>${REASON}<*>`;
 // closes the session, since an smtpd process serves many connections in turn.
 const TOO_MANY = step(2, [`too many errors after <NAME> from ${PFX}{|:|: <*>}`], { close: true }); // PFX-06
 const DISCONNECT = as("end", [`disconnect from ${PFX}{| <*>}`]); // PFX-11
+// Only a reply code `[45][50][04]` counts (the catalog's PFX-01, fail2ban 1.1): milter8.c's `451
+// 4.7.1 Service unavailable - try again later` is postfix's own answer to every client while a
+// milter is down (milter_default_action = tempfail), and the other 4xx/5xx codes postfix or an
+// access map writes (421, 451–453, 501, 521, 551–553) are no guesses either. Read from the start of
+// the message (queue id, action, stage, client name, address: no client text before the code), so
+// a planted code in a sender or HELO changes nothing.
+const NOT_COUNTED = as("ignore", [
+  `{<NAME>: |}{reject|milter-reject}: <NAME> from <NAME>[<HOSTNAME>]{|:<NUM>}: {421|451|452|453|501|521|551|552|553} <*>`,
+]);
 const POSTFIX_NORMAL: (string | Rule)[] = [
   ...step(
     1,
@@ -317,11 +326,13 @@ const POSTFIX_NORMAL: (string | Rule)[] = [
   `improper command pipelining after <NAME> from ${PFX}{|:|: <*>}`, // PFX-08
   ...TOO_MANY,
   ...DISCONNECT,
+  ...NOT_COUNTED,
 ];
 const POSTFIX_RBL = [
   ...["<NAME>: ", ""].map((q) =>
     `${q}reject: <NAME> from ${PFX}: <NUM> {<NUM>.7.1 |}Service unavailable; {Client|client} host [<*>] blocked<*>`
   ),
+  ...NOT_COUNTED,
 ];
 const SASL = step(1, [`warning: ${PFX}: SASL <NAME> authentication failed{|:|: <*>}`]); // PFX-03, 04
 const POSTFIX_AUTH: (string | Rule)[] = [
