@@ -9,7 +9,15 @@ import { equal, ok } from "node:assert/strict";
 import { connect } from "@nats-io/transport-node";
 import { jetstream } from "@nats-io/jetstream";
 import { join } from "node:path";
-import { client, fail2zig, makeConfig, privateGlobal, sshdJail, startDaemon } from "./_daemon.ts";
+import {
+  client,
+  fail2zig,
+  makeConfig,
+  privateGlobal,
+  sshdJail,
+  startDaemon,
+  waitForSaved,
+} from "./_daemon.ts";
 import { freePort, haveNats, startNats } from "./_nats.ts";
 import { encodeRecord, subjectOf } from "../src/fleet/mod.ts";
 
@@ -60,6 +68,12 @@ Deno.test({
       const row = list.bans.find((x: Json) => x.ip === "203.0.113.7");
       equal(row.jail, "fleet");
       equal(row.origin, "a");
+      // in b's state file under the jail fleet (and so kept across a restart of b)
+      await waitForSaved(
+        join(b.dir, "state.bin"),
+        "b's fleet ban",
+        (st) => st.bans.some((x) => x.ip === "203.0.113.7" && x.jail === "fleet"),
+      );
       // b's ignoreip wins: a's ban of 198.51.100.9 is not applied on b. b applies in order, so
       // once it has a's next ban it has passed over this one.
       equal((await client(sock(a), "ban", "198.51.100.9", "--jail", "sshd")).code, 0);

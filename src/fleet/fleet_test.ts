@@ -4,8 +4,14 @@ import type { Fields, LogLevel } from "../log/mod.ts";
 import { Logger } from "../log/mod.ts";
 import { MetricsRegistry } from "../metrics/mod.ts";
 import type { BanDecision } from "../tracker/mod.ts";
-import { type AttachableEngine, DROP_LOG_INTERVAL_MS, OUTBOX_MAX, startFleet } from "./mod.ts";
-import { freePort } from "../../tests/_nats.ts";
+import {
+  type AttachableEngine,
+  DROP_LOG_INTERVAL_MS,
+  fleetName,
+  OUTBOX_MAX,
+  startFleet,
+} from "./mod.ts";
+import { freePort, haveNats, startNats } from "../../tests/_nats.ts";
 
 type Hooks = Parameters<AttachableEngine["attachFleet"]>[0];
 
@@ -23,20 +29,32 @@ function decision(i: number, now: number): BanDecision {
   };
 }
 
+/** A logger whose records can be awaited. */
+function recordingLogger() {
+  const records: { level: LogLevel; msg: string; fields: Fields }[] = [];
+  const waiters: (() => void)[] = [];
+  const logger = new Logger("info", [{
+    write: (level, msg, fields) => {
+      records.push({ level, msg, fields });
+      waiters.splice(0).forEach((w) => w());
+    },
+  }]);
+  const until = (pred: () => boolean, ms = 15_000) =>
+    new Promise<void>((resolve, reject) => {
+      const timer = setTimeout(() => reject(new Error("timed out waiting for a record")), ms);
+      const check = () => pred() ? (clearTimeout(timer), resolve()) : waiters.push(check);
+      check();
+    });
+  return { logger, records, until };
+}
+
 Deno.test("a full outbox and a link that cannot connect show in the status, the metrics and the journal", async () => {
   // Nothing listens on this port: the link stays down and every ban waits in the outbox.
   const config = parseConfig(
     `[jails.sshd]\nfilter = "sshd"\nlogpath = "/x"\n[fleet]\nurl = "nats://127.0.0.1:${freePort()}"\nname = "web1"\n`,
     "c.toml",
   ).fleet!;
-  const records: { level: LogLevel; msg: string; fields: Fields }[] = [];
-  let waiting: (() => void) | null = null;
-  const logger = new Logger("info", [{
-    write: (level, msg, fields) => {
-      records.push({ level, msg, fields });
-      waiting?.();
-    },
-  }]);
+  const { logger, records, until } = recordingLogger();
   let hooks: Hooks = null;
   const engine: AttachableEngine = {
     fleetBans: (rs) => Promise.resolve(rs.map(() => "banned" as const)),
@@ -70,10 +88,7 @@ Deno.test("a full outbox and a link that cannot connect show in the status, the 
       ["warn", 5, OUTBOX_MAX],
     ]);
     // the link is reported down (journal, status, metrics) once its first attempt fails
-    await new Promise<void>((resolve) => {
-      waiting = () => journal("fleet link down").length > 0 && resolve();
-      waiting();
-    });
+    await until(() => journal("fleet link down").length > 0);
     const status = fleet.status();
     deepEqual(
       [status.name, status.state, status.outbox, status.outbox_dropped, status.published],
@@ -92,4 +107,55 @@ Deno.test("a full outbox and a link that cannot connect show in the status, the 
     await fleet.close();
   }
   equal(hooks, null, "detached on close");
+});
+
+Deno.test({
+  name:
+    "at each connect the fleet re-publishes the bans that outlive half of max_age, permanent ones too",
+  ignore: !haveNats,
+  async fn() {
+    const server = await startNats();
+    const config = parseConfig(
+      `[jails.sshd]\nfilter = "sshd"\nlogpath = "/x"\nbantime = "2h"\n[fleet]\nurl = "${server.url}"\nname = "web1"\nstream = "T${freePort()}"\n`,
+      "c.toml",
+    ).fleet!;
+    const now = Date.now();
+    const active = [
+      { ...decision(1, now), expiresAt: null }, // permanent
+      { ...decision(2, now), expiresAt: now + 90 * 60_000 }, // 1.5 h of a 2 h max_age: outlives half
+      { ...decision(3, now), expiresAt: now + 10 * 60_000 }, // ends long before the stream forgets it
+    ];
+    const { logger, records, until } = recordingLogger();
+    const engine: AttachableEngine = {
+      fleetBans: (rs) => Promise.resolve(rs.map(() => "banned" as const)),
+      fleetUnban: () => Promise.resolve(false),
+      activeBans: () => active,
+      attachFleet: () => {},
+    };
+    const fleet = startFleet({ config, engine, logger });
+    try {
+      await until(() => records.some((r) => r.msg === "fleet: long bans re-published"));
+      deepEqual(records.find((r) => r.msg === "fleet: long bans re-published")!.fields, {
+        count: 2,
+      });
+      // both reach the stream (acknowledged)
+      for (let i = 0; fleet.status().published < 2; i++) {
+        ok(i < 200, `published ${fleet.status().published}`);
+        await new Promise((r) => setTimeout(r, 50));
+      }
+      equal(fleet.status().outbox, 0);
+    } finally {
+      await fleet.close();
+      await server.stop();
+    }
+  },
+});
+
+Deno.test("fleetName: [fleet] name, else the host name with other characters as -, at most 64", () => {
+  const fleet = (name: string) =>
+    parseConfig(`[fleet]\nurl = "nats://h"\n${name}`, "c.toml").fleet!;
+  equal(fleetName(fleet('name = "web1"\n'), () => "ignored.example"), "web1");
+  equal(fleetName(fleet(""), () => "web1.example.net"), "web1-example-net");
+  equal(fleetName(fleet(""), () => "x".repeat(70)), "x".repeat(64));
+  equal(fleetName(fleet(""), () => ""), "host");
 });
