@@ -46,18 +46,23 @@ const nftMissing: Missing = async (ns, want) => {
   ]);
 };
 
+// The reads of one observation run together: the observer's own latency is not the repair's.
 const iptablesMissing: Missing = async (ns, want) => {
-  const v4 = await ns.exec(["iptables", "-w", "-S"]);
-  const v6 = await ns.exec(["ip6tables", "-w", "-S"]);
+  const [v4, v6] = await Promise.all([
+    ns.exec(["iptables", "-w", "-S"]),
+    ns.exec(["ip6tables", "-w", "-S"]),
+  ]);
   const text = v4.stdout.replaceAll("-A INPUT -j fail2zig", "jump4") + "\n" +
     v6.stdout.replaceAll("-A INPUT -j fail2zig", "jump6");
   return absent(text, want, ["jump4", "jump6", "-p tcp -m multiport --dports 143,993"]);
 };
 
 const ipsetMissing: Missing = async (ns, want) => {
-  const sets = await ns.exec(["ipset", "list"]);
-  const v4 = await ns.exec(["iptables", "-w", "-S", "INPUT"]);
-  const v6 = await ns.exec(["ip6tables", "-w", "-S", "INPUT"]);
+  const [sets, v4, v6] = await Promise.all([
+    ns.exec(["ipset", "list"]),
+    ns.exec(["iptables", "-w", "-S", "INPUT"]),
+    ns.exec(["ip6tables", "-w", "-S", "INPUT"]),
+  ]);
   const rules = (v4.stdout.includes("--match-set fail2zig-v4 src -j DROP") ? "rule4 " : "") +
     (v6.stdout.includes("--match-set fail2zig-v6 src -j DROP") ? "rule6 " : "") +
     (/--dports 143,993 -m set --match-set fail2zig-v6-[0-9a-f]{8} src -j DROP/.test(v6.stdout)

@@ -9,9 +9,10 @@
  * The firewall needs repair when the check finds the scaffold missing or altered, or (backends
  * that count their entries) when the sets read empty on two checks in a row while bans that are
  * not about to expire are active (two: a ban in flight is in the kernel by the next check). A
- * repair calls `init()` (idempotent: it re-installs what is missing), re-adds every active ban with
- * its remaining timeout, removes again the bans lifted while it ran, and checks once more; only
- * then is it a success (`onRepaired`). A repair that fails reports degraded (`onDegraded(true)`)
+ * repair calls `init()` (idempotent: it re-installs what is missing) unless the check found the
+ * scaffold intact (only the sets emptied), re-adds every active ban with its remaining timeout,
+ * removes again the bans lifted while it ran, and checks once more; only then is it a success
+ * (`onRepaired`). A repair that fails reports degraded (`onDegraded(true)`)
  * and is retried with a backoff doubling from one interval to `GUARD_MAX_BACKOFF_MS`; the next
  * success clears degraded.
  * @module
@@ -158,14 +159,14 @@ export class FirewallGuard {
   }
 
   async #cycle(): Promise<void> {
-    const found = await this.#problem();
+    const { problem: found, scaffoldOk } = await this.#problem();
     const problem = found || this.#pending;
     if (problem === "") return;
     const now = this.#now();
     if (this.#pending !== "" && now < this.#nextAttempt) return;
     const started = now;
     try {
-      const bans = await this.#repair();
+      const bans = await this.#repair(scaffoldOk);
       this.#pending = "";
       this.#backoff = this.#interval;
       this.#empty = 0;
@@ -182,21 +183,27 @@ export class FirewallGuard {
     }
   }
 
-  /** What is wrong now ("" when nothing). */
-  async #problem(): Promise<string> {
+  /** What is wrong now ("" when nothing), and whether the check found the scaffold intact. */
+  async #problem(): Promise<{ problem: string; scaffoldOk: boolean }> {
     let health: FirewallHealth;
     try {
       health = await this.#o.backend.check();
     } catch (e) {
-      return `the check failed: ${message(e)}`;
+      return { problem: `the check failed: ${message(e)}`, scaffoldOk: false };
     }
-    if (!health.ok) return health.problem || "the scaffold is altered";
+    if (!health.ok) {
+      return { problem: health.problem || "the scaffold is altered", scaffoldOk: false };
+    }
     if (health.entries !== 0 || !this.#expectsEntries()) {
       this.#empty = 0;
-      return "";
+      return { problem: "", scaffoldOk: true };
     }
     this.#empty++;
-    return this.#empty >= EMPTY_READINGS ? "the ban sets are empty while bans are active" : "";
+    const empty = this.#empty >= EMPTY_READINGS;
+    return {
+      problem: empty ? "the ban sets are empty while bans are active" : "",
+      scaffoldOk: true,
+    };
   }
 
   /** Some active ban is not about to expire (so the kernel must hold at least one entry). */
@@ -207,10 +214,13 @@ export class FirewallGuard {
     return false;
   }
 
-  /** Re-installs the scaffold and re-adds every active ban; returns how many. */
-  async #repair(): Promise<number> {
+  /**
+   * Re-installs the scaffold (unless the check just found it intact) and re-adds every active ban;
+   * returns how many.
+   */
+  async #repair(scaffoldOk: boolean): Promise<number> {
     const b = this.#o.backend;
-    await b.init();
+    if (!scaffoldOk) await b.init();
     const bans = [...this.#o.activeBans()];
     for (let i = 0; i < bans.length; i += REPAIR_BATCH) {
       await b.ban(bans.slice(i, i + REPAIR_BATCH));

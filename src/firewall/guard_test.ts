@@ -81,14 +81,27 @@ Deno.test("FirewallGuard re-installs a flushed scaffold and re-adds every active
   equal(guard.repairs, 1, "nothing more to repair");
 });
 
-Deno.test("FirewallGuard repairs sets emptied under an intact scaffold on the second empty reading", async () => {
-  const { backend, guard, repaired } = await setup(BANS);
+Deno.test("FirewallGuard repairs sets emptied under an intact scaffold on the second empty reading, without init()", async () => {
+  const { backend, active } = await setup(BANS);
+  let inits = 0;
+  const counted = override(backend, { init: () => (inits++, backend.init()) });
+  const repaired: RepairReport[] = [];
+  const guard = new FirewallGuard({
+    backend: counted,
+    activeBans: () => active.values(),
+    onRepaired: (r) => repaired.push(r),
+  });
   backend.flushEntries(); // ipset flush
   await guard.tick();
   equal(repaired.length, 0, "one empty reading may be a ban in flight");
   await guard.tick();
   equal(repaired.length, 1);
   match(repaired[0]!.problem, /empty while bans are active/);
+  deepEqual(keys(await backend.list()), keys(BANS));
+  equal(inits, 0, "the check found the scaffold intact: only the bans go back");
+  backend.flush();
+  await guard.tick();
+  equal(inits, 1, "a missing scaffold is re-installed");
   deepEqual(keys(await backend.list()), keys(BANS));
 });
 
