@@ -391,8 +391,16 @@ function dovecotLogin(why: string): string[] {
 // session is the address: each counts only when no earlier step of the open attempt did.
 const AUTH_WHY =
   "{(auth failed, <NUM> attempts|(<NUM> authentication attempts|(tried to use disabled|(tried to use disallowed|(proxy dest auth failed}";
-const AUTH_FAIL =
-  "{pam_authenticate() failed|unknown user|Unknown user|invalid credentials|Invalid credentials|Password mismatch|password mismatch}";
+// The message is server text to the end of the line (D12 auth-request.c:2338-2368, passdb-pam.c:
+// 158-185): with `auth_verbose_passwords` a space, the given password or its SHA-1 and maybe
+// `- trying the next passdb|userdb` follow it; pam's is `pam_authenticate() failed: ` and
+// pam_strerror's text. Anchored there, a user name holding `,ADDR): unknown user` (possible when
+// `auth_username_chars` admits `,():` and space) no longer reads as a second whole line.
+const AUTH_FAIL = [
+  "{unknown user|Unknown user|invalid credentials|Invalid credentials|Password mismatch|password mismatch|Password mismatch (for LDAP bind)}" +
+  "{| {|(given password: <*>)|(SHA1 of given password: <HEX>)}{| - trying the next passdb| - trying the next userdb}}",
+  "pam_authenticate() failed: <*>",
+];
 // An attempt left open (its connection lost before the summary, the summary's line lost) must not
 // swallow the address's next attempt: dovecot 2.x disconnects a client that has not logged in
 // MASTER_LOGIN_TIMEOUT_SECS (180) after it connected (D12 client-common.c:244, never reset), so
@@ -411,11 +419,13 @@ const DOVECOT: (string | Rule)[] = [
   // planted in USER is followed by neither `): ` nor `,<base64>): `
   ...step(
     2,
-    DOVE_AUTH.flatMap((pre) => [
-      `${pre}<NAME>(<*>,<HOST>): ${AUTH_FAIL}<*>`,
-      `${pre}<NAME>(<*>,<HOST>,<<SID>>): ${AUTH_FAIL}<*>`,
-      `${pre}<NAME>(<*>,<HOST>,): ${AUTH_FAIL}<*>`,
-    ]),
+    DOVE_AUTH.flatMap((pre) =>
+      AUTH_FAIL.flatMap((why) => [
+        `${pre}<NAME>(<*>,<HOST>): ${why}`,
+        `${pre}<NAME>(<*>,<HOST>,<<SID>>): ${why}`,
+        `${pre}<NAME>(<*>,<HOST>,): ${why}`,
+      ])
+    ),
     { byAddr: true, span: DOVE_SPAN },
   ),
   ...step(1, DOVE_PROC.flatMap((pre) => pam("dovecot").map((p) => `${pre}${p}`)), {
