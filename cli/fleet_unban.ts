@@ -10,8 +10,9 @@ Lifts every ban the host HOST published to the fleet: reads the last record of e
 subjects in the stream of [fleet] (url, stream, tls_ca of the config, default ${DEFAULT_CONFIG})
 and publishes an unban record on each subject that holds a ban. Every daemon then lifts its
 fleet ban of the address unless another host still bans it. Run it with the fleet's admin
-credentials (--user/--password or --creds; default: those of the config), after removing HOST's
-user from the NATS servers (docs/fleet.md, "Revoking a compromised host").
+credentials (--user/--password or --creds; default: the config's user/password, token or creds,
+as the daemon connects), after removing HOST's user from the NATS servers (docs/fleet.md,
+"Revoking a compromised host").
 Prints how many subjects were read and how many bans lifted; exit 0, or 1 on an error.`;
 
 /** Runs the command. */
@@ -45,14 +46,15 @@ export async function main(args: string[]): Promise<number> {
     console.error(`fail2zig fleet unban: ${config.path} has no [fleet] section`);
     return Exit.FAILED;
   }
+  // Without --user/--creds: the config's own credentials (user/password, token or creds), as the
+  // daemon's link connects; the flags replace them all.
   const own = v.user === undefined && v.creds === undefined;
+  const auth = own
+    ? config.fleet
+    : { user: v.user ?? "", password: v.password ?? "", token: "", creds: v.creds ?? "" };
   const { revokeOrigin } = await import("../src/fleet/mod.ts");
   try {
-    const r = await revokeOrigin(config.fleet, v.origin, {
-      user: own ? config.fleet.user : v.user ?? "",
-      password: own ? config.fleet.password : v.password ?? "",
-      creds: own ? config.fleet.creds : v.creds ?? "",
-    });
+    const r = await revokeOrigin(config.fleet, v.origin, auth);
     console.log(`${v.origin}: ${r.read} subjects read, ${r.unbanned} bans lifted fleet-wide`);
     return Exit.OK;
   } catch (e) {

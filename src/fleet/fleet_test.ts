@@ -10,8 +10,10 @@ import {
   fleetName,
   OUTBOX_MAX,
   startFleet,
+  subjectOf,
 } from "./mod.ts";
 import { freePort, haveNats, startNats } from "../../tests/_nats.ts";
+import { connect } from "@nats-io/transport-node";
 
 type Hooks = Parameters<AttachableEngine["attachFleet"]>[0];
 
@@ -146,6 +148,57 @@ Deno.test({
       equal(fleet.status().outbox, 0);
     } finally {
       await fleet.close();
+      await server.stop();
+    }
+  },
+});
+
+Deno.test({
+  name: "every half max_age the fleet re-publishes its long bans again, without a new connect",
+  ignore: !haveNats,
+  async fn() {
+    const server = await startNats();
+    // bantime 2s: max_age 2 s, the timer fires every second.
+    const config = parseConfig(
+      `[jails.sshd]\nfilter = "sshd"\nlogpath = "/x"\nbantime = "2s"\n[fleet]\nurl = "${server.url}"\nname = "web1"\nstream = "T${freePort()}"\n`,
+      "c.toml",
+    ).fleet!;
+    equal(config.maxAgeMs, 2_000);
+    const now = Date.now();
+    const permanent = { ...decision(1, now), expiresAt: null };
+    const active = [
+      permanent,
+      { ...decision(2, now), expiresAt: now + 500 }, // within half of max_age: never re-published
+    ];
+    const { logger, records } = recordingLogger();
+    const engine: AttachableEngine = {
+      fleetBans: (rs) => Promise.resolve(rs.map(() => "banned" as const)),
+      fleetUnban: () => Promise.resolve(false),
+      activeBans: () => active,
+      attachFleet: () => {},
+    };
+    // Every record the link publishes, as the server passes it on.
+    const nc = await connect({ servers: server.url });
+    const sub = nc.subscribe("fail2zig.ban.>", { max: 4 });
+    const fleet = startFleet({ config, engine, logger });
+    try {
+      const bound = setTimeout(() => sub.unsubscribe(), 15_000);
+      const got: { subject: string; at: number }[] = [];
+      for await (const m of sub) got.push({ subject: m.subject, at: performance.now() });
+      clearTimeout(bound);
+      // Four publications of the permanent ban (the other one never), over a single connect:
+      // the one made at connect and three by the timer. The last two are ticks of the timer
+      // whenever the connect took under 2 s (a tick before it waits in the outbox till then).
+      equal(got.length, 4, `received ${JSON.stringify(got)}`);
+      const subject = subjectOf({ ip: permanent.ip, prefix: 32, jail: "sshd", origin: "web1" });
+      deepEqual(got.map((p) => p.subject), [subject, subject, subject, subject]);
+      equal(fleet.link.stats.connects, 1);
+      equal(records.filter((r) => r.msg === "fleet: long bans re-published").length, 1);
+      const gap = got[3]!.at - got[2]!.at;
+      ok(gap >= 500, `timer publications ${gap} ms apart`);
+    } finally {
+      await fleet.close();
+      await nc.close();
       await server.stop();
     }
   },

@@ -58,4 +58,5 @@ export type {
   MetricsRegistry,
 } from "../metrics/mod.ts";
 export type { BanCause, BanDecision } from "../tracker/mod.ts";
-export { type AdminCredentials, revokeOrigin, type RevokeResult } from "./revoke.ts";
+export { revokeOrigin, type RevokeResult } from "./revoke.ts";
+export type { NatsAuth } from "./connect.ts";

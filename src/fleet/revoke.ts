@@ -8,18 +8,8 @@
  */
 import { DeliverPolicy, jetstream } from "@nats-io/jetstream";
 import type { FleetConfig } from "../config/mod.ts";
-import { connectFleet } from "./connect.ts";
+import { connectFleet, type NatsAuth } from "./connect.ts";
 import { decodeRecord, encodeRecord, type FleetRecord, SUBJECT_ROOT, subjectOf } from "./record.ts";
-
-/** Credentials of the operator (the fleet's admin user); empty strings: none. */
-export interface AdminCredentials {
-  /** NATS user (with `password`). */
-  readonly user: string;
-  /** See `user`. */
-  readonly password: string;
-  /** A NATS credentials file. */
-  readonly creds: string;
-}
 
 /** What {@link revokeOrigin} did. */
 export interface RevokeResult {
@@ -29,14 +19,18 @@ export interface RevokeResult {
   readonly unbanned: number;
 }
 
-/** Publishes an unban for every ban of `origin` the stream holds. */
+/**
+ * Publishes an unban for every ban of `origin` the stream holds. `auth`: the operator's
+ * credentials, or `config` itself for the config's own (user/password, token or creds), which
+ * {@link connectFleet} turns into connection options exactly as for the daemon's link.
+ */
 export async function revokeOrigin(
   config: FleetConfig,
   origin: string,
-  auth: AdminCredentials,
+  auth: NatsAuth,
   now: () => number = Date.now,
 ): Promise<RevokeResult> {
-  const nc = await connectFleet(config, { ...auth, token: "" }, { name: "fail2zig-fleet-unban" });
+  const nc = await connectFleet(config, auth, { name: "fail2zig-fleet-unban" });
   try {
     const js = jetstream(nc);
     const consumer = await js.consumers.get(config.stream, {
