@@ -1,12 +1,15 @@
 /**
  * The expiry heap: a binary min-heap of entry numbers ordered by a key array the owner writes
  * (`expiresAt`), with each entry's position kept so that any entry is removed in O(log n).
+ * Positions are stored plus one, so that 0 (what an untouched page holds) means "not in the heap"
+ * and nothing is written at start: the arrays become resident only as entries are pushed.
  * @module
  */
 
 /** A min-heap of entries `0..capacity-1` by `key[e]`, allocated once. */
 export class ExpiryHeap {
   readonly #heap: Int32Array;
+  /** By entry: its index in `#heap` plus one, 0 when not in the heap. */
   readonly #pos: Int32Array;
   readonly #key: Float64Array;
   #size = 0;
@@ -17,7 +20,7 @@ export class ExpiryHeap {
    */
   constructor(capacity: number, key: Float64Array) {
     this.#heap = new Int32Array(capacity);
-    this.#pos = new Int32Array(capacity).fill(-1);
+    this.#pos = new Int32Array(capacity);
     this.#key = key;
   }
 
@@ -35,27 +38,27 @@ export class ExpiryHeap {
   push(e: number): void {
     const i = this.#size++;
     this.#heap[i] = e;
-    this.#pos[e] = i;
+    this.#pos[e] = i + 1;
     this.#siftUp(i);
   }
 
   /** Removes entry `e`; nothing when it is not in the heap. */
   remove(e: number): void {
-    const i = this.#pos[e]!;
+    const i = this.#pos[e]! - 1;
     if (i < 0) return;
-    this.#pos[e] = -1;
+    this.#pos[e] = 0;
     const last = this.#heap[--this.#size]!;
     if (last === e) return;
     this.#heap[i] = last;
-    this.#pos[last] = i;
+    this.#pos[last] = i + 1;
     this.#siftDown(i);
-    this.#siftUp(this.#pos[last]!);
+    this.#siftUp(this.#pos[last]! - 1);
   }
 
-  /** Empties the heap. */
+  /** Empties the heap (writes only the positions of the entries it held). */
   clear(): void {
+    for (let i = 0; i < this.#size; i++) this.#pos[this.#heap[i]!] = 0;
     this.#size = 0;
-    this.#pos.fill(-1);
   }
 
   #siftUp(i: number): void {
@@ -67,11 +70,11 @@ export class ExpiryHeap {
       const pe = heap[p]!;
       if (this.#key[pe]! <= key) break;
       heap[i] = pe;
-      this.#pos[pe] = i;
+      this.#pos[pe] = i + 1;
       i = p;
     }
     heap[i] = e;
-    this.#pos[e] = i;
+    this.#pos[e] = i + 1;
   }
 
   #siftDown(i: number): void {
@@ -87,10 +90,10 @@ export class ExpiryHeap {
       const ce = heap[c]!;
       if (this.#key[ce]! >= key) break;
       heap[i] = ce;
-      this.#pos[ce] = i;
+      this.#pos[ce] = i + 1;
       i = c;
     }
     heap[i] = e;
-    this.#pos[e] = i;
+    this.#pos[e] = i + 1;
   }
 }

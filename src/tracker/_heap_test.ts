@@ -54,3 +54,21 @@ Deno.test("ExpiryHeap.clear() empties it; entries can be pushed again", () => {
   assert.equal(heap.peek(), 2);
   assert.equal(heap.size, 2);
 });
+
+Deno.test("ExpiryHeap.clear() forgets every entry it held, the full heap's and the removed ones'", () => {
+  const n = 64;
+  const key = new Float64Array(n).map((_, e) => (e * 37) % n);
+  const heap = new ExpiryHeap(n, key);
+  for (let e = 0; e < n; e++) heap.push(e); // full
+  for (let e = 0; e < n; e += 5) heap.remove(e);
+  heap.clear();
+  for (let e = 0; e < n; e++) heap.remove(e); // none is in the heap: nothing happens
+  assert.equal(heap.size, 0);
+  for (let e = n - 1; e >= 0; e--) heap.push(e);
+  const order: number[] = [];
+  while (heap.size > 0) {
+    order.push(heap.peek());
+    heap.remove(heap.peek());
+  }
+  assert.deepEqual(order.map((e) => key[e]), [...key].sort((a, b) => a - b));
+});

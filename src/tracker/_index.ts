@@ -101,8 +101,12 @@ export class KeyIndex {
     slots[i] = 0;
   }
 
-  /** Empties the index. */
+  /**
+   * Empties the index. Writes only the slots in use: a slot never written stays an untouched page
+   * (not resident), which a fill would make resident on every reload.
+   */
   clear(): void {
-    this.#slots.fill(0);
+    const slots = this.#slots;
+    for (let i = 0; i < slots.length; i++) if (slots[i] !== 0) slots[i] = 0;
   }
 }

@@ -1,9 +1,14 @@
 /**
  * The tracker's eviction lists: every used entry sits in exactly one doubly linked list, kept in
  * least-recently-seen order, and unused entries form a free list. The lists are numbered lowest
- * evicted first: 0 = one failure, `RETURNING` = one failure of a returning address (ghost hit),
- * 2..`FAILURE_SLOTS` = that many failures (`FAILURE_SLOTS` or more), then `HISTORY` (ban history
- * only), `BANNED`; `FREE` marks an entry in no list.
+ * evicted first: `ONE_FAILURE`, `RETURNING` = one failure of a returning address (ghost hit),
+ * `failuresList(2)`..`failuresList(FAILURE_SLOTS)` = that many failures (`FAILURE_SLOTS` or more),
+ * then `HISTORY` (ban history only), `BANNED`; `FREE` (0) marks an entry in no list.
+ *
+ * Every "empty" value of the per-entry arrays is 0, and nothing is written to them at start:
+ * the table's pages stay the kernel's untouched zero pages (not resident) until an entry is used.
+ * The free list is threaded lazily: entries never handed out are the ones from a high-water mark
+ * up, taken in ascending order once the freed ones are used up.
  * @module
  */
 
@@ -13,20 +18,27 @@
  * earlier than `maxretry` failures within `findtime`). Lists 2..`FAILURE_SLOTS` rank by failures.
  */
 export const FAILURE_SLOTS = 8;
+/** The list number of an entry in no list (free, or being moved): 0, an untouched page's value. */
+export const FREE = 0;
+/** The list of entries holding one failure (the first evicted). */
+export const ONE_FAILURE = 1;
 /** The list of entries holding one failure of an address seen before its eviction. */
-export const RETURNING = 1;
+export const RETURNING = 2;
+/** The list of entries holding `c` failures, 2 ≤ `c` ≤ `FAILURE_SLOTS`. */
+export function failuresList(c: number): number {
+  return c + 1;
+}
 /** The list of entries holding ban history and no failure. */
-export const HISTORY = FAILURE_SLOTS + 1;
+export const HISTORY = FAILURE_SLOTS + 2;
 /** The list of entries banned now. */
-export const BANNED = FAILURE_SLOTS + 2;
-/** Number of lists. */
-export const LISTS = FAILURE_SLOTS + 3;
-/** The list number of an entry in no list (free, or being moved). */
-export const FREE = 255;
+export const BANNED = FAILURE_SLOTS + 3;
+/** One past the highest list number: lists are `ONE_FAILURE`..`LISTS - 1`. */
+export const LISTS = FAILURE_SLOTS + 4;
 
 /**
  * Intrusive lists over entry numbers `0..capacity-1`, allocated once: `list[e]` is the list of
- * entry `e`, `prev`/`next` its neighbours (-1 at the ends); `next` also chains the free list.
+ * entry `e`, `prev`/`next` its neighbours (-1 at the ends); `next` also chains the freed entries.
+ * `head`, `tail` and `size` are indexed by list number (index `FREE` unused).
  */
 export class EntryLists {
   /** By entry: its list number, `FREE` when in none. */
@@ -41,14 +53,16 @@ export class EntryLists {
   readonly tail: Int32Array = new Int32Array(LISTS).fill(-1);
   /** By list: entries in it. */
   readonly size: Int32Array = new Int32Array(LISTS);
+  /** The last freed entry (the free list's head), -1 when none is waiting. */
   #freeHead = -1;
+  /** Entries `#fresh..capacity-1` were never handed out: the free list's implicit tail. */
+  #fresh = 0;
 
-  /** `capacity` entries, all free (taken in ascending order). */
+  /** `capacity` entries, all free (taken in ascending order); writes none of its arrays. */
   constructor(capacity: number) {
-    this.list = new Uint8Array(capacity).fill(FREE);
+    this.list = new Uint8Array(capacity);
     this.prev = new Int32Array(capacity);
     this.next = new Int32Array(capacity);
-    for (let e = capacity - 1; e >= 0; e--) this.pushFree(e);
   }
 
   /** Appends entry `e` (in no list) to list `l` as its most recently seen entry. */
@@ -84,11 +98,17 @@ export class EntryLists {
     this.#freeHead = e;
   }
 
-  /** Takes an entry off the free list, or -1 when it is empty. */
+  /**
+   * Takes an entry off the free list, or -1 when it is empty: the last one freed, else the lowest
+   * never handed out (the order a list threaded through every entry at start would give).
+   */
   takeFree(): number {
     const e = this.#freeHead;
-    if (e >= 0) this.#freeHead = this.next[e]!;
-    return e;
+    if (e >= 0) {
+      this.#freeHead = this.next[e]!;
+      return e;
+    }
+    return this.#fresh < this.list.length ? this.#fresh++ : -1;
   }
 
   /** Empties every list (not the free list); the entries' own fields are left as they are. */

@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { BANNED, EntryLists, FREE, HISTORY, LISTS } from "./_lists.ts";
+import { BANNED, EntryLists, FREE, HISTORY, LISTS, ONE_FAILURE } from "./_lists.ts";
 
 /** The entries of list `l`, head to tail, checked against the prev links and the size. */
 function walk(lists: EntryLists, l: number): number[] {
@@ -50,9 +50,57 @@ Deno.test("EntryLists.linkTail() appends, unlink() removes from head, middle and
 
 Deno.test("EntryLists.clear() empties every list and keeps the free list", () => {
   const lists = new EntryLists(4);
-  lists.linkTail(lists.takeFree(), 0);
+  lists.linkTail(lists.takeFree(), ONE_FAILURE);
   lists.linkTail(lists.takeFree(), BANNED);
   lists.clear();
-  for (let l = 0; l < LISTS; l++) assert.deepEqual(walk(lists, l), []);
+  for (let l = ONE_FAILURE; l < LISTS; l++) assert.deepEqual(walk(lists, l), []);
   assert.equal(lists.takeFree(), 2);
 });
+
+Deno.test("EntryLists writes nothing at start: every entry's fields are 0 until it is handed out", () => {
+  const lists = new EntryLists(64);
+  assert.equal(FREE, 0);
+  const zero = (a: Int32Array | Uint8Array, from: number) => a.subarray(from).every((v) => v === 0);
+  assert.ok(zero(lists.list, 0) && zero(lists.next, 0) && zero(lists.prev, 0));
+  for (let e = 0; e < 5; e++) lists.linkTail(lists.takeFree(), HISTORY);
+  lists.unlink(2);
+  lists.pushFree(2);
+  assert.equal(lists.takeFree(), 2);
+  assert.equal(lists.takeFree(), 5);
+  // Entries beyond the ones handed out are untouched.
+  assert.ok(zero(lists.list, 6) && zero(lists.next, 6) && zero(lists.prev, 6));
+});
+
+Deno.test("EntryLists.takeFree() gives what a free list threaded through every entry at start gives", () => {
+  const random = xorshift(99);
+  for (const capacity of [1, 2, 7, 64]) {
+    const lists = new EntryLists(capacity);
+    // The model: a stack of every entry, 0 on top, freed entries pushed on top.
+    const model: number[] = [];
+    for (let e = capacity - 1; e >= 0; e--) model.push(e);
+    const taken: number[] = [];
+    for (let step = 0; step < 2000; step++) {
+      if (taken.length > 0 && (model.length === 0 || random() < 0.45)) {
+        const e = taken.splice(Math.floor(random() * taken.length), 1)[0]!;
+        lists.pushFree(e);
+        model.push(e);
+      } else {
+        const e = lists.takeFree();
+        assert.equal(e, model.pop() ?? -1, `step ${step}, capacity ${capacity}`);
+        if (e >= 0) taken.push(e);
+      }
+      if (model.length === 0) assert.equal(lists.takeFree(), -1, "a full table stays full");
+    }
+  }
+});
+
+/** A deterministic [0, 1) sequence (xorshift32). */
+function xorshift(seed: number): () => number {
+  let x = seed;
+  return () => {
+    x ^= x << 13;
+    x ^= x >>> 17;
+    x ^= x << 5;
+    return (x >>> 0) / 2 ** 32;
+  };
+}

@@ -41,7 +41,17 @@ import { capacityOfSlots, KeyIndex, slotsFor } from "./_index.ts";
 import { ExpiryHeap } from "./_heap.ts";
 import { GHOST_BITS_PER_SLOT, GhostFilter } from "./_ghosts.ts";
 import { shiftedOffset, TimeBase } from "./_time.ts";
-import { BANNED, EntryLists, FAILURE_SLOTS, FREE, HISTORY, LISTS, RETURNING } from "./_lists.ts";
+import {
+  BANNED,
+  EntryLists,
+  FAILURE_SLOTS,
+  failuresList,
+  FREE,
+  HISTORY,
+  LISTS,
+  ONE_FAILURE,
+  RETURNING,
+} from "./_lists.ts";
 
 // ---- limits (each names what happens when it is reached) ----
 
@@ -686,7 +696,7 @@ export class Tracker {
     // Walk the lists in order so that LRU order survives the rebuild.
     const order = new Int32Array(this.#used);
     let count = 0;
-    for (let l = 0; l < LISTS; l++) {
+    for (let l = ONE_FAILURE; l < LISTS; l++) {
       for (let e = this.#head[l]!; e >= 0; e = this.#next[e]!) order[count++] = e;
     }
     for (let i = 0; i < count; i++) {
@@ -1005,8 +1015,8 @@ export class Tracker {
     if (this.#list[e] === BANNED) return BANNED;
     if (this.#banCount[e]! > 0) return HISTORY;
     const c = this.#failureCount(e);
-    if (c <= 1) return this.#returning[e] === 1 ? RETURNING : 0;
-    return Math.min(FAILURE_SLOTS, c);
+    if (c <= 1) return this.#returning[e] === 1 ? RETURNING : ONE_FAILURE;
+    return failuresList(Math.min(FAILURE_SLOTS, c));
   }
 
   /** Moves `e` to the tail of the list it now belongs to (most recently seen). */
@@ -1139,7 +1149,7 @@ export class Tracker {
     this.#list[e] = FREE;
     this.#used++;
     this.#index.insert(e);
-    this.#lists.linkTail(e, 0);
+    this.#lists.linkTail(e, ONE_FAILURE);
   }
 
   /**
@@ -1190,7 +1200,7 @@ export class Tracker {
    * returning list is capped at half the table (its own LRU head goes first beyond that).
    */
   #victim(now: number): number {
-    for (let l = 0; l < HISTORY; l++) {
+    for (let l = ONE_FAILURE; l < HISTORY; l++) {
       const h = this.#head[l]!;
       if (h >= 0 && this.#abs(this.#lastSeen[h]!) < now - this.#jails[this.#jail[h]!]!.findtime) {
         return h;
@@ -1199,7 +1209,7 @@ export class Tracker {
     // Ghost false positives accumulate on the returning list during a long flood; capping it at
     // half the table keeps room for fresh one-shot entries (an attacker's first failure).
     if (this.#lists.size[RETURNING]! > this.#capacity >>> 1) return this.#head[RETURNING]!;
-    for (let l = 0; l <= HISTORY; l++) if (this.#head[l]! >= 0) return this.#head[l]!;
+    for (let l = ONE_FAILURE; l <= HISTORY; l++) if (this.#head[l]! >= 0) return this.#head[l]!;
     return -1;
   }
 
@@ -1347,7 +1357,7 @@ export class Tracker {
 
   *#iterFailures(): Generator<StateFailures> {
     let emitted = 0;
-    for (let l = HISTORY; l >= 0; l--) {
+    for (let l = HISTORY; l >= ONE_FAILURE; l--) {
       for (let e = this.#head[l]!; e >= 0; e = this.#next[e]!) {
         const jail = this.#jails[this.#jail[e]!]!;
         const n = this.#n[e]!;
