@@ -1,7 +1,11 @@
 /**
  * The metrics HTTP/1.1 listener, hand-rolled on `Deno.listen` so that every limit is ours:
- *   1. accept: at most `maxConnections` open; past it the oldest connection still sending its
- *      headers is closed to make room (a slow client cannot lock out a fast scraper);
+ *   1. accept: at most `maxConnections` open; past it the oldest evictable connection still
+ *      sending its head is closed to make room. Evictable means read from once, or silent for
+ *      `EVICT_GRACE_MS` (20 ms): a client that sends its request with its connection is read, and
+ *      so out of the head phase, before it can be evicted, and a slow or churning client cannot
+ *      lock out a fast scraper. When nothing is evictable the accept loop yields one event-loop
+ *      turn and tries again; if still nothing is, the newcomer is closed;
  *   2. headers: the whole header block must arrive within `readTimeoutMs` (one deadline, not per
  *      read: a byte every few seconds does not keep a connection) and fit `maxHeaderBytes`
  *      (431 past it);
@@ -21,7 +25,10 @@ export interface MetricsLimits {
   maxHeaderBytes: number;
   /** Responses in flight at once; complete requests beyond wait in order. @default 16 */
   maxConcurrentRequests: number;
-  /** Open connections; past it the oldest one still reading its head is closed. @default 256 */
+  /**
+   * Open connections. Past it the oldest one still reading its head that has been read from once
+   * (or has sent nothing for 20 ms) is closed; failing any, the newcomer is. @default 256
+   */
   maxConnections: number;
   /** Time for the client to take a response (ms). @default 5000 */
   writeTimeoutMs: number;
@@ -64,7 +71,7 @@ export interface MetricsServerStats {
   tooLarge: number;
   /** 400/404/405 responses. */
   rejected: number;
-  /** Connections closed to make room under `maxConnections`. */
+  /** Connections closed under `maxConnections`: evicted to make room, or newcomers refused. */
   evicted: number;
 }
 
@@ -82,7 +89,15 @@ interface Conn {
   conn: Deno.TcpConn;
   phase: "head" | "queued" | "respond";
   closed: boolean;
+  /** Its first read returned, or it has been open `EVICT_GRACE_MS`: it may be evicted. */
+  evictable: boolean;
 }
+
+/**
+ * How long a new connection is safe from eviction while it has sent nothing. A client that sends
+ * its request with the connection is read well before; one that sends nothing is fair game after.
+ */
+const EVICT_GRACE_MS = 20;
 
 const CRLF2 = [13, 10, 13, 10];
 
@@ -251,6 +266,7 @@ class Listener {
       if (c.phase === "head") this.#stats.timedOut++;
       this.#shut(c);
     }, this.#limits.readTimeoutMs);
+    const graceTimer = setTimeout(() => c.evictable = true, EVICT_GRACE_MS);
     try {
       while (headEnd < 0) {
         if (len === buf.length) {
@@ -261,6 +277,7 @@ class Listener {
         }
         const n = await c.conn.read(buf.subarray(len));
         if (n === null || c.closed) return;
+        c.evictable = true; // what came with the connection has been seen
         len += n;
         headEnd = findHeadEnd(buf, len);
       }
@@ -284,19 +301,39 @@ class Listener {
       // reset by peer, or closed by a deadline: nothing to answer
     } finally {
       clearTimeout(readTimer);
+      clearTimeout(graceTimer);
       this.#shut(c);
     }
   }
 
+  /**
+   * Closes the oldest evictable connection still reading its head (`Conn.evictable`); false when
+   * there is none.
+   */
   #evictOne(): boolean {
     for (const c of this.#open) {
-      if (c.phase === "head") {
+      if (c.phase === "head" && c.evictable) {
         this.#stats.evicted++;
         this.#shut(c);
         return true;
       }
     }
     return false;
+  }
+
+  /**
+   * Makes room for one more connection under `maxConnections` by evicting (`#evictOne`). A backlog
+   * of connections is accepted without a turn of the event loop, hence before any of them is read,
+   * so when nothing is evictable the loop yields one turn first (reads complete and make their
+   * connections evictable or queued, replies go out, connections close) and tries again. False
+   * when there is still no room: the newcomer is refused.
+   */
+  async #makeRoom(): Promise<boolean> {
+    const full = () => this.#open.size >= this.#limits.maxConnections;
+    if (!full() || this.#evictOne()) return true;
+    await new Promise((r) => setTimeout(r, 0));
+    if (this.#closing) return false;
+    return !full() || this.#evictOne();
   }
 
   async #accept(): Promise<void> {
@@ -313,12 +350,17 @@ class Listener {
         conn.close();
         return;
       }
-      if (this.#open.size >= this.#limits.maxConnections && !this.#evictOne()) {
-        this.#stats.evicted++;
+      const room = await this.#makeRoom();
+      if (this.#closing) {
+        conn.close();
+        return;
+      }
+      if (!room) {
+        this.#stats.evicted++; // refused: every open connection is busy or fresh
         conn.close();
         continue;
       }
-      const c: Conn = { conn, phase: "head", closed: false };
+      const c: Conn = { conn, phase: "head", closed: false, evictable: false };
       this.#open.add(c);
       const t = this.#serve(c).finally(() => this.#tasks.delete(t));
       this.#tasks.add(t);

@@ -224,3 +224,50 @@ Deno.test("past the connection cap the oldest unfinished connection makes room f
     }
   });
 });
+
+Deno.test("20 clients churning connections at a cap of 16 do not lock out a prompt scraper", async () => {
+  const m = metrics();
+  const request = "GET /metrics HTTP/1.1\r\nHost: x\r\n\r\n";
+  await withListener(() => m.render(), { maxConnections: 16 }, async (port, server) => {
+    let stop = false;
+    let churned = 0;
+    // Each churner keeps 4 connections going: it opens one, sends at once its whole request (even
+    // churners) or a head that never ends (odd ones), and opens the next without waiting for the
+    // answer; it reads each until the server closes it.
+    const open = new Set<Deno.TcpConn>();
+    const churners = Array.from({ length: 20 }, async (_, i) => {
+      const inFlight = new Set<Promise<unknown>>();
+      while (!stop) {
+        if (inFlight.size >= 4) {
+          await Promise.race(inFlight);
+          continue;
+        }
+        const conn = await Deno.connect({ hostname: "127.0.0.1", port });
+        open.add(conn);
+        const sent = conn.write(enc.encode(i % 2 === 0 ? request : "GET /"));
+        const done = sent.then(() => readAll(conn)).catch(() => "").finally(() => {
+          churned++;
+          inFlight.delete(done);
+          if (open.delete(conn)) conn.close();
+        });
+        inFlight.add(done);
+      }
+    });
+    const scrapes = 100;
+    let answered = 0;
+    try {
+      await waitUntil(() => churned >= 200 && server.stats().evicted > 0, "churn at the cap");
+      for (let i = 0; i < scrapes; i++) {
+        if (/^HTTP\/1\.1 200 /.test(await raw(port, request).catch(() => ""))) answered++;
+      }
+    } finally {
+      stop = true;
+      await Promise.all(churners);
+      for (const c of open) { // the unfinished heads would otherwise wait for the read deadline
+        open.delete(c);
+        c.close();
+      }
+    }
+    ok(answered >= scrapes - 5, `the scraper got ${answered} of ${scrapes} scrapes answered`);
+  });
+});
