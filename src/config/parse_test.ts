@@ -139,13 +139,13 @@ const MALFORMED: [string, string, string[]][] = [
     "memory_ceiling_mb below the runtime's need",
     "[global]\nmemory_ceiling_mb = 32\n",
     [
-      "2:21: global.memory_ceiling_mb: must be at least 80 (the runtime with its parser Worker peaks at about 78 MiB before the address table), found 32",
+      "2:21: global.memory_ceiling_mb: must be at least 88 (the runtime with its parser Worker peaks at about 86 MiB before the address table), found 32",
     ],
   ],
   [
     "memory_ceiling_mb above the maximum",
     "[global]\nmemory_ceiling_mb = 100000\n",
-    ["2:21: global.memory_ceiling_mb: must be between 80 and 65536, found 100000"],
+    ["2:21: global.memory_ceiling_mb: must be between 88 and 65536, found 100000"],
   ],
   [
     "memory_ceiling_mb as a string",
