@@ -49,10 +49,12 @@ import {
 export const RUNTIME_PEAK_MB = 86;
 /**
  * What `[fleet]` adds to the runtime's peak, MiB: the NATS client and Deno's Node compatibility
- * layer. `bench:fleet` measured 10–17 MiB more resident memory than the same daemon without it
- * (idle, after propagation runs); the peak under a flood with the fleet busy is not measured.
+ * layer, and a full outbox. `bench:fleet` measured 2–5 MiB more resident memory idle (4–7 MiB more
+ * VmHWM) than the same daemon without it; a full outbox of 10,000 records holds 9.2 MiB (IPv4) to
+ * 14.1 MiB (IPv6 of eight groups, names at their caps) of heap and buffers (docs/fleet.md), so up
+ * to about 19 MiB in all; the figure keeps 3 MiB above that (it was 18, about 1 MiB short there).
  */
-export const FLEET_RUNTIME_MB = 18;
+export const FLEET_RUNTIME_MB = 22;
 
 /** The runtime's peak before the address table for `config`: {@link RUNTIME_PEAK_MB}, plus the fleet's. */
 export function runtimePeakMb(config: Pick<Config, "fleet">): number {
