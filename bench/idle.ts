@@ -4,13 +4,13 @@
  * default 128), started as the tests start it (daemon permission set, `DAEMON_V8_FLAGS`, the
  * narrowing re-exec). 2 s after `ready` it reads `/proc/PID/status` (VmRSS, VmHWM, RssAnon,
  * RssFile) and the deno executable's resident pages from `/proc/PID/smaps`, then stops the daemon.
- * `--runs` daemons one after another (default 5); prints each run and the medians. Needs no root.
+ * `--runs` daemons one after another (default 5); prints each run and the medians (of an even count, the upper of the middle two). Needs no root.
  * To compare two commits, run it from a checkout of each, alternating.
  * @module
  */
 import { parseArgs } from "node:util";
 import { makeConfig, privateGlobal, procStatus, sshdJail, startDaemon } from "../tests/_daemon.ts";
-import { smapsByKind } from "./_live.ts";
+import { quantile, smapsByKind } from "./_live.ts";
 
 /** How long the daemon idles after `ready` before it is read, ms. */
 const SETTLE_MS = 2000;
@@ -52,12 +52,6 @@ async function idleRun(ceilingMb: number, exe: string): Promise<IdleRun> {
   }
 }
 
-function median(xs: readonly number[]): number {
-  const s = [...xs].sort((a, b) => a - b);
-  const m = s.length >> 1;
-  return s.length % 2 === 1 ? s[m]! : (s[m - 1]! + s[m]!) / 2;
-}
-
 function line(label: string, r: IdleRun): string {
   const f = (k: keyof IdleRun) => `${k} ${r[k].toFixed(1)}`;
   return `${label.padEnd(8)} ${
@@ -84,7 +78,9 @@ async function main(): Promise<void> {
     console.log(line(`run ${i + 1}`, r));
   }
   const med = Object.fromEntries(
-    (Object.keys(all[0]!) as (keyof IdleRun)[]).map((k) => [k, median(all.map((r) => r[k]))]),
+    (Object.keys(all[0]!) as (keyof IdleRun)[]).map((
+      k,
+    ) => [k, quantile(all.map((r) => r[k]).sort((a, b) => a - b), 0.5)]),
   ) as unknown as IdleRun;
   console.log(line("median", med));
 }

@@ -31,6 +31,24 @@ function decision(i: number, now: number): BanDecision {
   };
 }
 
+/** The `[fleet]` of a one-jail config whose bantime is `bantime`, on `url`, in a fresh stream. */
+function fleetConfig(url: string, bantime: string) {
+  return parseConfig(
+    `[jails.sshd]\nfilter = "sshd"\nlogpath = "/x"\nbantime = "${bantime}"\n[fleet]\nurl = "${url}"\nname = "web1"\nstream = "T${freePort()}"\n`,
+    "c.toml",
+  ).fleet!;
+}
+
+/** An engine that holds the bans `active` and applies every fleet ban it is given. */
+function engineWith(active: BanDecision[]): AttachableEngine {
+  return {
+    fleetBans: (rs) => Promise.resolve(rs.map(() => "banned" as const)),
+    fleetUnban: () => Promise.resolve(false),
+    activeBans: () => active,
+    attachFleet: () => {},
+  };
+}
+
 /** A logger whose records can be awaited. */
 function recordingLogger() {
   const records: { level: LogLevel; msg: string; fields: Fields }[] = [];
@@ -117,10 +135,7 @@ Deno.test({
   ignore: !haveNats,
   async fn() {
     const server = await startNats();
-    const config = parseConfig(
-      `[jails.sshd]\nfilter = "sshd"\nlogpath = "/x"\nbantime = "2h"\n[fleet]\nurl = "${server.url}"\nname = "web1"\nstream = "T${freePort()}"\n`,
-      "c.toml",
-    ).fleet!;
+    const config = fleetConfig(server.url, "2h");
     const now = Date.now();
     const active = [
       { ...decision(1, now), expiresAt: null }, // permanent
@@ -128,12 +143,7 @@ Deno.test({
       { ...decision(3, now), expiresAt: now + 10 * 60_000 }, // ends long before the stream forgets it
     ];
     const { logger, records, until } = recordingLogger();
-    const engine: AttachableEngine = {
-      fleetBans: (rs) => Promise.resolve(rs.map(() => "banned" as const)),
-      fleetUnban: () => Promise.resolve(false),
-      activeBans: () => active,
-      attachFleet: () => {},
-    };
+    const engine = engineWith(active);
     const fleet = startFleet({ config, engine, logger });
     try {
       await until(() => records.some((r) => r.msg === "fleet: long bans re-published"));
@@ -159,10 +169,7 @@ Deno.test({
   async fn() {
     const server = await startNats();
     // bantime 2s: max_age 2 s, the timer fires every second.
-    const config = parseConfig(
-      `[jails.sshd]\nfilter = "sshd"\nlogpath = "/x"\nbantime = "2s"\n[fleet]\nurl = "${server.url}"\nname = "web1"\nstream = "T${freePort()}"\n`,
-      "c.toml",
-    ).fleet!;
+    const config = fleetConfig(server.url, "2s");
     equal(config.maxAgeMs, 2_000);
     const now = Date.now();
     const permanent = { ...decision(1, now), expiresAt: null };
@@ -171,12 +178,7 @@ Deno.test({
       { ...decision(2, now), expiresAt: now + 500 }, // within half of max_age: never re-published
     ];
     const { logger, records } = recordingLogger();
-    const engine: AttachableEngine = {
-      fleetBans: (rs) => Promise.resolve(rs.map(() => "banned" as const)),
-      fleetUnban: () => Promise.resolve(false),
-      activeBans: () => active,
-      attachFleet: () => {},
-    };
+    const engine = engineWith(active);
     // Every record the link publishes, as the server passes it on.
     const nc = await connect({ servers: server.url });
     const sub = nc.subscribe("fail2zig.ban.>", { max: 4 });

@@ -9,6 +9,7 @@ import {
   MAX_RECORD_BYTES,
   subjectOf,
 } from "./record.ts";
+import { xorshift } from "../../tests/_rng.ts";
 
 const NOW = 1_733_340_000_000;
 const BAN: FleetRecord = {
@@ -21,17 +22,6 @@ const BAN: FleetRecord = {
   exp: NOW + 3_600_000,
   reason: "5 failures",
 };
-
-/** A deterministic generator (xorshift32), so a failing case can be replayed. */
-function rng(seed: number): () => number {
-  let x = seed >>> 0 || 1;
-  return () => {
-    x ^= x << 13;
-    x ^= x >>> 17;
-    x ^= x << 5;
-    return (x >>> 0) / 2 ** 32;
-  };
-}
 
 function randomRecord(r: () => number): FleetRecord {
   const int = (n: number) => Math.floor(r() * n);
@@ -58,7 +48,7 @@ function randomRecord(r: () => number): FleetRecord {
 }
 
 Deno.test("decodeRecord(encodeRecord(r)) is r for 2,000 random valid records, all ≤ 512 bytes", () => {
-  const r = rng(16);
+  const r = xorshift(16);
   for (let i = 0; i < 2000; i++) {
     const rec = randomRecord(r);
     const bytes = encodeRecord(rec);
@@ -74,7 +64,7 @@ Deno.test("decodeRecord(encodeRecord(r)) is r for 2,000 random valid records, al
 });
 
 Deno.test("decodeRecord() never throws on truncated, bit-flipped or random bytes", () => {
-  const r = rng(7);
+  const r = xorshift(7);
   const base = encodeRecord(BAN);
   const subject = subjectOf(BAN);
   let accepted = 0;

@@ -1,22 +1,12 @@
 import assert from "node:assert/strict";
 import { ExpiryHeap } from "./_heap.ts";
-
-/** A deterministic [0, 1) sequence (xorshift32). */
-function rng(seed: number): () => number {
-  let x = seed;
-  return () => {
-    x ^= x << 13;
-    x ^= x >>> 17;
-    x ^= x << 5;
-    return (x >>> 0) / 2 ** 32;
-  };
-}
+import { xorshift } from "../../tests/_rng.ts";
 
 Deno.test("ExpiryHeap pops entries in key order through random pushes and removals", () => {
   const n = 2000;
   const key = new Float64Array(n);
   const heap = new ExpiryHeap(n, key);
-  const random = rng(12345);
+  const random = xorshift(12345);
   const inHeap = new Set<number>();
   for (let e = 0; e < n; e++) {
     key[e] = Math.floor(random() * 500); // many equal keys

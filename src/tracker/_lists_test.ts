@@ -1,5 +1,6 @@
 import assert from "node:assert/strict";
 import { BANNED, EntryLists, FREE, HISTORY, LISTS, ONE_FAILURE } from "./_lists.ts";
+import { xorshift } from "../../tests/_rng.ts";
 
 /** The entries of list `l`, head to tail, checked against the prev links and the size. */
 function walk(lists: EntryLists, l: number): number[] {
@@ -93,14 +94,3 @@ Deno.test("EntryLists.takeFree() gives what a free list threaded through every e
     }
   }
 });
-
-/** A deterministic [0, 1) sequence (xorshift32). */
-function xorshift(seed: number): () => number {
-  let x = seed;
-  return () => {
-    x ^= x << 13;
-    x ^= x >>> 17;
-    x ^= x << 5;
-    return (x >>> 0) / 2 ** 32;
-  };
-}
