@@ -6,14 +6,24 @@
  * connection to TLS without a server name, and Deno's `node:tls` then checks the certificate
  * against `localhost`, so a certificate the fleet's CA issued for the address was refused and one
  * it issued for `localhost` was accepted from any server.
+ *
+ * The sockets are the NATS client's own, with one change ({@link QuietTransport}): a socket the
+ * client has closed keeps a listener for `error`. When a server refuses the login it resets the
+ * connection; under Deno the read already in flight then reports `ECONNRESET` on the socket the
+ * client had closed and stripped of its listeners, and an `error` event nobody listens to is an
+ * uncaught exception: `fleet unban` printed it after its own message (5 runs of 8), and a daemon
+ * whose fleet user was removed died within a few of its link's attempts.
  * @module
  */
 import {
-  connect,
   type ConnectionOptions,
   credsAuthenticator,
   type NatsConnection,
+  NatsConnectionImpl,
+  setTransportFactory,
 } from "@nats-io/transport-node";
+import { nodeResolveHost, NodeTransport } from "@nats-io/transport-node/lib/node_transport.js";
+import type { Socket } from "node:net";
 import { checkServerIdentity, type PeerCertificate } from "node:tls";
 import type { FleetConfig } from "../config/mod.ts";
 
@@ -80,4 +90,38 @@ function tlsOptions(config: FleetConfig, host: string): NonNullable<ConnectionOp
     ...(config.tlsCert === "" ? {} : { certFile: config.tlsCert, keyFile: config.tlsKey }),
     ...check,
   };
+}
+
+/** Connects as `@nats-io/transport-node`'s `connect()` does, over {@link QuietTransport}. */
+function connect(options: ConnectionOptions): Promise<NatsConnection> {
+  setTransportFactory({ factory: () => new QuietTransport(), dnsResolveFn: nodeResolveHost });
+  return NatsConnectionImpl.connect(options);
+}
+
+/** The client's transport; each socket it opens or upgrades keeps an `error` listener for good. */
+class QuietTransport extends NodeTransport {
+  override async dial(hp: { hostname: string; port: number }): Promise<Socket> {
+    return keepErrorListener(await super.dial(hp));
+  }
+
+  override async tlsFirst(hp: { hostname: string; port: number }) {
+    return keepErrorListener(await super.tlsFirst(hp));
+  }
+
+  override async startTLS() {
+    return keepErrorListener(await super.startTLS());
+  }
+}
+
+/** The transport strips its sockets with `removeAllListeners()`; this listener comes back each time. */
+function keepErrorListener<S extends Socket>(socket: S): S {
+  const ignore = () => {}; // the transport's own listeners, while there are any, see the error
+  const removeAll = socket.removeAllListeners.bind(socket);
+  socket.removeAllListeners = (...event: [] | [string | symbol]) => {
+    removeAll(...event); // with no argument (not `undefined`): every event's
+    if (event.length === 0 || event[0] === "error") socket.on("error", ignore);
+    return socket;
+  };
+  socket.on("error", ignore);
+  return socket;
 }
