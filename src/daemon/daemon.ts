@@ -550,6 +550,15 @@ function auditSink(auditor: Auditor): (ev: AuditEvent) => void {
     });
 }
 
+/** Options of {@link WorkerParserHost}. */
+export interface WorkerParserHostOptions {
+  /**
+   * The Worker's module (a test gives one that posts crafted messages).
+   * @default the daemon's parser_worker.ts
+   */
+  readonly workerUrl?: URL;
+}
+
 /**
  * The parser host of the real daemon: file sources and matching in a Worker whose read
  * permission covers the configured log paths only; journal sources as `journalctl` children on
@@ -558,6 +567,7 @@ function auditSink(auditor: Auditor): (ev: AuditEvent) => void {
 export class WorkerParserHost implements ParserHost {
   readonly fatal: Promise<string>;
   readonly #ctx: ParserContext;
+  readonly #workerUrl: URL;
   #fatal: (message: string) => void = () => {};
   #worker: Worker | null = null;
   #workerStopped: ((positions: SourcePosition[]) => void) | null = null;
@@ -567,8 +577,9 @@ export class WorkerParserHost implements ParserHost {
   #journals: JournalSource[] = [];
 
   /** Nothing runs until `start()`. */
-  constructor(ctx: ParserContext) {
+  constructor(ctx: ParserContext, options: WorkerParserHostOptions = {}) {
     this.#ctx = ctx;
+    this.#workerUrl = options.workerUrl ?? new URL("./parser_worker.ts", import.meta.url);
     this.fatal = new Promise<string>((r) => this.#fatal = r);
   }
 
@@ -598,7 +609,7 @@ export class WorkerParserHost implements ParserHost {
       return null;
     }
     const readPaths = fileSourceReadPaths(jails.flatMap((j) => j.logpath));
-    const w = new Worker(new URL("./parser_worker.ts", import.meta.url), {
+    const w = new Worker(this.#workerUrl, {
       type: "module",
       deno: {
         permissions: {

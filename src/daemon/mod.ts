@@ -12,7 +12,13 @@ export {
   VERSION,
   WorkerParserHost,
 } from "./daemon.ts";
-export type { Closable, DaemonDeps, ParserContext, ParserHost } from "./daemon.ts";
+export type {
+  Closable,
+  DaemonDeps,
+  ParserContext,
+  ParserHost,
+  WorkerParserHostOptions,
+} from "./daemon.ts";
 export { Engine } from "./engine.ts";
 export {
   actionPrograms,
