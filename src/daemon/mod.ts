@@ -75,6 +75,7 @@ export type {
   Labels,
   Metric,
   MetricsRegistry,
+  ProcessSamplers,
 } from "../metrics/mod.ts";
 /** The tracker, its decisions and clock seam (owned by `src/tracker`). */
 export type {
@@ -101,6 +102,7 @@ export type {
   StateHistory,
   StateIgnore,
   StateInput,
+  StateKeeper,
   StatePosition,
   StateStore,
   StateStoreOptions,
