@@ -3,6 +3,7 @@
  * namespace with active bans; an operator's flush (`nft flush ruleset`, `iptables -F` and `-X`,
  * `ipset flush` and `ipset destroy`) is run inside the namespace, and every active ban must be
  * back in the kernel within one second (polled with a deadline), after which a new ban works.
+ * One set (or one family's chain) emptied while the others hold their bans is repaired too.
  * Then one scoped rule's port is changed by hand (`nft replace rule`, `iptables -R`): the check
  * calls the rule altered and the repair puts it back as it was. Root only.
  */
@@ -226,6 +227,9 @@ Deno.test({
         assert.deepEqual([h.ok, h.entries], [true, BANS.length], h.problem);
       }
       assert.equal((await fw.guardState()).repairs, 3);
+      // One scope's IPv6 set flushed while every other set holds its bans.
+      const oneSet = "nft flush set inet fail2zig banned_ipv6_tcp.143_993";
+      await flushAndWait(fw, ns, nftMissing, oneSet, 4, ALTER_LIMIT_MS);
       await newBanWorks(fw, ns, nftMissing);
       const ruleCount = (await ns.execOk(["nft", "list", "chain", "inet", "fail2zig", "input"]))
         .split("\n").filter((l) => l.includes(" drop")).length;
@@ -237,7 +241,7 @@ Deno.test({
         replace: (_, line) =>
           `nft replace rule inet fail2zig input handle ${/# handle (\d+)/.exec(line)![1]} ` +
           `'${line.replace(/ # handle \d+$/, "").replace("dport 993", "dport 2000")}'`,
-      }, 4);
+      }, 5);
     }),
 });
 
@@ -251,13 +255,15 @@ Deno.test({
       const flush = "iptables -w -F && iptables -w -X && ip6tables -w -F && ip6tables -w -X";
       await flushAndWait(fw, ns, iptablesMissing, flush, 1);
       await flushAndWait(fw, ns, iptablesMissing, "iptables -w -F", 2);
+      // One family's chain flushed while the other's holds its bans.
+      await flushAndWait(fw, ns, iptablesMissing, "ip6tables -w -F fail2zig", 3, ALTER_LIMIT_MS);
       await newBanWorks(fw, ns, iptablesMissing);
       await alterAndWait(
         fw,
         ns,
         iptablesMissing,
         iptablesAlter("fail2zig", "-s 203.0.113.8/32 -p tcp -m multiport --dports 143,993"),
-        3,
+        4,
       );
     }),
 });
@@ -272,13 +278,15 @@ Deno.test({
       await flushAndWait(fw, ns, ipsetMissing, "ipset flush", 1);
       const destroy = "iptables -w -F && ip6tables -w -F && ipset destroy";
       await flushAndWait(fw, ns, ipsetMissing, destroy, 2);
+      // One set flushed while the others hold their bans.
+      await flushAndWait(fw, ns, ipsetMissing, "ipset flush fail2zig-v6", 3, ALTER_LIMIT_MS);
       await newBanWorks(fw, ns, ipsetMissing);
       await alterAndWait(
         fw,
         ns,
         ipsetMissing,
         iptablesAlter("INPUT", "--dports 143,993 -m set --match-set fail2zig-v4-"),
-        3,
+        4,
       );
     }),
 });

@@ -15,8 +15,8 @@ import type { Config } from "../config/mod.ts";
 import { type FirewallBackend, FirewallGuard } from "../firewall/mod.ts";
 import type { Logger } from "../log/mod.ts";
 import { type AuditLog, Auditor, type ChainHead, readAuditHistory } from "../audit/mod.ts";
-import { createDaemonMetrics, type DaemonMetrics } from "../metrics/mod.ts";
-import type { StateStore, StateStoreOptions } from "../state/mod.ts";
+import { createDaemonMetrics, type DaemonMetrics, type ProcessSamplers } from "../metrics/mod.ts";
+import type { StateKeeper, StateStoreOptions } from "../state/mod.ts";
 import type { StateBan } from "../state/mod.ts";
 import { decodePosition, encodePosition, JournalSource, positionKey } from "../sources/mod.ts";
 import { fileSourceReadPaths, type SourcePosition } from "../sources/mod.ts";
@@ -172,8 +172,11 @@ export interface DaemonDeps {
   readonly claimSocket: (path: string) => void;
   /** Selects and initialises the firewall backend (fail-closed: throws when none works). */
   readonly backend: (config: Config) => Promise<{ backend: FirewallBackend; degraded: boolean }>;
-  /** Opens the state store (its directory created); `load()` is called by the daemon. */
-  readonly store: (config: Config, options: StateStoreOptions) => Promise<StateStore>;
+  /**
+   * Opens the state store (the state file, its directory created; a `MemoryStateStore` in
+   * tests); `load()` is called by the daemon.
+   */
+  readonly store: (config: Config, options: StateStoreOptions) => Promise<StateKeeper>;
   /** Opens the audit log; null when it is disabled. */
   readonly audit: (config: Config, saved: ChainHead | null) => Promise<AuditLog | null>;
   /** Loads the configuration again (`reload`, SIGHUP); throws `ControlError` when invalid. */
@@ -188,6 +191,11 @@ export interface DaemonDeps {
   readonly selfAddresses?: () => readonly string[];
   /** Resident memory in bytes (status, metrics). @default Deno.memoryUsage().rss */
   readonly memoryBytes?: () => number;
+  /**
+   * The figures of the `process_*` metric series (a test that runs with no permission gives
+   * fixed ones). @default this process's, read through libc
+   */
+  readonly process?: ProcessSamplers;
 }
 
 /** A started daemon. */
@@ -201,7 +209,7 @@ export class Daemon {
   /** Resolves with a message when a part failed at run time and the daemon must stop. */
   readonly fatal: Promise<string>;
   readonly #undo: UndoStack;
-  readonly #store: StateStore;
+  readonly #store: StateKeeper;
   readonly #logger: Logger;
   #stopping: Promise<void> | null = null;
 
@@ -211,7 +219,7 @@ export class Daemon {
     degraded: boolean;
     fatal: Promise<string>;
     undo: UndoStack;
-    store: StateStore;
+    store: StateKeeper;
     logger: Logger;
   }) {
     this.engine = parts.engine;
@@ -287,7 +295,7 @@ export class Daemon {
     const kernel = await step("firewall read-back", () => sel.backend.list());
     if (adoptKernelBans(tracker, config, kernel, clock.now(), logger) > 0) store.scheduleSave();
     // degraded for every reason, read at each scrape: log-only, a failing firewall repair, saves
-    const metrics = newMetrics(config, tracker, () => e.degraded, deps.memoryBytes);
+    const metrics = newMetrics(config, tracker, () => e.degraded, deps);
     let parser: ParserHost | null = null;
     let guard: FirewallGuard | null = null;
     const actions = new ActionRunner({
@@ -389,7 +397,7 @@ function newTracker(config: Config, clock: Clock, logger: Logger): Tracker {
 
 /** Loads the state file into the tracker; returns the saved read positions and audit chain head. */
 function restoreState(
-  store: StateStore,
+  store: StateKeeper,
   tracker: Tracker,
   logger: Logger,
 ): { saved: SourcePosition[]; audit: ChainHead | null } {
@@ -486,13 +494,13 @@ function newMetrics(
   config: Config,
   tracker: Tracker,
   degraded: () => boolean,
-  memoryBytes: (() => number) | undefined,
+  deps: Pick<DaemonDeps, "memoryBytes" | "process">,
 ): DaemonMetrics {
   const metrics = createDaemonMetrics({
-    memoryBytes: memoryBytes ?? (() => Deno.memoryUsage().rss),
+    memoryBytes: deps.memoryBytes ?? (() => Deno.memoryUsage().rss),
     trackerEntries: () => tracker.stats().tracked,
     build: { version: VERSION, deno: Deno.version.deno, v8: Deno.version.v8 },
-    process: processSamplers(),
+    process: deps.process ?? processSamplers(),
   });
   let evictionsSeen = 0;
   let dropsSeen = 0;
@@ -550,6 +558,15 @@ function auditSink(auditor: Auditor): (ev: AuditEvent) => void {
     });
 }
 
+/** Options of {@link WorkerParserHost}. */
+export interface WorkerParserHostOptions {
+  /**
+   * The Worker's module (a test gives one that posts crafted messages).
+   * @default the daemon's parser_worker.ts
+   */
+  readonly workerUrl?: URL;
+}
+
 /**
  * The parser host of the real daemon: file sources and matching in a Worker whose read
  * permission covers the configured log paths only; journal sources as `journalctl` children on
@@ -558,6 +575,7 @@ function auditSink(auditor: Auditor): (ev: AuditEvent) => void {
 export class WorkerParserHost implements ParserHost {
   readonly fatal: Promise<string>;
   readonly #ctx: ParserContext;
+  readonly #workerUrl: URL;
   #fatal: (message: string) => void = () => {};
   #worker: Worker | null = null;
   #workerStopped: ((positions: SourcePosition[]) => void) | null = null;
@@ -567,8 +585,9 @@ export class WorkerParserHost implements ParserHost {
   #journals: JournalSource[] = [];
 
   /** Nothing runs until `start()`. */
-  constructor(ctx: ParserContext) {
+  constructor(ctx: ParserContext, options: WorkerParserHostOptions = {}) {
     this.#ctx = ctx;
+    this.#workerUrl = options.workerUrl ?? new URL("./parser_worker.ts", import.meta.url);
     this.fatal = new Promise<string>((r) => this.#fatal = r);
   }
 
@@ -598,7 +617,7 @@ export class WorkerParserHost implements ParserHost {
       return null;
     }
     const readPaths = fileSourceReadPaths(jails.flatMap((j) => j.logpath));
-    const w = new Worker(new URL("./parser_worker.ts", import.meta.url), {
+    const w = new Worker(this.#workerUrl, {
       type: "module",
       deno: {
         permissions: {

@@ -1,12 +1,21 @@
-import { deepEqual, equal, ok, rejects } from "node:assert/strict";
+import { deepEqual, equal, match, ok, rejects } from "node:assert/strict";
 import { join } from "node:path";
 import { type Config, parseConfig } from "../config/mod.ts";
 import { MemoryBackend } from "../firewall/mod.ts";
 import { SocketInUseError } from "../ipc/mod.ts";
-import { Logger } from "../log/mod.ts";
+import { type Fields, Logger } from "../log/mod.ts";
+import { createDaemonMetrics } from "../metrics/mod.ts";
 import { StateStore } from "../state/mod.ts";
 import { ManualClock } from "../tracker/mod.ts";
-import { Daemon, type DaemonDeps, type ParserHost, StartError } from "./daemon.ts";
+import {
+  Daemon,
+  type DaemonDeps,
+  type ParserHost,
+  StartError,
+  WorkerParserHost,
+} from "./daemon.ts";
+import { SourceSet } from "./source_set.ts";
+import { testEngine } from "./testdata/engine_fixture.ts";
 
 const NOW = Date.parse("2026-11-25T12:00:00Z");
 
@@ -160,5 +169,63 @@ Deno.test("a start refused at the control socket check never touches the firewal
     await rejects(Deno.lstat(join(dir, "state.bin")), "no state file written");
   } finally {
     await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test("WorkerParserHost drops, counts and logs the messages a Worker should never send, returns their credit and runs on", async () => {
+  const cfg = parseConfig(
+    `[jails.off]
+filter = "sshd"
+logpath = "/var/log/auth.log"
+enabled = false
+[jails.ssh]
+filter = "sshd"
+logpath = "/var/log/auth.log"
+maxretry = 3
+bantime = "1h"
+`,
+    "worker_host_test.toml",
+  );
+  const { e, backend, audit, clock } = await testEngine(cfg);
+  const warnings: { message: string; fields: Fields }[] = [];
+  let acked: () => void = () => {};
+  const allAcked = new Promise<void>((r) => acked = r);
+  const logger = new Logger("warn", [{
+    write: (level, message, fields) => {
+      if (level !== "warn") return;
+      warnings.push({ message, fields });
+      if (message === "ack 3") acked();
+    },
+  }]);
+  const metrics = createDaemonMetrics();
+  const host = new WorkerParserHost(
+    { engine: e, sources: new SourceSet(), logger, metrics, clock },
+    { workerUrl: new URL("./testdata/crafted_worker.ts", import.meta.url) },
+  );
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  try {
+    await host.start(cfg, []);
+    const late = new Promise<never>((_, reject) =>
+      timer = setTimeout(
+        () => reject(new Error(`stalled; warnings: ${JSON.stringify(warnings)}`)),
+        10_000,
+      )
+    );
+    await Promise.race([allAcked, host.fatal.then((m) => Promise.reject(new Error(m))), late]);
+    // The well-formed batch after the crafted ones was applied: its three failures banned.
+    deepEqual((await backend.list()).map((b) => [b.ip, b.jail]), [["198.51.100.7", "ssh"]]);
+    deepEqual(audit.map((a) => [a.event, a.ip, a.jail]), [["ban", "198.51.100.7", "ssh"]]);
+    equal(metrics.workerMessagesRejected.value(), 3, "each crafted message counted");
+    const rejected = warnings.filter((w) => w.message === "parser worker message rejected");
+    equal(rejected.length, 1, "logged at most once a second");
+    match(String(rejected[0]!.fields["reason"]), /jails\[0\]: no jail 7/);
+    deepEqual(
+      warnings.filter((w) => w.message.startsWith("ack ")).map((w) => w.message),
+      ["ack 1", "ack 2", "ack 3"],
+      "every batch, crafted or not, got its credit back (the bare number owes none)",
+    );
+  } finally {
+    clearTimeout(timer);
+    await host.stop();
   }
 });

@@ -12,7 +12,13 @@ export {
   VERSION,
   WorkerParserHost,
 } from "./daemon.ts";
-export type { Closable, DaemonDeps, ParserContext, ParserHost } from "./daemon.ts";
+export type {
+  Closable,
+  DaemonDeps,
+  ParserContext,
+  ParserHost,
+  WorkerParserHostOptions,
+} from "./daemon.ts";
 export { Engine } from "./engine.ts";
 export {
   actionPrograms,
@@ -69,6 +75,7 @@ export type {
   Labels,
   Metric,
   MetricsRegistry,
+  ProcessSamplers,
 } from "../metrics/mod.ts";
 /** The tracker, its decisions and clock seam (owned by `src/tracker`). */
 export type {
@@ -95,6 +102,7 @@ export type {
   StateHistory,
   StateIgnore,
   StateInput,
+  StateKeeper,
   StatePosition,
   StateStore,
   StateStoreOptions,

@@ -1,15 +1,16 @@
 /**
  * The whole path in one process: a line appended to a `MemoryLog` → the in-process parser host
  * (the parser Worker's matching code) → engine and tracker → `MemoryBackend` → the audit record,
- * under a `ManualClock`. No subprocess, no Worker, no sleep: every wait is on an audit record.
+ * under a `ManualClock`, the state kept in a `MemoryStateStore`. No subprocess, no Worker, no
+ * sleep (every wait is on an audit record), and no permission: `deno test` of this file alone
+ * needs no flag (tests/pipeline_permissions_test.ts runs it so).
  */
 import { deepEqual, equal, ok } from "node:assert/strict";
-import { join } from "node:path";
 import { type Config, parseConfig } from "../config/mod.ts";
 import { MemoryBackend } from "../firewall/mod.ts";
 import { type Fields, Logger, type LogSink } from "../log/mod.ts";
 import { MemoryLog, MemorySource } from "../sources/mod.ts";
-import { StateStore } from "../state/mod.ts";
+import { type MemoryStateFile, MemoryStateStore } from "../state/mod.ts";
 import { ManualClock } from "../tracker/mod.ts";
 import { Daemon, type DaemonDeps } from "./daemon.ts";
 import { InlineParserHost } from "./inline_parser.ts";
@@ -70,11 +71,14 @@ class AuditRecords implements LogSink {
   }
 }
 
-function config(dir: string, jails: string): Config {
+/** Where the config says the socket and the state file are (neither is ever opened). */
+const DIR = "/nonexistent/fail2zig-pipeline";
+
+function config(jails: string): Config {
   return parseConfig(
     `[global]
-socket_path = "${join(dir, "s.sock")}"
-state_file = "${join(dir, "state.bin")}"
+socket_path = "${DIR}/s.sock"
+state_file = "${DIR}/state.bin"
 audit_log = ""
 metrics_bind = ""
 ${jails}`,
@@ -107,6 +111,7 @@ async function start(
   reloaded: Config,
   clock = new ManualClock(NOW),
   logs = new Map<string, MemoryLog>([[AUTH, new MemoryLog()], [SSH_UNIT, new MemoryLog()]]),
+  state: MemoryStateFile = { bytes: null },
 ) {
   const backend = new MemoryBackend({ now: () => clock.now() });
   const audit = new AuditRecords();
@@ -121,7 +126,7 @@ async function start(
     clock,
     claimSocket: () => {},
     backend: async () => (await backend.init(), { backend, degraded: false }),
-    store: (c, options) => Promise.resolve(new StateStore(c.global.stateFile, options)),
+    store: (_c, options) => Promise.resolve(new MemoryStateStore(state, options)),
     audit: () => Promise.resolve(null),
     reloadConfig: () => Promise.resolve(reloaded),
     parser: (ctx) =>
@@ -147,6 +152,13 @@ async function start(
     metrics: () => null,
     // not this machine's interfaces: its eth0 may hold a test address (ignoreself)
     selfAddresses: () => ["127.0.0.1", "::1"],
+    // fixed figures: this process's are read through libc (FFI)
+    process: {
+      cpuSeconds: () => 0,
+      residentBytes: () => 0,
+      openFds: () => null,
+      startTimeSeconds: 0,
+    },
   };
   const daemon = await Daemon.start(deps);
   /** Appends `n` sshd failures of `ip` to the auth log, stamped with the clock's time. */
@@ -162,21 +174,12 @@ async function start(
     log(to).append(lines, lines.map(() => clock.now()));
   };
   const kernel = async () => (await backend.list()).map((b) => b.ip).sort();
-  return { daemon, clock, logs, audit, fail, kernel };
-}
-
-async function withDir(run: (dir: string) => Promise<void>): Promise<void> {
-  const dir = await Deno.makeTempDir();
-  try {
-    await run(dir);
-  } finally {
-    await Deno.remove(dir, { recursive: true });
-  }
+  return { daemon, clock, logs, state, audit, fail, kernel };
 }
 
 Deno.test("pipeline: failures → ban in the firewall and audit; unban; expiry", () =>
-  withDir(async (dir) => {
-    const cfg = config(dir, SSH(3));
+  (async () => {
+    const cfg = config(SSH(3));
     const { daemon, clock, audit, fail, kernel } = await start(cfg, cfg);
     try {
       // Two failures of one address, then three of another: the second is banned, and by the
@@ -231,11 +234,11 @@ Deno.test("pipeline: failures → ban in the firewall and audit; unban; expiry",
     } finally {
       await daemon.stop();
     }
-  }));
+  })());
 
 Deno.test("pipeline: a second ban within recidive's findtime bans for recidive's bantime", () =>
-  withDir(async (dir) => {
-    const cfg = config(dir, SSH(3) + RECIDIVE);
+  (async () => {
+    const cfg = config(SSH(3) + RECIDIVE);
     const { daemon, clock, audit, fail, kernel } = await start(cfg, cfg);
     try {
       fail("203.0.113.5", 3);
@@ -261,13 +264,13 @@ Deno.test("pipeline: a second ban within recidive's findtime bans for recidive's
     } finally {
       await daemon.stop();
     }
-  }));
+  })());
 
 Deno.test("pipeline: reload applies a changed maxretry and a new journald jail, bans kept", () =>
-  withDir(async (dir) => {
+  (async () => {
     const { daemon, audit, fail, kernel } = await start(
-      config(dir, SSH(3)),
-      config(dir, SSH(2) + SSH_JOURNAL),
+      config(SSH(3)),
+      config(SSH(2) + SSH_JOURNAL),
     );
     try {
       fail("192.0.2.2", 2); // counted under maxretry 3: not banned
@@ -289,13 +292,13 @@ Deno.test("pipeline: reload applies a changed maxretry and a new journald jail, 
     } finally {
       await daemon.stop();
     }
-  }));
+  })());
 
 Deno.test("pipeline: an ignored network and a stopped jail count nothing; the lines after do", () =>
-  withDir(async (dir) => {
+  (async () => {
     // `watch` reads the same log: its bans show that a batch was read while `ssh` was stopped.
     const watch = SSH(3).replace("[jails.ssh]", "[jails.watch]").replace('"1h"', '"2h"');
-    const cfg = config(dir, SSH(3) + watch);
+    const cfg = config(SSH(3) + watch);
     const { daemon, audit, fail } = await start(cfg, cfg);
     const ban = (jail: string) => (r: Record) => r.event === "ban" && r.jail === jail;
     const bansOf = (ip: string) =>
@@ -329,17 +332,17 @@ Deno.test("pipeline: an ignored network and a stopped jail count nothing; the li
     } finally {
       await daemon.stop();
     }
-  }));
+  })());
 
 Deno.test("pipeline: a restart resumes each source from the position the state file saved", () =>
-  withDir(async (dir) => {
-    const cfg = config(dir, SSH(3));
+  (async () => {
+    const cfg = config(SSH(3));
     const first = await start(cfg, cfg);
     first.fail("198.51.100.1", 3);
     equal((await first.audit.next((r) => r.event === "ban")).ip, "198.51.100.1");
     await first.daemon.stop();
     first.fail("198.51.100.2", 3); // appended while the daemon is down
-    const again = await start(cfg, cfg, first.clock, first.logs);
+    const again = await start(cfg, cfg, first.clock, first.logs, first.state);
     try {
       equal((await again.audit.next((r) => r.event === "ban")).ip, "198.51.100.2");
       equal(
@@ -351,23 +354,23 @@ Deno.test("pipeline: a restart resumes each source from the position the state f
     } finally {
       await again.daemon.stop();
     }
-  }));
+  })());
 
 Deno.test("pipeline: a source the inline host cannot open is the daemon's fatal, not a hang", () =>
-  withDir(async (dir) => {
+  (async () => {
     const other = SSH_JOURNAL.replace(SSH_UNIT, "_SYSTEMD_UNIT=none.service");
-    const cfg = config(dir, SSH(3) + other);
+    const cfg = config(SSH(3) + other);
     const { daemon } = await start(cfg, cfg);
     try {
       equal(await daemon.fatal, "no memory log named _SYSTEMD_UNIT=none.service");
     } finally {
       await daemon.stop();
     }
-  }));
+  })());
 
 Deno.test("pipeline: a line two readings disagree on counts for nobody and is counted as ambiguous", () =>
-  withDir(async (dir) => {
-    const cfg = config(dir, SSH(1));
+  (async () => {
+    const cfg = config(SSH(1));
     const { daemon, audit, fail, logs, clock } = await start(cfg, cfg);
     try {
       // a password failure has no `: INFO`, but the reading is kept: two addresses, no verdict
@@ -383,4 +386,4 @@ Deno.test("pipeline: a line two readings disagree on counts for nobody and is co
     } finally {
       await daemon.stop();
     }
-  }));
+  })());

@@ -52,6 +52,22 @@ export interface FirewallHealth {
    * (nftables after only its own commits, log-only).
    */
   readonly entries?: number;
+  /**
+   * The set groups ({@link entryGroup}: family and port scope) holding at least one live entry,
+   * read with `entries`; absent when `entries` is. The guard finds one set flushed while the
+   * others still hold bans by it.
+   */
+  readonly groups?: ReadonlySet<string>;
+}
+
+/**
+ * The group of sets (or of ban rules) an entry lives in: its family and its port scope, e.g.
+ * `4 ` (banned_ipv4) or `6 tcp.22` (the IPv6 set of that scope).
+ */
+export function entryGroup(
+  e: { readonly ip: string; readonly scope?: { readonly id: string } },
+): string {
+  return `${e.ip.includes(":") ? 6 : 4} ${e.scope?.id ?? ""}`;
 }
 
 /** A place where bans take effect. */

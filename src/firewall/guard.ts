@@ -7,8 +7,10 @@
  * Every `GUARD_INTERVAL_MS`, and at once after a ban or unban the kernel refused
  * (`recover()`), it runs the backend's `check()` — one read of the kernel, not one per ban.
  * The firewall needs repair when the check finds the scaffold missing or altered, or (backends
- * that count their entries) when the sets read empty on two checks in a row while bans that are
- * not about to expire are active (two: a ban in flight is in the kernel by the next check). A
+ * that count their entries) when a set reads empty on two checks in a row while bans of it that
+ * are not about to expire are active — all of them (`ipset flush`) or one of them (one family's,
+ * one scope's: `nft flush set`, `iptables -F` in one family) — (two: a ban in flight is in the
+ * kernel by the next check). A
  * repair calls `init()` (idempotent: it re-installs what is missing) unless the check found the
  * scaffold intact (only the sets emptied), re-adds every active ban with its remaining timeout,
  * removes again the bans lifted while it ran, and checks once more; only then is it a success
@@ -17,7 +19,7 @@
  * success clears degraded.
  * @module
  */
-import type { BanEntry, FirewallBackend, FirewallHealth } from "./backend.ts";
+import { type BanEntry, entryGroup, type FirewallBackend, type FirewallHealth } from "./backend.ts";
 
 /** How often the guard checks the kernel. */
 export const GUARD_INTERVAL_MS = 250;
@@ -194,24 +196,32 @@ export class FirewallGuard {
     if (!health.ok) {
       return { problem: health.problem || "the scaffold is altered", scaffoldOk: false };
     }
-    if (health.entries !== 0 || !this.#expectsEntries()) {
+    const empty = this.#emptySet(health);
+    if (empty === "") {
       this.#empty = 0;
       return { problem: "", scaffoldOk: true };
     }
     this.#empty++;
-    const empty = this.#empty >= EMPTY_READINGS;
-    return {
-      problem: empty ? "the ban sets are empty while bans are active" : "",
-      scaffoldOk: true,
-    };
+    return { problem: this.#empty >= EMPTY_READINGS ? empty : "", scaffoldOk: true };
   }
 
-  /** Some active ban is not about to expire (so the kernel must hold at least one entry). */
-  #expectsEntries(): boolean {
+  /**
+   * What `health` shows empty that active bans not about to expire must fill: every set (no
+   * entry at all), or the set of one group (`health.groups`); "" when nothing or unknown.
+   */
+  #emptySet(health: FirewallHealth): string {
+    if (health.entries === undefined) return "";
     for (const b of this.#o.activeBans()) {
-      if (b.timeoutMs === null || b.timeoutMs >= EXPIRY_SLACK_MS) return true;
+      if (b.timeoutMs !== null && b.timeoutMs < EXPIRY_SLACK_MS) continue;
+      if (health.entries === 0) return "the ban sets are empty while bans are active";
+      const g = entryGroup(b);
+      if (health.groups !== undefined && !health.groups.has(g)) {
+        const [family, scope] = g.split(" ");
+        return `the IPv${family} set${scope ? ` of scope ${scope}` : ""} is empty while ` +
+          `bans of it are active`;
+      }
     }
-    return false;
+    return "";
   }
 
   /**
@@ -232,9 +242,8 @@ export class FirewallGuard {
     if (lifted.length > 0) await b.unban(lifted);
     const after = await b.check();
     if (!after.ok) throw new Error(`still broken after re-installing: ${after.problem}`);
-    if (after.entries === 0 && this.#expectsEntries()) {
-      throw new Error("the ban sets are still empty after re-adding the bans");
-    }
+    const empty = this.#emptySet(after);
+    if (empty !== "") throw new Error(`after re-adding the bans ${empty}`);
     return bans.length;
   }
 

@@ -105,6 +105,27 @@ Deno.test("FirewallGuard repairs sets emptied under an intact scaffold on the se
   deepEqual(keys(await backend.list()), keys(BANS));
 });
 
+Deno.test("FirewallGuard re-adds the bans of one set emptied while the other still holds its bans", async () => {
+  const { backend, active, guard, repaired } = await setup(BANS);
+  // `nft flush set inet fail2zig banned_ipv6`: the IPv4 bans stay, the IPv6 one is gone.
+  await backend.unban(BANS.filter((b) => b.ip.includes(":")));
+  await guard.tick();
+  equal(repaired.length, 0, "one reading may be a ban in flight");
+  await guard.tick();
+  equal(repaired.length, 1);
+  match(repaired[0]!.problem, /IPv6 set is empty while bans of it are active/);
+  deepEqual(keys(await backend.list()), keys(BANS));
+  // The same for the IPv4 set, and nothing while every set holds its bans.
+  await backend.unban(BANS.filter((b) => !b.ip.includes(":")));
+  await guard.tick();
+  await guard.tick();
+  equal(repaired.length, 2);
+  match(repaired[1]!.problem, /IPv4 set is empty/);
+  await guard.tick();
+  equal(repaired.length, 2);
+  equal(active.size, BANS.length);
+});
+
 Deno.test("FirewallGuard does not count empty sets as a flush when every active ban is about to expire", async () => {
   const soon: BanEntry[] = [{ ip: "198.51.100.1", prefix: 32, timeoutMs: 1000, jail: "sshd" }];
   const { backend, guard, repaired } = await setup(soon);

@@ -210,6 +210,7 @@ export class IpsetBackend implements FirewallBackend {
       const headers = parseSetHeaders(sets.stdout);
       const problems: string[] = [];
       let entries = 0;
+      const groups = new Set<string>();
       for (const pair of this.#pairs.values()) {
         for (const f of [4, 6] as const) {
           const name = pair.set[f];
@@ -219,7 +220,10 @@ export class IpsetBackend implements FirewallBackend {
           if (h === undefined) problems.push(`set ${name} is missing`);
           else if (h.type !== type || h.family !== family) {
             problems.push(`set ${name} is ${h.type} ${h.family}, expected ${type} ${family}`);
-          } else entries += h.entries;
+          } else {
+            entries += h.entries;
+            if (h.entries > 0) groups.add(`${f} ${pair.scope?.id ?? ""}`);
+          }
         }
       }
       for (const [f, lines] of [[4, in4], [6, in6]] as const) {
@@ -230,7 +234,7 @@ export class IpsetBackend implements FirewallBackend {
           problems.push(`INPUT of ${this.#ipt[f]} has ${extra.size} altered rule(s): \`${first}\``);
         }
       }
-      return { ok: problems.length === 0, problem: problems.join("; "), entries };
+      return { ok: problems.length === 0, problem: problems.join("; "), entries, groups };
     });
   }
 

@@ -143,6 +143,7 @@ export class IptablesBackend implements FirewallBackend {
       const now = this.#now();
       const problems: string[] = [];
       let entries = 0;
+      const groups = new Set<string>();
       const tables = await Promise.all(([4, 6] as const).map((f) => this.#lines("check", f)));
       for (const f of [4, 6] as const) {
         const lines = tables[f === 4 ? 0 : 1]!;
@@ -160,22 +161,26 @@ export class IptablesBackend implements FirewallBackend {
           );
         }
         // A scope with tcp and udp is two rules of one ban: count bans, and miss no protocol.
-        const bans = new Map<string, { rules: number; want: number; live: boolean }>();
+        const bans = new Map<
+          string,
+          { rules: number; want: number; live: boolean; scope: string }
+        >();
         for (const r of rules) {
           const k = `${scopeId(r)} ${r.source}/${r.prefix}`;
-          const b = bans.get(k) ?? { rules: 0, want: r.scope?.protocols.length ?? 1, live: false };
+          const b = bans.get(k) ??
+            { rules: 0, want: r.scope?.protocols.length ?? 1, live: false, scope: scopeId(r) };
           b.rules++;
           b.live ||= r.expiresAt === null || r.expiresAt > now;
           bans.set(k, b);
         }
         for (const [k, b] of bans) {
-          if (b.live) entries++;
+          if (b.live) entries++, groups.add(`${f} ${b.scope}`);
           if (b.rules !== b.want) {
             problems.push(`ban ${k} has ${b.rules} rule(s) in ${this.#bin[f]}, expected ${b.want}`);
           }
         }
       }
-      return { ok: problems.length === 0, problem: problems.join("; "), entries };
+      return { ok: problems.length === 0, problem: problems.join("; "), entries, groups };
     });
   }
 

@@ -8,6 +8,7 @@
  */
 import {
   type BanEntry,
+  entryGroup,
   type FirewallBackend,
   FirewallError,
   type FirewallHealth,
@@ -86,7 +87,12 @@ export class MemoryBackend implements FirewallBackend {
 
   check(): Promise<FirewallHealth> {
     if (!this.#open) return Promise.resolve({ ok: false, problem: "the scaffold is missing" });
-    return this.list().then((l) => ({ ok: true, problem: "", entries: l.length }));
+    return this.list().then((l) => ({
+      ok: true,
+      problem: "",
+      entries: l.length,
+      groups: new Set(l.map(entryGroup)),
+    }));
   }
 
   ban(entries: readonly BanEntry[]): Promise<void> {

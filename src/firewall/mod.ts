@@ -1,5 +1,5 @@
 /** Firewall backends behind one interface, and the selection of one at start. @module */
-export { FirewallError } from "./backend.ts";
+export { entryGroup, FirewallError } from "./backend.ts";
 export type { BanEntry, FirewallBackend, FirewallHealth } from "./backend.ts";
 export {
   FirewallGuard,

@@ -48,6 +48,7 @@ import {
 } from "../ffi/mod.ts";
 import {
   type BanEntry,
+  entryGroup,
   type FirewallBackend,
   FirewallError,
   type FirewallHealth,
@@ -149,10 +150,12 @@ export class NftablesBackend implements FirewallBackend {
   #destroyWorks: boolean | null = null;
   /**
    * The ruleset generation at which the layout was last verified (moved along by our own
-   * commits when nobody else committed in between), with the entries counted then (unknown after
-   * our own changes); null when anyone else may have changed the ruleset since.
+   * commits when nobody else committed in between), with the entries counted then and the groups
+   * holding them (both unknown after our own changes); null when anyone else may have changed the
+   * ruleset since.
    */
-  #verified: { gen: number; entries: number | undefined } | null = null;
+  #verified: { gen: number; entries: number | undefined; groups?: ReadonlySet<string> } | null =
+    null;
   #warn: (message: string, fields: Record<string, unknown>) => void;
   /** Set pairs by scope id ("" for the unscoped pair, always first). */
   #pairs = new Map<string, SetPair>();
@@ -330,14 +333,17 @@ export class NftablesBackend implements FirewallBackend {
           ok: true,
           problem: "",
           ...(v.entries === undefined ? {} : { entries: v.entries }),
+          ...(v.groups === undefined ? {} : { groups: v.groups }),
         };
       }
       this.#verified = null;
       const layout = await this.#checkRules();
       if (!layout.ok) return layout;
-      const entries = (await this.#list("check")).length;
-      this.#verified = { gen, entries };
-      return { ok: true, problem: "", entries };
+      const listed = await this.#list("check");
+      const entries = listed.length;
+      const groups = new Set(listed.map(entryGroup));
+      this.#verified = { gen, entries, groups };
+      return { ok: true, problem: "", entries, groups };
     });
   }
 

@@ -2,3 +2,4 @@
 export type * from "./types.ts";
 export * from "./format.ts";
 export * from "./store.ts";
+export * from "./memory_store.ts";

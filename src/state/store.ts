@@ -112,8 +112,25 @@ export type LoadResult =
   | { readonly status: "loaded"; readonly state: StateInput; readonly bytes: number }
   | { readonly status: "discarded"; readonly reason: string; readonly movedTo: string | null };
 
+/**
+ * What the daemon needs of its state store: `StateStore` keeps it in the state file,
+ * `MemoryStateStore` in memory (tests that run with no permission).
+ */
+export interface StateKeeper {
+  /** True from a failed save until one succeeds. */
+  readonly failing: boolean;
+  /** Reads and verifies the saved state. */
+  load(): LoadResult;
+  /** Notes a change: the state is saved within `saveIntervalMs`. */
+  scheduleSave(): void;
+  /** Saves a pending change now; resolves when the latest state is kept. */
+  flush(): Promise<void>;
+  /** `flush()`, then later `scheduleSave()` calls are ignored. */
+  close(): Promise<void>;
+}
+
 /** The state file: verified load, atomic group-committed saves. */
-export class StateStore {
+export class StateStore implements StateKeeper {
   readonly #path: string;
   readonly #tmp: string;
   readonly #dir: string;
