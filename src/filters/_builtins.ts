@@ -151,6 +151,9 @@ const SSHD_FAILED = [
     `Failed publickey for {invalid|illegal} user <*> from <HOST> port <NUM> ssh<NUM>{|: <*>}`,
     `Failed ${METHOD} for <*> from <HOST> port <NUM>{| ssh<NUM>}${PREAUTH}`,
     `Failed ${METHOD} for <*> from <HOST> port <NUM> ssh<NUM>: <*>`,
+    // SSH-03/04 (≤6.2, SSH1 rhosts-rsa): ` ruser USER2` (attacker text) follows the port, so a
+    // USER2 holding ` from A port N` is a second placement and the line is ambiguous
+    `Failed ${METHOD} for <*> from <HOST> port <NUM> ruser <*>`,
     // OpenSSH before 3.9 wrote no port; a later line always ends in `ssh2`, `[preauth]` or INFO
     `Failed ${METHOD} for {invalid|illegal} user <*> from <HOST>`,
   ]),
@@ -394,11 +397,12 @@ const AUTH_WHY =
 // The message is server text to the end of the line (D12 auth-request.c:2338-2368, passdb-pam.c:
 // 158-185): with `auth_verbose_passwords` a space, the given password or its SHA-1 and maybe
 // `- trying the next passdb|userdb` follow it; pam's is `pam_authenticate() failed: ` and
-// pam_strerror's text. Anchored there, a user name holding `,ADDR): unknown user` (possible when
+// pam_strerror's text. ` - trying the next …` also comes right after the reason (one space: the
+// catalog's DOV-06 form without auth_verbose_passwords). Anchored there, a user name holding `,ADDR): unknown user` (possible when
 // `auth_username_chars` admits `,():` and space) no longer reads as a second whole line.
 const AUTH_FAIL = [
   "{unknown user|Unknown user|invalid credentials|Invalid credentials|Password mismatch|password mismatch|Password mismatch (for LDAP bind)}" +
-  "{| {|(given password: <*>)|(SHA1 of given password: <HEX>)}{| - trying the next passdb| - trying the next userdb}}",
+  "{| {|(given password: <*>)|(SHA1 of given password: <HEX>)}}{| - trying the next passdb| - trying the next userdb}",
   "pam_authenticate() failed: <*>",
 ];
 // An attempt left open (its connection lost before the summary, the summary's line lost) must not
@@ -454,7 +458,7 @@ const DOVECOT_AGGRESSIVE = [
 // so the first bracket holds the address
 const PRO = "{<HOSTNAME> |}(<HOSTNAME>[<HOST>]){ -|:} ";
 const PROFTPD = [
-  `${PRO}USER <*> (Login failed): <*>`, // PRO-01
+  `${PRO}{USER|ANON} <*> (Login failed): <*>`, // PRO-01, 02, 04..07
   `${PRO}USER <*>: no such user found from <*>`, // PRO-02
   `${PRO}USER <*>: {Incorrect password|incorrect password|Password expired|Account disabled|User not authorized for login|user not authorized for login|Invalid shell|Limit access denies login|Limit configuration denies login|Not a UserAlias|Maximum login length exceeded}<*>`,
   `${PRO}Maximum login attempts {(<NUM>) |}exceeded<*>`, // PRO-04
@@ -462,9 +466,15 @@ const PROFTPD = [
   // no PAM lines: proftpd passes its (reverse-DNS) remote name as PAM_RHOST
 ];
 
+// `[pid N] [USER] EVENT: Client "ADDR"[, …]` (logging.c). `[<*>]` can also read `[pid N] FTP
+// command: Client "A", "USER x`, so lines whose tail is client text (VSF-05's `FTP command` /
+// `FTP response` trace, transfer paths) are never failures, whatever they end in
+const VSF_TEXT =
+  "{FTP command|FTP response|OK DOWNLOAD|FAIL DOWNLOAD|OK UPLOAD|FAIL UPLOAD|OK MKDIR|FAIL MKDIR|OK RMDIR|FAIL RMDIR|OK DELETE|FAIL DELETE|OK RENAME|FAIL RENAME|OK CHMOD|FAIL CHMOD}";
 const VSFTPD: (string | Rule)[] = [
   `{[pid <NUM>] |}[<*>] FAIL LOGIN: Client "<HOST>"`, // VSF-01
-  `{[pid <NUM>] |}[<*>] FAIL LOGIN: Client "<HOST>", <*>`,
+  `{[pid <NUM>] |}[<*>] FAIL LOGIN: Client "<HOST>", {anon password "<*>"|"<*>"}`, // VSF-02, userlist reason
+  ...as("ignore", [`{[pid <NUM>] |}{|[<*>] }${VSF_TEXT}: Client "<*>`]),
   ...as("fail", pam("vsftpd"), RHOST), // PAM-01 (rhost may be a name: the one-rhost rule applies)
 ];
 
