@@ -3,7 +3,8 @@
  * namespace with active bans; an operator's flush (`nft flush ruleset`, `iptables -F` and `-X`,
  * `ipset flush` and `ipset destroy`) is run inside the namespace, and every active ban must be
  * back in the kernel within one second (polled with a deadline), after which a new ban works.
- * One set (or one family's chain) emptied while the others hold their bans is repaired too.
+ * One set (or one family's chain) emptied while the others hold their bans is repaired too, and
+ * one ban deleted from a set (or chain) that still holds others.
  * Then one scoped rule's port is changed by hand (`nft replace rule`, `iptables -R`): the check
  * calls the rule altered and the repair puts it back as it was. Root only.
  */
@@ -230,6 +231,9 @@ Deno.test({
       // One scope's IPv6 set flushed while every other set holds its bans.
       const oneSet = "nft flush set inet fail2zig banned_ipv6_tcp.143_993";
       await flushAndWait(fw, ns, nftMissing, oneSet, 4, ALTER_LIMIT_MS);
+      // One ban deleted from a set that still holds another.
+      const oneBan = "nft delete element inet fail2zig banned_ipv4 { 203.0.113.5 }";
+      await flushAndWait(fw, ns, nftMissing, oneBan, 5, ALTER_LIMIT_MS);
       await newBanWorks(fw, ns, nftMissing);
       const ruleCount = (await ns.execOk(["nft", "list", "chain", "inet", "fail2zig", "input"]))
         .split("\n").filter((l) => l.includes(" drop")).length;
@@ -241,7 +245,7 @@ Deno.test({
         replace: (_, line) =>
           `nft replace rule inet fail2zig input handle ${/# handle (\d+)/.exec(line)![1]} ` +
           `'${line.replace(/ # handle \d+$/, "").replace("dport 993", "dport 2000")}'`,
-      }, 5);
+      }, 6);
     }),
 });
 
@@ -257,13 +261,19 @@ Deno.test({
       await flushAndWait(fw, ns, iptablesMissing, "iptables -w -F", 2);
       // One family's chain flushed while the other's holds its bans.
       await flushAndWait(fw, ns, iptablesMissing, "ip6tables -w -F fail2zig", 3, ALTER_LIMIT_MS);
+      // One ban's rule deleted from a chain that still holds others (by number: its comment
+      // holds the expiry time).
+      const oneBan =
+        "n=$(iptables -w -S fail2zig | grep -n -e '-s 203.0.113.5/32 ' | cut -d: -f1) " +
+        "&& iptables -w -D fail2zig $((n - 1))";
+      await flushAndWait(fw, ns, iptablesMissing, oneBan, 4, ALTER_LIMIT_MS);
       await newBanWorks(fw, ns, iptablesMissing);
       await alterAndWait(
         fw,
         ns,
         iptablesMissing,
         iptablesAlter("fail2zig", "-s 203.0.113.8/32 -p tcp -m multiport --dports 143,993"),
-        4,
+        5,
       );
     }),
 });
@@ -280,13 +290,22 @@ Deno.test({
       await flushAndWait(fw, ns, ipsetMissing, destroy, 2);
       // One set flushed while the others hold their bans.
       await flushAndWait(fw, ns, ipsetMissing, "ipset flush fail2zig-v6", 3, ALTER_LIMIT_MS);
+      // One ban deleted from a set that still holds another.
+      await flushAndWait(
+        fw,
+        ns,
+        ipsetMissing,
+        "ipset del fail2zig-v4 203.0.113.5",
+        4,
+        ALTER_LIMIT_MS,
+      );
       await newBanWorks(fw, ns, ipsetMissing);
       await alterAndWait(
         fw,
         ns,
         ipsetMissing,
         iptablesAlter("INPUT", "--dports 143,993 -m set --match-set fail2zig-v4-"),
-        4,
+        5,
       );
     }),
 });

@@ -158,6 +158,7 @@ export class Engine implements Controller {
   /** Lines per jail that its filter found ambiguous (counted for nobody). */
   #ambiguous: number[];
   #queue: Promise<void> = Promise.resolve();
+  #queued = 0;
   /** Per jail: keys (`selfKey`) of the host's own addresses; null when `ignoreself` is off. */
   #self: (Set<string> | null)[] = [];
   #fleet: FleetAttachment | null = null;
@@ -257,6 +258,11 @@ export class Engine implements Controller {
   /** Waits until every queued firewall operation has finished. */
   settle(): Promise<void> {
     return this.#queue;
+  }
+
+  /** True when no firewall operation is queued or running (the kernel holds what was decided). */
+  get settled(): boolean {
+    return this.#queued === 0;
   }
 
   // ---- fleet (src/fleet) ----
@@ -875,7 +881,8 @@ export class Engine implements Controller {
 
   /** Runs firewall operations one at a time, in order; a failure does not block later ones. */
   #enqueue(op: () => Promise<void>): Promise<void> {
-    const run = this.#queue.then(op);
+    this.#queued++;
+    const run = this.#queue.then(op).finally(() => this.#queued--);
     this.#queue = run.catch(() => {});
     return run;
   }

@@ -72,6 +72,18 @@ Deno.test("Engine keeps an address blocked while another jail still bans it", as
   ]);
 });
 
+Deno.test("Engine is not settled while a firewall operation is queued (the guard counts no entry then)", async () => {
+  const { e } = await engine();
+  equal(e.settled, true);
+  const first = e.ban("203.0.113.7", "ssh", 3600);
+  const second = e.ban("203.0.113.8", "ssh", 3600);
+  equal(e.settled, false);
+  await first;
+  equal(e.settled, false, "the second is still queued");
+  await second;
+  equal(e.settled, true);
+});
+
 Deno.test("Engine lifts expired bans from the firewall on time", async () => {
   const { e, backend, clock } = await engine();
   await e.ban("198.51.100.3", "ssh", 60);

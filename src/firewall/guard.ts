@@ -7,10 +7,11 @@
  * Every `GUARD_INTERVAL_MS`, and at once after a ban or unban the kernel refused
  * (`recover()`), it runs the backend's `check()` — one read of the kernel, not one per ban.
  * The firewall needs repair when the check finds the scaffold missing or altered, or (backends
- * that count their entries) when a set reads empty on two checks in a row while bans of it that
+ * that count their entries) when, on two checks in a row, a set reads empty while bans of it that
  * are not about to expire are active — all of them (`ipset flush`) or one of them (one family's,
- * one scope's: `nft flush set`, `iptables -F` in one family) — (two: a ban in flight is in the
- * kernel by the next check). A
+ * one scope's: `nft flush set`, `iptables -F` in one family) — or the sets hold fewer entries than
+ * those bans need while no ban or unban is queued (`settled`; `nft delete element`, `ipset del`,
+ * `iptables -D` of one ban) — (two: a ban in flight is in the kernel by the next check). A
  * repair calls `init()` (idempotent: it re-installs what is missing) unless the check found the
  * scaffold intact (only the sets emptied), re-adds every active ban with its remaining timeout,
  * removes again the bans lifted while it ran, and checks once more; only then is it a success
@@ -19,6 +20,7 @@
  * success clears degraded.
  * @module
  */
+import { networkOf } from "../net/mod.ts";
 import { type BanEntry, entryGroup, type FirewallBackend, type FirewallHealth } from "./backend.ts";
 
 /** How often the guard checks the kernel. */
@@ -31,6 +33,32 @@ export const REPAIR_BATCH = 4096;
 const EXPIRY_SLACK_MS = 1500;
 /** Consecutive empty-set readings that count as a flush. */
 const EMPTY_READINGS = 2;
+
+/**
+ * How many entries the active bans not about to expire take in the kernel: one per family, scope
+ * and block, none for a block inside another ban's shorter IPv6 prefix in the same set (the
+ * nftables interval set stores only the wider one).
+ */
+function kernelEntries(active: Iterable<BanEntry>): number {
+  const bans: BanEntry[] = [];
+  const wide = new Set<string>();
+  const prefixes = new Set<number>();
+  for (const b of active) {
+    if (b.timeoutMs === null || b.timeoutMs >= EXPIRY_SLACK_MS) bans.push(b);
+    if (b.ip.includes(":") && b.prefix < 128) {
+      wide.add(`${entryGroup(b)}|${b.ip}/${b.prefix}`);
+      prefixes.add(b.prefix);
+    }
+  }
+  const seen = new Set<string>();
+  for (const b of bans) {
+    const g = entryGroup(b);
+    const covered = b.ip.includes(":") &&
+      [...prefixes].some((p) => p < b.prefix && wide.has(`${g}|${networkOf(b.ip, p)}/${p}`));
+    if (!covered) seen.add(`${g}|${b.ip}/${b.prefix}`);
+  }
+  return seen.size;
+}
 
 /** What a successful repair did. */
 export interface RepairReport {
@@ -51,6 +79,12 @@ export interface FirewallGuardOptions {
    * repair copies it before its first await), so a live view of the tracker is fine.
    */
   readonly activeBans: () => Iterable<BanEntry>;
+  /**
+   * False while bans or unbans are queued for the backend: the kernel may then hold fewer entries
+   * than there are active bans without any having been deleted, so entries are not counted.
+   * @default () => true
+   */
+  readonly settled?: () => boolean;
   /** Time between two checks, ms. @default GUARD_INTERVAL_MS */
   readonly intervalMs?: number;
   /** Clock for the backoff, ms. @default Date.now */
@@ -196,7 +230,7 @@ export class FirewallGuard {
     if (!health.ok) {
       return { problem: health.problem || "the scaffold is altered", scaffoldOk: false };
     }
-    const empty = this.#emptySet(health);
+    const empty = this.#missing(health);
     if (empty === "") {
       this.#empty = 0;
       return { problem: "", scaffoldOk: true };
@@ -206,11 +240,13 @@ export class FirewallGuard {
   }
 
   /**
-   * What `health` shows empty that active bans not about to expire must fill: every set (no
-   * entry at all), or the set of one group (`health.groups`); "" when nothing or unknown.
+   * What `health` shows missing that active bans not about to expire must fill: every set empty,
+   * the set of one group empty (`health.groups`), or fewer entries than those bans take; "" when
+   * nothing or unknown.
    */
-  #emptySet(health: FirewallHealth): string {
+  #missing(health: FirewallHealth): string {
     if (health.entries === undefined) return "";
+    let must = 0;
     for (const b of this.#o.activeBans()) {
       if (b.timeoutMs !== null && b.timeoutMs < EXPIRY_SLACK_MS) continue;
       if (health.entries === 0) return "the ban sets are empty while bans are active";
@@ -220,8 +256,15 @@ export class FirewallGuard {
         return `the IPv${family} set${scope ? ` of scope ${scope}` : ""} is empty while ` +
           `bans of it are active`;
       }
+      must++;
     }
-    return "";
+    // Fewer entries than bans: entries were deleted, unless bans share an entry or a ban's
+    // prefix covers another's (counted once), or bans are still on their way in (not settled).
+    if (health.entries >= must || !(this.#o.settled?.() ?? true)) return "";
+    const entries = kernelEntries(this.#o.activeBans());
+    return health.entries < entries
+      ? `${entries - health.entries} of ${entries} ban entries are missing from the sets`
+      : "";
   }
 
   /**
@@ -242,7 +285,7 @@ export class FirewallGuard {
     if (lifted.length > 0) await b.unban(lifted);
     const after = await b.check();
     if (!after.ok) throw new Error(`still broken after re-installing: ${after.problem}`);
-    const empty = this.#emptySet(after);
+    const empty = this.#missing(after);
     if (empty !== "") throw new Error(`after re-adding the bans ${empty}`);
     return bans.length;
   }

@@ -126,6 +126,58 @@ Deno.test("FirewallGuard re-adds the bans of one set emptied while the other sti
   equal(active.size, BANS.length);
 });
 
+Deno.test("FirewallGuard re-adds one ban deleted from a set that still holds others", async () => {
+  const { backend, active, guard, repaired } = await setup(BANS);
+  // `nft delete element inet fail2zig banned_ipv4 { 203.0.113.5 }`: both sets still hold bans.
+  await backend.unban([BANS[0]!]);
+  await guard.tick();
+  equal(repaired.length, 0, "one reading may be a ban in flight");
+  await guard.tick();
+  equal(repaired.length, 1);
+  match(repaired[0]!.problem, /^1 of 3 ban entries are missing from the sets$/);
+  deepEqual(keys(await backend.list()), keys(BANS));
+  await guard.tick();
+  await guard.tick();
+  equal(repaired.length, 1);
+  equal(active.size, BANS.length);
+});
+
+Deno.test("FirewallGuard counts no entry as missing while bans are queued, shared or covered", async () => {
+  let queued = true;
+  const backend = new MemoryBackend();
+  await backend.init();
+  const inKernel: BanEntry[] = [BANS[0]!, BANS[1]!, BANS[2]!];
+  await backend.ban(inKernel);
+  const active: BanEntry[] = [
+    ...inKernel,
+    // Two jails banning one address share its entry; a /128 inside a banned /64 takes none
+    // (the interval set keeps the /64); a ban about to expire proves nothing.
+    { ...BANS[0]!, jail: "recidive" },
+    { ip: "2001:db8:1::7", prefix: 128, timeoutMs: 600_000, jail: "nginx" },
+    { ip: "198.51.100.9", prefix: 32, timeoutMs: 900, jail: "sshd" },
+    // Queued: decided, not yet in the kernel.
+    { ip: "198.51.100.10", prefix: 32, timeoutMs: 600_000, jail: "sshd" },
+  ];
+  const repaired: RepairReport[] = [];
+  const guard = new FirewallGuard({
+    backend,
+    activeBans: () => active,
+    settled: () => !queued,
+    onRepaired: (r) => repaired.push(r),
+  });
+  for (let i = 0; i < 3; i++) await guard.tick();
+  equal(repaired.length, 0, "queued");
+  active.pop();
+  queued = false;
+  for (let i = 0; i < 3; i++) await guard.tick();
+  equal(repaired.length, 0, "shared, covered or expiring");
+  // The same view with the shared entry deleted by hand: one is missing.
+  await backend.unban([BANS[0]!]);
+  for (let i = 0; i < 2; i++) await guard.tick();
+  equal(repaired.length, 1);
+  match(repaired[0]!.problem, /^1 of 3 ban entries are missing/);
+});
+
 Deno.test("FirewallGuard does not count empty sets as a flush when every active ban is about to expire", async () => {
   const soon: BanEntry[] = [{ ip: "198.51.100.1", prefix: 32, timeoutMs: 1000, jail: "sshd" }];
   const { backend, guard, repaired } = await setup(soon);
