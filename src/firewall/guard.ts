@@ -31,7 +31,7 @@ export const GUARD_MAX_BACKOFF_MS = 4000;
 export const REPAIR_BATCH = 4096;
 /** A ban this close to its expiry may already have left the kernel: it proves nothing. */
 const EXPIRY_SLACK_MS = 1500;
-/** Consecutive empty-set readings that count as a flush. */
+/** Consecutive readings with entries missing (a set empty, or too few) that call for repair. */
 const EMPTY_READINGS = 2;
 
 /**
@@ -46,16 +46,17 @@ function kernelEntries(active: Iterable<BanEntry>): number {
   for (const b of active) {
     if (b.timeoutMs === null || b.timeoutMs >= EXPIRY_SLACK_MS) bans.push(b);
     if (b.ip.includes(":") && b.prefix < 128) {
-      wide.add(`${entryGroup(b)}|${b.ip}/${b.prefix}`);
+      wide.add(`${entryGroup(b)}|${key(b)}`);
       prefixes.add(b.prefix);
     }
   }
+  const shorter = [...prefixes];
   const seen = new Set<string>();
   for (const b of bans) {
     const g = entryGroup(b);
     const covered = b.ip.includes(":") &&
-      [...prefixes].some((p) => p < b.prefix && wide.has(`${g}|${networkOf(b.ip, p)}/${p}`));
-    if (!covered) seen.add(`${g}|${b.ip}/${b.prefix}`);
+      shorter.some((p) => p < b.prefix && wide.has(`${g}|${networkOf(b.ip, p)}/${p}`));
+    if (!covered) seen.add(`${g}|${key(b)}`);
   }
   return seen.size;
 }
