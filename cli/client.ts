@@ -59,6 +59,15 @@ commands:
   version                         the daemon's version
   ping                            check that the daemon answers
 
+fail2ban-client's forms, also accepted (the same requests as the commands above):
+  set JAIL banip IP               ban IP --jail JAIL
+  set JAIL unbanip IP…            unban IP… --jail JAIL
+  set JAIL addignoreip ADDR       ignore add ADDR --jail JAIL (delignoreip: ignore del)
+  get JAIL banned                 list --jail JAIL (also get JAIL banip)
+  get JAIL ignoreip               ignore list --jail JAIL
+  stop JAIL, start JAIL           jail stop JAIL, jail start JAIL
+  banned                          list (every active ban)
+
 options:
   --socket PATH    control socket; else $FAIL2ZIG_SOCKET, else socket_path of the config (read
                    even when the config does not validate), else ${DEFAULT_SOCKET_PATH}
@@ -82,6 +91,10 @@ export const CLIENT_COMMANDS = [
   "reload",
   "version",
   "ping",
+  "set",
+  "get",
+  "stop",
+  "start",
 ] as const;
 
 /** Client-side error codes under `--output json` (beside the daemon's reply codes). */
@@ -121,8 +134,9 @@ async function run(args: string[], json: boolean): Promise<number> {
   if (v.socket !== undefined && v.config !== undefined) {
     throw new UsageError("give --socket or --config, not both");
   }
-  const request = buildRequest(flags.positionals, {
-    jail: v.jail as string | undefined,
+  const native = nativeForm(flags.positionals, v.jail as string | undefined);
+  const request = buildRequest(native.pos, {
+    jail: native.jail,
     duration: v.duration as string | undefined,
     ip: v.ip as string | undefined,
     all: v.all === true,
@@ -211,6 +225,52 @@ interface Request {
 }
 
 type Option = "jail" | "duration" | "all" | "ip" | "limit";
+
+/** fail2ban-client's `set JAIL KEY …` and `get JAIL KEY` forms: the native command words. */
+const FAIL2BAN_KEYS: Record<string, Record<string, string[]>> = {
+  set: {
+    banip: ["ban"],
+    unbanip: ["unban"],
+    addignoreip: ["ignore", "add"],
+    delignoreip: ["ignore", "del"],
+  },
+  get: { banned: ["list"], banip: ["list"], ignoreip: ["ignore", "list"] },
+};
+
+/**
+ * Rewrites fail2ban-client's forms (`set JAIL banip IP`, `get JAIL banned`, `stop JAIL`, a bare
+ * `banned`, …) into the native command, so an administrator's habits and scripts keep working and
+ * both spellings are checked and sent by the same code. `stop` and `start` without a jail are
+ * fail2ban's server commands, which systemd does here.
+ */
+function nativeForm(
+  pos: string[],
+  jail: string | undefined,
+): { pos: string[]; jail: string | undefined } {
+  const [cmd, ...rest] = pos;
+  if (cmd === "banned" && rest.length === 0) return { pos: ["list"], jail };
+  if (cmd === "stop" || cmd === "start") {
+    if (rest.length === 0) {
+      throw new UsageError(
+        `'${cmd}' needs a JAIL; the daemon itself is started and stopped by systemctl ${cmd} fail2zig`,
+      );
+    }
+    return { pos: ["jail", cmd, ...rest], jail };
+  }
+  if (cmd !== "set" && cmd !== "get") return { pos, jail };
+  const [name, key, ...args] = rest;
+  const keys = FAIL2BAN_KEYS[cmd]!;
+  const words = key !== undefined && Object.hasOwn(keys, key) ? keys[key] : undefined;
+  if (name === undefined || words === undefined) {
+    throw new UsageError(
+      `'${cmd} JAIL KEY' takes KEY ${Object.keys(keys).join(", ")}` +
+        (key === undefined ? "" : `, found ${key}`) +
+        "; the rest of fail2ban-client's settings are the config's (docs/migration.md)",
+    );
+  }
+  if (jail !== undefined) throw new UsageError(`'${cmd}' names the jail already; drop --jail`);
+  return { pos: [...words, ...args], jail: name };
+}
 
 /** Maps the command line to a request; throws `UsageError` for anything off. */
 function buildRequest(

@@ -168,10 +168,85 @@ Deno.test("the everyday client commands send the documented requests and print t
       ["banned", "192.0.2.1"],
     ]);
     for (
-      const bad of [["banned"], ["ignore", "add"], ["ignore", "flush"], ["jail", "stop"], ["unban"]]
+      const bad of [["banned", "--duration", "1h"], ["ignore", "add"], ["ignore", "flush"], [
+        "jail",
+        "stop",
+      ], [
+        "unban",
+      ]]
     ) {
       equal((await client(["--socket", path, ...bad])).code, 2, bad.join(" "));
     }
+  });
+});
+
+Deno.test("fail2ban-client's forms send what the native commands send", async () => {
+  await withFakeDaemon(async ({ path, controller }) => {
+    const run = (args: string[]) => client(["--socket", path, ...args]);
+    await run(["ban", "192.0.2.3", "--jail", "sshd"]);
+    const pairs: [string[], string[]][] = [
+      [["set", "sshd", "banip", "192.0.2.1"], ["ban", "192.0.2.1", "--jail", "sshd"]],
+      [["get", "sshd", "banned"], ["list", "--jail", "sshd"]],
+      [["get", "sshd", "banip"], ["list", "--jail", "sshd"]],
+      [["banned"], ["list"]],
+      [
+        ["set", "sshd", "unbanip", "192.0.2.1", "192.0.2.2"],
+        ["unban", "192.0.2.1", "192.0.2.2", "--jail", "sshd"],
+      ],
+      [["set", "sshd", "addignoreip", "192.0.2.7"], [
+        "ignore",
+        "add",
+        "192.0.2.7",
+        "--jail",
+        "sshd",
+      ]],
+      [["get", "sshd", "ignoreip"], ["ignore", "list", "--jail", "sshd"]],
+      [["set", "sshd", "delignoreip", "192.0.2.7"], [
+        "ignore",
+        "del",
+        "192.0.2.7",
+        "--jail",
+        "sshd",
+      ]],
+      [["stop", "sshd"], ["jail", "stop", "sshd"]],
+      [["start", "sshd"], ["jail", "start", "sshd"]],
+    ];
+    const banBoth = async (args: string[]) => {
+      if (args.includes("unbanip") || args[0] === "unban") {
+        for (const ip of ["192.0.2.1", "192.0.2.2"]) await run(["ban", ip, "--jail", "sshd"]);
+      }
+    };
+    for (const [theirs, ours] of pairs) {
+      await banBoth(theirs);
+      const a = await run(theirs);
+      const callA = controller.calls.at(-1);
+      await banBoth(ours);
+      const b = await run(ours);
+      equal(a.code, 0, `${theirs.join(" ")}: ${a.stderr}`);
+      equal(b.code, 0, `${ours.join(" ")}: ${b.stderr}`);
+      deepEqual(callA, controller.calls.at(-1), theirs.join(" "));
+      if (theirs[0] === "get" || theirs[0] === "banned") {
+        equal(a.stdout, b.stdout, theirs.join(" "));
+      }
+    }
+    const calls = controller.calls.length;
+    for (
+      const bad of [
+        ["set", "sshd", "bantime", "600"],
+        ["get", "sshd", "maxretry"],
+        ["set", "sshd", "__proto__", "192.0.2.1"],
+        ["set", "sshd"],
+        ["get"],
+        ["set", "sshd", "banip", "192.0.2.1", "192.0.2.2"],
+        ["get", "sshd", "banned", "--jail", "nginx"],
+        ["start"],
+      ]
+    ) {
+      const r = await run(bad);
+      equal(r.code, 2, `${bad.join(" ")}: ${r.stderr}`);
+    }
+    match((await run(["stop"])).stderr, /systemctl stop fail2zig/);
+    equal(controller.calls.length, calls, "a refused form sends nothing");
   });
 });
 
