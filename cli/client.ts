@@ -227,7 +227,7 @@ interface Request {
 type Option = "jail" | "duration" | "all" | "ip" | "limit";
 
 /** fail2ban-client's `set JAIL KEY …` and `get JAIL KEY` forms: the native command words. */
-const FAIL2BAN_KEYS: Record<string, Record<string, string[]>> = {
+const FAIL2BAN_KEYS: Record<"set" | "get", Record<string, string[]>> = {
   set: {
     banip: ["ban"],
     unbanip: ["unban"],
@@ -259,7 +259,7 @@ function nativeForm(
   }
   if (cmd !== "set" && cmd !== "get") return { pos, jail };
   const [name, key, ...args] = rest;
-  const keys = FAIL2BAN_KEYS[cmd]!;
+  const keys = FAIL2BAN_KEYS[cmd];
   const words = key !== undefined && Object.hasOwn(keys, key) ? keys[key] : undefined;
   if (name === undefined || words === undefined) {
     throw new UsageError(
