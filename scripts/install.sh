@@ -113,9 +113,10 @@ if [ -n "$BINARY" ]; then
 else
   say "no compiled executable (dist/fail2zig): installing the checkout with its pinned runtime"
   run rm -rf "$LIB.new"
-  run mkdir -p "$LIB.new/node_modules" "$LIB.new/cache"
-  run cp -R "$SRC/mod.ts" "$SRC/deno.json" "$SRC/cli" "$SRC/src" "$LIB.new/"
-  run cp -R "$SRC/node_modules/smol-toml" "$LIB.new/node_modules/"
+  # What the program runs, as the executable embeds it: sources without tests, runtime packages.
+  run "$DENO" run -q --allow-read --allow-write --allow-run --allow-env "$SRC/scripts/compile.ts" \
+    --stage "$LIB.new"
+  run mkdir -p "$LIB.new/cache"
   run install -m 0755 "$DENO" "$LIB.new/deno"
   run rm -rf "$LIB"
   run mv "$LIB.new" "$LIB"

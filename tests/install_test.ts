@@ -109,6 +109,10 @@ Deno.test({
       match(await Deno.readTextFile(bin), /^#!\/bin\/sh\n/);
       equal(mode(`${lib}/deno`), 0o755);
       ok(exists(`${lib}/mod.ts`) && exists(`${lib}/node_modules/smol-toml/package.json`));
+      ok(!exists(`${lib}/src/config/parse_test.ts`), "tests are not installed");
+      // Every runtime package is there: the fleet module loads its NATS client from the copy.
+      const fleet = await sh(`${lib}/deno`, ["run", "-q", "-A", `${lib}/src/fleet/mod.ts`]);
+      deepEqual(fleet, { code: 0, out: "", err: "" });
       deepEqual(await sh(bin, ["version"]), { code: 0, out: "fail2zig 0.1.0\n", err: "" });
       const check = await sh(bin, ["config", "check", "--config", `${etc}/fail2zig/config.toml`]);
       deepEqual(check, { code: 0, out: "OK (1 jails)\n", err: "" });

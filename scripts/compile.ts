@@ -1,0 +1,134 @@
+/**
+ * `deno task compile`: the single executable, built so that the same commit and the same `denort`
+ * give the same bytes wherever the checkout lies and whenever its files were written.
+ *
+ *   compile.ts DENO_COMPILE_FLAGS… --output FILE
+ *   compile.ts --stage DIR        only the staging tree, into DIR (scripts/install.sh's checkout
+ *                                 copy, where no executable was built)
+ *
+ * `deno compile` embeds more than the program: with `nodeModulesDir: "manual"` it packs the whole
+ * `node_modules` (the development runtime alone is ≈ 95 MB), every embedded file's mtime, and a
+ * parse error naming the absolute path of each file without an extension (`LICENSE`), which it
+ * tries to read as a module. So the build runs in a staging directory holding only what the
+ * program runs: `mod.ts`, `deno.json`, `package.json`, the non-test sources of `src/` and `cli/`,
+ * and the `.js`/`.cjs`/`.mjs`/`.json` files of each package the lockfile does not mark `dev`,
+ * every one with the mtime of {@link sourceDate}. The Worker modules the daemon and the filter
+ * tester start by URL are not found by `deno compile`'s graph walk and are included by name.
+ * The output is always named `fail2zig` while it is built (the name is embedded) and then copied
+ * to FILE. The licence texts of the embedded packages are therefore not in the executable; they
+ * stay in the checkout's `node_modules` and the SBOM names each package (docs/security.md).
+ * @module
+ */
+import { sha256, sourceDate } from "./release.ts";
+
+const ROOT = new URL("..", import.meta.url).pathname.replace(/\/$/, "");
+
+/** Modules started with `new Worker(url)`, which `deno compile` does not follow. */
+export const WORKER_MODULES = ["src/daemon/parser_worker.ts", "cli/_filter_worker.ts"];
+
+/** Runtime files of an npm package: what Node's resolution and the module loader read. */
+const PACKAGE_FILE = /\.(?:js|cjs|mjs|json)$/;
+
+/** One entry of `package-lock.json`'s `packages` map. */
+interface LockEntry {
+  readonly dev?: boolean;
+  readonly link?: boolean;
+}
+
+/** The lockfile's non-development package directories (`node_modules/…`), sorted. */
+export function runtimePackages(lock: { packages: Record<string, LockEntry> }): string[] {
+  return Object.entries(lock.packages)
+    .filter(([path, entry]) => path.startsWith("node_modules/") && entry.dev !== true)
+    .map(([path]) => path)
+    .sort();
+}
+
+async function copyTree(
+  from: string,
+  to: string,
+  keep: (name: string) => boolean,
+  mtime: number,
+): Promise<void> {
+  await Deno.mkdir(to, { recursive: true });
+  for await (const entry of Deno.readDir(from)) {
+    const src = `${from}/${entry.name}`;
+    const dst = `${to}/${entry.name}`;
+    if (entry.isDirectory) {
+      // A nested node_modules holds other lockfile entries, copied (or not) on their own.
+      if (entry.name !== "node_modules") await copyTree(src, dst, keep, mtime);
+    } else if (entry.isFile && keep(entry.name)) {
+      await Deno.copyFile(src, dst);
+      await Deno.utime(dst, mtime, mtime);
+    }
+  }
+}
+
+/** Gives every directory under `dir` (and `dir`) the same mtime, after all files are in place. */
+async function fixDirectoryTimes(dir: string, mtime: number): Promise<void> {
+  for await (const entry of Deno.readDir(dir)) {
+    if (entry.isDirectory) await fixDirectoryTimes(`${dir}/${entry.name}`, mtime);
+  }
+  await Deno.utime(dir, mtime, mtime);
+}
+
+/** Fills `stage` with what the executable embeds (see the module comment). */
+export async function stage(dir: string, mtime: number): Promise<void> {
+  for (const file of ["mod.ts", "deno.json", "package.json"]) {
+    await Deno.copyFile(`${ROOT}/${file}`, `${dir}/${file}`);
+    await Deno.utime(`${dir}/${file}`, mtime, mtime);
+  }
+  const source = (name: string) => name.endsWith(".ts") && !name.endsWith("_test.ts");
+  for (const tree of ["src", "cli"]) {
+    await copyTree(`${ROOT}/${tree}`, `${dir}/${tree}`, source, mtime);
+  }
+  const lock = JSON.parse(await Deno.readTextFile(`${ROOT}/package-lock.json`));
+  for (const pkg of runtimePackages(lock)) {
+    await copyTree(`${ROOT}/${pkg}`, `${dir}/${pkg}`, (name) => PACKAGE_FILE.test(name), mtime);
+  }
+  await fixDirectoryTimes(dir, mtime);
+}
+
+async function main(args: string[]): Promise<number> {
+  const mtime = await sourceDate().catch(() => 0); // a tarball has no git: 1970, still fixed
+  if (args[0] === "--stage" && args[1] !== undefined && args.length === 2) {
+    await Deno.mkdir(args[1], { recursive: true });
+    await stage(args[1], mtime);
+    return 0;
+  }
+  const at = args.indexOf("--output");
+  const output = args[at + 1];
+  if (at < 0 || output === undefined) {
+    console.error("usage: compile.ts DENO_COMPILE_FLAGS… --output FILE | --stage DIR");
+    return 2;
+  }
+  const flags = [...args.slice(0, at), ...args.slice(at + 2)];
+  const dir = await Deno.makeTempDir({ prefix: "fail2zig-stage-" });
+  try {
+    await stage(dir, mtime);
+    const built = await new Deno.Command(Deno.execPath(), {
+      stdout: "inherit",
+      stderr: "inherit",
+      args: [
+        "compile",
+        "-q",
+        "--no-check",
+        ...flags,
+        ...WORKER_MODULES.flatMap((m) => ["--include", m]),
+        "--output",
+        `${dir}/fail2zig`,
+        "mod.ts",
+      ],
+      cwd: dir,
+    }).spawn().status;
+    if (!built.success) return 1;
+    const target = output.startsWith("/") ? output : `${Deno.cwd()}/${output}`;
+    await Deno.mkdir(target.replace(/\/[^/]*$/, "") || "/", { recursive: true });
+    await Deno.copyFile(`${dir}/fail2zig`, target);
+    console.log(`${output}\nsha256 ${await sha256(await Deno.readFile(target))}`);
+    return 0;
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+}
+
+if (import.meta.main) Deno.exit(await main(Deno.args));
