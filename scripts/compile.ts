@@ -19,7 +19,8 @@
  * stay in the checkout's `node_modules` and the SBOM names each package (docs/security.md).
  * @module
  */
-import { sha256, sourceDate } from "./release.ts";
+import { dirname, resolve } from "node:path";
+import { type LockEntry, sha256, sourceDate } from "./release.ts";
 
 const ROOT = new URL("..", import.meta.url).pathname.replace(/\/$/, "");
 
@@ -29,12 +30,6 @@ export const WORKER_MODULES = ["src/daemon/parser_worker.ts", "cli/_filter_worke
 /** Runtime files of an npm package: what Node's resolution and the module loader read. */
 const PACKAGE_FILE = /\.(?:js|cjs|mjs|json)$/;
 
-/** One entry of `package-lock.json`'s `packages` map. */
-interface LockEntry {
-  readonly dev?: boolean;
-  readonly link?: boolean;
-}
-
 /** The lockfile's non-development package directories (`node_modules/…`), sorted. */
 export function runtimePackages(lock: { packages: Record<string, LockEntry> }): string[] {
   return Object.entries(lock.packages)
@@ -43,49 +38,41 @@ export function runtimePackages(lock: { packages: Record<string, LockEntry> }): 
     .sort();
 }
 
-async function copyTree(
-  from: string,
-  to: string,
-  keep: (name: string) => boolean,
-  mtime: number,
-): Promise<void> {
+/** Copies the files of `from` that `keep` accepts, below it too, into `to`. */
+async function copyTree(from: string, to: string, keep: (name: string) => boolean): Promise<void> {
   await Deno.mkdir(to, { recursive: true });
   for await (const entry of Deno.readDir(from)) {
     const src = `${from}/${entry.name}`;
     const dst = `${to}/${entry.name}`;
     if (entry.isDirectory) {
       // A nested node_modules holds other lockfile entries, copied (or not) on their own.
-      if (entry.name !== "node_modules") await copyTree(src, dst, keep, mtime);
+      if (entry.name !== "node_modules") await copyTree(src, dst, keep);
     } else if (entry.isFile && keep(entry.name)) {
       await Deno.copyFile(src, dst);
-      await Deno.utime(dst, mtime, mtime);
     }
   }
 }
 
-/** Gives every directory under `dir` (and `dir`) the same mtime, after all files are in place. */
-async function fixDirectoryTimes(dir: string, mtime: number): Promise<void> {
-  for await (const entry of Deno.readDir(dir)) {
-    if (entry.isDirectory) await fixDirectoryTimes(`${dir}/${entry.name}`, mtime);
+/** Gives `path` and everything below it the same mtime, once all files are in place. */
+async function setTimes(path: string, mtime: number): Promise<void> {
+  if ((await Deno.lstat(path)).isDirectory) {
+    for await (const entry of Deno.readDir(path)) await setTimes(`${path}/${entry.name}`, mtime);
   }
-  await Deno.utime(dir, mtime, mtime);
+  await Deno.utime(path, mtime, mtime);
 }
 
 /** Fills `stage` with what the executable embeds (see the module comment). */
 export async function stage(dir: string, mtime: number): Promise<void> {
   for (const file of ["mod.ts", "deno.json", "package.json"]) {
     await Deno.copyFile(`${ROOT}/${file}`, `${dir}/${file}`);
-    await Deno.utime(`${dir}/${file}`, mtime, mtime);
   }
   const source = (name: string) => name.endsWith(".ts") && !name.endsWith("_test.ts");
-  for (const tree of ["src", "cli"]) {
-    await copyTree(`${ROOT}/${tree}`, `${dir}/${tree}`, source, mtime);
-  }
+  for (const tree of ["src", "cli"]) await copyTree(`${ROOT}/${tree}`, `${dir}/${tree}`, source);
   const lock = JSON.parse(await Deno.readTextFile(`${ROOT}/package-lock.json`));
   for (const pkg of runtimePackages(lock)) {
-    await copyTree(`${ROOT}/${pkg}`, `${dir}/${pkg}`, (name) => PACKAGE_FILE.test(name), mtime);
+    await copyTree(`${ROOT}/${pkg}`, `${dir}/${pkg}`, (name) => PACKAGE_FILE.test(name));
   }
-  await fixDirectoryTimes(dir, mtime);
+  await setTimes(dir, mtime);
 }
 
 async function main(args: string[]): Promise<number> {
@@ -121,8 +108,8 @@ async function main(args: string[]): Promise<number> {
       cwd: dir,
     }).spawn().status;
     if (!built.success) return 1;
-    const target = output.startsWith("/") ? output : `${Deno.cwd()}/${output}`;
-    await Deno.mkdir(target.replace(/\/[^/]*$/, "") || "/", { recursive: true });
+    const target = resolve(output);
+    await Deno.mkdir(dirname(target), { recursive: true });
     await Deno.copyFile(`${dir}/fail2zig`, target);
     console.log(`${output}\nsha256 ${await sha256(await Deno.readFile(target))}`);
     return 0;

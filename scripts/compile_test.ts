@@ -85,3 +85,23 @@ Deno.test("the executable embeds the lockfile's packages that are not marked dev
     "node_modules/smol-toml",
   ]);
 });
+
+Deno.test("every module the program starts by URL is in WORKER_MODULES", async () => {
+  // deno compile leaves out what `new URL("./x.ts", import.meta.url)` names; a Worker module
+  // missing from the list would be missing from the executable.
+  const started: string[] = [];
+  const walk = async (dir: string): Promise<void> => {
+    for await (const entry of Deno.readDir(`${ROOT}/${dir}`)) {
+      const path = `${dir}/${entry.name}`;
+      if (entry.isDirectory && entry.name !== "testdata") await walk(path);
+      else if (entry.name.endsWith(".ts") && !entry.name.endsWith("_test.ts")) {
+        const text = await Deno.readTextFile(`${ROOT}/${path}`);
+        for (const m of text.matchAll(/new URL\("\.\/([\w.]+\.ts)", import\.meta\.url\)/g)) {
+          started.push(`${dir}/${m[1]}`);
+        }
+      }
+    }
+  };
+  for (const dir of ["src", "cli"]) await walk(dir);
+  equal(started.sort(), [...WORKER_MODULES].sort());
+});

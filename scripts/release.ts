@@ -174,8 +174,8 @@ export async function sourceDate(): Promise<number> {
   return Number((await run("git", ["log", "-1", "--format=%ct"])).trim());
 }
 
-/** One entry of `package-lock.json`'s `packages` map (the fields the SBOM reads). */
-interface LockEntry {
+/** One entry of `package-lock.json`'s `packages` map (the fields the SBOM and the build read). */
+export interface LockEntry {
   readonly version?: string;
   readonly integrity?: string;
   readonly dev?: boolean;
