@@ -5,6 +5,8 @@
  *   compile.ts DENO_COMPILE_FLAGS… --output FILE
  *   compile.ts --stage DIR        only the staging tree, into DIR (scripts/install.sh's checkout
  *                                 copy, where no executable was built)
+ *   compile.ts --licences DIR     the licence texts of what either install carries, into
+ *                                 DIR/PACKAGE/ (scripts/install.sh, to share/doc/fail2zig/licenses)
  *
  * `deno compile` embeds more than the program: with `nodeModulesDir: "manual"` it packs the whole
  * `node_modules` (the development runtime alone is ≈ 95 MB), every embedded file's mtime, and a
@@ -15,8 +17,8 @@
  * every one with the mtime of {@link sourceDate}. The Worker modules the daemon and the filter
  * tester start by URL are not found by `deno compile`'s graph walk and are included by name.
  * The output is always named `fail2zig` while it is built (the name is embedded) and then copied
- * to FILE. The licence texts of the embedded packages are therefore not in the executable; they
- * stay in the checkout's `node_modules` and the SBOM names each package (docs/security.md).
+ * to FILE. The licence texts of the embedded packages are therefore not in the executable;
+ * scripts/install.sh installs them beside it ({@link licences}) and the SBOM names each package.
  * @module
  */
 import { dirname, resolve } from "node:path";
@@ -36,6 +38,31 @@ export function runtimePackages(lock: { packages: Record<string, LockEntry> }): 
     .filter(([path, entry]) => path.startsWith("node_modules/") && entry.dev !== true)
     .map(([path]) => path)
     .sort();
+}
+
+/** A licence or notice file's name, as npm packages and Deno's runtime ship them. */
+const LICENCE_FILE = /^(?:licen[cs]e|copying|notice)(?:[.-].*)?$/i;
+
+/**
+ * Copies the licence texts of everything an install carries into `dir/PACKAGE/`: each runtime
+ * package's, and the Deno runtime's (the compiled executable is `denort` plus the program; the
+ * checkout install runs `deno` itself). Returns the package directories copied from. A runtime
+ * package without a licence file is an error: its terms would not reach the installed system.
+ */
+export async function licences(dir: string): Promise<string[]> {
+  const lock = JSON.parse(await Deno.readTextFile(`${ROOT}/package-lock.json`));
+  const packages = [...runtimePackages(lock), "node_modules/deno"];
+  for (const pkg of packages) {
+    const names: string[] = [];
+    for await (const entry of Deno.readDir(`${ROOT}/${pkg}`)) {
+      if (entry.isFile && LICENCE_FILE.test(entry.name)) names.push(entry.name);
+    }
+    if (names.length === 0) throw new Error(`${pkg} has no licence file`);
+    const to = `${dir}/${pkg.slice("node_modules/".length)}`;
+    await Deno.mkdir(to, { recursive: true });
+    for (const name of names) await Deno.copyFile(`${ROOT}/${pkg}/${name}`, `${to}/${name}`);
+  }
+  return packages;
 }
 
 /** Copies the files of `from` that `keep` accepts, below it too, into `to`. */
@@ -76,6 +103,10 @@ export async function stage(dir: string, mtime: number): Promise<void> {
 }
 
 async function main(args: string[]): Promise<number> {
+  if (args[0] === "--licences" && args[1] !== undefined && args.length === 2) {
+    await licences(args[1]);
+    return 0;
+  }
   const mtime = await sourceDate().catch(() => 0); // a tarball has no git: 1970, still fixed
   if (args[0] === "--stage" && args[1] !== undefined && args.length === 2) {
     await Deno.mkdir(args[1], { recursive: true });
@@ -85,7 +116,9 @@ async function main(args: string[]): Promise<number> {
   const at = args.indexOf("--output");
   const output = args[at + 1];
   if (at < 0 || output === undefined) {
-    console.error("usage: compile.ts DENO_COMPILE_FLAGS… --output FILE | --stage DIR");
+    console.error(
+      "usage: compile.ts DENO_COMPILE_FLAGS… --output FILE | --stage DIR | --licences DIR",
+    );
     return 2;
   }
   const flags = [...args.slice(0, at), ...args.slice(at + 2)];

@@ -1,5 +1,5 @@
 import { deepEqual as equal, ok } from "node:assert/strict";
-import { runtimePackages, WORKER_MODULES } from "./compile.ts";
+import { licences, runtimePackages, WORKER_MODULES } from "./compile.ts";
 
 const ROOT = new URL("..", import.meta.url).pathname.replace(/\/$/, "");
 
@@ -104,4 +104,28 @@ Deno.test("every module the program starts by URL is in WORKER_MODULES", async (
   };
   for (const dir of ["src", "cli"]) await walk(dir);
   equal(started.sort(), [...WORKER_MODULES].sort());
+});
+
+Deno.test("the licence texts of the runtime and of every embedded package are collected", async () => {
+  const tmp = await Deno.makeTempDir({ prefix: "fail2zig-licences-" });
+  try {
+    const lock = JSON.parse(await Deno.readTextFile(`${ROOT}/package-lock.json`));
+    const copied = await licences(tmp);
+    equal(copied, [...runtimePackages(lock), "node_modules/deno"]);
+    for (const pkg of copied) {
+      const to = `${tmp}/${pkg.slice("node_modules/".length)}`;
+      const names = [...Deno.readDirSync(to)].map((e) => e.name);
+      ok(names.length > 0, `${pkg}: no licence`);
+      for (const name of names) {
+        equal(Deno.readFileSync(`${to}/${name}`), Deno.readFileSync(`${ROOT}/${pkg}/${name}`));
+      }
+    }
+    equal(
+      (await Deno.readTextFile(`${tmp}/deno/LICENSE`)).split("\n")[0],
+      "MIT License",
+      "denort's terms",
+    );
+  } finally {
+    await Deno.remove(tmp, { recursive: true });
+  }
 });

@@ -8,7 +8,8 @@
 #   /usr/local/share/man/man8/fail2zig.8, man5/fail2zig.toml.5 (generated: scripts/gen_packaging.ts)
 #   /usr/local/share/bash-completion/completions/fail2zig, zsh/site-functions/_fail2zig,
 #   /usr/local/share/fish/vendor_completions.d/fail2zig.fish, /etc/logrotate.d/fail2zig
-#   /usr/local/share/doc/fail2zig/   interfaces.md, README.md, example.toml
+#   /usr/local/share/doc/fail2zig/   interfaces.md, README.md, example.toml, and licenses/PACKAGE/:
+#                                    the licence texts of the runtime and every package it carries
 # and the system group fail2zig (its members may use `fail2zig client`). Installing again
 # upgrades: the program, unit, pages and drop-in are replaced; config and state are kept.
 # --uninstall removes what was installed and keeps the config, the state and the group.
@@ -158,6 +159,8 @@ run install -m 0644 "$tmp/_fail2zig" "$ZCOMP/_fail2zig"
 run install -m 0644 "$tmp/fail2zig.fish" "$FCOMP/fail2zig.fish"
 run install -m 0644 "$SRC/packaging/fail2zig.logrotate" "$ETC/logrotate.d/fail2zig"
 run install -m 0644 "$SRC/docs/interfaces.md" "$SRC/README.md" "$SRC/fixtures/config/example.toml" "$DOC/"
+run rm -rf "$DOC/licenses"
+run "$DENO" run -q --allow-read --allow-write "$SRC/scripts/compile.ts" --licences "$DOC/licenses"
 
 if [ "$LIVE" = 1 ]; then run systemctl daemon-reload; fi
 say "installed fail2zig under $ROOT$PREFIX (MemoryMax=$max)"

@@ -134,6 +134,13 @@ Deno.test({
       const dropIn = `${etc}/systemd/system/fail2zig.service.d/memory.conf`;
       match(await Deno.readTextFile(dropIn), /^\[Service\]\nMemoryMax=160M$/m);
       ok(exists(`${root}${PREFIX}/share/doc/fail2zig/interfaces.md`), "Documentation= target");
+      // The terms of what is installed travel with it: Deno's and every runtime package's.
+      const licenses = `${root}${PREFIX}/share/doc/fail2zig/licenses`;
+      for (const pkg of ["deno", "smol-toml", "@nats-io/jetstream", "tweetnacl"]) {
+        const text = await Deno.readTextFile(`${licenses}/${pkg}/LICENSE`);
+        equal(text, await Deno.readTextFile(join(ROOT, "node_modules", pkg, "LICENSE")), pkg);
+        equal(mode(`${licenses}/${pkg}/LICENSE`), 0o644);
+      }
       ok(exists(`${etc}/logrotate.d/fail2zig`));
 
       // The man pages render without warnings and carry every command's --help, every key.
