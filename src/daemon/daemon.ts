@@ -527,7 +527,7 @@ function newGuard(
   return new FirewallGuard({
     backend: sel.backend,
     activeBans: () => engine.activeEntries(),
-    settled: () => engine.settled,
+    queue: engine,
     onRepaired: (r) => {
       metrics.firewallRepairs.inc();
       logger.warn("firewall ruleset was flushed or altered; scaffold and bans re-installed", {

@@ -16,7 +16,7 @@ import {
   type JailConfig,
   type PortScope,
 } from "../config/mod.ts";
-import type { BanEntry, FirewallBackend } from "../firewall/mod.ts";
+import { type BanEntry, entryKey, type FirewallBackend } from "../firewall/mod.ts";
 import type { Logger } from "../log/mod.ts";
 import { canonicalIp, networkOf, parseIp } from "../net/mod.ts";
 import type { BanDecision, Clock, Tracker } from "../tracker/mod.ts";
@@ -148,6 +148,12 @@ export interface EngineOptions {
   readonly version: string;
 }
 
+/**
+ * Entries remembered as landed during one kernel reading of the guard; past this the reading is
+ * taken as inconclusive rather than growing without bound under a flood of bans.
+ */
+const MAX_LANDED = 65_536;
+
 /** The running daemon's decisions and its answers to the control plane. */
 export class Engine implements Controller {
   #o: EngineOptions;
@@ -158,7 +164,10 @@ export class Engine implements Controller {
   /** Lines per jail that its filter found ambiguous (counted for nobody). */
   #ambiguous: number[];
   #queue: Promise<void> = Promise.resolve();
-  #queued = 0;
+  /** Kernel entries (`entryKey`) of bans queued or being added, with how many operations hold each. */
+  #inFlight = new Map<string, number>();
+  /** Entries added since the guard's kernel reading began (`reading()`); null before the first. */
+  #landed: Set<string> | null = null;
   /** Per jail: keys (`selfKey`) of the host's own addresses; null when `ignoreself` is off. */
   #self: (Set<string> | null)[] = [];
   #fleet: FleetAttachment | null = null;
@@ -238,7 +247,7 @@ export class Engine implements Controller {
   /** Re-adds restored bans to the backend (start-up reconciliation). */
   restore(bans: readonly BanDecision[]): Promise<void> {
     if (bans.length === 0) return Promise.resolve();
-    return this.#enqueue(async () => {
+    return this.#enqueueBans(bans, async () => {
       await this.#o.backend.ban(bans.map((b) => this.#entry(b)));
       this.#o.logger.info("restored bans", { count: bans.length });
     });
@@ -260,9 +269,20 @@ export class Engine implements Controller {
     return this.#queue;
   }
 
-  /** True when no firewall operation is queued or running (the kernel holds what was decided). */
-  get settled(): boolean {
-    return this.#queued === 0;
+  /**
+   * The guard's `BanQueue` (src/firewall/guard.ts): for the kernel reading about to begin,
+   * whether a ban's entry may be absent without having been deleted (its ban is queued or being
+   * added, or lands during the reading).
+   */
+  reading(): (entry: BanEntry) => boolean {
+    const landed = new Set<string>();
+    this.#landed = landed;
+    return (e) => {
+      // More landed than remembered: the reading proves nothing (a flood; the next one will).
+      if (landed.size > MAX_LANDED) return true;
+      const k = entryKey(e);
+      return this.#inFlight.has(k) || landed.has(k);
+    };
   }
 
   // ---- fleet (src/fleet) ----
@@ -779,7 +799,7 @@ export class Engine implements Controller {
       const before = was.get(b.jailIndex)!;
       return before === null ? e : { ...e, scope: before };
     });
-    return this.#enqueue(async () => {
+    return this.#enqueueBans(bans, async () => {
       await this.#o.backend.ban(bans.map((b) => this.#entry(b)));
       if (stale.length > 0) await this.#o.backend.unban(stale);
     });
@@ -802,7 +822,7 @@ export class Engine implements Controller {
     measure = true,
     reasons?: readonly string[],
   ): Promise<void> {
-    return this.#enqueue(async () => {
+    return this.#enqueueBans(bans, async () => {
       try {
         await this.#o.backend.ban(bans.map((b) => this.#entry(b)));
       } catch (e) {
@@ -881,10 +901,26 @@ export class Engine implements Controller {
 
   /** Runs firewall operations one at a time, in order; a failure does not block later ones. */
   #enqueue(op: () => Promise<void>): Promise<void> {
-    this.#queued++;
-    const run = this.#queue.then(op).finally(() => this.#queued--);
+    const run = this.#queue.then(op);
     this.#queue = run.catch(() => {});
     return run;
+  }
+
+  /**
+   * {@link #enqueue} for an operation that adds the entries of `bans`: they are in flight from now
+   * until it has finished, then landed for the guard's reading (`reading()`).
+   */
+  #enqueueBans(bans: readonly BanDecision[], op: () => Promise<void>): Promise<void> {
+    const keys = bans.map((b) => entryKey(this.#entry(b)));
+    for (const k of keys) this.#inFlight.set(k, (this.#inFlight.get(k) ?? 0) + 1);
+    return this.#enqueue(op).finally(() => {
+      for (const k of keys) {
+        const n = this.#inFlight.get(k)! - 1;
+        if (n === 0) this.#inFlight.delete(k);
+        else this.#inFlight.set(k, n);
+        if (this.#landed !== null && this.#landed.size <= MAX_LANDED) this.#landed.add(k);
+      }
+    });
   }
 }
 

@@ -70,6 +70,13 @@ export function entryGroup(
   return `${e.ip.includes(":") ? 6 : 4} ${e.scope?.id ?? ""}`;
 }
 
+/** The kernel entry a ban takes: its {@link entryGroup} and address/prefix. */
+export function entryKey(
+  e: { readonly ip: string; readonly prefix: number; readonly scope?: { readonly id: string } },
+): string {
+  return `${entryGroup(e)}|${e.ip}/${e.prefix}`;
+}
+
 /** A place where bans take effect. */
 export interface FirewallBackend {
   /** `nftables`, `iptables`, `ipset` or `log-only`. */

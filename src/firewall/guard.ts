@@ -10,8 +10,9 @@
  * that count their entries) when, on two checks in a row, a set reads empty while bans of it that
  * are not about to expire are active — all of them (`ipset flush`) or one of them (one family's,
  * one scope's: `nft flush set`, `iptables -F` in one family) — or the sets hold fewer entries than
- * those bans need while no ban or unban is queued (`settled`; `nft delete element`, `ipset del`,
- * `iptables -D` of one ban) — (two: a ban in flight is in the kernel by the next check). A
+ * those bans need (`nft delete element`, `ipset del`, `iptables -D` of one ban). Bans the
+ * {@link BanQueue} says may not be in the kernel yet (queued, being added, or added during the
+ * reading) are not counted, so a deletion is noticed under a steady stream of bans too. A
  * repair calls `init()` (idempotent: it re-installs what is missing) unless the check found the
  * scaffold intact (only the sets emptied), re-adds every active ban with its remaining timeout,
  * removes again the bans lifted while it ran, and checks once more; only then is it a success
@@ -21,7 +22,13 @@
  * @module
  */
 import { networkOf } from "../net/mod.ts";
-import { type BanEntry, entryGroup, type FirewallBackend, type FirewallHealth } from "./backend.ts";
+import {
+  type BanEntry,
+  entryGroup,
+  entryKey,
+  type FirewallBackend,
+  type FirewallHealth,
+} from "./backend.ts";
 
 /** How often the guard checks the kernel. */
 export const GUARD_INTERVAL_MS = 250;
@@ -35,18 +42,18 @@ const EXPIRY_SLACK_MS = 1500;
 const EMPTY_READINGS = 2;
 
 /**
- * How many entries the active bans not about to expire take in the kernel: one per family, scope
- * and block, none for a block inside another ban's shorter IPv6 prefix in the same set (the
- * nftables interval set stores only the wider one).
+ * How many entries the active bans that `counted` accepts take in the kernel: one per family,
+ * scope and block, none for a block inside any active ban's shorter IPv6 prefix in the same set
+ * (the nftables interval set stores only the wider one).
  */
-function kernelEntries(active: Iterable<BanEntry>): number {
+function kernelEntries(active: Iterable<BanEntry>, counted: (b: BanEntry) => boolean): number {
   const bans: BanEntry[] = [];
   const wide = new Set<string>();
   const prefixes = new Set<number>();
   for (const b of active) {
-    if (b.timeoutMs === null || b.timeoutMs >= EXPIRY_SLACK_MS) bans.push(b);
+    if (counted(b)) bans.push(b);
     if (b.ip.includes(":") && b.prefix < 128) {
-      wide.add(`${entryGroup(b)}|${key(b)}`);
+      wide.add(entryKey(b));
       prefixes.add(b.prefix);
     }
   }
@@ -56,7 +63,7 @@ function kernelEntries(active: Iterable<BanEntry>): number {
     const g = entryGroup(b);
     const covered = b.ip.includes(":") &&
       shorter.some((p) => p < b.prefix && wide.has(`${g}|${networkOf(b.ip, p)}/${p}`));
-    if (!covered) seen.add(`${g}|${key(b)}`);
+    if (!covered) seen.add(entryKey(b));
   }
   return seen.size;
 }
@@ -71,6 +78,19 @@ export interface RepairReport {
   readonly ms: number;
 }
 
+/**
+ * Whoever queues bans for the backend (the engine), asked at each kernel reading which bans the
+ * reading may lack without anyone having deleted them.
+ */
+export interface BanQueue {
+  /**
+   * Called right before a kernel read. Returns, for that reading, whether the entry of a ban may
+   * be absent from it: a ban of that entry is queued or being added, or was added since this call.
+   * A later call ends the previous reading (one guard reads at a time).
+   */
+  reading(): (entry: BanEntry) => boolean;
+}
+
 /** Options of {@link FirewallGuard}. */
 export interface FirewallGuardOptions {
   /** The backend whose layout is checked and repaired. */
@@ -81,11 +101,10 @@ export interface FirewallGuardOptions {
    */
   readonly activeBans: () => Iterable<BanEntry>;
   /**
-   * False while bans or unbans are queued for the backend: the kernel may then hold fewer entries
-   * than there are active bans without any having been deleted, so entries are not counted.
-   * @default () => true
+   * The queue of bans on their way to the backend; without one every active ban is expected in
+   * the kernel at every reading (the guard alone adds bans).
    */
-  readonly settled?: () => boolean;
+  readonly queue?: BanQueue;
   /** Time between two checks, ms. @default GUARD_INTERVAL_MS */
   readonly intervalMs?: number;
   /** Clock for the backoff, ms. @default Date.now */
@@ -223,6 +242,7 @@ export class FirewallGuard {
   /** What is wrong now ("" when nothing), and whether the check found the scaffold intact. */
   async #problem(): Promise<{ problem: string; scaffoldOk: boolean }> {
     let health: FirewallHealth;
+    const inFlight = this.#reading();
     try {
       health = await this.#o.backend.check();
     } catch (e) {
@@ -231,7 +251,7 @@ export class FirewallGuard {
     if (!health.ok) {
       return { problem: health.problem || "the scaffold is altered", scaffoldOk: false };
     }
-    const empty = this.#missing(health);
+    const empty = this.#missing(health, inFlight);
     if (empty === "") {
       this.#empty = 0;
       return { problem: "", scaffoldOk: true };
@@ -240,16 +260,23 @@ export class FirewallGuard {
     return { problem: this.#empty >= EMPTY_READINGS ? empty : "", scaffoldOk: true };
   }
 
+  /** The queue's view of the reading about to be made (nothing in flight without a queue). */
+  #reading(): (entry: BanEntry) => boolean {
+    return this.#o.queue?.reading() ?? (() => false);
+  }
+
   /**
-   * What `health` shows missing that active bans not about to expire must fill: every set empty,
-   * the set of one group empty (`health.groups`), or fewer entries than those bans take; "" when
-   * nothing or unknown.
+   * What `health` shows missing that active bans not about to expire and not `inFlight` must fill:
+   * every set empty, the set of one group empty (`health.groups`), or fewer entries than those
+   * bans take; "" when nothing or unknown.
    */
-  #missing(health: FirewallHealth): string {
+  #missing(health: FirewallHealth, inFlight: (entry: BanEntry) => boolean): string {
     if (health.entries === undefined) return "";
+    const counted = (b: BanEntry) =>
+      (b.timeoutMs === null || b.timeoutMs >= EXPIRY_SLACK_MS) && !inFlight(b);
     let must = 0;
     for (const b of this.#o.activeBans()) {
-      if (b.timeoutMs !== null && b.timeoutMs < EXPIRY_SLACK_MS) continue;
+      if (!counted(b)) continue;
       if (health.entries === 0) return "the ban sets are empty while bans are active";
       const g = entryGroup(b);
       if (health.groups !== undefined && !health.groups.has(g)) {
@@ -260,9 +287,9 @@ export class FirewallGuard {
       must++;
     }
     // Fewer entries than bans: entries were deleted, unless bans share an entry or a ban's
-    // prefix covers another's (counted once), or bans are still on their way in (not settled).
-    if (health.entries >= must || !(this.#o.settled?.() ?? true)) return "";
-    const entries = kernelEntries(this.#o.activeBans());
+    // prefix covers another's (counted once).
+    if (health.entries >= must) return "";
+    const entries = kernelEntries(this.#o.activeBans(), counted);
     return health.entries < entries
       ? `${entries - health.entries} of ${entries} ban entries are missing from the sets`
       : "";
@@ -284,9 +311,10 @@ export class FirewallGuard {
     for (const e of this.#o.activeBans()) still.add(key(e));
     const lifted = bans.filter((e) => !still.has(key(e)));
     if (lifted.length > 0) await b.unban(lifted);
+    const inFlight = this.#reading();
     const after = await b.check();
     if (!after.ok) throw new Error(`still broken after re-installing: ${after.problem}`);
-    const empty = this.#missing(after);
+    const empty = this.#missing(after, inFlight);
     if (empty !== "") throw new Error(`after re-adding the bans ${empty}`);
     return bans.length;
   }

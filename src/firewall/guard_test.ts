@@ -162,7 +162,7 @@ Deno.test("FirewallGuard counts no entry as missing while bans are queued, share
   const guard = new FirewallGuard({
     backend,
     activeBans: () => active,
-    settled: () => !queued,
+    queue: { reading: () => (e) => queued && e.ip === "198.51.100.10" },
     onRepaired: (r) => repaired.push(r),
   });
   for (let i = 0; i < 3; i++) await guard.tick();

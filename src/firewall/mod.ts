@@ -1,7 +1,8 @@
 /** Firewall backends behind one interface, and the selection of one at start. @module */
-export { entryGroup, FirewallError } from "./backend.ts";
+export { entryGroup, entryKey, FirewallError } from "./backend.ts";
 export type { BanEntry, FirewallBackend, FirewallHealth } from "./backend.ts";
 export {
+  type BanQueue,
   FirewallGuard,
   type FirewallGuardOptions,
   GUARD_INTERVAL_MS,
