@@ -226,12 +226,14 @@ Deno.test({
       const logs = await makeLogs(dir);
       const conf = await fail2banTree(dir, logs);
 
-      // fail2zig's side: import, prefix the private [global], check, run.
+      // fail2zig's side: import, put the private [global] keys into the imported one, check, run.
       const imported = await fail2zig(["import-fail2ban", conf]);
       equal(imported.code, 0, imported.stderr);
       ok(/10 jails imported/.test(imported.stderr), imported.stderr);
       const config = join(dir, "config.toml");
-      await Deno.writeTextFile(config, privateGlobal(dir) + "\n" + imported.stdout + "\n");
+      ok(/^\[global\]$/m.test(imported.stdout), "the import writes [global]");
+      const merged = imported.stdout.replace(/^\[global\]$/m, privateGlobal(dir).trimEnd());
+      await Deno.writeTextFile(config, merged + "\n");
       await Deno.chmod(config, 0o644);
       const check = await fail2zig(["config", "check", "--config", config]);
       equal(check.code, 0, check.stdout + check.stderr);

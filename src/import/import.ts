@@ -35,6 +35,7 @@ import {
 import type { FileReader } from "./fs.ts";
 import { tomlString, type UserFilter, userFilterFor } from "./_user_filter.ts";
 import { translateActions } from "./_actions.ts";
+import { translateGlobal } from "./_global.ts";
 
 /** fail2zig jail names (docs/interfaces.md). */
 const JAIL_NAME = /^[A-Za-z0-9][A-Za-z0-9_-]{0,23}$/;
@@ -88,6 +89,8 @@ interface Block {
   name: string;
   /** The `[defaults]` table rather than a jail. */
   isDefaults?: boolean;
+  /** The `[global]` table rather than a jail. */
+  isGlobal?: boolean;
   pairs: Array<[string, string]>;
   increment: Array<[string, string]>;
   notes: Note[];
@@ -102,10 +105,23 @@ export async function importFail2ban(dir: string, opts: ImportOptions): Promise<
   if (await opts.reader.read(`${root}/jail.conf`, 1 << 20) === null) {
     throw new NoJailConfError(`${root}: expected a fail2ban directory with jail.conf, found none`);
   }
+  const server = await readTree(root, "fail2ban", opts.reader);
   const tree = await readTree(root, "jail", opts.reader);
   tree.setDefault("fail2ban_confpath", root);
   const defaults = translateSettings(tree, DEFAULT_SECTION);
-  const header: Note[] = tree.problems.map((p) => ({ level: "warn", text: p }));
+  const header: Note[] = [...server.problems, ...tree.problems].map((p) => ({
+    level: "warn",
+    text: p,
+  }));
+  const global = translateGlobal(server, tree);
+  const globalBlock: Block = {
+    name: "global",
+    isGlobal: true,
+    pairs: global.pairs,
+    increment: [],
+    notes: global.notes,
+  };
+  const files = [...server.files, ...tree.files];
   const defaultsBlock = { ...settingsBlock("defaults", defaults, null), isDefaults: true };
   fixDefaults(defaultsBlock);
   // fail2ban's jail.conf names the logs of every service it knows; this host may lack some.
@@ -166,7 +182,12 @@ export async function importFail2ban(dir: string, opts: ImportOptions): Promise<
     const problems = check(render([defaultsBlock, b], [], actions));
     if (problems.length > 0) b.skipped = `fail2zig config check rejects it: ${problems.join("; ")}`;
   }
-  const toml = render([defaultsBlock, ...blocks], headerLines(root, tree, header), actions);
+  const tables = [
+    ...(global.pairs.length + global.notes.length > 0 ? [globalBlock] : []),
+    defaultsBlock,
+    ...blocks,
+  ];
+  const toml = render(tables, headerLines(root, files, header), actions);
   // The promise of this command: what it prints passes `config check`.
   const problems = loaderProblems(toml);
   if (problems.length > 0) {
@@ -175,7 +196,7 @@ export async function importFail2ban(dir: string, opts: ImportOptions): Promise<
 
   const warnings: string[] = [];
   for (const n of header) if (n.level !== "info") warnings.push(n.text);
-  for (const b of [defaultsBlock, ...blocks]) {
+  for (const b of tables) {
     const label = b === defaultsBlock ? "[DEFAULT]" : `[${b.name}]`;
     if (b.skipped !== undefined) warnings.push(`${label} not imported: ${b.skipped}`);
     for (const n of b.notes) {
@@ -186,7 +207,7 @@ export async function importFail2ban(dir: string, opts: ImportOptions): Promise<
   return {
     toml,
     warnings,
-    files: tree.files,
+    files,
     imported: blocks.filter((b) => b.skipped === undefined).map((b) => b.name),
     skipped: blocks.filter((b) => b.skipped !== undefined).map((b) => ({
       name: b.name,
@@ -544,12 +565,12 @@ function loaderProblems(toml: string): string[] {
   }
 }
 
-function headerLines(root: string, tree: IniTree, notes: readonly Note[]): string[] {
+function headerLines(root: string, files: readonly string[], notes: readonly Note[]): string[] {
   const rel = (f: string) => f.startsWith(`${root}/`) ? f.slice(root.length + 1) : f;
   return [
     `# fail2zig configuration imported from the fail2ban configuration in ${oneLine(root)}`,
     "# by `fail2zig import-fail2ban`. Files read, in this order (later ones win):",
-    ...tree.files.map((f) => `#   ${oneLine(rel(f))}`),
+    ...files.map((f) => `#   ${oneLine(rel(f))}`),
     "# Only enabled jails are imported. The banaction's port and protocol become the jail's;",
     "# sendmail-*/mail-* actions an smtp action; other action.d commands an exec action where they",
     "# translate faithfully, else a `not imported` line. Not carried over: usedns, ignorecommand,",
@@ -592,7 +613,7 @@ function render(
   }
   for (const b of blocks) {
     if (out.length > 0) out.push("");
-    const table = b.isDefaults ? "[defaults]" : `[jails.${b.name}]`;
+    const table = b.isGlobal ? "[global]" : b.isDefaults ? "[defaults]" : `[jails.${b.name}]`;
     const body: string[] = [
       ...b.notes.map((n) => `# ${NOTE_LABEL[n.level]}: ${oneLine(n.text)}`),
       ...b.pairs.map(([k, v]) => `${k} = ${v}`),

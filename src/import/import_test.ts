@@ -29,6 +29,8 @@ Deno.test("importFail2ban() translates the Debian fixture tree exactly as expect
   ]);
   deepEqual(r.skipped.map((s) => s.name), ["apache-badbots"]);
   deepEqual(r.files.map((f) => f.slice(dir.length + 1)), [
+    "fail2ban.conf",
+    "fail2ban.local",
     "paths-common.conf",
     "paths-debian.conf",
     "jail.conf",
