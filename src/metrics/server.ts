@@ -1,11 +1,13 @@
 /**
  * The metrics HTTP/1.1 listener, hand-rolled on `Deno.listen` so that every limit is ours:
  *   1. accept: at most `maxConnections` open; past it the oldest evictable connection still
- *      sending its head is closed to make room. Evictable means read from once, or silent for
- *      `EVICT_GRACE_MS` (20 ms): a client that sends its request with its connection is read, and
- *      so out of the head phase, before it can be evicted, and a slow or churning client cannot
- *      lock out a fast scraper. When nothing is evictable the accept loop yields one event-loop
- *      turn and tries again; if still nothing is, the newcomer is closed;
+ *      sending its head is closed to make room. Evictable means read from once (those go first),
+ *      or silent for `EVICT_GRACE_MS` (20 ms) and one more event-loop turn: a client that sends
+ *      its request with its connection is read, and so out of the head phase, before it can be
+ *      evicted, and a slow or churning client cannot lock out a fast scraper. When nothing is evictable the newcomer waits (and the accept loop
+ *      with it: later clients wait in the kernel's accept queue) until a connection closes or
+ *      becomes evictable, at most 20 ms for one still sending its head: a newcomer is never
+ *      closed unanswered to make room;
  *   2. headers: the whole header block must arrive within `readTimeoutMs` (one deadline, not per
  *      read: a byte every few seconds does not keep a connection) and fit `maxHeaderBytes`
  *      (431 past it);
@@ -71,7 +73,7 @@ export interface MetricsServerStats {
   tooLarge: number;
   /** 400/404/405 responses. */
   rejected: number;
-  /** Connections closed under `maxConnections`: evicted to make room, or newcomers refused. */
+  /** Connections closed under `maxConnections` to make room for a newcomer. */
   evicted: number;
 }
 
@@ -89,8 +91,13 @@ interface Conn {
   conn: Deno.TcpConn;
   phase: "head" | "queued" | "respond";
   closed: boolean;
-  /** Its first read returned, or it has been open `EVICT_GRACE_MS`: it may be evicted. */
-  evictable: boolean;
+  /**
+   * Whether it may be evicted: `"read"` once a read returned (what came with the connection has
+   * been seen and the head is still unfinished: a slow sender), `"silent"` once it has been open
+   * `EVICT_GRACE_MS` with no read returned, else `"no"`. Slow senders go first: a silent one may
+   * be a prompt client whose read the event loop has not handed over yet.
+   */
+  evictable: "no" | "silent" | "read";
 }
 
 /**
@@ -190,6 +197,8 @@ class Listener {
     evicted: 0,
   };
   #closing = false;
+  /** Wakes the accept loop waiting for room (a connection closed or became evictable). */
+  #roomChanged: (() => void) | null = null;
   readonly #acceptLoop: Promise<void>;
 
   constructor(listener: Deno.TcpListener, limits: MetricsLimits, render: () => string) {
@@ -207,15 +216,29 @@ class Listener {
     if (this.#closing) return;
     this.#closing = true;
     this.#listener.close();
+    this.#wake();
     await this.#acceptLoop;
     for (const c of [...this.#open]) this.#shut(c);
     while (this.#tasks.size > 0) await Promise.allSettled([...this.#tasks]);
+  }
+
+  #wake(): void {
+    const wake = this.#roomChanged;
+    this.#roomChanged = null;
+    wake?.();
+  }
+
+  /** Marks `c` evictable (`how`); a newcomer waiting for room may take its place. */
+  #evictable(c: Conn, how: "silent" | "read"): void {
+    if (c.evictable !== "read") c.evictable = how;
+    this.#wake();
   }
 
   #shut(c: Conn): void {
     if (c.closed) return;
     c.closed = true;
     this.#open.delete(c);
+    this.#wake();
     try {
       c.conn.close();
     } catch {
@@ -266,7 +289,12 @@ class Listener {
       if (c.phase === "head") this.#stats.timedOut++;
       this.#shut(c);
     }, this.#limits.readTimeoutMs);
-    const graceTimer = setTimeout(() => c.evictable = true, EVICT_GRACE_MS);
+    // After the grace, one more turn of the event loop: a read that completed meanwhile (a loaded
+    // loop runs late) is handed over first, so a prompt client is not taken for a silent one.
+    let turnTimer: ReturnType<typeof setTimeout> | undefined;
+    const graceTimer = setTimeout(() => {
+      turnTimer = setTimeout(() => this.#evictable(c, "silent"), 0);
+    }, EVICT_GRACE_MS);
     try {
       while (headEnd < 0) {
         if (len === buf.length) {
@@ -277,7 +305,7 @@ class Listener {
         }
         const n = await c.conn.read(buf.subarray(len));
         if (n === null || c.closed) return;
-        c.evictable = true; // what came with the connection has been seen
+        this.#evictable(c, "read"); // what came with the connection has been seen
         len += n;
         headEnd = findHeadEnd(buf, len);
       }
@@ -302,38 +330,40 @@ class Listener {
     } finally {
       clearTimeout(readTimer);
       clearTimeout(graceTimer);
+      clearTimeout(turnTimer);
       this.#shut(c);
     }
   }
 
   /**
-   * Closes the oldest evictable connection still reading its head (`Conn.evictable`); false when
-   * there is none.
+   * Closes the oldest connection still reading its head that has been read from, else the oldest
+   * silent one (`Conn.evictable`); false when there is none.
    */
   #evictOne(): boolean {
-    for (const c of this.#open) {
-      if (c.phase === "head" && c.evictable) {
-        this.#stats.evicted++;
-        this.#shut(c);
-        return true;
+    for (const how of ["read", "silent"] as const) {
+      for (const c of this.#open) {
+        if (c.phase === "head" && c.evictable === how) {
+          this.#stats.evicted++;
+          this.#shut(c);
+          return true;
+        }
       }
     }
     return false;
   }
 
   /**
-   * Makes room for one more connection under `maxConnections` by evicting (`#evictOne`). A backlog
-   * of connections is accepted without a turn of the event loop, hence before any of them is read,
-   * so when nothing is evictable the loop yields one turn first (reads complete and make their
-   * connections evictable or queued, replies go out, connections close) and tries again. False
-   * when there is still no room: the newcomer is refused.
+   * Makes room for one more connection under `maxConnections` by evicting (`#evictOne`); while
+   * nothing is evictable, waits until a connection closes or becomes evictable (every connection
+   * still sending its head does within `EVICT_GRACE_MS`; one being answered closes by its write
+   * deadline). False only when the listener is closing.
    */
   async #makeRoom(): Promise<boolean> {
-    const full = () => this.#open.size >= this.#limits.maxConnections;
-    if (!full() || this.#evictOne()) return true;
-    await new Promise((r) => setTimeout(r, 0));
-    if (this.#closing) return false;
-    return !full() || this.#evictOne();
+    while (this.#open.size >= this.#limits.maxConnections && !this.#evictOne()) {
+      if (this.#closing) return false;
+      await new Promise<void>((resolve) => this.#roomChanged = resolve);
+    }
+    return !this.#closing;
   }
 
   async #accept(): Promise<void> {
@@ -350,17 +380,11 @@ class Listener {
         conn.close();
         return;
       }
-      const room = await this.#makeRoom();
-      if (this.#closing) {
+      if (!(await this.#makeRoom())) {
         conn.close();
         return;
       }
-      if (!room) {
-        this.#stats.evicted++; // refused: every open connection is busy or fresh
-        conn.close();
-        continue;
-      }
-      const c: Conn = { conn, phase: "head", closed: false, evictable: false };
+      const c: Conn = { conn, phase: "head", closed: false, evictable: "no" };
       this.#open.add(c);
       const t = this.#serve(c).finally(() => this.#tasks.delete(t));
       this.#tasks.add(t);
