@@ -6,8 +6,9 @@ import { SocketInUseError } from "../ipc/mod.ts";
 import { type Fields, Logger } from "../log/mod.ts";
 import { createDaemonMetrics } from "../metrics/mod.ts";
 import { StateStore } from "../state/mod.ts";
-import { ManualClock } from "../tracker/mod.ts";
+import { ManualClock, Tracker } from "../tracker/mod.ts";
 import {
+  adoptKernelBans,
   Daemon,
   type DaemonDeps,
   type ParserHost,
@@ -134,6 +135,57 @@ Deno.test("kernel entries no state knows become bans with the kernel's timeout; 
   } finally {
     await Deno.remove(dir, { recursive: true });
   }
+});
+
+Deno.test("adoptKernelBans() takes the union of the state file and the kernel: the state wins, expired kernel entries are dropped", () => {
+  const cfg = config("/tmp");
+  const clock = new ManualClock(NOW);
+  const tracker = new Tracker({ jails: cfg.jails, capacity: 64, clock });
+  const hour = 3_600_000;
+  tracker.restore({
+    bans: [
+      {
+        jail: "ssh",
+        ip: "203.0.113.1",
+        prefix: 32,
+        bannedAt: NOW - 1000,
+        expiresAt: NOW + hour,
+        banCount: 2,
+      },
+      {
+        jail: "ssh",
+        ip: "203.0.113.2",
+        prefix: 32,
+        bannedAt: NOW - 1000,
+        expiresAt: null,
+        banCount: 1,
+      },
+    ],
+  });
+  const adopted = adoptKernelBans(
+    tracker,
+    cfg,
+    [
+      // Known to the state: its own expiry and count stand, not the kernel's timeout.
+      { ip: "203.0.113.1", prefix: 32, timeoutMs: 100_000, jail: "ssh" },
+      // Unknown: a ban of the kernel's remaining time; one of a jail gone, in the first enabled.
+      { ip: "198.51.100.3", prefix: 32, timeoutMs: 600_000, jail: "ssh" },
+      { ip: "2001:db8::5", prefix: 128, timeoutMs: null, jail: "gone" },
+      // Already expired in the kernel: nothing to adopt.
+      { ip: "198.51.100.4", prefix: 32, timeoutMs: 0, jail: "ssh" },
+    ],
+    NOW,
+    new Logger("error", []),
+  );
+  equal(adopted, 2);
+  const bans = [...tracker.eachActiveBan()].map((b) => [b.ip, b.jail, b.expiresAt, b.banCount])
+    .sort((a, b) => String(a[0]).localeCompare(String(b[0])));
+  deepEqual(bans, [
+    ["198.51.100.3", "ssh", NOW + 600_000, 1],
+    ["2001:db8::5", "ssh", null, 1],
+    ["203.0.113.1", "ssh", NOW + hour, 2],
+    ["203.0.113.2", "ssh", null, 1],
+  ]);
 });
 
 Deno.test("a start failing at the audit log never touches the firewall", async () => {
