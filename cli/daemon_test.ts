@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { confine, execRefusal, needsExec } from "./daemon.ts";
+import { confine, execRefusal, needsExec, realDeps } from "./daemon.ts";
 import { parseConfig } from "../src/config/mod.ts";
 import { StartError } from "../src/daemon/mod.ts";
 import { type Fields, Logger } from "../src/log/mod.ts";
@@ -54,4 +54,33 @@ Deno.test("confine on an architecture without a syscall table: the default enfor
       reason: "no syscall table for riscv64",
     }],
   ]);
+});
+
+Deno.test("the daemon's audit log rotates at audit_max_mb of the config", async () => {
+  const dir = await Deno.makeTempDir({ prefix: "fail2zig-audit-max-" });
+  try {
+    const path = `${dir}/audit/audit.log`;
+    const config = parseConfig(
+      `[global]\naudit_log = "${path}"\naudit_max_mb = 1\n${FILE_JAIL}`,
+      "c.toml",
+    );
+    const deps = realDeps(`${dir}/c.toml`, config, new Logger("error", []), { exec: true });
+    const log = await deps.audit(config, null);
+    assert.ok(log !== null);
+    try {
+      // About 150 bytes a record: 10,000 of them pass 1 MiB once.
+      for (let i = 0; i < 10_000; i++) {
+        log.append({ event: "ban", ip: `198.51.${i >> 8}.${i & 255}`, jail: "sshd", reason: "x" });
+      }
+    } finally {
+      log.close();
+    }
+    const live = (await Deno.stat(path)).size;
+    const rotated = (await Deno.stat(`${path}.1`)).size;
+    // Rotated once a record takes it to 1 MiB: the segment ends within a record of it.
+    assert.ok(Math.abs(rotated - 1024 * 1024) < 1024, `${path}.1: ${rotated} bytes`);
+    assert.ok(live < rotated, `the live segment holds what came after: ${live} bytes`);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
 });
