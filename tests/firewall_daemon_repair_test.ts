@@ -29,20 +29,32 @@ interface Rig {
   start(): Promise<RunningDaemon>;
   /** `fail2zig client … ARGS` inside the namespace. */
   client(...args: string[]): Promise<ClientResult>;
-  /** `nft list table inet fail2zig` inside the namespace. */
+  /** What the backend holds, as its own tool lists it (`KERNEL_READ`), inside the namespace. */
   kernel(): Promise<string>;
 }
 
-/** Runs `fn` with a rig (metrics on `metricsBind`, `sshdJail(dir, jailKeys)`), then cleans up. */
+/** What `Rig.kernel()` reads for each backend. */
+const KERNEL_READ: Record<Backend, string> = {
+  nftables: "nft list table inet fail2zig",
+  iptables: "iptables -w -S; ip6tables -w -S",
+  ipset: "ipset list",
+};
+type Backend = "nftables" | "iptables" | "ipset";
+
+/**
+ * Runs `fn` with a rig (`firewall`, default nftables; metrics on `metricsBind`,
+ * `sshdJail(dir, jailKeys)`), then cleans up.
+ */
 async function withRig(
   tag: string,
-  toml: { metricsBind?: string; jailKeys?: string },
+  toml: { metricsBind?: string; jailKeys?: string; firewall?: Backend },
   fn: (rig: Rig) => Promise<void>,
 ): Promise<void> {
   const ns = await Netns.create(uniqueName(tag));
+  const firewall = toml.firewall ?? "nftables";
   const { dir, config } = await makeConfig((d) =>
     `${
-      privateGlobal(d).replace('firewall = "log-only"', 'firewall = "nftables"')
+      privateGlobal(d).replace('firewall = "log-only"', `firewall = "${firewall}"`)
         .replace('metrics_bind = ""', `metrics_bind = "${toml.metricsBind ?? ""}"`)
     }\n${sshdJail(d, toml.jailKeys)}`
   );
@@ -55,7 +67,7 @@ async function withRig(
       dir,
       start: async () => d = await startDaemon(dir, config, { prefix: ns.prefix() }),
       client: (...args) => nsClient(ns, sock, ...args),
-      kernel: async () => (await ns.exec(["nft", "list", "table", "inet", "fail2zig"])).stdout,
+      kernel: async () => (await ns.exec(["sh", "-c", KERNEL_READ[firewall]])).stdout,
     });
   } finally {
     await (d as RunningDaemon | null)?.stop("SIGKILL");
@@ -148,3 +160,58 @@ Deno.test({
       },
     ),
 });
+
+for (
+  const [firewall, flush] of [
+    ["iptables", "iptables -w -F && iptables -w -X && ip6tables -w -F && ip6tables -w -X"],
+    ["ipset", "ipset flush"],
+  ] as const
+) {
+  Deno.test({
+    ignore: !isRoot,
+    sanitizeResources: false,
+    sanitizeOps: false,
+    name: `daemon: ${firewall}: after \`${flush.split(" && ")[0]}\` every ban is back, ` +
+      "counted, logged, not degraded",
+    fn: () =>
+      withRig(
+        `rep-d-${firewall}`,
+        { metricsBind: `127.0.0.1:${METRICS_PORT}`, firewall },
+        async ({ ns, start, client, kernel }) => {
+          const daemon = await start();
+          for (const ip of ["203.0.113.50", "2001:db8:5::50"]) {
+            const r = await client("ban", ip, "--jail", "sshd", "--duration", "2h");
+            assert.equal(r.code, 0, r.err);
+          }
+          const both = (k: string) => k.includes("203.0.113.50") && k.includes("2001:db8:5::50");
+          assert.ok(both(await kernel()), await kernel());
+          await ns.execOk(["sh", "-c", flush]);
+          assert.ok(!both(await kernel()), "the flush removed a ban");
+          // The one-second bound is tests/firewall_repair_test.ts's; here: the daemon's wiring.
+          await pollFor(async () => both(await kernel()) ? true : null, "both bans back", {
+            timeoutMs: 5000,
+            stepMs: 20,
+          });
+          await daemon.waitFor(
+            (r) => /scaffold and bans re-installed/.test(String(r["msg"])),
+            5000,
+          );
+          const metric = await pollFor(
+            async () => {
+              const r = await ns.exec(["curl", "-s", `http://127.0.0.1:${METRICS_PORT}/metrics`]);
+              const m = /^fail2zig_firewall_repairs_total (\d+)$/m.exec(r.stdout);
+              return m && Number(m[1]) > 0 ? Number(m[1]) : null;
+            },
+            "a repair counted",
+            { timeoutMs: 5000, stepMs: 20 },
+          );
+          assert.equal(metric, 1);
+          assert.equal((await client("status")).json?.["degraded"], false);
+          const again = await client("ban", "198.51.100.9", "--jail", "sshd", "--duration", "1h");
+          assert.equal(again.code, 0, again.err);
+          assert.match(await kernel(), /198\.51\.100\.9/);
+          assert.equal(await daemon.stop(), 0);
+        },
+      ),
+  });
+}
