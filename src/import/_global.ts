@@ -14,7 +14,7 @@
  * @module
  */
 
-import { DEFAULT_SECTION, type IniTree, InterpolationError } from "./_ini.ts";
+import { DEFAULT_SECTION, type IniTree, tryGet } from "./_ini.ts";
 import type { Note } from "./_settings.ts";
 
 /** fail2ban's level names → fail2zig's `log_level`. */
@@ -56,13 +56,9 @@ export function firewallFor(banaction: string): string | null {
 }
 
 function read(tree: IniTree, section: string, key: string, notes: Note[]): string | undefined {
-  try {
-    return tree.get(section, key)?.trim();
-  } catch (e) {
-    if (!(e instanceof InterpolationError)) throw e;
-    notes.push({ level: "warn", text: `${key}: ${e.message}` });
-    return undefined;
-  }
+  const r = tryGet(tree, section, key);
+  if (r.error !== undefined) notes.push({ level: "warn", text: `${key}: ${r.error}` });
+  return r.value;
 }
 
 /** Translates `server` (the fail2ban.* tree) and the default banaction of `jails`. */

@@ -116,6 +116,25 @@ export class InterpolationError extends Error {
   override name = "InterpolationError";
 }
 
+/**
+ * `tree.get()` trimmed, with an interpolation problem as `error` rather than thrown (any other
+ * error is thrown).
+ */
+export function tryGet(
+  tree: IniTree,
+  section: string,
+  key: string,
+  extra?: ReadonlyMap<string, string>,
+): { value?: string; error?: string } {
+  try {
+    const v = tree.get(section, key, extra);
+    return v === undefined ? {} : { value: v.trim() };
+  } catch (e) {
+    if (e instanceof InterpolationError) return { error: e.message };
+    throw e;
+  }
+}
+
 /** Several files merged in fail2ban's order, with interpolating look-ups. */
 export class IniTree {
   readonly #defaults = new Map<string, string>();

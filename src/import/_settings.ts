@@ -7,7 +7,7 @@
 
 import { formatDuration } from "../config/mod.ts";
 import { canonicalIp, networkOf, parseCidr, parseIp } from "../net/mod.ts";
-import { type IniTree, InterpolationError } from "./_ini.ts";
+import { type IniTree, tryGet } from "./_ini.ts";
 import { parseFail2banTime } from "./_time.ts";
 
 /** fail2zig's limits that an imported value is clamped to (see docs/interfaces.md). */
@@ -58,13 +58,10 @@ const FORMULA_EXP = "ban.Time*math.exp(float(ban.Count+1)*banFactor)/math.exp(1*
 export function translateSettings(tree: IniTree, section: string): Map<SettingName, Setting> {
   const out = new Map<SettingName, Setting>();
   const read = (key: string): { value?: string; notes: Note[] } => {
-    try {
-      const value = tree.get(section, key);
-      return value === undefined ? { notes: [] } : { value: value.trim(), notes: [] };
-    } catch (e) {
-      if (!(e instanceof InterpolationError)) throw e;
-      return { notes: [{ level: "warn", text: `${key} not imported: ${e.message}` }] };
-    }
+    const r = tryGet(tree, section, key);
+    return r.error === undefined
+      ? { ...(r.value === undefined ? {} : { value: r.value }), notes: [] }
+      : { notes: [{ level: "warn", text: `${key} not imported: ${r.error}` }] };
   };
   const put = (name: SettingName, pairs: Setting["pairs"], notes: Note[]) =>
     out.set(name, { pairs, notes });

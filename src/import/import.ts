@@ -13,9 +13,9 @@ import {
   DEFAULT_SECTION,
   INCLUDES_SECTION,
   type IniTree,
-  InterpolationError,
   readFiles,
   readTree,
+  tryGet,
 } from "./_ini.ts";
 import {
   type FilterSpec,
@@ -154,7 +154,7 @@ export async function importFail2ban(dir: string, opts: ImportOptions): Promise<
     if (section === INCLUDES_SECTION || section.startsWith("KNOWN/") || section.includes("?")) {
       continue;
     }
-    const enabled = safeGet(tree, section, "enabled");
+    const enabled = tryGet(tree, section, "enabled");
     const on = enabled.value === undefined ? false : parseBool(enabled.value);
     if (enabled.error !== undefined || on === undefined) {
       header.push({
@@ -214,21 +214,6 @@ export async function importFail2ban(dir: string, opts: ImportOptions): Promise<
       reason: b.skipped!,
     })),
   };
-}
-
-function safeGet(
-  tree: IniTree,
-  section: string,
-  key: string,
-  extra?: ReadonlyMap<string, string>,
-): { value?: string; error?: string } {
-  try {
-    const v = tree.get(section, key, extra);
-    return v === undefined ? {} : { value: v.trim() };
-  } catch (e) {
-    if (e instanceof InterpolationError) return { error: e.message };
-    throw e;
-  }
 }
 
 /** Turns translated settings into a block; with `base`, keeps only what differs from it. */
@@ -304,7 +289,7 @@ async function translateJail(
     // An unknown filter is the reason that matters; the rest would only follow from it.
     skipped: unknownFilter ?? reason,
   });
-  const filterText = safeGet(tree, section, "filter");
+  const filterText = tryGet(tree, section, "filter");
   if (filterText.error !== undefined) return skip(`filter: ${filterText.error}`);
   if (filterText.value === undefined || filterText.value === "") return skip("no filter set");
   const spec = parseFilterSpec(filterText.value);
@@ -340,7 +325,7 @@ async function translateJail(
     if (mapping.kind === "filter" && mapping.mode !== "normal") {
       pairs.push(["mode", JSON.stringify(mapping.mode)]);
     }
-    const backendText = safeGet(tree, section, "backend");
+    const backendText = tryGet(tree, section, "backend");
     if (backendText.error !== undefined) return skip(`backend: ${backendText.error}`, pairs);
     const backend = (backendText.value ?? "auto").replace(/\[.*$/s, "").trim().toLowerCase() ||
       "auto";
@@ -355,7 +340,7 @@ async function translateJail(
       if (j.problem !== undefined) return skip(j.problem, [...pairs, ["source", '"journald"']]);
       pairs.push(...j.pairs);
     } else if (FILE_BACKENDS.has(backend)) {
-      const lp = safeGet(tree, section, "logpath");
+      const lp = tryGet(tree, section, "logpath");
       if (lp.error !== undefined) return skip(`logpath: ${lp.error}`, pairs);
       const files = logpaths(lp.value ?? "");
       if (files.problem !== undefined) return skip(files.problem, pairs);
@@ -410,14 +395,14 @@ async function journalmatchText(
   spec: { name: string; options: Map<string, string> },
   ctx: { root: string; reader: FileReader },
 ): Promise<{ value?: { text: string; from: "jail" | "filter" }; notes: Note[] }> {
-  const own = safeGet(tree, section, "journalmatch", spec.options);
+  const own = tryGet(tree, section, "journalmatch", spec.options);
   if (own.value !== undefined) return { value: { text: own.value, from: "jail" }, notes: [] };
   if (!/^[\w.-]+$/.test(spec.name)) return { notes: [] };
   const filterTree = await readFiles([`${ctx.root}/filter.d/${spec.name}.conf`], ctx.reader);
   if (filterTree.files.length === 0) return { notes: [] };
   for (const sec of ["Init", "Definition"]) {
     if (!filterTree.hasOwn(sec, "journalmatch")) continue;
-    const v = safeGet(filterTree, sec, "journalmatch", spec.options);
+    const v = tryGet(filterTree, sec, "journalmatch", spec.options);
     if (v.error !== undefined) {
       return {
         notes: [{ level: "warn", text: `journalmatch of filter.d/${spec.name}.conf: ${v.error}` }],
