@@ -765,7 +765,7 @@ export class Engine implements Controller {
   }
 
   #entry(b: BanDecision): BanEntry {
-    const scope = this.#config.jails[b.jailIndex]?.scope ?? null;
+    const scope = this.#scope(b);
     return {
       ip: b.ip,
       prefix: b.prefix,
@@ -773,6 +773,11 @@ export class Engine implements Controller {
       timeoutMs: b.expiresAt === null ? null : Math.max(1000, b.expiresAt - this.#o.clock.now()),
       ...(scope === null ? {} : { scope }),
     };
+  }
+
+  /** The port scope of the ban's jail; null for an all-port ban. */
+  #scope(b: BanDecision): PortScope | null {
+    return this.#config.jails[b.jailIndex]?.scope ?? null;
   }
 
   /**
@@ -911,7 +916,7 @@ export class Engine implements Controller {
    * until it has finished, then landed for the guard's reading (`reading()`).
    */
   #enqueueBans(bans: readonly BanDecision[], op: () => Promise<void>): Promise<void> {
-    const keys = bans.map((b) => entryKey(this.#entry(b)));
+    const keys = bans.map((b) => entryKey({ ip: b.ip, prefix: b.prefix, scope: this.#scope(b) }));
     for (const k of keys) this.#inFlight.set(k, (this.#inFlight.get(k) ?? 0) + 1);
     return this.#enqueue(op).finally(() => {
       for (const k of keys) {

@@ -65,14 +65,18 @@ export interface FirewallHealth {
  * `4 ` (banned_ipv4) or `6 tcp.22` (the IPv6 set of that scope).
  */
 export function entryGroup(
-  e: { readonly ip: string; readonly scope?: { readonly id: string } },
+  e: { readonly ip: string; readonly scope?: { readonly id: string } | null },
 ): string {
   return `${e.ip.includes(":") ? 6 : 4} ${e.scope?.id ?? ""}`;
 }
 
 /** The kernel entry a ban takes: its {@link entryGroup} and address/prefix. */
 export function entryKey(
-  e: { readonly ip: string; readonly prefix: number; readonly scope?: { readonly id: string } },
+  e: {
+    readonly ip: string;
+    readonly prefix: number;
+    readonly scope?: { readonly id: string } | null;
+  },
 ): string {
   return `${entryGroup(e)}|${e.ip}/${e.prefix}`;
 }

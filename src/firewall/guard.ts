@@ -60,9 +60,10 @@ function kernelEntries(active: Iterable<BanEntry>, counted: (b: BanEntry) => boo
   const shorter = [...prefixes];
   const seen = new Set<string>();
   for (const b of bans) {
-    const g = entryGroup(b);
     const covered = b.ip.includes(":") &&
-      shorter.some((p) => p < b.prefix && wide.has(`${g}|${networkOf(b.ip, p)}/${p}`));
+      shorter.some((p) =>
+        p < b.prefix && wide.has(entryKey({ ...b, ip: networkOf(b.ip, p), prefix: p }))
+      );
     if (!covered) seen.add(entryKey(b));
   }
   return seen.size;
