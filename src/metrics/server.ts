@@ -2,12 +2,14 @@
  * The metrics HTTP/1.1 listener, hand-rolled on `Deno.listen` so that every limit is ours:
  *   1. accept: at most `maxConnections` open; past it the oldest evictable connection still
  *      sending its head is closed to make room. Evictable means read from once (those go first),
- *      or silent for `EVICT_GRACE_MS` (20 ms) and one more event-loop turn: a client that sends
- *      its request with its connection is read, and so out of the head phase, before it can be
- *      evicted, and a slow or churning client cannot lock out a fast scraper. When nothing is evictable the newcomer waits (and the accept loop
- *      with it: later clients wait in the kernel's accept queue) until a connection closes or
- *      becomes evictable, at most 20 ms for one still sending its head: a newcomer is never
- *      closed unanswered to make room;
+ *      or silent: nothing sent for `EVICT_GRACE_MS` (20 ms) once a connection accepted later has
+ *      been read from, else for `SILENT_FALLBACK_MS` (250 ms), and in both cases one more
+ *      event-loop turn (`Listener.#silence` says why). A client that sends its request with its
+ *      connection is read, and so out of the head phase, before it can be evicted, and a slow or
+ *      churning client cannot lock out a fast scraper. When nothing is evictable the newcomer
+ *      waits (and the accept loop with it: later clients wait in the kernel's accept queue) until
+ *      a connection closes or becomes evictable: a newcomer is never closed unanswered to make
+ *      room;
  *   2. headers: the whole header block must arrive within `readTimeoutMs` (one deadline, not per
  *      read: a byte every few seconds does not keep a connection) and fit `maxHeaderBytes`
  *      (431 past it);
@@ -29,7 +31,8 @@ export interface MetricsLimits {
   maxConcurrentRequests: number;
   /**
    * Open connections. Past it the oldest one still reading its head that has been read from once
-   * (or has sent nothing for 20 ms) is closed; failing any, the newcomer is. @default 256
+   * (else that is known to have sent nothing) is closed; failing any, the newcomer waits for room.
+   * @default 256
    */
   maxConnections: number;
   /** Time for the client to take a response (ms). @default 5000 */
@@ -89,22 +92,32 @@ export interface MetricsServer {
 
 interface Conn {
   conn: Deno.TcpConn;
+  /** Accept order: a connection accepted later has a higher one. */
+  seq: number;
   phase: "head" | "queued" | "respond";
   closed: boolean;
   /**
    * Whether it may be evicted: `"read"` once a read returned (what came with the connection has
-   * been seen and the head is still unfinished: a slow sender), `"silent"` once it has been open
-   * `EVICT_GRACE_MS` with no read returned, else `"no"`. Slow senders go first: a silent one may
-   * be a prompt client whose read the event loop has not handed over yet.
+   * been seen and the head is still unfinished: a slow sender), `"silent"` once it is known to
+   * have sent nothing (`Listener.#silence`), else `"no"`. Slow senders go first.
    */
   evictable: "no" | "silent" | "read";
+  /** The pending timer of its silence: the grace, the fallback or the last turn. */
+  silenceTimer?: ReturnType<typeof setTimeout>;
 }
 
 /**
  * How long a new connection is safe from eviction while it has sent nothing. A client that sends
- * its request with the connection is read well before; one that sends nothing is fair game after.
+ * its request with the connection is read well before; one that sends nothing is fair game after,
+ * once the event loop has shown that it hands reads over (`Listener.#silence`).
  */
 const EVICT_GRACE_MS = 20;
+
+/**
+ * Past the grace, how long a connection that has sent nothing is kept while no connection
+ * accepted after it has been read from: without that proof its silence may be a loaded loop's.
+ */
+const SILENT_FALLBACK_MS = 250;
 
 const CRLF2 = [13, 10, 13, 10];
 
@@ -185,6 +198,11 @@ class Listener {
   readonly #render: () => string;
   readonly #open = new Set<Conn>(); // insertion order = age
   readonly #waiting: (() => void)[] = [];
+  /** Past their grace, sent nothing, no later connection read from yet (`#silence`). */
+  readonly #unproven = new Set<Conn>();
+  #seq = 0;
+  /** The highest `Conn.seq` read from. */
+  #readSeq = 0;
   readonly #tasks = new Set<Promise<void>>();
   readonly #stats: MetricsServerStats = {
     open: 0,
@@ -226,6 +244,41 @@ class Listener {
     const wake = this.#roomChanged;
     this.#roomChanged = null;
     wake?.();
+  }
+
+  /**
+   * Decides when `c`, which has sent nothing yet, counts as silent. The grace is not proof enough:
+   * a loaded event loop runs timers while the first read of a prompt client waits, its request
+   * already in the socket (seen on 2 cores: read 100 ms after the accept, the grace fired at 20).
+   * Reads are handed over in the order the data arrives, so once a connection accepted after `c`
+   * has been read from, `c`'s read, had its data come, has been handed over too. Silent is thus:
+   * past the grace and a later connection read from (`#proveSilence`), or past
+   * `SILENT_FALLBACK_MS` without that (every connection silent: a flood of them, or an idle loop),
+   * and in both cases one more turn of the event loop for a read handed over in the same batch.
+   */
+  #silence(c: Conn): void {
+    c.silenceTimer = setTimeout(() => {
+      if (this.#readSeq > c.seq) return this.#silentNextTurn(c);
+      this.#unproven.add(c);
+      c.silenceTimer = setTimeout(() => this.#silentNextTurn(c), SILENT_FALLBACK_MS);
+    }, EVICT_GRACE_MS);
+  }
+
+  /** A read of `c` returned: it is not silent, and older connections past their grace are. */
+  #proveSilence(c: Conn): void {
+    this.#unproven.delete(c);
+    clearTimeout(c.silenceTimer);
+    if (c.seq <= this.#readSeq) return;
+    this.#readSeq = c.seq;
+    for (const u of this.#unproven) {
+      if (u.seq < c.seq) this.#silentNextTurn(u);
+    }
+  }
+
+  #silentNextTurn(c: Conn): void {
+    this.#unproven.delete(c);
+    clearTimeout(c.silenceTimer);
+    c.silenceTimer = setTimeout(() => this.#evictable(c, "silent"), 0);
   }
 
   /** Marks `c` evictable (`how`); a newcomer waiting for room may take its place. */
@@ -289,12 +342,7 @@ class Listener {
       if (c.phase === "head") this.#stats.timedOut++;
       this.#shut(c);
     }, this.#limits.readTimeoutMs);
-    // After the grace, one more turn of the event loop: a read that completed meanwhile (a loaded
-    // loop runs late) is handed over first, so a prompt client is not taken for a silent one.
-    let turnTimer: ReturnType<typeof setTimeout> | undefined;
-    const graceTimer = setTimeout(() => {
-      turnTimer = setTimeout(() => this.#evictable(c, "silent"), 0);
-    }, EVICT_GRACE_MS);
+    this.#silence(c);
     try {
       while (headEnd < 0) {
         if (len === buf.length) {
@@ -305,6 +353,7 @@ class Listener {
         }
         const n = await c.conn.read(buf.subarray(len));
         if (n === null || c.closed) return;
+        this.#proveSilence(c);
         this.#evictable(c, "read"); // what came with the connection has been seen
         len += n;
         headEnd = findHeadEnd(buf, len);
@@ -329,8 +378,8 @@ class Listener {
       // reset by peer, or closed by a deadline: nothing to answer
     } finally {
       clearTimeout(readTimer);
-      clearTimeout(graceTimer);
-      clearTimeout(turnTimer);
+      this.#unproven.delete(c);
+      clearTimeout(c.silenceTimer);
       this.#shut(c);
     }
   }
@@ -355,7 +404,7 @@ class Listener {
   /**
    * Makes room for one more connection under `maxConnections` by evicting (`#evictOne`); while
    * nothing is evictable, waits until a connection closes or becomes evictable (every connection
-   * still sending its head does within `EVICT_GRACE_MS`; one being answered closes by its write
+   * still sending its head does within `SILENT_FALLBACK_MS`; one being answered closes by its write
    * deadline). False only when the listener is closing.
    */
   async #makeRoom(): Promise<boolean> {
@@ -384,7 +433,7 @@ class Listener {
         conn.close();
         return;
       }
-      const c: Conn = { conn, phase: "head", closed: false, evictable: "no" };
+      const c: Conn = { conn, seq: ++this.#seq, phase: "head", closed: false, evictable: "no" };
       this.#open.add(c);
       const t = this.#serve(c).finally(() => this.#tasks.delete(t));
       this.#tasks.add(t);
