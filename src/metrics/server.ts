@@ -266,8 +266,7 @@ class Listener {
 
   /** A read of `c` returned: it is not silent, and older connections past their grace are. */
   #proveSilence(c: Conn): void {
-    this.#unproven.delete(c);
-    clearTimeout(c.silenceTimer);
+    this.#stopSilence(c);
     if (c.seq <= this.#readSeq) return;
     this.#readSeq = c.seq;
     for (const u of this.#unproven) {
@@ -276,9 +275,14 @@ class Listener {
   }
 
   #silentNextTurn(c: Conn): void {
+    this.#stopSilence(c);
+    c.silenceTimer = setTimeout(() => this.#evictable(c, "silent"), 0);
+  }
+
+  /** Ends what `#silence` started for `c`. */
+  #stopSilence(c: Conn): void {
     this.#unproven.delete(c);
     clearTimeout(c.silenceTimer);
-    c.silenceTimer = setTimeout(() => this.#evictable(c, "silent"), 0);
   }
 
   /** Marks `c` evictable (`how`); a newcomer waiting for room may take its place. */
@@ -378,8 +382,7 @@ class Listener {
       // reset by peer, or closed by a deadline: nothing to answer
     } finally {
       clearTimeout(readTimer);
-      this.#unproven.delete(c);
-      clearTimeout(c.silenceTimer);
+      this.#stopSilence(c);
       this.#shut(c);
     }
   }

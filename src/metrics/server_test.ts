@@ -10,8 +10,8 @@ import { assertPrompt, watchLag } from "../../tests/_lag.ts";
 import { waitUntil } from "../../tests/_wait.ts";
 
 const enc = new TextEncoder();
-const SCRAPER = new URL("../../tests/_prompt_scraper.ts", import.meta.url).pathname;
 const dec = new TextDecoder();
+const SCRAPER = new URL("../../tests/_prompt_scraper.ts", import.meta.url).pathname;
 
 function metrics() {
   const m = createDaemonMetrics({ memoryBytes: () => 1 });
@@ -42,11 +42,7 @@ async function raw(port: number, request: Uint8Array | string): Promise<string> 
     while (off < bytes.length) off += await conn.write(bytes.subarray(off));
     return await readAll(conn);
   } finally {
-    try {
-      conn.close();
-    } catch {
-      // closed
-    }
+    closeAll([conn]);
   }
 }
 
