@@ -24,6 +24,11 @@ usage: scripts/install.sh [--prefix DIR] [--root DIR] [--binary FILE] [--dry-run
   --binary FILE   the compiled executable to install (default dist/fail2zig when it exists)
   --dry-run       print what would be done, change nothing
   --uninstall     remove an installation (the config, the state and the group are kept)
+
+An upgrade restarts a running fail2zig.service once the new program accepts the config; if it
+does not, the daemon is left running, the errors are printed and the exit status is 1.
+SYSTEMCTL=PROGRAM names the systemctl to use (default: systemctl, and only for an install
+without --root on a machine systemd runs).
 EOF
 }
 
@@ -66,9 +71,15 @@ ETC=$ROOT/etc
 UNITS=$ETC/systemd/system
 DENO=$SRC/node_modules/deno/deno
 GEN=("$DENO" run -q --allow-read --allow-write --allow-env "$SRC/scripts/gen_packaging.ts")
-# Talk to systemd only for a real install on a machine it runs.
+# Talk to systemd only for a real install on a machine it runs, or to the SYSTEMCTL given.
 LIVE=0
-if [ -z "$ROOT" ] && [ -d /run/systemd/system ] && [ "$DRY" = 0 ]; then LIVE=1; fi
+if [ "$DRY" = 0 ]; then
+  if [ -n "${SYSTEMCTL:-}" ]; then
+    LIVE=1
+  elif [ -z "$ROOT" ] && [ -d /run/systemd/system ]; then
+    LIVE=1 SYSTEMCTL=systemctl
+  fi
+fi
 
 say() { echo "install.sh: $*"; }
 run() {
@@ -77,13 +88,13 @@ run() {
 
 if [ "$UNINSTALL" = 1 ]; then
   if [ "$LIVE" = 1 ] && [ -e "$UNITS/fail2zig.service" ]; then
-    run systemctl disable --now fail2zig.service || true
+    run "$SYSTEMCTL" disable --now fail2zig.service || true
   fi
   run rm -f "$BIN/fail2zig" "$MAN/man8/fail2zig.8" "$MAN/man5/fail2zig.toml.5" \
     "$COMP/fail2zig" "$ZCOMP/_fail2zig" "$FCOMP/fail2zig.fish" "$ETC/logrotate.d/fail2zig" \
     "$UNITS/fail2zig.service"
   run rm -rf "$LIB" "$DOC" "$UNITS/fail2zig.service.d"
-  if [ "$LIVE" = 1 ]; then run systemctl daemon-reload; fi
+  if [ "$LIVE" = 1 ]; then run "$SYSTEMCTL" daemon-reload; fi
   say "removed; kept $ETC/fail2zig (config), /var/lib/fail2zig (state) and the group fail2zig"
   exit 0
 fi
@@ -162,7 +173,24 @@ run install -m 0644 "$SRC/docs/interfaces.md" "$SRC/README.md" "$SRC/fixtures/co
 run rm -rf "$DOC/licenses"
 run "$DENO" run -q --allow-read --allow-write "$SRC/scripts/compile.ts" --licences "$DOC/licenses"
 
-if [ "$LIVE" = 1 ]; then run systemctl daemon-reload; fi
 say "installed fail2zig under $ROOT$PREFIX (MemoryMax=$max)"
+
+# ---- an upgrade under a running daemon: restart it on the new program, if that takes the config ----
+# (The checkout install has replaced the files the old daemon's next reload would load.)
+if [ "$LIVE" = 1 ]; then
+  run "$SYSTEMCTL" daemon-reload
+  if "$SYSTEMCTL" is-active --quiet fail2zig.service; then
+    if "$BIN/fail2zig" config check --config "$ETC/fail2zig/config.toml" >/dev/null 2>"$tmp/check"; then
+      run "$SYSTEMCTL" try-restart fail2zig.service
+      say "restarted the running fail2zig.service on the new program"
+      exit 0
+    fi
+    cat "$tmp/check" >&2
+    say "NOT restarted: the new program refuses $ETC/fail2zig/config.toml (above); the daemon" >&2
+    say "runs on the old one: fix the config, run 'fail2zig config check', then" >&2
+    say "      systemctl restart fail2zig (and no 'reload' before that)" >&2
+    exit 1
+  fi
+fi
 say "next: edit $ETC/fail2zig/config.toml, run 'fail2zig config check', then"
 say "      systemctl enable --now fail2zig (add admins to the group: usermod -aG fail2zig USER)"

@@ -291,3 +291,65 @@ Deno.test({
     });
   },
 });
+
+Deno.test({
+  name:
+    "install.sh over a running daemon restarts it once the new program takes the config, else leaves it running",
+  ignore: !isRoot,
+  fn: async () => {
+    await withRoot(async (root) => {
+      // The program: the checkout's own CLI; systemctl: a recorder whose unit is active while
+      // the file `active` exists.
+      const exe = `${root}/fail2zig-checkout`;
+      await Deno.writeTextFile(
+        exe,
+        `#!/bin/sh\nexec ${ROOT}/node_modules/deno/deno run -q -A ${ROOT}/mod.ts "$@"\n`,
+      );
+      const calls = `${root}/systemctl.log`;
+      const systemctl = `${root}/systemctl`;
+      await Deno.writeTextFile(
+        systemctl,
+        `#!/bin/sh\necho "$*" >>${calls}\n` +
+          `if [ "$1" = is-active ]; then exec test -e ${root}/active; fi\n`,
+      );
+      for (const f of [exe, systemctl]) await Deno.chmod(f, 0o755);
+      const upgrade = async (...extra: string[]) => {
+        await Deno.writeTextFile(calls, "");
+        const r = await sh(
+          "bash",
+          [join(ROOT, "scripts/install.sh"), "--root", root, "--binary", exe, ...extra],
+          { SYSTEMCTL: systemctl },
+        );
+        return { ...r, calls: (await Deno.readTextFile(calls)).trim().split("\n") };
+      };
+
+      const fresh = await upgrade();
+      equal(fresh.code, 0, fresh.out + fresh.err);
+      deepEqual(fresh.calls, ["daemon-reload", "is-active --quiet fail2zig.service"]);
+      match(fresh.out, /systemctl enable --now fail2zig/);
+
+      await Deno.writeTextFile(`${root}/active`, "");
+      const running = await upgrade();
+      equal(running.code, 0, running.out + running.err);
+      deepEqual(running.calls, [
+        "daemon-reload",
+        "is-active --quiet fail2zig.service",
+        "try-restart fail2zig.service",
+      ]);
+      match(running.out, /restarted the running fail2zig\.service on the new program/);
+
+      // A config the new program refuses: named with its line, the daemon left as it runs.
+      const config = `${root}/etc/fail2zig/config.toml`;
+      await Deno.writeTextFile(config, "[global]\n", { append: true });
+      const refused = await upgrade();
+      equal(refused.code, 1, refused.out + refused.err);
+      deepEqual(refused.calls, ["daemon-reload", "is-active --quiet fail2zig.service"]);
+      match(refused.err, new RegExp(`${config}:\\d+:\\d+: duplicate table \\[global\\]`));
+      match(refused.out + refused.err, /NOT restarted: the new program refuses/);
+
+      const un = await upgrade("--uninstall");
+      equal(un.code, 0, un.out + un.err);
+      deepEqual(un.calls, ["disable --now fail2zig.service", "daemon-reload"]);
+    });
+  },
+});
