@@ -20,6 +20,7 @@ import {
   parseConfig,
   type UserFilterConfig,
 } from "./mod.ts";
+import { formatDuration, parseDuration } from "./_duration.ts";
 
 const DOCS = await Deno.readTextFile(new URL("../../docs/interfaces.md", import.meta.url));
 
@@ -251,34 +252,12 @@ function enumOf(notes: string): string[] {
   return [...(alt?.[0] ?? notes).matchAll(re)].map((m) => m[1]!);
 }
 
-const UNIT_MS: Readonly<Record<string, number>> = {
-  w: 604_800_000,
-  d: 86_400_000,
-  h: 3_600_000,
-  m: 60_000,
-  s: 1000,
-  ms: 1,
-};
-
-/** A documented duration in ms (`"permanent"`: null). */
+/** A documented duration in ms (a number is seconds; `"permanent"`: null). */
 function durationMs(text: unknown): number | null {
   if (typeof text === "number") return text * 1000;
-  if (text === "permanent") return null;
-  let ms = 0;
-  for (const [, n, unit] of String(text).matchAll(/(\d+)(ms|[smhdw])/g)) {
-    ms += Number(n) * UNIT_MS[unit!]!;
-  }
-  return ms;
-}
-
-/** `ms` as a duration string, largest unit first. */
-function durationText(ms: number): string {
-  let out = "";
-  for (const [unit, size] of Object.entries(UNIT_MS)) {
-    if (ms >= size) out += `${Math.floor(ms / size)}${unit}`;
-    ms %= size;
-  }
-  return out === "" ? "0s" : out;
+  const r = parseDuration(String(text), { subSecond: true, permanent: true });
+  if (!r.ok) throw new Error(`the table's duration ${JSON.stringify(text)}: ${r.reason}`);
+  return r.ms;
 }
 
 // ---- the checks, each returning its disagreements ----
@@ -343,8 +322,8 @@ function checkRange(row: Row, p: Probe, range: NonNullable<ReturnType<typeof ran
   return [
     ...accepts(p, row.key, `"${lo}"`, a),
     ...accepts(p, row.key, `"${hi}"`, b),
-    ...(a < step ? [] : refuses(p, row.key, `"${durationText(a - step)}"`).problems),
-    ...refuses(p, row.key, `"${durationText(b + step)}"`).problems,
+    ...(a < step ? [] : refuses(p, row.key, `"${formatDuration(a - step)}"`).problems),
+    ...refuses(p, row.key, `"${formatDuration(b + step)}"`).problems,
   ];
 }
 
