@@ -302,11 +302,34 @@ const NGINX_BOT = [
 // address comes right after it, before any client text (HELO, sender, recipient).
 
 const PFX = "{<NAME>|}[{|IPv6:}<HOST>]{|:<NUM>}";
-// The reply: CODE, the enhanced status (postfix 2.3+; 2.0–2.2 write none), then the text, in which
-// the reason is looked for (`<ITEM>: ` and `… rejected: ` may come first).
-const REASON =
-  "{Service unavailable|Access denied|Client host rejected|Command rejected|Data command rejected|Relay access denied|Host not found|Domain not found|need fully-qualified hostname|User unknown|user unknown|Undeliverable address|undeliverable address|match}";
-const REPLY = `<NUM> <*>${REASON}<*>`;
+// The reply: CODE, the enhanced status (postfix 2.3+; 2.0–2.2 write none), then the text, whose
+// reason starts it or follows `<ITEM>: ` (an empty item leaves `: `) and then `Helo command|Sender
+// address|Recipient address rejected: ` (smtpd_check.c's reject texts; fail2ban 1.1 reads the same
+// places). Read there only: the rest of the text (a policy server's or greylister's words after
+// its `rejected: `, `from=<…>`, `helo=<…>`) is anyone's, so a greylisted sender at match.com, or a
+// `Mailbox full, user unknown to sender` reply, is no reject of the listed kinds. The reasons form
+// one group of plain texts, matched as one step (docs/filters.md), not 17 × 4 variants.
+const REASONS = [
+  "Service unavailable",
+  "Access denied",
+  "Client host rejected",
+  "Command rejected",
+  "Data command rejected",
+  "Relay access denied",
+  "Host not found",
+  "Domain not found",
+  "need fully-qualified hostname",
+  "User unknown",
+  "user unknown",
+  "Undeliverable address",
+  "undeliverable address",
+  "match",
+];
+const REPLIES = ["", ": ", "\\<<*>>: "].flatMap((item) =>
+  ["", "{Helo command|Sender address|Recipient address} rejected: "].map((what) =>
+    `<NUM> {<NUM>.<NUM>.<NUM> |}${item}${what}{${REASONS.join("|")}}<*>`
+  )
+);
 // One SMTP session (smtpd pid) is one attempt: its rejects and SASL failures count, the "too many
 // errors" that ends it summarises them (a duplicate after them; alone, it counts); `disconnect`
 // closes the session, since an smtpd process serves many connections in turn.
@@ -324,7 +347,9 @@ const NOT_COUNTED = as("ignore", [
 const POSTFIX_NORMAL: (string | Rule)[] = [
   ...step(
     1,
-    ["<NAME>: ", ""].map((q) => `${q}{reject|milter-reject}: <NAME> from ${PFX}: ${REPLY}`),
+    ["<NAME>: ", ""].flatMap((q) =>
+      REPLIES.map((reply) => `${q}{reject|milter-reject}: <NAME> from ${PFX}: ${reply}`)
+    ),
   ), // PFX-01, 02, 22
   `improper command pipelining after <NAME> from ${PFX}{|:|: <*>}`, // PFX-08
   ...TOO_MANY,

@@ -2,7 +2,7 @@
  * The pattern language and its compiler into linear-time matchers (see docs/filters.md).
  *
  * Stages: parse the text into atoms (literal, token, `<*>`, `{a|b}` groups) → expand groups into
- * plain variants → check each variant for linear matchability (else `PatternError` with a column)
+ * plain variants (a group of plain texts between literal text stays one op, `literalSet`) → check each variant for linear matchability (else `PatternError` with a column)
  * → split each variant at `<*>` into segments of literals and byte-class tokens.
  *
  * Matching a variant against the message `[b, e)`: the first segment is matched left to right at
@@ -99,11 +99,28 @@ TOKENS["ADDR"] = TOKENS["HOST"]!;
 TOKENS["USER"] = TOKENS["WORD"]!;
 const TOKEN_NAMES = "<HOST> <ADDR> <*> <NUM> <HEX> <NAME> <HOSTNAME> <SID> <WORD> <USER>";
 
+/** A token op: a run of its byte class. */
+type Tok = Extract<Op, { readonly set: null }>;
+function isTok(op: Op | null | undefined): op is Tok {
+  return op !== null && op !== undefined && !op.lit && op.set === null;
+}
+
 /** Compiled element of a segment. */
 export type Op =
   | { readonly lit: true; readonly s: string }
   | {
+    /**
+     * A `{…|…}` group of plain texts (see `literalSet`): exactly one of them, at most one of
+     * which can match in any one place, so the group is one step instead of one variant each.
+     */
     readonly lit: false;
+    readonly set: readonly string[];
+    /** No text ends another, so the set can be matched right to left as well. */
+    readonly suffixFree: boolean;
+  }
+  | {
+    readonly lit: false;
+    readonly set: null;
     readonly name: string;
     readonly cls: Uint8Array;
     readonly wide: boolean;
@@ -129,6 +146,7 @@ export interface Variant {
 
 type Atom =
   | { k: "lit"; s: string; col: number }
+  | { k: "set"; options: readonly string[]; suffixFree: boolean; col: number }
   | { k: "tok"; name: string; col: number }
   | { k: "skip"; col: number };
 type Part = Atom | { k: "alt"; options: Part[][]; col: number };
@@ -192,15 +210,62 @@ function parse(text: string): Part[] {
   return root;
 }
 
-function expand(parts: Part[]): Atom[][] {
+/**
+ * Group `parts[i]` as one op, when it can be: two or more options, each plain text (no token, `<*>`
+ * or group), none empty, none the start of another (so at most one matches at a place, read left
+ * to right), with literal text right before it (or a group each option of which ends with some, or is empty and has some before it)
+ * and literal text, `<*>` or the pattern's end right after it (so it never starts a segment, never
+ * touches a token, and expanding it would give the same matches). Else null: the group is expanded into variants. A set some text of which ends
+ * another cannot be read right to left: `build` has it expanded where it would be.
+ */
+/** True when every expansion of `parts` puts literal text right before `parts[i]`. */
+function litBefore(parts: Part[], i: number): boolean {
+  const prev = parts[i - 1];
+  if (prev?.k === "lit") return true;
+  if (prev?.k !== "alt") return false;
+  return prev.options.every((o) =>
+    o.length === 0 ? litBefore(parts, i - 1) : o[o.length - 1]!.k === "lit"
+  );
+}
+
+function literalSet(parts: Part[], i: number): Atom | null {
+  const p = parts[i]!, next = parts[i + 1];
+  if (p.k !== "alt" || p.options.length < 2) return null;
+  if (!litBefore(parts, i)) return null;
+  if (next !== undefined && next.k !== "lit" && next.k !== "skip") return null;
+  const texts: string[] = [];
+  for (const o of p.options) {
+    if (o.length === 0 || o.some((a) => a.k !== "lit")) return null;
+    texts.push(o.map((a) => (a as { s: string }).s).join(""));
+  }
+  let suffixFree = true;
+  for (const a of texts) {
+    if (next === undefined && /[ \t]$/.test(a)) return null; // trailing blanks are trimmed
+    for (const b of texts) {
+      if (a === b) continue;
+      if (b.startsWith(a)) return null;
+      if (b.endsWith(a)) suffixFree = false;
+    }
+  }
+  if (new Set(texts).size !== texts.length) return null;
+  return { k: "set", options: texts, suffixFree, col: p.col };
+}
+
+function expand(parts: Part[], sets: boolean): Atom[][] {
   let out: Atom[][] = [[]];
-  for (const p of parts) {
+  for (let i = 0; i < parts.length; i++) {
+    const p = parts[i]!;
     if (p.k !== "alt") {
       for (const v of out) v.push(p);
       continue;
     }
+    const set = sets ? literalSet(parts, i) : null;
+    if (set !== null) {
+      for (const v of out) v.push(set);
+      continue;
+    }
     const opts: Atom[][] = [];
-    for (const o of p.options) opts.push(...expand(o));
+    for (const o of p.options) opts.push(...expand(o, sets));
     const next: Atom[][] = [];
     for (const v of out) {
       for (const o of opts) {
@@ -218,11 +283,11 @@ function expand(parts: Part[]): Atom[][] {
   return out;
 }
 
-function inClass(op: Op & { lit: false }, c: number): boolean {
+function inClass(op: Tok, c: number): boolean {
   return c < 256 ? op.cls[c] === 1 : op.wide;
 }
 
-function overlap(a: Op & { lit: false }, b: Op & { lit: false }): boolean {
+function overlap(a: Tok, b: Tok): boolean {
   if (a.wide && b.wide) return true;
   for (let c = 0; c < 256; c++) if (a.cls[c] === 1 && b.cls[c] === 1) return true;
   return false;
@@ -251,10 +316,12 @@ function placeAtoms(atoms: Atom[]): Placed[] {
         throw new PatternError(a.col, "expected text or a token between two <*>, found <*><*>");
       }
       seq.push({ op: null, col: a.col });
+    } else if (a.k === "set") {
+      seq.push({ op: { lit: false, set: a.options, suffixFree: a.suffixFree }, col: a.col });
     } else {
       const t = TOKENS[a.name]!;
       seq.push({
-        op: { lit: false, name: a.name, ...t, split: -1 },
+        op: { lit: false, set: null, name: a.name, ...t, split: -1 },
         col: a.col,
       });
     }
@@ -269,11 +336,18 @@ function placeAtoms(atoms: Atom[]): Placed[] {
   return seq;
 }
 
+/**
+ * Thrown by `build` when a literal set would have to be read right to left and cannot (some text of
+ * it ends another), or would end a segment placed rightmost (whose last op leads the search): the
+ * pattern is compiled again with every group expanded.
+ */
+const EXPAND_SETS = new Error("a literal set where it cannot be read as one op");
+
 /** Checks one expanded variant and splits it into segments. */
 function build(atoms: Atom[], needHost: boolean, textLen: number): Variant {
   const seq = placeAtoms(atoms);
   if (seq.length === 0) throw new PatternError(1, "expected a pattern, found nothing");
-  const hosts = seq.filter((a) => a.op && !a.op.lit && a.op.host);
+  const hosts = seq.filter((a) => isTok(a.op) && a.op.host);
   if (needHost && hosts.length === 0) {
     throw new PatternError(
       Math.max(1, textLen),
@@ -290,13 +364,13 @@ function build(atoms: Atom[], needHost: boolean, textLen: number): Variant {
   for (let k = 0; k < seq.length; k++) {
     if (seq[k]!.op !== null) continue;
     const prev = seq[k - 1], next = seq[k + 1];
-    if (prev && prev.op && !prev.op.lit) {
+    if (prev && isTok(prev.op)) {
       throw new PatternError(
         seq[k]!.col,
         `expected literal text between <${prev.op.name}> and <*>, found none (where one ends and the other starts would be ambiguous)`,
       );
     }
-    if (next && next.op && !next.op.lit) {
+    if (next && isTok(next.op)) {
       throw new PatternError(
         next.col,
         `expected literal text between <*> and <${next.op.name}>, found none (where one ends and the other starts would be ambiguous)`,
@@ -316,10 +390,10 @@ function build(atoms: Atom[], needHost: boolean, textLen: number): Variant {
     const r2l = si > 0; // matched right to left (last, or placed rightmost in the middle)
     for (let k = 0; k < seg.length; k++) {
       const { op, col } = seg[k]!;
-      if (op.lit) continue;
+      if (!isTok(op)) continue; // literal sets touch literal text only (`literalSet`)
       if (op.host) hostSeg = si;
       const prev = seg[k - 1]?.op, next = seg[k + 1]?.op;
-      if (prev && !prev.lit && overlap(prev, op)) {
+      if (isTok(prev) && overlap(prev, op)) {
         throw new PatternError(
           col,
           `expected literal text between <${prev.name}> and <${op.name}>, found none (their characters overlap)`,
@@ -355,17 +429,24 @@ function build(atoms: Atom[], needHost: boolean, textLen: number): Variant {
       }
     }
   });
+  // right to left: the last segment, and those between the address segment and it (`rightmost`)
+  const rtl = (si: number) => n > 1 && (si === n - 1 || (hostSeg > 0 && si > hostSeg));
+  segs.forEach((seg, si) => {
+    const last = seg[seg.length - 1]?.op;
+    if (last && !last.lit && last.set && si < n - 1 && rtl(si)) throw EXPAND_SETS;
+    for (const { op } of seg) if (!op.lit && op.set && !op.suffixFree && rtl(si)) throw EXPAND_SETS;
+  });
   const first0 = segs[0]![0]?.op;
   const first = first0 && first0.lit ? first0.s.charCodeAt(0) : -1;
   let stepFactor = 3;
   for (const seg of segs) {
     let span = 2;
-    for (const { op } of seg) span += op.lit ? op.s.length : op.max + 1;
+    for (const { op } of seg) span += opSpan(op);
     stepFactor += span;
   }
   const seg0 = segs[0]!;
   const next0 = seg0[1]?.op;
-  const needChar = first0 && !first0.lit && next0 && next0.lit ? next0.s[0]! : "";
+  const needChar = isTok(first0) && next0 && next0.lit ? next0.s[0]! : "";
   return {
     segs: segs.map((s) => internSeg(s.map((x) => x.op))),
     hostSeg,
@@ -384,7 +465,14 @@ function build(atoms: Atom[], needHost: boolean, textLen: number): Variant {
 const interned = new Map<string, readonly Op[]>();
 const INTERN_MAX = 50_000;
 function opKey(op: Op): string {
-  return op.lit ? `l${op.s}` : `t${op.name}\u0000${op.split}\u0000${op.max}`;
+  if (op.lit) return `l${op.s}`;
+  return op.set ? `s${op.set.join("\u0000")}` : `t${op.name}\u0000${op.split}\u0000${op.max}`;
+}
+
+/** The most scan steps one op takes at one place (a set tries each of its texts). */
+function opSpan(op: Op): number {
+  if (op.lit) return op.s.length;
+  return op.set ? op.set.reduce((sum, x) => sum + x.length, 0) : op.max + 1;
 }
 function internSeg(seg: Op[]): readonly Op[] {
   if (interned.size > INTERN_MAX) interned.clear();
@@ -424,8 +512,13 @@ export function compilePattern(text: string, needHost = true): Variant[] {
       `expected at most ${MAX_PATTERN_LENGTH} characters, found ${text.length}`,
     );
   }
-  const variants = expand(parse(text)).map((atoms) => build(atoms, needHost, text.length));
-  return variants;
+  const parts = parse(text);
+  try {
+    return expand(parts, true).map((atoms) => build(atoms, needHost, text.length));
+  } catch (e) {
+    if (e !== EXPAND_SETS) throw e;
+    return expand(parts, false).map((atoms) => build(atoms, needHost, text.length));
+  }
 }
 
 // ---- matching -------------------------------------------------------------------------------
@@ -499,8 +592,32 @@ export class MatchState {
 /** True when two ops match exactly the same text. */
 export function sameOp(a: Op, b: Op): boolean {
   if (a.lit || b.lit) return a.lit && b.lit && a.s === b.s;
+  if (a.set || b.set) return a.set !== null && b.set !== null && opKey(a) === opKey(b);
   return a.cls === b.cls && a.max === b.max && a.min === b.min && a.split === b.split &&
     a.host === b.host;
+}
+
+/** The length of the text of `set` that `s` holds at `p` (ending by `e`), or -1. */
+function setAt(set: readonly string[], s: string, p: number, e: number): number {
+  const c = s.charCodeAt(p);
+  for (let i = 0; i < set.length; i++) {
+    const x = set[i]!;
+    steps += 1;
+    if (x.charCodeAt(0) !== c || p + x.length > e) continue;
+    steps += x.length;
+    if (s.startsWith(x, p)) return x.length;
+  }
+  return -1;
+}
+
+/** The length of the text of `set` that `s` holds ending at `q` (starting at `b` or later), or -1. */
+function setBefore(set: readonly string[], s: string, b: number, q: number): number {
+  for (let i = 0; i < set.length; i++) {
+    const x = set[i]!;
+    steps += x.length;
+    if (q - x.length >= b && s.startsWith(x, q - x.length)) return x.length;
+  }
+  return -1;
 }
 
 function l2r(m: MatchState, ops: readonly Op[], s: string, p: number, e: number): number {
@@ -521,7 +638,17 @@ function l2r(m: MatchState, ops: readonly Op[], s: string, p: number, e: number)
       p += n;
       continue;
     }
-    m.failAt = -1; // a token failure (set before any return below)
+    m.failAt = -1; // a token or set failure (set before any return below)
+    if (op.set) {
+      const n = setAt(op.set, s, p, e);
+      if (n < 0) {
+        m.failOp = k;
+        m.failLit = "";
+        return -1;
+      }
+      p += n;
+      continue;
+    }
     const st = p;
     const lim = Math.min(e, p + op.max);
     if (st === m.memoAt && op.cls === m.memoCls && lim === m.memoLim) {
@@ -575,6 +702,12 @@ function r2l(m: MatchState, ops: readonly Op[], s: string, q: number, b: number)
       steps += L.length;
       if (q - L.length < b || !s.startsWith(L, q - L.length)) return -1;
       q -= L.length;
+      continue;
+    }
+    if (op.set) {
+      const n = setBefore(op.set, s, b, q);
+      if (n < 0) return -1;
+      q -= n;
       continue;
     }
     const st = q;

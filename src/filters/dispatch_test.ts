@@ -93,6 +93,8 @@ function injected(
     seg.map((op) =>
       op.lit
         ? op.s
+        : op.set
+        ? pick(op.set)
         : op.host
         ? pick(ADDRS).replace(":80", "")
         : op.name === "NUM" || op.name === "HEX"

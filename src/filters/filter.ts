@@ -897,11 +897,30 @@ const SAMPLE: Readonly<Record<string, string>> = { NUM: "4242", HEX: "4242" };
 /** The addresses a witness line holds (an IPv6 one meets `<HOST>:<NUM>` as `2001:db8::1:4242`). */
 const WITNESS_HOSTS = ["192.0.2.1", "2001:db8::1"];
 
-/** The line failure variant `v` matches with `host` as its address and `x` in every free part. */
-function witness(v: Variant, host: string): string {
-  return v.segs.map((seg) =>
-    seg.map((op) => op.lit ? op.s : op.host ? host : SAMPLE[op.name] ?? "x").join("")
-  ).join("x");
+/**
+ * Lines failure variant `v` matches with `host` as its address and `x` in every free part: line k
+ * takes text k (cyclically) of each literal set, so every text of every set is in one of them.
+ */
+function witnesses(v: Variant, host: string): string[] {
+  let n = 1;
+  for (const seg of v.segs) {
+    for (const op of seg) if (!op.lit && op.set) n = Math.max(n, op.set.length);
+  }
+  return Array.from(
+    { length: n },
+    (_, k) =>
+      v.segs.map((seg) =>
+        seg.map((op) =>
+          op.lit
+            ? op.s
+            : op.set
+            ? op.set[k % op.set.length]
+            : op.host
+            ? host
+            : SAMPLE[op.name] ?? "x"
+        ).join("")
+      ).join("x"),
+  );
 }
 
 /**
@@ -919,14 +938,15 @@ function disagreements(probe: CompiledFilter, fail: Compiled): string[] {
   fail.variants.forEach((v, i) => {
     if (v.hostSeg < 0) return; // an orphan reads no address
     for (const host of WITNESS_HOSTS) {
-      const line = witness(v, host);
-      if (seen.has(line)) continue;
-      seen.add(line);
-      const got = probe.matchDetailed(line, 0);
-      const kind = probe.lastKind;
-      if (kind === LineKind.AMBIGUOUS) out.push(`pattern ${fail.owner[i]}: ambiguous: ${line}`);
-      else if (got !== null && got.ip !== host) {
-        out.push(`pattern ${fail.owner[i]}: reads ${got.ip}, not ${host}: ${line}`);
+      for (const line of witnesses(v, host)) {
+        if (seen.has(line)) continue;
+        seen.add(line);
+        const got = probe.matchDetailed(line, 0);
+        const kind = probe.lastKind;
+        if (kind === LineKind.AMBIGUOUS) out.push(`pattern ${fail.owner[i]}: ambiguous: ${line}`);
+        else if (got !== null && got.ip !== host) {
+          out.push(`pattern ${fail.owner[i]}: reads ${got.ip}, not ${host}: ${line}`);
+        }
       }
     }
   });

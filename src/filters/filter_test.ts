@@ -181,3 +181,106 @@ Deno.test("ambiguousLines counts the lines an instance found ambiguous, and only
   equal(f.match(planted, 0), null);
   equal(f.ambiguousLines, 2);
 });
+
+/** The texts `{a|b}` groups of a pattern expand to (groups without nesting). */
+function expanded(text: string): string[] {
+  const m = /\{([^{}]*)\}/.exec(text);
+  if (!m) return [text];
+  return m[1]!.split("|").flatMap((o) =>
+    expanded(text.slice(0, m.index) + o + text.slice(m.index + m[0].length))
+  );
+}
+
+Deno.test("a group of plain texts is matched as one step, exactly as its expansion would be", () => {
+  const cases: [string, number][] = [
+    // [pattern, its variants]: a set in the first segment, one in the last, one after another set
+    ["a {xy|xz|q} <HOST> end", 1],
+    ["<HOST> x<*> tail {ab|cd|e}", 1],
+    ["<HOST> said {no|yes} {now|then}<*>", 1],
+    ["<HOST> said {|no|yes} {now|then}<*>", 3], // an empty option: expanded, the next group a set
+    // expanded: one text begins another; one ends another where it is read right to left; a set
+    // would end a segment placed rightmost (its last op leads the search)
+    ["<*> for {ro|root} from <HOST> x", 2],
+    ["<HOST> x<*> tail {ab|b}", 2],
+    ["<*> from <HOST> via <*> port {1|2}<*> end", 2],
+  ];
+  const rnd = (() => {
+    let x = 0x5e7;
+    return () => ((x = (x * 1103515245 + 12345) >>> 0) / 2 ** 32);
+  })();
+  const words = [
+    "a ",
+    "xy",
+    "xz",
+    "q",
+    " end",
+    "x",
+    " tail ",
+    "ab",
+    "cd",
+    "e",
+    "b",
+    " said ",
+    "no",
+    "yes",
+    " now",
+    " then",
+    " for ",
+    "ro",
+    "root",
+    " from ",
+    " via ",
+    " port ",
+    "1",
+    "2",
+    " ",
+  ];
+  const hosts = ["192.0.2.1", "192.0.2.7", "2001:db8::1"];
+  for (const [pattern, count] of cases) {
+    equal(compilePattern(pattern).length, count, pattern);
+    const set = compileUserFilter({
+      name: "s",
+      patterns: [pattern],
+      ignorePatterns: [],
+      prefix: "none",
+    });
+    const texts = expanded(pattern);
+    const each = compileUserFilter({
+      name: "e",
+      patterns: texts,
+      ignorePatterns: [],
+      prefix: "none",
+    });
+    const lines = texts.flatMap((t) =>
+      hosts.map((h) => t.replaceAll("<HOST>", h).replaceAll("<*>", "w"))
+    );
+    for (let i = 0; i < 3000; i++) {
+      let s = "";
+      const n = 2 + Math.floor(rnd() * 9);
+      for (let k = 0; k < n; k++) {
+        s += rnd() < 0.2
+          ? hosts[Math.floor(rnd() * hosts.length)]
+          : words[Math.floor(rnd() * words.length)];
+      }
+      lines.push(s, lines[Math.floor(rnd() * texts.length * hosts.length)]! + s);
+    }
+    let matched = 0;
+    for (const line of lines) {
+      const a = set.match(line, NOW)?.ip ?? null, b = each.match(line, NOW)?.ip ?? null;
+      equal(`${a} ${set.lastKind}`, `${b} ${each.lastKind}`, `${pattern}: ${line}`);
+      if (a !== null) matched++;
+    }
+    ok(matched >= texts.length * hosts.length, `${pattern}: ${matched} lines matched`);
+  }
+  // no variant per text: a group of 300 texts counts once against the 256 combinations
+  const many = Array.from({ length: 300 }, (_, i) => `t${i}x`);
+  equal(compilePattern(`user {${many.join("|")}} from <HOST>`).length, 1);
+  const f = compileUserFilter({
+    name: "m",
+    patterns: [`user {${many.join("|")}} from <HOST>`],
+    ignorePatterns: [],
+    prefix: "none",
+  });
+  equal(f.match("user t217x from 192.0.2.9", NOW)?.ip, "192.0.2.9");
+  equal(f.match("user t2173x from 192.0.2.9", NOW), null);
+});
