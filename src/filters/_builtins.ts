@@ -308,7 +308,7 @@ const PFX = "{<NAME>|}[{|IPv6:}<HOST>]{|:<NUM>}";
 // places). Read there only: the rest of the text (a policy server's or greylister's words after
 // its `rejected: `, `from=<…>`, `helo=<…>`) is anyone's, so a greylisted sender at match.com, or a
 // `Mailbox full, user unknown to sender` reply, is no reject of the listed kinds. The reasons form
-// one group of plain texts, matched as one step (docs/filters.md), not 17 × 4 variants.
+// one group of plain texts, matched as one step (docs/filters.md), not one variant each.
 const REASONS = [
   "Service unavailable",
   "Access denied",

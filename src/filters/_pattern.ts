@@ -2,8 +2,8 @@
  * The pattern language and its compiler into linear-time matchers (see docs/filters.md).
  *
  * Stages: parse the text into atoms (literal, token, `<*>`, `{a|b}` groups) → expand groups into
- * plain variants (a group of plain texts between literal text stays one op, `literalSet`) → check each variant for linear matchability (else `PatternError` with a column)
- * → split each variant at `<*>` into segments of literals and byte-class tokens.
+ * plain variants (a group of plain texts after literal text stays one op, `literalSet`) → check
+ * each variant for linear matchability (else `PatternError` with a column) → split each variant at `<*>` into segments of literals and byte-class tokens.
  *
  * Matching a variant against the message `[b, e)`: the first segment is matched left to right at
  * `b`, the last one right to left ending at `e`, so a pattern anchored on the trailing structure of
@@ -210,14 +210,6 @@ function parse(text: string): Part[] {
   return root;
 }
 
-/**
- * Group `parts[i]` as one op, when it can be: two or more options, each plain text (no token, `<*>`
- * or group), none empty, none the start of another (so at most one matches at a place, read left
- * to right), with literal text right before it (or a group each option of which ends with some, or is empty and has some before it)
- * and literal text, `<*>` or the pattern's end right after it (so it never starts a segment, never
- * touches a token, and expanding it would give the same matches). Else null: the group is expanded into variants. A set some text of which ends
- * another cannot be read right to left: `build` has it expanded where it would be.
- */
 /** True when every expansion of `parts` puts literal text right before `parts[i]`. */
 function litBefore(parts: Part[], i: number): boolean {
   const prev = parts[i - 1];
@@ -228,10 +220,18 @@ function litBefore(parts: Part[], i: number): boolean {
   );
 }
 
-function literalSet(parts: Part[], i: number): Atom | null {
+/**
+ * Group `parts[i]` as one op, when it can be: two or more options, each plain text (no token, `<*>`
+ * or group), none empty, none the start of another (so at most one matches at a place, read left
+ * to right), with literal text right before it in every expansion (`litBefore`) and literal text,
+ * `<*>` or the pattern's end right after it (so it never starts a segment, never touches a token,
+ * and expanding it would give the same matches). Else null: the group is expanded into variants.
+ * A set some text of which ends another cannot be read right to left: `build` has the pattern
+ * expanded where it would be.
+ */
+function literalSet(parts: Part[], i: number): Extract<Atom, { k: "set" }> | null {
   const p = parts[i]!, next = parts[i + 1];
-  if (p.k !== "alt" || p.options.length < 2) return null;
-  if (!litBefore(parts, i)) return null;
+  if (p.k !== "alt" || p.options.length < 2 || !litBefore(parts, i)) return null;
   if (next !== undefined && next.k !== "lit" && next.k !== "skip") return null;
   const texts: string[] = [];
   for (const o of p.options) {
@@ -239,15 +239,14 @@ function literalSet(parts: Part[], i: number): Atom | null {
     texts.push(o.map((a) => (a as { s: string }).s).join(""));
   }
   let suffixFree = true;
-  for (const a of texts) {
-    if (next === undefined && /[ \t]$/.test(a)) return null; // trailing blanks are trimmed
-    for (const b of texts) {
+  for (let a = 0; a < texts.length; a++) {
+    if (next === undefined && /[ \t]$/.test(texts[a]!)) return null; // trailing blanks are trimmed
+    for (let b = 0; b < texts.length; b++) {
       if (a === b) continue;
-      if (b.startsWith(a)) return null;
-      if (b.endsWith(a)) suffixFree = false;
+      if (texts[b]!.startsWith(texts[a]!)) return null; // (two equal texts too)
+      if (texts[b]!.endsWith(texts[a]!)) suffixFree = false;
     }
   }
-  if (new Set(texts).size !== texts.length) return null;
   return { k: "set", options: texts, suffixFree, col: p.col };
 }
 
@@ -432,9 +431,11 @@ function build(atoms: Atom[], needHost: boolean, textLen: number): Variant {
   // right to left: the last segment, and those between the address segment and it (`rightmost`)
   const rtl = (si: number) => n > 1 && (si === n - 1 || (hostSeg > 0 && si > hostSeg));
   segs.forEach((seg, si) => {
-    const last = seg[seg.length - 1]?.op;
-    if (last && !last.lit && last.set && si < n - 1 && rtl(si)) throw EXPAND_SETS;
-    for (const { op } of seg) if (!op.lit && op.set && !op.suffixFree && rtl(si)) throw EXPAND_SETS;
+    if (!rtl(si)) return;
+    seg.forEach(({ op }, k) => {
+      const leads = si < n - 1 && k === seg.length - 1; // `rightmost` searches for its last op
+      if (!op.lit && op.set && (!op.suffixFree || leads)) throw EXPAND_SETS;
+    });
   });
   const first0 = segs[0]![0]?.op;
   const first = first0 && first0.lit ? first0.s.charCodeAt(0) : -1;
