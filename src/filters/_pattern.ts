@@ -2,8 +2,9 @@
  * The pattern language and its compiler into linear-time matchers (see docs/filters.md).
  *
  * Stages: parse the text into atoms (literal, token, `<*>`, `{a|b}` groups) → expand groups into
- * plain variants (a group of plain texts after literal text stays one op, `literalSet`) → check
- * each variant for linear matchability (else `PatternError` with a column) → split each variant at `<*>` into segments of literals and byte-class tokens.
+ * plain variants (the plain texts of a group between literal texts are gathered into set ops,
+ * `literalSets`) → check each variant for linear matchability (else `PatternError` with a column)
+ * → split each variant at `<*>` into segments of literals and byte-class tokens.
  *
  * Matching a variant against the message `[b, e)`: the first segment is matched left to right at
  * `b`, the last one right to left ending at `e`, so a pattern anchored on the trailing structure of
@@ -110,7 +111,7 @@ export type Op =
   | { readonly lit: true; readonly s: string }
   | {
     /**
-     * A `{…|…}` group of plain texts (see `literalSet`): exactly one of them, at most one of
+     * A `{…|…}` group of plain texts (see `literalSets`): exactly one of them, at most one of
      * which can match in any one place, so the group is one step instead of one variant each.
      */
     readonly lit: false;
@@ -210,47 +211,80 @@ function parse(text: string): Part[] {
   return root;
 }
 
-/** True when every expansion of `parts` puts literal text right before `parts[i]`. */
-function litBefore(parts: Part[], i: number): boolean {
+/**
+ * True when every expansion of `parts[0, i)` ends with literal text (`before`: whether what comes
+ * before `parts` does, for an expansion that is empty).
+ */
+function litBefore(parts: Part[], i: number, before: boolean): boolean {
   const prev = parts[i - 1];
-  if (prev?.k === "lit") return true;
-  if (prev?.k !== "alt") return false;
-  return prev.options.every((o) =>
-    o.length === 0 ? litBefore(parts, i - 1) : o[o.length - 1]!.k === "lit"
-  );
+  if (prev === undefined) return before;
+  if (prev.k === "lit") return true;
+  if (prev.k !== "alt") return false;
+  const left = litBefore(parts, i - 1, before);
+  return prev.options.every((o) => litBefore(o, o.length, left));
 }
 
 /**
- * Group `parts[i]` as one op, when it can be: two or more options, each plain text (no token, `<*>`
- * or group), none empty, none the start of another (so at most one matches at a place, read left
- * to right), with literal text right before it in every expansion (`litBefore`) and literal text,
- * `<*>` or the pattern's end right after it (so it never starts a segment, never touches a token,
- * and expanding it would give the same matches). Else null: the group is expanded into variants.
- * A set some text of which ends another cannot be read right to left: `build` has the pattern
- * expanded where it would be.
+ * What comes right after a part in every expansion: "text" (literal text or `<*>`), "end" (that
+ * or, in some expansion, the pattern's end), or "other" (a token or a set, in some expansion).
  */
-function literalSet(parts: Part[], i: number): Extract<Atom, { k: "set" }> | null {
-  const p = parts[i]!, next = parts[i + 1];
-  if (p.k !== "alt" || p.options.length < 2 || !litBefore(parts, i)) return null;
-  if (next !== undefined && next.k !== "lit" && next.k !== "skip") return null;
-  const texts: string[] = [];
-  for (const o of p.options) {
-    if (o.length === 0 || o.some((a) => a.k !== "lit")) return null;
-    texts.push(o.map((a) => (a as { s: string }).s).join(""));
+type After = "end" | "text" | "other";
+
+/** What comes after `parts[i]` (`after`: what comes after `parts`); `i` -1 asks for `parts`. */
+function follows(parts: Part[], i: number, after: After): After {
+  const next = parts[i + 1];
+  if (next === undefined) return after;
+  if (next.k === "lit" || next.k === "skip") return "text";
+  if (next.k !== "alt") return "other";
+  const right = follows(parts, i + 1, after);
+  let out: After = "text";
+  for (const o of next.options) {
+    const f = follows(o, -1, right);
+    if (f === "other") return "other";
+    if (f === "end") out = "end";
   }
-  let suffixFree = true;
-  for (let a = 0; a < texts.length; a++) {
-    if (next === undefined && /[ \t]$/.test(texts[a]!)) return null; // trailing blanks are trimmed
-    for (let b = 0; b < texts.length; b++) {
-      if (a === b) continue;
-      if (texts[b]!.startsWith(texts[a]!)) return null; // (two equal texts too)
-      if (texts[b]!.endsWith(texts[a]!)) suffixFree = false;
-    }
-  }
-  return { k: "set", options: texts, suffixFree, col: p.col };
+  return out;
 }
 
-function expand(parts: Part[], sets: boolean): Atom[][] {
+/**
+ * The options of group `p` with its plain texts gathered into sets, or null when no two can be.
+ * A set is one op that reads whichever of its texts the line holds. Its texts are plain (no token,
+ * `<*>` or group), none empty, none the start of another, so at most one matches at a place read
+ * left to right. The caller has checked that literal text comes right before the group in every
+ * expansion (`litBefore`); `follow` says what comes after it, which must be literal text, `<*>` or
+ * the pattern's end. So a set never starts a segment, never touches a token, and matches what its
+ * expansion would. The plain texts are dealt in order into the first set none of whose texts
+ * starts one or is started by one: `{a|ab|b}` is two options, `{a|b}` and `ab`. The other options
+ * stay as they are. A set some text of which ends another cannot be read right to left: `build`
+ * has the pattern expanded where it would be.
+ */
+function literalSets(p: Extract<Part, { k: "alt" }>, follow: After): Part[][] | null {
+  if (follow === "other") return null;
+  const out: { raw: Part[]; texts: string[] }[] = [];
+  for (const o of p.options) {
+    const plain = o.length > 0 && o.every((a) => a.k === "lit");
+    const text = plain ? o.map((a) => (a as { s: string }).s).join("") : "";
+    // (trailing blanks are trimmed: such a text ends the pattern as a literal)
+    if (!plain || (follow === "end" && /[ \t]$/.test(text))) {
+      out.push({ raw: o, texts: [] });
+      continue;
+    }
+    if (out.some((x) => x.texts.includes(text))) continue; // the same text again adds nothing
+    const home = out.find((x) =>
+      x.texts.length > 0 && x.texts.every((t) => !t.startsWith(text) && !text.startsWith(t))
+    );
+    if (home === undefined) out.push({ raw: o, texts: [text] });
+    else home.texts.push(text);
+  }
+  if (out.every((x) => x.texts.length < 2)) return null;
+  return out.map(({ raw, texts }) => {
+    if (texts.length < 2) return raw;
+    const suffixFree = texts.every((a, m) => texts.every((b, n) => m === n || !b.endsWith(a)));
+    return [{ k: "set", options: texts, suffixFree, col: p.col }];
+  });
+}
+
+function expand(parts: Part[], sets: boolean, before = false, after: After = "end"): Atom[][] {
   let out: Atom[][] = [[]];
   for (let i = 0; i < parts.length; i++) {
     const p = parts[i]!;
@@ -258,18 +292,17 @@ function expand(parts: Part[], sets: boolean): Atom[][] {
       for (const v of out) v.push(p);
       continue;
     }
-    const set = sets ? literalSet(parts, i) : null;
-    if (set !== null) {
-      for (const v of out) v.push(set);
-      continue;
-    }
+    const follow = follows(parts, i, after);
+    const left = litBefore(parts, i, before);
     const opts: Atom[][] = [];
-    for (const o of p.options) opts.push(...expand(o, sets));
-    const next: Atom[][] = [];
+    for (const o of (sets && left ? literalSets(p, follow) : null) ?? p.options) {
+      opts.push(...expand(o, sets, left, follow));
+    }
+    const grown: Atom[][] = [];
     for (const v of out) {
       for (const o of opts) {
-        next.push([...v, ...o]);
-        if (next.length > MAX_VARIANTS) {
+        grown.push([...v, ...o]);
+        if (grown.length > MAX_VARIANTS) {
           throw new PatternError(
             p.col,
             `expected at most ${MAX_VARIANTS} combinations of {…|…} groups, found more`,
@@ -277,7 +310,7 @@ function expand(parts: Part[], sets: boolean): Atom[][] {
         }
       }
     }
-    out = next;
+    out = grown;
   }
   return out;
 }
@@ -389,7 +422,7 @@ function build(atoms: Atom[], needHost: boolean, textLen: number): Variant {
     const r2l = si > 0; // matched right to left (last, or placed rightmost in the middle)
     for (let k = 0; k < seg.length; k++) {
       const { op, col } = seg[k]!;
-      if (!isTok(op)) continue; // literal sets touch literal text only (`literalSet`)
+      if (!isTok(op)) continue; // literal sets touch literal text only (`literalSets`)
       if (op.host) hostSeg = si;
       const prev = seg[k - 1]?.op, next = seg[k + 1]?.op;
       if (isTok(prev) && overlap(prev, op)) {

@@ -197,7 +197,18 @@ Deno.test("a group of plain texts is matched as one step, exactly as its expansi
     ["a {xy|xz|q} <HOST> end", 1],
     ["<HOST> x<*> tail {ab|cd|e}", 1],
     ["<HOST> said {no|yes} {now|then}<*>", 1],
-    ["<HOST> said {|no|yes} {now|then}<*>", 3], // an empty option: expanded, the next group a set
+    // an empty option stays one, the other texts are one set; a text that another starts is dealt
+    // into a set of its own; the same text twice is one; a text with a blank the end would trim
+    ["<HOST> said {|no|yes} {now|then}<*>", 2],
+    ["<HOST> said {no|nope|yes|nay} x", 2],
+    ["<HOST> said {no|yes|no} x", 1],
+    ["<HOST> x {ab |cd|ef}", 2],
+    // a set before a group whose options start with text (or are empty), or inside a group
+    ["<HOST> said {no|yes}{| now| then} end", 2],
+    ["<HOST> {a {b|c}|d} end", 2],
+    ["x {ab|cd}{<NUM>|z} <HOST>", 4], // a token may follow: expanded
+    ["{ab|cd} <HOST>", 2], // no text before it: expanded
+    ["<HOST> x<*>{ab|cd}{| end}", 4],
     // expanded: one text begins another; one ends another where it is read right to left; a set
     // would end a segment placed rightmost (its last op leads the search)
     ["<*> for {ro|root} from <HOST> x", 2],
@@ -234,6 +245,16 @@ Deno.test("a group of plain texts is matched as one step, exactly as its expansi
     "1",
     "2",
     " ",
+    "nope",
+    "nay",
+    " x ",
+    "ab ",
+    "ef",
+    "a ",
+    "c",
+    "d",
+    "z",
+    "42",
   ];
   const hosts = ["192.0.2.1", "192.0.2.7", "2001:db8::1"];
   for (const [pattern, count] of cases) {
@@ -252,7 +273,7 @@ Deno.test("a group of plain texts is matched as one step, exactly as its expansi
       prefix: "none",
     });
     const lines = texts.flatMap((t) =>
-      hosts.map((h) => t.replaceAll("<HOST>", h).replaceAll("<*>", "w"))
+      hosts.map((h) => t.replaceAll("<HOST>", h).replaceAll("<*>", "w").replaceAll("<NUM>", "42"))
     );
     for (let i = 0; i < 3000; i++) {
       let s = "";
