@@ -191,6 +191,8 @@ interface Entry {
   readonly share: number;
   /** Id of a literal the line must hold for the variant to match (`#must`), or -1. */
   readonly must: number;
+  /** Index after the run of entries from this one on that need the same literal. */
+  readonly mustEnd: number;
 }
 
 /** The longest literal of a variant outside its first segment (found with one native search). */
@@ -424,6 +426,9 @@ class CompiledFilter implements Filter {
       if (lit !== "" && must < 0) must = this.#must.push(lit) - 1;
       return { v, k: fail.owner[i]!, lead: op && op.lit ? op.s : "", must };
     });
+    // a pattern's variants in runs by the literal they need: which of them matches first changes
+    // nothing, as every variant that reads an address must read the same one
+    this.#fail.sort((a, b) => a.k - b.k || a.must - b.must);
     const leads = new Set(this.#fail.map((x) => x.lead));
     leads.delete("");
     this.#leads = leadTree([...leads], "", "");
@@ -451,7 +456,12 @@ class CompiledFilter implements Filter {
   }
 
   #entries(picked: { v: Variant; k: number; must: number }[]): Entry[] {
-    const list: Entry[] = picked.map(({ v, k, must }, i) => {
+    // the run of entries that need the same literal: a line without it skips the run at once
+    const ends = new Int32Array(picked.length);
+    for (let i = picked.length - 1; i >= 0; i--) {
+      ends[i] = picked[i + 1]?.must === picked[i]!.must ? ends[i + 1]! : i + 1;
+    }
+    return picked.map(({ v, k, must }, i) => {
       // leading ops of the first segment shared with the previous entry
       let share = 0;
       const prev = picked[i - 1]?.v.segs[0]!, cur = v.segs[0]!;
@@ -460,9 +470,8 @@ class CompiledFilter implements Filter {
           share++;
         }
       }
-      return { v, k, share, must };
+      return { v, k, share, must, mustEnd: ends[i]! };
     });
-    return list;
   }
 
   match(line: string, nowMs: number): FilterMatch | null {
@@ -741,6 +750,7 @@ class CompiledFilter implements Filter {
         }
         if (mustHas[must] === 0) {
           failed = -1; // not tried: the next entry cannot lean on this one's failure
+          i = entry.mustEnd - 1;
           continue;
         }
       }
