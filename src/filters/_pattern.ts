@@ -42,7 +42,7 @@ export class PatternError extends SyntaxError {
 /** Maximum variants one pattern may expand to through `{…|…}` groups. */
 export const MAX_VARIANTS = 256;
 /** Maximum length of a pattern text. */
-export const MAX_PATTERN_LENGTH = 2048;
+export const MAX_PATTERN_LENGTH = 4096;
 
 interface TokenSpec {
   readonly cls: Uint8Array; // 1 = member, for codes 0..255

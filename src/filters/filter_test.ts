@@ -34,12 +34,14 @@ Deno.test("compilePattern() rejects patterns it could not match in linear time, 
     ["Failed password for <*>", 23, /exactly one <HOST>/],
     ["x <*><*> <HOST>", 6, /<\*><\*>/],
     ["<*> from:<HOST>", 10, /text before <HOST> to end with/],
+    [`from <HOST> ${"x".repeat(4085)}`, 4096, /at most 4096 characters, found 4097/],
   ];
   for (const [text, column, message] of cases) {
     const e = patternError(text);
     equal(e.column, column, text);
     ok(message.test(e.reason), `${text}: ${e.reason}`);
   }
+  equal(compilePattern(`from <HOST> ${"x".repeat(4084)}`).length, 1); // 4096: the limit itself
 });
 
 Deno.test("compileUserFilter() reports which pattern failed", () => {

@@ -160,6 +160,41 @@ for (const backend of ["auto", "systemd"]) {
   );
 }
 
+Deno.test("importFail2ban() translates Debian's apache-badbots, whose agent list is 2,206 characters", async () => {
+  needRealFail2ban();
+  const real = denoFileReader();
+  const extra = "/etc/fail2ban/jail.d/~badbots.local";
+  const reader: FileReader = {
+    read: (path, max) =>
+      path === extra ? Promise.resolve("[apache-badbots]\nenabled = true\n") : real.read(path, max),
+    list: async (dir) => [
+      ...await real.list(dir),
+      ...(dir === "/etc/fail2ban/jail.d" ? ["~badbots.local"] : []),
+    ],
+  };
+  const r = await importFail2ban("/etc/fail2ban", { reader });
+  const bots = parseConfig(r.toml, "imported.toml").filters.find((f) =>
+    f.name === "apache-badbots"
+  );
+  ok(bots, r.toml);
+  ok(bots.patterns[0]!.length > 2048, `${bots.patterns[0]!.length}`);
+  const f = compileUserFilter(bots);
+  const now = Date.UTC(2026, 10, 24, 13);
+  const line = (ip: string, agent: string) =>
+    `${ip} - - [24/Nov/2026:12:26:41 +0000] "GET /index.html HTTP/1.1" 200 512 "-" "${agent}"`;
+  for (const agent of ["EmailSiphon", "Mozilla/5.0 Jorgee", "Jorgee", "SSurf15a 11 "]) {
+    equal(f.match(line("203.0.113.5", agent), now)?.ip, "203.0.113.5", agent);
+  }
+  for (
+    const agent of ["Mozilla/5.0 (X11; Linux x86_64) Firefox/120.0", "EmailSiphon2", "xJorgee"]
+  ) {
+    equal(f.match(line("203.0.113.5", agent), now), null, agent);
+  }
+  // the request is the client's text: an address planted in it is not the one read
+  const planted = line("203.0.113.5", "EmailSiphon").replace("/index.html", "/198.51.100.7 - x");
+  equal(f.match(planted, now)?.ip, "203.0.113.5");
+});
+
 Deno.test("importFail2ban() refuses a directory without jail.conf", async () => {
   await rejects(
     importFail2ban(`${FIXTURES}/no-jail-conf`, { reader: denoFileReader() }),
