@@ -24,8 +24,11 @@ import { type ProgramSet, programSet } from "./_shape.ts";
  * whose next `repeat` line (same session, same address) is a duplicate; `repeat` lines otherwise
  * count; `helper` lines only tell the session's address (and settle a waiting `orphan`); `end` is
  * a helper that closes the session; `forget` (a success) drops what the session waits for;
- * `orphan` lines are failures without an address that take the session's; `ignore` lines never
- * count (a mode's own ignore patterns).
+ * `orphan` lines are failures without an address that take the session's; `echo` lines are what
+ * the service writes right after an attempt's own line about the same attempt (sshd's MaxAuthTries
+ * lines): a duplicate when the session's last attempt line was for the same address (counted or a
+ * duplicate itself), else they count, with the session's address when they have none; `ignore`
+ * lines never count (a mode's own ignore patterns).
  */
 export type Role =
   | "fail"
@@ -35,6 +38,7 @@ export type Role =
   | "end"
   | "forget"
   | "orphan"
+  | "echo"
   | "ignore";
 
 /**
@@ -176,18 +180,20 @@ const SSHD_COMMON: (string | Rule)[] = [
     "{PAM: |}User not known to the underlying authentication module for <*> from <HOST>",
   ]),
   ...SSHD_FAILED,
-  `{maximum|Maximum} authentication attempts exceeded for <*> from <HOST> port <NUM>{| ssh<NUM>}${PREAUTH}`, // SSH-16
   "Disconnecting {authenticating|invalid} user <*> <HOST> port <NUM>: Change of username or service not allowed: <*>", // SSH-18
-  `Disconnecting: Too many authentication failures for <*> from <HOST> port <NUM> ssh<NUM>${PREAUTH}`, // SSH-49
   "User <*> from <HOST> not allowed because {not listed in AllowUsers|listed in DenyUsers|not in any group|a group is listed in DenyGroups|none of user's groups are listed in AllowGroups|not in AllowGroups}" +
   PREAUTH, // SSH-09..13
   `ROOT LOGIN REFUSED FROM <HOST>{| port <NUM>}${PREAUTH}`, // SSH-14, 15
   "refused connect from <*> (<HOST>)", // tcp_wrappers
   `Received disconnect from <HOST>{| port <NUM>}:{| }3: <*>: Auth fail${PREAUTH}`, // SSH-19, 20
-  ...as("orphan", [
+  // written right after the `Failed` line of the attempt that reached MaxAuthTries (auth2.c
+  // `userauth_finish`): its duplicates, unless that attempt did not count (a valid user's key)
+  ...as("echo", [
+    `{maximum|Maximum} authentication attempts exceeded for <*> from <HOST> port <NUM>{| ssh<NUM>}${PREAUTH}`, // SSH-16
+    `Disconnecting: Too many authentication failures for <*> from <HOST> port <NUM> ssh<NUM>${PREAUTH}`, // SSH-49
     `Disconnecting: Too many authentication failures{| for <*>}${PREAUTH}`, // SSH-48, 50
-    `User <*> not allowed because account is locked${PREAUTH}`, // SSH-56
   ]),
+  ...as("orphan", [`User <*> not allowed because account is locked${PREAUTH}`]), // SSH-56
   ...as(
     "forget",
     [

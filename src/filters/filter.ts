@@ -97,6 +97,8 @@ interface Session {
   pending: boolean;
   /** The address of an announced attempt whose repeat line is a duplicate. */
   announced: string | null;
+  /** The address of the session's last attempt line, whose `echo` lines are duplicates. */
+  echo: string | null;
   /** Hash of the first login name the session's PAM or success lines named (0: none yet). */
   user: number;
   /** A later line named another login name: its PAM and success lines count. */
@@ -273,7 +275,7 @@ function compileList(
   patterns.forEach((p, k) => {
     let vs: Variant[];
     try {
-      vs = compilePattern(p, needHost && roles?.[k] !== "orphan");
+      vs = compilePattern(p, needHost && roles?.[k] !== "orphan" && roles?.[k] !== "echo");
     } catch (e) {
       if (e instanceof PatternError) {
         e.patternIndex = k;
@@ -352,6 +354,8 @@ class CompiledFilter implements Filter {
   #spanIn: readonly string[];
   /** 1 for a pattern whose line only matters to an existing session (`forget`, `end`). */
   #quiet: Uint8Array | null;
+  /** Some pattern is an `echo`: every failure line keeps its session. */
+  #echoes: boolean;
   #unique: readonly string[];
   #cap: number;
   #sessions = new Map<number, Session>();
@@ -407,6 +411,7 @@ class CompiledFilter implements Filter {
     this.roles = this.#roles = opts.roles ?? opts.patterns.map(() => "fail");
     const quiet = Uint8Array.from(this.#roles, (r) => r === "forget" || r === "end" ? 1 : 0);
     this.#quiet = quiet.includes(1) && opts.syslog ? quiet : null;
+    this.#echoes = this.#roles.includes("echo");
     this.#unique = opts.unique ?? [];
     this.#users = opts.users ?? [];
     const steps = opts.steps ?? [];
@@ -502,26 +507,21 @@ class CompiledFilter implements Filter {
       : -1;
     if (key < 0) {
       if (role === "fail" || role === "announce" || role === "repeat") return ip;
+      if (role === "echo" && ip !== null) return ip;
       this.#kind = LineKind.SESSION;
       return null;
     }
     const sessions = this.#sessions;
     let s = sessions.get(key);
     if (s === undefined) {
-      // a failure of a session nobody waits on needs no entry; an `end` closes nothing
-      if (role === "fail" || role === "repeat") return ip;
+      // a failure of a session nobody waits on needs no entry (unless an echo may follow it); an
+      // `end` closes nothing
+      if ((role === "fail" || role === "repeat") && !this.#echoes) return ip;
       if (role === "end" || role === "forget") {
         this.#kind = LineKind.SESSION;
         return null;
       }
-      s = { ip: null, pending: false, announced: null, user: 0, switched: false, step: 0, at: 0 };
-      // oldest first: the ring holds the keys in the order they were added
-      const ring = this.#ring;
-      const old = ring[this.#ringAt]!;
-      if (old >= 0) sessions.delete(old);
-      ring[this.#ringAt] = key;
-      this.#ringAt = (this.#ringAt + 1) % SESSION_MAX;
-      sessions.set(key, s);
+      s = this.#open(key);
     }
     const st = this.#step[k] ?? 0;
     if (st > 0 && ip !== null) {
@@ -530,12 +530,29 @@ class CompiledFilter implements Filter {
     }
     switch (role) {
       case "orphan":
-        if (s.ip !== null) return s.ip;
+        if (s.ip !== null) return s.echo = s.ip;
         s.pending = true;
         this.#kind = LineKind.SESSION;
         return null;
+      case "echo": {
+        // the service's own line about the attempt it has just written (sshd's MaxAuthTries)
+        const addr = ip ?? s.ip;
+        if (addr === null) {
+          s.pending = true; // as an orphan
+          this.#kind = LineKind.SESSION;
+          return null;
+        }
+        s.ip = addr;
+        s.pending = false;
+        if (s.echo === addr) {
+          this.#kind = LineKind.DUPLICATE;
+          return null;
+        }
+        return s.echo = addr;
+      }
       case "repeat":
         s.ip = ip;
+        s.echo = ip;
         if (s.announced === ip) {
           s.announced = null;
           this.#kind = LineKind.DUPLICATE;
@@ -546,6 +563,7 @@ class CompiledFilter implements Filter {
       case "fail":
       case "announce":
         s.ip = ip;
+        s.echo = ip;
         s.pending = false;
         s.announced = role === "announce" ? ip : null;
         return ip;
@@ -557,6 +575,7 @@ class CompiledFilter implements Filter {
         s.ip = ip;
         s.pending = false;
         s.announced = null;
+        s.echo = null;
         s.user = 0; // authentication is over: a reused pid starts afresh
         s.switched = false;
         if (counts) return ip;
@@ -569,6 +588,7 @@ class CompiledFilter implements Filter {
         const settle = s.pending && ip !== null;
         s.pending = false;
         s.ip = ip;
+        s.echo = counts || settle ? ip : null; // (an attempt not counted: its echo counts)
         if (role === "end") sessions.delete(key);
         if (counts) {
           s.announced = ip; // the service's own failure line for this try is its duplicate
@@ -579,6 +599,28 @@ class CompiledFilter implements Filter {
         return null;
       }
     }
+  }
+
+  /** A new session under `key`, in place of the oldest when the table is full. */
+  #open(key: number): Session {
+    const s: Session = {
+      ip: null,
+      pending: false,
+      announced: null,
+      echo: null,
+      user: 0,
+      switched: false,
+      step: 0,
+      at: 0,
+    };
+    // oldest first: the ring holds the keys in the order they were added
+    const ring = this.#ring;
+    const old = ring[this.#ringAt]!;
+    if (old >= 0) this.#sessions.delete(old);
+    ring[this.#ringAt] = key;
+    this.#ringAt = (this.#ringAt + 1) % SESSION_MAX;
+    this.#sessions.set(key, s);
+    return s;
   }
 
   /**
@@ -987,6 +1029,7 @@ const RANK: Record<Role, number> = {
   helper: 1,
   end: 1,
   orphan: 2,
+  echo: 2,
 };
 
 /** A mode's rules with counting ones first, then helpers, then orphans (the first match wins). */
