@@ -1026,7 +1026,7 @@ function readJail(
 function readJailExtras(c: Checker, segs: readonly Segment[], t: Table) {
   const scope = readScope(c, segs, t) ?? null;
   const actions = "actions" in t
-    ? readStrings(c, [...segs, "actions"], t["actions"], { max: 16 }) ?? []
+    ? readStrings(c, [...segs, "actions"], t["actions"], { max: 16, allowEmpty: true }) ?? []
     : [];
   return { scope, actions };
 }
@@ -1341,6 +1341,8 @@ function readAction(c: Checker, segs: readonly Segment[], name: string, t: Table
     const onUnban = "on_unban" in t ? readArgv(c, at("on_unban"), t["on_unban"]) : [];
     if (!("on_ban" in t) && !("on_unban" in t)) {
       c.error(segs, "key", "missing required key on_ban or on_unban (an argv array)");
+    } else if (onBan?.length === 0 && onUnban?.length === 0) {
+      c.error(segs, "value", "on_ban and on_unban are both empty: the action would run nothing");
     }
     if (onBan === undefined || onUnban === undefined) return undefined;
     return { ...base, type, onBan, onUnban } as const;
@@ -1366,6 +1368,7 @@ function readAction(c: Checker, segs: readonly Segment[], name: string, t: Table
 function readArgv(c: Checker, segs: readonly Segment[], v: unknown): string[] | undefined {
   const argv = readStrings(c, segs, v, {
     max: MAX_ACTION_ARGS,
+    allowEmpty: true, // (no command: what leaving the key out gives)
     item: (where, s) => {
       if (s.includes("\0")) {
         c.error(where, "value", "an argument must not contain a NUL character");
@@ -1383,7 +1386,7 @@ function readArgv(c: Checker, segs: readonly Segment[], v: unknown): string[] | 
       return s;
     },
   });
-  if (argv === undefined) return undefined;
+  if (argv === undefined || argv.length === 0) return argv;
   if (!argv[0]!.startsWith("/") || ACTION_PLACEHOLDERS.includes(argv[0]!)) {
     c.error(
       [...segs, 0],

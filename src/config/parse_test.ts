@@ -862,6 +862,10 @@ from = "a@b.example"
 to = "c@d.example"
 [actions.f]
 type = "exec"
+[actions.g]
+type = "exec"
+on_ban = []
+on_unban = []
 [jails.sshd]
 filter = "sshd"
 logpath = "/x"
@@ -877,7 +881,8 @@ actions = ["a", "mial"]
       '14:8: actions.d.type: expected one of "exec", "smtp", found string "ftp"',
       '17:10: actions.e.server: expected an IPv4 address, found "mail.example.org" (DNS names are not allowed)',
       "20:10: actions.f: missing required key on_ban or on_unban (an argv array)",
-      '25:17: jails.sshd.actions[1]: unknown action "mial" (define [actions.mial])',
+      "22:10: actions.g: on_ban and on_unban are both empty: the action would run nothing",
+      '29:17: jails.sshd.actions[1]: unknown action "mial" (define [actions.mial])',
     ],
   );
 });
