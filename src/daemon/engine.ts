@@ -259,9 +259,14 @@ export class Engine implements Controller {
     return (typeof d === "function" ? d() : d) || (this.#o.isDegraded?.() ?? false);
   }
 
-  /** The active bans as backend entries with their remaining timeouts (a live, lazy view). */
+  /**
+   * The active bans as backend entries with their remaining timeouts (a live, lazy view): the
+   * table's, and those it handed off to the kernel that it still knows (`eachHandedOff`), so a
+   * repair re-adds both.
+   */
   *activeEntries(): Generator<BanEntry, void> {
     for (const b of this.#o.tracker.eachActiveBan()) yield this.#entry(b);
+    for (const b of this.#o.tracker.eachHandedOff()) yield this.#entry(b);
   }
 
   /** Waits until every queued firewall operation has finished. */
@@ -536,7 +541,7 @@ export class Engine implements Controller {
 
   unbanAll(): Promise<UnbanReply> {
     // The bans active now, in batches; bans made meanwhile are not chased (a flood could go on).
-    let left = this.#o.tracker.stats().activeBans;
+    let left = this.#o.tracker.stats().activeBans + this.#o.tracker.handedOffHeld();
     return this.#liftBatches(() => {
       const batch = this.#o.tracker.unbanAll(Math.min(left, LIFT_BATCH));
       left -= batch.length;

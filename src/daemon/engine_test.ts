@@ -503,30 +503,60 @@ Deno.test("status() says degraded while isDegraded() does (state saves failing)"
   equal((await e.status()).degraded, false);
 });
 
-Deno.test("a ban the full table handed off stays in the firewall, and unban lifts it there", async () => {
-  const { e, backend, tracker } = await engine(16);
-  for (let i = 0; i <= 16; i++) await e.ban(`203.0.113.${i}`, "ssh", 3600 + i);
-  equal(tracker.stats().bansHandedOff, 1);
-  const kernel = async () => (await backend.list()).map((b) => b.ip);
-  equal((await kernel()).length, 17, "the handed-off ban is still enforced");
-  deepEqual(tracker.bansOf("203.0.113.0"), [], "the table no longer holds it");
+Deno.test("a ban the full table handed off stays in the firewall, a repair re-adds it, unban lifts it", async () => {
+  const { e, backend, tracker } = await engine(16); // 16 entries, 2 hand-off slots
+  for (let i = 0; i <= 17; i++) await e.ban(`203.0.113.${i}`, "ssh", 3600 + i);
+  equal(tracker.stats().bansHandedOff, 2);
+  const kernel = async () => (await backend.list()).map((b) => b.ip).sort();
+  equal((await kernel()).length, 18, "the handed-off bans are still enforced");
+  deepEqual(tracker.bansOf("203.0.113.0"), [], "the table no longer holds them");
   equal((await e.list()).bans.length, 16);
+  // a flushed ruleset: the repair re-adds the table's bans and the handed-off ones it knows
+  const repaired: number[] = [];
+  const guard = new FirewallGuard({
+    backend,
+    activeBans: () => e.activeEntries(),
+    queue: e,
+    onRepaired: (r) => repaired.push(r.bans),
+  });
+  const before = await kernel();
+  backend.flush();
+  await guard.tick();
+  deepEqual(repaired, [18]);
+  deepEqual(await kernel(), before);
+  // unban lifts a handed-off ban from the firewall and says so (the mail ban hands off .2 into
+  // the slot .0 had, so .1 is the older one the list still holds)
   await e.ban("203.0.113.5", "mail", 3600);
+  deepEqual(await e.unban(["203.0.113.1", "203.0.113.5"], "ssh"), {
+    unbanned: [{ ip: "203.0.113.1", jail: "ssh" }, { ip: "203.0.113.5", jail: "ssh" }],
+    not_banned: [],
+  });
+  equal((await kernel()).includes("203.0.113.1"), false, "lifted from the firewall");
+  equal((await kernel()).includes("203.0.113.5"), true, "still banned in mail");
+  // and a repair does not bring it back
+  backend.flush();
+  await guard.tick();
+  equal((await kernel()).includes("203.0.113.1"), false);
+  // a hand-off beyond the list's slots (.0 after the flush: the repair could not know it) is only
+  // the kernel's: unban removes it all the same
+  const only = (await kernel()).filter((ip) =>
+    tracker.bansOf(ip).length === 0 && ![...tracker.eachHandedOff()].some((b) => b.ip === ip)
+  );
+  deepEqual(only, []);
+  // (the unbans freed an entry and .1's slot: .30 takes the entry, .31 and .32 hand off .3 and
+  // .4 into both slots, so .2 is only the kernel's)
+  for (const i of [30, 31, 32]) await e.ban(`203.0.113.${i}`, "ssh", 7200);
+  const gone = "203.0.113.2";
+  equal((await kernel()).includes(gone), true);
   let message = "";
   try {
-    await e.unban(["203.0.113.0", "203.0.113.5"], "ssh");
-  } catch (err) {
-    message = String(err);
-  }
-  equal(message, "", "203.0.113.5 was lifted from the table");
-  try {
-    await e.unban("203.0.113.0");
+    await e.unban(gone);
   } catch (err) {
     message = (err as Error).message;
   }
-  equal((await kernel()).includes("203.0.113.0"), false, "lifted from the firewall");
-  equal((await kernel()).includes("203.0.113.5"), true, "still banned in mail");
   equal(message.includes("removed from the firewall all the same"), true, message);
+  equal((await kernel()).includes(gone), false);
+  guard.stop();
 });
 
 Deno.test("Engine bans into each jail's port scope; an unban lifts only its own scope's entry", async () => {

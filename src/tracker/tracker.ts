@@ -40,6 +40,12 @@ import { clampToNow } from "../time/mod.ts";
 import { capacityOfSlots, KeyIndex, slotsFor } from "./_index.ts";
 import { ExpiryHeap } from "./_heap.ts";
 import { GHOST_BITS_PER_SLOT, GhostFilter } from "./_ghosts.ts";
+import {
+  ENTRIES_PER_HANDOFF,
+  HANDOFF_BYTES_PER_SLOT,
+  HandOffs,
+  handOffSlotsFor,
+} from "./_handoffs.ts";
 import { shiftedOffset, TimeBase } from "./_time.ts";
 import {
   BANNED,
@@ -75,15 +81,21 @@ export const MAX_SNAPSHOT_FAILURE_ENTRIES = 65_536;
  * Bytes per table entry, all arrays included except those sized by index slots
  * (`TRACKER_BYTES_PER_SLOT`; `trackerBytesFor()` adds them): key 16, failure times 32, ban
  * times 16, expiry heap 8, list links 8, last seen 4, jail 2, ban count 2,
- * prefix/list/count/returning 4.
+ * prefix/list/count/returning 4, and a share of the handed-off bans' list (`_handoffs.ts`, one
+ * 37-byte slot per 8 entries, rounded up to 5).
  */
-export const TRACKER_BYTES_PER_ENTRY: number = 16 + FAILURE_SLOTS * 4 + 16 + 8 + 8 + 4 + 2 + 2 + 4;
+export const TRACKER_BYTES_PER_ENTRY: number = 16 + FAILURE_SLOTS * 4 + 16 + 8 + 8 + 4 + 2 + 2 + 4 +
+  Math.ceil(HANDOFF_BYTES_PER_SLOT / ENTRIES_PER_HANDOFF);
 /** Bytes per index slot: the slot (4) and its share of the two ghost bitmaps. */
 export const TRACKER_BYTES_PER_SLOT: number = 4 + (2 * GHOST_BITS_PER_SLOT) / 8;
 
-/** Bytes the tracker allocates for a table of `capacity` entries. */
+/**
+ * Bytes the tracker allocates for a table of `capacity` entries, at most (one hand-off slot more
+ * than the per-entry share covers, for its rounding up).
+ */
 export function trackerBytesFor(capacity: number): number {
-  return capacity * TRACKER_BYTES_PER_ENTRY + slotsFor(capacity) * TRACKER_BYTES_PER_SLOT;
+  return capacity * TRACKER_BYTES_PER_ENTRY + slotsFor(capacity) * TRACKER_BYTES_PER_SLOT +
+    HANDOFF_BYTES_PER_SLOT;
 }
 
 /**
@@ -96,7 +108,7 @@ export function trackerCapacityFor(budgetBytes: number): number {
   for (let s = 16; s * TRACKER_BYTES_PER_SLOT <= budgetBytes && s <= MAX_CAPACITY * 2; s *= 2) {
     const byLoad = capacityOfSlots(s);
     const byBytes = Math.floor(
-      (budgetBytes - s * TRACKER_BYTES_PER_SLOT) / TRACKER_BYTES_PER_ENTRY,
+      (budgetBytes - s * TRACKER_BYTES_PER_SLOT - HANDOFF_BYTES_PER_SLOT) / TRACKER_BYTES_PER_ENTRY,
     );
     const cap = Math.min(byLoad, byBytes, MAX_CAPACITY);
     if (cap > best) best = cap;
@@ -336,6 +348,8 @@ export class Tracker {
   readonly #heap: ExpiryHeap;
   readonly #ghosts: GhostFilter;
   readonly #time: TimeBase;
+  /** Bans handed off to the kernel, the latest of them (`_handoffs.ts`). */
+  readonly #handoffs: HandOffs;
   #used = 0;
   #sweepCursor = 0;
 
@@ -392,6 +406,7 @@ export class Tracker {
     this.#head = this.#lists.head;
     this.#heap = new ExpiryHeap(cap, this.#expiresAt);
     this.#ghosts = new GhostFilter(slotsFor(cap) * GHOST_BITS_PER_SLOT, seed);
+    this.#handoffs = new HandOffs(handOffSlotsFor(cap));
     this.#time = new TimeBase(this.#clock.now());
     this.#setJails(options.jails.map(compileJail));
   }
@@ -486,7 +501,9 @@ export class Tracker {
    * @returns the bans lifted (empty when none matched)
    */
   unban(ip: string, jailIndex?: number): BanDecision[] {
-    return this.#bannedEntriesOf(ip, jailIndex).map((e) => this.#lift(e));
+    const lifted = this.#bannedEntriesOf(ip, jailIndex).map((e) => this.#lift(e));
+    for (const s of this.#handedOffOf(ip, jailIndex)) lifted.push(this.#liftHandedOff(s));
+    return lifted;
   }
 
   /**
@@ -536,6 +553,14 @@ export class Tracker {
         out.push(this.#lift(e));
       }
       e = next;
+    }
+    const h = this.#handoffs, now = this.#clock.now();
+    for (let s = 0; s < h.slots && out.length < limit; s++) {
+      if (!h.held(s, now) || (only >= 0 && h.jail[s] !== only)) continue;
+      const v4 = isV4Words(h.keys, s * 4);
+      if (net.overlaps(h.keys, s * 4, v4 ? 96 + h.prefix[s]! : h.prefix[s]!)) {
+        out.push(this.#liftHandedOff(s));
+      }
     }
     return out;
   }
@@ -623,6 +648,10 @@ export class Tracker {
       if (only < 0 || this.#jail[e] === only) out.push(this.#lift(e));
       e = next;
     }
+    const h = this.#handoffs, now = this.#clock.now();
+    for (let s = 0; s < h.slots && out.length < limit; s++) {
+      if (h.held(s, now) && (only < 0 || h.jail[s] === only)) out.push(this.#liftHandedOff(s));
+    }
     return out;
   }
 
@@ -660,6 +689,70 @@ export class Tracker {
     for (let e = this.#head[BANNED]!; e >= 0; e = this.#next[e]!) {
       yield this.#decision(e, "failures");
     }
+  }
+
+  /**
+   * The bans the full table handed off that are still in force and that the table does not ban
+   * again itself (the latest `handOffSlotsFor(capacity)` of them): the kernel holds them, so a
+   * repair of a flushed ruleset re-adds them. `list` and `stats()` do not show them; `unban`,
+   * `unbanWithin` and `unbanAll` lift them. Do not change the tracker while iterating.
+   */
+  *eachHandedOff(now: number = this.#clock.now()): Generator<BanDecision, void> {
+    const h = this.#handoffs;
+    for (let s = 0; s < h.slots; s++) {
+      if (!h.held(s, now)) continue;
+      const e = this.#index.find(h.jail[s]!, h.keys, s * 4);
+      if (e >= 0 && this.#list[e] === BANNED) continue;
+      yield this.#handOffDecision(s);
+    }
+  }
+
+  /** How many handed-off bans `eachHandedOff` would give. */
+  handedOffHeld(now: number = this.#clock.now()): number {
+    let n = 0;
+    for (const _ of this.eachHandedOff(now)) n++;
+    return n;
+  }
+
+  /** Slots of handed-off bans in force that cover `ip`, in one jail or every jail. */
+  #handedOffOf(ip: string, jailIndex: number | undefined): number[] {
+    const out: number[] = [];
+    const w = this.#w2, k = this.#w, h = this.#handoffs, now = this.#clock.now();
+    if (this.#handedOff === 0 || parseIpWords(ip, w) === 0) return out;
+    const only = jailIndex === undefined ? -1 : this.#checkIndex(jailIndex);
+    for (let s = 0; s < h.slots; s++) {
+      if (!h.held(s, now) || (only >= 0 && h.jail[s] !== only)) continue;
+      if (isV4Words(h.keys, s * 4) !== isV4Words(w)) continue;
+      k.set(w);
+      if (!isV4Words(w)) maskWords(k, 0, h.prefix[s]!);
+      let same = true;
+      for (let i = 0; i < 4; i++) if (k[i] !== h.keys[s * 4 + i]) same = false;
+      if (same) out.push(s);
+    }
+    return out;
+  }
+
+  #handOffDecision(s: number): BanDecision {
+    const h = this.#handoffs;
+    const exp = h.expiresAt[s]!, at = h.bannedAt[s]!;
+    const permanent = exp === Infinity;
+    return {
+      ip: formatWords(h.keys, s * 4),
+      prefix: h.prefix[s]!,
+      jail: this.#jails[h.jail[s]!]!.name,
+      jailIndex: h.jail[s]!,
+      durationMs: permanent ? null : exp - at,
+      banCount: h.banCount[s]!,
+      bannedAt: at,
+      expiresAt: permanent ? null : exp,
+      cause: "failures",
+    };
+  }
+
+  #liftHandedOff(s: number): BanDecision {
+    const d = this.#handOffDecision(s);
+    this.#handoffs.free(s);
+    return d;
   }
 
   /** Counters for status and metrics. */
@@ -704,6 +797,13 @@ export class Tracker {
       if (this.#list[e] === BANNED && map[this.#jail[e]!]! < 0) {
         lifted.push(this.#decision(e, "failures"));
       }
+    }
+    const h = this.#handoffs, now = this.#clock.now();
+    for (let s = 0; s < h.slots; s++) {
+      if (!h.held(s, now)) continue;
+      const to = map[h.jail[s]!]!;
+      if (to < 0) lifted.push(this.#liftHandedOff(s));
+      else h.jail[s] = to;
     }
     this.#lists.clear();
     this.#index.clear();
@@ -914,6 +1014,7 @@ export class Tracker {
     const dur = banDurationMs(jail.config, 0, this.#random);
     this.#failuresTotal[j]!++;
     this.#bansTotal[j]!++;
+    this.#handoffs.add(w, 0, j, prefix, 1, now, dur === null ? Infinity : now + dur);
     this.#handedOff++;
     this.#pendingHandOffs++;
     this.#maybeReportHandOffs(now);
@@ -1164,6 +1265,15 @@ export class Tracker {
     let victim = manual || this.#eviction === "evict-oldest" ? this.#victim(now) : -1;
     if (victim < 0 && !keepBans && this.#lists.size[BANNED]! > 0) {
       victim = this.#heap.size > 0 ? this.#heap.peek() : this.#head[BANNED]!;
+      this.#handoffs.add(
+        this.#keys,
+        victim * 4,
+        this.#jail[victim]!,
+        this.#prefix[victim]!,
+        this.#banCount[victim]!,
+        this.#bannedAt[victim]!,
+        this.#expiresAt[victim]!,
+      );
       this.#handedOff++;
       this.#pendingHandOffs++;
       this.#maybeReportHandOffs(now);

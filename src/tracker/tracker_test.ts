@@ -498,6 +498,68 @@ Deno.test("Tracker hands off the ban that expires soonest, permanent bans last; 
   assert.equal(small.stats().bansHandedOff, 0);
 });
 
+Deno.test("Tracker keeps the latest handed-off bans: the guard re-adds them, unbans and reloads lift them", () => {
+  // capacity 16: two hand-off slots (one per 8 entries)
+  const { t, clock } = setup([jail("sshd", { maxretry: 1 }), jail("web", { maxretry: 1 })], {
+    capacity: 16,
+  });
+  const ips = Array.from({ length: 16 }, (_, i) => `192.0.2.${i}`);
+  for (const [i, ip] of ips.entries()) bans(t.ban(ip, 0, (10 + i) * MIN)); // .0 expires first
+  // a new ban that outlasts them hands off the one that expires soonest
+  const first = bans(t.ban("2001:db8:1::5", 1, 500 * MIN))[0]!; // hands off 192.0.2.0
+  bans(t.ban("2001:db8:1::6", 1, 500 * MIN)); // hands off 192.0.2.1
+  const held = () => [...t.eachHandedOff()].map((b) => `${b.jail} ${b.ip}/${b.prefix}`).sort();
+  assert.deepEqual(held(), ["sshd 192.0.2.0/32", "sshd 192.0.2.1/32"]);
+  assert.equal(t.handedOffHeld(), 2);
+  const b0 = [...t.eachHandedOff()][0]!;
+  assert.deepEqual([b0.jailIndex, b0.durationMs, b0.expiresAt], [
+    0,
+    10 * MIN,
+    clock.now() + 10 * MIN,
+  ]);
+  assert.equal(first.ip, "2001:db8:1::5");
+  // a third hand-off takes the slot written longest ago (192.0.2.0's: only the kernel has it now)
+  bans(t.ban("2001:db8:1::7", 1, 500 * MIN)); // hands off 192.0.2.2
+  assert.deepEqual(held(), ["sshd 192.0.2.1/32", "sshd 192.0.2.2/32"]);
+  // the unban of a handed-off address lifts it, in the jail asked or in every jail
+  assert.deepEqual(t.unban("192.0.2.1", 1), []);
+  assert.deepEqual(t.unban("192.0.2.1").map((b) => `${b.jail} ${b.ip}`), ["sshd 192.0.2.1"]);
+  assert.deepEqual(held(), ["sshd 192.0.2.2/32"]);
+  // it expires with the kernel's timeout, without being reported by expire()
+  clock.advance(12 * MIN);
+  assert.deepEqual(held(), []);
+  assert.equal(t.expire().some((b) => b.ip === "192.0.2.2"), false);
+  // an address the table bans again is the table's
+  bans(t.record(0, "198.51.100.1", null));
+  bans(t.record(0, "198.51.100.2", null));
+  assert.equal(t.handedOffHeld(), 2);
+  const back = held()[0]!.split(" ")[1]!.split("/")[0]!;
+  bans(t.ban(back, 0, 60 * MIN));
+  assert.equal(held().some((h) => h.includes(`${back}/`)), false);
+  // ignore add (unbanWithin) and unban --all lift them
+  bans(t.record(0, "198.51.100.3", null));
+  const within = t.unbanWithin("192.0.2.0/24");
+  assert.ok(within.length >= 1);
+  assert.deepEqual(held().filter((h) => h.includes(" 192.0.2.")), []);
+  bans(t.record(0, "198.51.100.4", null));
+  const all = t.unbanAll();
+  assert.equal(t.stats().activeBans, 0);
+  assert.deepEqual(held(), []);
+  assert.ok(all.length > 16 - within.length);
+  // a reload keeps them under the jail's new index and lifts those of a removed jail
+  for (let i = 0; i < 16; i++) bans(t.ban(`203.0.113.${i}`, 0, (10 + i) * MIN));
+  bans(t.ban("203.0.113.100", 1, 90 * MIN)); // hands off 203.0.113.0 (sshd)
+  for (let i = 1; i < 16; i++) t.unban(`203.0.113.${i}`);
+  bans(t.ban("2001:db8:2::1", 1, 90 * MIN));
+  // the 15th of these hands off the web ban that expires soonest (2001:db8:3::1, 20 min)
+  for (let i = 0; i < 15; i++) bans(t.ban(`2001:db8:3::${i + 1}`, 1, (20 + i) * MIN));
+  assert.deepEqual(held(), ["sshd 203.0.113.0/32", "web 2001:db8:3::1/128"]);
+  const lifted = t.reconfigure([jail("web", { maxretry: 1 })]);
+  assert.ok(lifted.some((b) => b.ip === "203.0.113.0" && b.jail === "sshd"));
+  assert.deepEqual(held(), ["web 2001:db8:3::1/128"]);
+  assert.equal([...t.eachHandedOff()][0]!.jailIndex, 0);
+});
+
 Deno.test("Tracker deny-new drops new addresses when full and still counts tracked ones", () => {
   const { t } = setup([jail("sshd", { maxretry: 3 })], { capacity: 16, eviction: "deny-new" });
   for (let i = 0; i < 16; i++) t.record(0, `192.0.2.${i}`, null);
