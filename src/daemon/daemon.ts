@@ -477,14 +477,19 @@ export function adoptKernelBans(
   return bans.length - r.skipped;
 }
 
-/** Re-adds every active ban of the tracker to the firewall, in bounded batches. */
+/**
+ * Re-adds every active ban of the tracker to the firewall, in bounded batches: the table's, and
+ * those a full table kept in its hand-off list.
+ */
 async function reAddBans(tracker: Tracker, engine: Engine): Promise<void> {
   let batch: BanDecision[] = [];
-  for (const b of tracker.eachActiveBan()) {
-    batch.push(b);
-    if (batch.length === RESTORE_BATCH) {
-      await engine.restore(batch);
-      batch = [];
+  for (const bans of [tracker.eachActiveBan(), tracker.eachHandedOff()]) {
+    for (const b of bans) {
+      batch.push(b);
+      if (batch.length === RESTORE_BATCH) {
+        await engine.restore(batch);
+        batch = [];
+      }
     }
   }
   await engine.restore(batch);

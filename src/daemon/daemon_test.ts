@@ -1,12 +1,12 @@
 import { deepEqual, equal, match, ok, rejects } from "node:assert/strict";
 import { join } from "node:path";
-import { type Config, parseConfig } from "../config/mod.ts";
+import { type Config, parseConfig, RUNTIME_PEAK_MB } from "../config/mod.ts";
 import { MemoryBackend } from "../firewall/mod.ts";
 import { SocketInUseError } from "../ipc/mod.ts";
 import { type Fields, Logger } from "../log/mod.ts";
 import { createDaemonMetrics } from "../metrics/mod.ts";
 import { StateStore } from "../state/mod.ts";
-import { ManualClock, Tracker } from "../tracker/mod.ts";
+import { ManualClock, Tracker, trackerBudgetFor, trackerCapacityFor } from "../tracker/mod.ts";
 import {
   adoptKernelBans,
   Daemon,
@@ -20,9 +20,10 @@ import { testEngine } from "./testdata/engine_fixture.ts";
 
 const NOW = Date.parse("2026-11-25T12:00:00Z");
 
-function config(dir: string, metrics = '""'): Config {
+function config(dir: string, metrics = '""', global = ""): Config {
   return parseConfig(
     `[global]
+${global}
 socket_path = "${join(dir, "s.sock")}"
 state_file = "${join(dir, "state.bin")}"
 audit_log = ""
@@ -132,6 +133,36 @@ Deno.test("kernel entries no state knows become bans with the kernel's timeout; 
     await d.stop();
     deepEqual(opened, []);
     equal(backend.installed, false);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test("a state file of more bans than the table holds: those past it reach the kernel through the hand-off list", async () => {
+  const dir = await Deno.makeTempDir();
+  try {
+    const cfg = config(dir, '""', "memory_ceiling_mb = 88");
+    const capacity = trackerCapacityFor(trackerBudgetFor(88, RUNTIME_PEAK_MB));
+    const bans = Array.from({ length: capacity + 2 }, (_, i) => ({
+      jail: "ssh",
+      ip: `10.${(i >> 16) & 255}.${(i >> 8) & 255}.${i & 255}`,
+      prefix: 32,
+      bannedAt: NOW,
+      expiresAt: NOW + 3_600_000 + i * 10,
+      banCount: 1,
+    }));
+    const before = new StateStore(cfg.global.stateFile, {
+      saveIntervalMs: 10,
+      collect: () => ({ savedAt: NOW, bans, history: [], failures: [], positions: [] }),
+    });
+    before.scheduleSave();
+    await before.flush();
+    const backend = new MemoryBackend({ now: () => NOW });
+    const { deps } = fakeDeps(cfg, backend);
+    const d = await Daemon.start(deps);
+    equal((await d.engine.status()).active_bans, capacity, "the table is full of them");
+    equal((await backend.list()).length, capacity + 2, "every restored ban is in the kernel");
+    await d.stop();
   } finally {
     await Deno.remove(dir, { recursive: true });
   }

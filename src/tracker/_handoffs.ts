@@ -27,6 +27,8 @@ export class HandOffs {
   /** Absolute ms; Infinity for a permanent ban; 0 for a free slot. */
   readonly expiresAt: Float64Array;
   #next = 0;
+  /** No ban was ever kept (nothing to look for). */
+  empty = true;
 
   constructor(readonly slots: number) {
     this.keys = new Uint32Array(slots * 4);
@@ -52,12 +54,18 @@ export class HandOffs {
   ): void {
     const s = this.#next;
     this.#next = (s + 1) % this.slots;
+    this.empty = false;
     for (let i = 0; i < 4; i++) this.keys[s * 4 + i] = keys[off + i]!;
     this.jail[s] = jail;
     this.prefix[s] = prefix;
     this.banCount[s] = banCount;
     this.bannedAt[s] = bannedAt;
     this.expiresAt[s] = expiresAt;
+  }
+
+  /** True when the slot `add` writes next holds no ban in force at `now`. */
+  nextFree(now: number): boolean {
+    return !this.held(this.#next, now);
   }
 
   /** True when slot `s` holds a ban still in force at `now`. */

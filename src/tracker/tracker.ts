@@ -262,7 +262,10 @@ export interface RestoreResult {
   readonly restored: BanDecision[];
   /** Bans whose time had run out (kept as history). */
   readonly expired: number;
-  /** Records whose jail no longer exists, whose address is invalid, or that found no room. */
+  /**
+   * Records whose jail no longer exists, whose address is invalid, or that found no room (a ban
+   * in force that finds the table full is kept in a free hand-off slot first: `eachHandedOff`).
+   */
   readonly skipped: number;
 }
 
@@ -718,7 +721,7 @@ export class Tracker {
   #handedOffOf(ip: string, jailIndex: number | undefined): number[] {
     const out: number[] = [];
     const w = this.#w2, k = this.#w, h = this.#handoffs, now = this.#clock.now();
-    if (this.#handedOff === 0 || parseIpWords(ip, w) === 0) return out;
+    if (h.empty || parseIpWords(ip, w) === 0) return out;
     const only = jailIndex === undefined ? -1 : this.#checkIndex(jailIndex);
     for (let s = 0; s < h.slots; s++) {
       if (!h.held(s, now) || (only >= 0 && h.jail[s] !== only)) continue;
@@ -861,8 +864,8 @@ export class Tracker {
 
   /**
    * Loads records from a state file into the table (normally empty, at start). Bans still
-   * running are re-established with their remaining time; expired ones become history. Records
-   * of unknown jails are skipped.
+   * running are re-established with their remaining time (past the table's room, in free slots of
+   * the hand-off list); expired ones become history. Records of unknown jails are skipped.
    *
    * Memory: with `{ listRestored: false }` the result's `restored` stays empty and the caller
    * feeds the firewall from `eachActiveBan()` in batches, so a state of 100k+ bans is never held
@@ -893,7 +896,7 @@ export class Tracker {
     for (const b of state.bans ?? []) {
       const e = this.#restoreEntry(b.jail, b.ip, b.prefix, now, true);
       if (e < 0) {
-        skipped++;
+        if (!this.#restoreHandOff(b, now)) skipped++;
         continue;
       }
       const count = Math.min(MAX_BAN_COUNT, Math.max(this.#banCount[e]!, b.banCount));
@@ -1363,6 +1366,25 @@ export class Tracker {
     return e;
   }
 
+  /**
+   * A restored ban still in force that found no room in the table (`#restoreEntry` refused it):
+   * kept in a free slot of the hand-off list, so the daemon adds it to the kernel with the table's
+   * (`eachHandedOff`). False when it is unknown, expired, or the list has no free slot.
+   */
+  #restoreHandOff(b: StateBan, now: number): boolean {
+    const j = this.jailIndex(b.jail), w = this.#w;
+    if (j < 0 || (b.expiresAt !== null && b.expiresAt <= now)) return false;
+    if (!this.#handoffs.nextFree(now) || this.#used < this.#capacity) return false;
+    const fam = parseIpWords(b.ip, w);
+    if (fam === 0 || (fam === 4 ? b.prefix !== 32 : !(b.prefix >= 0 && b.prefix <= 128))) {
+      return false;
+    }
+    if (fam === 6) maskWords(w, 0, b.prefix);
+    const exp = b.expiresAt ?? Infinity;
+    this.#handoffs.add(w, 0, j, b.prefix, Math.min(MAX_BAN_COUNT, b.banCount), b.bannedAt, exp);
+    return true;
+  }
+
   #maybeReportHandOffs(now: number): void {
     if (this.#pendingHandOffs === 0 || this.#onBanHandOff === undefined) return;
     if (now - this.#lastHandOffLog < DROP_LOG_INTERVAL_MS) return;
@@ -1449,6 +1471,11 @@ export class Tracker {
         expiresAt: exp === Infinity ? null : exp,
         banCount: this.#banCount[e]!,
       };
+    }
+    // the listed hand-offs too: a restart keeps them (in the table if it has room by then)
+    for (const b of this.eachHandedOff()) {
+      const { jail, ip, prefix, bannedAt, expiresAt, banCount } = b;
+      yield { jail, ip, prefix, bannedAt, expiresAt, banCount };
     }
   }
 

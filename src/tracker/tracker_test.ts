@@ -480,7 +480,7 @@ for (const eviction of ["evict-oldest", "deny-new", "log-and-drop"] as const) {
   });
 }
 
-Deno.test("Tracker hands off the ban that expires soonest, permanent bans last; restore() never hands one off", () => {
+Deno.test("Tracker hands off the ban that expires soonest, permanent bans last; restore() keeps what finds no room in free hand-off slots", () => {
   const { t, clock } = setup([jail("sshd", { maxretry: 1 })], { capacity: 16 });
   bans(t.ban("192.0.2.100", 0, null)); // permanent
   for (let i = 1; i < 16; i++) bans(t.ban(`192.0.2.${i}`, 0, (100 - i) * MIN));
@@ -494,8 +494,17 @@ Deno.test("Tracker hands off the ban that expires soonest, permanent bans last; 
   const small = new Tracker({ jails: [jail("sshd")], capacity: 16, clock, hashSeed: 7 });
   for (let i = 0; i < 16; i++) bans(small.ban(`203.0.113.${i}`, 0));
   const r = small.restore(saved);
-  assert.equal(r.skipped, saved.bans.length, "a restore does not evict bans the kernel lacks");
+  // a restore evicts no ban (the kernel lacks the restored ones): two fit the free slots of the
+  // hand-off list, which the daemon adds to the kernel; the rest are skipped
+  assert.equal(r.skipped, saved.bans.length - 2);
   assert.equal(small.stats().bansHandedOff, 0);
+  const kept = [...small.eachHandedOff()].map((b) => b.ip);
+  assert.equal(kept.length, 2);
+  assert.deepEqual(small.unban(kept[0]!).map((b) => b.ip), [kept[0]]);
+  // and the snapshot carries the listed hand-offs, so a restart keeps them
+  const again = [...small.snapshot().bans].map((b) => b.ip);
+  assert.equal(again.length, 17);
+  assert.ok(again.includes(kept[1]!));
 });
 
 Deno.test("Tracker keeps the latest handed-off bans: the guard re-adds them, unbans and reloads lift them", () => {
