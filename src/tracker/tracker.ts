@@ -504,8 +504,10 @@ export class Tracker {
    * @returns the bans lifted (empty when none matched)
    */
   unban(ip: string, jailIndex?: number): BanDecision[] {
+    // the list's first: `#shadowed` asks the table before its bans are lifted
+    const handed = this.#handedOffOf(ip, jailIndex).map((s) => this.#liftHandedOff(s));
     const lifted = this.#bannedEntriesOf(ip, jailIndex).map((e) => this.#lift(e));
-    for (const s of this.#handedOffOf(ip, jailIndex)) lifted.push(this.#liftHandedOff(s));
+    for (const d of handed) if (d !== null) lifted.push(d);
     return lifted;
   }
 
@@ -547,6 +549,15 @@ export class Tracker {
     const only = jailIndex === undefined ? -1 : this.#checkIndex(jailIndex);
     const net = new WordCidrList([cidr]);
     const out: BanDecision[] = [];
+    const h = this.#handoffs, now = this.#clock.now();
+    for (let s = 0; s < h.slots && out.length < limit; s++) {
+      if (!h.held(s, now) || (only >= 0 && h.jail[s] !== only)) continue;
+      const v4 = isV4Words(h.keys, s * 4);
+      if (net.overlaps(h.keys, s * 4, v4 ? 96 + h.prefix[s]! : h.prefix[s]!)) {
+        const d = this.#liftHandedOff(s);
+        if (d !== null) out.push(d);
+      }
+    }
     let e = this.#head[BANNED]!;
     while (e >= 0 && out.length < limit) {
       const next = this.#next[e]!;
@@ -556,14 +567,6 @@ export class Tracker {
         out.push(this.#lift(e));
       }
       e = next;
-    }
-    const h = this.#handoffs, now = this.#clock.now();
-    for (let s = 0; s < h.slots && out.length < limit; s++) {
-      if (!h.held(s, now) || (only >= 0 && h.jail[s] !== only)) continue;
-      const v4 = isV4Words(h.keys, s * 4);
-      if (net.overlaps(h.keys, s * 4, v4 ? 96 + h.prefix[s]! : h.prefix[s]!)) {
-        out.push(this.#liftHandedOff(s));
-      }
     }
     return out;
   }
@@ -645,15 +648,17 @@ export class Tracker {
   unbanAll(limit = Infinity, jailIndex?: number): BanDecision[] {
     const only = jailIndex === undefined ? -1 : this.#checkIndex(jailIndex);
     const out: BanDecision[] = [];
+    const h = this.#handoffs, now = this.#clock.now();
+    for (let s = 0; s < h.slots && out.length < limit; s++) {
+      if (!h.held(s, now) || (only >= 0 && h.jail[s] !== only)) continue;
+      const d = this.#liftHandedOff(s);
+      if (d !== null) out.push(d);
+    }
     let e = this.#head[BANNED]!;
     while (e >= 0 && out.length < limit) {
       const next = this.#next[e]!;
       if (only < 0 || this.#jail[e] === only) out.push(this.#lift(e));
       e = next;
-    }
-    const h = this.#handoffs, now = this.#clock.now();
-    for (let s = 0; s < h.slots && out.length < limit; s++) {
-      if (h.held(s, now) && (only < 0 || h.jail[s] === only)) out.push(this.#liftHandedOff(s));
     }
     return out;
   }
@@ -703,10 +708,7 @@ export class Tracker {
   *eachHandedOff(now: number = this.#clock.now()): Generator<BanDecision, void> {
     const h = this.#handoffs;
     for (let s = 0; s < h.slots; s++) {
-      if (!h.held(s, now)) continue;
-      const e = this.#index.find(h.jail[s]!, h.keys, s * 4);
-      if (e >= 0 && this.#list[e] === BANNED) continue;
-      yield this.#handOffDecision(s);
+      if (h.held(s, now) && !this.#shadowed(s)) yield this.#handOffDecision(s);
     }
   }
 
@@ -752,8 +754,18 @@ export class Tracker {
     };
   }
 
-  #liftHandedOff(s: number): BanDecision {
-    const d = this.#handOffDecision(s);
+  /** True when the table bans slot `s`'s address in its jail again itself (that ban wins). */
+  #shadowed(s: number): boolean {
+    const e = this.#index.find(this.#handoffs.jail[s]!, this.#handoffs.keys, s * 4);
+    return e >= 0 && this.#list[e] === BANNED;
+  }
+
+  /**
+   * Frees slot `s`; returns its ban to lift, or null when the table bans the address itself
+   * (lifting the table's ban lifts the kernel's element).
+   */
+  #liftHandedOff(s: number): BanDecision | null {
+    const d = this.#shadowed(s) ? null : this.#handOffDecision(s);
     this.#handoffs.free(s);
     return d;
   }
@@ -805,8 +817,11 @@ export class Tracker {
     for (let s = 0; s < h.slots; s++) {
       if (!h.held(s, now)) continue;
       const to = map[h.jail[s]!]!;
-      if (to < 0) lifted.push(this.#liftHandedOff(s));
-      else h.jail[s] = to;
+      if (to >= 0) h.jail[s] = to;
+      else {
+        const d = this.#liftHandedOff(s);
+        if (d !== null) lifted.push(d);
+      }
     }
     this.#lists.clear();
     this.#index.clear();

@@ -543,8 +543,14 @@ Deno.test("Tracker keeps the latest handed-off bans: the guard re-adds them, unb
   bans(t.record(0, "198.51.100.2", null));
   assert.equal(t.handedOffHeld(), 2);
   const back = held()[0]!.split(" ")[1]!.split("/")[0]!;
+  assert.equal(t.unban("192.0.2.15").length, 1); // room, so the new ban hands nothing off
   bans(t.ban(back, 0, 60 * MIN));
+  assert.equal(t.handedOffHeld(), 1);
   assert.equal(held().some((h) => h.includes(`${back}/`)), false);
+  // and its unban lifts it once (the listed one goes with it)
+  assert.deepEqual(t.unban(back).map((b) => b.expiresAt), [clock.now() + 60 * MIN]);
+  assert.equal(held().some((h) => h.includes(`${back}/`)), false);
+  bans(t.ban(back, 0, 60 * MIN));
   // ignore add (unbanWithin) and unban --all lift them
   bans(t.record(0, "198.51.100.3", null));
   const within = t.unbanWithin("192.0.2.0/24");
