@@ -19,7 +19,7 @@ const FUZZ = 100_000;
  * CRC-32 of the results of the reference implementation (the issue-11 filters) on `corpus()`: addresses
  * and whether a time was found; addresses and times (local times read in UTC).
  */
-const RECORDED = { ips: 3328986042, times: 2284828018 };
+const RECORDED = { ips: 4265218216, times: 1201296293 };
 /** Whether this machine's local time is UTC (the recorded times assume it). */
 const LOCAL_IS_UTC = new Date(2026, 0, 1).getTimezoneOffset() === 0 &&
   new Date(2026, 6, 1).getTimezoneOffset() === 0;

@@ -90,6 +90,8 @@ export type LineKind = (typeof LineKind)[keyof typeof LineKind];
 
 /** Sessions remembered per filter instance (oldest forgotten first). */
 export const SESSION_MAX = 4096;
+/** Slots of a filter's record of each session's last attempt (see `CompiledFilter.#echoKey`). */
+const ECHO_SLOTS = 64;
 
 interface Session {
   ip: string | null;
@@ -97,8 +99,6 @@ interface Session {
   pending: boolean;
   /** The address of an announced attempt whose repeat line is a duplicate. */
   announced: string | null;
-  /** The address of the session's last attempt line, whose `echo` lines are duplicates. */
-  echo: string | null;
   /** Hash of the first login name the session's PAM or success lines named (0: none yet). */
   user: number;
   /** A later line named another login name: its PAM and success lines count. */
@@ -354,8 +354,15 @@ class CompiledFilter implements Filter {
   #spanIn: readonly string[];
   /** 1 for a pattern whose line only matters to an existing session (`forget`, `end`). */
   #quiet: Uint8Array | null;
-  /** Some pattern is an `echo`: every failure line keeps its session. */
+  /** Some pattern is an `echo`: attempt lines note their address (`#noteAttempt`). */
   #echoes: boolean;
+  /**
+   * By session key modulo `ECHO_SLOTS`: the key and the address of its last attempt line, whose
+   * `echo` lines (written right after it, by the same process) are its duplicates. A session
+   * needs no entry for that, so a flood of one-line attempts adds nothing to the session table.
+   */
+  #echoKey = new Float64Array(ECHO_SLOTS).fill(-1);
+  #echoIp: (string | null)[] = new Array(ECHO_SLOTS).fill(null);
   #unique: readonly string[];
   #cap: number;
   #sessions = new Map<number, Session>();
@@ -513,10 +520,10 @@ class CompiledFilter implements Filter {
     }
     const sessions = this.#sessions;
     let s = sessions.get(key);
+    if (role === "echo") return this.#echoed(key, ip, s);
     if (s === undefined) {
-      // a failure of a session nobody waits on needs no entry (unless an echo may follow it); an
-      // `end` closes nothing
-      if ((role === "fail" || role === "repeat") && !this.#echoes) return ip;
+      // a failure of a session nobody waits on needs no entry; an `end` closes nothing
+      if (role === "fail" || role === "repeat") return this.#noteAttempt(key, ip);
       if (role === "end" || role === "forget") {
         this.#kind = LineKind.SESSION;
         return null;
@@ -530,29 +537,13 @@ class CompiledFilter implements Filter {
     }
     switch (role) {
       case "orphan":
-        if (s.ip !== null) return s.echo = s.ip;
+        if (s.ip !== null) return this.#noteAttempt(key, s.ip);
         s.pending = true;
         this.#kind = LineKind.SESSION;
         return null;
-      case "echo": {
-        // the service's own line about the attempt it has just written (sshd's MaxAuthTries)
-        const addr = ip ?? s.ip;
-        if (addr === null) {
-          s.pending = true; // as an orphan
-          this.#kind = LineKind.SESSION;
-          return null;
-        }
-        s.ip = addr;
-        s.pending = false;
-        if (s.echo === addr) {
-          this.#kind = LineKind.DUPLICATE;
-          return null;
-        }
-        return s.echo = addr;
-      }
       case "repeat":
         s.ip = ip;
-        s.echo = ip;
+        this.#noteAttempt(key, ip);
         if (s.announced === ip) {
           s.announced = null;
           this.#kind = LineKind.DUPLICATE;
@@ -563,10 +554,9 @@ class CompiledFilter implements Filter {
       case "fail":
       case "announce":
         s.ip = ip;
-        s.echo = ip;
         s.pending = false;
         s.announced = role === "announce" ? ip : null;
-        return ip;
+        return this.#noteAttempt(key, ip);
       case "forget": {
         s.step = 0;
         // a success after the session tried another login name: the earlier tries were attacks
@@ -575,7 +565,7 @@ class CompiledFilter implements Filter {
         s.ip = ip;
         s.pending = false;
         s.announced = null;
-        s.echo = null;
+        this.#noteAttempt(key, null);
         s.user = 0; // authentication is over: a reused pid starts afresh
         s.switched = false;
         if (counts) return ip;
@@ -588,7 +578,7 @@ class CompiledFilter implements Filter {
         const settle = s.pending && ip !== null;
         s.pending = false;
         s.ip = ip;
-        s.echo = counts || settle ? ip : null; // (an attempt not counted: its echo counts)
+        this.#noteAttempt(key, counts || settle ? ip : null); // (not counted: its echo counts)
         if (role === "end") sessions.delete(key);
         if (counts) {
           s.announced = ip; // the service's own failure line for this try is its duplicate
@@ -601,13 +591,47 @@ class CompiledFilter implements Filter {
     }
   }
 
+  /**
+   * An `echo` line of session `key` (`s` when it has an entry): the service's own line about the
+   * attempt it has just written (sshd's MaxAuthTries), a duplicate of it when its address is the
+   * last attempt's; without an address of its own or the session's, it waits as an orphan.
+   */
+  #echoed(key: number, ip: string | null, s: Session | undefined): string | null {
+    const slot = key % ECHO_SLOTS;
+    const last = this.#echoKey[slot] === key ? this.#echoIp[slot]! : null;
+    const addr = ip ?? s?.ip ?? last;
+    if (addr === null) {
+      s ??= this.#open(key);
+      s.pending = true;
+      this.#kind = LineKind.SESSION;
+      return null;
+    }
+    if (s !== undefined) {
+      s.ip = addr;
+      s.pending = false;
+    }
+    if (addr === last) {
+      this.#kind = LineKind.DUPLICATE;
+      return null;
+    }
+    return this.#noteAttempt(key, addr);
+  }
+
+  /** Notes `ip` as the address of session `key`'s last attempt line (null: none); returns it. */
+  #noteAttempt(key: number, ip: string | null): string | null {
+    if (this.#echoes) {
+      this.#echoKey[key % ECHO_SLOTS] = key;
+      this.#echoIp[key % ECHO_SLOTS] = ip;
+    }
+    return ip;
+  }
+
   /** A new session under `key`, in place of the oldest when the table is full. */
   #open(key: number): Session {
     const s: Session = {
       ip: null,
       pending: false,
       announced: null,
-      echo: null,
       user: 0,
       switched: false,
       step: 0,
