@@ -483,13 +483,11 @@ export function adoptKernelBans(
  */
 async function reAddBans(tracker: Tracker, engine: Engine): Promise<void> {
   let batch: BanDecision[] = [];
-  for (const bans of [tracker.eachActiveBan(), tracker.eachHandedOff()]) {
-    for (const b of bans) {
-      batch.push(b);
-      if (batch.length === RESTORE_BATCH) {
-        await engine.restore(batch);
-        batch = [];
-      }
+  for (const b of tracker.eachEnforcedBan()) {
+    batch.push(b);
+    if (batch.length === RESTORE_BATCH) {
+      await engine.restore(batch);
+      batch = [];
     }
   }
   await engine.restore(batch);

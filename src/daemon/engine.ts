@@ -265,8 +265,7 @@ export class Engine implements Controller {
    * repair re-adds both.
    */
   *activeEntries(): Generator<BanEntry, void> {
-    for (const b of this.#o.tracker.eachActiveBan()) yield this.#entry(b);
-    for (const b of this.#o.tracker.eachHandedOff()) yield this.#entry(b);
+    for (const b of this.#o.tracker.eachEnforcedBan()) yield this.#entry(b);
   }
 
   /** Waits until every queued firewall operation has finished. */

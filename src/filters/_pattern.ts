@@ -292,10 +292,11 @@ function expand(parts: Part[], sets: boolean, before = false, after: After = "en
       for (const v of out) v.push(p);
       continue;
     }
-    const follow = follows(parts, i, after);
-    const left = litBefore(parts, i, before);
+    // (what surrounds the group matters only when sets are made)
+    const left = sets && litBefore(parts, i, before);
+    const follow = sets ? follows(parts, i, after) : "other";
     const opts: Atom[][] = [];
-    for (const o of (sets && left ? literalSets(p, follow) : null) ?? p.options) {
+    for (const o of (left ? literalSets(p, follow) : null) ?? p.options) {
       opts.push(...expand(o, sets, left, follow));
     }
     const grown: Atom[][] = [];

@@ -273,6 +273,11 @@ export interface RestoreResult {
 
 const U32_MAX = 0xffffffff;
 
+/** Prefix length of the key `keys[off, off + 4)` counted over 128 bits (IPv4 from bit 96). */
+function len128(keys: Uint32Array, off: number, prefix: number): number {
+  return isV4Words(keys, off) ? 96 + prefix : prefix;
+}
+
 interface JailRuntime {
   readonly config: JailConfig;
   readonly name: string;
@@ -549,11 +554,10 @@ export class Tracker {
     const only = jailIndex === undefined ? -1 : this.#checkIndex(jailIndex);
     const net = new WordCidrList([cidr]);
     const out: BanDecision[] = [];
-    const h = this.#handoffs, now = this.#clock.now();
-    for (let s = 0; s < h.slots && out.length < limit; s++) {
-      if (!h.held(s, now) || (only >= 0 && h.jail[s] !== only)) continue;
-      const v4 = isV4Words(h.keys, s * 4);
-      if (net.overlaps(h.keys, s * 4, v4 ? 96 + h.prefix[s]! : h.prefix[s]!)) {
+    const h = this.#handoffs;
+    for (const s of this.#heldSlots(only)) {
+      if (out.length >= limit) break;
+      if (net.overlaps(h.keys, s * 4, len128(h.keys, s * 4, h.prefix[s]!))) {
         const d = this.#liftHandedOff(s);
         if (d !== null) out.push(d);
       }
@@ -562,18 +566,14 @@ export class Tracker {
     while (e >= 0 && out.length < limit) {
       const next = this.#next[e]!;
       if (
-        (only < 0 || this.#jail[e] === only) && net.overlaps(this.#keys, e * 4, this.#len128(e))
+        (only < 0 || this.#jail[e] === only) &&
+        net.overlaps(this.#keys, e * 4, len128(this.#keys, e * 4, this.#prefix[e]!))
       ) {
         out.push(this.#lift(e));
       }
       e = next;
     }
     return out;
-  }
-
-  /** Prefix length of entry `e` counted over 128 bits (IPv4 from bit 96). */
-  #len128(e: number): number {
-    return isV4Words(this.#keys, e * 4) ? 96 + this.#prefix[e]! : this.#prefix[e]!;
   }
 
   // ---- runtime ignore list and stopped jails ----
@@ -648,9 +648,8 @@ export class Tracker {
   unbanAll(limit = Infinity, jailIndex?: number): BanDecision[] {
     const only = jailIndex === undefined ? -1 : this.#checkIndex(jailIndex);
     const out: BanDecision[] = [];
-    const h = this.#handoffs, now = this.#clock.now();
-    for (let s = 0; s < h.slots && out.length < limit; s++) {
-      if (!h.held(s, now) || (only >= 0 && h.jail[s] !== only)) continue;
+    for (const s of this.#heldSlots(only)) {
+      if (out.length >= limit) break;
       const d = this.#liftHandedOff(s);
       if (d !== null) out.push(d);
     }
@@ -705,28 +704,40 @@ export class Tracker {
    * repair of a flushed ruleset re-adds them. `list` and `stats()` do not show them; `unban`,
    * `unbanWithin` and `unbanAll` lift them. Do not change the tracker while iterating.
    */
-  *eachHandedOff(now: number = this.#clock.now()): Generator<BanDecision, void> {
-    const h = this.#handoffs;
-    for (let s = 0; s < h.slots; s++) {
-      if (h.held(s, now) && !this.#shadowed(s)) yield this.#handOffDecision(s);
-    }
+  *eachHandedOff(): Generator<BanDecision, void> {
+    for (const s of this.#heldSlots()) if (!this.#shadowed(s)) yield this.#handOffDecision(s);
+  }
+
+  /**
+   * Every ban the kernel must hold: the table's (`eachActiveBan`), then the listed hand-offs
+   * (`eachHandedOff`). Do not change the tracker while iterating.
+   */
+  *eachEnforcedBan(): Generator<BanDecision, void> {
+    yield* this.eachActiveBan();
+    yield* this.eachHandedOff();
   }
 
   /** How many handed-off bans `eachHandedOff` would give. */
-  handedOffHeld(now: number = this.#clock.now()): number {
+  handedOffHeld(): number {
     let n = 0;
-    for (const _ of this.eachHandedOff(now)) n++;
+    for (const s of this.#heldSlots()) if (!this.#shadowed(s)) n++;
     return n;
+  }
+
+  /** Slots of the hand-off list holding a ban in force, of jail `only` (every jail when -1). */
+  *#heldSlots(only = -1): Generator<number, void> {
+    const h = this.#handoffs, now = this.#clock.now();
+    for (let s = 0; s < h.slots; s++) {
+      if (h.held(s, now) && (only < 0 || h.jail[s] === only)) yield s;
+    }
   }
 
   /** Slots of handed-off bans in force that cover `ip`, in one jail or every jail. */
   #handedOffOf(ip: string, jailIndex: number | undefined): number[] {
     const out: number[] = [];
-    const w = this.#w2, k = this.#w, h = this.#handoffs, now = this.#clock.now();
+    const w = this.#w2, k = this.#w, h = this.#handoffs;
     if (h.empty || parseIpWords(ip, w) === 0) return out;
-    const only = jailIndex === undefined ? -1 : this.#checkIndex(jailIndex);
-    for (let s = 0; s < h.slots; s++) {
-      if (!h.held(s, now) || (only >= 0 && h.jail[s] !== only)) continue;
+    for (const s of this.#heldSlots(jailIndex === undefined ? -1 : this.#checkIndex(jailIndex))) {
       if (isV4Words(h.keys, s * 4) !== isV4Words(w)) continue;
       k.set(w);
       if (!isV4Words(w)) maskWords(k, 0, h.prefix[s]!);
@@ -813,9 +824,8 @@ export class Tracker {
         lifted.push(this.#decision(e, "failures"));
       }
     }
-    const h = this.#handoffs, now = this.#clock.now();
-    for (let s = 0; s < h.slots; s++) {
-      if (!h.held(s, now)) continue;
+    const h = this.#handoffs;
+    for (const s of this.#heldSlots()) {
       const to = map[h.jail[s]!]!;
       if (to >= 0) h.jail[s] = to;
       else {
@@ -909,9 +919,13 @@ export class Tracker {
       }
     }
     for (const b of state.bans ?? []) {
-      const e = this.#restoreEntry(b.jail, b.ip, b.prefix, now, true);
+      let kept = false;
+      const e = this.#restoreEntry(b.jail, b.ip, b.prefix, now, true, (j) => {
+        kept = this.#restoreHandOff(j, b, now);
+        return kept;
+      });
       if (e < 0) {
-        if (!this.#restoreHandOff(b, now)) skipped++;
+        if (!kept) skipped++;
         continue;
       }
       const count = Math.min(MAX_BAN_COUNT, Math.max(this.#banCount[e]!, b.banCount));
@@ -1355,12 +1369,18 @@ export class Tracker {
     this.#used--;
   }
 
+  /**
+   * The entry of a restored record (found, or allocated without handing a ban off), or -1. When
+   * the table has no room, `overflow(jail)` may keep the record elsewhere (the key is in `#w`);
+   * else it counts as a drop.
+   */
   #restoreEntry(
     jailName: string,
     ip: string,
     prefix: number,
     now: number,
     forBan: boolean,
+    overflow?: (jail: number) => boolean,
   ): number {
     const j = this.jailIndex(jailName);
     if (j < 0) return -1;
@@ -1373,7 +1393,7 @@ export class Tracker {
     if (e < 0) {
       e = this.#allocate(now, forBan, true);
       if (e < 0) {
-        this.#drop(now);
+        if (!overflow?.(j)) this.#drop(now);
         return -1;
       }
       this.#initEntry(e, j, w, prefix, now);
@@ -1382,21 +1402,14 @@ export class Tracker {
   }
 
   /**
-   * A restored ban still in force that found no room in the table (`#restoreEntry` refused it):
-   * kept in a free slot of the hand-off list, so the daemon adds it to the kernel with the table's
-   * (`eachHandedOff`). False when it is unknown, expired, or the list has no free slot.
+   * Restored ban `b` of jail `j` (its key in `#w`) that found the table full: kept in a free slot
+   * of the hand-off list, so the daemon adds it to the kernel with the table's (`eachHandedOff`).
+   * False when it has expired or the list has no free slot.
    */
-  #restoreHandOff(b: StateBan, now: number): boolean {
-    const j = this.jailIndex(b.jail), w = this.#w;
-    if (j < 0 || (b.expiresAt !== null && b.expiresAt <= now)) return false;
-    if (!this.#handoffs.nextFree(now) || this.#used < this.#capacity) return false;
-    const fam = parseIpWords(b.ip, w);
-    if (fam === 0 || (fam === 4 ? b.prefix !== 32 : !(b.prefix >= 0 && b.prefix <= 128))) {
-      return false;
-    }
-    if (fam === 6) maskWords(w, 0, b.prefix);
-    const exp = b.expiresAt ?? Infinity;
-    this.#handoffs.add(w, 0, j, b.prefix, Math.min(MAX_BAN_COUNT, b.banCount), b.bannedAt, exp);
+  #restoreHandOff(j: number, b: StateBan, now: number): boolean {
+    if ((b.expiresAt !== null && b.expiresAt <= now) || !this.#handoffs.nextFree(now)) return false;
+    const count = Math.min(MAX_BAN_COUNT, b.banCount);
+    this.#handoffs.add(this.#w, 0, j, b.prefix, count, b.bannedAt, b.expiresAt ?? Infinity);
     return true;
   }
 
